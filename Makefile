@@ -1,0 +1,218 @@
+# rvexo: build, run, debug and grade.
+#
+#   make / make build   build the kernel and user programs
+#   make qemu           build and boot under QEMU (quit: Ctrl-A x)
+#   make qemu-gdb       boot halted, waiting for GDB on this user's port
+#   make gdb            start GDB connected to `make qemu-gdb`
+#   make grade          run the lab tests (LAB=name, T="test ...")
+#   make test           run every test (what CI runs)
+#   make doctor         show the tools found and what is missing
+#   make clean          remove build products
+#
+# Variables: CPUS=n (harts, default 1), MEM=size (default 128M), D=1 (log
+# interrupts and guest errors to qemu.log), ARGS="..." (kernel boot
+# arguments), TOOLPREFIX=riscv64-xxx- (cross tools to use).
+
+# ---------------------------------------------------------------- tools
+
+CROSS_PREFIXES := riscv64-unknown-elf- riscv64-linux-gnu- riscv64-elf- riscv64-none-elf-
+DEBIAN_PACKAGES := gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf qemu-system-misc opensbi gdb-multiarch
+
+have = $(shell command -v $(1) >/dev/null 2>&1 && echo yes)
+
+ifndef TOOLPREFIX
+TOOLPREFIX := $(firstword $(foreach p,$(CROSS_PREFIXES),$(if $(and $(call have,$(p)gcc),$(call have,$(p)ld)),$(p))))
+endif
+QEMU ?= qemu-system-riscv64
+GDB ?= $(firstword $(foreach g,gdb-multiarch $(addsuffix gdb,$(CROSS_PREFIXES)),$(if $(call have,$(g)),$(g))))
+
+# QEMU 7.2 or newer (older ones lack parts of the virt machine we rely on).
+QEMU_VERSION := $(shell $(QEMU) --version 2>/dev/null | sed -n '1s/.*version \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')
+QEMU_OK := $(shell echo "$(QEMU_VERSION)" | awk -F. '$$1 > 7 || ($$1 == 7 && $$2 >= 2) { print "yes" }')
+
+MISSING := $(if $(TOOLPREFIX),,riscv64-cross-gcc) $(if $(QEMU_OK),,qemu-system-riscv64>=7.2) $(if $(GDB),,riscv64-gdb)
+
+# OpenSBI from the opensbi package when installed, else QEMU's own copy.
+OPENSBI := $(firstword $(wildcard /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin /usr/share/opensbi/lp64/generic/firmware/fw_dynamic.bin))
+BIOS := $(if $(OPENSBI),$(OPENSBI),default)
+
+CC := $(TOOLPREFIX)gcc
+LD := $(TOOLPREFIX)ld
+OBJCOPY := $(TOOLPREFIX)objcopy
+OBJDUMP := $(TOOLPREFIX)objdump
+NM := $(TOOLPREFIX)nm
+
+# Add a compiler flag only if this GCC accepts it.
+cc-option = $(shell $(CC) -Werror $(1) -c -x c /dev/null -o /dev/null >/dev/null 2>&1 && echo $(1))
+
+# Integer ISA only, kernel and user alike: ExOS does not save FP state yet.
+# GCC 12 and later want the CSR and fence.i extensions named.
+MARCH := $(or $(call cc-option,-march=rv64imac_zicsr_zifencei -mabi=lp64),-march=rv64imac -mabi=lp64)
+
+CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
+	$(call cc-option,-Wimplicit-fallthrough) $(call cc-option,-Wvla) \
+	$(MARCH) -mcmodel=medany -mno-relax \
+	-ffreestanding -fno-builtin -fno-common -fno-pie -fno-stack-protector \
+	-fno-tree-loop-distribute-patterns \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-MMD -MP -I.
+ASFLAGS := $(MARCH) -mno-relax -g -MMD -MP -I.
+LDFLAGS := -nostdlib -z max-page-size=4096 --no-relax
+
+# ---------------------------------------------------------------- files
+
+B := build
+
+KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c uart.c plic.c sbi.c fdt.c \
+	pmap.c env.c trap.c trapvec.S syscall.c ktest.c initimg.S
+KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS)))
+
+ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S kernel/fmt.c kernel/string.c
+ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
+
+# User programs: user/NAME.c becomes $(B)/user/NAME.
+UPROGS := init
+UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
+
+KERNEL := $(B)/kernel/kernel
+
+# ---------------------------------------------------------------- rules
+
+.PHONY: all build qemu qemu-gdb gdb grade test doctor clean print-qemu print-gdbport print-gdb tools
+.DEFAULT_GOAL := all
+
+ifneq ($(strip $(MISSING)),)
+# Something is missing: install it on Debian/Ubuntu, or say how, then re-run.
+all build qemu qemu-gdb gdb grade test $(KERNEL): tools
+	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
+endif
+
+tools:
+	@echo "rvexo: missing: $(strip $(MISSING))"
+	@if [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "rvexo: installing the Debian packages: $(DEBIAN_PACKAGES)"; \
+	  echo "+ $$sudo apt-get install -y $(DEBIAN_PACKAGES)"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null \
+	    || { echo "rvexo: installation failed"; exit 1; }; \
+	else \
+	  echo "rvexo: install a RISC-V cross GCC ($(CROSS_PREFIXES:=gcc)), qemu-system-riscv64 7.2+"; \
+	  echo "       and gdb-multiarch. On Debian or Ubuntu:"; \
+	  echo "         sudo apt-get install $(DEBIAN_PACKAGES)"; \
+	  echo "       Or set TOOLPREFIX=... to your cross tools' prefix."; \
+	  exit 1; \
+	fi
+
+ifeq ($(strip $(MISSING)),)
+all build: $(KERNEL)
+endif
+
+$(B)/kernel/%.o: kernel/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/kernel/%.o: kernel/%.S
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -c -o $@ $<
+
+$(B)/kernel/initimg.o: kernel/initimg.S $(B)/user/init
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -DINIT_ELF='"$(B)/user/init"' -c -o $@ $<
+
+# Two-pass link: the first pass has an empty symbol table; its function
+# symbols become the table in the second. The table sits after all code,
+# so no function moves between the passes (checked below).
+$(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld kernel/ksyms.sh
+	kernel/ksyms.sh $(NM) > $(B)/kernel/ksyms0.S
+	$(CC) $(ASFLAGS) -c -o $(B)/kernel/ksyms0.o $(B)/kernel/ksyms0.S
+	$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@.pass1 $(KERNEL_OBJS) $(B)/kernel/ksyms0.o
+	kernel/ksyms.sh $(NM) $@.pass1 > $(B)/kernel/ksyms.S
+	$(CC) $(ASFLAGS) -c -o $(B)/kernel/ksyms.o $(B)/kernel/ksyms.S
+	$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@ $(KERNEL_OBJS) $(B)/kernel/ksyms.o
+	@kernel/ksyms.sh $(NM) $@ | cmp -s - $(B)/kernel/ksyms.S || \
+	  { echo "kernel: functions moved between link passes"; rm -f $@; exit 1; }
+	$(OBJDUMP) -S $@ > $(B)/kernel/kernel.asm
+
+$(B)/ulib/%.o: ulib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/ulib/%.o: ulib/%.S
+	@mkdir -p $(@D)
+	$(CC) $(ASFLAGS) -c -o $@ $<
+
+$(B)/ulib/%.o: kernel/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/user/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/user/%: $(B)/user/%.o $(ULIB_OBJS) user/user.ld
+	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $(ULIB_OBJS) $<
+	$(OBJDUMP) -S $@ > $@.asm
+
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- running
+
+CPUS ?= 1
+MEM ?= 128M
+GDBPORT := $(shell expr $$(id -u) % 5000 + 25000)
+
+QEMUOPTS := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) -smp $(CPUS)
+ifeq ($(D),1)
+QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
+endif
+QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
+
+ifeq ($(strip $(MISSING)),)
+qemu: $(KERNEL)
+	@echo "*** Booting rvexo (quit QEMU: Ctrl-A x)"
+	@$(QEMU) $(QEMUOPTS) $(QEMUARGS); s=$$?; \
+	  [ $$s = 0 ] || echo "*** QEMU exited with status $$s"; exit $$s
+
+qemu-gdb: $(KERNEL) .gdbinit
+	@echo "*** Waiting for GDB on port $(GDBPORT): run 'make gdb' in another terminal"
+	@$(QEMU) $(QEMUOPTS) $(QEMUARGS) -S -gdb tcp::$(GDBPORT)
+
+gdb: .gdbinit
+	$(GDB) -q -nx -x .gdbinit
+
+grade: $(KERNEL)
+	./grade-lab --no-build $(LAB) $(T)
+
+test: $(KERNEL)
+	./grade-lab --no-build
+endif
+
+.gdbinit: .gdbinit.tmpl Makefile
+	sed -e 's/@GDBPORT@/$(GDBPORT)/g' -e 's|@BUILD@|$(B)|g' $< > $@
+
+print-qemu:
+	@echo $(QEMU) $(QEMUOPTS)
+
+print-gdbport:
+	@echo $(GDBPORT)
+
+print-gdb:
+	@echo $(GDB)
+
+doctor:
+	@echo "cross compiler:  $(if $(TOOLPREFIX),$(CC) ($$($(CC) --version | head -1)),MISSING (tried $(CROSS_PREFIXES:=gcc)))"
+	@echo "qemu:            $(if $(QEMU_VERSION),$(QEMU) $(QEMU_VERSION)$(if $(QEMU_OK),, -- TOO OLD: need 7.2 or newer),MISSING ($(QEMU)))"
+	@echo "firmware:        $(if $(OPENSBI),$(OPENSBI),QEMU's built-in OpenSBI (-bios default))"
+	@echo "gdb:             $(if $(GDB),$(GDB) ($$($(GDB) --version | head -1)),MISSING (gdb-multiarch or riscv64-*-gdb))"
+	@echo "python3:         $$(python3 --version 2>&1 || echo MISSING)"
+	@echo "gdb port:        $(GDBPORT)"
+	@if [ -n "$(strip $(MISSING))" ]; then \
+	  echo "missing:         $(strip $(MISSING))"; \
+	  echo "install with:    sudo apt-get install $(DEBIAN_PACKAGES)"; \
+	else echo "all tools present"; fi
+
+clean:
+	rm -rf $(B) .gdbinit qemu.log

@@ -1,0 +1,65 @@
+# Kernel entry. OpenSBI jumps here in S-mode with paging off:
+#   a0 = this hart's id, a1 = physical address of the device tree.
+# The kernel is linked in the upper half (KERNBASE + physical), so the first
+# instructions run at their physical address and may use only pc-relative
+# addressing. They turn on a boot page table that maps the kernel both at its
+# physical address and in the direct map, then jump to the direct map.
+
+#include "memlayout.h"
+
+.section .text.entry
+.globl _start
+_start:
+	# satp = Sv39 | physical page number of boot_pagetable
+	lla	t0, boot_pagetable	# pc-relative: the physical address now
+	srli	t0, t0, 12
+	li	t1, 8 << 60
+	or	t0, t0, t1
+	csrw	satp, t0
+	sfence.vma
+
+	ld	t0, high_entry		# absolute (direct-map) address of 1f
+	jr	t0
+1:
+	# Now running in the upper half. Clear .bss, which holds the stack.
+	lla	t0, bss_start
+	lla	t1, bss_end
+2:	bgeu	t0, t1, 3f
+	sd	zero, 0(t0)
+	addi	t0, t0, 8
+	j	2b
+3:
+	lla	sp, boot_stack
+	li	t0, KSTACKSIZE
+	add	sp, sp, t0
+	mv	tp, a0			# tp holds the hart id while in the kernel
+	mv	s0, zero		# ends backtraces
+	call	kmain
+4:	wfi				# kmain does not return
+	j	4b
+
+.p2align 3
+high_entry:
+	.dword	1b
+
+# Boot page table: three 1 GiB pages, enough to reach the direct map.
+#   entry 2:   va 0x80000000         -> pa 0x80000000 (RWX, this code)
+#   entry 256: va KERNBASE           -> pa 0          (RW, devices)
+#   entry 258: va KERNBASE+2 GiB     -> pa 0x80000000 (RWX, the kernel)
+# A PTE holds (pa >> 12) << 10 | V R W X A D (0xcf) or V R W A D (0xc7).
+.section .data
+.p2align 12
+boot_pagetable:
+	.dword	0, 0
+	.dword	(0x80000000 >> 2) | 0xcf
+	.zero	8 * 253
+	.dword	(0x00000000 >> 2) | 0xc7
+	.dword	0
+	.dword	(0x80000000 >> 2) | 0xcf
+	.zero	8 * 253
+
+.section .bss
+.p2align 12
+.globl boot_stack
+boot_stack:
+	.zero	KSTACKSIZE

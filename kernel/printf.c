@@ -1,0 +1,130 @@
+// Kernel console output: printf, panic and symbolised backtraces.
+//
+// The kernel image carries its own symbol table (.ksyms, generated at build
+// time from the first link by kernel/ksyms.sh), so a panic names functions
+// without any host tool.
+
+#include <stdarg.h>
+#include "defs.h"
+#include "memlayout.h"
+#include "riscv.h"
+
+struct ksym {
+  uint64 addr;
+  const char *name;
+};
+extern const struct ksym ksym_table[];
+extern const uint64 ksym_count;
+extern char kernel_start[], etext[], boot_stack[];
+
+static int panicking;
+
+static void console_putch(int c, void *arg)
+{
+  (void)arg;
+  if (c == '\n')
+    uart_putc('\r');
+  uart_putc(c);
+}
+
+// Write n bytes to the console.
+void console_write(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    console_putch(s[i], NULL);
+}
+
+// Print to the console. Returns nothing useful (0); kept int for familiarity.
+int printf(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vprintfmt(console_putch, NULL, fmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+static int on_stack(uint64 fp)
+{
+  uint64 lo = (uint64)boot_stack, hi = lo + KSTACKSIZE;
+  return fp >= lo + 16 && fp <= hi && (fp & 7) == 0;
+}
+
+static int in_text(uint64 pc)
+{
+  return pc >= (uint64)kernel_start && pc < (uint64)etext;
+}
+
+// Name the kernel function containing pc and set *offset to pc's distance
+// from its start. Returns NULL for addresses outside the kernel's text.
+const char *symbolize(uint64 pc, uint64 *offset)
+{
+  if (!in_text(pc) || ksym_count == 0)
+    return NULL;
+  uint64 lo = 0, hi = ksym_count;  // find the last entry with addr <= pc
+  while (hi - lo > 1) {
+    uint64 mid = (lo + hi) / 2;
+    if (ksym_table[mid].addr <= pc)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  if (ksym_table[lo].addr > pc)
+    return NULL;
+  *offset = pc - ksym_table[lo].addr;
+  return ksym_table[lo].name;
+}
+
+static void print_frame(int depth, uint64 pc)
+{
+  uint64 off;
+  const char *name = symbolize(pc, &off);
+  if (name)
+    printf("  #%d %p %s+0x%lx\n", depth, (void *)pc, name, off);
+  else
+    printf("  #%d %p ?\n", depth, (void *)pc);
+}
+
+// Print the call chain of a function stopped at pc, whose frame pointer is
+// fp and whose return-address register holds ra. The kernel is built with
+// frame pointers: a function's saved ra is at fp-8 and its caller's fp at
+// fp-16 -- except in a leaf function, which saves only the caller's fp (at
+// fp-8) and keeps its return address in ra. The walk stops at a zero or
+// implausible frame pointer (entry.S starts the kernel with fp = 0).
+void backtrace(uint64 pc, uint64 ra, uint64 fp)
+{
+  int depth = 0;
+  printf("backtrace:\n");
+  print_frame(depth++, pc);
+  if (on_stack(fp) && on_stack(((uint64 *)fp)[-1]) && in_text(ra)) {
+    print_frame(depth++, ra - 4);  // stopped in a leaf function
+    fp = ((uint64 *)fp)[-1];
+  }
+  for (; depth < 32 && on_stack(fp); depth++) {
+    uint64 caller = ((uint64 *)fp)[-1];
+    if (!in_text(caller))
+      break;
+    print_frame(depth, caller - 4);  // the call instruction, inside the caller
+    fp = ((uint64 *)fp)[-2];
+  }
+}
+
+// Report a fatal kernel error at file:line with a backtrace, then power off
+// with a failure status. Reached through the panic() macro.
+void panic_at(const char *file, int line, const char *fmt, ...)
+{
+  va_list ap;
+  if (panicking++) {  // a panic while panicking: stop as quietly as possible
+    printf("panic: recursive panic at %s:%d\n", file, line);
+    poweroff(1);
+  }
+  printf("panic at %s:%d: ", file, line);
+  va_start(ap, fmt);
+  vprintfmt(console_putch, NULL, fmt, ap);
+  va_end(ap);
+  printf("\n");
+  uint64 pc;
+  asm volatile("auipc %0, 0" : "=r"(pc));
+  backtrace(pc, 0, r_fp());
+  poweroff(1);
+}

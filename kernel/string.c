@@ -1,0 +1,94 @@
+// Memory and string functions, shared by the kernel and ExOS.
+// GCC may emit calls to memset, memcpy, memmove and memcmp by itself.
+
+#include "types.h"
+#include "string.h"
+
+void *memset(void *dst, int c, size_t n)
+{
+  uint8 *d = dst;
+  if ((((uintptr_t)d | n) & 7) == 0) {
+    uint64 word = (uint8)c * 0x0101010101010101UL;
+    for (size_t i = 0; i < n; i += 8)
+      *(uint64 *)(d + i) = word;
+    return dst;
+  }
+  for (size_t i = 0; i < n; i++)
+    d[i] = c;
+  return dst;
+}
+
+void *memmove(void *dst, const void *src, size_t n)
+{
+  uint8 *d = dst;
+  const uint8 *s = src;
+  if (s < d && s + n > d) {
+    while (n-- > 0)
+      d[n] = s[n];
+  } else if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
+    for (size_t i = 0; i < n; i += 8)
+      *(uint64 *)(d + i) = *(const uint64 *)(s + i);
+  } else {
+    for (size_t i = 0; i < n; i++)
+      d[i] = s[i];
+  }
+  return dst;
+}
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+  return memmove(dst, src, n);
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+  const uint8 *x = a, *y = b;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != y[i])
+      return x[i] - y[i];
+  return 0;
+}
+
+size_t strlen(const char *s)
+{
+  size_t n = 0;
+  while (s[n] != '\0')
+    n++;
+  return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+  while (*a != '\0' && *a == *b)
+    a++, b++;
+  return (uint8)*a - (uint8)*b;
+}
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+  for (; n > 0; n--, a++, b++)
+    if (*a == '\0' || *a != *b)
+      return (uint8)*a - (uint8)*b;
+  return 0;
+}
+
+// Copy at most size-1 characters of src and always NUL-terminate (if size > 0).
+// Returns strlen(src), so truncation shows as a result >= size.
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+  size_t n = strlen(src);
+  if (size > 0) {
+    size_t m = n < size - 1 ? n : size - 1;
+    memmove(dst, src, m);
+    dst[m] = '\0';
+  }
+  return n;
+}
+
+char *strchr(const char *s, int c)
+{
+  for (; *s != '\0'; s++)
+    if (*s == (char)c)
+      return (char *)s;
+  return c == '\0' ? (char *)s : NULL;
+}

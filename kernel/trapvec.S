@@ -1,0 +1,124 @@
+# Trap entry and exit.
+#
+# uservec: traps from user mode. While an environment runs, sscratch holds the
+# kernel address of its trapframe (struct trapframe, kernel/env.h), so the
+# first instruction can swap a0 for it. The kernel is mapped in every address
+# space, so no satp switch is needed.
+#
+# kernelvec: traps while in the kernel. The kernel runs with interrupts off,
+# so these are always bugs; kerneltrap() reports and panics.
+
+#define TF(reg) (8 * reg)
+
+.section .text
+.globl uservec
+.p2align 2
+uservec:
+	csrrw	a0, sscratch, a0
+	sd	x1, TF(1)(a0)
+	sd	x2, TF(2)(a0)
+	sd	x3, TF(3)(a0)
+	sd	x4, TF(4)(a0)
+	sd	x5, TF(5)(a0)
+	sd	x6, TF(6)(a0)
+	sd	x7, TF(7)(a0)
+	sd	x8, TF(8)(a0)
+	sd	x9, TF(9)(a0)
+	sd	x11, TF(11)(a0)
+	sd	x12, TF(12)(a0)
+	sd	x13, TF(13)(a0)
+	sd	x14, TF(14)(a0)
+	sd	x15, TF(15)(a0)
+	sd	x16, TF(16)(a0)
+	sd	x17, TF(17)(a0)
+	sd	x18, TF(18)(a0)
+	sd	x19, TF(19)(a0)
+	sd	x20, TF(20)(a0)
+	sd	x21, TF(21)(a0)
+	sd	x22, TF(22)(a0)
+	sd	x23, TF(23)(a0)
+	sd	x24, TF(24)(a0)
+	sd	x25, TF(25)(a0)
+	sd	x26, TF(26)(a0)
+	sd	x27, TF(27)(a0)
+	sd	x28, TF(28)(a0)
+	sd	x29, TF(29)(a0)
+	sd	x30, TF(30)(a0)
+	sd	x31, TF(31)(a0)
+	csrr	t0, sscratch
+	sd	t0, TF(10)(a0)
+	csrr	t0, sepc
+	sd	t0, TF(0)(a0)
+	ld	sp, TF(32)(a0)
+	ld	tp, TF(33)(a0)
+	mv	s0, zero		# ends backtraces
+	call	trap_user		# does not return
+
+# userret(tf): return to user mode with the registers in *tf.
+# The caller has set sstatus (SPP = user, SPIE = 1) and stvec.
+.globl userret
+userret:
+	csrw	sscratch, a0
+	ld	t0, TF(0)(a0)
+	csrw	sepc, t0
+	ld	x1, TF(1)(a0)
+	ld	x2, TF(2)(a0)
+	ld	x3, TF(3)(a0)
+	ld	x4, TF(4)(a0)
+	ld	x5, TF(5)(a0)
+	ld	x6, TF(6)(a0)
+	ld	x7, TF(7)(a0)
+	ld	x8, TF(8)(a0)
+	ld	x9, TF(9)(a0)
+	ld	x11, TF(11)(a0)
+	ld	x12, TF(12)(a0)
+	ld	x13, TF(13)(a0)
+	ld	x14, TF(14)(a0)
+	ld	x15, TF(15)(a0)
+	ld	x16, TF(16)(a0)
+	ld	x17, TF(17)(a0)
+	ld	x18, TF(18)(a0)
+	ld	x19, TF(19)(a0)
+	ld	x20, TF(20)(a0)
+	ld	x21, TF(21)(a0)
+	ld	x22, TF(22)(a0)
+	ld	x23, TF(23)(a0)
+	ld	x24, TF(24)(a0)
+	ld	x25, TF(25)(a0)
+	ld	x26, TF(26)(a0)
+	ld	x27, TF(27)(a0)
+	ld	x28, TF(28)(a0)
+	ld	x29, TF(29)(a0)
+	ld	x30, TF(30)(a0)
+	ld	x31, TF(31)(a0)
+	ld	x10, TF(10)(a0)
+	sret
+
+# Kernel traps: save every register on the stack as a struct trapframe and
+# hand it to kerneltrap(), which reports the trap and panics.
+.globl kernelvec
+.p2align 2
+kernelvec:
+	addi	sp, sp, -8 * 34
+	sd	x1, TF(1)(sp)
+	sd	x3, TF(3)(sp)
+	sd	x4, TF(4)(sp)
+	sd	x5, TF(5)(sp)
+	sd	x6, TF(6)(sp)
+	sd	x7, TF(7)(sp)
+	sd	x8, TF(8)(sp)
+	sd	x9, TF(9)(sp)
+	sd	x10, TF(10)(sp)
+	sd	x11, TF(11)(sp)
+	sd	x12, TF(12)(sp)
+	sd	x13, TF(13)(sp)
+	sd	x14, TF(14)(sp)
+	sd	x15, TF(15)(sp)
+	sd	x16, TF(16)(sp)
+	sd	x17, TF(17)(sp)
+	csrr	t0, sepc
+	sd	t0, TF(0)(sp)
+	addi	t0, sp, 8 * 34
+	sd	t0, TF(2)(sp)
+	mv	a0, sp
+	call	kerneltrap		# does not return

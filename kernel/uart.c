@@ -1,0 +1,58 @@
+// The console: a 16550 UART. Output is polled; input arrives by interrupt
+// (through the PLIC) into a small ring buffer that console_getc() drains.
+
+#include "defs.h"
+#include "memlayout.h"
+
+#define RHR 0  // receive holding register (read)
+#define THR 0  // transmit holding register (write)
+#define IER 1  // interrupt enable
+#define FCR 2  // FIFO control
+#define LCR 3  // line control
+#define LSR 5  // line status
+#define IER_RX 0x01
+#define FCR_ENABLE_CLEAR 0x07
+#define LCR_8N1 0x03
+#define LSR_RX_READY 0x01
+#define LSR_TX_EMPTY 0x20
+
+#define UART(reg) (((volatile uint8 *)KADDR(UART0_PHYS))[reg])
+
+static char inbuf[256];
+static uint32 in_read, in_write;  // free-running indices into inbuf
+
+// Configure 8 data bits, no parity, FIFOs on, and the receive interrupt.
+void uart_init(void)
+{
+  UART(IER) = 0;
+  UART(LCR) = LCR_8N1;
+  UART(FCR) = FCR_ENABLE_CLEAR;
+  UART(IER) = IER_RX;
+}
+
+// Send one byte, waiting until the transmitter can take it.
+void uart_putc(int c)
+{
+  while ((UART(LSR) & LSR_TX_EMPTY) == 0)
+    ;
+  UART(THR) = c;
+}
+
+// Receive interrupt: move every waiting byte into the input buffer.
+// Bytes that do not fit are dropped.
+void uart_intr(void)
+{
+  while (UART(LSR) & LSR_RX_READY) {
+    char c = UART(RHR);
+    if (in_write - in_read < sizeof(inbuf))
+      inbuf[in_write++ % sizeof(inbuf)] = c;
+  }
+}
+
+// Return the next input byte, or -1 if none has arrived.
+int console_getc(void)
+{
+  if (in_read == in_write)
+    return -1;
+  return (uint8)inbuf[in_read++ % sizeof(inbuf)];
+}
