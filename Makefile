@@ -6,6 +6,7 @@
 #   make gdb            start GDB connected to `make qemu-gdb`
 #   make grade          run the lab tests (LAB=name, T="test ...")
 #   make test           run every test (what CI runs)
+#   make handout LAB=x  the tree for lab x, its solutions removed (build/handout/x)
 #   make doctor         show the tools found and what is missing
 #   make clean          remove build products
 #
@@ -78,7 +79,7 @@ KERNEL := $(B)/kernel/kernel
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu qemu-gdb gdb grade test handout doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 ifneq ($(strip $(MISSING)),)
@@ -189,6 +190,10 @@ grade: $(KERNEL)
 test: $(KERNEL)
 	./grade-lab --no-build
 endif
+
+handout:
+	@test -n "$(LAB)" || { echo "usage: make handout LAB=name"; exit 1; }
+	python3 labs/handout.py $(LAB)
 
 .gdbinit: .gdbinit.tmpl Makefile
 	sed -e 's/@GDBPORT@/$(GDBPORT)/g' -e 's|@BUILD@|$(B)|g' $< > $@

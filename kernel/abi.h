@@ -14,20 +14,20 @@
 #define RVEXO_ABI_H
 
 //        number  name      return  C parameters
-#define SYSCALL_LIST(X)                                  \
-  X(1, cputs, long, (const char *s, unsigned long len))  \
-  X(2, cgetc, long, (void))                              \
-  X(3, getenvid, long, (void))                           \
+#define SYSCALL_LIST(X)                                                                            \
+  X(1, cputs, long, (const char *s, unsigned long len))                                            \
+  X(2, cgetc, long, (void))                                                                        \
+  X(3, getenvid, long, (void))                                                                     \
   X(4, env_exit, void, (int status))
 
 // Error codes. System calls return their negation.
-#define ERROR_LIST(X)                                    \
-  X(1, E_INVAL, "invalid argument")                      \
-  X(2, E_NOSYS, "no such system call")                   \
-  X(3, E_FAULT, "bad user address")                      \
-  X(4, E_NOMEM, "out of memory")                         \
-  X(5, E_NOENV, "no free environment")                   \
-  X(6, E_BADENV, "no such environment or not permitted") \
+#define ERROR_LIST(X)                                                                              \
+  X(1, E_INVAL, "invalid argument")                                                                \
+  X(2, E_NOSYS, "no such system call")                                                             \
+  X(3, E_FAULT, "bad user address")                                                                \
+  X(4, E_NOMEM, "out of memory")                                                                   \
+  X(5, E_NOENV, "no free environment")                                                             \
+  X(6, E_BADENV, "no such environment or not permitted")                                           \
   X(7, E_AGAIN, "resource temporarily unavailable")
 
 #define NERRORS 8  // one more than the largest error number
@@ -45,17 +45,17 @@ enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 // The physical page table, one entry per page of RAM, indexed by
 // (physical page number - first RAM page number). Exported read-only.
 enum page_type {
-  PG_FREE,     // on the free list
-  PG_KERNEL,   // the kernel's own (image, tables, firmware)
-  PG_USER,     // an environment's data page
-  PG_PT0,      // an environment's page-table page, level 0 (leaves)
-  PG_PT1,      // level 1
-  PG_PT2,      // level 2 (the root)
+  PG_FREE,    // on the free list
+  PG_KERNEL,  // the kernel's own (image, tables, firmware)
+  PG_USER,    // an environment's data page
+  PG_PT0,     // an environment's page-table page, level 0 (leaves)
+  PG_PT1,     // level 1
+  PG_PT2,     // level 2 (the root)
 };
 
 struct page_info {
-  unsigned int owner;       // id of the owning environment, 0 if none
-  unsigned char type;       // enum page_type
+  unsigned int owner;  // id of the owning environment, 0 if none
+  unsigned char type;  // enum page_type
   unsigned char flags;
   unsigned short mapcount;  // number of PTEs that map this page
 };

@@ -16,7 +16,7 @@ struct bootinfo {
   uint64 timebase_hz;         // rdtime ticks per second
   int nharts;                 // harts in the device tree
   int boot_hart;
-  char bootargs[128];         // /chosen/bootargs, e.g. from QEMU -append
+  char bootargs[128];  // /chosen/bootargs, e.g. from QEMU -append
 };
 extern struct bootinfo bootinfo;
 

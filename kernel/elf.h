@@ -5,10 +5,10 @@
 
 #include "types.h"
 
-#define ELF_MAGIC 0x464C457FU  // "\x7FELF" read as a little-endian word
+#define ELF_MAGIC  0x464C457FU  // "\x7FELF" read as a little-endian word
 #define ELFCLASS64 2
-#define EM_RISCV 243
-#define ET_EXEC 2
+#define EM_RISCV   243
+#define ET_EXEC    2
 
 struct elfhdr {
   uint32 magic;
@@ -21,9 +21,9 @@ struct elfhdr {
 };
 
 #define PT_LOAD 1
-#define PF_X 1
-#define PF_W 2
-#define PF_R 4
+#define PF_X    1
+#define PF_W    2
+#define PF_R    4
 
 struct proghdr {
   uint32 type, flags;

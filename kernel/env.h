@@ -17,7 +17,7 @@ struct trapframe {
   uint64 hartid;     // 8*33: restored into tp on entry to the kernel
 };
 
-#define NENV 256  // environments at once; the id's low 8 bits index envs[]
+#define NENV     256  // environments at once; the id's low 8 bits index envs[]
 #define ENVX(id) ((id) & (NENV - 1))
 
 enum env_status { ENV_FREE, ENV_RUNNABLE, ENV_NOT_RUNNABLE };
@@ -28,7 +28,7 @@ struct env {
   uint32 parent_id;
   enum env_status status;
   uint16 asid;
-  uint64 root;          // physical address of its Sv39 root table
+  uint64 root;  // physical address of its Sv39 root table
   char name[16];
 };
 

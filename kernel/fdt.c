@@ -6,12 +6,12 @@
 #include "defs.h"
 #include "memlayout.h"
 
-#define FDT_MAGIC 0xd00dfeed
+#define FDT_MAGIC      0xd00dfeed
 #define FDT_BEGIN_NODE 1
-#define FDT_END_NODE 2
-#define FDT_PROP 3
-#define FDT_NOP 4
-#define FDT_END 9
+#define FDT_END_NODE   2
+#define FDT_PROP       3
+#define FDT_NOP        4
+#define FDT_END        9
 
 struct fdt_header {
   uint32 magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap;

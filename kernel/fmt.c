@@ -13,8 +13,8 @@ static const char lower_digits[] = "0123456789abcdef";
 static const char upper_digits[] = "0123456789ABCDEF";
 
 // Emit n's digits in `base` with padding as requested by width/flags.
-static void put_number(putch_fn putch, void *arg, uint64 n, int base, int negative,
-                       int width, int left, char pad, const char *digits)
+static void put_number(putch_fn putch, void *arg, uint64 n, int base, int negative, int width,
+                       int left, char pad, const char *digits)
 {
   char buf[24];
   int len = 0;
@@ -105,8 +105,7 @@ void vprintfmt(putch_fn putch, void *arg, const char *fmt, va_list ap)
     case 'x':
     case 'X':
       u = longs ? va_arg(ap, uint64) : va_arg(ap, uint32);
-      put_number(putch, arg, u, 16, 0, width, left, pad,
-                 *fmt == 'x' ? lower_digits : upper_digits);
+      put_number(putch, arg, u, 16, 0, width, left, pad, *fmt == 'x' ? lower_digits : upper_digits);
       break;
     case 'p':
       putch('0', arg);

@@ -7,7 +7,7 @@
 set -e
 if [ -n "$2" ]; then "$1" -n "$2"; fi | awk '
   BEGIN { n = 0 }
-  $2 ~ /^[tT]$/ && $3 !~ /^\./ && $3 != "kernel_start" { addr[n] = $1; name[n] = $3; n++ }
+  $2 ~ /^[tT]$/ && $3 !~ /^\./ { addr[n] = $1; name[n] = $3; n++ }
   END {
     print "\t.section .ksyms, \"a\""
     print "\t.p2align 3"

@@ -22,8 +22,8 @@ static void __attribute__((noinline)) ktest_printf(void)
 {
   printf("ktest printf: [%d] [%i] [%d]\n", 0, -12345, -2147483647 - 1);
   printf("ktest printf: [%u] [%x] [%X]\n", 4294967295U, -1, 0xABCDEFu);
-  printf("ktest printf: [%ld] [%lu] [%lx]\n", -9223372036854775807L - 1,
-         18446744073709551615UL, 0x123456789abcdefUL);
+  printf("ktest printf: [%ld] [%lu] [%lx]\n", -9223372036854775807L - 1, 18446744073709551615UL,
+         0x123456789abcdefUL);
   printf("ktest printf: [%p] [%p]\n", (void *)0x80200000UL, (void *)0);
   printf("ktest printf: [%s] [%c] [%%] [%5d] [%-5d] [%05x]\n", "str", 'c', 42, 42, 0xbeef);
   const char *volatile null_string = NULL;  // volatile: keep GCC from warning

@@ -14,21 +14,21 @@
 #ifndef RVEXO_MEMLAYOUT_H
 #define RVEXO_MEMLAYOUT_H
 
-#define KERNBASE 0xFFFFFFC000000000UL
+#define KERNBASE  0xFFFFFFC000000000UL
 #define KADDR(pa) ((void *)((uint64)(pa) + KERNBASE))
-#define PADDR(va) ((uint64)(va) - KERNBASE)
+#define PADDR(va) ((uint64)(va)-KERNBASE)
 
-#define RAMBASE 0x80000000UL
+#define RAMBASE     0x80000000UL
 #define KERNEL_PHYS 0x80200000UL  // where OpenSBI jumps to
-#define MAXRAM (2UL << 30)        // RAM beyond 2 GiB is left unused
+#define MAXRAM      (2UL << 30)   // RAM beyond 2 GiB is left unused
 
 #define TESTDEV_PHYS 0x00100000UL
-#define PLIC_PHYS 0x0C000000UL
-#define UART0_PHYS 0x10000000UL
-#define UART0_IRQ 10
+#define PLIC_PHYS    0x0C000000UL
+#define UART0_PHYS   0x10000000UL
+#define UART0_IRQ    10
 #define VIRTIO0_PHYS 0x10001000UL
 
 #define KSTACKSIZE (4 * 4096)
-#define MAXHARTS 8
+#define MAXHARTS   8
 
 #endif

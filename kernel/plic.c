@@ -5,11 +5,11 @@
 #include "defs.h"
 #include "memlayout.h"
 
-#define PLIC_REG(off) (*(volatile uint32 *)((uint64)KADDR(PLIC_PHYS) + (off)))
-#define PLIC_PRIORITY(irq) PLIC_REG(4 * (irq))
-#define PLIC_SENABLE(hart) PLIC_REG(0x2000 + 0x80 * (2 * (hart) + 1))
+#define PLIC_REG(off)         (*(volatile uint32 *)((uint64)KADDR(PLIC_PHYS) + (off)))
+#define PLIC_PRIORITY(irq)    PLIC_REG(4 * (irq))
+#define PLIC_SENABLE(hart)    PLIC_REG(0x2000 + 0x80 * (2 * (hart) + 1))
 #define PLIC_STHRESHOLD(hart) PLIC_REG(0x200000 + 0x1000 * (2 * (hart) + 1))
-#define PLIC_SCLAIM(hart) PLIC_REG(0x200004 + 0x1000 * (2 * (hart) + 1))
+#define PLIC_SCLAIM(hart)     PLIC_REG(0x200004 + 0x1000 * (2 * (hart) + 1))
 
 // Route the UART's interrupt to this hart's S-mode context.
 void plic_init(int hart)

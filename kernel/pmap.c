@@ -12,14 +12,14 @@
 #include "riscv.h"
 #include "abi.h"
 
-extern char kernel_start[], etext[], erodata[], end[];
+extern char _start[], etext[], erodata[], end[];
 
 struct page_info *pages;  // one per page of RAM
 static uint64 npages;     // RAM pages
 static uint64 base_ppn;   // physical page number of pages[0]
 static uint64 free_list;  // physical address of the first free page, 0 if none
 static uint64 nfree;
-static uint64 kroot;      // physical address of the kernel's root table
+static uint64 kroot;  // physical address of the kernel's root table
 
 static struct page_info *pa2page(uint64 pa)
 {
@@ -50,8 +50,7 @@ void page_free(uint64 pa)
 {
   struct page_info *pi = pa2page(pa);
   if (pi->type == PG_FREE || pi->type == PG_KERNEL || pi->mapcount != 0)
-    panic("page_free: page %p has type %d and %d mappings", (void *)pa, pi->type,
-          pi->mapcount);
+    panic("page_free: page %p has type %d and %d mappings", (void *)pa, pi->type, pi->mapcount);
   pi->owner = 0;
   pi->type = PG_FREE;
   *(uint64 *)KADDR(pa) = free_list;
@@ -78,8 +77,8 @@ static void kmap(uint64 va, uint64 pa, uint64 size, uint64 perm)
 {
   while (size > 0) {
     int level = 2;
-    while (level > 0 && (((va | pa) & ((PGSIZE << (9 * level)) - 1)) != 0 ||
-                         size < (PGSIZE << (9 * level))))
+    while (level > 0 &&
+           (((va | pa) & ((PGSIZE << (9 * level)) - 1)) != 0 || size < (PGSIZE << (9 * level))))
       level--;
     uint64 *table = KADDR(kroot);
     for (int l = 2; l > level; l--) {
@@ -132,7 +131,7 @@ void pmap_init(void)
 
   kroot = page_alloc(0, PG_KERNEL);
   kmap(KERNBASE, 0, RAMBASE, PTE_R | PTE_W);  // devices
-  kmap((uint64)kernel_start, PADDR(kernel_start), etext - kernel_start, PTE_R | PTE_X);
+  kmap((uint64)_start, PADDR(_start), etext - _start, PTE_R | PTE_X);
   kmap((uint64)etext, PADDR(etext), erodata - etext, PTE_R);
   kmap((uint64)erodata, PADDR(erodata), ram_end - PADDR(erodata), PTE_R | PTE_W);
   csr_write(satp, MAKE_SATP(kroot, 0));

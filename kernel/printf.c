@@ -15,7 +15,7 @@ struct ksym {
 };
 extern const struct ksym ksym_table[];
 extern const uint64 ksym_count;
-extern char kernel_start[], etext[], boot_stack[];
+extern char _start[], etext[], boot_stack[];
 
 static int panicking;
 
@@ -52,7 +52,7 @@ static int on_stack(uint64 fp)
 
 static int in_text(uint64 pc)
 {
-  return pc >= (uint64)kernel_start && pc < (uint64)etext;
+  return pc >= (uint64)_start && pc < (uint64)etext;
 }
 
 // Name the kernel function containing pc and set *offset to pc's distance
@@ -100,6 +100,7 @@ void backtrace(uint64 pc, uint64 ra, uint64 fp)
     print_frame(depth++, ra - 4);  // stopped in a leaf function
     fp = ((uint64 *)fp)[-1];
   }
+  // LAB boot: walk the chain of frame pointers, printing each caller
   for (; depth < 32 && on_stack(fp); depth++) {
     uint64 caller = ((uint64 *)fp)[-1];
     if (!in_text(caller))
@@ -107,6 +108,7 @@ void backtrace(uint64 pc, uint64 ra, uint64 fp)
     print_frame(depth, caller - 4);  // the call instruction, inside the caller
     fp = ((uint64 *)fp)[-2];
   }
+  // END LAB boot
 }
 
 // Report a fatal kernel error at file:line with a backtrace, then power off

@@ -34,9 +34,9 @@ void poweroff(int status)
 {
   volatile uint32 *testdev = KADDR(TESTDEV_PHYS);
   if (status == 0)
-    *testdev = 0x5555;                               // FINISHER_PASS
+    *testdev = 0x5555;  // FINISHER_PASS
   else
-    *testdev = ((uint32)status << 16) | 0x3333;      // FINISHER_FAIL
+    *testdev = ((uint32)status << 16) | 0x3333;       // FINISHER_FAIL
   sbi_call(SBI_EXT_SRST, 0, 0, status == 0 ? 0 : 1);  // shutdown
   for (;;)
     asm volatile("wfi");

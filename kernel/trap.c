@@ -17,19 +17,19 @@ static uint64 ticks;
 #define TICK_HZ 100
 
 static const char *const exception_names[] = {
-  [EXC_INST_MISALIGNED] = "instruction address misaligned",
-  [EXC_INST_ACCESS] = "instruction access fault",
-  [EXC_ILLEGAL_INST] = "illegal instruction",
-  [EXC_BREAKPOINT] = "breakpoint",
-  [EXC_LOAD_MISALIGNED] = "load address misaligned",
-  [EXC_LOAD_ACCESS] = "load access fault",
-  [EXC_STORE_MISALIGNED] = "store address misaligned",
-  [EXC_STORE_ACCESS] = "store access fault",
-  [EXC_ECALL_U] = "environment call from U-mode",
-  [EXC_ECALL_S] = "environment call from S-mode",
-  [EXC_INST_PAGE_FAULT] = "instruction page fault",
-  [EXC_LOAD_PAGE_FAULT] = "load page fault",
-  [EXC_STORE_PAGE_FAULT] = "store page fault",
+    [EXC_INST_MISALIGNED] = "instruction address misaligned",
+    [EXC_INST_ACCESS] = "instruction access fault",
+    [EXC_ILLEGAL_INST] = "illegal instruction",
+    [EXC_BREAKPOINT] = "breakpoint",
+    [EXC_LOAD_MISALIGNED] = "load address misaligned",
+    [EXC_LOAD_ACCESS] = "load access fault",
+    [EXC_STORE_MISALIGNED] = "store address misaligned",
+    [EXC_STORE_ACCESS] = "store access fault",
+    [EXC_ECALL_U] = "environment call from U-mode",
+    [EXC_ECALL_S] = "environment call from S-mode",
+    [EXC_INST_PAGE_FAULT] = "instruction page fault",
+    [EXC_LOAD_PAGE_FAULT] = "load page fault",
+    [EXC_STORE_PAGE_FAULT] = "store page fault",
 };
 
 // The name of an exception cause, for messages.

@@ -4,17 +4,17 @@
 #include "defs.h"
 #include "memlayout.h"
 
-#define RHR 0  // receive holding register (read)
-#define THR 0  // transmit holding register (write)
-#define IER 1  // interrupt enable
-#define FCR 2  // FIFO control
-#define LCR 3  // line control
-#define LSR 5  // line status
-#define IER_RX 0x01
+#define RHR              0  // receive holding register (read)
+#define THR              0  // transmit holding register (write)
+#define IER              1  // interrupt enable
+#define FCR              2  // FIFO control
+#define LCR              3  // line control
+#define LSR              5  // line status
+#define IER_RX           0x01
 #define FCR_ENABLE_CLEAR 0x07
-#define LCR_8N1 0x03
-#define LSR_RX_READY 0x01
-#define LSR_TX_EMPTY 0x20
+#define LCR_8N1          0x03
+#define LSR_RX_READY     0x01
+#define LSR_TX_EMPTY     0x20
 
 #define UART(reg) (((volatile uint8 *)KADDR(UART0_PHYS))[reg])
 
