@@ -65,14 +65,15 @@ LDFLAGS := -nostdlib -z max-page-size=4096 --no-relax
 B := build
 
 KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c uart.c plic.c sbi.c fdt.c \
-	pmap.c env.c trap.c trapvec.S syscall.c ktest.c initimg.S
-KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS)))
+	pmap.c pte.c env.c trap.c trapvec.S syscall.c ktest.c
+KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S kernel/fmt.c kernel/string.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
-# User programs: user/NAME.c becomes $(B)/user/NAME.
-UPROGS := init
+# User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
+# kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
+UPROGS := init t_pte t_env
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 KERNEL := $(B)/kernel/kernel
@@ -117,9 +118,10 @@ $(B)/kernel/%.o: kernel/%.S
 	@mkdir -p $(@D)
 	$(CC) $(ASFLAGS) -c -o $@ $<
 
-$(B)/kernel/initimg.o: kernel/initimg.S $(B)/user/init
+$(B)/kernel/progs.o: kernel/progs.sh $(UPROG_FILES)
 	@mkdir -p $(@D)
-	$(CC) $(ASFLAGS) -DINIT_ELF='"$(B)/user/init"' -c -o $@ $<
+	kernel/progs.sh $(UPROG_FILES) > $(B)/kernel/progs.S
+	$(CC) $(ASFLAGS) -c -o $@ $(B)/kernel/progs.S
 
 # Two-pass link: the first pass has an empty symbol table; its function
 # symbols become the table in the second. The table sits after all code,

@@ -18,19 +18,50 @@
   X(1, cputs, long, (const char *s, unsigned long len))                                            \
   X(2, cgetc, long, (void))                                                                        \
   X(3, getenvid, long, (void))                                                                     \
-  X(4, env_exit, void, (int status))
+  X(4, env_exit, void, (int status))                                                               \
+  X(5, env_create, long, (const char *name))                                                       \
+  X(6, env_start, long, (unsigned int envid))                                                      \
+  X(7, env_destroy, long, (unsigned int envid))                                                    \
+  X(8, env_set_regs, long, (unsigned int envid, const struct user_regs *regs))                     \
+  X(9, env_set_entry, long, (unsigned int envid, int which, unsigned long va))                     \
+  X(10, env_set_xstack, long, (unsigned int envid, unsigned long lo, unsigned long hi))            \
+  X(11, page_alloc, long, (unsigned int envid, unsigned long ppn, int type))                       \
+  X(12, page_free, long, (unsigned long ppn))                                                      \
+  X(13, page_grant, long, (unsigned long ppn, unsigned int envid, int rights))                     \
+  X(14, pte_write, long, (unsigned long pt_ppn, unsigned long index, unsigned long pte))           \
+  X(15, pte_write_batch, long, (const struct pte_write *writes, unsigned long n))                  \
+  X(16, yield, long, (unsigned int envid))                                                         \
+  X(17, kcheck, long, (void))
 
-// Error codes. System calls return their negation.
+// Error codes. System calls return their negation. Each refusal of a
+// page-table write has a code of its own, so a library OS (and a student)
+// can tell exactly which rule it broke.
 #define ERROR_LIST(X)                                                                              \
   X(1, E_INVAL, "invalid argument")                                                                \
   X(2, E_NOSYS, "no such system call")                                                             \
   X(3, E_FAULT, "bad user address")                                                                \
   X(4, E_NOMEM, "out of memory")                                                                   \
   X(5, E_NOENV, "no free environment")                                                             \
-  X(6, E_BADENV, "no such environment or not permitted")                                           \
-  X(7, E_AGAIN, "resource temporarily unavailable")
+  X(6, E_BADENV, "no such environment")                                                            \
+  X(7, E_AGAIN, "resource temporarily unavailable")                                                \
+  X(8, E_PERM, "not your environment or page")                                                     \
+  X(9, E_BADPPN, "not a page of RAM")                                                              \
+  X(10, E_NOTFREE, "page is not free")                                                             \
+  X(11, E_BUSY, "page is still in use")                                                            \
+  X(12, E_NOTPT, "not a page-table page you control")                                              \
+  X(13, E_BADINDEX, "page-table index out of range or in the kernel half")                         \
+  X(14, E_SUPERPAGE, "leaf above level 0: superpages are not supported")                           \
+  X(15, E_NOTUSER, "leaf must have U set and G clear")                                             \
+  X(16, E_BADBITS, "reserved PTE bits or W without R")                                             \
+  X(17, E_NOACCESS, "page not owned or granted with these rights")                                 \
+  X(18, E_PTWRITABLE, "page-table and u-area pages can be mapped read-only only")                  \
+  X(19, E_BADLINK, "non-leaf must point to your own table of the next level")                      \
+  X(20, E_LINKED, "page-table page is already linked")                                             \
+  X(21, E_RUNNING, "environment has already started")                                              \
+  X(22, E_NOENTRY, "no entry point set")                                                           \
+  X(23, E_INVARIANT, "kernel invariant violated")
 
-#define NERRORS 8  // one more than the largest error number
+#define NERRORS 24  // one more than the largest error number
 
 #ifndef __ASSEMBLER__
 #define ERROR_NUMBER(n, name, text) name = n,
@@ -42,6 +73,21 @@ enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 #endif
 
 #ifndef __ASSEMBLER__
+// Registers for env_set_regs, in x-register order (x0's slot holds the pc).
+struct user_regs {
+  unsigned long pc, ra, sp, gp, tp, t0, t1, t2, s0, s1;
+  unsigned long a0, a1, a2, a3, a4, a5, a6, a7;
+  unsigned long s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
+  unsigned long t3, t4, t5, t6;
+};
+
+// One entry of a pte_write_batch call.
+struct pte_write {
+  unsigned long pt_ppn;  // the page-table page
+  unsigned long index;   // 0..511
+  unsigned long pte;     // the new entry
+};
+
 // The physical page table, one entry per page of RAM, indexed by
 // (physical page number - first RAM page number). Exported read-only.
 enum page_type {
@@ -51,6 +97,52 @@ enum page_type {
   PG_PT0,     // an environment's page-table page, level 0 (leaves)
   PG_PT1,     // level 1
   PG_PT2,     // level 2 (the root)
+  PG_UAREA,   // an environment's u-area
+};
+
+// Rights in a grant (page_grant), as in a PTE.
+#define GRANT_R 0x2
+#define GRANT_W 0x4
+#define GRANT_X 0x8
+
+// The environment table, one entry per slot, exported read-only at UENVS.
+enum env_status { ENV_FREE, ENV_RUNNABLE, ENV_NOT_RUNNABLE };
+
+struct env_info {
+  unsigned int id;          // generation << 8 | slot; 0 for a free slot
+  unsigned int parent_id;   // the creator, which controls it; 0 if none
+  unsigned int status;      // enum env_status
+  unsigned int npages;      // pages it owns
+  unsigned long uarea_ppn;  // its u-area page
+  unsigned long root_ppn;   // its root page table
+  char name[16];
+};
+
+// Facts about the machine, exported read-only at USYSINFO.
+struct sysinfo {
+  unsigned long base_ppn;  // physical page number of the first entry in UPAGES
+  unsigned long npages;    // pages of RAM
+  unsigned long nfree;     // free pages now
+  unsigned long nenv;      // slots in UENVS
+  unsigned long timebase_hz;
+};
+
+// Entry points an environment registers (env_set_entry).
+enum { ENTRY_EXCEPTION, NENTRIES };
+
+// The u-area: one page per environment that the kernel writes and the
+// environment may map read-only (ExOS maps its own at UAREA). On a
+// synchronous exception the kernel stores the cause, pc and address here
+// and enters the exception entry with every register as it was.
+struct uarea {
+  unsigned int envid;
+  unsigned int parent_id;
+  unsigned long entry[NENTRIES];
+  unsigned long xstack_lo, xstack_hi;  // a fault on [lo - 4096, hi) is fatal
+  unsigned long x_cause;               // scause of the last exception
+  unsigned long x_pc;                  // where it happened
+  unsigned long x_addr;                // stval: the faulting address, if any
+  unsigned long x_count;               // exceptions delivered so far
 };
 
 struct page_info {
@@ -65,8 +157,17 @@ struct page_info {
 // half (0 .. 2^38-1) is the library OS's to arrange.
 #define UTOP 0x4000000000UL  // first address above the user half
 
-// The first environment (init) is loaded by the kernel itself, with one
-// stack page just below INIT_STACKTOP.
-#define INIT_STACKTOP 0x3F00000000UL
+// The first environment (init) is loaded by the kernel itself, with
+// INIT_STACKPAGES of stack just below INIT_STACKTOP and its u-area mapped
+// (read-only) at UAREA.
+#define INIT_STACKTOP   0x3F00000000UL
+#define INIT_STACKPAGES 8
+#define UAREA           0x3FFFFFF000UL  // where ExOS maps the u-area
+
+// The kernel's exported tables, readable (not writable) by every
+// environment, in the kernel's half of every address space.
+#define USYSINFO 0xFFFFFFFF00000000UL  // struct sysinfo
+#define UENVS    0xFFFFFFFF00010000UL  // struct env_info[nenv]
+#define UPAGES   0xFFFFFFFF00100000UL  // struct page_info[npages]
 
 #endif

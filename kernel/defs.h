@@ -5,6 +5,7 @@
 #include "types.h"
 #include "fmt.h"
 #include "string.h"
+#include "abi.h"
 
 struct env;
 struct trapframe;
@@ -19,6 +20,7 @@ struct bootinfo {
   char bootargs[128];  // /chosen/bootargs, e.g. from QEMU -append
 };
 extern struct bootinfo bootinfo;
+const char *bootarg(const char *key, char *buf, size_t size);
 
 // fdt.c
 void fdt_parse(uint64 fdt_pa, struct bootinfo *bi);
@@ -48,19 +50,50 @@ void sbi_set_timer(uint64 when);
 void poweroff(int status) __attribute__((noreturn));
 
 // pmap.c
+extern struct sysinfo *sysinfo;
 void pmap_init(void);
+int ppn_valid(uint64 ppn);
+struct page_info *ppn2page(uint64 ppn);
+uint64 page_alloc_at(uint64 pa, uint32 owner, int type);
 uint64 page_alloc(uint32 owner, int type);
 void page_free(uint64 pa);
-uint64 kernel_root(void);
 uint64 pages_free(void);
+uint64 kernel_root(void);
+uint64 owner_first_page(uint32 owner);
+uint64 owner_next_page(uint64 pa);
+uint32 grant_rights(uint64 pa, uint32 envid);
+int grant_set(uint64 pa, uint32 envid, uint32 rights);
+int has_grants(uint64 pa);
+void grants_clear(uint64 pa);
+void grants_drop_env(uint32 envid);
+int rmap_add(uint64 pa, uint64 pte_pa);
+void rmap_remove(uint64 pa, uint64 pte_pa);
+int rmap_has(uint64 pa, uint64 pte_pa);
+uint64 rmap_count(uint64 pa);
+void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
+uint64 *link_pte_of(uint64 pa);
+
+// pte.c
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte);
+void pte_unmap(uint64 pte_pa);
+void unmap_in_env(uint64 pa, uint32 envid);
+void pt_clear(uint64 pt_pa);
+int pt_empty(uint64 pt_pa);
+long kcheck(void);
 
 // env.c
+extern struct env *curenv;
+void env_init(void);
+struct env *env_of(uint32 id);
+int env_controls(struct env *caller, struct env *target);
+struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size);
-void env_destroy(struct env *e, int status);
+void env_destroy(struct env *e);
 void env_run(struct env *e) __attribute__((noreturn));
 void schedule(void) __attribute__((noreturn));
 int copy_from_user(struct env *e, void *dst, uint64 va, size_t len);
-extern struct env *curenv;
+int copy_to_user(struct env *e, uint64 va, const void *src, size_t len);
+int copy_string_from_user(struct env *e, char *dst, uint64 va, size_t size);
 
 // trap.c
 void trap_init(void);
@@ -73,6 +106,6 @@ void timer_start(void);
 long syscall(struct env *e, struct trapframe *tf);
 
 // ktest.c
-void ktest_run(const char *bootargs);
+void ktest_run(void);
 
 #endif

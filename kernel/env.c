@@ -1,96 +1,136 @@
-// Environments: creation, the bootstrap loader for the first one,
-// destruction, and choosing which one runs.
+// Environments: creation, control, destruction, the bootstrap loader for the
+// first one, choosing which one runs, and checked access to user memory.
+//
+// An environment is created by a parent, which controls it: writes its page
+// tables, grants it pages, sets its registers and entry points, starts and
+// destroys it. Nobody else does (an environment also controls itself).
 
 #include "defs.h"
-#include "abi.h"
 #include "elf.h"
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
 
 struct env envs[NENV];
+struct env_info *env_table;  // exported at UENVS
 struct env *curenv;
 static uint32 next_generation = 1;
-extern struct page_info *pages;
+static int asids_work;  // does satp keep a 9-bit (or wider) ASID?
 
-// Allocate a free environment with a fresh id and an empty address space
-// (a root table holding only the kernel's upper half). Returns NULL if the
-// table is full or memory is exhausted.
-static struct env *env_alloc(uint32 parent_id, const char *name)
+// Point each environment at its exported entry and find out whether the
+// hardware has enough ASID bits to give each slot its own.
+void env_init(void)
+{
+  for (int i = 0; i < NENV; i++)
+    envs[i].pub = &env_table[i];
+  uint64 satp = csr_read(satp);
+  csr_write(satp, satp | (0xFFFFUL << SATP_ASID_SHIFT));
+  asids_work = ((csr_read(satp) >> SATP_ASID_SHIFT) & 0x1FF) == 0x1FF;
+  csr_write(satp, satp);
+}
+
+// The live environment with this id, or NULL.
+struct env *env_of(uint32 id)
+{
+  struct env *e = &envs[ENVX(id)];
+  return id != 0 && e->pub->id == id ? e : NULL;
+}
+
+// Does caller control target (is it target itself or target's parent)?
+int env_controls(struct env *caller, struct env *target)
+{
+  return caller == target || target->pub->parent_id == caller->pub->id;
+}
+
+// Create an environment with parent parent_id (0 for none): a fresh id, an
+// empty address space (a root table holding only the kernel's half), a u-area,
+// not runnable. Returns NULL if the table is full or memory is exhausted.
+struct env *env_alloc(uint32 parent_id, const char *name)
 {
   struct env *e = NULL;
-  for (int i = 0; i < NENV; i++)
-    if (envs[i].status == ENV_FREE) {
+  for (int i = 0; i < NENV && e == NULL; i++)
+    if (envs[i].pub->status == ENV_FREE)
       e = &envs[i];
-      break;
-    }
   if (e == NULL)
     return NULL;
 
-  uint32 index = e - envs;
-  uint32 id = (next_generation++ << 8) | index;
-  uint64 root = page_alloc(id, PG_PT2);
-  if (root == 0)
+  uint32 slot = e - envs;
+  struct env_info *pub = e->pub;
+  memset(e, 0, sizeof(*e));
+  memset(pub, 0, sizeof(*pub));
+  e->pub = pub;
+  pub->id = (next_generation++ << 8) | slot;
+  if ((pub->id >> 8) == 0)  // the generation wrapped: skip id 0 for slot 0
+    pub->id = (next_generation++ << 8) | slot;
+  pub->parent_id = parent_id;
+  pub->status = ENV_NOT_RUNNABLE;
+  strlcpy(pub->name, name, sizeof(pub->name));
+  e->asid = asids_work ? slot + 1 : 0;
+
+  uint64 root = page_alloc(pub->id, PG_PT2);
+  uint64 uarea = root ? page_alloc(pub->id, PG_UAREA) : 0;
+  if (uarea == 0) {
+    if (root)
+      page_free(root);
+    memset(pub, 0, sizeof(*pub));
     return NULL;
+  }
   uint64 *kr = KADDR(kernel_root()), *r = KADDR(root);
   for (int i = NPTENTRIES / 2; i < NPTENTRIES; i++)
     r[i] = kr[i];
-
-  memset(e, 0, sizeof(*e));
-  e->id = id;
-  e->parent_id = parent_id;
-  e->status = ENV_NOT_RUNNABLE;
-  e->asid = index + 1;
   e->root = root;
-  strlcpy(e->name, name, sizeof(e->name));
+  pub->root_ppn = root >> PGSHIFT;
+  pub->uarea_ppn = uarea >> PGSHIFT;
+  e->uarea = KADDR(uarea);
+  e->uarea->envid = pub->id;
+  e->uarea->parent_id = parent_id;
   return e;
 }
 
-// Find the level-0 PTE for va in the table rooted at root. With alloc set,
-// missing tables are allocated (owned by `owner`); otherwise returns NULL if
-// there is none. Used only by the bootstrap loader and the user-copy helpers.
-static uint64 *walk(uint64 root, uint64 va, uint32 owner, int alloc)
+// Map the page at pa at va in e's address space with permissions perm,
+// creating page-table pages as needed, all through pte_write's checks.
+// Only the bootstrap loader uses this: the kernel builds no other address
+// space. Panics on failure, since the system cannot start without init.
+static void bootstrap_map(struct env *e, uint64 va, uint64 pa, uint64 perm)
 {
-  uint64 *table = KADDR(root);
+  uint64 table = e->root;
   for (int level = 2; level > 0; level--) {
-    uint64 *pte = &table[PX(level, va)];
-    if (!(*pte & PTE_V)) {
-      if (!alloc)
-        return NULL;
-      uint64 t = page_alloc(owner, level == 2 ? PG_PT1 : PG_PT0);
-      if (t == 0)
-        return NULL;
-      *pte = PA2PTE(t) | PTE_V;
-    } else if (PTE_IS_LEAF(*pte)) {
-      return NULL;  // superpages are never made for user space
+    uint64 pte = ((uint64 *)KADDR(table))[PX(level, va)];
+    if (!(pte & PTE_V)) {
+      uint64 t = page_alloc(e->pub->id, level == 2 ? PG_PT1 : PG_PT0);
+      if (t == 0 || pte_write(NULL, table >> PGSHIFT, PX(level, va), PA2PTE(t) | PTE_V) < 0)
+        panic("bootstrap: cannot build %s's page tables", e->pub->name);
+      pte = PA2PTE(t) | PTE_V;
     }
-    table = KADDR(PTE_PA(*pte));
+    table = PTE_PA(pte);
+  }
+  long err = pte_write(NULL, table >> PGSHIFT, PX(0, va),
+                       PA2PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D);
+  if (err < 0)
+    panic("bootstrap: mapping %p in %s failed (%ld)", (void *)va, e->pub->name, err);
+}
+
+// The user page mapped at va in e (0 if none): the page-table walk the
+// kernel needs to check user pointers.
+static uint64 *user_pte(struct env *e, uint64 va)
+{
+  if (va >= UTOP)
+    return NULL;
+  uint64 *table = KADDR(e->root);
+  for (int level = 2; level > 0; level--) {
+    uint64 pte = table[PX(level, va)];
+    if (!(pte & PTE_V) || PTE_IS_LEAF(pte))
+      return NULL;
+    table = KADDR(PTE_PA(pte));
   }
   return &table[PX(0, va)];
 }
 
-// Give environment e a fresh zeroed page mapped at va with permissions perm
-// (PTE_R/W/X). Returns the page's physical address, or 0 if out of memory.
-static uint64 bootstrap_map(struct env *e, uint64 va, uint64 perm)
-{
-  uint64 *pte = walk(e->root, va, e->id, 1);
-  if (pte == NULL)
-    return 0;
-  if (*pte & PTE_V)
-    return PTE_PA(*pte);  // two segments share this page
-  uint64 pa = page_alloc(e->id, PG_USER);
-  if (pa == 0)
-    return 0;
-  *pte = PA2PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D;
-  pages[(pa >> PGSHIFT) - (bootinfo.ram_base >> PGSHIFT)].mapcount++;
-  return pa;
-}
-
 // Create the first environment from an ELF executable in the kernel image.
 // It has no parent to build its address space, so the kernel loads it: each
-// PT_LOAD segment at its address, and one stack page below INIT_STACKTOP.
-// This is the only address space the kernel ever builds; every later one is
-// built by a library OS through the page-table calls.
+// PT_LOAD segment at its address, INIT_STACKPAGES of stack below INIT_STACKTOP,
+// and its u-area (read-only) at UAREA. This is the only address space the kernel
+// ever builds; every later one is built by a library OS.
 struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t size)
 {
   const struct elfhdr *eh = (const struct elfhdr *)binary;
@@ -112,9 +152,15 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
     uint64 perm = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_W | PTE_R : 0) |
                   (ph->flags & PF_X ? PTE_X : 0);
     for (uint64 va = PGROUNDDOWN(ph->vaddr); va < ph->vaddr + ph->memsz; va += PGSIZE) {
-      uint64 pa = bootstrap_map(e, va, perm);
-      if (pa == 0)
-        panic("bootstrap: out of memory loading %s", name);
+      uint64 *pte = user_pte(e, va), pa;
+      if (pte && (*pte & PTE_V)) {
+        pa = PTE_PA(*pte);  // two segments share this page
+      } else {
+        pa = page_alloc(e->pub->id, PG_USER);
+        if (pa == 0)
+          panic("bootstrap: out of memory loading %s", name);
+        bootstrap_map(e, va, pa, perm);
+      }
       // Copy the part of the file that falls in this page.
       uint64 lo = va > ph->vaddr ? va : ph->vaddr;
       uint64 hi = va + PGSIZE < ph->vaddr + ph->filesz ? va + PGSIZE : ph->vaddr + ph->filesz;
@@ -122,49 +168,49 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
         memmove((char *)KADDR(pa) + (lo - va), binary + ph->off + (lo - ph->vaddr), hi - lo);
     }
   }
-  if (bootstrap_map(e, INIT_STACKTOP - PGSIZE, PTE_R | PTE_W) == 0)
-    panic("bootstrap: out of memory for %s's stack", name);
+  for (uint64 va = INIT_STACKTOP - INIT_STACKPAGES * PGSIZE; va < INIT_STACKTOP; va += PGSIZE) {
+    uint64 stack = page_alloc(e->pub->id, PG_USER);
+    if (stack == 0)
+      panic("bootstrap: out of memory for %s's stack", name);
+    bootstrap_map(e, va, stack, PTE_R | PTE_W);
+  }
+  bootstrap_map(e, UAREA, PADDR(e->uarea), PTE_R);
   e->tf.pc = eh->entry;
   e->tf.sp = INIT_STACKTOP;
-  e->status = ENV_RUNNABLE;
+  e->pub->status = ENV_RUNNABLE;
   return e;
 }
 
-// Drop the mappings in a level-`level` table and free the table pages,
-// counting each leaf out of the page it maps.
-static void free_tables(uint64 table_pa, int level)
+// Destroy environment e: break every mapping of its pages (in anyone's
+// tables), drop the grants it gave and holds, free every page it owns, and
+// orphan its children. If e is running, the caller must schedule() next.
+void env_destroy(struct env *e)
 {
-  uint64 *t = KADDR(table_pa);
-  int n = level == 2 ? NPTENTRIES / 2 : NPTENTRIES;  // the root's upper half is the kernel's
-  for (int i = 0; i < n; i++) {
-    if (!(t[i] & PTE_V))
-      continue;
-    if (PTE_IS_LEAF(t[i]))
-      pages[(PTE_PA(t[i]) >> PGSHIFT) - (bootinfo.ram_base >> PGSHIFT)].mapcount--;
-    else
-      free_tables(PTE_PA(t[i]), level - 1);
-    t[i] = 0;
-  }
-  page_free(table_pa);
-}
-
-// Destroy environment e: remove its mappings and free every page it owns.
-// If it is running, the caller must schedule() afterwards.
-void env_destroy(struct env *e, int status)
-{
-  (void)status;
+  uint32 id = e->pub->id;
   if (curenv == e) {
     csr_write(satp, MAKE_SATP(kernel_root(), 0));
     curenv = NULL;
   }
-  free_tables(e->root, 2);
-  uint64 base = bootinfo.ram_base >> PGSHIFT;
-  for (uint64 i = 0; i < bootinfo.ram_size >> PGSHIFT; i++)
-    if (pages[i].owner == e->id && pages[i].type != PG_FREE)
-      page_free((base + i) << PGSHIFT);
-  sfence_vma_all();
-  e->status = ENV_FREE;
-  e->id = 0;
+  // First empty its own tables, so only others' mappings of its pages remain.
+  for (uint64 pa = owner_first_page(id); pa != 0; pa = owner_next_page(pa)) {
+    int type = ppn2page(pa >> PGSHIFT)->type;
+    if (type == PG_PT0 || type == PG_PT1 || type == PG_PT2)
+      pt_clear(pa);
+  }
+  grants_drop_env(id);
+  for (uint64 pa; (pa = owner_first_page(id)) != 0;) {
+    rmap_each(pa, pte_unmap);
+    grants_clear(pa);
+    page_free(pa);
+  }
+  if (asids_work)
+    asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
+  else
+    sfence_vma_all();
+  for (int i = 0; i < NENV; i++)
+    if (env_table[i].parent_id == id)
+      env_table[i].parent_id = 0;
+  memset(e->pub, 0, sizeof(*e->pub));
 }
 
 // Switch to environment e's address space and return to it in user mode.
@@ -173,6 +219,8 @@ void env_run(struct env *e)
   if (curenv != e) {
     curenv = e;
     csr_write(satp, MAKE_SATP(e->root, e->asid));
+    if (!asids_work)
+      sfence_vma_all();
   }
   trap_return(e);
 }
@@ -182,12 +230,12 @@ void env_run(struct env *e)
 void schedule(void)
 {
   for (;;) {
-    int start = curenv ? ENVX(curenv->id) + 1 : 0, alive = 0;
+    int start = curenv ? ENVX(curenv->pub->id) + 1 : 0, alive = 0;
     for (int i = 0; i < NENV; i++) {
       struct env *e = &envs[(start + i) % NENV];
-      if (e->status == ENV_RUNNABLE)
+      if (e->pub->status == ENV_RUNNABLE)
         env_run(e);
-      alive |= e->status != ENV_FREE;
+      alive |= e->pub->status != ENV_FREE;
     }
     if (!alive) {
       printf("rvexo: no environments left; powering off\n");
@@ -202,24 +250,55 @@ void schedule(void)
   }
 }
 
-// Copy len bytes from user address va in e's address space to dst, checking
-// that every byte is mapped user-readable there. Returns 0 or -E_FAULT.
-// The kernel reads through the direct map, so it never needs SUM.
-int copy_from_user(struct env *e, void *dst, uint64 va, size_t len)
+// Copy len bytes between the kernel buffer kbuf and user address va in e's
+// address space, checking that every byte is mapped with U and `need`
+// (PTE_R to read user memory, PTE_W to write it). Returns 0 or -E_FAULT.
+// The kernel goes through the direct map, so it never sets SUM.
+static int copy_user(struct env *e, void *kbuf, uint64 va, size_t len, uint64 need, int to_user)
 {
+  if (len > UTOP || va > UTOP - len)
+    return -E_FAULT;
   while (len > 0) {
-    if (va >= UTOP)
+    uint64 *pte = user_pte(e, va);
+    uint64 want = PTE_V | PTE_U | need;
+    if (pte == NULL || (*pte & want) != want)
       return -E_FAULT;
-    uint64 *pte = walk(e->root, va, 0, 0);
-    if (pte == NULL || (*pte & (PTE_V | PTE_U | PTE_R)) != (PTE_V | PTE_U | PTE_R))
-      return -E_FAULT;
-    uint64 n = PGSIZE - (va & (PGSIZE - 1));
+    uint64 off = va & (PGSIZE - 1), n = PGSIZE - off;
     if (n > len)
       n = len;
-    memmove(dst, (char *)KADDR(PTE_PA(*pte)) + (va & (PGSIZE - 1)), n);
-    dst = (char *)dst + n;
+    char *user = (char *)KADDR(PTE_PA(*pte)) + off;
+    if (to_user)
+      memmove(user, kbuf, n);
+    else
+      memmove(kbuf, user, n);
+    kbuf = (char *)kbuf + n;
     va += n;
     len -= n;
   }
   return 0;
+}
+
+// Copy len bytes from user address va in e to dst. Returns 0 or -E_FAULT.
+int copy_from_user(struct env *e, void *dst, uint64 va, size_t len)
+{
+  return copy_user(e, dst, va, len, PTE_R, 0);
+}
+
+// Copy len bytes from src to user address va in e. Returns 0 or -E_FAULT.
+int copy_to_user(struct env *e, uint64 va, const void *src, size_t len)
+{
+  return copy_user(e, (void *)src, va, len, PTE_W, 1);
+}
+
+// Copy a NUL-terminated string of at most size-1 characters from user
+// address va into dst. Returns 0, -E_FAULT, or -E_INVAL if it is too long.
+int copy_string_from_user(struct env *e, char *dst, uint64 va, size_t size)
+{
+  for (size_t i = 0; i < size; i++) {
+    if (copy_from_user(e, &dst[i], va + i, 1) < 0)
+      return -E_FAULT;
+    if (dst[i] == '\0')
+      return 0;
+  }
+  return -E_INVAL;
 }

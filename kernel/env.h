@@ -4,10 +4,11 @@
 #define RVEXO_ENV_H
 
 #include "types.h"
+#include "abi.h"
 
 // User registers saved on a trap, in x-register order so that the field for
 // xN is at byte offset 8*N (x0 is always zero, so its slot holds the pc).
-// trapvec.S depends on this layout.
+// trapvec.S depends on this layout; it matches struct user_regs.
 struct trapframe {
   uint64 pc, ra, sp, gp, tp, t0, t1, t2, s0, s1;
   uint64 a0, a1, a2, a3, a4, a5, a6, a7;
@@ -17,21 +18,20 @@ struct trapframe {
   uint64 hartid;     // 8*33: restored into tp on entry to the kernel
 };
 
-#define NENV     256  // environments at once; the id's low 8 bits index envs[]
+#define NENV     256  // environments at once; the id's low 8 bits are the slot
 #define ENVX(id) ((id) & (NENV - 1))
 
-enum env_status { ENV_FREE, ENV_RUNNABLE, ENV_NOT_RUNNABLE };
-
 struct env {
-  struct trapframe tf;  // first: sscratch points here while the env runs
-  uint32 id;            // generation << 8 | index; never 0
-  uint32 parent_id;
-  enum env_status status;
+  struct trapframe tf;   // first: sscratch points here while the env runs
+  struct env_info *pub;  // its entry in the exported table: id, status, ...
+  struct uarea *uarea;   // its u-area, through the direct map
   uint16 asid;
-  uint64 root;  // physical address of its Sv39 root table
-  char name[16];
+  uint64 root;        // physical address of its Sv39 root table
+  uint32 pages_head;  // its pages, listed by pmap.c
+  uint32 ngrants;     // grants it holds on others' pages
 };
 
 extern struct env envs[NENV];
+extern struct env_info *env_table;  // exported at UENVS
 
 #endif

@@ -30,32 +30,17 @@ static void __attribute__((noinline)) ktest_printf(void)
   printf("ktest printf: [%s]\n", null_string);
 }
 
-static const char *arg_value(const char *args, const char *key)
-{
-  size_t n = strlen(key);
-  for (const char *p = args; *p != '\0'; p++)
-    if ((p == args || p[-1] == ' ') && strncmp(p, key, n) == 0)
-      return p + n;
-  return NULL;
-}
-
-static int is_test(const char *value, const char *name)
-{
-  size_t n = strlen(name);
-  return strncmp(value, name, n) == 0 && (value[n] == '\0' || value[n] == ' ');
-}
-
 // Run the test named by ktest= in the boot arguments, if any.
-void ktest_run(const char *bootargs)
+void ktest_run(void)
 {
-  const char *t = arg_value(bootargs, "ktest=");
-  if (t == NULL)
+  char t[16];
+  if (bootarg("ktest=", t, sizeof(t)) == NULL)
     return;
-  if (is_test(t, "panic"))
+  if (strcmp(t, "panic") == 0)
     ktest_panic();
-  else if (is_test(t, "illegal"))
+  else if (strcmp(t, "illegal") == 0)
     ktest_illegal();
-  else if (is_test(t, "printf"))
+  else if (strcmp(t, "printf") == 0)
     ktest_printf();
   else
     printf("ktest: unknown test '%s'\n", t);

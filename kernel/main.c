@@ -7,8 +7,46 @@
 
 struct bootinfo bootinfo;
 
-// The first user program, linked into the kernel image (kernel/initimg.S).
-extern const uint8 init_elf[], init_elf_end[];
+// The user programs linked into the kernel image (kernel/progs.sh).
+struct uprog {
+  const char *name;
+  const uint8 *elf;
+  uint64 size;
+};
+extern const struct uprog uprog_table[];
+extern const uint64 uprog_count;
+
+// The value of boot argument key (e.g. "init=") in the boot arguments, up to
+// the next space, copied into buf; NULL if the key is absent.
+const char *bootarg(const char *key, char *buf, size_t size)
+{
+  const char *args = bootinfo.bootargs;
+  size_t n = strlen(key);
+  for (const char *p = args; *p != '\0'; p++)
+    if ((p == args || p[-1] == ' ') && strncmp(p, key, n) == 0) {
+      size_t len = 0;
+      for (p += n; p[len] != '\0' && p[len] != ' '; len++)
+        ;
+      strlcpy(buf, p, len + 1 < size ? len + 1 : size);
+      return buf;
+    }
+  return NULL;
+}
+
+// Start the first environment: the program named by init=NAME, or init.
+static void start_first_env(void)
+{
+  char name[32];
+  if (bootarg("init=", name, sizeof(name)) == NULL)
+    strlcpy(name, "init", sizeof(name));
+  for (uint64 i = 0; i < uprog_count; i++)
+    if (strcmp(uprog_table[i].name, name) == 0) {
+      env_create_bootstrap(name, uprog_table[i].elf, uprog_table[i].size);
+      printf("rvexo: %lu pages free; starting %s\n", pages_free(), name);
+      return;
+    }
+  panic("no program '%s' in the kernel image", name);
+}
 
 // Entered from entry.S on the boot hart, in the direct map, with interrupts
 // off. Other harts stay parked in the firmware (SBI HSM "stopped" state).
@@ -32,12 +70,11 @@ void kmain(uint64 hartid, uint64 fdt_pa)
     printf("rvexo: harts other than %d stay parked in the firmware\n", bootinfo.boot_hart);
 
   pmap_init();
+  env_init();
   trap_init();
   plic_init(hartid);
-  ktest_run(bootinfo.bootargs);
-
-  env_create_bootstrap("init", init_elf, init_elf_end - init_elf);
-  printf("rvexo: %lu pages free; starting init\n", pages_free());
+  ktest_run();
+  start_first_env();
   timer_start();
   schedule();
 }

@@ -1,67 +1,176 @@
-// Physical memory: the page table of RAM (who owns each page and what it
-// is), the free-page list, and the kernel's own Sv39 page table.
+// Physical memory: the table of RAM pages (owner, type, mapping count),
+// the free list, grants, the reverse map, and the kernel's own page table.
+//
+// Exposing names: every page is named by its physical page number (ppn) and
+// the table of pages is exported read-only at UPAGES. Grants let an owner
+// share a page with rights; the reverse map records every user PTE that maps
+// a page, so freeing a page or withdrawing a grant can break each mapping.
 //
 // The kernel page table maps devices and RAM at KERNBASE + physical address
 // ("the direct map") with the least rights each range needs: kernel text
 // R+X, read-only data R, everything else R+W. Its upper-half root entries
 // (256..511) are copied into every environment's root table, so the kernel
-// is present, supervisor-only and global, in every address space.
+// is present, supervisor-only and global, in every address space. The
+// exported tables are mapped a second time, user-readable, at USYSINFO,
+// UENVS and UPAGES.
 
 #include "defs.h"
+#include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
-#include "abi.h"
 
 extern char _start[], etext[], erodata[], end[];
 
-struct page_info *pages;  // one per page of RAM
-static uint64 npages;     // RAM pages
-static uint64 base_ppn;   // physical page number of pages[0]
-static uint64 free_list;  // physical address of the first free page, 0 if none
-static uint64 nfree;
-static uint64 kroot;  // physical address of the kernel's root table
+struct page_info *pages;  // one per page of RAM, exported
+struct sysinfo *sysinfo;  // exported
+static uint64 npages;     // pages of RAM
+static uint64 base_ppn;   // ppn of pages[0]
+static uint64 kroot;      // physical address of the kernel's root table
+
+// Kernel-private facts about each page.
+struct page_priv {
+  uint32 next, prev;  // on the free list or its owner's list (page index; 0 ends)
+  uint32 rmap;        // first reverse-map record (0: none)
+  uint32 grants;      // first grant record (0: none)
+  uint64 link_pte;    // a page-table page: physical address of the PTE linking it, or 0
+};
+static struct page_priv *priv;
+static uint32 free_head;  // first free page (index); page 0 is firmware, never listed
+
+// Pools of records, linked by index; index 0 is never used, so 0 is "none".
+struct rmap_rec {
+  uint64 pte_pa;  // physical address of a leaf PTE that maps the page
+  uint32 next;
+};
+struct grant_rec {
+  uint32 envid;
+  uint32 rights;  // GRANT_R | GRANT_W | GRANT_X
+  uint32 next;
+};
+static struct rmap_rec *rmaps;
+static struct grant_rec *grants;
+static uint32 nrmaps, ngrants, free_rmap, free_grant;
+
+// Is ppn a page of RAM?
+int ppn_valid(uint64 ppn)
+{
+  return ppn >= base_ppn && ppn - base_ppn < npages;
+}
+
+// The page_info of a RAM page (the caller has checked ppn_valid).
+struct page_info *ppn2page(uint64 ppn)
+{
+  return &pages[ppn - base_ppn];
+}
+
+static uint32 pa2index(uint64 pa)
+{
+  if (!ppn_valid(pa >> PGSHIFT))
+    panic("pmap: %p is not RAM", (void *)pa);
+  return (pa >> PGSHIFT) - base_ppn;
+}
 
 static struct page_info *pa2page(uint64 pa)
 {
-  uint64 i = (pa >> PGSHIFT) - base_ppn;
-  if ((pa >> PGSHIFT) < base_ppn || i >= npages)
-    panic("pa2page: %p is not RAM", (void *)pa);
-  return &pages[i];
+  return &pages[pa2index(pa)];
 }
 
-// Take a free page, zero it, and record its owner and type.
-// Returns its physical address, or 0 when memory is exhausted.
-uint64 page_alloc(uint32 owner, int type)
+static struct page_priv *pa2priv(uint64 pa)
 {
-  uint64 pa = free_list;
-  if (pa == 0)
+  return &priv[pa2index(pa)];
+}
+
+static uint64 index2pa(uint32 i)
+{
+  return (base_ppn + i) << PGSHIFT;
+}
+
+static void list_push(uint32 *head, uint32 i)
+{
+  priv[i].next = *head;
+  priv[i].prev = 0;
+  if (*head)
+    priv[*head].prev = i;
+  *head = i;
+}
+
+static void list_remove(uint32 *head, uint32 i)
+{
+  if (priv[i].prev)
+    priv[priv[i].prev].next = priv[i].next;
+  else
+    *head = priv[i].next;
+  if (priv[i].next)
+    priv[priv[i].next].prev = priv[i].prev;
+}
+
+// The list of pages an owner holds (NULL for the kernel).
+static uint32 *owner_list(uint32 owner)
+{
+  struct env *e = &envs[ENVX(owner)];
+  return owner != 0 && e->pub->id == owner ? &e->pages_head : NULL;
+}
+
+// Take a free page: the one at pa if pa != 0 (it must be free), else any.
+// Zero it and record its owner and type. Returns its physical address, or 0
+// if there is no free page (or pa is not free). O(1).
+uint64 page_alloc_at(uint64 pa, uint32 owner, int type)
+{
+  if (pa == 0 && free_head == 0)
     return 0;
-  free_list = *(uint64 *)KADDR(pa);
-  nfree--;
+  uint32 i = pa ? pa2index(pa) : free_head;
+  if (pages[i].type != PG_FREE)
+    return 0;
+  list_remove(&free_head, i);
+  sysinfo->nfree--;
+  pa = index2pa(i);
   memset(KADDR(pa), 0, PGSIZE);
-  struct page_info *pi = pa2page(pa);
-  pi->owner = owner;
-  pi->type = type;
+  pages[i] = (struct page_info){.owner = owner, .type = type};
+  uint32 *list = owner_list(owner);
+  if (list) {
+    list_push(list, i);
+    envs[ENVX(owner)].pub->npages++;
+  }
   return pa;
 }
 
-// Return a page to the free list. The caller has removed every mapping.
+// Take any free page (see page_alloc_at).
+uint64 page_alloc(uint32 owner, int type)
+{
+  return page_alloc_at(0, owner, type);
+}
+
+// Return a page to the free list. Every mapping, link and grant must be gone.
 void page_free(uint64 pa)
 {
-  struct page_info *pi = pa2page(pa);
-  if (pi->type == PG_FREE || pi->type == PG_KERNEL || pi->mapcount != 0)
-    panic("page_free: page %p has type %d and %d mappings", (void *)pa, pi->type, pi->mapcount);
+  uint32 i = pa2index(pa);
+  struct page_info *pi = &pages[i];
+  if (pi->type == PG_FREE || pi->mapcount != 0 || priv[i].rmap || priv[i].grants ||
+      priv[i].link_pte)
+    panic("page_free: page %p (type %d) still in use", (void *)pa, pi->type);
+  uint32 *list = owner_list(pi->owner);
+  if (list) {
+    list_remove(list, i);
+    envs[ENVX(pi->owner)].pub->npages--;
+  }
   pi->owner = 0;
   pi->type = PG_FREE;
-  *(uint64 *)KADDR(pa) = free_list;
-  free_list = pa;
-  nfree++;
+  list_push(&free_head, i);
+  sysinfo->nfree++;
+}
+
+// The physical address of the first page on owner's list (0 if none): an
+// environment being destroyed frees these until none is left.
+uint64 owner_first_page(uint32 owner)
+{
+  uint32 *list = owner_list(owner);
+  return list && *list ? index2pa(*list) : 0;
 }
 
 // Number of free pages.
 uint64 pages_free(void)
 {
-  return nfree;
+  return sysinfo->nfree;
 }
 
 // Physical address of the kernel's root page table.
@@ -69,6 +178,141 @@ uint64 kernel_root(void)
 {
   return kroot;
 }
+
+// The page after pa on its owner's list (0 at the end).
+uint64 owner_next_page(uint64 pa)
+{
+  uint32 next = pa2priv(pa)->next;
+  return next ? index2pa(next) : 0;
+}
+
+// ---------------------------------------------------------------- grants
+
+// The rights env holds on the page at pa through a grant (0 if none).
+uint32 grant_rights(uint64 pa, uint32 envid)
+{
+  for (uint32 g = pa2priv(pa)->grants; g != 0; g = grants[g].next)
+    if (grants[g].envid == envid)
+      return grants[g].rights;
+  return 0;
+}
+
+// Set env's grant on the page at pa to rights (0 removes it).
+// Returns 0, or -E_NOMEM when the grant pool is exhausted.
+int grant_set(uint64 pa, uint32 envid, uint32 rights)
+{
+  uint32 *link = &pa2priv(pa)->grants;
+  for (; *link != 0; link = &grants[*link].next)
+    if (grants[*link].envid == envid)
+      break;
+  if (*link != 0 && rights != 0) {
+    grants[*link].rights = rights;
+  } else if (*link != 0) {
+    uint32 g = *link;
+    *link = grants[g].next;
+    grants[g].next = free_grant;
+    free_grant = g;
+    env_of(envid)->ngrants--;
+  } else if (rights != 0) {
+    uint32 g = free_grant;
+    if (g == 0)
+      return -E_NOMEM;
+    free_grant = grants[g].next;
+    grants[g] = (struct grant_rec){envid, rights, pa2priv(pa)->grants};
+    pa2priv(pa)->grants = g;
+    env_of(envid)->ngrants++;
+  }
+  return 0;
+}
+
+// Does anyone hold a grant on the page at pa?
+int has_grants(uint64 pa)
+{
+  return pa2priv(pa)->grants != 0;
+}
+
+// Remove every grant on the page at pa.
+void grants_clear(uint64 pa)
+{
+  while (pa2priv(pa)->grants != 0)
+    grant_set(pa, grants[pa2priv(pa)->grants].envid, 0);
+}
+
+// Remove every grant held by envid, on any page (when it is destroyed).
+// Scans RAM, but only when the environment holds grants at all.
+void grants_drop_env(uint32 envid)
+{
+  for (uint32 i = 0; i < npages && env_of(envid)->ngrants > 0; i++)
+    if (priv[i].grants != 0)
+      grant_set(index2pa(i), envid, 0);
+}
+
+// ---------------------------------------------------------------- reverse map
+
+// Record that the leaf PTE at pte_pa maps the page at pa.
+// Returns 0, or -E_NOMEM when the reverse-map pool is exhausted.
+int rmap_add(uint64 pa, uint64 pte_pa)
+{
+  uint32 r = free_rmap;
+  if (r == 0 || pa2page(pa)->mapcount == 0xFFFF)
+    return -E_NOMEM;
+  free_rmap = rmaps[r].next;
+  rmaps[r] = (struct rmap_rec){pte_pa, pa2priv(pa)->rmap};
+  pa2priv(pa)->rmap = r;
+  pa2page(pa)->mapcount++;
+  return 0;
+}
+
+// Forget that the leaf PTE at pte_pa maps the page at pa.
+void rmap_remove(uint64 pa, uint64 pte_pa)
+{
+  for (uint32 *link = &pa2priv(pa)->rmap; *link != 0; link = &rmaps[*link].next)
+    if (rmaps[*link].pte_pa == pte_pa) {
+      uint32 r = *link;
+      *link = rmaps[r].next;
+      rmaps[r].next = free_rmap;
+      free_rmap = r;
+      pa2page(pa)->mapcount--;
+      return;
+    }
+  panic("rmap_remove: no record of PTE %p mapping %p", (void *)pte_pa, (void *)pa);
+}
+
+// Is there a record that the PTE at pte_pa maps the page at pa?
+int rmap_has(uint64 pa, uint64 pte_pa)
+{
+  for (uint32 r = pa2priv(pa)->rmap; r != 0; r = rmaps[r].next)
+    if (rmaps[r].pte_pa == pte_pa)
+      return 1;
+  return 0;
+}
+
+// The number of reverse-map records for the page at pa.
+uint64 rmap_count(uint64 pa)
+{
+  uint64 n = 0;
+  for (uint32 r = pa2priv(pa)->rmap; r != 0; r = rmaps[r].next)
+    n++;
+  return n;
+}
+
+// Call fn(pte_pa) for every leaf PTE that maps the page at pa. fn may
+// remove the mapping it is given (and only that one).
+void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa))
+{
+  for (uint32 r = pa2priv(pa)->rmap, next; r != 0; r = next) {
+    next = rmaps[r].next;
+    fn(rmaps[r].pte_pa);
+  }
+}
+
+// The PTE that links page-table page pa into its parent table (0 if none).
+uint64 *link_pte_of(uint64 pa)
+{
+  return &pa2priv(pa)->link_pte;
+}
+
+// ---------------------------------------------------------------- boot
 
 // Map [va, va+size) to [pa, pa+size) in the kernel table with permissions
 // perm, using the largest pages that alignment allows. Panics when out of
@@ -103,30 +347,56 @@ static void kmap(uint64 va, uint64 pa, uint64 size, uint64 perm)
 static void reserve(uint64 lo, uint64 hi)
 {
   for (uint64 pa = PGROUNDDOWN(lo); pa < hi; pa += PGSIZE)
-    if (pa >= base_ppn << PGSHIFT && (pa >> PGSHIFT) - base_ppn < npages)
+    if (ppn_valid(pa >> PGSHIFT))
       pa2page(pa)->type = PG_KERNEL;
 }
 
-// Set up the physical page table and the free list from bootinfo, then build
-// and switch to the kernel's own page table.
+// Carve n bytes of zeroed, page-aligned memory from *next (boot only).
+static void *boot_carve(uint64 *next, uint64 n)
+{
+  void *p = (void *)*next;
+  *next = PGROUNDUP(*next + n);
+  memset(p, 0, *next - (uint64)p);
+  return p;
+}
+
+// Set up the physical page table, the record pools and the free list from
+// bootinfo, then build and switch to the kernel's own page table.
 void pmap_init(void)
 {
   uint64 ram_end = bootinfo.ram_base + bootinfo.ram_size;
   base_ppn = bootinfo.ram_base >> PGSHIFT;
   npages = bootinfo.ram_size >> PGSHIFT;
+  nrmaps = 2 * npages;
+  ngrants = npages;
 
-  // The page table itself goes right after the kernel image.
-  pages = (struct page_info *)PGROUNDUP((uint64)end);
-  uint64 pages_end = PGROUNDUP((uint64)(pages + npages));
-  memset(pages, 0, pages_end - (uint64)pages);
+  // The tables go right after the kernel image.
+  uint64 next = PGROUNDUP((uint64)end);
+  sysinfo = boot_carve(&next, sizeof(struct sysinfo));
+  pages = boot_carve(&next, npages * sizeof(struct page_info));
+  priv = boot_carve(&next, npages * sizeof(struct page_priv));
+  rmaps = boot_carve(&next, nrmaps * sizeof(struct rmap_rec));
+  grants = boot_carve(&next, ngrants * sizeof(struct grant_rec));
+  env_table = boot_carve(&next, NENV * sizeof(struct env_info));
+  for (uint32 i = 1; i < nrmaps; i++)
+    rmaps[i].next = i + 1 < nrmaps ? i + 1 : 0;
+  for (uint32 i = 1; i < ngrants; i++)
+    grants[i].next = i + 1 < ngrants ? i + 1 : 0;
+  free_rmap = free_grant = 1;
 
-  reserve(bootinfo.ram_base, PADDR(pages_end));  // firmware, kernel, page table
+  sysinfo->base_ppn = base_ppn;
+  sysinfo->npages = npages;
+  sysinfo->nenv = NENV;
+  sysinfo->timebase_hz = bootinfo.timebase_hz;
+
+  reserve(bootinfo.ram_base, PADDR(next));  // firmware, kernel, tables
   reserve(bootinfo.fdt_pa, bootinfo.fdt_pa + bootinfo.fdt_size);
-  for (uint64 i = npages; i-- > 0;)
+  if (pages[0].type != PG_KERNEL)
+    panic("pmap_init: the first page of RAM should be the firmware's");
+  for (uint32 i = npages; i-- > 0;)
     if (pages[i].type == PG_FREE) {
-      uint64 pa = (base_ppn + i) << PGSHIFT;
-      pages[i].type = PG_USER;  // so that page_free accepts it
-      page_free(pa);
+      list_push(&free_head, i);
+      sysinfo->nfree++;
     }
 
   kroot = page_alloc(0, PG_KERNEL);
@@ -134,6 +404,9 @@ void pmap_init(void)
   kmap((uint64)_start, PADDR(_start), etext - _start, PTE_R | PTE_X);
   kmap((uint64)etext, PADDR(etext), erodata - etext, PTE_R);
   kmap((uint64)erodata, PADDR(erodata), ram_end - PADDR(erodata), PTE_R | PTE_W);
+  kmap(USYSINFO, PADDR(sysinfo), PGSIZE, PTE_R | PTE_U);
+  kmap(UENVS, PADDR(env_table), PGROUNDUP(NENV * sizeof(struct env_info)), PTE_R | PTE_U);
+  kmap(UPAGES, PADDR(pages), PGROUNDUP(npages * sizeof(struct page_info)), PTE_R | PTE_U);
   csr_write(satp, MAKE_SATP(kroot, 0));
   sfence_vma_all();
 }

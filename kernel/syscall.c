@@ -1,15 +1,20 @@
-// System-call dispatch. Numbers and the calling convention are in abi.h.
-// Every argument is untrusted: pointers are checked by the copy helpers and
-// lengths are bounded before use.
+// System calls. Numbers and the calling convention are in abi.h. Every
+// argument is hostile until checked: environment ids must name a live
+// environment the caller controls, page numbers must name RAM the caller
+// may use, user pointers are only touched through the copy helpers, and
+// lengths are bounded before any arithmetic on them.
 
 #include "defs.h"
-#include "abi.h"
 #include "env.h"
+#include "memlayout.h"
+#include "riscv.h"
 
 // Print len bytes at user address va on the console.
 static long sys_cputs(struct env *e, uint64 va, uint64 len)
 {
   char buf[128];
+  if (len > UTOP || va > UTOP - len)
+    return -E_FAULT;
   while (len > 0) {
     uint64 n = len < sizeof(buf) ? len : sizeof(buf);
     if (copy_from_user(e, buf, va, n) < 0)
@@ -28,8 +33,213 @@ static long sys_cgetc(void)
   return c < 0 ? -E_AGAIN : c;
 }
 
+// Find the environment named by id (0: the caller itself) and check that
+// the caller controls it. Sets *out; returns 0, -E_BADENV or -E_PERM.
+static long lookup(struct env *caller, uint64 id, struct env **out)
+{
+  struct env *t = id == 0 ? caller : env_of(id);
+  if (id > 0xFFFFFFFFUL || t == NULL)
+    return -E_BADENV;
+  if (!env_controls(caller, t))
+    return -E_PERM;
+  *out = t;
+  return 0;
+}
+
+// Create a child environment with the given name. Returns its id.
+static long sys_env_create(struct env *e, uint64 name_va)
+{
+  char name[16];
+  long err = copy_string_from_user(e, name, name_va, sizeof(name));
+  if (err < 0)
+    return err;
+  struct env *child = env_alloc(e->pub->id, name);
+  if (child == NULL)
+    return pages_free() < 2 ? -E_NOMEM : -E_NOENV;
+  return child->pub->id;
+}
+
+// Make a created child runnable. Its registers must have been set.
+static long sys_env_start(struct env *e, uint64 id)
+{
+  struct env *t;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  if (t->pub->status != ENV_NOT_RUNNABLE || t == e)
+    return -E_RUNNING;
+  if (t->tf.pc == 0)
+    return -E_NOENTRY;
+  t->pub->status = ENV_RUNNABLE;
+  return 0;
+}
+
+// Destroy the caller or one of its children.
+static long sys_env_destroy(struct env *e, uint64 id)
+{
+  struct env *t;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  env_destroy(t);
+  if (t == e)
+    schedule();
+  return 0;
+}
+
+// Set all registers of a child that has not started.
+static long sys_env_set_regs(struct env *e, uint64 id, uint64 regs_va)
+{
+  struct env *t;
+  struct user_regs r;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  if (t == e || t->pub->status != ENV_NOT_RUNNABLE)
+    return -E_RUNNING;
+  if (copy_from_user(e, &r, regs_va, sizeof(r)) < 0)
+    return -E_FAULT;
+  memmove(&t->tf, &r, sizeof(r));
+  return 0;
+}
+
+// Register entry point `which` (0 clears it) of the caller or a child.
+static long sys_env_set_entry(struct env *e, uint64 id, uint64 which, uint64 va)
+{
+  struct env *t;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  if (which >= NENTRIES || va >= UTOP)
+    return -E_INVAL;
+  t->uarea->entry[which] = va;
+  return 0;
+}
+
+// Declare the exception stack [lo, hi) of the caller or a child: a fault on
+// it, or on the page below it, destroys the environment.
+static long sys_env_set_xstack(struct env *e, uint64 id, uint64 lo, uint64 hi)
+{
+  struct env *t;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  if (lo >= hi || hi > UTOP || (lo | hi) & (PGSIZE - 1))
+    return -E_INVAL;
+  t->uarea->xstack_lo = lo;
+  t->uarea->xstack_hi = hi;
+  return 0;
+}
+
+// Allocate page ppn (0: any free page) of the given type for the caller or a
+// child. Returns the page number.
+static long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64 type)
+{
+  struct env *t;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  if (type != PG_USER && type != PG_PT0 && type != PG_PT1)
+    return -E_INVAL;
+  if (ppn != 0 && !ppn_valid(ppn))
+    return -E_BADPPN;
+  uint64 pa = page_alloc_at(ppn << PGSHIFT, t->pub->id, type);
+  if (pa == 0)
+    return ppn != 0 ? -E_NOTFREE : -E_NOMEM;
+  return pa >> PGSHIFT;
+}
+
+// The page ppn, if it belongs to the caller or to a child. Returns 0 and
+// sets *pa, or an error.
+static long own_page(struct env *e, uint64 ppn, uint64 *pa)
+{
+  if (!ppn_valid(ppn))
+    return -E_BADPPN;
+  struct page_info *pi = ppn2page(ppn);
+  struct env *owner = env_of(pi->owner);
+  if (owner == NULL || !env_controls(e, owner))
+    return -E_PERM;
+  *pa = ppn << PGSHIFT;
+  return 0;
+}
+
+// Free page ppn. A user page loses every mapping and grant first; a
+// page-table page must be empty and unlinked; roots and u-areas go only with
+// their environment.
+static long sys_page_free(struct env *e, uint64 ppn)
+{
+  uint64 pa;
+  long err = own_page(e, ppn, &pa);
+  if (err < 0)
+    return err;
+  int type = ppn2page(ppn)->type;
+  if (type == PG_PT2 || type == PG_UAREA)
+    return -E_BUSY;
+  if ((type == PG_PT0 || type == PG_PT1) && !pt_empty(pa))
+    return -E_BUSY;
+  rmap_each(pa, pte_unmap);  // only others' read-only views for tables: none
+  grants_clear(pa);
+  page_free(pa);
+  return 0;
+}
+
+// Grant environment id the rights (GRANT_R/W/X; 0 withdraws) on user page
+// ppn, which the caller (or its child) owns. Lowering rights breaks the
+// grantee's mappings of the page.
+static long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64 rights)
+{
+  uint64 pa;
+  long err = own_page(e, ppn, &pa);
+  if (err < 0)
+    return err;
+  struct env *t = env_of(id);
+  if (id > 0xFFFFFFFFUL || t == NULL)
+    return -E_BADENV;
+  if (ppn2page(ppn)->type != PG_USER || t->pub->id == ppn2page(ppn)->owner)
+    return -E_INVAL;
+  if (rights & ~(uint64)(GRANT_R | GRANT_W | GRANT_X) ||
+      ((rights & GRANT_W) && !(rights & GRANT_R)))
+    return -E_INVAL;
+  uint32 old = grant_rights(pa, t->pub->id);
+  if (old & ~rights)
+    unmap_in_env(pa, t->pub->id);
+  return grant_set(pa, t->pub->id, rights);
+}
+
+// Apply n page-table writes from the user array at va, stopping at the first
+// that fails. Returns n, or the error of the first failure (the writes
+// before it stay done).
+static long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
+{
+  struct pte_write w[32];
+  if (n > 4096)
+    return -E_INVAL;
+  for (uint64 done = 0; done < n;) {
+    uint64 chunk = n - done < 32 ? n - done : 32;
+    if (copy_from_user(e, w, va + done * sizeof(w[0]), chunk * sizeof(w[0])) < 0)
+      return -E_FAULT;
+    for (uint64 i = 0; i < chunk; i++, done++) {
+      long err = pte_write(e, w[i].pt_ppn, w[i].index, w[i].pte);
+      if (err < 0)
+        return err;
+    }
+  }
+  return n;
+}
+
+// Give up the processor: to environment id if it is runnable, else (or for
+// id 0) to the next runnable environment.
+static long sys_yield(struct env *e, uint64 id)
+{
+  e->tf.a0 = 0;
+  struct env *t = id ? env_of(id) : NULL;
+  if (t != NULL && t->pub->status == ENV_RUNNABLE)
+    env_run(t);
+  schedule();
+}
+
 // Carry out the system call in tf->a7 for environment e and return its
-// result (to be placed in a0). Does not return if the environment exits.
+// result (to be placed in a0). Calls that switch environments do not return.
 long syscall(struct env *e, struct trapframe *tf)
 {
   switch (tf->a7) {
@@ -38,10 +248,36 @@ long syscall(struct env *e, struct trapframe *tf)
   case SYS_cgetc:
     return sys_cgetc();
   case SYS_getenvid:
-    return e->id;
+    return e->pub->id;
   case SYS_env_exit:
-    env_destroy(e, (int)tf->a0);
+    env_destroy(e);
     schedule();
+  case SYS_env_create:
+    return sys_env_create(e, tf->a0);
+  case SYS_env_start:
+    return sys_env_start(e, tf->a0);
+  case SYS_env_destroy:
+    return sys_env_destroy(e, tf->a0);
+  case SYS_env_set_regs:
+    return sys_env_set_regs(e, tf->a0, tf->a1);
+  case SYS_env_set_entry:
+    return sys_env_set_entry(e, tf->a0, tf->a1, tf->a2);
+  case SYS_env_set_xstack:
+    return sys_env_set_xstack(e, tf->a0, tf->a1, tf->a2);
+  case SYS_page_alloc:
+    return sys_page_alloc(e, tf->a0, tf->a1, tf->a2);
+  case SYS_page_free:
+    return sys_page_free(e, tf->a0);
+  case SYS_page_grant:
+    return sys_page_grant(e, tf->a0, tf->a1, tf->a2);
+  case SYS_pte_write:
+    return pte_write(e, tf->a0, tf->a1, tf->a2);
+  case SYS_pte_write_batch:
+    return sys_pte_write_batch(e, tf->a0, tf->a1);
+  case SYS_yield:
+    return sys_yield(e, tf->a0);
+  case SYS_kcheck:
+    return kcheck();
   default:
     return -E_NOSYS;
   }

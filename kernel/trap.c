@@ -79,6 +79,45 @@ void handle_interrupt(uint64 cause)
   }
 }
 
+// Destroy e after an exception it cannot handle, saying why in one line.
+static void kill_env(struct env *e, const char *why, uint64 cause, uint64 pc, uint64 addr)
+{
+  printf("rvexo: env %x (%s) destroyed: %s: %s at pc %p, address %p\n", e->pub->id, e->pub->name,
+         why, cause_name(cause), (void *)pc, (void *)addr);
+  env_destroy(e);
+}
+
+static int is_memory_fault(uint64 cause)
+{
+  return cause == EXC_LOAD_PAGE_FAULT || cause == EXC_STORE_PAGE_FAULT ||
+         cause == EXC_LOAD_ACCESS || cause == EXC_STORE_ACCESS || cause == EXC_LOAD_MISALIGNED ||
+         cause == EXC_STORE_MISALIGNED;
+}
+
+// Deliver a synchronous exception to e's exception entry: record cause, pc
+// and address in its u-area and resume it at the entry with every register
+// as it was. Without an entry, or when the fault is on the exception stack
+// itself (so the handler could not run), destroy e instead.
+static void exception_upcall(struct env *e, struct trapframe *tf, uint64 cause, uint64 addr)
+{
+  struct uarea *u = e->uarea;
+  uint64 entry = u->entry[ENTRY_EXCEPTION];
+  if (entry == 0) {
+    kill_env(e, "no exception handler", cause, tf->pc, addr);
+    return;
+  }
+  if (is_memory_fault(cause) && u->xstack_hi != 0 && addr + PGSIZE >= u->xstack_lo &&
+      addr < u->xstack_hi) {
+    kill_env(e, "fault on its exception stack", cause, tf->pc, addr);
+    return;
+  }
+  u->x_cause = cause;
+  u->x_pc = tf->pc;
+  u->x_addr = addr;
+  u->x_count++;
+  tf->pc = entry;
+}
+
 // Entry from uservec with the user's registers saved in tf (the current
 // environment's trapframe). Never returns: it ends by running an environment.
 void trap_user(struct trapframe *tf)
@@ -93,9 +132,7 @@ void trap_user(struct trapframe *tf)
     tf->pc += 4;
     tf->a0 = syscall(e, tf);
   } else {
-    printf("rvexo: env %x (%s) killed: %s at pc %p, address %p\n", e->id, e->name,
-           cause_name(cause), (void *)tf->pc, (void *)csr_read(stval));
-    env_destroy(e, -1);
+    exception_upcall(e, tf, cause, csr_read(stval));
   }
   schedule();
 }

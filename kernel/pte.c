@@ -1,0 +1,307 @@
+// Page-table writes: the secure binding for memory.
+//
+// A library OS builds its own Sv39 page tables. It names a page-table page
+// (by physical page number) and an index, and gives the entry to write; the
+// kernel checks the entry in constant time and writes it. The rules:
+//   - the page-table page belongs to the caller or to a child it controls;
+//     in a root table only the user half (indices 0..255) may be written;
+//   - a leaf is at level 0 (no superpages), has U set and G clear, has R
+//     whenever it has W, and no reserved bits (63..54);
+//   - a leaf maps a user page its table's owner owns, or holds a grant for
+//     with at least the rights asked for; or, read-only, one of the owner's
+//     own page-table pages or its u-area; never a kernel or free page;
+//   - a non-leaf points to a page-table page of the next lower level owned
+//     by the same environment, which is not linked anywhere else;
+//   - writing an invalid entry (V clear) is always allowed;
+//   - the RSW bits (9..8) are the library OS's and pass through untouched.
+// Every mapping is recorded in the reverse map, so the kernel can break it
+// when the page is freed or a grant is withdrawn.
+
+#include "defs.h"
+#include "env.h"
+#include "memlayout.h"
+#include "riscv.h"
+
+#define PTE_RESERVED_BITS (0x3FFUL << 54)
+#define LEAF_BITS         (PTE_V | PTE_RWX | PTE_U | PTE_G | PTE_A | PTE_D | PTE_RSW)
+extern struct page_info *pages;
+
+// The level (0..2) of a page-table page.
+static int pt_level(struct page_info *pi)
+{
+  return pi->type - PG_PT0;
+}
+
+static int is_pt(struct page_info *pi)
+{
+  return pi->type == PG_PT0 || pi->type == PG_PT1 || pi->type == PG_PT2;
+}
+
+// The virtual address that entry `index` of the table at pt_pa translates,
+// if the table is linked all the way up to a root; returns 0 if it is not
+// (then no TLB can hold a translation through it).
+static int entry_va(uint64 pt_pa, uint64 index, uint64 *va)
+{
+  int level = pt_level(ppn2page(pt_pa >> PGSHIFT));
+  uint64 v = index << (PGSHIFT + 9 * level);
+  while (level < 2) {
+    uint64 link = *link_pte_of(pt_pa);
+    if (link == 0)
+      return 0;
+    pt_pa = PGROUNDDOWN(link);
+    level++;
+    v |= ((link & (PGSIZE - 1)) / sizeof(uint64)) << (PGSHIFT + 9 * level);
+  }
+  *va = v;
+  return 1;
+}
+
+// Flush the TLB after entry `index` of the table at pt_pa changed.
+static void flush_entry(uint64 pt_pa, uint64 index, int leaf)
+{
+  struct env *owner = env_of(ppn2page(pt_pa >> PGSHIFT)->owner);
+  uint64 va;
+  if (owner == NULL || !entry_va(pt_pa, index, &va))
+    return;
+  if (leaf)
+    asm volatile("sfence.vma %0, %1" ::"r"(va), "r"((uint64)owner->asid) : "memory");
+  else
+    asm volatile("sfence.vma zero, %0" ::"r"((uint64)owner->asid) : "memory");
+}
+
+// Check that pte may be written into a level-`level` table of env owner.
+// Returns 0 or the negative error naming the broken rule.
+static long check_pte(uint64 pte, int level, uint32 owner, uint64 pte_pa)
+{
+  if (!(pte & PTE_V))
+    return 0;
+  if (pte & PTE_RESERVED_BITS)
+    return -E_BADBITS;
+  uint64 ppn = PTE_PPN(pte);
+  if (!ppn_valid(ppn))
+    return -E_BADPPN;
+  struct page_info *pi = ppn2page(ppn);
+
+  if (!PTE_IS_LEAF(pte)) {
+    if (level == 0)
+      return -E_BADLINK;
+    if (pte & (PTE_U | PTE_G | PTE_A | PTE_D))
+      return -E_BADBITS;
+    if (pi->type != PG_PT0 + level - 1 || pi->owner != owner)
+      return -E_BADLINK;
+    uint64 link = *link_pte_of(ppn << PGSHIFT);
+    if (link != 0 && link != pte_pa)
+      return -E_LINKED;
+    return 0;
+  }
+
+  if (level != 0)
+    return -E_SUPERPAGE;
+  if (!(pte & PTE_U) || (pte & PTE_G))
+    return -E_NOTUSER;
+  if ((pte & PTE_W) && !(pte & PTE_R))
+    return -E_BADBITS;
+  uint64 want = pte & PTE_RWX;
+  if (pi->type == PG_USER) {
+    uint64 held = pi->owner == owner ? PTE_RWX : grant_rights(ppn << PGSHIFT, owner);
+    return (want & ~held) ? -E_NOACCESS : 0;
+  }
+  if (is_pt(pi) || pi->type == PG_UAREA) {
+    if (pi->owner != owner)
+      return -E_NOACCESS;
+    return want == PTE_R ? 0 : -E_PTWRITABLE;
+  }
+  return -E_NOACCESS;  // kernel or free
+}
+
+// Write pte into entry `index` of the page-table page pt_ppn on behalf of
+// `caller` (NULL: the kernel itself, for the first environment). Returns 0
+// or a negative error; on error nothing changes.
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
+{
+  if (!ppn_valid(pt_ppn) || !is_pt(ppn2page(pt_ppn)))
+    return -E_NOTPT;
+  struct page_info *pt = ppn2page(pt_ppn);
+  struct env *owner = env_of(pt->owner);
+  if (owner == NULL || (caller != NULL && !env_controls(caller, owner)))
+    return -E_NOTPT;
+  int level = pt_level(pt);
+  if (index >= NPTENTRIES || (level == 2 && index >= NPTENTRIES / 2))
+    return -E_BADINDEX;
+
+  uint64 pt_pa = pt_ppn << PGSHIFT;
+  uint64 pte_pa = pt_pa + index * sizeof(uint64);
+  long err = check_pte(pte, level, owner->pub->id, pte_pa);
+  if (err < 0)
+    return err;
+
+  int new_leaf = (pte & PTE_V) && PTE_IS_LEAF(pte);
+  if (new_leaf && rmap_add(PTE_PA(pte), pte_pa) < 0)
+    return -E_NOMEM;
+  uint64 *slot = (uint64 *)KADDR(pte_pa);
+  uint64 old = *slot;
+  if ((old & PTE_V) && PTE_IS_LEAF(old))
+    rmap_remove(PTE_PA(old), pte_pa);
+  else if (old & PTE_V)
+    *link_pte_of(PTE_PA(old)) = 0;
+  if ((pte & PTE_V) && !new_leaf)
+    *link_pte_of(PTE_PA(pte)) = pte_pa;
+  *slot = pte;
+  if (old & PTE_V)
+    flush_entry(pt_pa, index, PTE_IS_LEAF(old));
+  return 0;
+}
+
+// Clear the leaf PTE at pte_pa (found through the reverse map) and flush it.
+void pte_unmap(uint64 pte_pa)
+{
+  uint64 *slot = (uint64 *)KADDR(pte_pa);
+  rmap_remove(PTE_PA(*slot), pte_pa);
+  *slot = 0;
+  flush_entry(PGROUNDDOWN(pte_pa), (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1);
+}
+
+static uint32 unmap_owner;  // for unmap_if_owned
+
+static void unmap_if_owned(uint64 pte_pa)
+{
+  if (ppn2page(pte_pa >> PGSHIFT)->owner == unmap_owner)
+    pte_unmap(pte_pa);
+}
+
+// Break every mapping of the page at pa in envid's page tables.
+void unmap_in_env(uint64 pa, uint32 envid)
+{
+  unmap_owner = envid;
+  rmap_each(pa, unmap_if_owned);
+}
+
+// Clear every entry of the page-table page at pt_pa (its user half, for a
+// root), dropping the reverse-map records of its leaves and the links of its
+// subtables. Used when its environment is destroyed.
+void pt_clear(uint64 pt_pa)
+{
+  struct page_info *pi = ppn2page(pt_pa >> PGSHIFT);
+  uint64 *t = KADDR(pt_pa);
+  int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+  for (int i = 0; i < n; i++) {
+    if ((t[i] & PTE_V) && PTE_IS_LEAF(t[i]))
+      rmap_remove(PTE_PA(t[i]), pt_pa + i * sizeof(uint64));
+    else if (t[i] & PTE_V)
+      *link_pte_of(PTE_PA(t[i])) = 0;
+    t[i] = 0;
+  }
+}
+
+// Is the page-table page at pt_pa free of entries and links (so that it
+// may be freed)?
+int pt_empty(uint64 pt_pa)
+{
+  struct page_info *pi = ppn2page(pt_pa >> PGSHIFT);
+  uint64 *t = KADDR(pt_pa);
+  int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+  for (int i = 0; i < n; i++)
+    if (t[i] & PTE_V)
+      return 0;
+  return *link_pte_of(pt_pa) == 0;
+}
+
+// ---------------------------------------------------------------- invariants
+
+// Check one valid entry of a level-`level` table owned by env e. Returns NULL
+// or a description of the violation.
+static const char *check_entry(struct env *e, uint64 pte, int level, uint64 pte_pa)
+{
+  uint32 id = e->pub->id;
+  if (!ppn_valid(PTE_PPN(pte)))
+    return "entry points outside RAM";
+  struct page_info *pi = ppn2page(PTE_PPN(pte));
+  if (!PTE_IS_LEAF(pte)) {
+    if (level == 0 || pi->type != PG_PT0 + level - 1 || pi->owner != id)
+      return "non-leaf does not point to its own next-level table";
+    if (*link_pte_of(PTE_PA(pte)) != pte_pa)
+      return "table's link does not match the entry pointing to it";
+    return NULL;
+  }
+  if (level != 0)
+    return "superpage leaf";
+  if (!(pte & PTE_U) || (pte & PTE_G) || (pte & PTE_RESERVED_BITS) ||
+      ((pte & PTE_W) && !(pte & PTE_R)))
+    return "leaf with bad bits";
+  uint64 want = pte & PTE_RWX;
+  if (pi->type == PG_USER) {
+    uint64 held = pi->owner == id ? PTE_RWX : grant_rights(PTE_PA(pte), id);
+    if (want & ~held)
+      return "leaf maps a user page with more rights than held";
+  } else if (is_pt(pi) || pi->type == PG_UAREA) {
+    if (pi->owner != id || want != PTE_R)
+      return "page-table or u-area page mapped writable or by a stranger";
+  } else {
+    return "leaf maps a kernel or free page";
+  }
+  if (!rmap_has(PTE_PA(pte), pte_pa))
+    return "leaf missing from the reverse map";
+  return NULL;
+}
+
+// Walk every environment's page tables and the page table of RAM, checking
+// the invariants the kernel promises. Prints one line: "kcheck: OK ..." or
+// the first violation. Returns 0 or -E_INVARIANT.
+long kcheck(void)
+{
+  uint64 leaves = 0, *kr = KADDR(kernel_root());
+  const char *why = NULL;
+  uint64 where = 0;
+
+  for (int i = 0; i < NENV && why == NULL; i++) {
+    struct env *e = &envs[i];
+    if (e->pub->status == ENV_FREE)
+      continue;
+    uint64 *root = KADDR(e->root);
+    for (int k = NPTENTRIES / 2; k < NPTENTRIES; k++)
+      if (root[k] != kr[k]) {
+        why = "root's kernel half differs from the kernel's";
+        where = e->root;
+      }
+    for (uint64 pa = owner_first_page(e->pub->id); pa != 0 && why == NULL;
+         pa = owner_next_page(pa)) {
+      struct page_info *pi = ppn2page(pa >> PGSHIFT);
+      if (!is_pt(pi))
+        continue;
+      uint64 *t = KADDR(pa);
+      int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+      for (int k = 0; k < n && why == NULL; k++) {
+        if (!(t[k] & PTE_V))
+          continue;
+        leaves += PTE_IS_LEAF(t[k]);
+        why = check_entry(e, t[k], pt_level(pi), pa + k * sizeof(uint64));
+        where = pa + k * sizeof(uint64);
+      }
+    }
+  }
+
+  uint64 counted = 0;
+  for (uint64 n = 0; n < sysinfo->npages && why == NULL; n++) {
+    struct page_info *pi = &pages[n];
+    uint64 pa = (sysinfo->base_ppn + n) << PGSHIFT;
+    counted += pi->mapcount;
+    where = pa;
+    if (pi->mapcount != rmap_count(pa))
+      why = "mapping count differs from the reverse map";
+    else if (pi->type == PG_FREE && (pi->mapcount || pi->owner || has_grants(pa)))
+      why = "free page is mapped, owned or granted";
+    else if (pi->type != PG_FREE && pi->type != PG_KERNEL && env_of(pi->owner) == NULL)
+      why = "page owned by an environment that does not exist";
+  }
+  if (why == NULL && counted != leaves) {
+    why = "mapping counts do not add up to the leaves in the page tables";
+    where = counted;
+  }
+
+  if (why != NULL) {
+    printf("kcheck: FAIL: %s (at %p)\n", why, (void *)where);
+    return -E_INVARIANT;
+  }
+  printf("kcheck: OK (%lu mappings, %lu pages free)\n", leaves, sysinfo->nfree);
+  return 0;
+}
