@@ -31,7 +31,18 @@
   X(14, pte_write, long, (unsigned long pt_ppn, unsigned long index, unsigned long pte))           \
   X(15, pte_write_batch, long, (const struct pte_write *writes, unsigned long n))                  \
   X(16, yield, long, (unsigned int envid))                                                         \
-  X(17, kcheck, long, (void))
+  X(17, kcheck, long, (void))                                                                      \
+  X(18, slice_alloc, long, (unsigned int envid, long position))                                    \
+  X(19, slice_free, long, (unsigned long position))                                                \
+  X(20, pct_call, long,                                                                            \
+    (long a0, long a1, long a2, long a3, long a4, long a5, unsigned int callee))                   \
+  X(21, pct_send, long,                                                                            \
+    (long a0, long a1, long a2, long a3, long a4, long a5, unsigned int callee))                   \
+  X(22, pct_reply, long,                                                                           \
+    (long a0, long a1, long a2, long a3, long a4, long a5, unsigned int caller))                   \
+  X(23, pct_accept, long, (unsigned int from))                                                     \
+  X(24, revoke, long, (unsigned int envid, int kind, unsigned long arg, unsigned long ticks))      \
+  X(25, uptime, long, (void))
 
 // Error codes. System calls return their negation. Each refusal of a
 // page-table write has a code of its own, so a library OS (and a student)
@@ -59,9 +70,12 @@
   X(20, E_LINKED, "page-table page is already linked")                                             \
   X(21, E_RUNNING, "environment has already started")                                              \
   X(22, E_NOENTRY, "no entry point set")                                                           \
-  X(23, E_INVARIANT, "kernel invariant violated")
+  X(23, E_INVARIANT, "kernel invariant violated")                                                  \
+  X(24, E_NOSLICE, "no free time slice")                                                           \
+  X(25, E_REFUSED, "the callee refuses calls from you")                                            \
+  X(26, E_NOTWAITING, "that environment is not waiting for your reply")
 
-#define NERRORS 24  // one more than the largest error number
+#define NERRORS 27  // one more than the largest error number
 
 #ifndef __ASSEMBLER__
 #define ERROR_NUMBER(n, name, text) name = n,
@@ -127,8 +141,40 @@ struct sysinfo {
   unsigned long timebase_hz;
 };
 
-// Entry points an environment registers (env_set_entry).
-enum { ENTRY_EXCEPTION, NENTRIES };
+// Entry points an environment registers (env_set_entry). An environment
+// without prologue and epilogue entries has its registers saved and
+// restored by the kernel when its time slices end and begin.
+enum {
+  ENTRY_EXCEPTION,  // synchronous exceptions
+  ENTRY_PROLOGUE,   // a time slice of its begins
+  ENTRY_EPILOGUE,   // its time slice ended: save state and yield(0) within the grace period
+  ENTRY_PCT,        // a protected control transfer arrives
+  ENTRY_REVOKE,     // the kernel asks for resources back, or has taken them
+  ENTRY_CRITICAL,   // not an entry: address of a user word; while it is nonzero the
+                    // kernel makes no asynchronous upcall (it saves the registers itself)
+  NENTRIES
+};
+
+// The time-slice vector: NSLICES slices of SLICE_US microseconds each, run
+// round-robin; the epilogue must yield within GRACE_US. Exported read-only
+// at USLICES as unsigned int owner[NSLICES] (0: free).
+#define NSLICES      64
+#define SLICE_US     1000
+#define GRACE_US     250
+#define MAX_OVERRUNS 3  // the environment is destroyed at this many
+
+// PCT: the callee enters its ENTRY_PCT with a0..a5 the message, a6 the
+// caller's id (written by the kernel, so it cannot be forged), and a7
+// PCT_SYNC (the caller waits for pct_reply) or PCT_ASYNC.
+#define PCT_SYNC   0
+#define PCT_ASYNC  1
+#define PCT_NOBODY 0xFFFFFFFFU  // pct_accept(PCT_NOBODY) refuses every caller
+
+// Revocation (sys_revoke kinds): give back `arg` pages, or page `arg`, or
+// time slice `arg`, within `ticks` timer ticks (timebase units).
+enum { REVOKE_PAGES, REVOKE_PAGE, REVOKE_SLICE };
+#define GUARANTEED_PAGES 16  // user pages never repossessed from an environment
+#define NREPOSSESSED     64  // repossession vector size
 
 // The u-area: one page per environment that the kernel writes and the
 // environment may map read-only (ExOS maps its own at UAREA). On a
@@ -137,13 +183,24 @@ enum { ENTRY_EXCEPTION, NENTRIES };
 struct uarea {
   unsigned int envid;
   unsigned int parent_id;
+  unsigned long x_cause;  // scause of the last exception
+  unsigned long x_pc;     // where it happened (offset UAREA_X_PC)
+  unsigned long x_addr;   // stval: the faulting address, if any
+  unsigned long x_count;  // exceptions delivered so far
   unsigned long entry[NENTRIES];
   unsigned long xstack_lo, xstack_hi;  // a fault on [lo - 4096, hi) is fatal
-  unsigned long x_cause;               // scause of the last exception
-  unsigned long x_pc;                  // where it happened
-  unsigned long x_addr;                // stval: the faulting address, if any
-  unsigned long x_count;               // exceptions delivered so far
+  unsigned long slice_pc;              // pc when a prologue/epilogue upcall came
+  unsigned long pct_pc;                // pc when a PCT arrived
+  unsigned long overruns;              // epilogues that overran the grace period
+  // Visible revocation: what the kernel asks for, by when (rdtime).
+  unsigned int revoke_kind;        // REVOKE_*, valid while revoke_deadline != 0
+  unsigned int repossessed_count;  // entries used in repossessed[]
+  unsigned long revoke_arg;
+  unsigned long revoke_deadline;            // 0: nothing asked
+  unsigned long repossessed[NREPOSSESSED];  // what was taken by force (ppn or slice)
 };
+#define UAREA_X_PC 16  // for assembly: offsetof(struct uarea, x_pc)
+_Static_assert(__builtin_offsetof(struct uarea, x_pc) == UAREA_X_PC, "UAREA_X_PC");
 
 struct page_info {
   unsigned int owner;  // id of the owning environment, 0 if none
@@ -168,6 +225,7 @@ struct page_info {
 // environment, in the kernel's half of every address space.
 #define USYSINFO 0xFFFFFFFF00000000UL  // struct sysinfo
 #define UENVS    0xFFFFFFFF00010000UL  // struct env_info[nenv]
+#define USLICES  0xFFFFFFFF00020000UL  // unsigned int owner[NSLICES]
 #define UPAGES   0xFFFFFFFF00100000UL  // struct page_info[npages]
 
 #endif

@@ -90,7 +90,8 @@ struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size);
 void env_destroy(struct env *e);
 void env_run(struct env *e) __attribute__((noreturn));
-void schedule(void) __attribute__((noreturn));
+void curenv_clear(void);
+int env_any_alive(void);
 int copy_from_user(struct env *e, void *dst, uint64 va, size_t len);
 int copy_to_user(struct env *e, uint64 va, const void *src, size_t len);
 int copy_string_from_user(struct env *e, char *dst, uint64 va, size_t size);
@@ -100,7 +101,16 @@ void trap_init(void);
 void trap_user(struct trapframe *tf) __attribute__((noreturn));
 void trap_return(struct env *e) __attribute__((noreturn));
 void handle_interrupt(uint64 cause);
-void timer_start(void);
+
+// sched.c
+extern uint32 *slice_owner;
+void sched_init(void);
+void sched_start(void) __attribute__((noreturn));
+void sched_timer(void);
+void schedule(void) __attribute__((noreturn));
+long sched_yield(struct env *e, uint32 id);
+long slice_alloc(struct env *e, long position);
+void slices_release(struct env *e);
 
 // syscall.c
 long syscall(struct env *e, struct trapframe *tf);

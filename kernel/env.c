@@ -183,14 +183,14 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
 
 // Destroy environment e: break every mapping of its pages (in anyone's
 // tables), drop the grants it gave and holds, free every page it owns, and
-// orphan its children. If e is running, the caller must schedule() next.
+// orphan its children, and return its time slices. If e is running, the
+// caller must schedule() next.
 void env_destroy(struct env *e)
 {
   uint32 id = e->pub->id;
-  if (curenv == e) {
-    csr_write(satp, MAKE_SATP(kernel_root(), 0));
-    curenv = NULL;
-  }
+  if (curenv == e)
+    curenv_clear();
+  slices_release(e);
   // First empty its own tables, so only others' mappings of its pages remain.
   for (uint64 pa = owner_first_page(id); pa != 0; pa = owner_next_page(pa)) {
     int type = ppn2page(pa >> PGSHIFT)->type;
@@ -225,29 +225,22 @@ void env_run(struct env *e)
   trap_return(e);
 }
 
-// Run the next runnable environment after the current one, round-robin.
-// With none runnable, wait for an interrupt; with none left at all, power off.
-void schedule(void)
+// Leave the current environment's address space (the hart is idle).
+void curenv_clear(void)
 {
-  for (;;) {
-    int start = curenv ? ENVX(curenv->pub->id) + 1 : 0, alive = 0;
-    for (int i = 0; i < NENV; i++) {
-      struct env *e = &envs[(start + i) % NENV];
-      if (e->pub->status == ENV_RUNNABLE)
-        env_run(e);
-      alive |= e->pub->status != ENV_FREE;
-    }
-    if (!alive) {
-      printf("rvexo: no environments left; powering off\n");
-      poweroff(0);
-    }
-    asm volatile("wfi");  // wakes on an enabled interrupt even with SIE off
-    uint64 pending = csr_read(sip) & csr_read(sie);
-    if (pending & SIE_STIE)
-      handle_interrupt(SCAUSE_INTR | IRQ_S_TIMER);
-    if (pending & SIE_SEIE)
-      handle_interrupt(SCAUSE_INTR | IRQ_S_EXT);
+  if (curenv != NULL) {
+    csr_write(satp, MAKE_SATP(kernel_root(), 0));
+    curenv = NULL;
   }
+}
+
+// Is any environment left?
+int env_any_alive(void)
+{
+  for (int i = 0; i < NENV; i++)
+    if (envs[i].pub->status != ENV_FREE)
+      return 1;
+  return 0;
 }
 
 // Copy len bytes between the kernel buffer kbuf and user address va in e's

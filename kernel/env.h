@@ -29,6 +29,13 @@ struct env {
   uint64 root;        // physical address of its Sv39 root table
   uint32 pages_head;  // its pages, listed by pmap.c
   uint32 ngrants;     // grants it holds on others' pages
+  // Scheduling (sched.c)
+  uint8 in_epilogue;   // it got its epilogue upcall and must yield(0) by the grace end
+  uint8 kernel_saved;  // the kernel saved its registers: resume it, no prologue
+  uint8 forfeit;       // slices it forfeits for overrunning
+  // Protected control transfer (pct.c)
+  uint32 waiting_on;  // the callee of its synchronous PCT, 0 if none
+  uint32 pct_from;    // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id
 };
 
 extern struct env envs[NENV];

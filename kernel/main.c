@@ -71,10 +71,10 @@ void kmain(uint64 hartid, uint64 fdt_pa)
 
   pmap_init();
   env_init();
+  sched_init();
   trap_init();
   plic_init(hartid);
   ktest_run();
   start_first_env();
-  timer_start();
-  schedule();
+  sched_start();
 }

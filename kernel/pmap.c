@@ -12,7 +12,7 @@
 // (256..511) are copied into every environment's root table, so the kernel
 // is present, supervisor-only and global, in every address space. The
 // exported tables are mapped a second time, user-readable, at USYSINFO,
-// UENVS and UPAGES.
+// UENVS, USLICES and UPAGES.
 
 #include "defs.h"
 #include "env.h"
@@ -378,6 +378,7 @@ void pmap_init(void)
   rmaps = boot_carve(&next, nrmaps * sizeof(struct rmap_rec));
   grants = boot_carve(&next, ngrants * sizeof(struct grant_rec));
   env_table = boot_carve(&next, NENV * sizeof(struct env_info));
+  slice_owner = boot_carve(&next, NSLICES * sizeof(uint32));
   for (uint32 i = 1; i < nrmaps; i++)
     rmaps[i].next = i + 1 < nrmaps ? i + 1 : 0;
   for (uint32 i = 1; i < ngrants; i++)
@@ -406,6 +407,7 @@ void pmap_init(void)
   kmap((uint64)erodata, PADDR(erodata), ram_end - PADDR(erodata), PTE_R | PTE_W);
   kmap(USYSINFO, PADDR(sysinfo), PGSIZE, PTE_R | PTE_U);
   kmap(UENVS, PADDR(env_table), PGROUNDUP(NENV * sizeof(struct env_info)), PTE_R | PTE_U);
+  kmap(USLICES, PADDR(slice_owner), PGSIZE, PTE_R | PTE_U);
   kmap(UPAGES, PADDR(pages), PGROUNDUP(npages * sizeof(struct page_info)), PTE_R | PTE_U);
   csr_write(satp, MAKE_SATP(kroot, 0));
   sfence_vma_all();

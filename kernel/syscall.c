@@ -227,15 +227,24 @@ static long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
   return n;
 }
 
-// Give up the processor: to environment id if it is runnable, else (or for
-// id 0) to the next runnable environment.
-static long sys_yield(struct env *e, uint64 id)
+// Allocate time slice `position` (-1: any) for the caller or a child.
+static long sys_slice_alloc(struct env *e, uint64 id, uint64 position)
 {
-  e->tf.a0 = 0;
-  struct env *t = id ? env_of(id) : NULL;
-  if (t != NULL && t->pub->status == ENV_RUNNABLE)
-    env_run(t);
-  schedule();
+  struct env *t;
+  long err = lookup(e, id, &t);
+  return err < 0 ? err : slice_alloc(t, (long)position);
+}
+
+// Free a time slice owned by the caller or a child.
+static long sys_slice_free(struct env *e, uint64 position)
+{
+  if (position >= NSLICES || slice_owner[position] == 0)
+    return -E_INVAL;
+  struct env *t = env_of(slice_owner[position]);
+  if (t == NULL || !env_controls(e, t))
+    return -E_PERM;
+  slice_owner[position] = 0;
+  return 0;
 }
 
 // Carry out the system call in tf->a7 for environment e and return its
@@ -275,7 +284,13 @@ long syscall(struct env *e, struct trapframe *tf)
   case SYS_pte_write_batch:
     return sys_pte_write_batch(e, tf->a0, tf->a1);
   case SYS_yield:
-    return sys_yield(e, tf->a0);
+    return tf->a0 > 0xFFFFFFFFUL ? -E_BADENV : sched_yield(e, tf->a0);
+  case SYS_slice_alloc:
+    return sys_slice_alloc(e, tf->a0, tf->a1);
+  case SYS_slice_free:
+    return sys_slice_free(e, tf->a0);
+  case SYS_uptime:
+    return rdtime();
   case SYS_kcheck:
     return kcheck();
   default:

@@ -13,9 +13,6 @@
 extern char uservec[], kernelvec[], boot_stack[];
 void userret(struct trapframe *tf) __attribute__((noreturn));
 
-static uint64 ticks;
-#define TICK_HZ 100
-
 static const char *const exception_names[] = {
     [EXC_INST_MISALIGNED] = "instruction address misaligned",
     [EXC_INST_ACCESS] = "instruction access fault",
@@ -50,12 +47,6 @@ void trap_init(void)
   csr_set(sie, SIE_STIE | SIE_SEIE);
 }
 
-// Start the periodic timer interrupt.
-void timer_start(void)
-{
-  sbi_set_timer(rdtime() + bootinfo.timebase_hz / TICK_HZ);
-}
-
 // Handle a device interrupt claimed from the PLIC.
 static void external_intr(void)
 {
@@ -67,13 +58,12 @@ static void external_intr(void)
     plic_complete(hart, irq);
 }
 
-// Handle one interrupt cause. Used for interrupts from user mode and by the
-// idle loop.
+// Handle one interrupt cause, from user mode or in the idle loop. May switch
+// environments (and then does not return).
 void handle_interrupt(uint64 cause)
 {
   if (cause == (SCAUSE_INTR | IRQ_S_TIMER)) {
-    ticks++;
-    timer_start();
+    sched_timer();
   } else if (cause == (SCAUSE_INTR | IRQ_S_EXT)) {
     external_intr();
   }
@@ -134,6 +124,8 @@ void trap_user(struct trapframe *tf)
   } else {
     exception_upcall(e, tf, cause, csr_read(stval));
   }
+  if (curenv != NULL && curenv->pub->status == ENV_RUNNABLE)
+    env_run(curenv);
   schedule();
 }
 

@@ -7,11 +7,11 @@
 // loads the faulting pc from the u-area, adds 4 and jumps there.
 void skip_handler(void);
 _Static_assert(UAREA == 0x3FFFFFF000UL, "skip_handler's UAREA");
-_Static_assert(__builtin_offsetof(struct uarea, x_pc) == 40, "skip_handler's x_pc offset");
+_Static_assert(UAREA_X_PC == 16, "skip_handler's x_pc offset");
 asm(".globl skip_handler\n"
     "skip_handler:\n"
     "  li gp, 0x3FFFFFF000\n"
-    "  ld gp, 40(gp)\n"
+    "  ld gp, 16(gp)\n"
     "  addi gp, gp, 4\n"
     "  jr gp\n");
 

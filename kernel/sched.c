@@ -1,0 +1,217 @@
+// The processor: the time-slice vector, upcalls at slice boundaries, directed
+// yield, and choosing who runs.
+//
+// Time is a vector of NSLICES slices of SLICE_US each, run round-robin; the
+// vector is exported read-only at USLICES. An environment allocates slice
+// positions (a specific one or any) and frees them. When a slice begins its
+// owner runs; if it has a prologue entry the kernel enters it there (with the
+// pc it had in u-area slice_pc) rather than where it stopped. When the slice
+// ends the kernel enters the runner's epilogue entry, which must save what it
+// needs and call yield(0) within GRACE_US; one that overruns forfeits a later
+// slice, and one that overruns MAX_OVERRUNS times is destroyed. An
+// environment without these entries (or inside its critical section) has its
+// registers saved and restored by the kernel instead.
+//
+// A free slice, or one whose owner cannot run, goes to the next runnable
+// environment in round-robin order. With nothing runnable the hart waits in
+// wfi. The kernel itself is never preempted: interrupts are taken only from
+// user mode or in the idle loop.
+
+#include "defs.h"
+#include "env.h"
+#include "memlayout.h"
+#include "riscv.h"
+
+uint32 *slice_owner;      // exported at USLICES
+static int cur_slice;     // the slice running now
+static uint64 slice_end;  // rdtime when it ends
+static uint64 grace_end;  // rdtime by which the runner's epilogue must yield; 0: none
+static int rr_next;       // where the round-robin search for free slices resumes
+static uint64 slice_ticks, grace_ticks;
+
+// Compute the slice lengths in timer ticks.
+void sched_init(void)
+{
+  slice_ticks = bootinfo.timebase_hz * SLICE_US / 1000000;
+  grace_ticks = bootinfo.timebase_hz * GRACE_US / 1000000;
+}
+
+// Ask for the next timer interrupt at the nearest deadline.
+static void arm_timer(void)
+{
+  sbi_set_timer(grace_end ? grace_end : slice_end);
+}
+
+// Allocate slice `position` (-1: any free one) for environment e.
+// Returns the position or -E_NOSLICE.
+long slice_alloc(struct env *e, long position)
+{
+  if (position < -1 || position >= NSLICES)
+    return -E_INVAL;
+  for (int i = 0; i < NSLICES && position < 0; i++)
+    if (slice_owner[i] == 0)
+      position = i;
+  if (position < 0 || slice_owner[position] != 0)
+    return -E_NOSLICE;
+  slice_owner[position] = e->pub->id;
+  return position;
+}
+
+// Release every slice e owns (it is being destroyed).
+void slices_release(struct env *e)
+{
+  for (int i = 0; i < NSLICES; i++)
+    if (slice_owner[i] == e->pub->id)
+      slice_owner[i] = 0;
+}
+
+// Does e want no asynchronous upcall now: no entry for `which`, or inside the
+// critical section it declared? (A bad critical-word address counts as "no".)
+static int no_upcall(struct env *e, int which)
+{
+  uint64 flag = 0, va = e->uarea->entry[ENTRY_CRITICAL];
+  if (e->uarea->entry[which] == 0)
+    return 1;
+  return va != 0 && copy_from_user(e, &flag, va, sizeof(flag)) == 0 && flag != 0;
+}
+
+// Give e the processor now: through its prologue entry unless the kernel
+// saved its registers (then it resumes where it was).
+static void __attribute__((noreturn)) run_with_prologue(struct env *e)
+{
+  if (!e->kernel_saved && !no_upcall(e, ENTRY_PROLOGUE)) {
+    e->uarea->slice_pc = e->tf.pc;
+    e->tf.pc = e->uarea->entry[ENTRY_PROLOGUE];
+  }
+  e->kernel_saved = 0;
+  env_run(e);
+}
+
+// The next runnable environment in round-robin order, or NULL.
+static struct env *next_runnable(void)
+{
+  for (int i = 0; i < NENV; i++) {
+    struct env *e = &envs[(rr_next + i) % NENV];
+    if (e->pub->status == ENV_RUNNABLE) {
+      rr_next = (e - envs + 1) % NENV;
+      return e;
+    }
+  }
+  return NULL;
+}
+
+// Wait for an interrupt with nothing to run, and handle it. Returns when the
+// interrupt may have made something runnable.
+static void idle(void)
+{
+  curenv_clear();
+  asm volatile("wfi");  // wakes on an enabled interrupt even with SIE off
+  uint64 pending = csr_read(sip) & csr_read(sie);
+  if (pending & SIE_SEIE)
+    handle_interrupt(SCAUSE_INTR | IRQ_S_EXT);
+  if (pending & SIE_STIE)
+    handle_interrupt(SCAUSE_INTR | IRQ_S_TIMER);
+}
+
+// Run someone for the rest of the current slice: the next runnable
+// environment, or, with none, idle until there is one. Powers off when no
+// environment is left at all.
+void schedule(void)
+{
+  for (;;) {
+    struct env *e = next_runnable();
+    if (e != NULL)
+      run_with_prologue(e);
+    if (!env_any_alive()) {
+      printf("rvexo: no environments left; powering off\n");
+      poweroff(0);
+    }
+    idle();
+  }
+}
+
+// Begin the next slice and run its owner, or whoever is runnable.
+static void __attribute__((noreturn)) next_slice(void)
+{
+  cur_slice = (cur_slice + 1) % NSLICES;
+  slice_end = rdtime() + slice_ticks;
+  grace_end = 0;
+  arm_timer();
+  struct env *owner = env_of(slice_owner[cur_slice]);
+  if (owner != NULL && owner->forfeit > 0) {
+    owner->forfeit--;
+  } else if (owner != NULL && owner->pub->status == ENV_RUNNABLE) {
+    run_with_prologue(owner);
+  }
+  schedule();
+}
+
+// The runner overran its epilogue's grace period: take the processor back,
+// charge it, and destroy it if it keeps doing so.
+static void __attribute__((noreturn)) overrun(struct env *e)
+{
+  e->in_epilogue = 0;
+  e->kernel_saved = 1;
+  e->forfeit++;
+  uint64 n = ++e->uarea->overruns;
+  if (n >= MAX_OVERRUNS) {
+    printf("rvexo: env %x (%s) destroyed: epilogue overran its grace period %lu times\n",
+           e->pub->id, e->pub->name, n);
+    env_destroy(e);
+  } else {
+    printf("rvexo: env %x (%s) overran its epilogue (%lu of %d); it forfeits a slice\n", e->pub->id,
+           e->pub->name, n, MAX_OVERRUNS);
+  }
+  next_slice();
+}
+
+// A timer interrupt. If the current slice is over, end it: upcall the
+// runner's epilogue (and return to it), or save its registers and begin the
+// next slice. Returns only if the current environment keeps running.
+void sched_timer(void)
+{
+  uint64 now = rdtime();
+  struct env *e = curenv;
+  if (grace_end != 0 && now >= grace_end && e != NULL && e->in_epilogue)
+    overrun(e);
+  if (now < slice_end && grace_end == 0) {
+    arm_timer();
+    return;
+  }
+  if (e != NULL && e->pub->status == ENV_RUNNABLE && !e->in_epilogue &&
+      !no_upcall(e, ENTRY_EPILOGUE)) {
+    e->uarea->slice_pc = e->tf.pc;
+    e->tf.pc = e->uarea->entry[ENTRY_EPILOGUE];
+    e->in_epilogue = 1;
+    grace_end = now + grace_ticks;
+    arm_timer();
+    return;
+  }
+  if (e != NULL && (e->uarea->entry[ENTRY_PROLOGUE] || e->uarea->entry[ENTRY_EPILOGUE]))
+    e->kernel_saved = 1;
+  next_slice();
+}
+
+// Start the slice clock (at boot).
+void sched_start(void)
+{
+  cur_slice = NSLICES - 1;
+  next_slice();
+}
+
+// yield(0): give the rest of the slice back to the vector (an epilogue
+// handler ends this way). yield(id): donate the rest of the slice to id,
+// if it is runnable; otherwise return -E_BADENV to the caller.
+long sched_yield(struct env *e, uint32 id)
+{
+  if (id == 0) {
+    e->in_epilogue = 0;
+    e->tf.a0 = 0;
+    next_slice();
+  }
+  struct env *t = env_of(id);
+  if (t == NULL || t->pub->status != ENV_RUNNABLE)
+    return -E_BADENV;
+  e->tf.a0 = 0;
+  run_with_prologue(t);
+}
