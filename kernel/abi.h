@@ -191,6 +191,7 @@ struct uarea {
   unsigned long xstack_lo, xstack_hi;  // a fault on [lo - 4096, hi) is fatal
   unsigned long slice_pc;              // pc when a prologue/epilogue upcall came
   unsigned long pct_pc;                // pc when a PCT arrived
+  unsigned long pct_regs[8];           // a0..a7 as they were when it arrived
   unsigned long overruns;              // epilogues that overran the grace period
   // Visible revocation: what the kernel asks for, by when (rdtime).
   unsigned int revoke_kind;        // REVOKE_*, valid while revoke_deadline != 0

@@ -96,6 +96,12 @@ int copy_from_user(struct env *e, void *dst, uint64 va, size_t len);
 int copy_to_user(struct env *e, uint64 va, const void *src, size_t len);
 int copy_string_from_user(struct env *e, char *dst, uint64 va, size_t size);
 
+// pct.c
+long pct_transfer(struct env *e, uint64 callee_id, int kind);
+long pct_reply(struct env *e, uint64 caller_id);
+void pct_callee_gone(struct env *e);
+struct env *pct_donee(struct env *e);
+
 // trap.c
 void trap_init(void);
 void trap_user(struct trapframe *tf) __attribute__((noreturn));

@@ -191,6 +191,7 @@ void env_destroy(struct env *e)
   if (curenv == e)
     curenv_clear();
   slices_release(e);
+  pct_callee_gone(e);
   // First empty its own tables, so only others' mappings of its pages remain.
   for (uint64 pa = owner_first_page(id); pa != 0; pa = owner_next_page(pa)) {
     int type = ppn2page(pa >> PGSHIFT)->type;

@@ -12,6 +12,7 @@
 // environment without these entries (or inside its critical section) has its
 // registers saved and restored by the kernel instead.
 //
+// The slice of a caller waiting in a synchronous PCT goes to its callee.
 // A free slice, or one whose owner cannot run, goes to the next runnable
 // environment in round-robin order. With nothing runnable the hart waits in
 // wfi. The kernel itself is never preempted: interrupts are taken only from
@@ -142,6 +143,8 @@ static void __attribute__((noreturn)) next_slice(void)
     owner->forfeit--;
   } else if (owner != NULL && owner->pub->status == ENV_RUNNABLE) {
     run_with_prologue(owner);
+  } else if (owner != NULL && pct_donee(owner) != NULL) {
+    run_with_prologue(pct_donee(owner));  // a waiting caller's slice goes to its callee
   }
   schedule();
 }

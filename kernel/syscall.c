@@ -289,6 +289,15 @@ long syscall(struct env *e, struct trapframe *tf)
     return sys_slice_alloc(e, tf->a0, tf->a1);
   case SYS_slice_free:
     return sys_slice_free(e, tf->a0);
+  case SYS_pct_call:
+    return pct_transfer(e, tf->a6, PCT_SYNC);
+  case SYS_pct_send:
+    return pct_transfer(e, tf->a6, PCT_ASYNC);
+  case SYS_pct_reply:
+    return pct_reply(e, tf->a6);
+  case SYS_pct_accept:
+    e->pct_from = tf->a0;
+    return 0;
   case SYS_uptime:
     return rdtime();
   case SYS_kcheck:

@@ -10,7 +10,7 @@
 static int checks, failures;
 
 // Report one check: got must equal want.
-static void check(const char *name, long got, long want)
+static inline void check(const char *name, long got, long want)
 {
   checks++;
   if (got == want) {
@@ -22,14 +22,14 @@ static void check(const char *name, long got, long want)
 }
 
 // Run the kernel's invariant checker; it prints its own line.
-static void kcheck(const char *after)
+static inline void kcheck(const char *after)
 {
   printf("after %s: ", after);
   check("kcheck", sys_kcheck(), 0);
 }
 
 // Print the summary line the grader looks for; exit non-zero on failure.
-__attribute__((noreturn)) static void finish(const char *prog)
+__attribute__((noreturn)) static inline void finish(const char *prog)
 {
   if (failures == 0)
     printf("%s: all %d checks passed\n", prog, checks);
@@ -58,7 +58,7 @@ struct aspace {
   } pt0[16];
 };
 
-static void aspace_init(struct aspace *as, unsigned int envid)
+static inline void aspace_init(struct aspace *as, unsigned int envid)
 {
   memset(as, 0, sizeof(*as));
   as->env = envid;
@@ -67,7 +67,7 @@ static void aspace_init(struct aspace *as, unsigned int envid)
 
 // The level-0 table covering va, created (and linked) if missing.
 // Returns its page number or a negative error.
-static long aspace_pt0(struct aspace *as, unsigned long va)
+static inline long aspace_pt0(struct aspace *as, unsigned long va)
 {
   unsigned long i2 = PX(2, va), i1 = PX(1, va), pt1 = 0;
   for (int i = 0; i < as->n0; i++)
@@ -99,7 +99,8 @@ static long aspace_pt0(struct aspace *as, unsigned long va)
 }
 
 // Map page ppn at va with rights perm (PTE_R/W/X bits). Returns 0 or an error.
-static long aspace_map(struct aspace *as, unsigned long va, unsigned long ppn, unsigned long perm)
+static inline long aspace_map(struct aspace *as, unsigned long va, unsigned long ppn,
+                              unsigned long perm)
 {
   long pt0 = aspace_pt0(as, va);
   if (pt0 < 0)
@@ -108,7 +109,7 @@ static long aspace_map(struct aspace *as, unsigned long va, unsigned long ppn, u
 }
 
 // Remove the mapping at va. Returns 0 or an error.
-static long aspace_unmap(struct aspace *as, unsigned long va)
+static inline long aspace_unmap(struct aspace *as, unsigned long va)
 {
   long pt0 = aspace_pt0(as, va);
   return pt0 < 0 ? pt0 : sys_pte_write(pt0, PX(0, va), 0);
@@ -116,7 +117,7 @@ static long aspace_unmap(struct aspace *as, unsigned long va)
 
 // Clear, unlink and free every table this aspace created (their leaves
 // are dropped, not freed). Returns 0 or the first error.
-static long aspace_teardown(struct aspace *as)
+static inline long aspace_teardown(struct aspace *as)
 {
   struct pte_write w[64];
   long err;
@@ -148,15 +149,16 @@ static long aspace_teardown(struct aspace *as)
 extern char end[];
 static struct aspace self;
 
-static void child_exit(void)
+static inline void child_exit(void)
 {
   exit(0);
 }
 
 // Make a child environment that will run fn() on a copy of this program
-// (code and data copied now, as a snapshot) with a fresh stack; it ends
+// (code and data copied now, as a snapshot) with a fresh two-page stack
+// below CHILD_STACKTOP; it ends
 // when fn returns. Start it with sys_env_start. Returns its id or an error.
-static long spawn_child(const char *name, void (*fn)(void))
+static inline long spawn_child(const char *name, void (*fn)(void))
 {
   long id = sys_env_create(name), err;
   if (id < 0)
@@ -177,11 +179,14 @@ static long spawn_child(const char *name, void (*fn)(void))
         (err = aspace_map(&as, va, ppn, PTE_R | PTE_W | PTE_X)) < 0)
       return err;
   }
-  long stack = sys_page_alloc(id, 0, PG_USER);
-  if (stack < 0)
-    return stack;
-  if ((err = aspace_map(&as, CHILD_STACKTOP - PGSIZE, stack, PTE_R | PTE_W)) < 0 ||
-      (err = aspace_map(&as, UAREA, ENVINFO(id)->uarea_ppn, PTE_R)) < 0)
+  for (unsigned long va = CHILD_STACKTOP - 2 * PGSIZE; va < CHILD_STACKTOP; va += PGSIZE) {
+    long stack = sys_page_alloc(id, 0, PG_USER);
+    if (stack < 0)
+      return stack;
+    if ((err = aspace_map(&as, va, stack, PTE_R | PTE_W)) < 0)
+      return err;
+  }
+  if ((err = aspace_map(&as, UAREA, ENVINFO(id)->uarea_ppn, PTE_R)) < 0)
     return err;
   struct user_regs r = {0};
   r.pc = (unsigned long)fn;
@@ -193,7 +198,7 @@ static long spawn_child(const char *name, void (*fn)(void))
 }
 
 // Start child id and wait (yielding the processor) until it no longer exists.
-static void run_child(long id)
+static inline void run_child(long id)
 {
   sys_env_start(id);
   while (ENVINFO(id)->id == (unsigned int)id)

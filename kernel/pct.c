@@ -1,0 +1,88 @@
+// Protected control transfer: a system call that moves the processor to
+// another environment at the entry point it registered, carrying a message
+// in registers.
+//
+// The callee enters ENTRY_PCT with its own registers except: a0..a5 hold the
+// message, a6 the caller's id (written by the kernel: it cannot be forged),
+// a7 PCT_SYNC or PCT_ASYNC. Its previous pc and a0..a7 are kept in its
+// u-area (pct_pc, pct_regs) so its library can resume what it was doing.
+// The kernel saves nothing else; the library OS saves what it needs.
+//
+// pct_call is synchronous: the caller donates the rest of its slice, and its
+// later slices, to the callee and waits until the callee answers with
+// pct_reply (a0..a5 come back as the call's results) or dies (the call
+// returns -E_BADENV). pct_send is asynchronous: the callee runs for the rest
+// of the slice, and the caller's call returns 0 when it next runs.
+
+#include "defs.h"
+#include "env.h"
+
+// Enter callee c's PCT entry with the message in caller e's a0..a5.
+static void deliver(struct env *e, struct env *c, int kind)
+{
+  struct uarea *u = c->uarea;
+  u->pct_pc = c->tf.pc;
+  memmove(u->pct_regs, &c->tf.a0, sizeof(u->pct_regs));
+  memmove(&c->tf.a0, &e->tf.a0, 6 * sizeof(uint64));
+  c->tf.a6 = e->pub->id;
+  c->tf.a7 = kind;
+  c->tf.pc = u->entry[ENTRY_PCT];
+  c->kernel_saved = 0;
+}
+
+// pct_call (sync) or pct_send (async) from e to the environment callee_id.
+// On success the callee runs and this does not return; otherwise returns
+// the error for the caller.
+long pct_transfer(struct env *e, uint64 callee_id, int kind)
+{
+  struct env *c = callee_id <= 0xFFFFFFFFUL ? env_of(callee_id) : NULL;
+  if (c == NULL || c == e)
+    return -E_BADENV;
+  if (c->uarea->entry[ENTRY_PCT] == 0)
+    return -E_NOENTRY;
+  if (c->pct_from == PCT_NOBODY || (c->pct_from != 0 && c->pct_from != e->pub->id))
+    return -E_REFUSED;
+  if (c->pub->status != ENV_RUNNABLE)
+    return -E_AGAIN;  // not started, or itself waiting
+  deliver(e, c, kind);
+  if (kind == PCT_SYNC) {
+    e->waiting_on = c->pub->id;
+    e->pub->status = ENV_NOT_RUNNABLE;
+  } else {
+    e->tf.a0 = 0;
+  }
+  env_run(c);
+}
+
+// pct_reply from e to the environment caller_id, which must be waiting for
+// e: it resumes now with e's a0..a5 as its call's results.
+long pct_reply(struct env *e, uint64 caller_id)
+{
+  struct env *c = caller_id <= 0xFFFFFFFFUL ? env_of(caller_id) : NULL;
+  if (c == NULL || c->waiting_on != e->pub->id)
+    return -E_NOTWAITING;
+  memmove(&c->tf.a0, &e->tf.a0, 6 * sizeof(uint64));
+  c->waiting_on = 0;
+  c->pub->status = ENV_RUNNABLE;
+  e->tf.a0 = 0;
+  env_run(c);
+}
+
+// Environment e is being destroyed: every caller waiting for it gets
+// -E_BADENV instead of an answer.
+void pct_callee_gone(struct env *e)
+{
+  for (int i = 0; i < NENV; i++)
+    if (envs[i].waiting_on == e->pub->id) {
+      envs[i].waiting_on = 0;
+      envs[i].tf.a0 = -E_BADENV;
+      envs[i].pub->status = ENV_RUNNABLE;
+    }
+}
+
+// The environment a waiting caller's slices are donated to, or NULL.
+struct env *pct_donee(struct env *e)
+{
+  struct env *c = e->waiting_on ? env_of(e->waiting_on) : NULL;
+  return c != NULL && c->pub->status == ENV_RUNNABLE ? c : NULL;
+}
