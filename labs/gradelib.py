@@ -1,0 +1,886 @@
+"""gradelib: the library that lab tests are written with, and the runner
+behind ./grade-lab.
+
+Running the tests
+-----------------
+    ./grade-lab                    every lab (also: ./grade-lab all)
+    ./grade-lab boot               one lab
+    ./grade-lab boot banner gdb    tests of lab boot matching "banner" or "gdb"
+    ./grade-lab panic              tests of any lab matching "panic"
+    make grade LAB=boot T="banner gdb"
+
+A filter matches a test if it equals the test's name (or lab/name), is a
+substring of it, or matches it as a shell pattern ("panic_*"). If the first
+word is not the name of a lab, every word is a filter over all labs.
+
+Options: --list (print "lab/name (points)" for the selected tests and stop),
+-v/--verbose (show each machine's output as it arrives), --json FILE
+(write the results as JSON), --no-build (do not run `make -s` first),
+--labs-dir DIR (where the labs are; default: labs/ next to grade-lab),
+--log-dir DIR (where logs of failed tests go; default: build/grade/ beside
+the labs directory, i.e. build/grade/ of the repository).
+
+Each test prints one line: PASS or FAIL with its points and time, or SKIP
+when its parent test did not pass. For a failing test the missing and
+unexpected lines are listed, and everything the machine printed, in every
+run of that test, is saved to build/grade/<lab>-<test>.log. The last two
+lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
+added when tests were skipped). The exit status is 0 when no test failed,
+1 when one did, 2 when the grader could not run (build failed, the GDB port
+is taken, a tests.py does not load), 130 when interrupted.
+
+Time limits: every limit below is multiplied by the environment variable
+GRADE_TIME_SCALE (a positive number, default 1); on a slow machine run
+`GRADE_TIME_SCALE=3 ./grade-lab`. Reaching a time limit is not a failure by
+itself: the machine is stopped and its output checked as usual; the note
+"time limit (Ns) reached" is shown if the test then fails.
+
+Writing tests
+-------------
+A lab is a directory labs/<lab>/ with a tests.py. Labs run in the order of
+LAB_ORDER below; other labs follow, alphabetically. In tests.py:
+
+    from gradelib import *
+
+    @test(points=5, timeout=10)
+    def banner(t):
+        out = t.qemu()
+        t.expect(out, r"^rvexo: exokernel", r"init: hello")
+        t.forbid(out, r"panic")
+
+    @test(points=5, parent=banner)     # skipped unless banner passed
+    def panic_backtrace(t):
+        out = t.qemu(bootargs="ktest=panic")
+        t.expect(out, r"backtrace:", r"ktest_panic\\+0x")
+
+@test(points=1, timeout=30, parent=None, name=None) registers the function
+as a test of the lab, in the order of definition. name defaults to the
+function's name and must be unique in the lab. timeout is the time limit of
+each machine run in the test, in seconds. parent is an earlier test (the
+decorated function, or its name): if the parent ran in this grader run and
+did not pass, this test is skipped. A parent left out by the filters does
+not stop its children from running.
+
+The test function gets a context t:
+
+t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=())
+    Boot the kernel: the QEMU command line printed by `make -s print-qemu`,
+    then "-append BOOTARGS" if bootargs is not empty, then extra_args.
+    Returns everything the machine printed (see t.run). The first QEMU of a
+    grader run builds the kernel (`make -s`) and checks the GDB port first.
+t.run(argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None)
+    Run any command the same way (cwd defaults to the repository root; env
+    adds variables to the environment). input is written to its stdin at
+    the start (stdin is then closed unless there are sends). send is a list
+    of (regex, text): wait until regex matches the output that came after
+    the previous send's match, then type text; one after the other. The run
+    ends when the program exits, when the regex stop matches the output
+    (checked once all sends are made), or at the time limit (timeout, or
+    the test's, times GRADE_TIME_SCALE); the program and everything it
+    started is then killed. Returns the output (stdout and stderr, decoded
+    as UTF-8, "\\r" removed): a str with extra attributes returncode
+    (negative: killed by that signal), stopped (stop matched), timed_out,
+    and seconds.
+t.gdb(commands, bootargs="", timeout=None) -> (gdb_output, qemu_output)
+    Boot QEMU halted, waiting for GDB on the port of `make -s print-gdbport`,
+    then run the GDB of `make -s print-gdb` in batch mode with the
+    repository's .gdbinit (made by `make -s .gdbinit`) and each command as
+    an -ex argument. QEMU is killed when GDB exits.
+t.expect(out, *regexes)   each regex must match somewhere in out
+t.forbid(out, *regexes)   no regex may match; each matching line is reported
+t.check(cond, message)    report message if cond is false; returns cond
+t.note(message)           a remark shown only if the test fails
+t.fail(message)           report message and end the test now
+
+All regexes are Python regexes in MULTILINE mode: ^ and $ match at the
+start and end of every line. Reports do not stop the test, so a failing
+test lists everything that is wrong; an exception raised in the test is
+reported too. A test passes if nothing was reported.
+"""
+
+import argparse
+import codecs
+import fnmatch
+import importlib.util
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+__all__ = ["test"]
+
+LAB_ORDER = ["selftest", "boot", "memory", "upcalls", "fork", "sched", "ipc",
+             "fs", "revoke", "net"]
+
+# The repository: this file is labs/gradelib.py in it.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_LABS = {}             # lab name -> [Test], in definition order
+_loading_lab = None    # the lab whose tests.py is being executed
+_LIVE = set()          # _Process objects not yet stopped
+_midline = False       # stdout holds a test's name, its result still to come
+
+
+class GradeError(BaseException):
+    """The grader cannot go on (build failed, port taken, a lab does not
+    load). main() prints the message and exits with status 2. A
+    BaseException, so that a test's `except Exception` cannot swallow it."""
+
+
+class _StopTest(BaseException):
+    """Raised by t.fail() to end the test; caught by the runner."""
+
+
+# ---------------------------------------------------------------- registry
+
+class Test:
+    """A registered test: lab and name, points, timeout (seconds before
+    scaling), parent (a Test or None), doc, and the function fn(t)."""
+
+    def __init__(self, lab, name, points, timeout, parent, fn):
+        self.lab, self.name, self.fn = lab, name, fn
+        self.points, self.timeout, self.parent = points, timeout, parent
+        self.doc = (fn.__doc__ or "").strip()
+
+    @property
+    def fullname(self):
+        """The name "lab/name" that output and filters use."""
+        return f"{self.lab}/{self.name}"
+
+    def __repr__(self):
+        return f"<test {self.fullname}>"
+
+
+def test(points=1, timeout=30, parent=None, name=None):
+    """Decorator registering fn(t) as a test of the lab whose tests.py is
+    being loaded; returns the Test (usable as another test's parent).
+    Also accepted bare, as @test. Raises ValueError on a duplicate name or
+    an unknown parent."""
+    if callable(points) and not isinstance(points, Test):
+        return test()(points)
+
+    def register(fn):
+        lab = _loading_lab
+        if lab is None:
+            raise RuntimeError("@test is for labs/<lab>/tests.py, loaded by grade-lab")
+        tests = _LABS.setdefault(lab, [])
+        tname = name or fn.__name__
+        if any(t.name == tname for t in tests):
+            raise ValueError(f"lab {lab}: two tests named {tname}")
+        return _append(tests, Test(lab, tname, points, timeout,
+                                   _resolve_parent(lab, tests, parent), fn))
+    return register
+
+
+def _append(tests, t):
+    """Append t to tests and return t."""
+    tests.append(t)
+    return t
+
+
+def _resolve_parent(lab, tests, parent):
+    """Return the Test that parent names: None, a Test, or the name of an
+    earlier test of the same lab. Raises ValueError otherwise."""
+    if parent is None or isinstance(parent, Test):
+        return parent
+    for t in tests:
+        if parent in (t.name, t.fullname):
+            return t
+    raise ValueError(f"lab {lab}: parent {parent!r} is not an earlier test of the lab")
+
+
+def discover_labs(labs_dir):
+    """Names of the labs in labs_dir (its subdirectories holding a tests.py):
+    those in LAB_ORDER in that order, then the others alphabetically."""
+    try:
+        entries = os.listdir(labs_dir)
+    except OSError as e:
+        raise GradeError(f"cannot read the labs directory {labs_dir}: {e.strerror}")
+    found = {d for d in entries if os.path.isfile(os.path.join(labs_dir, d, "tests.py"))}
+    return [lab for lab in LAB_ORDER if lab in found] + sorted(found - set(LAB_ORDER))
+
+
+def load_lab(labs_dir, lab):
+    """Execute labs_dir/lab/tests.py (once) and return its tests in
+    definition order. Raises GradeError if the file fails to load."""
+    global _loading_lab
+    if lab in _LABS:
+        return _LABS[lab]
+    path = os.path.join(labs_dir, lab, "tests.py")
+    modname = "labtests_" + re.sub(r"\W", "_", lab)
+    spec = importlib.util.spec_from_file_location(modname, path)
+    module = importlib.util.module_from_spec(spec)
+    _LABS[lab] = []
+    _loading_lab = lab
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del _LABS[lab]
+        raise GradeError(f"cannot load {path}:\n{traceback.format_exc().rstrip()}")
+    finally:
+        _loading_lab = None
+    sys.modules[modname] = module
+    return _LABS[lab]
+
+
+def matches(t, filters):
+    """True if there are no filters, or one of them equals, is a substring
+    of, or fnmatch-matches t's name or lab/name."""
+    if not filters:
+        return True
+    return any(f == n or f in n or fnmatch.fnmatchcase(n, f)
+               for f in filters for n in (t.name, t.fullname))
+
+
+# ---------------------------------------------------------------- processes
+
+def _compile(rx):
+    """A compiled regex for rx (a str or already compiled), MULTILINE mode."""
+    return rx if isinstance(rx, re.Pattern) else re.compile(rx, re.MULTILINE)
+
+
+def _show(rx):
+    """A regex as shown in messages: /pattern/."""
+    return "/" + (rx.pattern if isinstance(rx, re.Pattern) else rx) + "/"
+
+
+class _Process:
+    """A command run in its own process group (its own session) with a pipe
+    as stdin; a thread collects stdout and stderr as text. The process is in
+    _LIVE until stop(), which ends the whole group; call stop() in a
+    finally clause."""
+
+    def __init__(self, argv, cwd=None, env=None, echo=None):
+        self.argv = [str(a) for a in argv]
+        self._text, self._eof = "", False
+        self._cond = threading.Condition()
+        self._echo = echo
+        self.started = time.monotonic()
+        self.popen = subprocess.Popen(self.argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        _LIVE.add(self)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        """Reader thread: decode output as it comes (UTF-8, bad bytes
+        replaced, "\\r" dropped), echo it if asked, and wake waiters; mark
+        EOF when every writer has closed the pipe."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        fd = self.popen.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            text = decoder.decode(data, final=not data).replace("\r", "")
+            if text and self._echo:
+                self._echo(text)
+            with self._cond:
+                self._text += text
+                self._eof = not data
+                self._cond.notify_all()
+            if not data:
+                return
+
+    def output(self):
+        """Everything the process has printed so far."""
+        with self._cond:
+            return self._text
+
+    def exited(self):
+        """True once the process has exited. It is not reaped (where the OS
+        allows), so its process group id stays ours until stop()."""
+        if self.popen.returncode is not None:
+            return True
+        if not hasattr(os, "waitid"):
+            return self.popen.poll() is not None
+        try:
+            flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+            return os.waitid(os.P_PID, self.popen.pid, flags) is not None
+        except ChildProcessError:
+            return True
+
+    def write(self, data):
+        """Write data (str or bytes) to the process's stdin; False if the
+        process no longer reads it."""
+        if isinstance(data, str):
+            data = data.encode()
+        try:
+            self.popen.stdin.write(data)
+            self.popen.stdin.flush()
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def close_stdin(self):
+        """Close the process's stdin (it reads EOF)."""
+        try:
+            self.popen.stdin.close()
+        except OSError:
+            pass
+
+    def interact(self, sends, stop, deadline):
+        """Make the sends ([(compiled regex, text)], in order: each waits for
+        its regex in the output after the previous one's match), then watch
+        for stop (a compiled regex or None). Returns (how, unsent): how is
+        "exit" (process ended), "stop" (stop matched) or "time" (the
+        monotonic deadline passed); unsent is how many sends were not made."""
+        pending, mark, exited_at = list(sends), 0, None
+        while True:
+            with self._cond:
+                text, eof = self._text, self._eof
+            while pending:
+                m = pending[0][0].search(text[mark:])
+                if not m:
+                    break
+                mark += m.end()
+                self.write(pending.pop(0)[1])
+            if not pending and stop is not None and stop.search(text):
+                return "stop", 0
+            now = time.monotonic()
+            if self.exited():
+                # Wait briefly for the last output, unless a left-behind
+                # child keeps the pipe open.
+                exited_at = exited_at or now
+                if eof or now - exited_at > 0.5:
+                    return "exit", len(pending)
+            if now >= deadline:
+                return "time", len(pending)
+            with self._cond:
+                if len(self._text) == len(text):
+                    self._cond.wait(min(deadline - now, 0.05))
+
+    def _killpg(self, sig):
+        """Send sig to the process's group, if it still exists."""
+        try:
+            os.killpg(self.popen.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self):
+        """End the process and everything in its group (SIGTERM, then
+        SIGKILL after 1 s), reap it, and return its exit status (negative:
+        the signal that killed it). Safe to call twice."""
+        if self.popen.returncode is None:
+            if not self.exited():
+                self._killpg(signal.SIGTERM)
+                until = time.monotonic() + 1
+                while not self.exited() and time.monotonic() < until:
+                    time.sleep(0.02)
+            # The leader is at worst a zombie, so the group is still ours.
+            self._killpg(signal.SIGKILL)
+            self.popen.wait()
+        self._reader.join(2)
+        self.close_stdin()
+        if not self._reader.is_alive():
+            self.popen.stdout.close()
+        _LIVE.discard(self)
+        return self.popen.returncode
+
+
+def _stop_all():
+    """Stop every process still running (on interrupt or fatal error)."""
+    for proc in list(_LIVE):
+        proc.stop()
+
+
+class Output(str):
+    """What a run printed, as a str, with how it ended: returncode (None if
+    unknown, negative if killed by a signal), stopped (the stop regex
+    matched), timed_out (the time limit was reached), seconds (run time)."""
+    returncode = None
+    stopped = False
+    timed_out = False
+    seconds = 0.0
+
+
+# ---------------------------------------------------------------- test context
+
+class TestContext:
+    """What a test function receives as t: runs machines, checks their
+    output, and collects failures (shown, and failing the test), notes
+    (shown only if the test fails) and the log of every run."""
+
+    def __init__(self, test, runner):
+        self.test = test
+        self.failures, self.notes, self.runs = [], [], []
+        self._runner = runner
+
+    # -- checks
+
+    def expect(self, out, *regexes):
+        """Report "missing: /regex/" for each regex that matches nowhere in out."""
+        for rx in regexes:
+            if not _compile(rx).search(out):
+                self.failures.append(f"missing: {_show(rx)}")
+
+    def forbid(self, out, *regexes):
+        """Report "unexpected line: LINE" for each line where a regex
+        matches (at most 10 lines per regex)."""
+        for rx in regexes:
+            lines = []
+            for m in _compile(rx).finditer(out):
+                start = out.rfind("\n", 0, m.start()) + 1
+                end = out.find("\n", m.start())
+                line = out[start:end if end >= 0 else len(out)]
+                if line not in lines:
+                    lines.append(line)
+            for line in lines[:10]:
+                self.failures.append(f"unexpected line: {line}")
+            if len(lines) > 10:
+                self.failures.append(f"... and {len(lines) - 10} more lines matching {_show(rx)}")
+
+    def check(self, cond, message):
+        """Report message if cond is false. Returns bool(cond)."""
+        if not cond:
+            self.failures.append(str(message))
+        return bool(cond)
+
+    def note(self, message):
+        """Keep a remark to show if the test fails."""
+        self.notes.append(str(message))
+
+    def fail(self, message):
+        """Report message and end the test at once."""
+        self.failures.append(str(message))
+        raise _StopTest()
+
+    # -- running
+
+    def _limit(self, timeout):
+        """The time limit in seconds: timeout (or the test's) times the scale."""
+        return (self.test.timeout if timeout is None else timeout) * self._runner.scale
+
+    def run(self, argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None):
+        """Run argv until it exits, stop matches, or the time limit; answer
+        prompts with send; return its Output (see the module docstring)."""
+        limit = self._limit(timeout)
+        sends = [(_compile(rx), text) for rx, text in send]
+        stop_rx = None if stop is None else _compile(stop)
+        environ = None if env is None else {**os.environ, **{k: str(v) for k, v in env.items()}}
+        proc = _Process(argv, cwd=cwd or ROOT, env=environ, echo=self._runner.echo)
+        try:
+            if input is not None:
+                proc.write(input)
+                if not sends:
+                    proc.close_stdin()
+            how, unsent = proc.interact(sends, stop_rx, proc.started + limit)
+            seconds = time.monotonic() - proc.started
+        finally:
+            status = proc.stop()
+        if unsent:
+            self.notes.append(f"never saw {_show(sends[-unsent][0])}, so "
+                              f"{unsent} of {len(sends)} inputs were not typed")
+        return self._record(proc, how, status, seconds, limit, stop_rx)
+
+    def _record(self, proc, how, status, seconds, limit, stop_rx):
+        """Log a finished run, note a reached time limit, and build its Output."""
+        out = Output(proc.output())
+        out.returncode, out.seconds = status, seconds
+        out.stopped, out.timed_out = how == "stop", how == "time"
+        if how == "time":
+            ending = f"time limit ({limit:g}s) reached"
+            self.notes.append(ending)
+        elif how == "stop":
+            ending = f"stopped: {_show(stop_rx)} matched"
+        elif status is not None and status < 0:
+            ending = f"killed by signal {-status}"
+        else:
+            ending = f"exited with status {status}"
+        self.runs.append((shlex.join(proc.argv), f"{ending}, {seconds:.2f}s", str(out)))
+        return out
+
+    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=()):
+        """Boot the kernel in QEMU with bootargs and extra_args; see run()."""
+        argv = self._runner.qemu_command() + (["-append", bootargs] if bootargs else [])
+        return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout)
+
+    def gdb(self, commands, bootargs="", timeout=None):
+        """Boot QEMU halted for GDB, run GDB in batch mode with commands
+        (a list of GDB command lines) until it exits or the time limit, then
+        stop QEMU. Returns (gdb_output, qemu_output), both Output."""
+        r = self._runner
+        port = r.gdb_port()
+        qemu_argv = (r.qemu_command() + (["-append", bootargs] if bootargs else [])
+                     + ["-S", "-gdb", f"tcp::{port}"])
+        gdb_argv = [r.gdb_program(), "-batch", "-nx", "-x", ".gdbinit"]
+        gdb_argv += [arg for c in commands for arg in ("-ex", c)]
+        r.make_gdbinit()
+        limit = self._limit(timeout)
+        qemu = _Process(qemu_argv, cwd=ROOT, echo=r.echo)
+        gdb, how, gdb_seconds = None, "exit", 0.0
+        try:
+            deadline = qemu.started + limit
+            if _wait_for_port(port, qemu, min(deadline, time.monotonic() + 5 * r.scale)):
+                gdb = _Process(gdb_argv, cwd=ROOT, echo=r.echo)
+                how, _ = gdb.interact([], None, deadline)
+                gdb_seconds = time.monotonic() - gdb.started
+            else:
+                self.failures.append(f"QEMU did not open the GDB port {port}")
+        finally:
+            gdb_status = gdb.stop() if gdb else None
+            qemu_seconds = time.monotonic() - qemu.started
+            qemu_status = qemu.stop()
+        gdb_out = self._record(gdb, how, gdb_status, gdb_seconds, limit, None) if gdb else Output("")
+        qemu_out = Output(qemu.output())
+        qemu_out.returncode, qemu_out.seconds = qemu_status, qemu_seconds
+        self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB, {qemu_seconds:.2f}s", str(qemu_out)))
+        return gdb_out, qemu_out
+
+
+def _wait_for_port(port, proc, deadline):
+    """Wait until something accepts TCP connections on 127.0.0.1:port,
+    probing with a connection that is closed at once. False if proc exits
+    or the monotonic deadline passes first."""
+    while time.monotonic() < deadline and not proc.exited():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.25).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def _port_free(port):
+    """True if a QEMU could listen on TCP port: it can be bound on
+    127.0.0.1 and on all addresses. A port held only by connections in
+    TIME_WAIT (a GDB session that just ended) counts as free, since QEMU
+    binds with SO_REUSEADDR: if binding without it fails, retry with it."""
+    for reuse in (0, 1):
+        ok = True
+        for host in ("127.0.0.1", ""):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, reuse)
+                s.bind((host, port))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+        if ok:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- runner
+
+def _make(*targets):
+    """Run `make -s TARGETS` in the repository; return (status, stdout, stderr)."""
+    try:
+        p = subprocess.run(["make", "-s", "--no-print-directory", *targets], cwd=ROOT,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           errors="replace")
+    except OSError as e:
+        return 127, "", f"make: {e.strerror}"
+    return p.returncode, p.stdout, p.stderr
+
+
+def _make_print(target):
+    """The last line `make -s TARGET` prints; GradeError if make fails or
+    prints nothing."""
+    status, out, err = _make(target)
+    lines = [line for line in out.splitlines() if line.strip()]
+    if status != 0 or not lines:
+        tail = "\n".join((err or out).strip().splitlines()[-5:])
+        raise GradeError(f"`make -s {target}` failed" + (f":\n{tail}" if tail else ""))
+    return lines[-1].strip()
+
+
+class Runner:
+    """Runs selected tests and reports them. Holds the options and what is
+    done at most once per grader run: the build, the GDB port check, and
+    the QEMU and GDB command lines."""
+
+    def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False):
+        self.verbose, self.build, self.scale, self.color = verbose, build, scale, color
+        self.log_dir = log_dir or os.path.join(ROOT, "build", "grade")
+        self.setup_seconds = 0.0      # time spent building etc., not charged to tests
+        self._qemu = self._port = self._gdb = None
+        self._gdbinit = False
+        self._echo_nl = True          # the last echoed output ended a line
+
+    # -- once per run
+
+    def echo(self, text):
+        """Show machine output live if verbose (called from reader threads)."""
+        if self.verbose:
+            self._echo_nl = text.endswith("\n")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def _timed(self, fn):
+        """Call fn() and add its duration to setup_seconds."""
+        start = time.monotonic()
+        try:
+            return fn()
+        finally:
+            self.setup_seconds += time.monotonic() - start
+
+    def gdb_port(self):
+        """The GDB port (`make -s print-gdbport`), asked once."""
+        if self._port is None:
+            text = self._timed(lambda: _make_print("print-gdbport"))
+            if not text.isdigit():
+                raise GradeError(f"`make -s print-gdbport` printed {text!r}, not a port number")
+            self._port = int(text)
+        return self._port
+
+    def qemu_command(self):
+        """The QEMU argv (`make -s print-qemu`). The first call checks that
+        the GDB port is free and builds (unless --no-build); GradeError if
+        either fails."""
+        if self._qemu is None:
+            port = self.gdb_port()
+            if not _port_free(port):
+                raise GradeError(f"GDB port {port} is in use — is another QEMU (make qemu-gdb?) "
+                                 "running? Stop it and try again.")
+            if self.build:
+                status, out, err = self._timed(lambda: _make())
+                if status != 0:
+                    tail = "\n".join((out + err).rstrip().splitlines()[-30:])
+                    raise GradeError(f"the build failed (make -s):\n{tail}")
+            self._qemu = shlex.split(self._timed(lambda: _make_print("print-qemu")))
+        return list(self._qemu)
+
+    def gdb_program(self):
+        """The GDB to run (`make -s print-gdb`), asked once."""
+        if self._gdb is None:
+            self._gdb = self._timed(lambda: _make_print("print-gdb"))
+        return self._gdb
+
+    def make_gdbinit(self):
+        """Bring .gdbinit up to date (`make -s .gdbinit`), once."""
+        if not self._gdbinit:
+            status, out, err = self._timed(lambda: _make(".gdbinit"))
+            if status != 0:
+                raise GradeError(f"`make -s .gdbinit` failed:\n{(out + err).strip()}")
+            self._gdbinit = True
+
+    # -- running tests
+
+    def _paint(self, word, colour):
+        """word in an ANSI colour if colour output is on."""
+        return f"\033[{colour}m{word}\033[0m" if self.color else word
+
+    def run_tests(self, tests):
+        """Run tests in order, printing a line for each; return a list of
+        result dicts (the --json format)."""
+        width = max(len(t.fullname) for t in tests)
+        pwidth = max(len(f"{t.points}/{t.points}") for t in tests)
+        results, status_of = [], {}
+        for t in tests:
+            parent = t.parent
+            if parent in status_of and status_of[parent] != "pass":
+                why = "failed" if status_of[parent] == "fail" else "was skipped"
+                msg = f"parent {parent.fullname} {why}"
+                print(f"  {t.fullname:<{width}}  {self._paint('SKIP', 33)}  ({msg})", flush=True)
+                result = self._result(t, "skip", 0.0, None, [msg])
+            else:
+                result = self._run_one(t, width, pwidth)
+            status_of[t] = result["status"]
+            results.append(result)
+        return results
+
+    def _run_one(self, t, width, pwidth):
+        """Run test t, print its line (and on failure its messages and log
+        path), save or remove its log; return its result dict."""
+        global _midline
+        if self.verbose:
+            print(f"--- {t.fullname}", flush=True)
+        else:
+            print(f"  {t.fullname:<{width}}  ", end="", flush=True)
+            _midline = True
+        ctx = TestContext(t, self)
+        start, setup = time.monotonic(), self.setup_seconds
+        try:
+            t.fn(ctx)
+        except _StopTest:
+            pass
+        except (Exception, SystemExit) as e:
+            ctx.failures.append(_describe_exception(e, t))
+        seconds = time.monotonic() - start - (self.setup_seconds - setup)
+        ok = not ctx.failures
+        if self.verbose:
+            print("" if self._echo_nl else "\n", end="")
+            print(f"  {t.fullname:<{width}}  ", end="")
+        points = f"{t.points if ok else 0}/{t.points}"
+        word = self._paint("PASS", 32) if ok else self._paint("FAIL", 31)
+        print(f"{word}  {points:>{pwidth}}  ({seconds:.1f}s)", flush=True)
+        _midline = False
+        log = self._log_path(t)
+        if ok:
+            if os.path.exists(log):
+                os.remove(log)
+            return self._result(t, "pass", seconds, None, [])
+        messages = ctx.failures + ctx.notes
+        self._write_log(log, t, ctx, messages, seconds)
+        for m in messages:
+            print("    " + m.replace("\n", "\n    "))
+        print(f"    output saved to {_pretty_path(log)}", flush=True)
+        return self._result(t, "fail", seconds, log, messages)
+
+    def _log_path(self, t):
+        """Where test t's log goes: LOG_DIR/<lab>-<name>.log."""
+        return os.path.join(self.log_dir, f"{t.lab}-{t.name}.log".replace(os.sep, "_"))
+
+    def _write_log(self, path, t, ctx, messages, seconds):
+        """Save a failed test's messages and every run's output to path."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f"# {t.fullname}: FAIL 0/{t.points} ({seconds:.1f}s)\n")
+            for m in messages:
+                f.write(f"#   {m}\n")
+            if not ctx.runs:
+                f.write("\n(no machine was run)\n")
+            for command, ending, output in ctx.runs:
+                f.write(f"\n===== $ {command}\n===== ({ending})\n")
+                f.write(output if output.endswith("\n") or not output else output + "\n")
+
+    @staticmethod
+    def _result(t, status, seconds, log, messages):
+        """The --json record of one test."""
+        return {"lab": t.lab, "name": t.name, "status": status,
+                "points": t.points if status == "pass" else 0, "max_points": t.points,
+                "seconds": round(seconds, 3), "output_file": log, "messages": messages}
+
+
+def _describe_exception(e, t):
+    """One line for an exception a test raised: where (the innermost frame
+    in the test's file, else the innermost) and the exception itself."""
+    frames = traceback.extract_tb(e.__traceback__)
+    mine = [f for f in frames if f.filename == t.fn.__code__.co_filename]
+    where = (mine or frames)[-1] if frames else None
+    what = traceback.format_exception_only(type(e), e)[-1].strip()
+    if where is None:
+        return f"exception: {what}"
+    return f"exception at {os.path.basename(where.filename)}:{where.lineno}: {what}"
+
+
+def _end_line():
+    """Finish a half-printed test line, so that a message printed next
+    starts on a line of its own; flush stdout."""
+    global _midline
+    if _midline:
+        print()
+        _midline = False
+    sys.stdout.flush()
+
+
+def _pretty_path(path):
+    """path relative to the current directory if it lies under it, else absolute."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def _summary(results):
+    """The totals of a list of result dicts."""
+    count = {s: sum(r["status"] == s for r in results) for s in ("pass", "fail", "skip")}
+    return {"passed": count["pass"], "failed": count["fail"], "skipped": count["skip"],
+            "points": sum(r["points"] for r in results),
+            "max_points": sum(r["max_points"] for r in results)}
+
+
+# ---------------------------------------------------------------- main
+
+def _parse_args(argv):
+    """Command-line options of grade-lab."""
+    p = argparse.ArgumentParser(prog="grade-lab", description="Run rvexo's lab tests.")
+    p.add_argument("words", nargs="*", metavar="LAB|TEST",
+                   help="a lab (or 'all'), then test filters; or only filters")
+    p.add_argument("--list", action="store_true", help="list the selected tests, run nothing")
+    p.add_argument("-v", "--verbose", action="store_true", help="show machine output live")
+    p.add_argument("--json", metavar="FILE", help="write the results to FILE as JSON")
+    p.add_argument("--no-build", action="store_true", help="do not run `make -s` first")
+    p.add_argument("--labs-dir", metavar="DIR", help="where the labs are (default: labs/)")
+    p.add_argument("--log-dir", metavar="DIR",
+                   help="where logs of failed tests go (default: build/grade beside the labs dir)")
+    return p.parse_intermixed_args(argv)
+
+
+def _time_scale():
+    """GRADE_TIME_SCALE as a positive float (default 1)."""
+    text = os.environ.get("GRADE_TIME_SCALE", "").strip() or "1"
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = -1
+    if not scale > 0 or scale == float("inf"):
+        raise GradeError(f"GRADE_TIME_SCALE must be a positive number, not {text!r}")
+    return scale
+
+
+def _select(labs_dir, words):
+    """Load the labs that words name and return the selected tests: words
+    is [LAB|all, filter...] or [filter...]. GradeError if none match."""
+    labs = discover_labs(labs_dir)
+    if not labs:
+        raise GradeError(f"no labs (directories with a tests.py) in {labs_dir}")
+    if words and (words[0] in labs or words[0] == "all"):
+        lab, filters = words[0], words[1:]
+    else:
+        lab, filters = "all", words
+    chosen = labs if lab == "all" else [lab]
+    tests = [t for name in chosen for t in load_lab(labs_dir, name) if matches(t, filters)]
+    if not tests:
+        where = "" if lab == "all" else f" of lab {lab}"
+        raise GradeError(f"no tests{where} match {' '.join(filters)}" if filters
+                         else f"lab {lab} has no tests")
+    return tests
+
+
+def _on_signal(signum, frame):
+    """SIGTERM/SIGHUP: unwind like Ctrl-C, so machines get killed."""
+    raise KeyboardInterrupt()
+
+
+def main(argv=None):
+    """grade-lab's entry point: parse argv, run or list the tests, print
+    the summary; returns the exit status (0 all passed, 1 a test failed,
+    2 could not run, 130 interrupted)."""
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    try:
+        labs_dir = os.path.abspath(args.labs_dir or os.path.join(ROOT, "labs"))
+        sys.path[1:1] = [labs_dir] if labs_dir not in sys.path else []
+        tests = _select(labs_dir, args.words)
+        if args.list:
+            for t in tests:
+                print(f"{t.fullname} ({t.points})")
+            return 0
+        log_dir = os.path.abspath(args.log_dir or
+                                  os.path.join(os.path.dirname(labs_dir), "build", "grade"))
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        runner = Runner(verbose=args.verbose, build=not args.no_build, scale=_time_scale(),
+                        log_dir=log_dir, color=color)
+        results = runner.run_tests(tests)
+    except GradeError as e:
+        _stop_all()
+        _end_line()
+        print(f"grade-lab: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        _stop_all()
+        _end_line()
+        print("grade-lab: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        _stop_all()
+    totals = _summary(results)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump({"results": results, "totals": totals}, f, indent=2)
+            f.write("\n")
+    print(f"\nScore: {totals['points']}/{totals['max_points']} points")
+    skipped = f", {totals['skipped']} skipped" if totals["skipped"] else ""
+    print(f"{totals['passed']} passed, {totals['failed']} failed{skipped}")
+    return 1 if totals["failed"] else 0

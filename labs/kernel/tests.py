@@ -1,0 +1,46 @@
+# The exokernel's own tests: each boots a test program from user/ as the
+# first environment (init=NAME). The programs use the system calls directly,
+# properly and as an attacker would, print one line per check, and run the
+# kernel's invariant checker (kcheck) after each group.
+
+from gradelib import *
+
+
+def kernel_test(t, prog, timeout=None):
+    out = t.qemu(bootargs="init=" + prog, timeout=timeout)
+    t.expect(out, r"^%s: all \d+ checks passed$" % prog,
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out
+
+
+@test(points=20, timeout=60)
+def page_tables(t):
+    """PTE writes: every validation rule, grants, the reverse map, batches."""
+    kernel_test(t, "t_pte")
+
+
+@test(points=20, timeout=90)
+def environments(t):
+    """Create/start/destroy, exception upcalls, limits, 1000-cycle leak test."""
+    out = kernel_test(t, "t_env")
+    t.expect(out,
+             r"^rvexo: env [0-9a-f]+ \(illegal\) destroyed: no exception handler: "
+             r"illegal instruction at pc 0x[0-9a-f]{16}, address 0x0{16}$",
+             r"^rvexo: env [0-9a-f]+ \(badstack\) destroyed: fault on its exception stack: "
+             r"store page fault at pc 0x[0-9a-f]{16}, address 0x00000027fffffff8$")
+
+
+@test(points=20, timeout=60)
+def time_slices(t):
+    """Slice vector, prologue/epilogue upcalls, overruns, proportional share."""
+    out = kernel_test(t, "t_sched")
+    t.expect(out,
+             r"^rvexo: env [0-9a-f]+ \(stubborn\) overran its epilogue \(1 of 3\)",
+             r"^rvexo: env [0-9a-f]+ \(stubborn\) destroyed: epilogue overran its grace period 3 times$")
+
+
+@test(points=20, timeout=60)
+def pct(t):
+    """Protected control transfer: call, reply, send, refusal, dead callees."""
+    kernel_test(t, "t_pct")
