@@ -65,7 +65,7 @@ LDFLAGS := -nostdlib -z max-page-size=4096 --no-relax
 B := build
 
 KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c uart.c plic.c sbi.c fdt.c \
-	pmap.c pte.c env.c sched.c pct.c trap.c trapvec.S syscall.c ktest.c
+	pmap.c pte.c env.c sched.c pct.c revoke.c trap.c trapvec.S syscall.c ktest.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S kernel/fmt.c kernel/string.c
@@ -73,7 +73,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct
+UPROGS := init t_pte t_env t_sched t_pct t_revoke
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 KERNEL := $(B)/kernel/kernel

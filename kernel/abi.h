@@ -198,10 +198,16 @@ struct uarea {
   unsigned int repossessed_count;  // entries used in repossessed[]
   unsigned long revoke_arg;
   unsigned long revoke_deadline;            // 0: nothing asked
+  unsigned long revoke_pc;                  // pc when the revocation upcall came
   unsigned long repossessed[NREPOSSESSED];  // what was taken by force (ppn or slice)
 };
-#define UAREA_X_PC 16  // for assembly: offsetof(struct uarea, x_pc)
+// Offsets for assembly code that reads the u-area.
+#define UAREA_X_PC      16
+#define UAREA_SLICE_PC  104
+#define UAREA_REVOKE_PC 216
 _Static_assert(__builtin_offsetof(struct uarea, x_pc) == UAREA_X_PC, "UAREA_X_PC");
+_Static_assert(__builtin_offsetof(struct uarea, slice_pc) == UAREA_SLICE_PC, "UAREA_SLICE_PC");
+_Static_assert(__builtin_offsetof(struct uarea, revoke_pc) == UAREA_REVOKE_PC, "UAREA_REVOKE_PC");
 
 struct page_info {
   unsigned int owner;  // id of the owning environment, 0 if none

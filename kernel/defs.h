@@ -96,6 +96,13 @@ int copy_from_user(struct env *e, void *dst, uint64 va, size_t len);
 int copy_to_user(struct env *e, uint64 va, const void *src, size_t len);
 int copy_string_from_user(struct env *e, char *dst, uint64 va, size_t size);
 
+// revoke.c
+long revoke_request(struct env *e, int kind, uint64 arg, uint64 ticks);
+void revoke_check_deadlines(void);
+void revoke_upcall_if_due(struct env *e);
+int revoke_under_pressure(struct env *asker);
+void revoke_forget(struct env *e);
+
 // pct.c
 long pct_transfer(struct env *e, uint64 callee_id, int kind);
 long pct_reply(struct env *e, uint64 caller_id);

@@ -192,6 +192,7 @@ void env_destroy(struct env *e)
     curenv_clear();
   slices_release(e);
   pct_callee_gone(e);
+  revoke_forget(e);
   // First empty its own tables, so only others' mappings of its pages remain.
   for (uint64 pa = owner_first_page(id); pa != 0; pa = owner_next_page(pa)) {
     int type = ppn2page(pa >> PGSHIFT)->type;
@@ -214,9 +215,11 @@ void env_destroy(struct env *e)
   memset(e->pub, 0, sizeof(*e->pub));
 }
 
-// Switch to environment e's address space and return to it in user mode.
+// Switch to environment e's address space and return to it in user mode
+// (entering its revocation entry first if an upcall is due).
 void env_run(struct env *e)
 {
+  revoke_upcall_if_due(e);
   if (curenv != e) {
     curenv = e;
     csr_write(satp, MAKE_SATP(e->root, e->asid));

@@ -33,6 +33,9 @@ struct env {
   uint8 in_epilogue;   // it got its epilogue upcall and must yield(0) by the grace end
   uint8 kernel_saved;  // the kernel saved its registers: resume it, no prologue
   uint8 forfeit;       // slices it forfeits for overrunning
+  // Revocation (revoke.c)
+  uint8 revoke_upcall;   // enter ENTRY_REVOKE when it next runs
+  uint64 revoke_keep;    // REVOKE_PAGES: how many user pages it may keep
   // Protected control transfer (pct.c)
   uint32 waiting_on;  // the callee of its synchronous PCT, 0 if none
   uint32 pct_from;    // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id

@@ -134,6 +134,7 @@ void schedule(void)
 // Begin the next slice and run its owner, or whoever is runnable.
 static void __attribute__((noreturn)) next_slice(void)
 {
+  revoke_check_deadlines();
   cur_slice = (cur_slice + 1) % NSLICES;
   slice_end = rdtime() + slice_ticks;
   grace_end = 0;
@@ -173,6 +174,7 @@ static void __attribute__((noreturn)) overrun(struct env *e)
 // next slice. Returns only if the current environment keeps running.
 void sched_timer(void)
 {
+  revoke_check_deadlines();
   uint64 now = rdtime();
   struct env *e = curenv;
   if (grace_end != 0 && now >= grace_end && e != NULL && e->in_epilogue)

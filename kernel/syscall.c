@@ -144,8 +144,10 @@ static long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64 type)
   if (ppn != 0 && !ppn_valid(ppn))
     return -E_BADPPN;
   uint64 pa = page_alloc_at(ppn << PGSHIFT, t->pub->id, type);
+  if (pa == 0 && ppn != 0)
+    return -E_NOTFREE;
   if (pa == 0)
-    return ppn != 0 ? -E_NOTFREE : -E_NOMEM;
+    return revoke_under_pressure(e) ? -E_AGAIN : -E_NOMEM;
   return pa >> PGSHIFT;
 }
 
@@ -247,6 +249,16 @@ static long sys_slice_free(struct env *e, uint64 position)
   return 0;
 }
 
+// Ask a child (or oneself) to give back resources by a deadline (see revoke.c).
+static long sys_revoke(struct env *e, uint64 id, uint64 kind, uint64 arg, uint64 ticks)
+{
+  struct env *t;
+  long err = lookup(e, id, &t);
+  if (err < 0)
+    return err;
+  return kind > REVOKE_SLICE ? -E_INVAL : revoke_request(t, kind, arg, ticks);
+}
+
 // Carry out the system call in tf->a7 for environment e and return its
 // result (to be placed in a0). Calls that switch environments do not return.
 long syscall(struct env *e, struct trapframe *tf)
@@ -298,6 +310,8 @@ long syscall(struct env *e, struct trapframe *tf)
   case SYS_pct_accept:
     e->pct_from = tf->a0;
     return 0;
+  case SYS_revoke:
+    return sys_revoke(e, tf->a0, tf->a1, tf->a2, tf->a3);
   case SYS_uptime:
     return rdtime();
   case SYS_kcheck:

@@ -15,7 +15,7 @@ word is not the name of a lab, every word is a filter over all labs.
 
 Options: --list (print "lab/name (points)" for the selected tests and stop),
 -v/--verbose (show each machine's output as it arrives), --json FILE
-(write the results as JSON), --no-build (do not run `make -s` first),
+(write the results as JSON, see below), --no-build (do not run `make -s`),
 --labs-dir DIR (where the labs are; default: labs/ next to grade-lab),
 --log-dir DIR (where logs of failed tests go; default: build/grade/ beside
 the labs directory, i.e. build/grade/ of the repository).
@@ -23,13 +23,25 @@ the labs directory, i.e. build/grade/ of the repository).
 Each test prints one line: PASS or FAIL with its points and time, or SKIP
 when its parent test did not pass. For a failing test the missing and
 unexpected lines are listed, and everything the machine printed, in every
-run of that test, is saved to build/grade/<lab>-<test>.log. The last two
+run of that test, is saved to build/grade/<lab>-<test>.log (the log is
+deleted when the test passes again). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
 1 when one did, 2 when the grader could not run (build failed, the GDB port
 is taken, a tests.py does not load), 130 when interrupted.
 
-Time limits: every limit below is multiplied by the environment variable
+The first test that boots QEMU builds the kernel with `make -s` (unless
+--no-build) and checks that this user's GDB port (`make -s print-gdbport`)
+is free: the grader refuses to run while another QEMU holds it (a
+forgotten `make qemu-gdb`). Tests that boot no QEMU need neither.
+
+--json FILE writes {"results": [...], "totals": {...}}: one record per
+selected test, in order, with lab, name, status ("pass", "fail" or
+"skip"), points (earned), max_points, seconds, output_file (the absolute
+path of the saved log, or null) and messages (what was shown for it); the
+totals count passed, failed, skipped, points and max_points.
+
+Time limits: every time limit is multiplied by the environment variable
 GRADE_TIME_SCALE (a positive number, default 1); on a slow machine run
 `GRADE_TIME_SCALE=3 ./grade-lab`. Reaching a time limit is not a failure by
 itself: the machine is stopped and its output checked as usual; the note
@@ -85,7 +97,8 @@ t.gdb(commands, bootargs="", timeout=None) -> (gdb_output, qemu_output)
     Boot QEMU halted, waiting for GDB on the port of `make -s print-gdbport`,
     then run the GDB of `make -s print-gdb` in batch mode with the
     repository's .gdbinit (made by `make -s .gdbinit`) and each command as
-    an -ex argument. QEMU is killed when GDB exits.
+    an -ex argument. QEMU is killed when GDB exits. The time limit counts
+    from QEMU's start to GDB's end.
 t.expect(out, *regexes)   each regex must match somewhere in out
 t.forbid(out, *regexes)   no regex may match; each matching line is reported
 t.check(cond, message)    report message if cond is false; returns cond
@@ -145,6 +158,7 @@ class Test:
     scaling), parent (a Test or None), doc, and the function fn(t)."""
 
     def __init__(self, lab, name, points, timeout, parent, fn):
+        """Record the test's attributes; registering is test()'s job."""
         self.lab, self.name, self.fn = lab, name, fn
         self.points, self.timeout, self.parent = points, timeout, parent
         self.doc = (fn.__doc__ or "").strip()
@@ -155,6 +169,7 @@ class Test:
         return f"{self.lab}/{self.name}"
 
     def __repr__(self):
+        """<test lab/name>, for debugging."""
         return f"<test {self.fullname}>"
 
 
@@ -167,6 +182,7 @@ def test(points=1, timeout=30, parent=None, name=None):
         return test()(points)
 
     def register(fn):
+        """Append a Test for fn to the loading lab and return it."""
         lab = _loading_lab
         if lab is None:
             raise RuntimeError("@test is for labs/<lab>/tests.py, loaded by grade-lab")
@@ -174,15 +190,10 @@ def test(points=1, timeout=30, parent=None, name=None):
         tname = name or fn.__name__
         if any(t.name == tname for t in tests):
             raise ValueError(f"lab {lab}: two tests named {tname}")
-        return _append(tests, Test(lab, tname, points, timeout,
-                                   _resolve_parent(lab, tests, parent), fn))
+        t = Test(lab, tname, points, timeout, _resolve_parent(lab, tests, parent), fn)
+        tests.append(t)
+        return t
     return register
-
-
-def _append(tests, t):
-    """Append t to tests and return t."""
-    tests.append(t)
-    return t
 
 
 def _resolve_parent(lab, tests, parent):
@@ -221,9 +232,13 @@ def load_lab(labs_dir, lab):
     _loading_lab = lab
     try:
         spec.loader.exec_module(module)
-    except Exception:
+    except Exception as e:
         del _LABS[lab]
-        raise GradeError(f"cannot load {path}:\n{traceback.format_exc().rstrip()}")
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == path]
+        where = f"line {frames[-1].lineno}: " if frames else ""
+        what = "".join(traceback.format_exception_only(type(e), e)).rstrip()
+        sep = "\n" if "\n" in what else " "
+        raise GradeError(f"cannot load {path}:{sep}{where}{what}")
     finally:
         _loading_lab = None
     sys.modules[modname] = module
@@ -258,6 +273,9 @@ class _Process:
     finally clause."""
 
     def __init__(self, argv, cwd=None, env=None, echo=None):
+        """Start argv in cwd with environment env (None: ours); echo(text),
+        if given, is called with output as it arrives. Raises OSError if
+        argv cannot be started."""
         self.argv = [str(a) for a in argv]
         self._text, self._eof = "", False
         self._cond = threading.Condition()
@@ -411,6 +429,7 @@ class TestContext:
     (shown only if the test fails) and the log of every run."""
 
     def __init__(self, test, runner):
+        """A fresh context for one run of test under runner."""
         self.test = test
         self.failures, self.notes, self.runs = [], [], []
         self._runner = runner
@@ -520,7 +539,7 @@ class TestContext:
         gdb, how, gdb_seconds = None, "exit", 0.0
         try:
             deadline = qemu.started + limit
-            if _wait_for_port(port, qemu, min(deadline, time.monotonic() + 5 * r.scale)):
+            if _wait_for_port(port, qemu, min(deadline, time.monotonic() + 5 * max(r.scale, 1))):
                 gdb = _Process(gdb_argv, cwd=ROOT, echo=r.echo)
                 how, _ = gdb.interact([], None, deadline)
                 gdb_seconds = time.monotonic() - gdb.started
@@ -529,11 +548,14 @@ class TestContext:
         finally:
             gdb_status = gdb.stop() if gdb else None
             qemu_seconds = time.monotonic() - qemu.started
+            qemu_exited = qemu.exited()
             qemu_status = qemu.stop()
         gdb_out = self._record(gdb, how, gdb_status, gdb_seconds, limit, None) if gdb else Output("")
         qemu_out = Output(qemu.output())
         qemu_out.returncode, qemu_out.seconds = qemu_status, qemu_seconds
-        self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB, {qemu_seconds:.2f}s", str(qemu_out)))
+        ending = f"exited with status {qemu_status}" if qemu_exited else "killed when GDB was done"
+        self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB: {ending}, {qemu_seconds:.2f}s",
+                          str(qemu_out)))
         return gdb_out, qemu_out
 
 
@@ -573,15 +595,18 @@ def _port_free(port):
 
 # ---------------------------------------------------------------- runner
 
-def _make(*targets):
-    """Run `make -s TARGETS` in the repository; return (status, stdout, stderr)."""
+def _make(*targets, merge=False):
+    """Run `make -s TARGETS` in the repository; return (status, stdout,
+    stderr). With merge, stderr is interleaved into stdout and returned "".
+    """
     try:
         p = subprocess.run(["make", "-s", "--no-print-directory", *targets], cwd=ROOT,
-                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           errors="replace")
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                           text=True, errors="replace")
     except OSError as e:
         return 127, "", f"make: {e.strerror}"
-    return p.returncode, p.stdout, p.stderr
+    return p.returncode, p.stdout, p.stderr or ""
 
 
 def _make_print(target):
@@ -601,6 +626,8 @@ class Runner:
     the QEMU and GDB command lines."""
 
     def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False):
+        """Options: verbose (echo output), build (run make -s before the
+        first QEMU), scale (time-limit factor), log_dir, color (ANSI)."""
         self.verbose, self.build, self.scale, self.color = verbose, build, scale, color
         self.log_dir = log_dir or os.path.join(ROOT, "build", "grade")
         self.setup_seconds = 0.0      # time spent building etc., not charged to tests
@@ -644,7 +671,7 @@ class Runner:
                 raise GradeError(f"GDB port {port} is in use — is another QEMU (make qemu-gdb?) "
                                  "running? Stop it and try again.")
             if self.build:
-                status, out, err = self._timed(lambda: _make())
+                status, out, err = self._timed(lambda: _make(merge=True))
                 if status != 0:
                     tail = "\n".join((out + err).rstrip().splitlines()[-30:])
                     raise GradeError(f"the build failed (make -s):\n{tail}")
@@ -660,7 +687,7 @@ class Runner:
     def make_gdbinit(self):
         """Bring .gdbinit up to date (`make -s .gdbinit`), once."""
         if not self._gdbinit:
-            status, out, err = self._timed(lambda: _make(".gdbinit"))
+            status, out, err = self._timed(lambda: _make(".gdbinit", merge=True))
             if status != 0:
                 raise GradeError(f"`make -s .gdbinit` failed:\n{(out + err).strip()}")
             self._gdbinit = True
@@ -876,11 +903,16 @@ def main(argv=None):
     finally:
         _stop_all()
     totals = _summary(results)
+    status = 1 if totals["failed"] else 0
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"results": results, "totals": totals}, f, indent=2)
-            f.write("\n")
+        try:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump({"results": results, "totals": totals}, f, indent=2)
+                f.write("\n")
+        except OSError as e:
+            print(f"grade-lab: cannot write {args.json}: {e.strerror}", file=sys.stderr)
+            status = 2
     print(f"\nScore: {totals['points']}/{totals['max_points']} points")
     skipped = f", {totals['skipped']} skipped" if totals["skipped"] else ""
     print(f"{totals['passed']} passed, {totals['failed']} failed{skipped}")
-    return 1 if totals["failed"] else 0
+    return status

@@ -6,14 +6,12 @@
 // It may change only gp (the register ExOS reserves for this path): it
 // loads the faulting pc from the u-area, adds 4 and jumps there.
 void skip_handler(void);
-_Static_assert(UAREA == 0x3FFFFFF000UL, "skip_handler's UAREA");
-_Static_assert(UAREA_X_PC == 16, "skip_handler's x_pc offset");
 asm(".globl skip_handler\n"
     "skip_handler:\n"
-    "  li gp, 0x3FFFFFF000\n"
-    "  ld gp, 16(gp)\n"
-    "  addi gp, gp, 4\n"
-    "  jr gp\n");
+    "  li gp, " XSTR(UAREA) "\n"
+                            "  ld gp, " XSTR(UAREA_X_PC) "(gp)\n"
+                                                         "  addi gp, gp, 4\n"
+                                                         "  jr gp\n");
 
 // An exception entry that pushes onto an exception stack that is not mapped.
 void stack_handler(void);

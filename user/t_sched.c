@@ -24,8 +24,7 @@ static void spinner(void)
 void upcall_loop(void);
 void upcall_report(long prologues, long epilogues);
 _Static_assert(SYS_yield == 16 && SYS_env_set_entry == 9 && ENTRY_PROLOGUE == 1 &&
-                   ENTRY_EPILOGUE == 2 && UAREA == 0x3FFFFFF000UL &&
-                   __builtin_offsetof(struct uarea, slice_pc) == 104,
+                   ENTRY_EPILOGUE == 2,
                "constants used in upcall_loop");
 asm(".globl upcall_loop, upcall_prologue, upcall_epilogue\n"
     "upcall_loop:\n"
@@ -47,19 +46,19 @@ asm(".globl upcall_loop, upcall_prologue, upcall_epilogue\n"
     "  mv a1, s10\n"
     "  j upcall_report\n"
     "upcall_epilogue:\n"
-    "  li gp, 0x3FFFFFF000\n"
-    "  ld s11, 104(gp)\n"
-    "  addi s10, s10, 1\n"
-    "  mv s8, a0\n"
-    "  mv s7, a7\n"
-    "  li a0, 0\n"
-    "  li a7, 16\n"
-    "  ecall\n"
-    "upcall_prologue:\n"
-    "  addi s9, s9, 1\n"
-    "  mv a0, s8\n"
-    "  mv a7, s7\n"
-    "  jr s11\n");
+    "  li gp, " XSTR(UAREA) "\n"
+                            "  ld s11, " XSTR(UAREA_SLICE_PC) "(gp)\n"
+                                                              "  addi s10, s10, 1\n"
+                                                              "  mv s8, a0\n"
+                                                              "  mv s7, a7\n"
+                                                              "  li a0, 0\n"
+                                                              "  li a7, 16\n"
+                                                              "  ecall\n"
+                                                              "upcall_prologue:\n"
+                                                              "  addi s9, s9, 1\n"
+                                                              "  mv a0, s8\n"
+                                                              "  mv a7, s7\n"
+                                                              "  jr s11\n");
 void upcall_prologue(void), upcall_epilogue(void);
 
 void upcall_report(long prologues, long epilogues)

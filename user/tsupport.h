@@ -9,6 +9,10 @@
 
 static int checks, failures;
 
+// For constants in assembly strings: XSTR(UAREA) is "0x3FFFFFF000".
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 // Report one check: got must equal want.
 static inline void check(const char *name, long got, long want)
 {

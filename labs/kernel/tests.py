@@ -44,3 +44,13 @@ def time_slices(t):
 def pct(t):
     """Protected control transfer: call, reply, send, refusal, dead callees."""
     kernel_test(t, "t_pct")
+
+
+@test(points=20, timeout=60)
+def revocation(t):
+    """Visible revocation, the abort protocol, repossession, memory pressure."""
+    out = kernel_test(t, "t_revoke")
+    t.expect(out,
+             r"^rvexo: env [0-9a-f]+ \(stubborn\) did not answer a revocation; took 10$",
+             r"^rvexo: env [0-9a-f]+ \(hog\) did not answer a revocation; took 16$",
+             r"^child: repossession vector names 10 pages taken from its pool: ok$")

@@ -1,0 +1,184 @@
+// t_revoke: visible revocation and the abort protocol.
+
+#include "user/tsupport.h"
+
+#define U    ((const volatile struct uarea *)UAREA)
+#define POOL 40
+
+static long pool[POOL];  // a child's own pages (owned, unmapped)
+static int npool;
+static unsigned long saved_sp __attribute__((used)), saved_ra __attribute__((used));
+
+// The revocation entry: switch to the lower stack page, run the C handler,
+// then resume where the child was (its sp and ra kept in memory, gp as the
+// only scratch register).
+void revoke_entry(void);
+void revoke_handler(void);
+asm(".globl revoke_entry\n"
+    "revoke_entry:\n"
+    "  la gp, saved_sp\n"
+    "  sd sp, 0(gp)\n"
+    "  la gp, saved_ra\n"
+    "  sd ra, 0(gp)\n"
+    "  li sp, 0x2FFFFFF000\n"
+    "  call revoke_handler\n"
+    "  la gp, saved_ra\n"
+    "  ld ra, 0(gp)\n"
+    "  la gp, saved_sp\n"
+    "  ld sp, 0(gp)\n"
+    "  li gp, " XSTR(UAREA) "\n"
+                            "  ld gp, " XSTR(UAREA_REVOKE_PC) "(gp)\n"
+                                                              "  jr gp\n");
+
+// Give back what the kernel asks for, from the pool.
+void revoke_handler(void)
+{
+  if (U->revoke_deadline != 0 && U->revoke_kind == REVOKE_PAGES)
+    for (unsigned long i = 0; i < U->revoke_arg && npool > 0; i++)
+      sys_page_free(pool[--npool]);
+}
+
+static void fill_pool(void)
+{
+  while (npool < POOL)
+    pool[npool++] = sys_page_alloc(0, 0, PG_USER);
+}
+
+static void idle_forever(void)
+{
+  for (;;)
+    sys_yield(0);
+}
+
+// A child that answers revocation requests.
+static void cooperative(void)
+{
+  fill_pool();
+  sys_env_set_entry(0, ENTRY_REVOKE, (unsigned long)revoke_entry);
+  idle_forever();
+}
+
+// A child that ignores them, then reads its repossession vector: the first
+// 10 entries must be pages of its pool, now free.
+static void stubborn(void)
+{
+  fill_pool();
+  while (U->repossessed_count < 10)
+    sys_yield(0);
+  int from_pool = 0;
+  for (int i = 0; i < 10; i++)
+    for (int k = 0; k < POOL; k++)
+      from_pool += pool[k] == (long)U->repossessed[i] && PAGEINFO(pool[k])->type == PG_FREE;
+  check("child: repossession vector names 10 pages taken from its pool", from_pool, 10);
+  idle_forever();
+}
+
+// A child that takes every free page.
+static void hog(void)
+{
+  while (sys_page_alloc(0, 0, PG_USER) > 0)
+    ;
+  idle_forever();
+}
+
+// A child that tries to revoke from its parent.
+static void rebel(void)
+{
+  check("child: revoke from parent refused",
+        sys_revoke(ENVINFO(sys_getenvid())->parent_id, REVOKE_PAGES, 1, 1000), -E_PERM);
+}
+
+// User pages env id owns, counted from the exported page table.
+static long user_pages(long id)
+{
+  long n = 0;
+  for (unsigned long p = SYSINFO->base_ppn; p < SYSINFO->base_ppn + SYSINFO->npages; p++)
+    n += PAGEINFO(p)->owner == (unsigned int)id && PAGEINFO(p)->type == PG_USER;
+  return n;
+}
+
+// One of env id's unmapped user pages.
+static long unmapped_page_of(long id)
+{
+  for (unsigned long p = SYSINFO->base_ppn; p < SYSINFO->base_ppn + SYSINFO->npages; p++)
+    if (PAGEINFO(p)->owner == (unsigned int)id && PAGEINFO(p)->type == PG_USER &&
+        PAGEINFO(p)->mapcount == 0)
+      return p;
+  return -1;
+}
+
+// Let the children run for `ms` milliseconds of machine time.
+static void let_run(unsigned long ms)
+{
+  unsigned long end = sys_uptime() + SYSINFO->timebase_hz / 1000 * ms;
+  while ((unsigned long)sys_uptime() < end)
+    sys_yield(0);
+}
+
+#define MS(n) (SYSINFO->timebase_hz / 1000 * (n))
+
+int main(int argc, char **argv)
+{
+  unsigned int me = sys_getenvid();
+  aspace_init(&self, me);
+  long c = spawn_child("coop", cooperative), s = spawn_child("stubborn", stubborn);
+  sys_env_start(c);
+  sys_env_start(s);
+  let_run(5);
+  long c0 = user_pages(c), s0 = user_pages(s), mine = user_pages(me);
+  check("children filled their pools", c0 > POOL && s0 > POOL, 1);
+
+  check("ask the cooperative child for 10 pages", sys_revoke(c, REVOKE_PAGES, 10, MS(20)), 0);
+  check("ask the stubborn child for 10 pages", sys_revoke(s, REVOKE_PAGES, 10, MS(20)), 0);
+  let_run(40);
+  check("cooperative child gave 10 pages back", user_pages(c), c0 - 10);
+  check("stubborn child lost 10 pages by force", user_pages(s), s0 - 10);
+  check("both still run", ENVINFO(c)->id == (unsigned int)c && ENVINFO(s)->id == (unsigned int)s,
+        1);
+  check("the parent lost nothing", user_pages(me), mine);
+  kcheck("revoking pages");
+
+  long victim = unmapped_page_of(s);
+  check("ask for a named page", sys_revoke(s, REVOKE_PAGE, victim, MS(10)), 0);
+  check("give the stubborn child slice 7", sys_slice_alloc(s, 7), 7);
+  check("a second request while one is outstanding refused", sys_revoke(s, REVOKE_SLICE, 7, MS(10)),
+        -E_AGAIN);
+  let_run(30);
+  check("the named page was taken", PAGEINFO(victim)->type, PG_FREE);
+  check("ask for slice 7", sys_revoke(s, REVOKE_SLICE, 7, MS(10)), 0);
+  let_run(30);
+  check("slice 7 was taken", ((const volatile unsigned int *)USLICES)[7], 0);
+  check("ask for 1000 pages", sys_revoke(s, REVOKE_PAGES, 1000, MS(10)), 0);
+  let_run(30);
+  check("the guaranteed pages stay", user_pages(s), GUARANTEED_PAGES);
+  check("the child survived", ENVINFO(s)->id, s);
+  kcheck("repossession");
+
+  check("revoke an unknown kind refused", sys_revoke(s, 9, 0, 0), -E_INVAL);
+  check("revoke a page the child does not own refused", sys_revoke(s, REVOKE_PAGE, self.root, 0),
+        -E_INVAL);
+  check("revoke a slice the child does not own refused", sys_revoke(s, REVOKE_SLICE, 8, 0),
+        -E_INVAL);
+  check("revoke a slice out of range refused", sys_revoke(s, REVOKE_SLICE, 64, 0), -E_INVAL);
+  check("revoke from nobody refused", sys_revoke(0x7fffff, REVOKE_PAGES, 1, 0), -E_BADENV);
+  long r = spawn_child("rebel", rebel);
+  run_child(r);
+  sys_env_destroy(c);
+  sys_env_destroy(s);
+  kcheck("attacks");
+
+  // Memory pressure: the biggest user is asked to give pages back.
+  long h = spawn_child("hog", hog);
+  sys_env_start(h);
+  while (SYSINFO->nfree > 0)
+    sys_yield(h);
+  check("allocation under pressure starts a revocation", sys_page_alloc(0, 0, PG_USER), -E_AGAIN);
+  let_run(30);
+  long p = sys_page_alloc(0, 0, PG_USER);
+  check("after the deadline a page is free", p > 0, 1);
+  sys_page_free(p);
+  sys_env_destroy(h);
+  kcheck("memory pressure");
+  check("tear down scratch tables", aspace_teardown(&self), 0);
+  finish("t_revoke");
+}
