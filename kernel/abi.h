@@ -2,9 +2,10 @@
 //
 // Calling convention: the call number goes in a7, arguments in a0..a5, and
 // `ecall` traps into the kernel. The result comes back in a0: zero or a
-// positive value on success, a negative E_* code on failure. Only a0 and a7
-// are changed by a system call (and t0..t6 may be clobbered); every other
-// register is preserved.
+// positive value on success, a negative E_* code on failure (pct_call also
+// returns results in a1..a5). Like a C function call, a system call may
+// change a1..a7 and t0..t6; ra, sp, gp, tp and s0..s11 are preserved. That
+// lets the kernel's fast path (kernel/trapvec.S) save only three registers.
 //
 // SYSCALL_LIST is the single list of calls. ExOS's stubs (ulib/usys.S) and
 // their C prototypes (ulib/syscall.h) are generated from it by the
@@ -43,6 +44,12 @@
   X(23, pct_accept, long, (unsigned int from))                                                     \
   X(24, revoke, long, (unsigned int envid, int kind, unsigned long arg, unsigned long ticks))      \
   X(25, uptime, long, (void))
+
+// Calls that may switch to another environment. The fast path leaves them
+// to the full trap path, which saves every register first. (A bit mask of
+// call numbers, all below 64.)
+#define SWITCHING_SYSCALLS                                                                         \
+  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22))
 
 // Error codes. System calls return their negation. Each refusal of a
 // page-table write has a code of its own, so a library OS (and a student)
@@ -84,6 +91,10 @@ enum { ERROR_LIST(ERROR_NUMBER) };
 #define SYSCALL_NUMBER(n, name, rtype, params) SYS_##name = n,
 enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 #undef SYSCALL_NUMBER
+_Static_assert(SWITCHING_SYSCALLS ==
+                   ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
+                    (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply)),
+               "SWITCHING_SYSCALLS names the calls that may switch environments");
 #endif
 
 #ifndef __ASSEMBLER__

@@ -126,7 +126,7 @@ long slice_alloc(struct env *e, long position);
 void slices_release(struct env *e);
 
 // syscall.c
-long syscall(struct env *e, struct trapframe *tf);
+long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64 num);
 
 // ktest.c
 void ktest_run(void);

@@ -293,6 +293,11 @@ long kcheck(void)
     else if (pi->type != PG_FREE && pi->type != PG_KERNEL && env_of(pi->owner) == NULL)
       why = "page owned by an environment that does not exist";
   }
+  for (int i = 0; i < NSLICES && why == NULL; i++)
+    if (slice_owner[i] != 0 && env_of(slice_owner[i]) == NULL) {
+      why = "time slice owned by an environment that does not exist";
+      where = i;
+    }
   if (why == NULL && counted != leaves) {
     why = "mapping counts do not add up to the leaves in the page tables";
     where = counted;

@@ -3,6 +3,7 @@
 #ifndef RVEXO_RISCV_H
 #define RVEXO_RISCV_H
 
+#ifndef __ASSEMBLER__
 #include "types.h"
 
 #define csr_read(csr)                                                                              \
@@ -14,6 +15,7 @@
 #define csr_write(csr, val)  asm volatile("csrw " #csr ", %0" ::"r"((uint64)(val)))
 #define csr_set(csr, bits)   asm volatile("csrs " #csr ", %0" ::"r"((uint64)(bits)))
 #define csr_clear(csr, bits) asm volatile("csrc " #csr ", %0" ::"r"((uint64)(bits)))
+#endif
 
 // sstatus
 #define SSTATUS_SIE  (1UL << 1)   // interrupts enabled in S-mode
@@ -77,6 +79,7 @@
 #define SATP_ASID_SHIFT     44
 #define MAKE_SATP(pa, asid) (SATP_SV39 | ((uint64)(asid) << SATP_ASID_SHIFT) | ((pa) >> PGSHIFT))
 
+#ifndef __ASSEMBLER__
 static inline void sfence_vma_all(void)
 {
   asm volatile("sfence.vma zero, zero" ::: "memory");
@@ -102,5 +105,7 @@ static inline uint64 rdtime(void)
   asm volatile("rdtime %0" : "=r"(x));
   return x;
 }
+
+#endif  // __ASSEMBLER__
 
 #endif

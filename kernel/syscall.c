@@ -9,8 +9,12 @@
 #include "memlayout.h"
 #include "riscv.h"
 
+// Handlers stay out of line so that the dispatcher, on every system call's
+// path, keeps a small frame.
+#define NOINLINE __attribute__((noinline))
+
 // Print len bytes at user address va on the console.
-static long sys_cputs(struct env *e, uint64 va, uint64 len)
+static NOINLINE long sys_cputs(struct env *e, uint64 va, uint64 len)
 {
   char buf[128];
   if (len > UTOP || va > UTOP - len)
@@ -27,7 +31,7 @@ static long sys_cputs(struct env *e, uint64 va, uint64 len)
 }
 
 // Return the next console input byte, or -E_AGAIN if none is waiting.
-static long sys_cgetc(void)
+static NOINLINE long sys_cgetc(void)
 {
   int c = console_getc();
   return c < 0 ? -E_AGAIN : c;
@@ -35,7 +39,7 @@ static long sys_cgetc(void)
 
 // Find the environment named by id (0: the caller itself) and check that
 // the caller controls it. Sets *out; returns 0, -E_BADENV or -E_PERM.
-static long lookup(struct env *caller, uint64 id, struct env **out)
+static NOINLINE long lookup(struct env *caller, uint64 id, struct env **out)
 {
   struct env *t = id == 0 ? caller : env_of(id);
   if (id > 0xFFFFFFFFUL || t == NULL)
@@ -47,7 +51,7 @@ static long lookup(struct env *caller, uint64 id, struct env **out)
 }
 
 // Create a child environment with the given name. Returns its id.
-static long sys_env_create(struct env *e, uint64 name_va)
+static NOINLINE long sys_env_create(struct env *e, uint64 name_va)
 {
   char name[16];
   long err = copy_string_from_user(e, name, name_va, sizeof(name));
@@ -60,7 +64,7 @@ static long sys_env_create(struct env *e, uint64 name_va)
 }
 
 // Make a created child runnable. Its registers must have been set.
-static long sys_env_start(struct env *e, uint64 id)
+static NOINLINE long sys_env_start(struct env *e, uint64 id)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -75,7 +79,7 @@ static long sys_env_start(struct env *e, uint64 id)
 }
 
 // Destroy the caller or one of its children.
-static long sys_env_destroy(struct env *e, uint64 id)
+static NOINLINE long sys_env_destroy(struct env *e, uint64 id)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -88,7 +92,7 @@ static long sys_env_destroy(struct env *e, uint64 id)
 }
 
 // Set all registers of a child that has not started.
-static long sys_env_set_regs(struct env *e, uint64 id, uint64 regs_va)
+static NOINLINE long sys_env_set_regs(struct env *e, uint64 id, uint64 regs_va)
 {
   struct env *t;
   struct user_regs r;
@@ -104,7 +108,7 @@ static long sys_env_set_regs(struct env *e, uint64 id, uint64 regs_va)
 }
 
 // Register entry point `which` (0 clears it) of the caller or a child.
-static long sys_env_set_entry(struct env *e, uint64 id, uint64 which, uint64 va)
+static NOINLINE long sys_env_set_entry(struct env *e, uint64 id, uint64 which, uint64 va)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -118,7 +122,7 @@ static long sys_env_set_entry(struct env *e, uint64 id, uint64 which, uint64 va)
 
 // Declare the exception stack [lo, hi) of the caller or a child: a fault on
 // it, or on the page below it, destroys the environment.
-static long sys_env_set_xstack(struct env *e, uint64 id, uint64 lo, uint64 hi)
+static NOINLINE long sys_env_set_xstack(struct env *e, uint64 id, uint64 lo, uint64 hi)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -133,7 +137,7 @@ static long sys_env_set_xstack(struct env *e, uint64 id, uint64 lo, uint64 hi)
 
 // Allocate page ppn (0: any free page) of the given type for the caller or a
 // child. Returns the page number.
-static long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64 type)
+static NOINLINE long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64 type)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -153,7 +157,7 @@ static long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64 type)
 
 // The page ppn, if it belongs to the caller or to a child. Returns 0 and
 // sets *pa, or an error.
-static long own_page(struct env *e, uint64 ppn, uint64 *pa)
+static NOINLINE long own_page(struct env *e, uint64 ppn, uint64 *pa)
 {
   if (!ppn_valid(ppn))
     return -E_BADPPN;
@@ -168,7 +172,7 @@ static long own_page(struct env *e, uint64 ppn, uint64 *pa)
 // Free page ppn. A user page loses every mapping and grant first; a
 // page-table page must be empty and unlinked; roots and u-areas go only with
 // their environment.
-static long sys_page_free(struct env *e, uint64 ppn)
+static NOINLINE long sys_page_free(struct env *e, uint64 ppn)
 {
   uint64 pa;
   long err = own_page(e, ppn, &pa);
@@ -188,7 +192,7 @@ static long sys_page_free(struct env *e, uint64 ppn)
 // Grant environment id the rights (GRANT_R/W/X; 0 withdraws) on user page
 // ppn, which the caller (or its child) owns. Lowering rights breaks the
 // grantee's mappings of the page.
-static long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64 rights)
+static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64 rights)
 {
   uint64 pa;
   long err = own_page(e, ppn, &pa);
@@ -211,7 +215,7 @@ static long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64 rights)
 // Apply n page-table writes from the user array at va, stopping at the first
 // that fails. Returns n, or the error of the first failure (the writes
 // before it stay done).
-static long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
+static NOINLINE long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
 {
   struct pte_write w[32];
   if (n > 4096)
@@ -230,7 +234,7 @@ static long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
 }
 
 // Allocate time slice `position` (-1: any) for the caller or a child.
-static long sys_slice_alloc(struct env *e, uint64 id, uint64 position)
+static NOINLINE long sys_slice_alloc(struct env *e, uint64 id, uint64 position)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -238,7 +242,7 @@ static long sys_slice_alloc(struct env *e, uint64 id, uint64 position)
 }
 
 // Free a time slice owned by the caller or a child.
-static long sys_slice_free(struct env *e, uint64 position)
+static NOINLINE long sys_slice_free(struct env *e, uint64 position)
 {
   if (position >= NSLICES || slice_owner[position] == 0)
     return -E_INVAL;
@@ -250,7 +254,7 @@ static long sys_slice_free(struct env *e, uint64 position)
 }
 
 // Ask a child (or oneself) to give back resources by a deadline (see revoke.c).
-static long sys_revoke(struct env *e, uint64 id, uint64 kind, uint64 arg, uint64 ticks)
+static NOINLINE long sys_revoke(struct env *e, uint64 id, uint64 kind, uint64 arg, uint64 ticks)
 {
   struct env *t;
   long err = lookup(e, id, &t);
@@ -259,13 +263,18 @@ static long sys_revoke(struct env *e, uint64 id, uint64 kind, uint64 arg, uint64
   return kind > REVOKE_SLICE ? -E_INVAL : revoke_request(t, kind, arg, ticks);
 }
 
-// Carry out the system call in tf->a7 for environment e and return its
-// result (to be placed in a0). Calls that switch environments do not return.
-long syscall(struct env *e, struct trapframe *tf)
+// Carry out system call `num` with arguments a0..a5 for the current
+// environment and return its result (for a0). Reached from the fast path in
+// trapvec.S, where only ra, sp and tp were saved, and from trap_user() with
+// every register saved; the calls in SWITCHING_SYSCALLS, which read the
+// saved registers and do not return, come only the second way.
+long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64 num)
 {
-  switch (tf->a7) {
+  struct env *e = curenv;
+  struct trapframe *tf = &e->tf;
+  switch (num) {
   case SYS_cputs:
-    return sys_cputs(e, tf->a0, tf->a1);
+    return sys_cputs(e, a0, a1);
   case SYS_cgetc:
     return sys_cgetc();
   case SYS_getenvid:
@@ -274,33 +283,33 @@ long syscall(struct env *e, struct trapframe *tf)
     env_destroy(e);
     schedule();
   case SYS_env_create:
-    return sys_env_create(e, tf->a0);
+    return sys_env_create(e, a0);
   case SYS_env_start:
-    return sys_env_start(e, tf->a0);
+    return sys_env_start(e, a0);
   case SYS_env_destroy:
-    return sys_env_destroy(e, tf->a0);
+    return sys_env_destroy(e, a0);
   case SYS_env_set_regs:
-    return sys_env_set_regs(e, tf->a0, tf->a1);
+    return sys_env_set_regs(e, a0, a1);
   case SYS_env_set_entry:
-    return sys_env_set_entry(e, tf->a0, tf->a1, tf->a2);
+    return sys_env_set_entry(e, a0, a1, a2);
   case SYS_env_set_xstack:
-    return sys_env_set_xstack(e, tf->a0, tf->a1, tf->a2);
+    return sys_env_set_xstack(e, a0, a1, a2);
   case SYS_page_alloc:
-    return sys_page_alloc(e, tf->a0, tf->a1, tf->a2);
+    return sys_page_alloc(e, a0, a1, a2);
   case SYS_page_free:
-    return sys_page_free(e, tf->a0);
+    return sys_page_free(e, a0);
   case SYS_page_grant:
-    return sys_page_grant(e, tf->a0, tf->a1, tf->a2);
+    return sys_page_grant(e, a0, a1, a2);
   case SYS_pte_write:
-    return pte_write(e, tf->a0, tf->a1, tf->a2);
+    return pte_write(e, a0, a1, a2);
   case SYS_pte_write_batch:
-    return sys_pte_write_batch(e, tf->a0, tf->a1);
+    return sys_pte_write_batch(e, a0, a1);
   case SYS_yield:
-    return tf->a0 > 0xFFFFFFFFUL ? -E_BADENV : sched_yield(e, tf->a0);
+    return a0 > 0xFFFFFFFFUL ? -E_BADENV : sched_yield(e, a0);
   case SYS_slice_alloc:
-    return sys_slice_alloc(e, tf->a0, tf->a1);
+    return sys_slice_alloc(e, a0, a1);
   case SYS_slice_free:
-    return sys_slice_free(e, tf->a0);
+    return sys_slice_free(e, a0);
   case SYS_pct_call:
     return pct_transfer(e, tf->a6, PCT_SYNC);
   case SYS_pct_send:
@@ -308,10 +317,10 @@ long syscall(struct env *e, struct trapframe *tf)
   case SYS_pct_reply:
     return pct_reply(e, tf->a6);
   case SYS_pct_accept:
-    e->pct_from = tf->a0;
+    e->pct_from = a0;
     return 0;
   case SYS_revoke:
-    return sys_revoke(e, tf->a0, tf->a1, tf->a2, tf->a3);
+    return sys_revoke(e, a0, a1, a2, a3);
   case SYS_uptime:
     return rdtime();
   case SYS_kcheck:

@@ -45,6 +45,7 @@ void trap_init(void)
 {
   csr_write(stvec, kernelvec);
   csr_set(sie, SIE_STIE | SIE_SEIE);
+  csr_write(scounteren, 7);  // user mode may read cycle, time and instret
 }
 
 // Handle a device interrupt claimed from the PLIC.
@@ -120,7 +121,7 @@ void trap_user(struct trapframe *tf)
     handle_interrupt(cause);
   } else if (cause == EXC_ECALL_U) {
     tf->pc += 4;
-    tf->a0 = syscall(e, tf);
+    tf->a0 = syscall(tf->a0, tf->a1, tf->a2, tf->a3, tf->a4, tf->a5, tf->a7);
   } else {
     exception_upcall(e, tf, cause, csr_read(stval));
   }

@@ -5,8 +5,19 @@
 # first instruction can swap a0 for it. The kernel is mapped in every address
 # space, so no satp switch is needed.
 #
+# System calls that cannot switch environments take a fast path: the ABI
+# (kernel/abi.h) lets a call change a1..a7 and t0..t6 like a C call, and the
+# kernel's C code preserves s0..s11 itself, so only ra, sp and tp are saved
+# before calling syscall() on the hart's kernel stack. Every other trap, and
+# the calls in SWITCHING_SYSCALLS, save all registers and go to trap_user().
+#
 # kernelvec: traps while in the kernel. The kernel runs with interrupts off,
-# so these are always bugs; kerneltrap() reports and panics.
+# so these are always bugs; kerneltrap() reports and panics. During a fast
+# system call stvec still points here at uservec, so a trap taken in S-mode
+# is sent on to kernelvec.
+
+#include "abi.h"
+#include "riscv.h"
 
 #define TF(reg) (8 * reg)
 
@@ -15,11 +26,47 @@
 .p2align 2
 uservec:
 	csrrw	a0, sscratch, a0
+	sd	t0, TF(5)(a0)
+	csrr	t0, sstatus
+	andi	t0, t0, SSTATUS_SPP
+	bnez	t0, from_kernel
+	csrr	t0, scause
+	addi	t0, t0, -EXC_ECALL_U
+	bnez	t0, full_save
+	# An ecall: t1 may be clobbered from here on.
+	sltiu	t1, a7, 64
+	beqz	t1, full_save
+	ld	t1, switching_syscalls
+	srl	t1, t1, a7
+	andi	t1, t1, 1
+	bnez	t1, full_save
+	sd	ra, TF(1)(a0)
+	sd	sp, TF(2)(a0)
+	sd	tp, TF(4)(a0)
+	ld	sp, TF(32)(a0)
+	ld	tp, TF(33)(a0)
+	mv	a6, a7
+	csrrw	a0, sscratch, a0	# a0 = the user's a0 again
+	call	syscall			# syscall(a0..a5, number): the result in a0
+	csrr	t0, sscratch
+	ld	ra, TF(1)(t0)
+	ld	sp, TF(2)(t0)
+	ld	tp, TF(4)(t0)
+	csrr	t1, sepc
+	addi	t1, t1, 4
+	csrw	sepc, t1
+	sret
+
+from_kernel:
+	ld	t0, TF(5)(a0)
+	csrrw	a0, sscratch, a0
+	j	kernelvec
+
+full_save:
 	sd	x1, TF(1)(a0)
 	sd	x2, TF(2)(a0)
 	sd	x3, TF(3)(a0)
 	sd	x4, TF(4)(a0)
-	sd	x5, TF(5)(a0)
 	sd	x6, TF(6)(a0)
 	sd	x7, TF(7)(a0)
 	sd	x8, TF(8)(a0)
@@ -54,6 +101,12 @@ uservec:
 	mv	s0, zero		# ends backtraces
 	call	trap_user		# does not return
 
+.section .rodata
+.p2align 3
+switching_syscalls:
+	.dword	SWITCHING_SYSCALLS
+
+.section .text
 # userret(tf): return to user mode with the registers in *tf.
 # The caller has set sstatus (SPP = user, SPIE = 1) and stvec.
 .globl userret
