@@ -2,18 +2,12 @@
 """Make a lab handout: a copy of the repository with the students' part of
 the code removed.
 
-Code that a lab asks students to write is marked in the reference tree:
-
-    // LAB fork: copy the page and map it writable
-    ... reference solution ...
-    // END LAB fork
-
-(`#` instead of `//` in assembly, Python and Makefiles). For lab L the
-handout keeps the solutions of the labs before L and removes the code of L
-and of every later lab, leaving the opening marker as the instruction:
-
-    // LAB fork: copy the page and map it writable
-    // Your code here.
+Code that a lab asks students to write is marked in the reference tree by
+a line `// LAB fork: what to do` before it and a line `// END LAB fork`
+after it (`#` instead of `//` in assembly, Python and Makefiles). For lab L
+the handout keeps the solutions of the labs before L and removes the code
+of L and of every later lab, leaving the opening marker as the instruction,
+followed by a line `// Your code here.`
 
 Usage: labs/handout.py LAB [OUTDIR]   (default OUTDIR: build/handout/LAB)
 Only files tracked by git are copied.
@@ -79,12 +73,15 @@ def main():
                 text = f.read()
         except UnicodeDecodeError:
             continue
-        new = strip_file(text, removed, rel)
+        try:
+            new = strip_file(text, removed, rel)
+        except ValueError as err:
+            sys.exit(f"handout.py: {err}")
         if new != text:
             with open(dst, "w", encoding="utf-8") as f:
                 f.write(new)
             stripped += 1
-    print(f"handout for lab {lab}: {outdir} ({stripped} files with code removed)")
+    print(f"handout for lab {lab}: {os.path.relpath(outdir)} ({stripped} files with code removed)")
 
 
 if __name__ == "__main__":
