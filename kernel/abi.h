@@ -212,13 +212,6 @@ struct uarea {
   unsigned long revoke_pc;                  // pc when the revocation upcall came
   unsigned long repossessed[NREPOSSESSED];  // what was taken by force (ppn or slice)
 };
-// Offsets for assembly code that reads the u-area.
-#define UAREA_X_PC      16
-#define UAREA_SLICE_PC  104
-#define UAREA_REVOKE_PC 216
-_Static_assert(__builtin_offsetof(struct uarea, x_pc) == UAREA_X_PC, "UAREA_X_PC");
-_Static_assert(__builtin_offsetof(struct uarea, slice_pc) == UAREA_SLICE_PC, "UAREA_SLICE_PC");
-_Static_assert(__builtin_offsetof(struct uarea, revoke_pc) == UAREA_REVOKE_PC, "UAREA_REVOKE_PC");
 
 struct page_info {
   unsigned int owner;  // id of the owning environment, 0 if none
@@ -226,6 +219,28 @@ struct page_info {
   unsigned char flags;
   unsigned short mapcount;  // number of PTEs that map this page
 };
+#endif
+
+// Offsets in struct uarea, for assembly code (checked against the struct).
+#define UAREA_X_CAUSE   8
+#define UAREA_X_PC      16
+#define UAREA_X_ADDR    24
+#define UAREA_X_COUNT   32
+#define UAREA_ENTRY     40  // entry[0], the exception entry
+#define UAREA_XSTACK_LO 88
+#define UAREA_XSTACK_HI 96
+#define UAREA_SLICE_PC  104
+#define UAREA_REVOKE_PC 216
+#ifndef __ASSEMBLER__
+_Static_assert(__builtin_offsetof(struct uarea, x_cause) == UAREA_X_CAUSE, "UAREA_X_CAUSE");
+_Static_assert(__builtin_offsetof(struct uarea, x_pc) == UAREA_X_PC, "UAREA_X_PC");
+_Static_assert(__builtin_offsetof(struct uarea, x_addr) == UAREA_X_ADDR, "UAREA_X_ADDR");
+_Static_assert(__builtin_offsetof(struct uarea, x_count) == UAREA_X_COUNT, "UAREA_X_COUNT");
+_Static_assert(__builtin_offsetof(struct uarea, entry) == UAREA_ENTRY, "UAREA_ENTRY");
+_Static_assert(__builtin_offsetof(struct uarea, xstack_lo) == UAREA_XSTACK_LO, "UAREA_XSTACK_LO");
+_Static_assert(__builtin_offsetof(struct uarea, xstack_hi) == UAREA_XSTACK_HI, "UAREA_XSTACK_HI");
+_Static_assert(__builtin_offsetof(struct uarea, slice_pc) == UAREA_SLICE_PC, "UAREA_SLICE_PC");
+_Static_assert(__builtin_offsetof(struct uarea, revoke_pc) == UAREA_REVOKE_PC, "UAREA_REVOKE_PC");
 #endif
 
 // User address-space layout the kernel relies on. Everything else in the user

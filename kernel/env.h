@@ -3,6 +3,9 @@
 #ifndef RVEXO_ENV_H
 #define RVEXO_ENV_H
 
+#define ENV_UAREA 280  // offsetof(struct env, uarea), for trapvec.S
+
+#ifndef __ASSEMBLER__
 #include "types.h"
 #include "abi.h"
 
@@ -34,14 +37,18 @@ struct env {
   uint8 kernel_saved;  // the kernel saved its registers: resume it, no prologue
   uint8 forfeit;       // slices it forfeits for overrunning
   // Revocation (revoke.c)
-  uint8 revoke_upcall;   // enter ENTRY_REVOKE when it next runs
-  uint64 revoke_keep;    // REVOKE_PAGES: how many user pages it may keep
+  uint8 revoke_upcall;  // enter ENTRY_REVOKE when it next runs
+  uint64 revoke_keep;   // REVOKE_PAGES: how many user pages it may keep
   // Protected control transfer (pct.c)
   uint32 waiting_on;  // the callee of its synchronous PCT, 0 if none
   uint32 pct_from;    // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id
 };
 
+_Static_assert(__builtin_offsetof(struct env, uarea) == ENV_UAREA, "ENV_UAREA");
+
 extern struct env envs[NENV];
 extern struct env_info *env_table;  // exported at UENVS
+
+#endif  // __ASSEMBLER__
 
 #endif

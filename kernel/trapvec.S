@@ -17,6 +17,7 @@
 # is sent on to kernelvec.
 
 #include "abi.h"
+#include "env.h"
 #include "riscv.h"
 
 #define TF(reg) (8 * reg)
@@ -32,7 +33,7 @@ uservec:
 	bnez	t0, from_kernel
 	csrr	t0, scause
 	addi	t0, t0, -EXC_ECALL_U
-	bnez	t0, full_save
+	bnez	t0, not_ecall
 	# An ecall: t1 may be clobbered from here on.
 	sltiu	t1, a7, 64
 	beqz	t1, full_save
@@ -61,6 +62,49 @@ from_kernel:
 	ld	t0, TF(5)(a0)
 	csrrw	a0, sscratch, a0
 	j	kernelvec
+
+# A synchronous exception goes straight to the environment's exception
+# entry, with every register as it was: cause, pc and address are written to
+# its u-area. Interrupts, environments without an entry, and faults on or
+# just below the exception stack (which kill the environment) take the full
+# path through trap_user().
+not_ecall:
+	csrr	t0, scause
+	bltz	t0, full_save		# an interrupt
+	sd	t1, TF(6)(a0)
+	ld	t0, ENV_UAREA(a0)	# t0 = the u-area (kernel address)
+	ld	t1, UAREA_ENTRY(t0)	# entry[ENTRY_EXCEPTION]
+	beqz	t1, exc_slow
+	ld	t1, UAREA_XSTACK_HI(t0)
+	beqz	t1, exc_deliver		# no exception stack declared
+	csrr	t0, stval
+	bgeu	t0, t1, exc_addr_ok	# above the stack
+	ld	t1, ENV_UAREA(a0)
+	ld	t1, UAREA_XSTACK_LO(t1)
+	addi	t1, t1, -2048		# less one guard page (two steps: addi
+	addi	t1, t1, -2048		# takes 12-bit immediates)
+	bgeu	t0, t1, exc_slow	# on the stack or its guard page
+exc_addr_ok:
+	ld	t0, ENV_UAREA(a0)
+exc_deliver:
+	csrr	t1, scause
+	sd	t1, UAREA_X_CAUSE(t0)
+	csrr	t1, sepc
+	sd	t1, UAREA_X_PC(t0)
+	csrr	t1, stval
+	sd	t1, UAREA_X_ADDR(t0)
+	ld	t1, UAREA_X_COUNT(t0)
+	addi	t1, t1, 1
+	sd	t1, UAREA_X_COUNT(t0)
+	ld	t1, UAREA_ENTRY(t0)
+	csrw	sepc, t1
+	ld	t0, TF(5)(a0)
+	ld	t1, TF(6)(a0)
+	csrrw	a0, sscratch, a0
+	sret
+
+exc_slow:
+	ld	t1, TF(6)(a0)
 
 full_save:
 	sd	x1, TF(1)(a0)
