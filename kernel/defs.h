@@ -51,9 +51,36 @@ void poweroff(int status) __attribute__((noreturn));
 
 // pmap.c
 extern struct sysinfo *sysinfo;
+extern struct page_info *pages;
+extern uint64 base_ppn, npages;
+
+// Kernel-private facts about each page, beside its exported page_info.
+struct page_priv {
+  uint32 next, prev;  // on the free list or its owner's list (page index; 0 ends)
+  uint32 rmap;        // first reverse-map record (0: none)
+  uint32 grants;      // first grant record (0: none)
+  uint64 link_pte;    // a page-table page: physical address of the PTE linking it, or 0
+};
+extern struct page_priv *priv;
+
+// Is ppn a page of RAM? (Inline: on every page-table write's path.)
+static inline int ppn_valid(uint64 ppn)
+{
+  return ppn - base_ppn < npages;
+}
+
+// The page_info of a RAM page (the caller has checked ppn_valid).
+static inline struct page_info *ppn2page(uint64 ppn)
+{
+  return &pages[ppn - base_ppn];
+}
+
+// The PTE that links page-table page pa into its parent table (0 if none).
+static inline uint64 *link_pte_of(uint64 pa)
+{
+  return &priv[(pa >> 12) - base_ppn].link_pte;
+}
 void pmap_init(void);
-int ppn_valid(uint64 ppn);
-struct page_info *ppn2page(uint64 ppn);
 uint64 page_alloc_at(uint64 pa, uint32 owner, int type);
 uint64 page_alloc(uint32 owner, int type);
 void page_free(uint64 pa);
@@ -71,7 +98,6 @@ void rmap_remove(uint64 pa, uint64 pte_pa);
 int rmap_has(uint64 pa, uint64 pte_pa);
 uint64 rmap_count(uint64 pa);
 void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
-uint64 *link_pte_of(uint64 pa);
 
 // pte.c
 long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte);
@@ -84,7 +110,6 @@ long kcheck(void);
 // env.c
 extern struct env *curenv;
 void env_init(void);
-struct env *env_of(uint32 id);
 int env_controls(struct env *caller, struct env *target);
 struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size);

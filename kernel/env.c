@@ -29,13 +29,6 @@ void env_init(void)
   csr_write(satp, satp);
 }
 
-// The live environment with this id, or NULL.
-struct env *env_of(uint32 id)
-{
-  struct env *e = &envs[ENVX(id)];
-  return id != 0 && e->pub->id == id ? e : NULL;
-}
-
 // Does caller control target (is it target itself or target's parent)?
 int env_controls(struct env *caller, struct env *target)
 {

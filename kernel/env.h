@@ -47,6 +47,13 @@ struct env {
 _Static_assert(__builtin_offsetof(struct env, uarea) == ENV_UAREA, "ENV_UAREA");
 
 extern struct env envs[NENV];
+
+// The live environment with this id, or NULL.
+static inline struct env *env_of(uint32 id)
+{
+  struct env *e = &envs[ENVX(id)];
+  return id != 0 && e->pub->id == id ? e : NULL;
+}
 extern struct env_info *env_table;  // exported at UENVS
 
 #endif  // __ASSEMBLER__

@@ -23,18 +23,11 @@ extern char _start[], etext[], erodata[], end[];
 
 struct page_info *pages;  // one per page of RAM, exported
 struct sysinfo *sysinfo;  // exported
-static uint64 npages;     // pages of RAM
-static uint64 base_ppn;   // ppn of pages[0]
+uint64 npages;            // pages of RAM
+uint64 base_ppn;          // ppn of pages[0]
 static uint64 kroot;      // physical address of the kernel's root table
 
-// Kernel-private facts about each page.
-struct page_priv {
-  uint32 next, prev;  // on the free list or its owner's list (page index; 0 ends)
-  uint32 rmap;        // first reverse-map record (0: none)
-  uint32 grants;      // first grant record (0: none)
-  uint64 link_pte;    // a page-table page: physical address of the PTE linking it, or 0
-};
-static struct page_priv *priv;
+struct page_priv *priv;   // kernel-private facts about each page (defs.h)
 static uint32 free_head;  // first free page (index); page 0 is firmware, never listed
 
 // Pools of records, linked by index; index 0 is never used, so 0 is "none".
@@ -50,18 +43,6 @@ struct grant_rec {
 static struct rmap_rec *rmaps;
 static struct grant_rec *grants;
 static uint32 nrmaps, ngrants, free_rmap, free_grant;
-
-// Is ppn a page of RAM?
-int ppn_valid(uint64 ppn)
-{
-  return ppn >= base_ppn && ppn - base_ppn < npages;
-}
-
-// The page_info of a RAM page (the caller has checked ppn_valid).
-struct page_info *ppn2page(uint64 ppn)
-{
-  return &pages[ppn - base_ppn];
-}
 
 static uint32 pa2index(uint64 pa)
 {
@@ -304,12 +285,6 @@ void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa))
     next = rmaps[r].next;
     fn(rmaps[r].pte_pa);
   }
-}
-
-// The PTE that links page-table page pa into its parent table (0 if none).
-uint64 *link_pte_of(uint64 pa)
-{
-  return &pa2priv(pa)->link_pte;
 }
 
 // ---------------------------------------------------------------- boot
