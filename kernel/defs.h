@@ -59,6 +59,7 @@ struct page_priv {
   uint32 next, prev;  // on the free list or its owner's list (page index; 0 ends)
   uint32 rmap;        // first reverse-map record (0: none)
   uint32 grants;      // first grant record (0: none)
+  uint32 shadow;      // a level-0 table: page index of its reverse-map links (pmap.c)
   uint64 link_pte;    // a page-table page: physical address of the PTE linking it, or 0
 };
 extern struct page_priv *priv;
@@ -100,7 +101,7 @@ uint64 rmap_count(uint64 pa);
 void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
 
 // pte.c
-long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte);
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int batch);
 void pte_unmap(uint64 pte_pa);
 void unmap_in_env(uint64 pa, uint32 envid);
 void pt_clear(uint64 pt_pa);
@@ -110,7 +111,6 @@ long kcheck(void);
 // env.c
 extern struct env *curenv;
 void env_init(void);
-int env_controls(struct env *caller, struct env *target);
 struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size);
 void env_destroy(struct env *e);

@@ -29,12 +29,6 @@ void env_init(void)
   csr_write(satp, satp);
 }
 
-// Does caller control target (is it target itself or target's parent)?
-int env_controls(struct env *caller, struct env *target)
-{
-  return caller == target || target->pub->parent_id == caller->pub->id;
-}
-
 // Create an environment with parent parent_id (0 for none): a fresh id, an
 // empty address space (a root table holding only the kernel's half), a u-area,
 // not runnable. Returns NULL if the table is full or memory is exhausted.
@@ -91,14 +85,14 @@ static void bootstrap_map(struct env *e, uint64 va, uint64 pa, uint64 perm)
     uint64 pte = ((uint64 *)KADDR(table))[PX(level, va)];
     if (!(pte & PTE_V)) {
       uint64 t = page_alloc(e->pub->id, level == 2 ? PG_PT1 : PG_PT0);
-      if (t == 0 || pte_write(NULL, table >> PGSHIFT, PX(level, va), PA2PTE(t) | PTE_V) < 0)
+      if (t == 0 || pte_write(NULL, table >> PGSHIFT, PX(level, va), PA2PTE(t) | PTE_V, 0) < 0)
         panic("bootstrap: cannot build %s's page tables", e->pub->name);
       pte = PA2PTE(t) | PTE_V;
     }
     table = PTE_PA(pte);
   }
   long err = pte_write(NULL, table >> PGSHIFT, PX(0, va),
-                       PA2PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D);
+                       PA2PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D, 0);
   if (err < 0)
     panic("bootstrap: mapping %p in %s failed (%ld)", (void *)va, e->pub->name, err);
 }

@@ -48,6 +48,12 @@ _Static_assert(__builtin_offsetof(struct env, uarea) == ENV_UAREA, "ENV_UAREA");
 
 extern struct env envs[NENV];
 
+// Does caller control target (is it target itself or target's parent)?
+static inline int env_controls(struct env *caller, struct env *target)
+{
+  return caller == target || target->pub->parent_id == caller->pub->id;
+}
+
 // The live environment with this id, or NULL.
 static inline struct env *env_of(uint32 id)
 {

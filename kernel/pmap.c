@@ -30,19 +30,15 @@ static uint64 kroot;      // physical address of the kernel's root table
 struct page_priv *priv;   // kernel-private facts about each page (defs.h)
 static uint32 free_head;  // first free page (index); page 0 is firmware, never listed
 
-// Pools of records, linked by index; index 0 is never used, so 0 is "none".
-struct rmap_rec {
-  uint64 pte_pa;  // physical address of a leaf PTE that maps the page
-  uint32 next;
-};
+// The pool of grant records, linked by index; index 0 is never used, so 0 is
+// "none".
 struct grant_rec {
   uint32 envid;
   uint32 rights;  // GRANT_R | GRANT_W | GRANT_X
   uint32 next;
 };
-static struct rmap_rec *rmaps;
 static struct grant_rec *grants;
-static uint32 nrmaps, ngrants, free_rmap, free_grant;
+static uint32 ngrants, free_grant;
 
 static uint32 pa2index(uint64 pa)
 {
@@ -92,8 +88,29 @@ static uint32 *owner_list(uint32 owner)
   return owner != 0 && e->pub->id == owner ? &e->pages_head : NULL;
 }
 
+// Take free page i off the free list, zeroed, with the given owner and type.
+static uint64 take_free(uint32 i, uint32 owner, int type)
+{
+  list_remove(&free_head, i);
+  sysinfo->nfree--;
+  uint64 pa = index2pa(i);
+  memset(KADDR(pa), 0, PGSIZE);
+  pages[i] = (struct page_info){.owner = owner, .type = type};
+  return pa;
+}
+
+// Put page i (owned by nobody now) on the free list.
+static void give_free(uint32 i)
+{
+  pages[i].owner = 0;
+  pages[i].type = PG_FREE;
+  list_push(&free_head, i);
+  sysinfo->nfree++;
+}
+
 // Take a free page: the one at pa if pa != 0 (it must be free), else any.
-// Zero it and record its owner and type. Returns its physical address, or 0
+// Zero it and record its owner and type. A level-0 table also takes a
+// kernel page for its reverse-map links. Returns its physical address, or 0
 // if there is no free page (or pa is not free). O(1).
 uint64 page_alloc_at(uint64 pa, uint32 owner, int type)
 {
@@ -102,11 +119,15 @@ uint64 page_alloc_at(uint64 pa, uint32 owner, int type)
   uint32 i = pa ? pa2index(pa) : free_head;
   if (pages[i].type != PG_FREE)
     return 0;
-  list_remove(&free_head, i);
-  sysinfo->nfree--;
-  pa = index2pa(i);
-  memset(KADDR(pa), 0, PGSIZE);
-  pages[i] = (struct page_info){.owner = owner, .type = type};
+  uint32 shadow = 0;
+  if (type == PG_PT0) {
+    shadow = free_head != i ? free_head : priv[i].next;
+    if (shadow == 0)
+      return 0;
+    take_free(shadow, 0, PG_KERNEL);
+  }
+  pa = take_free(i, owner, type);
+  priv[i].shadow = shadow;
   uint32 *list = owner_list(owner);
   if (list) {
     list_push(list, i);
@@ -134,10 +155,11 @@ void page_free(uint64 pa)
     list_remove(list, i);
     envs[ENVX(pi->owner)].pub->npages--;
   }
-  pi->owner = 0;
-  pi->type = PG_FREE;
-  list_push(&free_head, i);
-  sysinfo->nfree++;
+  if (pi->type == PG_PT0) {
+    give_free(priv[i].shadow);
+    priv[i].shadow = 0;
+  }
+  give_free(i);
 }
 
 // The physical address of the first page on owner's list (0 if none): an
@@ -229,17 +251,45 @@ void grants_drop_env(uint32 envid)
 }
 
 // ---------------------------------------------------------------- reverse map
+//
+// Every leaf PTE that maps a page is on that page's list. A list node is a
+// PTE slot: node n+1 is slot n % 512 of the level-0 table with page index
+// n / 512. Each level-0 table has a kernel "shadow" page holding the next and
+// prev links of its 512 slots, so adding and removing a mapping is O(1) and
+// the reverse map can never run out of records.
 
-// Record that the leaf PTE at pte_pa maps the page at pa.
-// Returns 0, or -E_NOMEM when the reverse-map pool is exhausted.
+struct rnode {
+  uint32 next, prev;  // neighbouring nodes on the mapped page's list (0: none)
+};
+
+static uint32 pte_node(uint64 pte_pa)
+{
+  return pa2index(pte_pa) * NPTENTRIES + (pte_pa & (PGSIZE - 1)) / sizeof(uint64) + 1;
+}
+
+static uint64 node_pte(uint32 node)
+{
+  return index2pa((node - 1) / NPTENTRIES) + (node - 1) % NPTENTRIES * sizeof(uint64);
+}
+
+static struct rnode *node_links(uint32 node)
+{
+  uint32 table = (node - 1) / NPTENTRIES;
+  return (struct rnode *)KADDR(index2pa(priv[table].shadow)) + (node - 1) % NPTENTRIES;
+}
+
+// Record that the leaf PTE at pte_pa (in a level-0 table) maps the page at
+// pa. Returns 0, or -E_NOMEM if the page's mapping count would overflow.
 int rmap_add(uint64 pa, uint64 pte_pa)
 {
-  uint32 r = free_rmap;
-  if (r == 0 || pa2page(pa)->mapcount == 0xFFFF)
+  struct page_priv *pp = pa2priv(pa);
+  if (pa2page(pa)->mapcount == 0xFFFF)
     return -E_NOMEM;
-  free_rmap = rmaps[r].next;
-  rmaps[r] = (struct rmap_rec){pte_pa, pa2priv(pa)->rmap};
-  pa2priv(pa)->rmap = r;
+  uint32 node = pte_node(pte_pa);
+  *node_links(node) = (struct rnode){pp->rmap, 0};
+  if (pp->rmap)
+    node_links(pp->rmap)->prev = node;
+  pp->rmap = node;
   pa2page(pa)->mapcount++;
   return 0;
 }
@@ -247,32 +297,31 @@ int rmap_add(uint64 pa, uint64 pte_pa)
 // Forget that the leaf PTE at pte_pa maps the page at pa.
 void rmap_remove(uint64 pa, uint64 pte_pa)
 {
-  for (uint32 *link = &pa2priv(pa)->rmap; *link != 0; link = &rmaps[*link].next)
-    if (rmaps[*link].pte_pa == pte_pa) {
-      uint32 r = *link;
-      *link = rmaps[r].next;
-      rmaps[r].next = free_rmap;
-      free_rmap = r;
-      pa2page(pa)->mapcount--;
-      return;
-    }
-  panic("rmap_remove: no record of PTE %p mapping %p", (void *)pte_pa, (void *)pa);
+  uint32 node = pte_node(pte_pa);
+  struct rnode *n = node_links(node);
+  if (n->prev)
+    node_links(n->prev)->next = n->next;
+  else
+    pa2priv(pa)->rmap = n->next;
+  if (n->next)
+    node_links(n->next)->prev = n->prev;
+  pa2page(pa)->mapcount--;
 }
 
-// Is there a record that the PTE at pte_pa maps the page at pa?
+// Is the PTE at pte_pa on the page at pa's list?
 int rmap_has(uint64 pa, uint64 pte_pa)
 {
-  for (uint32 r = pa2priv(pa)->rmap; r != 0; r = rmaps[r].next)
-    if (rmaps[r].pte_pa == pte_pa)
+  for (uint32 r = pa2priv(pa)->rmap; r != 0; r = node_links(r)->next)
+    if (node_pte(r) == pte_pa)
       return 1;
   return 0;
 }
 
-// The number of reverse-map records for the page at pa.
+// The number of PTEs on the page at pa's list.
 uint64 rmap_count(uint64 pa)
 {
   uint64 n = 0;
-  for (uint32 r = pa2priv(pa)->rmap; r != 0; r = rmaps[r].next)
+  for (uint32 r = pa2priv(pa)->rmap; r != 0; r = node_links(r)->next)
     n++;
   return n;
 }
@@ -282,8 +331,8 @@ uint64 rmap_count(uint64 pa)
 void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa))
 {
   for (uint32 r = pa2priv(pa)->rmap, next; r != 0; r = next) {
-    next = rmaps[r].next;
-    fn(rmaps[r].pte_pa);
+    next = node_links(r)->next;
+    fn(node_pte(r));
   }
 }
 
@@ -342,7 +391,6 @@ void pmap_init(void)
   uint64 ram_end = bootinfo.ram_base + bootinfo.ram_size;
   base_ppn = bootinfo.ram_base >> PGSHIFT;
   npages = bootinfo.ram_size >> PGSHIFT;
-  nrmaps = 2 * npages;
   ngrants = npages;
 
   // The tables go right after the kernel image.
@@ -350,15 +398,12 @@ void pmap_init(void)
   sysinfo = boot_carve(&next, sizeof(struct sysinfo));
   pages = boot_carve(&next, npages * sizeof(struct page_info));
   priv = boot_carve(&next, npages * sizeof(struct page_priv));
-  rmaps = boot_carve(&next, nrmaps * sizeof(struct rmap_rec));
   grants = boot_carve(&next, ngrants * sizeof(struct grant_rec));
   env_table = boot_carve(&next, NENV * sizeof(struct env_info));
   slice_owner = boot_carve(&next, NSLICES * sizeof(uint32));
-  for (uint32 i = 1; i < nrmaps; i++)
-    rmaps[i].next = i + 1 < nrmaps ? i + 1 : 0;
   for (uint32 i = 1; i < ngrants; i++)
     grants[i].next = i + 1 < ngrants ? i + 1 : 0;
-  free_rmap = free_grant = 1;
+  free_grant = 1;
 
   sysinfo->base_ppn = base_ppn;
   sysinfo->npages = npages;
@@ -370,10 +415,8 @@ void pmap_init(void)
   if (pages[0].type != PG_KERNEL)
     panic("pmap_init: the first page of RAM should be the firmware's");
   for (uint32 i = npages; i-- > 0;)
-    if (pages[i].type == PG_FREE) {
-      list_push(&free_head, i);
-      sysinfo->nfree++;
-    }
+    if (pages[i].type == PG_FREE)
+      give_free(i);
 
   kroot = page_alloc(0, PG_KERNEL);
   kmap(KERNBASE, 0, RAMBASE, PTE_R | PTE_W);  // devices

@@ -116,8 +116,9 @@ static long check_pte(uint64 pte, int level, uint32 owner, uint64 pte_pa)
 
 // Write pte into entry `index` of the page-table page pt_ppn on behalf of
 // `caller` (NULL: the kernel itself, for the first environment). Returns 0
-// or a negative error; on error nothing changes.
-long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
+// or a negative error; on error nothing changes. With batch set, the TLB is
+// not flushed here: the caller flushes once after the whole batch.
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int batch)
 {
   if (!ppn_valid(pt_ppn) || !is_pt(ppn2page(pt_ppn)))
     return -E_NOTPT;
@@ -147,7 +148,7 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
   if ((pte & PTE_V) && !new_leaf)
     *link_pte_of(PTE_PA(pte)) = pte_pa;
   *slot = pte;
-  if (old & PTE_V)
+  if ((old & PTE_V) && !batch)
     flush_entry(pt_pa, index, PTE_IS_LEAF(old));
   return 0;
 }
