@@ -87,14 +87,18 @@ static int is_memory_fault(uint64 cause)
 
 // Deliver a synchronous exception to e's exception entry: record cause, pc
 // and address in its u-area and resume it at the entry with every register
-// as it was. Without an entry, or when the fault is on the exception stack
-// itself (so the handler could not run), destroy e instead.
+// as it was. Without an entry, when the entry itself faults, or when the
+// fault is on the exception stack (so the handler could not run), destroy e.
 static void exception_upcall(struct env *e, struct trapframe *tf, uint64 cause, uint64 addr)
 {
   struct uarea *u = e->uarea;
   uint64 entry = u->entry[ENTRY_EXCEPTION];
   if (entry == 0) {
     kill_env(e, "no exception handler", cause, tf->pc, addr);
+    return;
+  }
+  if (tf->pc == entry) {  // delivering it again would fault again, forever
+    kill_env(e, "its exception handler faulted at its entry", cause, tf->pc, addr);
     return;
   }
   if (is_memory_fault(cause) && u->xstack_hi != 0 && addr + PGSIZE >= u->xstack_lo &&

@@ -65,9 +65,9 @@ from_kernel:
 
 # A synchronous exception goes straight to the environment's exception
 # entry, with every register as it was: cause, pc and address are written to
-# its u-area. Interrupts, environments without an entry, and faults on or
-# just below the exception stack (which kill the environment) take the full
-# path through trap_user().
+# its u-area. Interrupts, environments without an entry, faults at the entry
+# itself, and faults on or just below the exception stack (the last two kill
+# the environment) take the full path through trap_user().
 not_ecall:
 	csrr	t0, scause
 	bltz	t0, full_save		# an interrupt
@@ -75,6 +75,9 @@ not_ecall:
 	ld	t0, ENV_UAREA(a0)	# t0 = the u-area (kernel address)
 	ld	t1, UAREA_ENTRY(t0)	# entry[ENTRY_EXCEPTION]
 	beqz	t1, exc_slow
+	csrr	t0, sepc
+	beq	t0, t1, exc_slow	# the entry itself faulted
+	ld	t0, ENV_UAREA(a0)
 	ld	t1, UAREA_XSTACK_HI(t0)
 	beqz	t1, exc_deliver		# no exception stack declared
 	csrr	t0, stval

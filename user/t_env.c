@@ -35,6 +35,12 @@ static void run_bad_xstack(void)
   asm volatile("ebreak");
 }
 
+static void run_unmapped_entry(void)
+{
+  sys_env_set_entry(0, ENTRY_EXCEPTION, 0x5000);  // nothing is mapped there
+  asm volatile("ebreak");
+}
+
 static void run_hello(void)
 {
   printf("child %lx says hello\n", sys_getenvid());
@@ -93,6 +99,10 @@ int main(int argc, char **argv)
   check("spawn a child whose exception stack is unusable", x > 0, 1);
   run_child(x);
   check("it was destroyed", ENVINFO(x)->id == (unsigned int)x, 0);
+  long u = spawn_child("badentry", run_unmapped_entry);
+  check("spawn a child whose exception entry is unmapped", u > 0, 1);
+  run_child(u);
+  check("it was destroyed", ENVINFO(u)->id == (unsigned int)u, 0);
   kcheck("children");
 
   // Exhaust the environment table, then give every slot back.

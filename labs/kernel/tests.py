@@ -28,7 +28,9 @@ def environments(t):
              r"^rvexo: env [0-9a-f]+ \(illegal\) destroyed: no exception handler: "
              r"illegal instruction at pc 0x[0-9a-f]{16}, address 0x0{16}$",
              r"^rvexo: env [0-9a-f]+ \(badstack\) destroyed: fault on its exception stack: "
-             r"store page fault at pc 0x[0-9a-f]{16}, address 0x00000027fffffff8$")
+             r"store page fault at pc 0x[0-9a-f]{16}, address 0x00000027fffffff8$",
+             r"^rvexo: env [0-9a-f]+ \(badentry\) destroyed: its exception handler faulted at "
+             r"its entry: instruction page fault at pc 0x0000000000005000")
 
 
 @test(points=20, timeout=60)
