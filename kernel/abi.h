@@ -243,6 +243,8 @@ _Static_assert(__builtin_offsetof(struct uarea, slice_pc) == UAREA_SLICE_PC, "UA
 _Static_assert(__builtin_offsetof(struct uarea, revoke_pc) == UAREA_REVOKE_PC, "UAREA_REVOKE_PC");
 #endif
 
+#define CPUTS_MAX 65536  // bytes one cputs call may print
+
 // User address-space layout the kernel relies on. Everything else in the user
 // half (0 .. 2^38-1) is the library OS's to arrange.
 #define UTOP 0x4000000000UL  // first address above the user half

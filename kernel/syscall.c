@@ -13,11 +13,14 @@
 // path, keeps a small frame.
 #define NOINLINE __attribute__((noinline))
 
-// Print len bytes at user address va on the console.
+// Print len bytes (at most CPUTS_MAX) at user address va on the console.
+// The bound keeps one call from holding the (non-preemptible) kernel long.
 static NOINLINE long sys_cputs(struct env *e, uint64 va, uint64 len)
 {
   char buf[128];
-  if (len > UTOP || va > UTOP - len)
+  if (len > CPUTS_MAX)
+    return -E_INVAL;
+  if (va > UTOP - len)
     return -E_FAULT;
   while (len > 0) {
     uint64 n = len < sizeof(buf) ? len : sizeof(buf);

@@ -216,7 +216,8 @@ int main(int argc, char **argv)
   (void)last;
   check("cputs from a kernel address refused", sys_cputs((char *)0xffffffc080200000UL, 4),
         -E_FAULT);
-  check("cputs with a wrapping length refused", sys_cputs("x", -1UL), -E_FAULT);
+  check("cputs with a huge length refused", sys_cputs("x", -1UL), -E_INVAL);
+  check("cputs running past the user half refused", sys_cputs((char *)(UTOP - 8), 16), -E_FAULT);
   register long a0 asm("a0");
   register long a7 asm("a7") = 999;
   asm volatile("ecall" : "=r"(a0) : "r"(a7) : "memory");
