@@ -17,13 +17,31 @@
 #include "defs.h"
 #include "env.h"
 
+// Copy the six message registers a0..a5 from one trapframe to another.
+static inline void copy_message(struct trapframe *to, const struct trapframe *from)
+{
+  to->a0 = from->a0;
+  to->a1 = from->a1;
+  to->a2 = from->a2;
+  to->a3 = from->a3;
+  to->a4 = from->a4;
+  to->a5 = from->a5;
+}
+
 // Enter callee c's PCT entry with the message in caller e's a0..a5.
 static void deliver(struct env *e, struct env *c, int kind)
 {
   struct uarea *u = c->uarea;
   u->pct_pc = c->tf.pc;
-  memmove(u->pct_regs, &c->tf.a0, sizeof(u->pct_regs));
-  memmove(&c->tf.a0, &e->tf.a0, 6 * sizeof(uint64));
+  u->pct_regs[0] = c->tf.a0;
+  u->pct_regs[1] = c->tf.a1;
+  u->pct_regs[2] = c->tf.a2;
+  u->pct_regs[3] = c->tf.a3;
+  u->pct_regs[4] = c->tf.a4;
+  u->pct_regs[5] = c->tf.a5;
+  u->pct_regs[6] = c->tf.a6;
+  u->pct_regs[7] = c->tf.a7;
+  copy_message(&c->tf, &e->tf);
   c->tf.a6 = e->pub->id;
   c->tf.a7 = kind;
   c->tf.pc = u->entry[ENTRY_PCT];
@@ -61,7 +79,7 @@ long pct_reply(struct env *e, uint64 caller_id)
   struct env *c = caller_id <= 0xFFFFFFFFUL ? env_of(caller_id) : NULL;
   if (c == NULL || c->waiting_on != e->pub->id)
     return -E_NOTWAITING;
-  memmove(&c->tf.a0, &e->tf.a0, 6 * sizeof(uint64));
+  copy_message(&c->tf, &e->tf);
   c->waiting_on = 0;
   c->pub->status = ENV_RUNNABLE;
   e->tf.a0 = 0;
