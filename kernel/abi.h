@@ -48,6 +48,8 @@
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first. (A bit mask of
 // call numbers, all below 64.)
+#define SYSNUM_PCT_CALL  20  // for trapvec.S's fast paths
+#define SYSNUM_PCT_REPLY 22
 #define SWITCHING_SYSCALLS                                                                         \
   ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22))
 
@@ -84,6 +86,41 @@
 
 #define NERRORS 27  // one more than the largest error number
 
+// Environment status (struct env_info).
+#define ENV_FREE         0
+#define ENV_RUNNABLE     1
+#define ENV_NOT_RUNNABLE 2
+
+// Entry points an environment registers (env_set_entry). An environment
+// without prologue and epilogue entries has its registers saved and
+// restored by the kernel when its time slices end and begin.
+#define ENTRY_EXCEPTION 0  // synchronous exceptions
+#define ENTRY_PROLOGUE  1  // a time slice of its begins
+#define ENTRY_EPILOGUE  2  // its slice ended: save state and yield(0) within the grace period
+#define ENTRY_PCT       3  // a protected control transfer arrives
+#define ENTRY_REVOKE    4  // the kernel asks for resources back, or has taken them
+#define ENTRY_CRITICAL                                                                             \
+  5  // not an entry: address of a user word; while it is nonzero the
+     // kernel makes no asynchronous upcall (it saves the registers itself)
+#define NENTRIES 6
+
+// The time-slice vector: NSLICES slices of SLICE_US microseconds each, run
+// round-robin; the epilogue must yield within GRACE_US. Exported read-only
+// at USLICES as unsigned int owner[NSLICES] (0: free).
+#define NSLICES      64
+#define SLICE_US     1000
+#define GRACE_US     250
+#define MAX_OVERRUNS 3  // the environment is destroyed at this many
+
+// PCT: the callee enters its ENTRY_PCT with a0..a5 the message, a6 the
+// caller's id (written by the kernel, so it cannot be forged), and a7
+// PCT_SYNC (the caller waits for pct_reply) or PCT_ASYNC. Its pc before the
+// transfer is in u-area pct_pc; its a0..a7 are not kept (its library saves
+// what it needs before it accepts calls).
+#define PCT_SYNC   0
+#define PCT_ASYNC  1
+#define PCT_NOBODY 0xFFFFFFFFU  // pct_accept(PCT_NOBODY) refuses every caller
+
 #ifndef __ASSEMBLER__
 #define ERROR_NUMBER(n, name, text) name = n,
 enum { ERROR_LIST(ERROR_NUMBER) };
@@ -95,6 +132,7 @@ _Static_assert(SWITCHING_SYSCALLS ==
                    ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
                     (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
+_Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply, "SYSNUM_PCT");
 #endif
 
 #ifndef __ASSEMBLER__
@@ -131,12 +169,11 @@ enum page_type {
 #define GRANT_X 0x8
 
 // The environment table, one entry per slot, exported read-only at UENVS.
-enum env_status { ENV_FREE, ENV_RUNNABLE, ENV_NOT_RUNNABLE };
 
 struct env_info {
   unsigned int id;          // generation << 8 | slot; 0 for a free slot
   unsigned int parent_id;   // the creator, which controls it; 0 if none
-  unsigned int status;      // enum env_status
+  unsigned int status;      // ENV_FREE, ENV_RUNNABLE or ENV_NOT_RUNNABLE
   unsigned int npages;      // pages it owns
   unsigned long uarea_ppn;  // its u-area page
   unsigned long root_ppn;   // its root page table
@@ -151,35 +188,6 @@ struct sysinfo {
   unsigned long nenv;      // slots in UENVS
   unsigned long timebase_hz;
 };
-
-// Entry points an environment registers (env_set_entry). An environment
-// without prologue and epilogue entries has its registers saved and
-// restored by the kernel when its time slices end and begin.
-enum {
-  ENTRY_EXCEPTION,  // synchronous exceptions
-  ENTRY_PROLOGUE,   // a time slice of its begins
-  ENTRY_EPILOGUE,   // its time slice ended: save state and yield(0) within the grace period
-  ENTRY_PCT,        // a protected control transfer arrives
-  ENTRY_REVOKE,     // the kernel asks for resources back, or has taken them
-  ENTRY_CRITICAL,   // not an entry: address of a user word; while it is nonzero the
-                    // kernel makes no asynchronous upcall (it saves the registers itself)
-  NENTRIES
-};
-
-// The time-slice vector: NSLICES slices of SLICE_US microseconds each, run
-// round-robin; the epilogue must yield within GRACE_US. Exported read-only
-// at USLICES as unsigned int owner[NSLICES] (0: free).
-#define NSLICES      64
-#define SLICE_US     1000
-#define GRACE_US     250
-#define MAX_OVERRUNS 3  // the environment is destroyed at this many
-
-// PCT: the callee enters its ENTRY_PCT with a0..a5 the message, a6 the
-// caller's id (written by the kernel, so it cannot be forged), and a7
-// PCT_SYNC (the caller waits for pct_reply) or PCT_ASYNC.
-#define PCT_SYNC   0
-#define PCT_ASYNC  1
-#define PCT_NOBODY 0xFFFFFFFFU  // pct_accept(PCT_NOBODY) refuses every caller
 
 // Revocation (sys_revoke kinds): give back `arg` pages, or page `arg`, or
 // time slice `arg`, within `ticks` timer ticks (timebase units).
@@ -202,7 +210,6 @@ struct uarea {
   unsigned long xstack_lo, xstack_hi;  // a fault on [lo - 4096, hi) is fatal
   unsigned long slice_pc;              // pc when a prologue/epilogue upcall came
   unsigned long pct_pc;                // pc when a PCT arrived
-  unsigned long pct_regs[8];           // a0..a7 as they were when it arrived
   unsigned long overruns;              // epilogues that overran the grace period
   // Visible revocation: what the kernel asks for, by when (rdtime).
   unsigned int revoke_kind;        // REVOKE_*, valid while revoke_deadline != 0
@@ -230,7 +237,8 @@ struct page_info {
 #define UAREA_XSTACK_LO 88
 #define UAREA_XSTACK_HI 96
 #define UAREA_SLICE_PC  104
-#define UAREA_REVOKE_PC 216
+#define UAREA_PCT_PC    112
+#define UAREA_REVOKE_PC 152
 #ifndef __ASSEMBLER__
 _Static_assert(__builtin_offsetof(struct uarea, x_cause) == UAREA_X_CAUSE, "UAREA_X_CAUSE");
 _Static_assert(__builtin_offsetof(struct uarea, x_pc) == UAREA_X_PC, "UAREA_X_PC");
@@ -240,6 +248,7 @@ _Static_assert(__builtin_offsetof(struct uarea, entry) == UAREA_ENTRY, "UAREA_EN
 _Static_assert(__builtin_offsetof(struct uarea, xstack_lo) == UAREA_XSTACK_LO, "UAREA_XSTACK_LO");
 _Static_assert(__builtin_offsetof(struct uarea, xstack_hi) == UAREA_XSTACK_HI, "UAREA_XSTACK_HI");
 _Static_assert(__builtin_offsetof(struct uarea, slice_pc) == UAREA_SLICE_PC, "UAREA_SLICE_PC");
+_Static_assert(__builtin_offsetof(struct uarea, pct_pc) == UAREA_PCT_PC, "UAREA_PCT_PC");
 _Static_assert(__builtin_offsetof(struct uarea, revoke_pc) == UAREA_REVOKE_PC, "UAREA_REVOKE_PC");
 #endif
 

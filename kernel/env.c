@@ -11,6 +11,8 @@
 #include "memlayout.h"
 #include "riscv.h"
 
+extern char boot_stack[];
+
 struct env envs[NENV];
 struct env_info *env_table;  // exported at UENVS
 struct env *curenv;
@@ -66,6 +68,9 @@ struct env *env_alloc(uint32 parent_id, const char *name)
   for (int i = NPTENTRIES / 2; i < NPTENTRIES; i++)
     r[i] = kr[i];
   e->root = root;
+  e->satp = asids_work ? MAKE_SATP(root, e->asid) : 0;
+  e->tf.kernel_sp = (uint64)boot_stack + KSTACKSIZE;  // one hart runs environments
+  e->tf.hartid = bootinfo.boot_hart;
   pub->root_ppn = root >> PGSHIFT;
   pub->uarea_ppn = uarea >> PGSHIFT;
   e->uarea = KADDR(uarea);
@@ -209,9 +214,12 @@ void env_run(struct env *e)
   revoke_upcall_if_due(e);
   if (curenv != e) {
     curenv = e;
-    csr_write(satp, MAKE_SATP(e->root, e->asid));
-    if (!asids_work)
+    if (e->satp != 0) {
+      csr_write(satp, e->satp);
+    } else {
+      csr_write(satp, MAKE_SATP(e->root, 0));
       sfence_vma_all();
+    }
   }
   trap_return(e);
 }

@@ -3,7 +3,21 @@
 #ifndef RVEXO_ENV_H
 #define RVEXO_ENV_H
 
-#define ENV_UAREA 280  // offsetof(struct env, uarea), for trapvec.S
+#define NENV     256  // environments at once; the id's low 8 bits are the slot
+#define ENVX(id) ((id) & (NENV - 1))
+
+// Offsets in struct env and env_info, for trapvec.S (checked below).
+#define ENV_SIZE_SHIFT    9
+#define ENV_SIZE          512  // sizeof(struct env), padded
+#define ENV_PUB           272
+#define ENV_UAREA         280
+#define ENV_SATP          304
+#define ENV_KERNEL_SAVED  321
+#define ENV_REVOKE_UPCALL 323
+#define ENV_WAITING_ON    336
+#define ENV_PCT_FROM      340
+#define ENVINFO_ID        0
+#define ENVINFO_STATUS    8
 
 #ifndef __ASSEMBLER__
 #include "types.h"
@@ -21,15 +35,13 @@ struct trapframe {
   uint64 hartid;     // 8*33: restored into tp on entry to the kernel
 };
 
-#define NENV     256  // environments at once; the id's low 8 bits are the slot
-#define ENVX(id) ((id) & (NENV - 1))
-
 struct env {
   struct trapframe tf;   // first: sscratch points here while the env runs
   struct env_info *pub;  // its entry in the exported table: id, status, ...
   struct uarea *uarea;   // its u-area, through the direct map
   uint16 asid;
   uint64 root;        // physical address of its Sv39 root table
+  uint64 satp;        // satp value for its address space; 0 without ASIDs (fast paths skip it)
   uint32 pages_head;  // its pages, listed by pmap.c
   uint32 ngrants;     // grants it holds on others' pages
   // Scheduling (sched.c)
@@ -42,9 +54,20 @@ struct env {
   // Protected control transfer (pct.c)
   uint32 waiting_on;  // the callee of its synchronous PCT, 0 if none
   uint32 pct_from;    // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id
-};
+} __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
+_Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");
+_Static_assert(__builtin_offsetof(struct env, pub) == ENV_PUB, "ENV_PUB");
 _Static_assert(__builtin_offsetof(struct env, uarea) == ENV_UAREA, "ENV_UAREA");
+_Static_assert(__builtin_offsetof(struct env, satp) == ENV_SATP, "ENV_SATP");
+_Static_assert(__builtin_offsetof(struct env, kernel_saved) == ENV_KERNEL_SAVED,
+               "ENV_KERNEL_SAVED");
+_Static_assert(__builtin_offsetof(struct env, revoke_upcall) == ENV_REVOKE_UPCALL,
+               "ENV_REVOKE_UPCALL");
+_Static_assert(__builtin_offsetof(struct env, waiting_on) == ENV_WAITING_ON, "ENV_WAITING_ON");
+_Static_assert(__builtin_offsetof(struct env, pct_from) == ENV_PCT_FROM, "ENV_PCT_FROM");
+_Static_assert(__builtin_offsetof(struct env_info, id) == ENVINFO_ID, "ENVINFO_ID");
+_Static_assert(__builtin_offsetof(struct env_info, status) == ENVINFO_STATUS, "ENVINFO_STATUS");
 
 extern struct env envs[NENV];
 

@@ -4,9 +4,13 @@
 //
 // The callee enters ENTRY_PCT with its own registers except: a0..a5 hold the
 // message, a6 the caller's id (written by the kernel: it cannot be forged),
-// a7 PCT_SYNC or PCT_ASYNC. Its previous pc and a0..a7 are kept in its
-// u-area (pct_pc, pct_regs) so its library can resume what it was doing.
+// a7 PCT_SYNC or PCT_ASYNC. Its previous pc is kept in its u-area (pct_pc).
 // The kernel saves nothing else; the library OS saves what it needs.
+//
+// The common cases of pct_call and pct_reply run entirely in assembly
+// (trapvec.S, pct_call_fast and pct_reply_fast), saving only the registers
+// the system-call ABI preserves; the C code here handles the rest (async
+// sends, refusals, errors, pending upcalls, hardware without ASIDs).
 //
 // pct_call is synchronous: the caller donates the rest of its slice, and its
 // later slices, to the callee and waits until the callee answers with
@@ -33,14 +37,6 @@ static void deliver(struct env *e, struct env *c, int kind)
 {
   struct uarea *u = c->uarea;
   u->pct_pc = c->tf.pc;
-  u->pct_regs[0] = c->tf.a0;
-  u->pct_regs[1] = c->tf.a1;
-  u->pct_regs[2] = c->tf.a2;
-  u->pct_regs[3] = c->tf.a3;
-  u->pct_regs[4] = c->tf.a4;
-  u->pct_regs[5] = c->tf.a5;
-  u->pct_regs[6] = c->tf.a6;
-  u->pct_regs[7] = c->tf.a7;
   copy_message(&c->tf, &e->tf);
   c->tf.a6 = e->pub->id;
   c->tf.a7 = kind;

@@ -34,13 +34,13 @@ uservec:
 	csrr	t0, scause
 	addi	t0, t0, -EXC_ECALL_U
 	bnez	t0, not_ecall
-	# An ecall: t1 may be clobbered from here on.
-	sltiu	t1, a7, 64
-	beqz	t1, full_save
+	# An ecall: t1 may be clobbered from here on. (srl uses a7 mod 64: a
+	# larger number may be classed as switching, which only sends it the
+	# slow way to the same -E_NOSYS.)
 	ld	t1, switching_syscalls
 	srl	t1, t1, a7
 	andi	t1, t1, 1
-	bnez	t1, full_save
+	bnez	t1, switching
 	sd	ra, TF(1)(a0)
 	sd	sp, TF(2)(a0)
 	sd	tp, TF(4)(a0)
@@ -108,6 +108,150 @@ exc_deliver:
 
 exc_slow:
 	ld	t1, TF(6)(a0)
+
+# Calls that may switch environments. pct_call and pct_reply have fast paths
+# below for their common case; the others, and every unusual case, go to the
+# full path. (On these paths t1..t6 are free: the ABI lets a call clobber them.)
+switching:
+	li	t1, SYSNUM_PCT_CALL
+	beq	a7, t1, pct_call_fast
+	li	t1, SYSNUM_PCT_REPLY
+	beq	a7, t1, pct_reply_fast
+	j	full_save
+
+# t0 = &envs[id & (NENV - 1)] for the id in a6 (clobbers t1).
+.macro env_slot
+	andi	t0, a6, NENV - 1
+	slli	t0, t0, ENV_SIZE_SHIFT
+	la	t1, envs
+	add	t0, t0, t1
+.endm
+
+# Save the registers a system call preserves, and where the caller resumes.
+.macro save_preserved
+	sd	ra, TF(1)(a0)
+	sd	sp, TF(2)(a0)
+	sd	gp, TF(3)(a0)
+	sd	tp, TF(4)(a0)
+	sd	s0, TF(8)(a0)
+	sd	s1, TF(9)(a0)
+	sd	s2, TF(18)(a0)
+	sd	s3, TF(19)(a0)
+	sd	s4, TF(20)(a0)
+	sd	s5, TF(21)(a0)
+	sd	s6, TF(22)(a0)
+	sd	s7, TF(23)(a0)
+	sd	s8, TF(24)(a0)
+	sd	s9, TF(25)(a0)
+	sd	s10, TF(26)(a0)
+	sd	s11, TF(27)(a0)
+	csrr	t1, sepc
+	addi	t1, t1, 4
+	sd	t1, TF(0)(a0)
+.endm
+
+# Make the environment at t0 current (a0 is the one leaving): its address
+# space and sscratch. (Its trapframe already names this hart's kernel stack:
+# environments run on the boot hart only.) Leaves the leaving environment's
+# sscratch value (its a0 at the trap) in a0.
+.macro switch_to_t0
+	ld	t1, ENV_SATP(t0)
+	csrw	satp, t1
+	la	t1, curenv
+	sd	t0, 0(t1)
+	csrrw	a0, sscratch, t0
+.endm
+
+# Load the registers of the environment at t0 other than a0..a7, then return
+# to it.
+.macro restore_and_return
+	ld	ra, TF(1)(t0)
+	ld	sp, TF(2)(t0)
+	ld	gp, TF(3)(t0)
+	ld	tp, TF(4)(t0)
+	ld	t1, TF(6)(t0)
+	ld	t2, TF(7)(t0)
+	ld	s0, TF(8)(t0)
+	ld	s1, TF(9)(t0)
+	ld	s2, TF(18)(t0)
+	ld	s3, TF(19)(t0)
+	ld	s4, TF(20)(t0)
+	ld	s5, TF(21)(t0)
+	ld	s6, TF(22)(t0)
+	ld	s7, TF(23)(t0)
+	ld	s8, TF(24)(t0)
+	ld	s9, TF(25)(t0)
+	ld	s10, TF(26)(t0)
+	ld	s11, TF(27)(t0)
+	ld	t3, TF(28)(t0)
+	ld	t4, TF(29)(t0)
+	ld	t5, TF(30)(t0)
+	ld	t6, TF(31)(t0)
+	ld	t0, TF(5)(t0)
+	sret
+.endm
+
+# pct_call(a0..a5, callee a6), the common case: the callee exists, is
+# runnable, accepts the caller, has a PCT entry and no upcall pending, and
+# the hardware has ASIDs (else its satp field is 0). (See kernel/pct.c for the semantics.)
+pct_call_fast:
+	env_slot
+	ld	t1, ENV_SATP(t0)
+	beqz	t1, full_save		# no ASIDs (or a free slot)
+	beq	t0, a0, full_save	# a call to oneself: refused by the C path
+	ld	t2, ENV_PUB(t0)
+	lwu	t1, ENVINFO_ID(t2)
+	bne	t1, a6, full_save	# no such environment (or id 0 and a free slot:)
+	lwu	t1, ENVINFO_STATUS(t2)
+	addi	t1, t1, -ENV_RUNNABLE
+	bnez	t1, full_save		# busy, not started or free
+	lbu	t1, ENV_REVOKE_UPCALL(t0)
+	bnez	t1, full_save
+	ld	t6, ENV_PUB(a0)
+	lwu	t3, ENVINFO_ID(t6)	# t3 = the caller's id
+	lwu	t1, ENV_PCT_FROM(t0)
+	beqz	t1, 1f
+	bne	t1, t3, full_save	# refused
+1:	ld	t4, ENV_UAREA(t0)
+	ld	t5, UAREA_ENTRY + 8 * ENTRY_PCT(t4)
+	beqz	t5, full_save		# no PCT entry
+	save_preserved
+	sw	a6, ENV_WAITING_ON(a0)	# the caller waits for the reply
+	li	t1, ENV_NOT_RUNNABLE
+	sw	t1, ENVINFO_STATUS(t6)
+	ld	t1, TF(0)(t0)		# the callee enters its PCT entry
+	sd	t1, UAREA_PCT_PC(t4)
+	csrw	sepc, t5
+	sb	zero, ENV_KERNEL_SAVED(t0)
+	switch_to_t0
+	mv	a6, t3
+	li	a7, PCT_SYNC
+	restore_and_return
+
+# pct_reply(a0..a5, caller a6), the common case: the caller exists, waits
+# for this environment, has no upcall pending, and the hardware has ASIDs.
+pct_reply_fast:
+	env_slot
+	ld	t1, ENV_SATP(t0)
+	beqz	t1, full_save		# no ASIDs (or a free slot)
+	ld	t2, ENV_PUB(t0)
+	lwu	t1, ENVINFO_ID(t2)
+	bne	t1, a6, full_save	# no such environment
+	ld	t3, ENV_PUB(a0)
+	lwu	t3, ENVINFO_ID(t3)
+	lwu	t1, ENV_WAITING_ON(t0)
+	bne	t1, t3, full_save	# not waiting for us (a free slot waits for no one)
+	lbu	t1, ENV_REVOKE_UPCALL(t0)
+	bnez	t1, full_save
+	save_preserved
+	sd	zero, TF(10)(a0)	# the replier's pct_reply returns 0
+	sw	zero, ENV_WAITING_ON(t0)
+	li	t1, ENV_RUNNABLE
+	sw	t1, ENVINFO_STATUS(t2)
+	ld	t1, TF(0)(t0)
+	csrw	sepc, t1
+	switch_to_t0			# a6, a7: the caller's id and the call number
+	restore_and_return
 
 full_save:
 	sd	x1, TF(1)(a0)
