@@ -76,6 +76,12 @@ static inline struct page_info *ppn2page(uint64 ppn)
   return &pages[ppn - base_ppn];
 }
 
+// The kernel-private facts of the RAM page at pa.
+static inline struct page_priv *page_priv_of(uint64 pa)
+{
+  return &priv[(pa >> 12) - base_ppn];
+}
+
 // The PTE that links page-table page pa into its parent table (0 if none).
 static inline uint64 *link_pte_of(uint64 pa)
 {
@@ -94,13 +100,9 @@ int grant_set(uint64 pa, uint32 envid, uint32 rights);
 int has_grants(uint64 pa);
 void grants_clear(uint64 pa);
 void grants_drop_env(uint32 envid);
-int rmap_add(uint64 pa, uint64 pte_pa);
-void rmap_remove(uint64 pa, uint64 pte_pa);
-int rmap_has(uint64 pa, uint64 pte_pa);
-uint64 rmap_count(uint64 pa);
-void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
 
 // pte.c
+void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
 long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int batch);
 void pte_unmap(uint64 pte_pa);
 void unmap_in_env(uint64 pa, uint32 envid);

@@ -26,6 +26,97 @@
 #define LEAF_BITS         (PTE_V | PTE_RWX | PTE_U | PTE_G | PTE_A | PTE_D | PTE_RSW)
 extern struct page_info *pages;
 
+// ---------------------------------------------------------------- reverse map
+//
+// Every leaf PTE that maps a page is on that page's list. A list node is a
+// PTE slot: node n+1 is slot n % 512 of the level-0 table with page index
+// n / 512. Each level-0 table has a kernel "shadow" page holding the next and
+// prev links of its 512 slots, so adding and removing a mapping is O(1) and
+// the reverse map can never run out of records.
+
+struct rnode {
+  uint32 next, prev;  // neighbouring nodes on the mapped page's list (0: none)
+};
+
+static inline uint32 pte_node(uint64 pte_pa)
+{
+  return ((pte_pa >> PGSHIFT) - base_ppn) * NPTENTRIES + (pte_pa & (PGSIZE - 1)) / sizeof(uint64) +
+         1;
+}
+
+static inline uint64 node_pte(uint32 node)
+{
+  return (((node - 1) / NPTENTRIES + base_ppn) << PGSHIFT) +
+         (node - 1) % NPTENTRIES * sizeof(uint64);
+}
+
+static inline struct rnode *node_links(uint32 node)
+{
+  uint32 table = (node - 1) / NPTENTRIES;
+  return (struct rnode *)KADDR((priv[table].shadow + base_ppn) << PGSHIFT) +
+         (node - 1) % NPTENTRIES;
+}
+
+// Record that the leaf PTE at pte_pa (in a level-0 table) maps the page at
+// pa. Returns 0, or -E_NOMEM if the page's mapping count would overflow.
+static inline int rmap_add(uint64 pa, uint64 pte_pa)
+{
+  struct page_priv *pp = page_priv_of(pa);
+  if (ppn2page(pa >> PGSHIFT)->mapcount == 0xFFFF)
+    return -E_NOMEM;
+  uint32 node = pte_node(pte_pa);
+  *node_links(node) = (struct rnode){pp->rmap, 0};
+  if (pp->rmap)
+    node_links(pp->rmap)->prev = node;
+  pp->rmap = node;
+  ppn2page(pa >> PGSHIFT)->mapcount++;
+  return 0;
+}
+
+// Forget that the leaf PTE at pte_pa maps the page at pa.
+static inline void rmap_remove(uint64 pa, uint64 pte_pa)
+{
+  uint32 node = pte_node(pte_pa);
+  struct rnode *n = node_links(node);
+  if (n->prev)
+    node_links(n->prev)->next = n->next;
+  else
+    page_priv_of(pa)->rmap = n->next;
+  if (n->next)
+    node_links(n->next)->prev = n->prev;
+  ppn2page(pa >> PGSHIFT)->mapcount--;
+}
+
+// Is the PTE at pte_pa on the page at pa's list?
+static int rmap_has(uint64 pa, uint64 pte_pa)
+{
+  for (uint32 r = page_priv_of(pa)->rmap; r != 0; r = node_links(r)->next)
+    if (node_pte(r) == pte_pa)
+      return 1;
+  return 0;
+}
+
+// The number of PTEs on the page at pa's list.
+static uint64 rmap_count(uint64 pa)
+{
+  uint64 n = 0;
+  for (uint32 r = page_priv_of(pa)->rmap; r != 0; r = node_links(r)->next)
+    n++;
+  return n;
+}
+
+// Call fn(pte_pa) for every leaf PTE that maps the page at pa. fn may
+// remove the mapping it is given (and only that one).
+void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa))
+{
+  for (uint32 r = page_priv_of(pa)->rmap, next; r != 0; r = next) {
+    next = node_links(r)->next;
+    fn(node_pte(r));
+  }
+}
+
+// ---------------------------------------------------------------- writes
+
 // The level (0..2) of a page-table page.
 static int pt_level(struct page_info *pi)
 {
@@ -136,15 +227,20 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int 
   if (err < 0)
     return err;
 
-  int new_leaf = (pte & PTE_V) && PTE_IS_LEAF(pte);
-  if (new_leaf && rmap_add(PTE_PA(pte), pte_pa) < 0)
-    return -E_NOMEM;
   uint64 *slot = (uint64 *)KADDR(pte_pa);
   uint64 old = *slot;
-  if ((old & PTE_V) && PTE_IS_LEAF(old))
-    rmap_remove(PTE_PA(old), pte_pa);
-  else if (old & PTE_V)
-    *link_pte_of(PTE_PA(old)) = 0;
+  int new_leaf = (pte & PTE_V) && PTE_IS_LEAF(pte);
+  int old_leaf = (old & PTE_V) && PTE_IS_LEAF(old);
+  if (new_leaf && old_leaf && PTE_PPN(old) == PTE_PPN(pte)) {
+    // Same page, new rights or bits: the reverse map already has it.
+  } else {
+    if (new_leaf && rmap_add(PTE_PA(pte), pte_pa) < 0)
+      return -E_NOMEM;
+    if (old_leaf)
+      rmap_remove(PTE_PA(old), pte_pa);
+    else if (old & PTE_V)
+      *link_pte_of(PTE_PA(old)) = 0;
+  }
   if ((pte & PTE_V) && !new_leaf)
     *link_pte_of(PTE_PA(pte)) = pte_pa;
   *slot = pte;
