@@ -65,7 +65,7 @@ LDFLAGS := -nostdlib -z max-page-size=4096 --no-relax
 B := build
 
 KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c uart.c plic.c sbi.c fdt.c \
-	pmap.c pte.c env.c sched.c pct.c revoke.c trap.c trapvec.S syscall.c ktest.c
+	pmap.c pte.c env.c sched.c pct.c revoke.c disk.c trap.c trapvec.S syscall.c ktest.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S kernel/fmt.c kernel/string.c
@@ -73,10 +73,11 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 KERNEL := $(B)/kernel/kernel
+DISK := $(B)/disk.img
 
 # ---------------------------------------------------------------- rules
 
@@ -107,8 +108,13 @@ tools:
 	fi
 
 ifeq ($(strip $(MISSING)),)
-all build: $(KERNEL)
+all build: $(KERNEL) $(DISK)
 endif
+
+# The disk: 2 MiB of zeros for now (the file system's mkfs will make it).
+$(DISK):
+	@mkdir -p $(@D)
+	dd if=/dev/zero of=$@ bs=4096 count=512 status=none
 
 $(B)/kernel/%.o: kernel/%.c
 	@mkdir -p $(@D)
@@ -167,29 +173,31 @@ CPUS ?= 1
 MEM ?= 128M
 GDBPORT := $(shell expr $$(id -u) % 5000 + 25000)
 
-QEMUOPTS := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) -smp $(CPUS)
+QEMUOPTS := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) -smp $(CPUS) \
+	-global virtio-mmio.force-legacy=false \
+	-drive file=$(DISK),if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0
 ifeq ($(D),1)
 QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
 endif
 QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
 
 ifeq ($(strip $(MISSING)),)
-qemu: $(KERNEL)
+qemu: $(KERNEL) $(DISK)
 	@echo "*** Booting rvexo (quit QEMU: Ctrl-A x)"
 	@$(QEMU) $(QEMUOPTS) $(QEMUARGS); s=$$?; \
 	  [ $$s = 0 ] || echo "*** QEMU exited with status $$s"; exit $$s
 
-qemu-gdb: $(KERNEL) .gdbinit
+qemu-gdb: $(KERNEL) $(DISK) .gdbinit
 	@echo "*** Waiting for GDB on port $(GDBPORT): run 'make gdb' in another terminal"
 	@$(QEMU) $(QEMUOPTS) $(QEMUARGS) -S -gdb tcp::$(GDBPORT)
 
 gdb: .gdbinit
 	$(GDB) -q -nx -x .gdbinit
 
-grade: $(KERNEL)
+grade: $(KERNEL) $(DISK)
 	./grade-lab --no-build $(LAB) $(T)
 
-test: $(KERNEL)
+test: $(KERNEL) $(DISK)
 	./grade-lab --no-build
 endif
 

@@ -43,7 +43,12 @@
     (long a0, long a1, long a2, long a3, long a4, long a5, unsigned int caller))                   \
   X(23, pct_accept, long, (unsigned int from))                                                     \
   X(24, revoke, long, (unsigned int envid, int kind, unsigned long arg, unsigned long ticks))      \
-  X(25, uptime, long, (void))
+  X(25, uptime, long, (void))                                                                      \
+  X(26, disk_bind, long, (unsigned int envid, unsigned long start, unsigned long count))           \
+  X(27, disk_unbind, long, (unsigned int envid, unsigned long start, unsigned long count))         \
+  X(28, disk_io, long, (unsigned long block, unsigned long ppn, int write))                        \
+  X(29, disk_status, long, (unsigned long request))                                                \
+  X(30, disk_wait, long, (unsigned long request))
 
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first. (A bit mask of
@@ -51,7 +56,7 @@
 #define SYSNUM_PCT_CALL  20  // for trapvec.S's fast paths
 #define SYSNUM_PCT_REPLY 22
 #define SWITCHING_SYSCALLS                                                                         \
-  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22))
+  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 30))
 
 // Error codes. System calls return their negation. Each refusal of a
 // page-table write has a code of its own, so a library OS (and a student)
@@ -82,9 +87,12 @@
   X(23, E_INVARIANT, "kernel invariant violated")                                                  \
   X(24, E_NOSLICE, "no free time slice")                                                           \
   X(25, E_REFUSED, "the callee refuses calls from you")                                            \
-  X(26, E_NOTWAITING, "that environment is not waiting for your reply")
+  X(26, E_NOTWAITING, "that environment is not waiting for your reply")                            \
+  X(27, E_NOBINDING, "block not in a range bound to you")                                          \
+  X(28, E_IO, "disk I/O error")                                                                    \
+  X(29, E_NODISK, "no disk")
 
-#define NERRORS 27  // one more than the largest error number
+#define NERRORS 30  // one more than the largest error number
 
 // Environment status (struct env_info).
 #define ENV_FREE         0
@@ -130,7 +138,8 @@ enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 #undef SYSCALL_NUMBER
 _Static_assert(SWITCHING_SYSCALLS ==
                    ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
-                    (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply)),
+                    (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply) |
+                    (1UL << SYS_disk_wait)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
 _Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply, "SYSNUM_PCT");
 #endif
@@ -187,7 +196,11 @@ struct sysinfo {
   unsigned long nfree;     // free pages now
   unsigned long nenv;      // slots in UENVS
   unsigned long timebase_hz;
+  unsigned long disk_blocks;  // blocks of DISK_BLOCK bytes on the disk (0: no disk)
 };
+
+#define DISK_BLOCK    4096  // the disk is read and written in page-sized blocks
+#define DISK_REQUESTS 8     // requests in flight at once, machine-wide
 
 // Revocation (sys_revoke kinds): give back `arg` pages, or page `arg`, or
 // time slice `arg`, within `ticks` timer ticks (timebase units).

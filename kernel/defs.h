@@ -42,6 +42,7 @@ int console_getc(void);
 
 // plic.c
 void plic_init(int hart);
+void plic_enable(int hart, int irq);
 int plic_claim(int hart);
 void plic_complete(int hart, int irq);
 
@@ -129,6 +130,19 @@ void revoke_check_deadlines(void);
 void revoke_upcall_if_due(struct env *e);
 int revoke_under_pressure(struct env *asker);
 void revoke_forget(struct env *e);
+
+// disk.c
+void disk_init(void);
+void disk_bind_boot(struct env *e);
+long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count);
+long disk_unbind(struct env *caller, uint64 envid, uint64 start, uint64 count);
+long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write);
+long disk_status(struct env *caller, uint64 req);
+long disk_wait(struct env *caller, uint64 req);
+void disk_intr(void);
+int disk_irq_number(void);
+int disk_page_busy(uint64 pa);
+void disk_release(struct env *e);
 
 // pct.c
 long pct_transfer(struct env *e, uint64 callee_id, int kind);

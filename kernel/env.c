@@ -182,6 +182,7 @@ void env_destroy(struct env *e)
   uint32 id = e->pub->id;
   if (curenv == e)
     curenv_clear();
+  disk_release(e);
   slices_release(e);
   pct_callee_gone(e);
   revoke_forget(e);

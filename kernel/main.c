@@ -41,7 +41,7 @@ static void start_first_env(void)
     strlcpy(name, "init", sizeof(name));
   for (uint64 i = 0; i < uprog_count; i++)
     if (strcmp(uprog_table[i].name, name) == 0) {
-      env_create_bootstrap(name, uprog_table[i].elf, uprog_table[i].size);
+      disk_bind_boot(env_create_bootstrap(name, uprog_table[i].elf, uprog_table[i].size));
       printf("rvexo: %lu pages free; starting %s\n", pages_free(), name);
       return;
     }
@@ -74,6 +74,7 @@ void kmain(uint64 hartid, uint64 fdt_pa)
   sched_init();
   trap_init();
   plic_init(hartid);
+  disk_init();
   ktest_run();
   start_first_env();
   sched_start();

@@ -27,6 +27,7 @@
 #define UART0_PHYS   0x10000000UL
 #define UART0_IRQ    10
 #define VIRTIO0_PHYS 0x10001000UL
+#define VIRTIO0_IRQ  1  // slot i interrupts on 1 + i
 
 #define KSTACKSIZE (4 * 4096)
 #define MAXHARTS   8

@@ -14,9 +14,15 @@
 // Route the UART's interrupt to this hart's S-mode context.
 void plic_init(int hart)
 {
-  PLIC_PRIORITY(UART0_IRQ) = 1;
-  PLIC_SENABLE(hart) = 1U << UART0_IRQ;
   PLIC_STHRESHOLD(hart) = 0;
+  plic_enable(hart, UART0_IRQ);
+}
+
+// Route interrupt irq (below 32) to this hart's S-mode context.
+void plic_enable(int hart, int irq)
+{
+  PLIC_PRIORITY(irq) = 1;
+  PLIC_SENABLE(hart) |= 1U << irq;
 }
 
 // Claim the highest-priority pending interrupt (0 if none).

@@ -186,6 +186,8 @@ static NOINLINE long sys_page_free(struct env *e, uint64 ppn)
     return -E_BUSY;
   if ((type == PG_PT0 || type == PG_PT1) && !pt_empty(pa))
     return -E_BUSY;
+  if (disk_page_busy(pa))
+    return -E_BUSY;
   rmap_each(pa, pte_unmap);  // only others' read-only views for tables: none
   grants_clear(pa);
   page_free(pa);
@@ -327,6 +329,16 @@ long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, u
     return 0;
   case SYS_revoke:
     return sys_revoke(e, a0, a1, a2, a3);
+  case SYS_disk_bind:
+    return disk_bind(e, a0, a1, a2);
+  case SYS_disk_unbind:
+    return disk_unbind(e, a0, a1, a2);
+  case SYS_disk_io:
+    return disk_io(e, a0, a1, a2);
+  case SYS_disk_status:
+    return disk_status(e, a0);
+  case SYS_disk_wait:
+    return disk_wait(e, a0);
   case SYS_uptime:
     return rdtime();
   case SYS_kcheck:

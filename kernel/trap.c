@@ -55,6 +55,8 @@ static void external_intr(void)
   int irq = plic_claim(hart);
   if (irq == UART0_IRQ)
     uart_intr();
+  else if (irq != 0 && irq == disk_irq_number())
+    disk_intr();
   if (irq != 0)
     plic_complete(hart, irq);
 }

@@ -56,3 +56,10 @@ def revocation(t):
              r"^rvexo: env [0-9a-f]+ \(stubborn\) did not answer a revocation; took 10$",
              r"^rvexo: env [0-9a-f]+ \(hog\) did not answer a revocation; took 16$",
              r"^child: repossession vector names 10 pages taken from its pool: ok$")
+
+
+@test(points=20, timeout=60)
+def disk(t):
+    """virtio-blk block-range bindings: I/O, pinning, attacks, abandoned requests."""
+    out = kernel_test(t, "t_disk")
+    t.expect(out, r"^rvexo: disk of 512 blocks \(2048 KiB\)$")

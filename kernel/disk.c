@@ -1,0 +1,394 @@
+// The disk: a virtio-blk driver (virtio over MMIO, the modern interface of
+// virtio 1.x) that exports block ranges as resources.
+//
+// Secure binding for the disk: an environment holding a binding to a range
+// of blocks may read and write those blocks, each to or from a page it owns;
+// nothing else is checked at I/O time. At boot the first environment holds
+// the whole disk; an environment holding a range can bind any part of it to
+// another environment (its file-system server, say), and can take back a
+// range it bound to itself or to a child. Bindings die with their holder.
+//
+// Blocks are DISK_BLOCK (4096) bytes, eight 512-byte sectors. Requests are
+// asynchronous: disk_io starts one and returns its number; disk_status polls
+// it; disk_wait gives up the processor until it completes (the completion
+// interrupt makes the waiter runnable again). A page with a request not yet
+// collected is pinned: it cannot be freed, and destroying its owner waits
+// for the device.
+
+#include "defs.h"
+#include "env.h"
+#include "memlayout.h"
+#include "riscv.h"
+
+// virtio-mmio registers (virtio 1.x, section 4.2.2).
+#define VIRTIO_MAGIC               0x000  // "virt"
+#define VIRTIO_VERSION             0x004
+#define VIRTIO_DEVICE_ID           0x008
+#define VIRTIO_DEVICE_FEATURES     0x010
+#define VIRTIO_DEVICE_FEATURES_SEL 0x014
+#define VIRTIO_DRIVER_FEATURES     0x020
+#define VIRTIO_DRIVER_FEATURES_SEL 0x024
+#define VIRTIO_QUEUE_SEL           0x030
+#define VIRTIO_QUEUE_NUM_MAX       0x034
+#define VIRTIO_QUEUE_NUM           0x038
+#define VIRTIO_QUEUE_READY         0x044
+#define VIRTIO_QUEUE_NOTIFY        0x050
+#define VIRTIO_INTERRUPT_STATUS    0x060
+#define VIRTIO_INTERRUPT_ACK       0x064
+#define VIRTIO_STATUS              0x070
+#define VIRTIO_QUEUE_DESC          0x080  // low word; high word at +4
+#define VIRTIO_QUEUE_DRIVER        0x090  // the available ring
+#define VIRTIO_QUEUE_DEVICE        0x0a0  // the used ring
+#define VIRTIO_CONFIG              0x100  // virtio-blk: capacity in sectors (64 bits)
+
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER      2
+#define STATUS_DRIVER_OK   4
+#define STATUS_FEATURES_OK 8
+#define FEATURE_VERSION_1  (1U << 0)  // bit 32 of the features, in the high word
+
+#define DEVICE_ID_BLOCK 2
+#define VIRTIO_SLOTS    8
+#define QSIZE           32  // descriptors; three per request
+
+// Split virtqueue structures (virtio 1.x, section 2.7).
+struct vq_desc {
+  uint64 addr;
+  uint32 len;
+  uint16 flags;
+  uint16 next;
+};
+#define DESC_NEXT  1
+#define DESC_WRITE 2  // the device writes this buffer
+
+struct vq_avail {
+  uint16 flags;
+  uint16 idx;
+  uint16 ring[QSIZE];
+};
+
+struct vq_used_elem {
+  uint32 id;
+  uint32 len;
+};
+
+struct vq_used {
+  uint16 flags;
+  uint16 idx;
+  struct vq_used_elem ring[QSIZE];
+};
+
+// The request header virtio-blk reads before the data.
+struct blk_header {
+  uint32 type;  // BLK_IN: read from the disk; BLK_OUT: write to it
+  uint32 reserved;
+  uint64 sector;
+};
+#define BLK_IN  0
+#define BLK_OUT 1
+
+enum req_state { REQ_FREE, REQ_PENDING, REQ_DONE };
+
+struct request {
+  enum req_state state;
+  uint32 owner;           // environment that issued it
+  uint64 page;            // physical address of its data page (pinned while pending)
+  int waiting;            // its owner waits in disk_wait for it
+  volatile uint8 status;  // written by the device: 0 OK
+  struct blk_header header;
+};
+
+#define NBINDINGS 8  // ranges one environment can hold
+
+struct binding {
+  uint64 start, count;  // count 0: unused
+};
+
+static volatile uint8 *regs;  // the device's registers (direct map); NULL: no disk
+static struct vq_desc *desc;
+static struct vq_avail *avail;
+static struct vq_used *used;
+static uint16 used_seen;  // used->idx already processed
+static struct request requests[DISK_REQUESTS];
+static struct binding bindings[NENV][NBINDINGS];
+static uint64 nblocks;
+static int disk_irq;
+
+static uint32 reg_read(int off)
+{
+  return *(volatile uint32 *)(regs + off);
+}
+
+static void reg_write(int off, uint32 value)
+{
+  *(volatile uint32 *)(regs + off) = value;
+}
+
+static void reg_write64(int off, uint64 value)
+{
+  reg_write(off, (uint32)value);
+  reg_write(off + 4, value >> 32);
+}
+
+// Find a modern virtio block device and set up its request queue. Without
+// one the kernel runs on, and the disk calls answer -E_NODISK.
+void disk_init(void)
+{
+  for (int slot = 0; slot < VIRTIO_SLOTS && regs == NULL; slot++) {
+    volatile uint8 *r = KADDR(VIRTIO0_PHYS + slot * 0x1000UL);
+    if (*(volatile uint32 *)(r + VIRTIO_MAGIC) == 0x74726976 &&
+        *(volatile uint32 *)(r + VIRTIO_VERSION) == 2 &&
+        *(volatile uint32 *)(r + VIRTIO_DEVICE_ID) == DEVICE_ID_BLOCK) {
+      regs = r;
+      disk_irq = VIRTIO0_IRQ + slot;
+    }
+  }
+  if (regs == NULL) {
+    printf("rvexo: no disk\n");
+    return;
+  }
+
+  reg_write(VIRTIO_STATUS, 0);  // reset
+  reg_write(VIRTIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+  reg_write(VIRTIO_DEVICE_FEATURES_SEL, 1);
+  uint32 high = reg_read(VIRTIO_DEVICE_FEATURES);
+  reg_write(VIRTIO_DRIVER_FEATURES_SEL, 1);
+  reg_write(VIRTIO_DRIVER_FEATURES, high & FEATURE_VERSION_1);
+  reg_write(VIRTIO_DRIVER_FEATURES_SEL, 0);
+  reg_write(VIRTIO_DRIVER_FEATURES, 0);  // no optional features
+  reg_write(VIRTIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
+  if (!(reg_read(VIRTIO_STATUS) & STATUS_FEATURES_OK) || !(high & FEATURE_VERSION_1))
+    panic("virtio-blk: device refused our features");
+
+  reg_write(VIRTIO_QUEUE_SEL, 0);
+  if (reg_read(VIRTIO_QUEUE_NUM_MAX) < QSIZE)
+    panic("virtio-blk: queue too small");
+  uint64 ring_page = page_alloc(0, PG_KERNEL), used_page = page_alloc(0, PG_KERNEL);
+  if (ring_page == 0 || used_page == 0)
+    panic("virtio-blk: out of memory");
+  desc = KADDR(ring_page);
+  avail = KADDR(ring_page + QSIZE * sizeof(struct vq_desc));
+  used = KADDR(used_page);
+  reg_write(VIRTIO_QUEUE_NUM, QSIZE);
+  reg_write64(VIRTIO_QUEUE_DESC, ring_page);
+  reg_write64(VIRTIO_QUEUE_DRIVER, ring_page + QSIZE * sizeof(struct vq_desc));
+  reg_write64(VIRTIO_QUEUE_DEVICE, used_page);
+  reg_write(VIRTIO_QUEUE_READY, 1);
+  reg_write(VIRTIO_STATUS,
+            STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+
+  uint64 sectors = *(volatile uint64 *)(regs + VIRTIO_CONFIG);
+  nblocks = sectors / (DISK_BLOCK / 512);
+  sysinfo->disk_blocks = nblocks;
+  plic_enable(bootinfo.boot_hart, disk_irq);
+  printf("rvexo: disk of %lu blocks (%lu KiB)\n", nblocks, nblocks * DISK_BLOCK / 1024);
+}
+
+// Does e hold a binding covering blocks [start, start + count)?
+static int holds(struct env *e, uint64 start, uint64 count)
+{
+  struct binding *b = bindings[ENVX(e->pub->id)];
+  for (int i = 0; i < NBINDINGS; i++)
+    if (b[i].count != 0 && start >= b[i].start && count <= b[i].count &&
+        start - b[i].start <= b[i].count - count)
+      return 1;
+  return 0;
+}
+
+// Give environment e the range [start, start + count). Returns 0 or -E_NOMEM
+// when it holds NBINDINGS ranges already.
+static long add_binding(struct env *e, uint64 start, uint64 count)
+{
+  struct binding *b = bindings[ENVX(e->pub->id)];
+  for (int i = 0; i < NBINDINGS; i++)
+    if (b[i].count == 0) {
+      b[i] = (struct binding){start, count};
+      return 0;
+    }
+  return -E_NOMEM;
+}
+
+// Give the first environment the whole disk (at boot).
+void disk_bind_boot(struct env *e)
+{
+  if (regs != NULL)
+    add_binding(e, 0, nblocks);
+}
+
+// disk_bind: caller, which holds [start, start + count), binds it to envid too.
+long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count)
+{
+  struct env *t = envid <= 0xFFFFFFFFUL ? env_of(envid) : NULL;
+  if (regs == NULL)
+    return -E_NODISK;
+  if (t == NULL)
+    return -E_BADENV;
+  if (count == 0 || start >= nblocks || count > nblocks - start)
+    return -E_INVAL;
+  if (!holds(caller, start, count))
+    return -E_NOBINDING;
+  return add_binding(t, start, count);
+}
+
+// disk_unbind: remove the range [start, start + count) exactly as bound
+// from the caller itself or from a child.
+long disk_unbind(struct env *caller, uint64 envid, uint64 start, uint64 count)
+{
+  struct env *t = envid == 0 ? caller : envid <= 0xFFFFFFFFUL ? env_of(envid) : NULL;
+  if (t == NULL)
+    return -E_BADENV;
+  if (!env_controls(caller, t))
+    return -E_PERM;
+  struct binding *b = bindings[ENVX(t->pub->id)];
+  for (int i = 0; i < NBINDINGS; i++)
+    if (b[i].count != 0 && b[i].start == start && b[i].count == count) {
+      b[i].count = 0;
+      return 0;
+    }
+  return -E_NOBINDING;
+}
+
+// disk_io: start reading (write == 0) or writing block `block` from or to
+// page ppn, which the caller owns. Returns the request number.
+long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
+{
+  if (regs == NULL)
+    return -E_NODISK;
+  if (write > 1)
+    return -E_INVAL;
+  if (block >= nblocks)
+    return -E_INVAL;
+  if (!holds(caller, block, 1))
+    return -E_NOBINDING;
+  if (!ppn_valid(ppn))
+    return -E_BADPPN;
+  struct page_info *pi = ppn2page(ppn);
+  if (pi->type != PG_USER || pi->owner != caller->pub->id)
+    return -E_NOACCESS;
+  int n = 0;
+  while (n < DISK_REQUESTS && requests[n].state != REQ_FREE)
+    n++;
+  if (n == DISK_REQUESTS)
+    return -E_AGAIN;
+
+  struct request *r = &requests[n];
+  *r = (struct request){REQ_PENDING,    caller->pub->id,
+                        ppn << PGSHIFT, 0,
+                        0xFF,           {write ? BLK_OUT : BLK_IN, 0, block * (DISK_BLOCK / 512)}};
+  // Three descriptors per request, at 3n, 3n+1, 3n+2: header, data, status.
+  struct vq_desc *d = &desc[3 * n];
+  d[0] = (struct vq_desc){PADDR(&r->header), sizeof(r->header), DESC_NEXT, 3 * n + 1};
+  d[1] = (struct vq_desc){r->page, DISK_BLOCK, DESC_NEXT | (write ? 0 : DESC_WRITE), 3 * n + 2};
+  d[2] = (struct vq_desc){PADDR(&r->status), 1, DESC_WRITE, 0};
+  avail->ring[avail->idx % QSIZE] = 3 * n;
+  __sync_synchronize();
+  avail->idx++;
+  __sync_synchronize();
+  reg_write(VIRTIO_QUEUE_NOTIFY, 0);
+  return n;
+}
+
+// The result of a completed request: 0, or -E_IO.
+static long result_of(struct request *r)
+{
+  return r->status == 0 ? 0 : -E_IO;
+}
+
+// Take the used ring's new entries: mark their requests done and wake the
+// environments waiting for them.
+static void collect_used(void)
+{
+  __sync_synchronize();
+  while (used_seen != used->idx) {
+    uint32 head = used->ring[used_seen % QSIZE].id;
+    used_seen++;
+    struct request *r = &requests[head / 3];
+    if (head % 3 != 0 || head / 3 >= DISK_REQUESTS || r->state != REQ_PENDING)
+      panic("virtio-blk: device completed an unknown request %u", head);
+    r->state = REQ_DONE;
+    struct env *e = env_of(r->owner);
+    if (r->waiting && e != NULL) {
+      e->tf.a0 = result_of(r);
+      e->pub->status = ENV_RUNNABLE;
+      r->state = REQ_FREE;
+    }
+  }
+}
+
+// The disk's interrupt.
+void disk_intr(void)
+{
+  reg_write(VIRTIO_INTERRUPT_ACK, reg_read(VIRTIO_INTERRUPT_STATUS) & 3);
+  collect_used();
+}
+
+// The IRQ the disk interrupts on (0 if there is no disk).
+int disk_irq_number(void)
+{
+  return regs != NULL ? disk_irq : 0;
+}
+
+// The caller's request number req, or NULL.
+static struct request *own_request(struct env *caller, uint64 req)
+{
+  if (req >= DISK_REQUESTS || requests[req].state == REQ_FREE ||
+      requests[req].owner != caller->pub->id)
+    return NULL;
+  return &requests[req];
+}
+
+// disk_status: 1 while request req is pending; once it is done, its result
+// (0 or -E_IO), and the request number is free again.
+long disk_status(struct env *caller, uint64 req)
+{
+  struct request *r = own_request(caller, req);
+  if (r == NULL)
+    return -E_PERM;
+  collect_used();
+  if (r->state == REQ_PENDING)
+    return 1;
+  r->state = REQ_FREE;
+  return result_of(r);
+}
+
+// disk_wait: wait for request req without holding the processor; returns
+// its result (0 or -E_IO) and frees the request number.
+long disk_wait(struct env *caller, uint64 req)
+{
+  struct request *r = own_request(caller, req);
+  if (r == NULL)
+    return -E_PERM;
+  collect_used();
+  if (r->state == REQ_DONE) {
+    r->state = REQ_FREE;
+    return result_of(r);
+  }
+  r->waiting = 1;
+  caller->pub->status = ENV_NOT_RUNNABLE;
+  schedule();
+}
+
+// Does a request not yet collected (pending, or done but its result not
+// yet taken by disk_status or disk_wait) use the page at pa?
+int disk_page_busy(uint64 pa)
+{
+  for (int i = 0; i < DISK_REQUESTS; i++)
+    if (requests[i].state != REQ_FREE && requests[i].page == pa)
+      return 1;
+  return 0;
+}
+
+// Environment e is being destroyed: wait for the device to finish its
+// requests (their pages must not be reused while it writes them), free them,
+// and drop its bindings.
+void disk_release(struct env *e)
+{
+  uint32 id = e->pub->id;
+  for (int i = 0; i < DISK_REQUESTS; i++) {
+    while (requests[i].state == REQ_PENDING && requests[i].owner == id)
+      collect_used();  // the device runs on while the kernel polls
+    if (requests[i].state != REQ_FREE && requests[i].owner == id)
+      requests[i].state = REQ_FREE;
+  }
+  memset(bindings[ENVX(id)], 0, sizeof(bindings[0]));
+}
