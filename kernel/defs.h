@@ -62,6 +62,8 @@ struct page_priv {
   uint32 grants;      // first grant record (0: none)
   uint32 shadow;      // a level-0 table: page index of its reverse-map links (pmap.c)
   uint64 link_pte;    // a page-table page: physical address of the PTE linking it, or 0
+  uint64 table_va;    // a page-table page linked up to a root: the first address it
+                      // translates, | 1; 0 if not linked up to a root (pte.c)
 };
 extern struct page_priv *priv;
 
@@ -81,6 +83,12 @@ static inline struct page_info *ppn2page(uint64 ppn)
 static inline struct page_priv *page_priv_of(uint64 pa)
 {
   return &priv[(pa >> 12) - base_ppn];
+}
+
+// The table_va of page-table page pa (see struct page_priv).
+static inline uint64 *table_va_of(uint64 pa)
+{
+  return &priv[(pa >> 12) - base_ppn].table_va;
 }
 
 // The PTE that links page-table page pa into its parent table (0 if none).
@@ -104,7 +112,9 @@ void grants_drop_env(uint32 envid);
 
 // pte.c
 void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
-long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int batch);
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte);
+long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n);
+void pt_root_init(uint64 root_pa);
 void pte_unmap(uint64 pte_pa);
 void unmap_in_env(uint64 pa, uint32 envid);
 void pt_clear(uint64 pt_pa);

@@ -68,6 +68,7 @@ struct env *env_alloc(uint32 parent_id, const char *name)
   for (int i = NPTENTRIES / 2; i < NPTENTRIES; i++)
     r[i] = kr[i];
   e->root = root;
+  pt_root_init(root);
   e->satp = asids_work ? MAKE_SATP(root, e->asid) : 0;
   e->tf.kernel_sp = (uint64)boot_stack + KSTACKSIZE;  // one hart runs environments
   e->tf.hartid = bootinfo.boot_hart;
@@ -90,14 +91,14 @@ static void bootstrap_map(struct env *e, uint64 va, uint64 pa, uint64 perm)
     uint64 pte = ((uint64 *)KADDR(table))[PX(level, va)];
     if (!(pte & PTE_V)) {
       uint64 t = page_alloc(e->pub->id, level == 2 ? PG_PT1 : PG_PT0);
-      if (t == 0 || pte_write(NULL, table >> PGSHIFT, PX(level, va), PA2PTE(t) | PTE_V, 0) < 0)
+      if (t == 0 || pte_write(NULL, table >> PGSHIFT, PX(level, va), PA2PTE(t) | PTE_V) < 0)
         panic("bootstrap: cannot build %s's page tables", e->pub->name);
       pte = PA2PTE(t) | PTE_V;
     }
     table = PTE_PA(pte);
   }
   long err = pte_write(NULL, table >> PGSHIFT, PX(0, va),
-                       PA2PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D, 0);
+                       PA2PTE(pa) | perm | PTE_U | PTE_V | PTE_A | PTE_D);
   if (err < 0)
     panic("bootstrap: mapping %p in %s failed (%ld)", (void *)va, e->pub->name, err);
 }

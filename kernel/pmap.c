@@ -159,6 +159,7 @@ void page_free(uint64 pa)
     give_free(priv[i].shadow);
     priv[i].shadow = 0;
   }
+  priv[i].table_va = 0;  // a root's stays set until here
   give_free(i);
 }
 

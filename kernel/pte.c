@@ -59,7 +59,7 @@ static inline struct rnode *node_links(uint32 node)
 
 // Record that the leaf PTE at pte_pa (in a level-0 table) maps the page at
 // pa. Returns 0, or -E_NOMEM if the page's mapping count would overflow.
-static inline int rmap_add(uint64 pa, uint64 pte_pa)
+static inline __attribute__((always_inline)) int rmap_add(uint64 pa, uint64 pte_pa)
 {
   struct page_priv *pp = page_priv_of(pa);
   if (ppn2page(pa >> PGSHIFT)->mapcount == 0xFFFF)
@@ -74,7 +74,7 @@ static inline int rmap_add(uint64 pa, uint64 pte_pa)
 }
 
 // Forget that the leaf PTE at pte_pa maps the page at pa.
-static inline void rmap_remove(uint64 pa, uint64 pte_pa)
+static inline __attribute__((always_inline)) void rmap_remove(uint64 pa, uint64 pte_pa)
 {
   uint32 node = pte_node(pte_pa);
   struct rnode *n = node_links(node);
@@ -128,41 +128,55 @@ static int is_pt(struct page_info *pi)
   return pi->type == PG_PT0 || pi->type == PG_PT1 || pi->type == PG_PT2;
 }
 
-// The virtual address that entry `index` of the table at pt_pa translates,
-// if the table is linked all the way up to a root; returns 0 if it is not
-// (then no TLB can hold a translation through it).
-static int entry_va(uint64 pt_pa, uint64 index, uint64 *va)
+// Record the first virtual address the table at pt_pa translates (va | 1),
+// or 0 when it is no longer linked up to a root; a level-1 table passes the
+// news on to the level-0 tables linked in it.
+static void set_table_va(uint64 pt_pa, uint64 va)
 {
-  int level = pt_level(ppn2page(pt_pa >> PGSHIFT));
-  uint64 v = index << (PGSHIFT + 9 * level);
-  while (level < 2) {
-    uint64 link = *link_pte_of(pt_pa);
-    if (link == 0)
-      return 0;
-    pt_pa = PGROUNDDOWN(link);
-    level++;
-    v |= ((link & (PGSIZE - 1)) / sizeof(uint64)) << (PGSHIFT + 9 * level);
-  }
-  *va = v;
-  return 1;
+  *table_va_of(pt_pa) = va;
+  if (pt_level(ppn2page(pt_pa >> PGSHIFT)) != 1)
+    return;
+  uint64 *t = KADDR(pt_pa);
+  for (int i = 0; i < NPTENTRIES; i++)
+    if ((t[i] & PTE_V) && !PTE_IS_LEAF(t[i]))
+      *table_va_of(PTE_PA(t[i])) = va ? va | ((uint64)i << (PGSHIFT + 9)) : 0;
 }
 
-// Flush the TLB after entry `index` of the table at pt_pa changed.
-static void flush_entry(uint64 pt_pa, uint64 index, int leaf)
+// The table_va a table gets when linked at entry `index` of the level-`level`
+// table at parent_pa.
+static uint64 child_table_va(uint64 parent_pa, int level, uint64 index)
 {
-  struct env *owner = env_of(ppn2page(pt_pa >> PGSHIFT)->owner);
-  uint64 va;
-  if (owner == NULL || !entry_va(pt_pa, index, &va))
+  uint64 parent = *table_va_of(parent_pa);
+  if (!(parent & 1))
+    return 0;
+  return parent | (index << (PGSHIFT + 9 * level));
+}
+
+// A root table translates from address 0 and is always in use.
+void pt_root_init(uint64 root_pa)
+{
+  *table_va_of(root_pa) = 1;
+}
+
+// Flush the TLB after entry `index` of the level-`level` table at pt_pa
+// changed in the address space with this ASID. Nothing to do for a table
+// not linked up to a root: no translation can have gone through it.
+static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, uint64 asid)
+{
+  uint64 base = *table_va_of(pt_pa);
+  if (!(base & 1))
     return;
+  uint64 va = (base & ~1UL) | (index << (PGSHIFT + 9 * level));
   if (leaf)
-    asm volatile("sfence.vma %0, %1" ::"r"(va), "r"((uint64)owner->asid) : "memory");
+    asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory");
   else
-    asm volatile("sfence.vma zero, %0" ::"r"((uint64)owner->asid) : "memory");
+    asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
 }
 
 // Check that pte may be written into a level-`level` table of env owner.
 // Returns 0 or the negative error naming the broken rule.
-static long check_pte(uint64 pte, int level, uint32 owner, uint64 pte_pa)
+static inline __attribute__((always_inline)) long check_pte(uint64 pte, int level, uint32 owner,
+                                                            uint64 pte_pa)
 {
   if (!(pte & PTE_V))
     return 0;
@@ -205,23 +219,28 @@ static long check_pte(uint64 pte, int level, uint32 owner, uint64 pte_pa)
   return -E_NOACCESS;  // kernel or free
 }
 
-// Write pte into entry `index` of the page-table page pt_ppn on behalf of
-// `caller` (NULL: the kernel itself, for the first environment). Returns 0
-// or a negative error; on error nothing changes. With batch set, the TLB is
-// not flushed here: the caller flushes once after the whole batch.
-long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int batch)
+// Check that the caller (NULL: the kernel itself) may write into the
+// page-table page pt_ppn; set *owner to the environment it belongs to.
+// Returns 0 or -E_NOTPT.
+static inline long check_table(struct env *caller, uint64 pt_ppn, struct env **owner)
 {
   if (!ppn_valid(pt_ppn) || !is_pt(ppn2page(pt_ppn)))
     return -E_NOTPT;
-  struct page_info *pt = ppn2page(pt_ppn);
-  struct env *owner = env_of(pt->owner);
-  if (owner == NULL || (caller != NULL && !env_controls(caller, owner)))
+  struct env *o = env_of(ppn2page(pt_ppn)->owner);
+  if (o == NULL || (caller != NULL && !env_controls(caller, o)))
     return -E_NOTPT;
-  int level = pt_level(pt);
+  *owner = o;
+  return 0;
+}
+
+// Write pte into entry `index` of the level-`level` table at pt_pa, which
+// belongs to owner (already checked). Returns 0 or a negative error; on error
+// nothing changes. With batch set the TLB is left for the caller to flush.
+static inline __attribute__((always_inline)) long
+write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte, int batch)
+{
   if (index >= NPTENTRIES || (level == 2 && index >= NPTENTRIES / 2))
     return -E_BADINDEX;
-
-  uint64 pt_pa = pt_ppn << PGSHIFT;
   uint64 pte_pa = pt_pa + index * sizeof(uint64);
   long err = check_pte(pte, level, owner->pub->id, pte_pa);
   if (err < 0)
@@ -236,17 +255,55 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte, int 
   } else {
     if (new_leaf && rmap_add(PTE_PA(pte), pte_pa) < 0)
       return -E_NOMEM;
-    if (old_leaf)
+    if (old_leaf) {
       rmap_remove(PTE_PA(old), pte_pa);
-    else if (old & PTE_V)
+    } else if (old & PTE_V) {
       *link_pte_of(PTE_PA(old)) = 0;
+      set_table_va(PTE_PA(old), 0);
+    }
   }
-  if ((pte & PTE_V) && !new_leaf)
+  if ((pte & PTE_V) && !new_leaf) {
     *link_pte_of(PTE_PA(pte)) = pte_pa;
+    set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
+  }
   *slot = pte;
   if ((old & PTE_V) && !batch)
-    flush_entry(pt_pa, index, PTE_IS_LEAF(old));
+    flush_entry(pt_pa, level, index, old_leaf, owner->asid);
   return 0;
+}
+
+// Write pte into entry `index` of the page-table page pt_ppn on behalf of
+// `caller` (NULL: the kernel itself, for the first environment). Returns 0
+// or a negative error; on error nothing changes.
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
+{
+  struct env *owner;
+  long err = check_table(caller, pt_ppn, &owner);
+  if (err < 0)
+    return err;
+  return write_entry(owner, pt_ppn << PGSHIFT, pt_level(ppn2page(pt_ppn)), index, pte, 0);
+}
+
+// Apply n writes (in kernel memory) for caller, stopping at the first that
+// fails. A run of writes into the same table checks the table once. Flushes
+// the TLB once at the end. Returns 0 or the first error.
+long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
+{
+  uint64 table = 0;
+  struct env *owner = NULL;
+  int level = 0;
+  long err = 0;
+  for (uint64 i = 0; i < n && err == 0; i++) {
+    if (w[i].pt_ppn != table) {
+      if ((err = check_table(caller, w[i].pt_ppn, &owner)) < 0)
+        break;
+      table = w[i].pt_ppn;
+      level = pt_level(ppn2page(table));
+    }
+    err = write_entry(owner, table << PGSHIFT, level, w[i].index, w[i].pte, 1);
+  }
+  sfence_vma_all();
+  return err;
 }
 
 // Clear the leaf PTE at pte_pa (found through the reverse map) and flush it.
@@ -255,7 +312,9 @@ void pte_unmap(uint64 pte_pa)
   uint64 *slot = (uint64 *)KADDR(pte_pa);
   rmap_remove(PTE_PA(*slot), pte_pa);
   *slot = 0;
-  flush_entry(PGROUNDDOWN(pte_pa), (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1);
+  struct env *owner = env_of(ppn2page(pte_pa >> PGSHIFT)->owner);
+  if (owner != NULL)
+    flush_entry(PGROUNDDOWN(pte_pa), 0, (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1, owner->asid);
 }
 
 static uint32 unmap_owner;  // for unmap_if_owned
@@ -285,7 +344,7 @@ void pt_clear(uint64 pt_pa)
     if ((t[i] & PTE_V) && PTE_IS_LEAF(t[i]))
       rmap_remove(PTE_PA(t[i]), pt_pa + i * sizeof(uint64));
     else if (t[i] & PTE_V)
-      *link_pte_of(PTE_PA(t[i])) = 0;
+      *link_pte_of(PTE_PA(t[i])) = 0, *table_va_of(PTE_PA(t[i])) = 0;
     t[i] = 0;
   }
 }

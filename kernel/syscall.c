@@ -229,15 +229,11 @@ static NOINLINE long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
     uint64 chunk = n - done < 32 ? n - done : 32;
     if (copy_from_user(e, w, va + done * sizeof(w[0]), chunk * sizeof(w[0])) < 0)
       return -E_FAULT;
-    for (uint64 i = 0; i < chunk; i++, done++) {
-      long err = pte_write(e, w[i].pt_ppn, w[i].index, w[i].pte, 1);
-      if (err < 0) {
-        sfence_vma_all();
-        return err;
-      }
-    }
+    long err = pte_write_many(e, w, chunk);
+    if (err < 0)
+      return err;
+    done += chunk;
   }
-  sfence_vma_all();  // once for the batch
   return n;
 }
 
@@ -309,7 +305,7 @@ long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, u
   case SYS_page_grant:
     return sys_page_grant(e, a0, a1, a2);
   case SYS_pte_write:
-    return pte_write(e, a0, a1, a2, 0);
+    return pte_write(e, a0, a1, a2);
   case SYS_pte_write_batch:
     return sys_pte_write_batch(e, a0, a1);
   case SYS_yield:
