@@ -51,7 +51,7 @@ cc-option = $(shell $(CC) -Werror $(1) -c -x c /dev/null -o /dev/null >/dev/null
 MARCH := $(or $(call cc-option,-march=rv64imac_zicsr_zifencei -mabi=lp64),-march=rv64imac -mabi=lp64)
 
 CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
-	$(call cc-option,-Wimplicit-fallthrough) $(call cc-option,-Wvla) \
+	$(call cc-option,-Wimplicit-fallthrough) $(call cc-option,-Wvla) -ffixed-gp \
 	$(MARCH) -mcmodel=medany -mno-relax \
 	-ffreestanding -fno-builtin -fno-common -fno-pie -fno-stack-protector \
 	-fno-tree-loop-distribute-patterns \
@@ -64,16 +64,17 @@ LDFLAGS := -nostdlib -z max-page-size=4096 --no-relax
 
 B := build
 
-KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c uart.c plic.c sbi.c fdt.c \
+KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi.c fdt.c \
 	pmap.c pte.c env.c sched.c pct.c revoke.c disk.c trap.c trapvec.S syscall.c ktest.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
-ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S kernel/fmt.c kernel/string.c
+ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
+	ulib/vm.c ulib/heap.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_crash t_overflow t_xoverflow
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 KERNEL := $(B)/kernel/kernel
@@ -132,9 +133,7 @@ $(B)/kernel/progs.o: kernel/progs.sh $(UPROG_FILES)
 # Two-pass link: the first pass has an empty symbol table; its function
 # symbols become the table in the second. The table sits after all code,
 # so no function moves between the passes (checked below).
-$(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld kernel/ksyms.sh
-	kernel/ksyms.sh $(NM) > $(B)/kernel/ksyms0.S
-	$(CC) $(ASFLAGS) -c -o $(B)/kernel/ksyms0.o $(B)/kernel/ksyms0.S
+$(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld kernel/ksyms.sh $(B)/kernel/ksyms0.o
 	$(LD) $(LDFLAGS) -T kernel/kernel.ld -o $@.pass1 $(KERNEL_OBJS) $(B)/kernel/ksyms0.o
 	kernel/ksyms.sh $(NM) $@.pass1 > $(B)/kernel/ksyms.S
 	$(CC) $(ASFLAGS) -c -o $(B)/kernel/ksyms.o $(B)/kernel/ksyms.S
@@ -159,9 +158,21 @@ $(B)/user/%.o: user/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/user/%: $(B)/user/%.o $(ULIB_OBJS) user/user.ld
-	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $(ULIB_OBJS) $<
+# User programs carry their own symbol table (for ExOS's backtraces), made
+# by the same two-pass link as the kernel's. ExOS reserves gp (ulib/xentry.S):
+# no program may define __global_pointer$, which linker relaxation would use.
+$(B)/user/%: $(B)/user/%.o $(ULIB_OBJS) user/user.ld kernel/ksyms.sh $(B)/kernel/ksyms0.o
+	$(LD) $(LDFLAGS) -T user/user.ld -o $@.pass1 $(ULIB_OBJS) $< $(B)/kernel/ksyms0.o
+	kernel/ksyms.sh $(NM) $@.pass1 > $@.ksyms.S
+	$(CC) $(ASFLAGS) -c -o $@.ksyms.o $@.ksyms.S
+	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $(ULIB_OBJS) $< $@.ksyms.o
+	@! $(NM) $@ | grep -q __global_pointer || { echo "$@ defines __global_pointer$$ (gp is ExOS's)"; exit 1; }
 	$(OBJDUMP) -S $@ > $@.asm
+
+$(B)/kernel/ksyms0.o: kernel/ksyms.sh
+	@mkdir -p $(@D)
+	kernel/ksyms.sh $(NM) > $(B)/kernel/ksyms0.S
+	$(CC) $(ASFLAGS) -c -o $@ $(B)/kernel/ksyms0.S
 
 .SECONDARY:
 

@@ -8,13 +8,8 @@
 #include "defs.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "symtab.h"
 
-struct ksym {
-  uint64 addr;
-  const char *name;
-};
-extern const struct ksym ksym_table[];
-extern const uint64 ksym_count;
 extern char _start[], etext[], boot_stack[];
 
 static int panicking;
@@ -59,20 +54,7 @@ static int in_text(uint64 pc)
 // from its start. Returns NULL for addresses outside the kernel's text.
 const char *symbolize(uint64 pc, uint64 *offset)
 {
-  if (!in_text(pc) || ksym_count == 0)
-    return NULL;
-  uint64 lo = 0, hi = ksym_count;  // find the last entry with addr <= pc
-  while (hi - lo > 1) {
-    uint64 mid = (lo + hi) / 2;
-    if (ksym_table[mid].addr <= pc)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  if (ksym_table[lo].addr > pc)
-    return NULL;
-  *offset = pc - ksym_table[lo].addr;
-  return ksym_table[lo].name;
+  return in_text(pc) ? symtab_lookup(ksym_table, ksym_count, pc, offset) : NULL;
 }
 
 static void print_frame(int depth, uint64 pc)
@@ -96,14 +78,14 @@ void backtrace(uint64 pc, uint64 ra, uint64 fp)
   int depth = 0;
   printf("backtrace:\n");
   print_frame(depth++, pc);
-  if (on_stack(fp) && on_stack(((uint64 *)fp)[-1]) && in_text(ra)) {
+  if (on_stack(fp) && on_stack(((uint64 *)fp)[-1]) && in_text(ra - 4)) {
     print_frame(depth++, ra - 4);  // stopped in a leaf function
     fp = ((uint64 *)fp)[-1];
   }
   // LAB boot: walk the chain of frame pointers, printing each caller
   for (; depth < 32 && on_stack(fp); depth++) {
     uint64 caller = ((uint64 *)fp)[-1];
-    if (!in_text(caller))
+    if (!in_text(caller - 4))  // the call: it may be the text's last instruction
       break;
     print_frame(depth, caller - 4);  // the call instruction, inside the caller
     fp = ((uint64 *)fp)[-2];

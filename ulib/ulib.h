@@ -9,11 +9,38 @@
 #include "kernel/string.h"
 #include "syscall.h"
 
+struct xframe;
+typedef int (*exos_handler)(struct xframe *f);  // returns 1 if it handled the exception
+
 // printf.c
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 
 // libmain.c
 void exit(int status) __attribute__((noreturn));
+void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
+#define assert(e) ((e) ? (void)0 : exos_assert_fail(#e, __FILE__, __LINE__))
+
+// exception.c, xentry.S
+void exos_xentry(void);
+exos_handler exos_set_handler(int cause, exos_handler fn);
+void exos_backtrace(unsigned long pc, unsigned long ra, unsigned long fp);
+const char *exos_progname(void);
+long exos_exceptions_init(void);
+
+// vm.c
+long vm_init(void);
+long vm_page_alloc(int type);
+unsigned long vm_pte(unsigned long va);
+long vm_map(unsigned long va, unsigned long ppn, unsigned long bits);
+long vm_unmap(unsigned long va);
+long vm_protect(unsigned long va, unsigned long bits);
+long vm_alloc(unsigned long va, unsigned long bits);
+
+// heap.c
+void heap_init(void);
+void *sbrk(long n);
+void *malloc(size_t n);
+void free(void *p);
 
 #endif

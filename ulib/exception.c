@@ -1,0 +1,107 @@
+// ExOS exceptions: the handler registry, the dispatcher that xentry.S calls,
+// and the report for an exception nobody handles (with a backtrace).
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "kernel/symtab.h"
+#include "ulib/exos.h"
+
+#define NCAUSES 16
+
+static exos_handler handlers[NCAUSES];
+extern char etext[];
+
+static const char *const cause_names[NCAUSES] = {
+    [EXC_INST_MISALIGNED] = "instruction address misaligned",
+    [EXC_INST_ACCESS] = "instruction access fault",
+    [EXC_ILLEGAL_INST] = "illegal instruction",
+    [EXC_BREAKPOINT] = "breakpoint",
+    [EXC_LOAD_MISALIGNED] = "load address misaligned",
+    [EXC_LOAD_ACCESS] = "load access fault",
+    [EXC_STORE_MISALIGNED] = "store address misaligned",
+    [EXC_STORE_ACCESS] = "store access fault",
+    [EXC_INST_PAGE_FAULT] = "instruction page fault",
+    [EXC_LOAD_PAGE_FAULT] = "load page fault",
+    [EXC_STORE_PAGE_FAULT] = "store page fault",
+};
+
+// Install fn as the handler for exceptions with this cause; returns the
+// previous handler (NULL if none), so a handler can pass on what it does
+// not handle.
+exos_handler exos_set_handler(int cause, exos_handler fn)
+{
+  if (cause < 0 || cause >= NCAUSES)
+    return NULL;
+  exos_handler old = handlers[cause];
+  handlers[cause] = fn;
+  return old;
+}
+
+// The program's name, from the kernel's environment table.
+const char *exos_progname(void)
+{
+  const struct env_info *envs = (const struct env_info *)UENVS;
+  return envs[sys_getenvid() & 255].name;
+}
+
+// Print the chain of calls from a function stopped at pc with frame pointer
+// fp (and return address ra, for a leaf), naming functions from the
+// program's own symbol table. Frames are walked while they look sane.
+void exos_backtrace(unsigned long pc, unsigned long ra, unsigned long fp)
+{
+  unsigned long off;
+  int depth = 0;
+  printf("backtrace:\n");
+  for (;;) {
+    const char *name = pc >= 0x10000 && pc < (unsigned long)etext
+                           ? symtab_lookup(ksym_table, ksym_count, pc, &off)
+                           : NULL;
+    if (name)
+      printf("  #%d 0x%lx %s+0x%lx\n", depth, pc, name, off);
+    else
+      printf("  #%d 0x%lx ?\n", depth, pc);
+    if (++depth == 32 || fp < 0x10000 || fp >= UTOP || (fp & 7) || vm_pte(fp - 16) == 0)
+      return;
+    // A return address is checked as the call before it: a call to a
+    // function that never returns may be the last instruction of the text.
+    unsigned long saved = ((unsigned long *)fp)[-1];
+    int saved_is_code = saved - 4 >= 0x10000 && saved - 4 < (unsigned long)etext;
+    if (depth == 1 && ra != 0 && !saved_is_code) {
+      pc = ra - 4;  // a leaf: its return address is still in ra
+      fp = saved;
+      continue;
+    }
+    if (!saved_is_code)
+      return;
+    pc = saved - 4;
+    fp = ((unsigned long *)fp)[-2];
+  }
+}
+
+// Called by xentry.S with the saved registers. Runs the handler for the
+// cause; returning resumes the program with the registers in f (a handler
+// may change them, e.g. move f->pc past a faulting instruction). Without a
+// handler that accepts it, the program ends with a report.
+void exos_dispatch(struct xframe *f)
+{
+  if (f->cause < NCAUSES && handlers[f->cause] != NULL && handlers[f->cause](f))
+    return;
+  const char *what =
+      f->cause < NCAUSES && cause_names[f->cause] ? cause_names[f->cause] : "unknown exception";
+  printf("%s: unhandled %s at pc 0x%lx, address 0x%lx\n", exos_progname(), what, f->pc, f->addr);
+  exos_backtrace(f->pc, f->ra, f->s0);
+  exit(-1);
+}
+
+// Set up exception handling: map the exception stack (the page below it
+// stays unmapped as a guard), tell the kernel where it is and where to enter.
+long exos_exceptions_init(void)
+{
+  long err;
+  for (unsigned long va = EXOS_XSTACK_LO; va < EXOS_XSTACK_TOP; va += PGSIZE)
+    if ((err = vm_alloc(va, PTE_R | PTE_W)) < 0)
+      return err;
+  if ((err = sys_env_set_xstack(0, EXOS_XSTACK_LO, EXOS_XSTACK_TOP)) < 0)
+    return err;
+  return sys_env_set_entry(0, ENTRY_EXCEPTION, (unsigned long)exos_xentry);
+}

@@ -1,0 +1,37 @@
+// ExOS's address-space layout and the exception frame, shared by its C and
+// assembly code. (User programs include ulib/ulib.h.)
+#ifndef EXOS_EXOS_H
+#define EXOS_EXOS_H
+
+// Layout of every ExOS program's address space (below UTOP = 2^38):
+//   0x10000 ...           the program: text, read-only data, data, bss
+//   end ... heap top      the heap (sbrk), filled lazily with zero pages
+//   EXOS_STACKTOP         the stack grows down from here (INIT_STACKTOP)
+//   EXOS_XSTACK_LO/TOP    the exception stack; the page below is a guard
+//   EXOS_UVPT ...         read-only views of this program's own page tables
+//   UAREA                 the u-area (read-only)
+#define EXOS_XSTACK_SHIFT 14  // the exception stack is 16 KiB
+#define EXOS_XSTACK_TOP   0x3F80000000
+#define EXOS_XSTACK_LO    (EXOS_XSTACK_TOP - (1 << EXOS_XSTACK_SHIFT))
+#define EXOS_UVPT         0x3F80000000  // root entry 254: the page-table window (vm.c)
+#define EXOS_STACKTOP     0x3F00000000  // = INIT_STACKTOP
+#define EXOS_STACK_MAX    (1UL << 20)   // the stack grows lazily to 1 MiB; then a guard page
+#define EXOS_HEAP_MAX     0x2000000000  // the heap ends below here
+
+// The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address.
+#define XFRAME_SIZE (8 * 34)
+
+#ifndef __ASSEMBLER__
+struct xframe {
+  unsigned long pc;
+  unsigned long ra, sp, gp, tp, t0, t1, t2, s0, s1;
+  unsigned long a0, a1, a2, a3, a4, a5, a6, a7;
+  unsigned long s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
+  unsigned long t3, t4, t5, t6;
+  unsigned long cause;  // scause
+  unsigned long addr;   // stval
+};
+_Static_assert(sizeof(struct xframe) == XFRAME_SIZE, "XFRAME_SIZE");
+#endif
+
+#endif

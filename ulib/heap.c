@@ -1,0 +1,135 @@
+// ExOS memory for programs: the heap (sbrk), the growing stack, and malloc.
+//
+// The heap starts at the end of the program and grows with sbrk; its pages
+// are mapped only when first touched (a page fault maps a zeroed page). The
+// stack grows the same way down to EXOS_STACK_MAX below its top; the page
+// below that is a guard, and touching it ends the program with a message.
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+extern char end[];
+static unsigned long heap_start, heap_brk;
+static exos_handler next_fault_handler[16];
+
+#define STACK_LO (EXOS_STACKTOP - EXOS_STACK_MAX)
+
+// The page-fault handler: map a zero page for the heap or the stack, or
+// report a stack overflow. Faults it does not own go to the handler that
+// was installed before it.
+static int heap_fault(struct xframe *f)
+{
+  unsigned long a = f->addr;
+  int own = (a >= heap_start && a < heap_brk) || (a >= STACK_LO && a < EXOS_STACKTOP);
+  if (own && vm_pte(a) == 0) {
+    // LAB upcalls: map a zeroed page at the faulting page and resume
+    if (vm_alloc(PGROUNDDOWN(a), PTE_R | PTE_W) < 0) {
+      printf("%s: out of memory at address 0x%lx\n", exos_progname(), a);
+      exit(-1);
+    }
+    return 1;
+    // END LAB upcalls
+  }
+  if (a >= STACK_LO - PGSIZE && a < STACK_LO) {
+    printf("%s: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n", exos_progname(), a,
+           f->pc);
+    exos_backtrace(f->pc, f->ra, f->s0);
+    exit(-1);
+  }
+  exos_handler next = next_fault_handler[f->cause];
+  return next != NULL && next(f);
+}
+
+// Set up the heap and the page-fault handler (at start-up).
+void heap_init(void)
+{
+  heap_start = heap_brk = (unsigned long)end;
+  next_fault_handler[EXC_LOAD_PAGE_FAULT] = exos_set_handler(EXC_LOAD_PAGE_FAULT, heap_fault);
+  next_fault_handler[EXC_STORE_PAGE_FAULT] = exos_set_handler(EXC_STORE_PAGE_FAULT, heap_fault);
+}
+
+// Grow (or, with n < 0, shrink) the heap by n bytes. Returns the old end of
+// the heap, or (void *)-1 if the heap would leave its bounds. Pages given
+// back by shrinking are unmapped and freed.
+void *sbrk(long n)
+{
+  unsigned long old = heap_brk;
+  if ((n > 0 && (unsigned long)n > EXOS_HEAP_MAX - old) ||
+      (n < 0 && (unsigned long)-n > old - heap_start))
+    return (void *)-1;
+  heap_brk = old + n;
+  for (unsigned long va = PGROUNDUP(heap_brk); va < PGROUNDUP(old); va += PGSIZE) {
+    unsigned long pte = vm_pte(va);
+    if (pte & PTE_V) {
+      vm_unmap(va);
+      sys_page_free(PTE_PPN(pte));
+    }
+  }
+  return (void *)old;
+}
+
+// malloc: first fit over a free list kept in address order, whose
+// neighbouring blocks are merged on free. Every block starts with a header
+// holding its size (header included, a multiple of 16).
+struct block {
+  size_t size;
+  struct block *next;  // on the free list only
+};
+#define HEADER 16
+static struct block *free_list;
+
+// Allocate n bytes, 16-byte aligned. Returns NULL when memory runs out.
+void *malloc(size_t n)
+{
+  if (n > (1UL << 36))
+    return NULL;
+  size_t need = (n + HEADER + 15) & ~15UL;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    for (struct block **link = &free_list; *link != NULL; link = &(*link)->next) {
+      struct block *b = *link;
+      if (b->size < need)
+        continue;
+      if (b->size - need >= 2 * HEADER) {  // split: the tail stays free
+        struct block *rest = (struct block *)((char *)b + need);
+        rest->size = b->size - need;
+        rest->next = b->next;
+        *link = rest;
+        b->size = need;
+      } else {
+        *link = b->next;
+      }
+      return (char *)b + HEADER;
+    }
+    size_t grow = need > 65536 ? need : 65536;
+    struct block *b = sbrk(grow);
+    if (b == (void *)-1)
+      return NULL;
+    b->size = grow;
+    free((char *)b + HEADER);
+  }
+  return NULL;
+}
+
+// Return a block from malloc (NULL is ignored).
+void free(void *p)
+{
+  if (p == NULL)
+    return;
+  struct block *b = (struct block *)((char *)p - HEADER), **link = &free_list;
+  while (*link != NULL && *link < b)
+    link = &(*link)->next;
+  b->next = *link;
+  *link = b;
+  if (b->next != NULL && (char *)b + b->size == (char *)b->next) {  // merge with the next
+    b->size += b->next->size;
+    b->next = b->next->next;
+  }
+  if (link != &free_list) {  // merge with the previous
+    struct block *prev = (struct block *)((char *)link - __builtin_offsetof(struct block, next));
+    if ((char *)prev + prev->size == (char *)b) {
+      prev->size += b->size;
+      prev->next = b->next;
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// ExOS virtual memory: this program's own Sv39 page tables, written through
+// the kernel's validated pte_write and read through read-only views.
+//
+// The kernel never walks page tables for a library OS, so ExOS keeps its own
+// view of them: every page-table page it uses is also mapped read-only in a
+// window at EXOS_UVPT (root entry 254, 1 GiB):
+//   the level-0 table for region (i2, i1)  at UVPT + (i2 * 512 + i1) * 4 KiB
+//   the level-1 table for region i2        at UVPT + 512 MiB + i2 * 4 KiB
+//   the root                               at UVPT + 512 MiB + 256 * 4 KiB
+// The window's own tables appear in the window too: its level-1 table (root
+// entry 254) at VIEW1(254), the level-0 table holding all the level-1 views
+// and the root (region (254, 256)) at VIEW0(254, 256), and the level-0 tables
+// holding level-0 views of region i2 at VIEW0(254, i2). So a PTE is read in
+// two loads without any system call, and the only writes are pte_write calls.
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+#define WIN           254  // the root entry of the window
+#define VIEW0(i2, i1) ((volatile unsigned long *)(EXOS_UVPT + (((i2)*512UL + (i1)) << 12)))
+#define VIEW1(i2)     ((volatile unsigned long *)(EXOS_UVPT + (512UL << 20) + ((i2) << 12)))
+#define VIEWROOT      ((volatile unsigned long *)(EXOS_UVPT + (512UL << 20) + (256UL << 12)))
+#define META          256  // region (WIN, META) holds the level-1 views and the root's
+
+static unsigned long root, win1, win_meta, win_self;  // page numbers of the key tables
+
+static unsigned long leaf(unsigned long ppn, unsigned long bits)
+{
+  return PA2PTE(ppn << 12) | bits | PTE_U | PTE_V | PTE_A | PTE_D;
+}
+
+static unsigned long link(unsigned long ppn)
+{
+  return PA2PTE(ppn << 12) | PTE_V;
+}
+
+// Allocate a page of the given type for this program, waiting briefly if
+// the kernel is getting memory back from someone (-E_AGAIN).
+long vm_page_alloc(int type)
+{
+  long p;
+  for (int tries = 0; (p = sys_page_alloc(0, 0, type)) == -E_AGAIN && tries < 100; tries++)
+    sys_yield(0);
+  return p;
+}
+
+// The window's level-0 table holding the views of region i2's level-0
+// tables, made if missing. Returns its page number or an error.
+static long window_table(unsigned long i2)
+{
+  unsigned long e = VIEW1(WIN)[i2];
+  if (e & PTE_V)
+    return PTE_PPN(e);
+  long t = vm_page_alloc(PG_PT0), err;
+  if (t < 0)
+    return t;
+  if ((err = sys_pte_write(win1, i2, link(t))) < 0 ||
+      (err = sys_pte_write(win_self, i2, leaf(t, PTE_R))) < 0)
+    return err;
+  return t;
+}
+
+// Show the level-0 table ppn of region (i2, i1) in the window.
+static long view_table0(unsigned long i2, unsigned long i1, unsigned long ppn)
+{
+  long w = window_table(i2);
+  return w < 0 ? w : sys_pte_write(w, i1, leaf(ppn, PTE_R));
+}
+
+// Build the window and discover the page tables this program's creator made.
+// Returns 0 or an error. Must run before any other vm_ call.
+long vm_init(void)
+{
+  unsigned int me = sys_getenvid();
+  const struct env_info *info = &((const struct env_info *)UENVS)[me & 255];
+  long err;
+  root = info->root_ppn;
+  long a = vm_page_alloc(PG_PT1), b = vm_page_alloc(PG_PT0), c = vm_page_alloc(PG_PT0);
+  if (a < 0 || b < 0 || c < 0)
+    return -E_NOMEM;
+  win1 = a, win_meta = b, win_self = c;
+  // Link the window's tables and show them, using only known page numbers.
+  if ((err = sys_pte_write(root, WIN, link(win1))) < 0 ||
+      (err = sys_pte_write(win1, META, link(win_meta))) < 0 ||
+      (err = sys_pte_write(win1, WIN, link(win_self))) < 0 ||
+      (err = sys_pte_write(win_meta, 256, leaf(root, PTE_R))) < 0 ||
+      (err = sys_pte_write(win_meta, WIN, leaf(win1, PTE_R))) < 0 ||
+      (err = sys_pte_write(win_self, META, leaf(win_meta, PTE_R))) < 0 ||
+      (err = sys_pte_write(win_self, WIN, leaf(win_self, PTE_R))) < 0)
+    return err;
+  // Show every table already there.
+  for (unsigned long i2 = 0; i2 < 256; i2++) {
+    unsigned long e2 = VIEWROOT[i2];
+    if (i2 == WIN || !(e2 & PTE_V))
+      continue;
+    if ((err = sys_pte_write(win_meta, i2, leaf(PTE_PPN(e2), PTE_R))) < 0)
+      return err;
+    for (unsigned long i1 = 0; i1 < 512; i1++) {
+      unsigned long e1 = VIEW1(i2)[i1];
+      if ((e1 & PTE_V) && (err = view_table0(i2, i1, PTE_PPN(e1))) < 0)
+        return err;
+    }
+  }
+  return 0;
+}
+
+// The PTE that maps va, or 0 if there is none.
+unsigned long vm_pte(unsigned long va)
+{
+  unsigned long i2 = PX(2, va), i1 = PX(1, va);
+  if (va >= UTOP || !(VIEWROOT[i2] & PTE_V) || !(VIEW1(i2)[i1] & PTE_V))
+    return 0;
+  return VIEW0(i2, i1)[PX(0, va)];
+}
+
+// The level-0 table covering va, made (linked and shown) if missing.
+// Returns its page number or an error.
+static long table_for(unsigned long va)
+{
+  unsigned long i2 = PX(2, va), i1 = PX(1, va);
+  long err;
+  if (va >= UTOP || i2 == WIN || i2 == PX(2, UAREA))
+    return -E_INVAL;  // the window and the u-area's region are ExOS's own
+  if (!(VIEWROOT[i2] & PTE_V)) {
+    // LAB memory: make a level-1 table, link it into the root, show it at VIEW1(i2)
+    long t = vm_page_alloc(PG_PT1);
+    if (t < 0)
+      return t;
+    if ((err = sys_pte_write(root, i2, link(t))) < 0 ||
+        (err = sys_pte_write(win_meta, i2, leaf(t, PTE_R))) < 0)
+      return err;
+    // END LAB memory
+  }
+  unsigned long e1 = VIEW1(i2)[i1];
+  if (e1 & PTE_V)
+    return PTE_PPN(e1);
+  long t = vm_page_alloc(PG_PT0);
+  if (t < 0)
+    return t;
+  if ((err = sys_pte_write(PTE_PPN(VIEWROOT[i2]), i1, link(t))) < 0 ||
+      (err = view_table0(i2, i1, t)) < 0)
+    return err;
+  return t;
+}
+
+// Map page ppn at va with the PTE bits in `bits` (PTE_R/W/X and the RSW
+// bits, which are ExOS's). Returns 0 or an error.
+long vm_map(unsigned long va, unsigned long ppn, unsigned long bits)
+{
+  long t = table_for(va);
+  return t < 0 ? t : sys_pte_write(t, PX(0, va), leaf(ppn, bits));
+}
+
+// Remove the mapping at va (if any). Returns 0 or an error.
+long vm_unmap(unsigned long va)
+{
+  unsigned long i2 = PX(2, va), i1 = PX(1, va);
+  if (vm_pte(va) == 0)
+    return 0;
+  return sys_pte_write(PTE_PPN(VIEW1(i2)[i1]), PX(0, va), 0);
+}
+
+// Change the bits of the mapping at va, keeping its page. Returns 0, an
+// error, or -E_INVAL if nothing is mapped there.
+long vm_protect(unsigned long va, unsigned long bits)
+{
+  unsigned long pte = vm_pte(va);
+  if (!(pte & PTE_V))
+    return -E_INVAL;
+  return vm_map(va, PTE_PPN(pte), bits);
+}
+
+// Map a fresh zeroed page at va. Returns its page number or an error.
+long vm_alloc(unsigned long va, unsigned long bits)
+{
+  long p = vm_page_alloc(PG_USER), err;
+  if (p < 0)
+    return p;
+  if ((err = vm_map(va, p, bits)) < 0) {
+    sys_page_free(p);
+    return err;
+  }
+  return p;
+}

@@ -1,0 +1,174 @@
+// t_exos: ExOS's user-level exceptions, virtual memory and heap.
+
+#include "user/tsupport.h"
+#include "ulib/exos.h"
+
+#define REGION 0x2400000000UL  // pages this test maps on demand
+
+static int breakpoints, illegals, demand_maps, nested_inner;
+static exos_handler next_load, next_store, next_fetch;
+
+// Skip the faulting 4-byte instruction.
+static int skip(struct xframe *f)
+{
+  f->pc += 4;
+  return 1;
+}
+
+static int on_breakpoint(struct xframe *f)
+{
+  breakpoints++;
+  return skip(f);
+}
+
+static int on_illegal(struct xframe *f)
+{
+  illegals++;
+  return skip(f);
+}
+
+// Appel-Li style: a fault in REGION maps a page there and retries.
+static int on_page_fault(struct xframe *f)
+{
+  if (f->addr >= REGION && f->addr < REGION + (1 << 20)) {
+    demand_maps++;
+    return vm_alloc(PGROUNDDOWN(f->addr), PTE_R | PTE_W) > 0;
+  }
+  exos_handler next = f->cause == EXC_LOAD_PAGE_FAULT ? next_load : next_store;
+  return next != NULL && next(f);
+}
+
+// An instruction fetch from REGION + 1 MiB maps a page holding
+// "li a0, 42; ret" there and retries.
+#define CODE (REGION + (1 << 20))
+static int on_fetch_fault(struct xframe *f)
+{
+  if (f->addr != CODE)
+    return next_fetch != NULL && next_fetch(f);
+  long p = vm_alloc(CODE, PTE_R | PTE_W);
+  if (p < 0)
+    return 0;
+  ((volatile unsigned int *)CODE)[0] = 0x02a00513;  // li a0, 42
+  ((volatile unsigned int *)CODE)[1] = 0x00008067;  // ret
+  vm_protect(CODE, PTE_R | PTE_X);
+  asm volatile("fence.i");
+  return 1;
+}
+
+// A breakpoint handler that takes a nested exception (illegal instruction)
+// on the exception stack before skipping its own.
+static int nested_outer(struct xframe *f)
+{
+  unsigned long sp;
+  asm volatile("mv %0, sp" : "=r"(sp));
+  nested_inner = sp >= EXOS_XSTACK_LO && sp < EXOS_XSTACK_TOP;
+  asm volatile(".4byte 0");  // illegal: handled by on_illegal, nested
+  return skip(f);
+}
+
+// regs_survive(): load every register but gp with a known value, take a
+// breakpoint (handled by skipping it), and compare them all. Returns 0, or
+// the number of the first register that changed.
+int regs_survive(void);
+asm(".globl regs_survive\n"
+    "regs_survive:\n"
+    "  addi sp, sp, -112\n"
+    "  sd ra, 0(sp); sd s0, 8(sp); sd s1, 16(sp); sd s2, 24(sp); sd s3, 32(sp)\n"
+    "  sd s4, 40(sp); sd s5, 48(sp); sd s6, 56(sp); sd s7, 64(sp); sd s8, 72(sp)\n"
+    "  sd s9, 80(sp); sd s10, 88(sp); sd s11, 96(sp); sd tp, 104(sp)\n"
+    "  la gp, regs_saved_sp\n"
+    "  sd sp, 0(gp)\n"
+    "  li x1, 0x1111; li x2, 0x2222; li x4, 0x4444; li x5, 0x5555; li x6, 0x6666\n"
+    "  li x7, 0x7777; li x8, 0x8888; li x9, 0x9999; li x10, 0x1010; li x11, 0x1011\n"
+    "  li x12, 0x1012; li x13, 0x1013; li x14, 0x1014; li x15, 0x1015; li x16, 0x1016\n"
+    "  li x17, 0x1017; li x18, 0x1018; li x19, 0x1019; li x20, 0x1020; li x21, 0x1021\n"
+    "  li x22, 0x1022; li x23, 0x1023; li x24, 0x1024; li x25, 0x1025; li x26, 0x1026\n"
+    "  li x27, 0x1027; li x28, 0x1028; li x29, 0x1029; li x30, 0x1030; li x31, 0x1031\n"
+    "  .4byte 0x00100073\n"  // ebreak
+#define CMP(n, v) "  li gp, " #v "; li t0, " #n "; bne x" #n ", gp, 1f\n"
+    "  li gp, 0x5555; bne x5, gp, 2f\n" CMP(1, 0x1111) CMP(2, 0x2222) CMP(4, 0x4444) CMP(6, 0x6666)
+        CMP(7, 0x7777) CMP(8, 0x8888) CMP(9, 0x9999) CMP(10, 0x1010) CMP(11, 0x1011) CMP(12, 0x1012)
+            CMP(13, 0x1013) CMP(14, 0x1014) CMP(15, 0x1015) CMP(16, 0x1016) CMP(17, 0x1017)
+                CMP(18, 0x1018) CMP(19, 0x1019) CMP(20, 0x1020) CMP(21, 0x1021) CMP(22, 0x1022) CMP(
+                    23, 0x1023) CMP(24, 0x1024) CMP(25, 0x1025) CMP(26, 0x1026) CMP(27, 0x1027)
+                    CMP(28, 0x1028) CMP(29, 0x1029) CMP(30, 0x1030) CMP(
+                        31,
+                        0x1031) "  li t0, 0\n"
+                                "  j 1f\n"
+                                "2:li t0, 5\n"
+                                "1:la gp, regs_saved_sp\n"
+                                "  ld sp, 0(gp)\n"
+                                "  mv a0, t0\n"
+                                "  ld ra, 0(sp); ld s0, 8(sp); ld s1, 16(sp); ld s2, 24(sp); ld "
+                                "s3, 32(sp)\n"
+                                "  ld s4, 40(sp); ld s5, 48(sp); ld s6, 56(sp); ld s7, 64(sp); ld "
+                                "s8, 72(sp)\n"
+                                "  ld s9, 80(sp); ld s10, 88(sp); ld s11, 96(sp); ld tp, 104(sp)\n"
+                                "  addi sp, sp, 112\n"
+                                "  ret\n");
+unsigned long regs_saved_sp;
+
+int main(int argc, char **argv)
+{
+  exos_set_handler(EXC_BREAKPOINT, on_breakpoint);
+  exos_set_handler(EXC_ILLEGAL_INST, on_illegal);
+  next_load = exos_set_handler(EXC_LOAD_PAGE_FAULT, on_page_fault);
+  next_store = exos_set_handler(EXC_STORE_PAGE_FAULT, on_page_fault);
+  next_fetch = exos_set_handler(EXC_INST_PAGE_FAULT, on_fetch_fault);
+
+  asm volatile(".4byte 0x00100073");  // ebreak
+  check("breakpoint handled and resumed", breakpoints, 1);
+  asm volatile(".4byte 0");
+  check("illegal instruction handled and resumed", illegals, 1);
+  check("load page fault mapped a page", *(volatile unsigned long *)REGION, 0);
+  *(volatile unsigned long *)(REGION + PGSIZE) = 77;
+  check("store page fault mapped a page", *(volatile unsigned long *)(REGION + PGSIZE), 77);
+  check("two pages mapped on demand", demand_maps, 2);
+  check("instruction page fault mapped code that runs", ((long (*)(void))CODE)(), 42);
+  check("every register but gp survives an exception", regs_survive(), 0);
+  check("breakpoints so far", breakpoints, 2);
+
+  exos_set_handler(EXC_BREAKPOINT, nested_outer);
+  asm volatile(".4byte 0x00100073");
+  check("nested exception handled on the exception stack", nested_inner, 1);
+  check("the inner one was the illegal instruction", illegals, 2);
+
+  // The lazy heap.
+  unsigned long free0 = SYSINFO->nfree;
+  char *h = sbrk(1 << 20);
+  check("sbrk 1 MiB maps nothing yet", SYSINFO->nfree, free0);
+  for (int i = 0; i < 16; i++)
+    h[i * PGSIZE] = i;
+  check("touching 16 pages maps 16 zero pages", free0 - SYSINFO->nfree >= 16, 1);
+  check("they hold what was stored", h[5 * PGSIZE] == 5 && h[5 * PGSIZE + 1] == 0, 1);
+  check("shrinking the heap frees them",
+        (char *)sbrk(-(1 << 20)) == h + (1 << 20) && SYSINFO->nfree + 2 >= free0, 1);
+  check("the heap cannot shrink below its start", (long)sbrk(-(1L << 40)), -1);
+
+  // malloc and free.
+  char *blocks[64];
+  int intact = 1;
+  for (int i = 0; i < 64; i++) {
+    blocks[i] = malloc(1 + i * 97);
+    memset(blocks[i], i, 1 + i * 97);
+  }
+  for (int i = 0; i < 64; i++)
+    for (int k = 0; k < 1 + i * 97; k++)
+      intact &= blocks[i][k] == i;
+  check("64 malloc blocks keep their contents", intact, 1);
+  check("malloc aligns to 16", ((unsigned long)blocks[3] & 15), 0);
+  for (int i = 0; i < 64; i += 2)
+    free(blocks[i]);
+  char *again = malloc(500);
+  check("freed space is reused", again < blocks[63], 1);
+  for (int i = 1; i < 64; i += 2)
+    free(blocks[i]);
+  free(again);
+  char *big = malloc(1 << 20);
+  check("a 1 MiB block", big != NULL, 1);
+  big[(1 << 20) - 1] = 1;
+  free(big);
+  check("an impossible size fails", malloc(-1UL) == NULL, 1);
+  kcheck("exos");
+  finish("t_exos");
+}
