@@ -57,20 +57,18 @@ static inline struct rnode *node_links(uint32 node)
          (node - 1) % NPTENTRIES;
 }
 
-// Record that the leaf PTE at pte_pa (in a level-0 table) maps the page at
-// pa. Returns 0, or -E_NOMEM if the page's mapping count would overflow.
-static inline __attribute__((always_inline)) int rmap_add(uint64 pa, uint64 pte_pa)
+// Record that the leaf PTE at pte_pa (in a level-0 table, its slot not
+// linked anywhere) maps the page at pa. The caller has checked that the
+// page's mapping count can grow.
+static inline __attribute__((always_inline)) void rmap_add(uint64 pa, uint64 pte_pa)
 {
   struct page_priv *pp = page_priv_of(pa);
-  if (ppn2page(pa >> PGSHIFT)->mapcount == 0xFFFF)
-    return -E_NOMEM;
   uint32 node = pte_node(pte_pa);
   *node_links(node) = (struct rnode){pp->rmap, 0};
   if (pp->rmap)
     node_links(pp->rmap)->prev = node;
   pp->rmap = node;
   ppn2page(pa >> PGSHIFT)->mapcount++;
-  return 0;
 }
 
 // Forget that the leaf PTE at pte_pa maps the page at pa.
@@ -253,7 +251,9 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
   if (new_leaf && old_leaf && PTE_PPN(old) == PTE_PPN(pte)) {
     // Same page, new rights or bits: the reverse map already has it.
   } else {
-    if (new_leaf && rmap_add(PTE_PA(pte), pte_pa) < 0)
+    // The slot's reverse-map links serve one page at a time: unlink the old
+    // page before linking the new one (after checking the new one can take it).
+    if (new_leaf && ppn2page(PTE_PPN(pte))->mapcount == 0xFFFF)
       return -E_NOMEM;
     if (old_leaf) {
       rmap_remove(PTE_PA(old), pte_pa);
@@ -261,6 +261,8 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
       *link_pte_of(PTE_PA(old)) = 0;
       set_table_va(PTE_PA(old), 0);
     }
+    if (new_leaf)
+      rmap_add(PTE_PA(pte), pte_pa);
   }
   if ((pte & PTE_V) && !new_leaf) {
     *link_pte_of(PTE_PA(pte)) = pte_pa;

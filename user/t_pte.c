@@ -88,6 +88,15 @@ int main(int argc, char **argv)
   check("RSW bits read back", view[4] & PTE_RSW, PTE_RSW);
   check("clear a PTE", sys_pte_write(pt0, 4, 0), 0);
   check("mapcount back to 1", PAGEINFO(pg)->mapcount, 1);
+  long pg2 = sys_page_alloc(0, 0, PG_USER);
+  check("map a second page beside the first", sys_pte_write(pt0, 5, LEAF(pg2, PTE_R)), 0);
+  check("rewrite the first page's entry to the second page", sys_pte_write(pt0, 0, LEAF(pg2, PTE_R)),
+        0);
+  check("counts follow the rewrite", PAGEINFO(pg)->mapcount == 0 && PAGEINFO(pg2)->mapcount == 2, 1);
+  kcheck("rewriting an entry to another page");
+  check("and back", sys_pte_write(pt0, 0, LEAF(pg, PTE_R | PTE_W)), 0);
+  check("clear the second mapping", sys_pte_write(pt0, 5, 0), 0);
+  check("free the second page", sys_page_free(pg2), 0);
   kcheck("page-table views");
 
   // Non-leaf rules.
