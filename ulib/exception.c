@@ -99,7 +99,7 @@ long exos_exceptions_init(void)
 {
   long err;
   for (unsigned long va = EXOS_XSTACK_LO; va < EXOS_XSTACK_TOP; va += PGSIZE)
-    if ((err = vm_alloc(va, PTE_R | PTE_W)) < 0)
+    if (vm_pte(va) == 0 && (err = vm_alloc(va, PTE_R | PTE_W)) < 0)  // fork maps a child's
       return err;
   if ((err = sys_env_set_xstack(0, EXOS_XSTACK_LO, EXOS_XSTACK_TOP)) < 0)
     return err;

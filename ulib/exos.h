@@ -7,6 +7,8 @@
 //   0x10000 ...           the program: text, read-only data, data, bss
 //   end ... heap top      the heap (sbrk), filled lazily with zero pages
 //   EXOS_STACKTOP         the stack grows down from here (INIT_STACKTOP)
+//   EXOS_SCRATCH ...      ExOS's own pages: a scratch page, the exit-status page,
+//                         the children's status pages (not copied by fork)
 //   EXOS_XSTACK_LO/TOP    the exception stack; the page below is a guard
 //   EXOS_UVPT ...         read-only views of this program's own page tables
 //   UAREA                 the u-area (read-only)
@@ -17,6 +19,11 @@
 #define EXOS_STACKTOP     0x3F00000000  // = INIT_STACKTOP
 #define EXOS_STACK_MAX    (1UL << 20)   // the stack grows lazily to 1 MiB; then a guard page
 #define EXOS_HEAP_MAX     0x2000000000  // the heap ends below here
+#define EXOS_SCRATCH      0x3F7FF00000  // a page ExOS maps for a moment (copy-on-write)
+#define EXOS_STATUS       0x3F7FF01000  // the exit-status page this process's parent shares
+#define EXOS_CHILDREN     0x3F7FF10000  // the status pages of this process's children
+#define EXOS_MAXCHILD     64
+#define PTE_COW           (1UL << 8)  // an RSW bit: the page is shared copy-on-write
 
 // The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address.
 #define XFRAME_SIZE (8 * 34)

@@ -15,12 +15,14 @@ void libmain(void)
     exit(-1);
   }
   heap_init();
+  fork_init();
   exit(main(0, NULL));
 }
 
 // End this program with the given status.
 void exit(int status)
 {
+  fork_record_exit(status);
   sys_env_exit(status);
   for (;;)
     ;  // not reached: the kernel does not return from env_exit

@@ -37,6 +37,21 @@ long vm_unmap(unsigned long va);
 long vm_protect(unsigned long va, unsigned long bits);
 long vm_alloc(unsigned long va, unsigned long bits);
 
+// fork.c, context.S
+void fork_init(void);
+void fork_record_exit(int status);
+int fork(void);
+int wait(int *status);
+int waitpid(int pid, int *status);
+int kill(int pid);
+int getpid(void);
+extern volatile unsigned long exos_cow_copies;
+long exos_save_context(long *ctx);
+void exos_resume_context(long *ctx, long value) __attribute__((noreturn));
+
+// vm.c (more)
+long vm_for_each_leaf(long (*fn)(unsigned long va, unsigned long pte, void *arg), void *arg);
+
 // heap.c
 void heap_init(void);
 void *sbrk(long n);

@@ -183,3 +183,26 @@ long vm_alloc(unsigned long va, unsigned long bits)
   }
   return p;
 }
+
+// Call fn(va, pte, arg) for every valid leaf below the window (user
+// regions 0..253), in address order, until fn returns nonzero; returns that
+// value (0 if fn never stopped the walk).
+long vm_for_each_leaf(long (*fn)(unsigned long va, unsigned long pte, void *arg), void *arg)
+{
+  for (unsigned long i2 = 0; i2 < WIN; i2++) {
+    if (!(VIEWROOT[i2] & PTE_V))
+      continue;
+    for (unsigned long i1 = 0; i1 < 512; i1++) {
+      if (!(VIEW1(i2)[i1] & PTE_V))
+        continue;
+      volatile unsigned long *t = VIEW0(i2, i1);
+      for (unsigned long i0 = 0; i0 < 512; i0++) {
+        unsigned long pte = t[i0];
+        long r;
+        if ((pte & PTE_V) && (r = fn((i2 << 30) | (i1 << 21) | (i0 << 12), pte, arg)) != 0)
+          return r;
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,15 @@
+# Lab fork: processes in ExOS. fork() builds the child's address space with
+# copy-on-write entirely in the library; exit status, wait and kill too.
+
+from gradelib import *
+
+
+@test(points=30, timeout=60)
+def fork_cow(t):
+    """Private copies, one copy per page, exit statuses, a tree four deep,
+    kill, and 100 fork/exit/wait cycles that leak no page."""
+    out = t.qemu(bootargs="init=t_fork")
+    t.expect(out, r"^t_fork: all \d+ checks passed$",
+             r"^no page leaked by 100 fork/exit/wait cycles: ok$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")

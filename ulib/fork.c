@@ -1,0 +1,364 @@
+// ExOS processes: fork with copy-on-write, exit status, wait and kill.
+// The kernel knows nothing of any of this; it sees environments, pages,
+// grants and page-table writes.
+//
+// A process id is its environment id. fork() creates a child environment
+// and builds its address space through pte_write into the child's tables:
+//   - the program's data and bss are copied at once into pages the child
+//     owns (the child's start-up code writes them before it can handle a
+//     copy-on-write fault);
+//   - every other writable page (heap, stack) becomes read-only with the
+//     PTE_COW bit, in the parent and in the child, which gets a read grant;
+//   - read-only pages (text) are shared by a grant;
+//   - ExOS's own pages (the window, scratch, status and exception-stack
+//     pages) are not shared: the child gets a fresh exception stack.
+// A page this process maps but does not own (its parent's) cannot be granted
+// on, so fork first makes its own copy of such a page.
+//
+// A store to a PTE_COW page faults; cow_fault() makes it writable again if
+// this process owns the page and nobody else maps it (the kernel exports
+// mapping counts), and otherwise copies it. An original left behind by a
+// copy is still owned here: it is freed once no one maps it (reap_orphans).
+//
+// Exit status: the parent shares one page with each child (EXOS_STATUS in
+// the child, EXOS_CHILDREN + slot in the parent); exit() writes it. wait()
+// gives the processor to the child (directed yield) until its environment
+// is gone, so waiting does not spin.
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+#define NORPHANS 256
+
+struct exit_record {
+  volatile unsigned long exited;  // 1 once the child has called exit
+  volatile long status;
+};
+
+struct child {
+  unsigned int pid;  // 0: a free slot
+  long status_ppn;
+};
+
+static struct child children[EXOS_MAXCHILD];
+static long orphans[NORPHANS];  // pages owned here but maybe mapped only by others
+static int norphans;
+static exos_handler next_store_handler;
+volatile unsigned long
+    exos_cow_copies;  // copies made by cow_fault (volatile: a fault handler changes it)
+extern char data_start[], end[];
+
+static const struct page_info *page_info(unsigned long ppn)
+{
+  const struct sysinfo *si = (const struct sysinfo *)USYSINFO;
+  return &((const struct page_info *)UPAGES)[ppn - si->base_ppn];
+}
+
+static struct exit_record *status_of(int slot)
+{
+  return (struct exit_record *)(EXOS_CHILDREN + slot * PGSIZE);
+}
+
+// Free the orphaned originals no one maps any more.
+static void reap_orphans(void)
+{
+  unsigned int me = sys_getenvid();
+  for (int i = 0; i < norphans;) {
+    const struct page_info *pi = page_info(orphans[i]);
+    if (pi->owner != me) {  // taken back by the kernel meanwhile
+      orphans[i] = orphans[--norphans];
+    } else if (pi->mapcount == 0) {
+      sys_page_free(orphans[i]);
+      orphans[i] = orphans[--norphans];
+    } else {
+      i++;
+    }
+  }
+}
+
+// Remember an original this process owns but no longer maps.
+static void add_orphan(long ppn)
+{
+  if (page_info(ppn)->mapcount == 0) {
+    sys_page_free(ppn);
+    return;
+  }
+  if (norphans == NORPHANS)
+    reap_orphans();
+  if (norphans < NORPHANS)
+    orphans[norphans++] = ppn;  // else it stays allocated until this process exits
+}
+
+// Replace the page mapped at va by a private copy mapped with `bits`.
+// Returns the new page number or an error.
+static long copy_page(unsigned long va, unsigned long bits)
+{
+  long np = vm_page_alloc(PG_USER), err;
+  if (np < 0)
+    return np;
+  if ((err = vm_map(EXOS_SCRATCH, np, PTE_R | PTE_W)) < 0)
+    return err;
+  memmove((void *)EXOS_SCRATCH, (void *)va, PGSIZE);
+  vm_unmap(EXOS_SCRATCH);
+  if ((err = vm_map(va, np, bits)) < 0)
+    return err;
+  exos_cow_copies++;
+  return np;
+}
+
+// The store-page-fault handler for copy-on-write pages.
+static int cow_fault(struct xframe *f)
+{
+  unsigned long va = PGROUNDDOWN(f->addr), pte = f->addr < UTOP ? vm_pte(va) : 0;
+  if (!(pte & PTE_V) || !(pte & PTE_COW))
+    return next_store_handler != NULL && next_store_handler(f);
+  // LAB fork: make the page writable here, copying it if anyone else maps it
+  unsigned long ppn = PTE_PPN(pte), bits = (pte & (PTE_R | PTE_X)) | PTE_R | PTE_W;
+  const struct page_info *pi = page_info(ppn);
+  int mine = pi->owner == sys_getenvid();
+  if (mine && pi->mapcount == 1)
+    return vm_map(va, ppn, bits) == 0;
+  if (copy_page(va, bits) < 0) {
+    printf("%s: out of memory copying page 0x%lx\n", exos_progname(), va);
+    exit(-1);
+  }
+  if (mine)
+    add_orphan(ppn);
+  return 1;
+  // END LAB fork
+}
+
+// Install the copy-on-write handler (at start-up).
+void fork_init(void)
+{
+  next_store_handler = exos_set_handler(EXC_STORE_PAGE_FAULT, cow_fault);
+}
+
+// ---------------------------------------------------------------- the child's tables
+
+// The page-table pages this process made in a child, so it can add leaves.
+struct child_space {
+  unsigned int id;
+  unsigned long root;
+  int n1, n0;
+  struct {
+    unsigned long i2, ppn;
+  } pt1[16];
+  struct {
+    unsigned long i2, i1, ppn;
+  } pt0[64];
+};
+
+// Map page ppn at va in the child with PTE bits `bits`. Returns 0 or an error.
+static long child_map(struct child_space *cs, unsigned long va, unsigned long ppn,
+                      unsigned long bits)
+{
+  unsigned long i2 = PX(2, va), i1 = PX(1, va), pt1 = 0, pt0 = 0;
+  long err;
+  for (int i = 0; i < cs->n0 && pt0 == 0; i++)
+    if (cs->pt0[i].i2 == i2 && cs->pt0[i].i1 == i1)
+      pt0 = cs->pt0[i].ppn;
+  if (pt0 == 0) {
+    for (int i = 0; i < cs->n1 && pt1 == 0; i++)
+      if (cs->pt1[i].i2 == i2)
+        pt1 = cs->pt1[i].ppn;
+    if (pt1 == 0) {
+      long t = sys_page_alloc(cs->id, 0, PG_PT1);
+      if (t < 0 || cs->n1 == 16)
+        return t < 0 ? t : -E_NOMEM;
+      if ((err = sys_pte_write(cs->root, i2, PA2PTE(t << 12) | PTE_V)) < 0)
+        return err;
+      cs->pt1[cs->n1].i2 = i2;
+      cs->pt1[cs->n1++].ppn = pt1 = t;
+    }
+    long t = sys_page_alloc(cs->id, 0, PG_PT0);
+    if (t < 0 || cs->n0 == 64)
+      return t < 0 ? t : -E_NOMEM;
+    if ((err = sys_pte_write(pt1, i1, PA2PTE(t << 12) | PTE_V)) < 0)
+      return err;
+    cs->pt0[cs->n0].i2 = i2;
+    cs->pt0[cs->n0].i1 = i1;
+    cs->pt0[cs->n0++].ppn = pt0 = t;
+  }
+  return sys_pte_write(pt0, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V | PTE_A | PTE_D);
+}
+
+// Give the child a page of its own at va holding a copy of this process's
+// page there (or zeros, if copy is 0). Returns 0 or an error.
+static long child_private_page(struct child_space *cs, unsigned long va, int copy)
+{
+  long p = sys_page_alloc(cs->id, 0, PG_USER), err;
+  if (p < 0)
+    return p;
+  if (copy) {  // fill it through a grant to ourselves, as the child's controller
+    unsigned int me = sys_getenvid();
+    if ((err = sys_page_grant(p, me, GRANT_R | GRANT_W)) < 0 ||
+        (err = vm_map(EXOS_SCRATCH, p, PTE_R | PTE_W)) < 0)
+      return err;
+    memmove((void *)EXOS_SCRATCH, (void *)va, PGSIZE);
+    vm_unmap(EXOS_SCRATCH);
+    sys_page_grant(p, me, 0);
+  }
+  return child_map(cs, va, p, PTE_R | PTE_W);
+}
+
+// Share the page mapped at va (PTE pte) with the child: data and bss
+// privately, ExOS's own pages not at all, the rest copy-on-write or
+// read-only. Called for every leaf by vm_for_each_leaf.
+static long share_page(unsigned long va, unsigned long pte, void *arg)
+{
+  struct child_space *cs = arg;
+  if (va >= EXOS_SCRATCH)
+    return 0;  // ExOS's own: scratch, status pages, exception stack
+  if (va >= (unsigned long)data_start && va < (unsigned long)end)
+    return child_private_page(cs, va, 1);
+  unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW);
+  long err;
+  if (page_info(ppn)->owner != sys_getenvid()) {  // not ours to grant: own a copy first
+    int was_cow = (bits & PTE_COW) != 0;
+    bits = was_cow ? (bits & ~PTE_COW) | PTE_W : bits;
+    long np = copy_page(va, bits);
+    if (np < 0)
+      return np;
+    ppn = np;
+  }
+  if (bits & (PTE_W | PTE_COW))
+    bits = (bits & ~PTE_W) | PTE_COW;
+  // The child's mapping first: once ours is read-only, our next store to the
+  // page (this very stack, say) must find it shared, or it would simply be
+  // made writable again.
+  if ((err = sys_page_grant(ppn, cs->id, (bits & PTE_X ? GRANT_X : 0) | GRANT_R)) < 0 ||
+      (err = child_map(cs, va, ppn, bits)) < 0)
+    return err;
+  return (pte & PTE_W) ? vm_map(va, ppn, bits) : 0;
+}
+
+// ---------------------------------------------------------------- processes
+
+static long fork_context[15];  // where fork() was called (see context.S)
+
+// The child's first code, on its fresh exception stack: rebuild ExOS's view
+// of its page tables, take up exception handling, forget the parent's
+// children and orphans, then return from fork() with 0.
+static void fork_child_start(void)
+{
+  if (vm_init() < 0 || exos_exceptions_init() < 0) {
+    printf("%s: child cannot start\n", exos_progname());
+    exit(-1);
+  }
+  memset(children, 0, sizeof(children));
+  norphans = 0;
+  exos_resume_context(fork_context, 1);
+}
+
+// Create a child process running a copy of this one. Returns the child's
+// pid in the parent, 0 in the child, or a negative error.
+int fork(void)
+{
+  reap_orphans();
+  if (exos_save_context(fork_context) != 0)
+    return 0;  // the child, resumed by fork_child_start
+
+  int slot = 0;
+  while (slot < EXOS_MAXCHILD && children[slot].pid != 0)
+    slot++;
+  if (slot == EXOS_MAXCHILD)
+    return -E_NOENV;
+  char name[16];  // the exported table is not user memory: pass a copy
+  strlcpy(name, exos_progname(), sizeof(name));
+  long id = sys_env_create(name), err;
+  if (id < 0)
+    return id;
+  struct child_space cs = {.id = id};
+  cs.root = ((const struct env_info *)UENVS)[id & 255].root_ppn;
+
+  // The exit-status page: ours (in EXOS_CHILDREN), granted to the child.
+  long status = vm_alloc(EXOS_CHILDREN + slot * PGSIZE, PTE_R | PTE_W);
+  if (status < 0)
+    err = status;
+  else if ((err = sys_page_grant(status, id, GRANT_R | GRANT_W)) == 0 &&
+           (err = child_map(&cs, EXOS_STATUS, status, PTE_R | PTE_W)) == 0 &&
+           (err = vm_for_each_leaf(share_page, &cs)) == 0 &&
+           (err = child_map(&cs, UAREA, ((const struct env_info *)UENVS)[id & 255].uarea_ppn,
+                            PTE_R)) == 0) {
+    for (unsigned long va = EXOS_XSTACK_LO; va < EXOS_XSTACK_TOP && err == 0; va += PGSIZE)
+      err = child_private_page(&cs, va, 0);
+  }
+  struct user_regs r = {0};
+  r.pc = (unsigned long)fork_child_start;
+  r.sp = EXOS_XSTACK_TOP;
+  if (err == 0 && (err = sys_env_set_regs(id, &r)) == 0)
+    err = sys_env_start(id);
+  if (err < 0) {
+    sys_env_destroy(id);
+    if (status > 0) {
+      vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
+      sys_page_free(status);
+    }
+    return err;
+  }
+  children[slot].pid = id;
+  children[slot].status_ppn = status;
+  return id;
+}
+
+// Record the exit status for the parent, if there is one.
+void fork_record_exit(int status)
+{
+  if (vm_pte(EXOS_STATUS) & PTE_V) {
+    struct exit_record *r = (struct exit_record *)EXOS_STATUS;
+    r->status = status;
+    r->exited = 1;
+  }
+}
+
+// Wait for child pid (-1: any child) to end; store its exit status in
+// *status if status is not NULL (-1 if it was killed before exiting).
+// Returns its pid, or -1 if there is no such child.
+int waitpid(int pid, int *status)
+{
+  for (;;) {
+    int any = 0;
+    for (int slot = 0; slot < EXOS_MAXCHILD; slot++) {
+      struct child *c = &children[slot];
+      if (c->pid == 0 || (pid != -1 && c->pid != (unsigned int)pid))
+        continue;
+      any = 1;
+      const struct env_info *e = &((const struct env_info *)UENVS)[c->pid & 255];
+      if (e->id == c->pid)
+        continue;  // still running
+      struct exit_record *r = status_of(slot);
+      if (status != NULL)
+        *status = r->exited ? r->status : -1;
+      int done = c->pid;
+      vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
+      sys_page_free(c->status_ppn);
+      c->pid = 0;
+      reap_orphans();
+      return done;
+    }
+    if (!any)
+      return -1;
+    if (pid == -1 || sys_yield(pid) < 0)  // give it our time; if it cannot run, pass on
+      sys_yield(0);
+  }
+}
+
+// Wait for any child. See waitpid.
+int wait(int *status)
+{
+  return waitpid(-1, status);
+}
+
+// End process pid (a child of this one, or this one). Returns 0 or -1.
+int kill(int pid)
+{
+  return sys_env_destroy(pid) < 0 ? -1 : 0;
+}
+
+// This process's id.
+int getpid(void)
+{
+  return sys_getenvid();
+}
