@@ -24,6 +24,7 @@
 #define EXOS_CHILDREN     0x3F7FF10000  // the status pages of this process's children
 #define EXOS_MAXCHILD     64
 #define PTE_COW           (1UL << 8)  // an RSW bit: the page is shared copy-on-write
+#define PTE_SHARE         (1UL << 9)  // the other RSW bit: fork shares the page writable
 
 // The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address.
 #define XFRAME_SIZE (8 * 34)

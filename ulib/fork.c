@@ -10,6 +10,7 @@
 //   - every other writable page (heap, stack) becomes read-only with the
 //     PTE_COW bit, in the parent and in the child, which gets a read grant;
 //   - read-only pages (text) are shared by a grant;
+//   - pages mapped with PTE_SHARE are shared writable (shared memory);
 //   - ExOS's own pages (the window, scratch, status and exception-stack
 //     pages) are not shared: the child gets a fresh exception stack.
 // A page this process maps but does not own (its parent's) cannot be granted
@@ -213,8 +214,16 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
     return 0;  // ExOS's own: scratch, status pages, exception stack
   if (va >= (unsigned long)data_start && va < (unsigned long)end)
     return child_private_page(cs, va, 1);
-  unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW);
+  unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
+  if (bits & PTE_SHARE) {  // shared memory: the child maps the same page with the same rights
+    int rights = GRANT_R | (bits & PTE_W ? GRANT_W : 0) | (bits & PTE_X ? GRANT_X : 0);
+    if (page_info(ppn)->owner != sys_getenvid())
+      return -E_PERM;  // only the owner can share it on
+    if ((err = sys_page_grant(ppn, cs->id, rights)) < 0)
+      return err;
+    return child_map(cs, va, ppn, bits);
+  }
   if (page_info(ppn)->owner != sys_getenvid()) {  // not ours to grant: own a copy first
     int was_cow = (bits & PTE_COW) != 0;
     bits = was_cow ? (bits & ~PTE_COW) | PTE_W : bits;

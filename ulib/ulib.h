@@ -49,6 +49,10 @@ extern volatile unsigned long exos_cow_copies;
 long exos_save_context(long *ctx);
 void exos_resume_context(long *ctx, long value) __attribute__((noreturn));
 
+// stride.c
+int stride_add(int pid, unsigned long tickets);
+long stride_run(unsigned long ticks);
+
 // vm.c (more)
 long vm_for_each_leaf(long (*fn)(unsigned long va, unsigned long pte, void *arg), void *arg);
 

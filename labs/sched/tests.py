@@ -1,0 +1,15 @@
+# Lab sched: scheduling policy in the library. The kernel offers time-slice
+# ownership and directed yield; ExOS builds a stride scheduler on them.
+
+from gradelib import *
+
+
+@test(points=20, timeout=60)
+def stride_3_2_1(t):
+    """Three CPU-bound children with tickets 3:2:1 get CPU within 10% of 3:2:1."""
+    out = t.qemu(bootargs="init=stride")
+    t.expect(out,
+             r"^stride: child with 3 tickets ran [\d.]+% of the time",
+             r"^stride: shares match 3:2:1 within 10%$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"DO NOT match", r"panic", r"unhandled")
