@@ -110,7 +110,10 @@
 #define ENTRY_CRITICAL                                                                             \
   5  // not an entry: address of a user word; while it is nonzero the
      // kernel makes no asynchronous upcall (it saves the registers itself)
-#define NENTRIES 6
+#define ENTRY_NOUPCALL_LO                                                                          \
+  6  // not entries: while the pc is in [LO, HI) the kernel makes no asynchronous
+#define ENTRY_NOUPCALL_HI 7  // upcall either (the library's upcall entry and exit code)
+#define NENTRIES          8
 
 // The time-slice vector: NSLICES slices of SLICE_US microseconds each, run
 // round-robin; the epilogue must yield within GRACE_US. Exported read-only
@@ -247,11 +250,11 @@ struct page_info {
 #define UAREA_X_ADDR    24
 #define UAREA_X_COUNT   32
 #define UAREA_ENTRY     40  // entry[0], the exception entry
-#define UAREA_XSTACK_LO 88
-#define UAREA_XSTACK_HI 96
-#define UAREA_SLICE_PC  104
-#define UAREA_PCT_PC    112
-#define UAREA_REVOKE_PC 152
+#define UAREA_XSTACK_LO 104
+#define UAREA_XSTACK_HI 112
+#define UAREA_SLICE_PC  120
+#define UAREA_PCT_PC    128
+#define UAREA_REVOKE_PC 168
 #ifndef __ASSEMBLER__
 _Static_assert(__builtin_offsetof(struct uarea, x_cause) == UAREA_X_CAUSE, "UAREA_X_CAUSE");
 _Static_assert(__builtin_offsetof(struct uarea, x_pc) == UAREA_X_PC, "UAREA_X_PC");

@@ -171,6 +171,7 @@ extern uint32 *slice_owner;
 void sched_init(void);
 void sched_start(void) __attribute__((noreturn));
 void sched_timer(void);
+int upcall_blocked(struct env *e, int which);
 void schedule(void) __attribute__((noreturn));
 long sched_yield(struct env *e, uint32 id);
 long slice_alloc(struct env *e, long position);

@@ -126,10 +126,10 @@ void revoke_check_deadlines(void)
 }
 
 // e is about to run: enter its revocation entry if an upcall is due and it
-// accepts upcalls now.
+// accepts upcalls now (otherwise the upcall waits for a later run).
 void revoke_upcall_if_due(struct env *e)
 {
-  if (!e->revoke_upcall || e->uarea->entry[ENTRY_REVOKE] == 0 || e->in_epilogue)
+  if (!e->revoke_upcall || e->in_epilogue || upcall_blocked(e, ENTRY_REVOKE))
     return;
   e->revoke_upcall = 0;
   e->uarea->revoke_pc = e->tf.pc;

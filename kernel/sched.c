@@ -66,12 +66,15 @@ void slices_release(struct env *e)
       slice_owner[i] = 0;
 }
 
-// Does e want no asynchronous upcall now: no entry for `which`, or inside the
-// critical section it declared? (A bad critical-word address counts as "no".)
-static int no_upcall(struct env *e, int which)
+// Must the kernel not make asynchronous upcall `which` to e now? So when e
+// has no such entry, when its pc is in the range it declared upcall-free
+// (its library's entry and exit code), or when the critical word it
+// declared is nonzero. (A bad critical-word address counts as zero.)
+int upcall_blocked(struct env *e, int which)
 {
   uint64 flag = 0, va = e->uarea->entry[ENTRY_CRITICAL];
-  if (e->uarea->entry[which] == 0)
+  uint64 lo = e->uarea->entry[ENTRY_NOUPCALL_LO], hi = e->uarea->entry[ENTRY_NOUPCALL_HI];
+  if (e->uarea->entry[which] == 0 || (e->tf.pc >= lo && e->tf.pc < hi))
     return 1;
   return va != 0 && copy_from_user(e, &flag, va, sizeof(flag)) == 0 && flag != 0;
 }
@@ -80,7 +83,7 @@ static int no_upcall(struct env *e, int which)
 // saved its registers (then it resumes where it was).
 static void __attribute__((noreturn)) run_with_prologue(struct env *e)
 {
-  if (!e->kernel_saved && !no_upcall(e, ENTRY_PROLOGUE)) {
+  if (!e->kernel_saved && !upcall_blocked(e, ENTRY_PROLOGUE)) {
     e->uarea->slice_pc = e->tf.pc;
     e->tf.pc = e->uarea->entry[ENTRY_PROLOGUE];
   }
@@ -184,7 +187,7 @@ void sched_timer(void)
     return;
   }
   if (e != NULL && e->pub->status == ENV_RUNNABLE && !e->in_epilogue &&
-      !no_upcall(e, ENTRY_EPILOGUE)) {
+      !upcall_blocked(e, ENTRY_EPILOGUE)) {
     e->uarea->slice_pc = e->tf.pc;
     e->tf.pc = e->uarea->entry[ENTRY_EPILOGUE];
     e->in_epilogue = 1;

@@ -9,7 +9,12 @@
 #define NCAUSES 16
 
 static exos_handler handlers[NCAUSES];
-extern char etext[];
+extern char etext[], exos_upcall_code_start[], exos_upcall_code_end[];
+
+// Nonzero while ExOS handles an upcall (xentry.S counts them) or is inside
+// code that an asynchronous upcall must not interrupt: the kernel makes no
+// asynchronous upcall (revocation, prologue, epilogue) while it is set.
+volatile unsigned long exos_critical;
 
 static const char *const cause_names[NCAUSES] = {
     [EXC_INST_MISALIGNED] = "instruction address misaligned",
@@ -94,14 +99,20 @@ void exos_dispatch(struct xframe *f)
 }
 
 // Set up exception handling: map the exception stack (the page below it
-// stays unmapped as a guard), tell the kernel where it is and where to enter.
+// stays unmapped as a guard), tell the kernel where it is, where to enter,
+// and when not to make asynchronous upcalls (exos_critical, and the pc range
+// of xentry.S's entry and exit code).
 long exos_exceptions_init(void)
 {
   long err;
   for (unsigned long va = EXOS_XSTACK_LO; va < EXOS_XSTACK_TOP; va += PGSIZE)
     if (vm_pte(va) == 0 && (err = vm_alloc(va, PTE_R | PTE_W)) < 0)  // fork maps a child's
       return err;
-  if ((err = sys_env_set_xstack(0, EXOS_XSTACK_LO, EXOS_XSTACK_TOP)) < 0)
+  exos_critical = 0;
+  if ((err = sys_env_set_xstack(0, EXOS_XSTACK_LO, EXOS_XSTACK_TOP)) < 0 ||
+      (err = sys_env_set_entry(0, ENTRY_CRITICAL, (unsigned long)&exos_critical)) < 0 ||
+      (err = sys_env_set_entry(0, ENTRY_NOUPCALL_LO, (unsigned long)exos_upcall_code_start)) < 0 ||
+      (err = sys_env_set_entry(0, ENTRY_NOUPCALL_HI, (unsigned long)exos_upcall_code_end)) < 0)
     return err;
   return sys_env_set_entry(0, ENTRY_EXCEPTION, (unsigned long)exos_xentry);
 }

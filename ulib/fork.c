@@ -210,8 +210,8 @@ static long child_private_page(struct child_space *cs, unsigned long va, int cop
 static long share_page(unsigned long va, unsigned long pte, void *arg)
 {
   struct child_space *cs = arg;
-  if (va >= EXOS_SCRATCH)
-    return 0;  // ExOS's own: scratch, status pages, exception stack
+  if (va >= EXOS_SCRATCH || region_contains(va))
+    return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
   if (va >= (unsigned long)data_start && va < (unsigned long)end)
     return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
@@ -258,6 +258,7 @@ static void fork_child_start(void)
   }
   memset(children, 0, sizeof(children));
   norphans = 0;
+  revoke_init();
   exos_resume_context(fork_context, 1);
 }
 

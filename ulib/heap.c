@@ -13,7 +13,36 @@ extern char end[];
 static unsigned long heap_start, heap_brk;
 static exos_handler next_fault_handler[16];
 
-#define STACK_LO (EXOS_STACKTOP - EXOS_STACK_MAX)
+#define STACK_LO     (EXOS_STACKTOP - EXOS_STACK_MAX)
+#define HEAP_TRACKED 16384  // heap pages whose first touch is remembered (64 MiB)
+#define STACK_PAGES  (EXOS_STACK_MAX / PGSIZE)
+
+// Pages mapped by the fault handler once: if one is missing later, the
+// kernel took it (revocation), and mapping a zero page would hide that.
+static unsigned char heap_touched[HEAP_TRACKED / 8], stack_touched[STACK_PAGES / 8];
+
+// The bit remembering that the page at va was mapped, or NULL if untracked.
+static int touched_bit(unsigned long va, unsigned char **byte)
+{
+  unsigned long i;
+  if (va >= STACK_LO && va < EXOS_STACKTOP) {
+    i = (va - STACK_LO) / PGSIZE;
+    *byte = &stack_touched[i / 8];
+  } else if ((i = (va - PGROUNDDOWN(heap_start)) / PGSIZE) < HEAP_TRACKED) {
+    *byte = &heap_touched[i / 8];
+  } else {
+    *byte = NULL;
+  }
+  return 1 << (i % 8);
+}
+
+// End the program: the page at a is gone because the kernel took it.
+static void report_lost(unsigned long a)
+{
+  printf("%s: page 0x%lx was taken by the kernel (revocation); its contents are lost\n",
+         exos_progname(), PGROUNDDOWN(a));
+  exit(-1);
+}
 
 // The page-fault handler: map a zero page for the heap or the stack, or
 // report a stack overflow. Faults it does not own go to the handler that
@@ -23,14 +52,22 @@ static int heap_fault(struct xframe *f)
   unsigned long a = f->addr;
   int own = (a >= heap_start && a < heap_brk) || (a >= STACK_LO && a < EXOS_STACKTOP);
   if (own && vm_pte(a) == 0) {
+    unsigned char *byte;
+    int bit = touched_bit(a, &byte);
+    if (byte != NULL && (*byte & bit))
+      report_lost(a);
     // LAB upcalls: map a zeroed page at the faulting page and resume
     if (vm_alloc(PGROUNDDOWN(a), PTE_R | PTE_W) < 0) {
       printf("%s: out of memory at address 0x%lx\n", exos_progname(), a);
       exit(-1);
     }
-    return 1;
     // END LAB upcalls
+    if (byte != NULL)
+      *byte |= bit;
+    return 1;
   }
+  if (a >= 0x10000 && a < heap_start && vm_pte(a) == 0 && exos_pages_lost != 0)
+    report_lost(a);  // the program's own text or data
   if (a >= STACK_LO - PGSIZE && a < STACK_LO) {
     printf("%s: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n", exos_progname(), a,
            f->pc);
@@ -61,6 +98,10 @@ void *sbrk(long n)
   heap_brk = old + n;
   for (unsigned long va = PGROUNDUP(heap_brk); va < PGROUNDUP(old); va += PGSIZE) {
     unsigned long pte = vm_pte(va);
+    unsigned char *byte;
+    int bit = touched_bit(va, &byte);
+    if (byte != NULL)
+      *byte &= ~bit;
     if (pte & PTE_V) {
       vm_unmap(va);
       sys_page_free(PTE_PPN(pte));

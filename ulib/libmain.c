@@ -16,6 +16,7 @@ void libmain(void)
   }
   heap_init();
   fork_init();
+  revoke_init();
   exit(main(0, NULL));
 }
 

@@ -33,6 +33,7 @@ long vm_init(void);
 long vm_page_alloc(int type);
 unsigned long vm_pte(unsigned long va);
 long vm_map(unsigned long va, unsigned long ppn, unsigned long bits);
+long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits);
 long vm_unmap(unsigned long va);
 long vm_protect(unsigned long va, unsigned long bits);
 long vm_alloc(unsigned long va, unsigned long bits);
@@ -55,6 +56,23 @@ long stride_run(unsigned long ticks);
 
 // vm.c (more)
 long vm_for_each_leaf(long (*fn)(unsigned long va, unsigned long pte, void *arg), void *arg);
+
+// revoke.c: paged regions and the replacement policy that answers revocation
+struct exos_resident {
+  unsigned long va, ppn;
+  unsigned long loaded;  // when it was read in (1, 2, 3, ...)
+};
+typedef int (*exos_policy)(const struct exos_resident *pages, int n);  // returns a victim's index
+long region_map(unsigned long va, unsigned long npages, const unsigned int *blocks);
+int region_contains(unsigned long va);
+void region_set_allowance(unsigned long npages);
+void region_sync(void);
+exos_policy exos_set_policy(exos_policy p);
+int exos_policy_clock(const struct exos_resident *pages, int n);
+void revoke_init(void);
+void exos_revoke_entry(void);
+extern unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
+extern volatile unsigned long exos_critical;
 
 // heap.c
 void heap_init(void);

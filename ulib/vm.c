@@ -152,6 +152,15 @@ long vm_map(unsigned long va, unsigned long ppn, unsigned long bits)
   return t < 0 ? t : sys_pte_write(t, PX(0, va), leaf(ppn, bits));
 }
 
+// Map page ppn at va with exactly the bits given, PTE_A and PTE_D included:
+// with them clear, the hardware sets them on the first access and the first
+// store, which is how a replacement policy learns what is used and dirty.
+long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits)
+{
+  long t = table_for(va);
+  return t < 0 ? t : sys_pte_write(t, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V);
+}
+
 // Remove the mapping at va (if any). Returns 0 or an error.
 long vm_unmap(unsigned long va)
 {

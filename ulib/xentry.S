@@ -4,7 +4,8 @@
 # register as it was and the cause, pc and address in the u-area. This code
 # saves all registers in a frame on the exception stack, copies the u-area's
 # record into the frame (a nested exception would overwrite the u-area), and
-# calls exos_dispatch(frame) in C on the exception stack. When that returns,
+# calls exos_dispatch(frame) in C on the exception stack. (exos_revoke_entry
+# does the same for revocation upcalls.) When that returns,
 # it reloads every register from the frame and jumps to frame->pc: the
 # interrupted code resumes without entering the kernel.
 #
@@ -26,9 +27,10 @@
 #define F(n) (8 * (n))  // frame slot n: pc (0), x1..x31 (1..31), cause, addr
 
 .section .text
-.globl exos_xentry
-.p2align 2
-exos_xentry:
+
+# Save every register but gp in a new frame on the exception stack (gp is
+# left pointing at it).
+.macro save_frame
 	# Where does the frame go? gp is the only scratch register.
 	li	gp, EXOS_XSTACK_LO
 	sub	gp, sp, gp
@@ -68,19 +70,10 @@ exos_xentry:
 	sd	x29, F(29)(gp)
 	sd	x30, F(30)(gp)
 	sd	x31, F(31)(gp)
-	li	t0, UAREA
-	ld	t1, UAREA_X_PC(t0)
-	sd	t1, F(0)(gp)
-	ld	t1, UAREA_X_CAUSE(t0)
-	sd	t1, F(32)(gp)
-	ld	t1, UAREA_X_ADDR(t0)
-	sd	t1, F(33)(gp)
-	sd	zero, F(3)(gp)		# the interrupted gp is not kept
-	mv	sp, gp
-	mv	a0, gp
-	mv	s0, zero		# ends user backtraces here
-	call	exos_dispatch
-	# Resume from the frame at sp.
+.endm
+
+# Reload every register from the frame at sp and jump to frame->pc.
+.macro resume_frame
 	mv	gp, sp
 	ld	x1, F(1)(gp)
 	ld	x4, F(4)(gp)
@@ -114,3 +107,55 @@ exos_xentry:
 	ld	x2, F(2)(gp)
 	ld	gp, F(0)(gp)
 	jr	gp
+.endm
+
+# Enter C: count the upcall in exos_critical (so the kernel makes no
+# asynchronous upcall while one is handled), move sp to the frame and call
+# fn(frame). The frame's pc, cause and addr must be filled in already.
+.macro call_handler fn
+	sd	zero, F(3)(gp)		# the interrupted gp is not kept
+	la	t0, exos_critical
+	ld	t1, 0(t0)
+	addi	t1, t1, 1
+	sd	t1, 0(t0)
+	mv	sp, gp
+	mv	a0, gp
+	mv	s0, zero		# ends user backtraces here
+	call	\fn
+	la	t0, exos_critical
+	ld	t1, 0(t0)
+	addi	t1, t1, -1
+	sd	t1, 0(t0)
+.endm
+
+# The code from here to exos_upcall_code_end runs with a frame half saved
+# or half restored; ExOS declares it upcall-free (ENTRY_NOUPCALL_LO/HI), so
+# the kernel delivers no asynchronous upcall with the pc inside it.
+.globl exos_xentry, exos_revoke_entry, exos_upcall_code_start, exos_upcall_code_end
+.p2align 2
+exos_upcall_code_start:
+exos_xentry:
+	save_frame
+	li	t0, UAREA
+	ld	t1, UAREA_X_PC(t0)
+	sd	t1, F(0)(gp)
+	ld	t1, UAREA_X_CAUSE(t0)
+	sd	t1, F(32)(gp)
+	ld	t1, UAREA_X_ADDR(t0)
+	sd	t1, F(33)(gp)
+	call_handler exos_dispatch
+	resume_frame
+
+# The revocation entry (ENTRY_REVOKE): the same frame, with the pc the
+# kernel kept in revoke_pc; exos_revoke_upcall() answers the kernel.
+.p2align 2
+exos_revoke_entry:
+	save_frame
+	li	t0, UAREA
+	ld	t1, UAREA_REVOKE_PC(t0)
+	sd	t1, F(0)(gp)
+	sd	zero, F(32)(gp)
+	sd	zero, F(33)(gp)
+	call_handler exos_revoke_upcall
+	resume_frame
+exos_upcall_code_end:

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
   // Exceptions delivered to our own entry, resumed with registers intact.
   check("set exception entry", sys_env_set_entry(0, ENTRY_EXCEPTION, (unsigned long)skip_handler),
         0);
-  check("bad entry index refused", sys_env_set_entry(0, 7, 0x10000), -E_INVAL);
+  check("bad entry index refused", sys_env_set_entry(0, NENTRIES, 0x10000), -E_INVAL);
   check("kernel-half entry refused", sys_env_set_entry(0, ENTRY_EXCEPTION, 0xffffffc080200000UL),
         -E_INVAL);
   unsigned long before = XUAREA->x_count;

@@ -7,6 +7,7 @@
 
 static long pool[POOL];  // a child's own pages (owned, unmapped)
 static int npool;
+static volatile int upcalls;  // revocation upcalls a child received
 static unsigned long saved_sp __attribute__((used)), saved_ra __attribute__((used));
 
 // The revocation entry: switch to the lower stack page, run the C handler,
@@ -33,6 +34,7 @@ asm(".globl revoke_entry\n"
 // Give back what the kernel asks for, from the pool.
 void revoke_handler(void)
 {
+  upcalls++;
   if (U->revoke_deadline != 0 && U->revoke_kind == REVOKE_PAGES)
     for (unsigned long i = 0; i < U->revoke_arg && npool > 0; i++)
       sys_page_free(pool[--npool]);
@@ -71,6 +73,44 @@ static void stubborn(void)
       from_pool += pool[k] == (long)U->repossessed[i] && PAGEINFO(pool[k])->type == PG_FREE;
   check("child: repossession vector names 10 pages taken from its pool", from_pool, 10);
   idle_forever();
+}
+
+_Static_assert(SYS_yield == 16, "yield_loop's system call number");
+
+// Yield n times with the pc inside [yield_loop, yield_loop_end).
+void yield_loop(long n);
+extern char yield_loop_end[];
+asm(".globl yield_loop, yield_loop_end\n"
+    "yield_loop:\n"
+    "  mv t0, a0\n"
+    "1:li a7, 16\n"  // SYS_yield
+    "  li a0, 0\n"
+    "  ecall\n"
+    "  addi t0, t0, -1\n"
+    "  bnez t0, 1b\n"
+    "  ret\n"
+    "yield_loop_end:\n");
+
+// A child that declares a critical word, then an upcall-free pc range: the
+// parent's request must reach it only when it leaves both.
+static void shy(void)
+{
+  static volatile unsigned long critical = 1;
+  sys_env_set_entry(0, ENTRY_REVOKE, (unsigned long)revoke_entry);
+  sys_env_set_entry(0, ENTRY_CRITICAL, (unsigned long)&critical);
+  sys_env_set_entry(0, ENTRY_NOUPCALL_LO, (unsigned long)yield_loop);
+  sys_env_set_entry(0, ENTRY_NOUPCALL_HI, (unsigned long)yield_loop_end);
+  while (U->revoke_deadline == 0)
+    sys_yield(0);
+  for (int i = 0; i < 200; i++)
+    sys_yield(0);
+  check("child: no revocation upcall while its critical word is set", upcalls, 0);
+  critical = 0;
+  yield_loop(200);
+  check("child: none while its pc is in its upcall-free range", upcalls, 0);
+  for (int i = 0; i < 10 && upcalls == 0; i++)
+    sys_yield(0);
+  check("child: the upcall came once it left both", upcalls, 1);
 }
 
 // A child that takes every free page.
@@ -163,6 +203,11 @@ int main(int argc, char **argv)
   check("revoke from nobody refused", sys_revoke(0x7fffff, REVOKE_PAGES, 1, 0), -E_BADENV);
   long r = spawn_child("rebel", rebel);
   run_child(r);
+  long shy_child = spawn_child("shy", shy);
+  sys_env_start(shy_child);
+  check("ask a child in its critical section", sys_revoke(shy_child, REVOKE_PAGES, 1, MS(500)), 0);
+  while (ENVINFO(shy_child)->id == (unsigned int)shy_child)
+    sys_yield(0);
   sys_env_destroy(c);
   sys_env_destroy(s);
   kcheck("attacks");
