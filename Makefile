@@ -69,16 +69,22 @@ KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
-	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c kernel/fmt.c kernel/string.c kernel/symtab.c
+	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c \
+	ulib/diskfs.c ulib/spawn.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
+# Files besides the programs that go into the file system.
+FS_EXTRA := README.md
+
 KERNEL := $(B)/kernel/kernel
-DISK := $(B)/disk.img
+MKFS := $(B)/mkfs/mkfs
+DISK := $(B)/fs.img
+HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
@@ -112,10 +118,14 @@ ifeq ($(strip $(MISSING)),)
 all build: $(KERNEL) $(DISK)
 endif
 
-# The disk: 2 MiB of zeros for now (the file system's mkfs will make it).
-$(DISK):
+# The disk: a file system holding the user programs and FS_EXTRA.
+$(DISK): $(MKFS) $(UPROG_FILES) $(FS_EXTRA)
+	$(MKFS) $@ $(UPROG_FILES) $(FS_EXTRA) >/dev/null
+
+# mkfs runs on the host.
+$(B)/mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h
 	@mkdir -p $(@D)
-	dd if=/dev/zero of=$@ bs=4096 count=512 status=none
+	$(HOSTCC) -O2 -std=c11 -Wall -Wextra -Werror -I. -o $@ mkfs/mkfs.c
 
 $(B)/kernel/%.o: kernel/%.c
 	@mkdir -p $(@D)

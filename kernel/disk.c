@@ -2,11 +2,13 @@
 // virtio 1.x) that exports block ranges as resources.
 //
 // Secure binding for the disk: an environment holding a binding to a range
-// of blocks may read and write those blocks, each to or from a page it owns;
-// nothing else is checked at I/O time. At boot the first environment holds
-// the whole disk; an environment holding a range can bind any part of it to
-// another environment (its file-system server, say), and can take back a
-// range it bound to itself or to a child. Bindings die with their holder.
+// of blocks may read and write those blocks, each to or from a page it owns
+// or one owned by an environment it controls (a loader fills its child's
+// pages straight from the disk); nothing else is checked at I/O time. At
+// boot the first environment holds the whole disk; an environment holding a
+// range can bind any part of it to another environment (its file-system
+// server, say), and can take back a range it bound to itself or to a child. Bindings die with their
+// holder.
 //
 // Blocks are DISK_BLOCK (4096) bytes, eight 512-byte sectors. Requests are
 // asynchronous: disk_io starts one and returns its number; disk_status polls
@@ -249,7 +251,8 @@ long disk_unbind(struct env *caller, uint64 envid, uint64 start, uint64 count)
 }
 
 // disk_io: start reading (write == 0) or writing block `block` from or to
-// page ppn, which the caller owns. Returns the request number.
+// page ppn, which the caller or an environment it controls owns. Returns
+// the request number.
 long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
 {
   if (regs == NULL)
@@ -263,7 +266,8 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
   if (!ppn_valid(ppn))
     return -E_BADPPN;
   struct page_info *pi = ppn2page(ppn);
-  if (pi->type != PG_USER || pi->owner != caller->pub->id)
+  struct env *owner = env_of(pi->owner);
+  if (pi->type != PG_USER || owner == NULL || !env_controls(caller, owner))
     return -E_NOACCESS;
   int n = 0;
   while (n < DISK_REQUESTS && requests[n].state != REQ_FREE)

@@ -24,7 +24,8 @@ Each test prints one line: PASS or FAIL with its points and time, or SKIP
 when its parent test did not pass. For a failing test the missing and
 unexpected lines are listed, and everything the machine printed, in every
 run of that test, is saved to build/grade/<lab>-<test>.log (the log is
-deleted when the test passes again). The last two
+deleted when the test passes again). Each test boots on its own copy of
+the disk image, build/grade/<lab>-<test>.img (kept only when it fails). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
 1 when one did, 2 when the grader could not run (build failed, the GDB port
@@ -119,6 +120,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -129,7 +131,7 @@ import traceback
 
 __all__ = ["test"]
 
-LAB_ORDER = ["selftest", "boot", "memory", "upcalls", "fork", "sched", "ipc",
+LAB_ORDER = ["selftest", "boot", "kernel", "mkfs", "memory", "upcalls", "fork", "sched", "ipc",
              "fs", "revoke", "net"]
 
 # The repository: this file is labs/gradelib.py in it.
@@ -433,6 +435,7 @@ class TestContext:
         self.test = test
         self.failures, self.notes, self.runs = [], [], []
         self._runner = runner
+        self._disk, self._disk_copied = None, False
 
     # -- checks
 
@@ -519,9 +522,34 @@ class TestContext:
         return out
 
     def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=()):
-        """Boot the kernel in QEMU with bootargs and extra_args; see run()."""
-        argv = self._runner.qemu_command() + (["-append", bootargs] if bootargs else [])
+        """Boot the kernel in QEMU with bootargs and extra_args; see run().
+        The disk is this test's own copy of the image (see disk())."""
+        argv = self._with_disk(self._runner.qemu_command())
+        argv += (["-append", bootargs] if bootargs else [])
         return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout)
+
+    def disk(self):
+        """The path of this test's disk: a copy of the built image made at
+        the test's first boot, so no test sees another's writes, while the
+        boots of one test (a crash and the reboot after it) share it."""
+        if self._disk is None:
+            self._disk = os.path.join(self._runner.log_dir,
+                                      f"{self.test.lab}-{self.test.name}.img".replace(os.sep, "_"))
+        return self._disk
+
+    def _with_disk(self, argv):
+        """argv with its -drive file= replaced by this test's disk."""
+        out = []
+        for arg in argv:
+            m = re.match(r"(^|.*,)(file=)([^,]*)(.*)", arg)
+            if m:
+                if not self._disk_copied:
+                    os.makedirs(os.path.dirname(self.disk()), exist_ok=True)
+                    shutil.copyfile(os.path.join(ROOT, m.group(3)), self.disk())
+                    self._disk_copied = True
+                arg = m.group(1) + m.group(2) + self.disk() + m.group(4)
+            out.append(arg)
+        return out
 
     def gdb(self, commands, bootargs="", timeout=None):
         """Boot QEMU halted for GDB, run GDB in batch mode with commands
@@ -744,6 +772,8 @@ class Runner:
         print(f"{word}  {points:>{pwidth}}  ({seconds:.1f}s)", flush=True)
         _midline = False
         log = self._log_path(t)
+        if ok and ctx._disk_copied:
+            os.remove(ctx.disk())  # a failed test's disk stays, for a look
         if ok:
             if os.path.exists(log):
                 os.remove(log)

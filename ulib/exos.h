@@ -21,6 +21,8 @@
 #define EXOS_HEAP_MAX     0x2000000000  // the heap ends below here
 #define EXOS_SCRATCH      0x3F7FF00000  // a page ExOS maps for a moment (copy-on-write)
 #define EXOS_STATUS       0x3F7FF01000  // the exit-status page this process's parent shares
+#define EXOS_DISKBUF      0x3F7FF02000  // the block buffer of diskfs.c
+#define EXOS_ARGS         0x3F7FF03000  // where spawn builds a child's argument page
 #define EXOS_CHILDREN     0x3F7FF10000  // the status pages of this process's children
 #define EXOS_MAXCHILD     64
 #define PTE_COW           (1UL << 8)  // an RSW bit: the page is shared copy-on-write
@@ -40,6 +42,24 @@ struct xframe {
   unsigned long addr;   // stval
 };
 _Static_assert(sizeof(struct xframe) == XFRAME_SIZE, "XFRAME_SIZE");
+
+// fork.c: building a child process (spawn.c too). The page-table pages this
+// process made in a child, so it can add leaves.
+struct child_space {
+  unsigned int id;
+  unsigned long root;
+  int n1, n0;
+  struct {
+    unsigned long i2, ppn;
+  } pt1[16];
+  struct {
+    unsigned long i2, i1, ppn;
+  } pt0[64];
+};
+
+long child_begin(const char *name, struct child_space *cs, int *slot);
+long child_map(struct child_space *cs, unsigned long va, unsigned long ppn, unsigned long bits);
+long child_start(int slot, const struct user_regs *r, long err);
 #endif
 
 #endif

@@ -138,22 +138,8 @@ void fork_init(void)
 
 // ---------------------------------------------------------------- the child's tables
 
-// The page-table pages this process made in a child, so it can add leaves.
-struct child_space {
-  unsigned int id;
-  unsigned long root;
-  int n1, n0;
-  struct {
-    unsigned long i2, ppn;
-  } pt1[16];
-  struct {
-    unsigned long i2, i1, ppn;
-  } pt0[64];
-};
-
 // Map page ppn at va in the child with PTE bits `bits`. Returns 0 or an error.
-static long child_map(struct child_space *cs, unsigned long va, unsigned long ppn,
-                      unsigned long bits)
+long child_map(struct child_space *cs, unsigned long va, unsigned long ppn, unsigned long bits)
 {
   unsigned long i2 = PX(2, va), i1 = PX(1, va), pt1 = 0, pt0 = 0;
   long err;
@@ -262,6 +248,62 @@ static void fork_child_start(void)
   exos_resume_context(fork_context, 1);
 }
 
+// Begin a child process named name: its environment, bound to this
+// process's disk, its exit-status page (ours, at EXOS_CHILDREN + slot, and
+// its EXOS_STATUS) and its u-area mapped. Fills *cs and *slot; returns the
+// child's id or an error (nothing is left behind on an error).
+long child_begin(const char *name, struct child_space *cs, int *slot)
+{
+  int s = 0;
+  while (s < EXOS_MAXCHILD && children[s].pid != 0)
+    s++;
+  if (s == EXOS_MAXCHILD)
+    return -E_NOENV;
+  char copy[16];  // the exported table is not user memory: pass a copy
+  strlcpy(copy, name, sizeof(copy));
+  long id = sys_env_create(copy), err;
+  if (id < 0)
+    return id;
+  memset(cs, 0, sizeof(*cs));
+  cs->id = id;
+  cs->root = ((const struct env_info *)UENVS)[id & 255].root_ppn;
+  unsigned long disk = ((const struct sysinfo *)USYSINFO)->disk_blocks;
+  if (disk != 0)
+    sys_disk_bind(id, 0, disk);  // refused unless this process holds the whole disk
+  long status = vm_alloc(EXOS_CHILDREN + s * PGSIZE, PTE_R | PTE_W);
+  if (status < 0)
+    err = status;
+  else if ((err = sys_page_grant(status, id, GRANT_R | GRANT_W)) == 0 &&
+           (err = child_map(cs, EXOS_STATUS, status, PTE_R | PTE_W)) == 0)
+    err = child_map(cs, UAREA, ((const struct env_info *)UENVS)[id & 255].uarea_ppn, PTE_R);
+  if (err < 0) {
+    sys_env_destroy(id);
+    if (status > 0) {
+      vm_unmap(EXOS_CHILDREN + s * PGSIZE);
+      sys_page_free(status);
+    }
+    return err;
+  }
+  children[s].pid = id;
+  children[s].status_ppn = status;
+  *slot = s;
+  return id;
+}
+
+// Start the child begun in slot with registers r, or, if err is an error,
+// undo child_begin. Returns the child's id or the error.
+long child_start(int slot, const struct user_regs *r, long err)
+{
+  struct child *c = &children[slot];
+  if (err == 0 && (err = sys_env_set_regs(c->pid, r)) == 0 && (err = sys_env_start(c->pid)) == 0)
+    return c->pid;
+  sys_env_destroy(c->pid);
+  vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
+  sys_page_free(c->status_ppn);
+  c->pid = 0;
+  return err;
+}
+
 // Create a child process running a copy of this one. Returns the child's
 // pid in the parent, 0 in the child, or a negative error.
 int fork(void)
@@ -270,47 +312,18 @@ int fork(void)
   if (exos_save_context(fork_context) != 0)
     return 0;  // the child, resumed by fork_child_start
 
-  int slot = 0;
-  while (slot < EXOS_MAXCHILD && children[slot].pid != 0)
-    slot++;
-  if (slot == EXOS_MAXCHILD)
-    return -E_NOENV;
-  char name[16];  // the exported table is not user memory: pass a copy
-  strlcpy(name, exos_progname(), sizeof(name));
-  long id = sys_env_create(name), err;
+  struct child_space cs;
+  int slot;
+  long id = child_begin(exos_progname(), &cs, &slot), err;
   if (id < 0)
     return id;
-  struct child_space cs = {.id = id};
-  cs.root = ((const struct env_info *)UENVS)[id & 255].root_ppn;
-
-  // The exit-status page: ours (in EXOS_CHILDREN), granted to the child.
-  long status = vm_alloc(EXOS_CHILDREN + slot * PGSIZE, PTE_R | PTE_W);
-  if (status < 0)
-    err = status;
-  else if ((err = sys_page_grant(status, id, GRANT_R | GRANT_W)) == 0 &&
-           (err = child_map(&cs, EXOS_STATUS, status, PTE_R | PTE_W)) == 0 &&
-           (err = vm_for_each_leaf(share_page, &cs)) == 0 &&
-           (err = child_map(&cs, UAREA, ((const struct env_info *)UENVS)[id & 255].uarea_ppn,
-                            PTE_R)) == 0) {
-    for (unsigned long va = EXOS_XSTACK_LO; va < EXOS_XSTACK_TOP && err == 0; va += PGSIZE)
-      err = child_private_page(&cs, va, 0);
-  }
+  err = vm_for_each_leaf(share_page, &cs);
+  for (unsigned long va = EXOS_XSTACK_LO; va < EXOS_XSTACK_TOP && err == 0; va += PGSIZE)
+    err = child_private_page(&cs, va, 0);
   struct user_regs r = {0};
   r.pc = (unsigned long)fork_child_start;
   r.sp = EXOS_XSTACK_TOP;
-  if (err == 0 && (err = sys_env_set_regs(id, &r)) == 0)
-    err = sys_env_start(id);
-  if (err < 0) {
-    sys_env_destroy(id);
-    if (status > 0) {
-      vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
-      sys_page_free(status);
-    }
-    return err;
-  }
-  children[slot].pid = id;
-  children[slot].status_ppn = status;
-  return id;
+  return child_start(slot, &r, err);
 }
 
 // Record the exit status for the parent, if there is one.

@@ -1,12 +1,20 @@
 // Program start-up: ExOS sets up its page-table views, exception handling
-// and the heap, runs main() and exits with its return value.
+// and the heap, runs main(argc, argv) and exits with its return value.
 
 #include "ulib.h"
 
 int main(int argc, char **argv);
 
-void libmain(void)
+// The program's first C code (from _start): argc and argv as the creator
+// left them (spawn puts them on the stack; the first program has none).
+void libmain(int argc, char **argv)
 {
+  static char *no_args[2];
+  if (argv == NULL) {  // the first program, which the kernel starts, has none
+    no_args[0] = (char *)exos_progname();
+    argc = 1;
+    argv = no_args;
+  }
   long err = vm_init();
   if (err == 0)
     err = exos_exceptions_init();
@@ -17,7 +25,7 @@ void libmain(void)
   heap_init();
   fork_init();
   revoke_init();
-  exit(main(0, NULL));
+  exit(main(argc, argv));
 }
 
 // End this program with the given status.

@@ -1,14 +1,20 @@
-// printf for user programs: formats with kernel/fmt.c into a buffer and
-// writes it to the console with one system call per buffer-full.
+// The printf family for user programs: formats with kernel/fmt.c, into a
+// buffer written to the console with one system call per buffer-full (the
+// string forms, snprintf and vsnprintf, are kernel/fmt.c's); and the
+// messages for error numbers.
+//
+// Until file descriptors arrive, fprintf knows only descriptors 1 and 2
+// (both the console).
 
 #include <stdarg.h>
 #include "ulib.h"
 
 struct outbuf {
   char data[256];
-  size_t len;
+  size_t len, total;
 };
 
+// Write out what b holds.
 static void flush(struct outbuf *b)
 {
   if (b->len > 0)
@@ -16,28 +22,62 @@ static void flush(struct outbuf *b)
   b->len = 0;
 }
 
+// Add a character to b, flushing it when full.
 static void buffer_putch(int c, void *arg)
 {
   struct outbuf *b = arg;
   if (b->len == sizeof(b->data))
     flush(b);
   b->data[b->len++] = c;
+  b->total++;
 }
 
-// Format and print to the console.
-int vprintf(const char *fmt, va_list ap)
+// Format to descriptor fd (1 or 2: the console). Returns the number of
+// characters written, or -1 for another descriptor.
+int vfprintf(int fd, const char *fmt, va_list ap)
 {
-  struct outbuf b = {.len = 0};
+  if (fd != 1 && fd != 2)
+    return -1;
+  struct outbuf b = {.len = 0, .total = 0};
   vprintfmt(buffer_putch, &b, fmt, ap);
   flush(&b);
-  return 0;
+  return b.total;
 }
 
+// Format to descriptor fd. See vfprintf.
+int fprintf(int fd, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vfprintf(fd, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+// Format to the console (standard output). Returns the characters written.
+int vprintf(const char *fmt, va_list ap)
+{
+  return vfprintf(1, fmt, ap);
+}
+
+// Format to the console. See vprintf.
 int printf(const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  vprintf(fmt, ap);
+  int n = vfprintf(1, fmt, ap);
   va_end(ap);
-  return 0;
+  return n;
+}
+
+#define ERROR_TEXT(n, name, text) [n] = text,
+static const char *const messages[] = {ERROR_LIST(ERROR_TEXT) EXOS_ERROR_LIST(ERROR_TEXT)};
+
+// The message for error err (negative, as functions return it, or positive).
+const char *exos_strerror(long err)
+{
+  unsigned long n = err < 0 ? -err : err;
+  if (n < sizeof(messages) / sizeof(messages[0]) && messages[n] != NULL)
+    return messages[n];
+  return "unknown error";
 }

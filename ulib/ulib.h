@@ -8,6 +8,19 @@
 #include "kernel/fmt.h"
 #include "kernel/string.h"
 #include "syscall.h"
+#include "ulib/fsformat.h"
+
+// Errors of ExOS's own, numbered after the kernel's (ERROR_LIST in
+// kernel/abi.h); functions return them negated, like the kernel's.
+#define EXOS_ERROR_LIST(X)                                                                         \
+  X(64, E_NOTFOUND, "no such file or directory")                                                   \
+  X(65, E_NOTDIR, "not a directory")                                                               \
+  X(66, E_BADFS, "no rvexo file system on the disk")                                               \
+  X(67, E_NOEXEC, "not an rvexo program")                                                          \
+  X(68, E_2BIG, "argument list too long")
+#define EXOS_ERROR_NUMBER(n, name, text) name = n,
+enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
+#undef EXOS_ERROR_NUMBER
 
 struct xframe;
 typedef int (*exos_handler)(struct xframe *f);  // returns 1 if it handled the exception
@@ -15,6 +28,9 @@ typedef int (*exos_handler)(struct xframe *f);  // returns 1 if it handled the e
 // printf.c
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
+int fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vfprintf(int fd, const char *fmt, va_list ap);
+const char *exos_strerror(long err);
 
 // libmain.c
 void exit(int status) __attribute__((noreturn));
@@ -37,6 +53,19 @@ long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits);
 long vm_unmap(unsigned long va);
 long vm_protect(unsigned long va, unsigned long bits);
 long vm_alloc(unsigned long va, unsigned long bits);
+
+// diskfs.c: the file system on the disk, read-only (until the file server)
+struct diskfs_file {
+  unsigned int inum;
+  struct dinode di;
+};
+long diskfs_open(const char *path, struct diskfs_file *f);
+long diskfs_read(const struct diskfs_file *f, void *dst, unsigned long off, unsigned long n);
+long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
+
+// spawn.c
+int spawn(const char *path, char *const argv[]);
+int exec(const char *path, char *const argv[]);
 
 // fork.c, context.S
 void fork_init(void);

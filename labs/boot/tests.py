@@ -81,4 +81,4 @@ def gdb(t):
     t.expect(out,
              r"^Breakpoint 1, pmap_init \(\) at kernel/pmap\.c:\d+",
              r"^#1 +0x[0-9a-f]+ in kmain \(",
-             r"^Breakpoint 2, main \(argc=0, argv=0x0\) at user/init\.c:\d+")
+             r"^Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+ <no_args(\.\d+)?>\) at user/init\.c:\d+")

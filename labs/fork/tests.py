@@ -13,3 +13,15 @@ def fork_cow(t):
              r"^no page leaked by 100 fork/exit/wait cycles: ok$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+
+
+@test(points=20, timeout=60)
+def spawn(t):
+    """spawn(path, argv) from the file system: arguments, data and bss, exit
+    status through wait, kill, errors by name, 20 spawns that leak no page."""
+    out = t.qemu(bootargs="init=t_spawn")
+    t.expect(out, r"^t_spawn: all \d+ checks passed$",
+             r"^hello from echo$",
+             r"^20 spawn/wait leave the free count as it was: ok$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")

@@ -1,0 +1,191 @@
+// ExOS program loading: spawn() starts a new process running a program
+// file, exec() replaces the running program by one. Programs are ELF
+// executables in the file system (read with diskfs.c until the file server).
+//
+// spawn builds the child's address space from outside, as fork does, but
+// from the file: each page of each PT_LOAD segment is a fresh page the child
+// owns, read from the disk straight into that page (the kernel lets a parent
+// do I/O into its child's pages); only the page where data ends and bss
+// begins is touched by this process, to zero bss. The child gets one stack
+// page holding its arguments, and starts at the entry with a0 = argc, a1 =
+// argv, sp below them. ExOS in the child does the rest (exception stack,
+// page-table views), as for the first program the kernel starts.
+//
+// Argument page (the top page of the stack, EXOS_STACKTOP - 4 KiB):
+//   argv[0..argc-1] strings, packed, at the top
+//   argv[], NULL-terminated, 16-byte aligned below them; sp = &argv[0]
+
+#include "ulib.h"
+#include "kernel/elf.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+#define MAXPHDR 8    // program headers a program may have
+#define MAXARGS 256  // arguments spawn passes
+
+struct image {
+  struct diskfs_file file;
+  struct elfhdr eh;
+  struct proghdr ph[MAXPHDR];
+};
+
+// Open the program at path and check its headers. Returns 0 or an error
+// (E_NOEXEC for a file that is not an rvexo program).
+static long open_image(const char *path, struct image *im)
+{
+  long err = diskfs_open(path, &im->file);
+  if (err < 0)
+    return err;
+  if (im->file.di.type != T_FILE)
+    return -E_NOEXEC;
+  struct elfhdr *eh = &im->eh;
+  if (diskfs_read(&im->file, eh, 0, sizeof(*eh)) != sizeof(*eh) || eh->magic != ELF_MAGIC ||
+      eh->class != ELFCLASS64 || eh->machine != EM_RISCV || eh->phnum > MAXPHDR ||
+      eh->entry >= UTOP)
+    return -E_NOEXEC;
+  unsigned long n = eh->phnum * sizeof(struct proghdr);
+  if (diskfs_read(&im->file, im->ph, eh->phoff, n) != (long)n)
+    return -E_NOEXEC;
+  for (int i = 0; i < eh->phnum; i++) {
+    struct proghdr *ph = &im->ph[i];
+    if (ph->type != PT_LOAD)
+      continue;
+    // Segments must lie below the stack, start on a page of their own, and
+    // have file offsets congruent to their addresses (what the linker does
+    // with -z max-page-size=4096), so each page is one disk block.
+    if (ph->filesz > ph->memsz || ph->vaddr >= EXOS_STACKTOP - EXOS_STACK_MAX ||
+        ph->memsz > EXOS_STACKTOP - EXOS_STACK_MAX - ph->vaddr || (ph->vaddr & (PGSIZE - 1)) ||
+        (ph->off & (PGSIZE - 1)) || ph->vaddr < PGSIZE)
+      return -E_NOEXEC;
+  }
+  return 0;
+}
+
+// Run f(va, ppn) on the page ppn of this process's, mapped for a moment at
+// EXOS_SCRATCH through a grant to itself (the page is the child's).
+static long with_child_page(long ppn, void (*f)(char *page, void *arg), void *arg)
+{
+  unsigned int me = sys_getenvid();
+  long err;
+  if ((err = sys_page_grant(ppn, me, GRANT_R | GRANT_W)) < 0)
+    return err;
+  if ((err = vm_map(EXOS_SCRATCH, ppn, PTE_R | PTE_W)) == 0) {
+    f((char *)EXOS_SCRATCH, arg);
+    vm_unmap(EXOS_SCRATCH);
+  }
+  sys_page_grant(ppn, me, 0);
+  return err;
+}
+
+// Zero a page from byte *(unsigned long *)arg on.
+static void zero_tail(char *page, void *arg)
+{
+  unsigned long from = *(unsigned long *)arg;
+  memset(page + from, 0, PGSIZE - from);
+}
+
+// Load segment ph of im into the child. Returns 0 or an error.
+static long load_segment(struct child_space *cs, struct image *im, struct proghdr *ph)
+{
+  unsigned long bits = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_R | PTE_W : 0) |
+                       (ph->flags & PF_X ? PTE_X : 0);
+  for (unsigned long off = 0; off < ph->memsz; off += PGSIZE) {
+    long p = sys_page_alloc(cs->id, 0, PG_USER), err = 0;  // a zero page
+    if (p < 0)
+      return p;
+    if (off < ph->filesz) {
+      long b = diskfs_bmap(&im->file, (ph->off + off) / PGSIZE);
+      if (b < 0)
+        return b;
+      if (b > 0 && (err = sys_disk_io(b, p, 0)) >= 0)
+        err = sys_disk_wait(err);
+      unsigned long used = ph->filesz - off;
+      if (err == 0 && used < PGSIZE && ph->memsz > ph->filesz)
+        err = with_child_page(p, zero_tail, &used);  // bss starts in this page
+    }
+    if (err < 0 || (err = child_map(cs, ph->vaddr + off, p, bits)) < 0)
+      return err;
+  }
+  return 0;
+}
+
+struct args {
+  char *const *argv;
+  int argc;
+  unsigned long sp;  // in the child
+};
+
+// Lay the arguments out in the argument page (see the top of the file).
+static void build_args(char *page, void *arg)
+{
+  struct args *a = arg;
+  static unsigned long ptrs[MAXARGS + 1];
+  unsigned long top = PGSIZE, base = EXOS_STACKTOP - PGSIZE;
+  for (int i = a->argc - 1; i >= 0; i--) {
+    unsigned long len = strlen(a->argv[i]) + 1;
+    top -= len;
+    memmove(page + top, a->argv[i], len);
+    ptrs[i] = base + top;
+  }
+  ptrs[a->argc] = 0;
+  top = (top - (a->argc + 1) * sizeof(unsigned long)) & ~15UL;
+  memmove(page + top, ptrs, (a->argc + 1) * sizeof(unsigned long));
+  a->sp = base + top;
+}
+
+// Count argv's entries and check they fit the argument page. Returns argc
+// or -E_2BIG.
+static long count_args(char *const argv[])
+{
+  unsigned long bytes = 16, argc = 0;
+  for (; argv != NULL && argv[argc] != NULL; argc++) {
+    bytes += strlen(argv[argc]) + 1 + sizeof(char *);
+    if (bytes > PGSIZE - 64 || argc >= MAXARGS)
+      return -E_2BIG;
+  }
+  return argc;
+}
+
+// The last component of path.
+static const char *basename(const char *path)
+{
+  const char *name = path;
+  for (const char *p = path; *p; p++)
+    if (*p == '/' && p[1] != 0)
+      name = p + 1;
+  return name;
+}
+
+// Start a new process running the program in file path with arguments
+// argv (a NULL-terminated array; argv[0] is by convention the name).
+// Returns its pid (to wait for) or a negative error: E_NOTFOUND,
+// E_NOEXEC, E_2BIG, or the kernel's.
+int spawn(const char *path, char *const argv[])
+{
+  static struct image im;  // static: too big for a small stack
+  long argc = count_args(argv), err;
+  if (argc < 0)
+    return argc;
+  if ((err = open_image(path, &im)) < 0)
+    return err;
+  struct child_space cs;
+  int slot;
+  long id = child_begin(basename(path), &cs, &slot);
+  if (id < 0)
+    return id;
+  for (int i = 0; i < im.eh.phnum && err == 0; i++)
+    if (im.ph[i].type == PT_LOAD)
+      err = load_segment(&cs, &im, &im.ph[i]);
+  struct args a = {.argv = argv, .argc = argc};
+  long stack = err == 0 ? sys_page_alloc(id, 0, PG_USER) : 0;
+  if (stack < 0)
+    err = stack;
+  if (err == 0 && (err = with_child_page(stack, build_args, &a)) == 0)
+    err = child_map(&cs, EXOS_STACKTOP - PGSIZE, stack, PTE_R | PTE_W);
+  struct user_regs r = {0};
+  r.pc = im.eh.entry;
+  r.sp = a.sp;
+  r.a0 = argc;
+  r.a1 = a.sp;
+  return child_start(slot, &r, err);
+}

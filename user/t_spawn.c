@@ -1,0 +1,77 @@
+// t_spawn: ExOS's spawn (and exec) of programs from the file system, with
+// arguments and exit status. Run as `t_spawn`; it spawns itself as
+// `t_spawn child ARGS...`, whose exit status tells what it saw.
+
+#include "user/tsupport.h"
+
+// The child: exit with 40 + argc if argv is what the parent passed, else 1.
+static int child(int argc, char **argv)
+{
+  static char bss_page[8192];  // bss spanning pages: must start zeroed
+  static int data_word = 1234;
+  int ok = argc == 4 && strcmp(argv[0], "t_spawn") == 0 && strcmp(argv[2], "two words") == 0 &&
+           strcmp(argv[3], "") == 0 && argv[4] == NULL && ((unsigned long)argv & 15) == 0;
+  for (int i = 0; i < (int)sizeof(bss_page); i++)
+    ok = ok && bss_page[i] == 0;
+  ok = ok && data_word == 1234;
+  char *heap = malloc(100000);  // the heap grows lazily in a spawned program too
+  heap[99999] = 1;
+  return ok ? 40 + argc : 1;
+}
+
+// A child that waits to be killed.
+static int __attribute__((noreturn)) sleeper(void)
+{
+  for (;;)
+    sys_yield(0);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc >= 2 && strcmp(argv[1], "child") == 0)
+    return child(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "sleep") == 0)
+    return sleeper();
+  check("the first program gets argc 1", argc, 1);
+  check("... and argv[0] its name", strcmp(argv[0], "t_spawn"), 0);
+
+  char *args[] = {"t_spawn", "child", "two words", "", NULL};
+  int pid = spawn("/t_spawn", args), status = -1;
+  check("spawn returns a pid", pid > 0, 1);
+  check("wait returns it", waitpid(pid, &status), pid);
+  check("the child saw its arguments, data and zeroed bss", status, 44);
+
+  char *echo[] = {"echo", "hello", "from", "echo", NULL};
+  pid = spawn("echo", echo);
+  check("spawn echo (a path without /)", pid > 0 && waitpid(pid, &status) == pid, 1);
+  check("echo exits 0", status, 0);
+
+  char *none[] = {"x", NULL};
+  check("a missing program: E_NOTFOUND", spawn("/no-such-program", none), -E_NOTFOUND);
+  check("a text file: E_NOEXEC", spawn("/README.md", none), -E_NOEXEC);
+  check("the root directory: E_NOEXEC", spawn("/", none), -E_NOEXEC);
+  check("a path through a file: E_NOTDIR", spawn("/echo/x", none), -E_NOTDIR);
+  static char longarg[5000];
+  memset(longarg, 'a', sizeof(longarg) - 1);
+  char *toolong[] = {"echo", longarg, NULL};
+  check("arguments over a page: E_2BIG", spawn("/echo", toolong), -E_2BIG);
+  check("E_NOTFOUND has a message", strcmp(exos_strerror(-E_NOTFOUND), "no such file or directory"),
+        0);
+
+  char *sl[] = {"t_spawn", "sleep", NULL};
+  pid = spawn("t_spawn", sl);
+  check("kill a spawned child", pid > 0 && kill(pid) == 0, 1);
+  check("wait reports it killed", waitpid(pid, &status) == pid && status == -1, 1);
+
+  // No page leaks: a second round of spawns frees what the first took.
+  for (int i = 0; i < 3; i++)
+    if ((pid = spawn("/t_spawn", args)) > 0)
+      waitpid(pid, &status);
+  unsigned long free0 = SYSINFO->nfree;
+  for (int i = 0; i < 20; i++)
+    if ((pid = spawn("/t_spawn", args)) > 0)
+      waitpid(pid, &status);
+  check("20 spawn/wait leave the free count as it was", SYSINFO->nfree, free0);
+  kcheck("spawn");
+  finish("t_spawn");
+}
