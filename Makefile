@@ -70,7 +70,7 @@ KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/ker
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c \
-	ulib/diskfs.c ulib/spawn.c kernel/fmt.c kernel/string.c kernel/symtab.c
+	ulib/diskfs.c ulib/spawn.c ulib/exec.S kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the

@@ -12,21 +12,49 @@
 //   EXOS_XSTACK_LO/TOP    the exception stack; the page below is a guard
 //   EXOS_UVPT ...         read-only views of this program's own page tables
 //   UAREA                 the u-area (read-only)
-#define EXOS_XSTACK_SHIFT 14  // the exception stack is 16 KiB
-#define EXOS_XSTACK_TOP   0x3F80000000
-#define EXOS_XSTACK_LO    (EXOS_XSTACK_TOP - (1 << EXOS_XSTACK_SHIFT))
-#define EXOS_UVPT         0x3F80000000  // root entry 254: the page-table window (vm.c)
-#define EXOS_STACKTOP     0x3F00000000  // = INIT_STACKTOP
-#define EXOS_STACK_MAX    (1UL << 20)   // the stack grows lazily to 1 MiB; then a guard page
-#define EXOS_HEAP_MAX     0x2000000000  // the heap ends below here
-#define EXOS_SCRATCH      0x3F7FF00000  // a page ExOS maps for a moment (copy-on-write)
-#define EXOS_STATUS       0x3F7FF01000  // the exit-status page this process's parent shares
-#define EXOS_DISKBUF      0x3F7FF02000  // the block buffer of diskfs.c
-#define EXOS_ARGS         0x3F7FF03000  // where spawn builds a child's argument page
-#define EXOS_CHILDREN     0x3F7FF10000  // the status pages of this process's children
-#define EXOS_MAXCHILD     64
-#define PTE_COW           (1UL << 8)  // an RSW bit: the page is shared copy-on-write
-#define PTE_SHARE         (1UL << 9)  // the other RSW bit: fork shares the page writable
+#define EXOS_XSTACK_SHIFT  14  // the exception stack is 16 KiB
+#define EXOS_XSTACK_TOP    0x3F80000000
+#define EXOS_XSTACK_LO     (EXOS_XSTACK_TOP - (1 << EXOS_XSTACK_SHIFT))
+#define EXOS_UVPT          0x3F80000000  // root entry 254: the page-table window (vm.c)
+#define EXOS_STACKTOP      0x3F00000000  // = INIT_STACKTOP
+#define EXOS_STACK_MAX     (1UL << 20)   // the stack grows lazily to 1 MiB; then a guard page
+#define EXOS_HEAP_MAX      0x2000000000  // the heap ends below here
+#define EXOS_SCRATCH       0x3F7FF00000  // a page ExOS maps for a moment (copy-on-write)
+#define EXOS_STATUS        0x3F7FF01000  // the exit-status page this process's parent shares
+#define EXOS_DISKBUF       0x3F7FF02000  // the block buffer of diskfs.c
+#define EXOS_TRAMPOLINE    0x3F7FF03000  // exec's last step runs from an alias here
+#define EXOS_EXECBUF       0x3F7FF04000  // exec's plan: struct exec_switch, then the batch
+#define EXOS_EXECBUF_PAGES 8
+#define EXOS_EXEC_MAGIC    0x6578656321  // a2 at the entry of an exec'd program
+#define EXOS_CHILDREN      0x3F7FF10000  // the status pages of this process's children
+#define EXOS_MAXCHILD      64
+#define PTE_COW            (1UL << 8)  // an RSW bit: the page is shared copy-on-write
+#define PTE_SHARE          (1UL << 9)  // the other RSW bit: fork shares the page writable
+
+// exec's plan for exos_exec_switch (exec.S), at EXOS_EXECBUF.
+#define EXS_BATCH     0
+#define EXS_NBATCH    8
+#define EXS_FREE      16
+#define EXS_NFREE     24
+#define EXS_ENTRY     32
+#define EXS_SP        40
+#define EXS_ARGC      48
+#define EXS_SYS_BATCH 56
+#define EXS_SYS_FREE  64
+#define EXS_SYS_EXIT  72
+#ifndef __ASSEMBLER__
+struct exec_switch {
+  const struct pte_write *batch;  // the old mappings' removal, then the new ones
+  unsigned long nbatch;
+  const unsigned long *free;  // old pages to free afterwards
+  unsigned long nfree;
+  unsigned long entry, sp, argc;
+  unsigned long sys_batch, sys_free, sys_exit;  // system call numbers
+  unsigned long window[3];                      // the page-table window (vm_window)
+  unsigned long trampoline_ppn;                 // the page aliased at EXOS_TRAMPOLINE
+};
+_Static_assert(__builtin_offsetof(struct exec_switch, sys_exit) == EXS_SYS_EXIT, "EXS_SYS_EXIT");
+#endif
 
 // The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address.
 #define XFRAME_SIZE (8 * 34)

@@ -2,12 +2,14 @@
 // and the heap, runs main(argc, argv) and exits with its return value.
 
 #include "ulib.h"
+#include "ulib/exos.h"
 
 int main(int argc, char **argv);
 
 // The program's first C code (from _start): argc and argv as the creator
-// left them (spawn puts them on the stack; the first program has none).
-void libmain(int argc, char **argv)
+// left them (spawn and exec put them on the stack; the first program has
+// none); how is EXOS_EXEC_MAGIC after exec, whose page-table window stays.
+void libmain(int argc, char **argv, unsigned long how)
 {
   static char *no_args[2];
   if (argv == NULL) {  // the first program, which the kernel starts, has none
@@ -15,7 +17,11 @@ void libmain(int argc, char **argv)
     argc = 1;
     argv = no_args;
   }
-  long err = vm_init();
+  long err = 0;
+  if (how == EXOS_EXEC_MAGIC)
+    vm_adopt(((const struct exec_switch *)EXOS_EXECBUF)->window);
+  else
+    err = vm_init();
   if (err == 0)
     err = exos_exceptions_init();
   if (err < 0) {
@@ -25,6 +31,8 @@ void libmain(int argc, char **argv)
   heap_init();
   fork_init();
   revoke_init();
+  if (how == EXOS_EXEC_MAGIC)
+    exec_finish();
   exit(main(argc, argv));
 }
 

@@ -189,3 +189,193 @@ int spawn(const char *path, char *const argv[])
   r.a1 = a.sp;
   return child_start(slot, &r, err);
 }
+
+// ---------------------------------------------------------------- exec
+
+struct exec_plan {
+  struct exec_switch *sw;
+  struct pte_write *batch;
+  unsigned long *free;
+  unsigned long max_batch, max_free;
+  unsigned int me;
+};
+
+#define EXECBUF_BATCH_PAGES (EXOS_EXECBUF_PAGES - 3)  // page 0: the header; last 2: free list
+
+// Plan the removal of one of the old program's mappings (for
+// vm_for_each_leaf): an entry that clears it and, if this process owns the
+// page and maps it only here, the page's freeing.
+static long plan_removal(unsigned long va, unsigned long pte, void *arg)
+{
+  struct exec_plan *p = arg;
+  if (va >= EXOS_SCRATCH)
+    return 0;  // ExOS's own pages stay
+  if (p->sw->nbatch == p->max_batch)
+    return -E_NOMEM;
+  // vm_table only looks the table up: it exists, since va is mapped.
+  p->batch[p->sw->nbatch++] = (struct pte_write){vm_table(va), PX(0, va), 0};
+  unsigned long ppn = PTE_PPN(pte);
+  const struct page_info *pi =
+      &((const struct page_info *)UPAGES)[ppn - ((const struct sysinfo *)USYSINFO)->base_ppn];
+  if (pi->owner == p->me && pi->mapcount == 1 && ppn != p->sw->trampoline_ppn &&
+      p->sw->nfree < p->max_free)
+    p->free[p->sw->nfree++] = PTE_PPN(pte);
+  return 0;
+}
+
+// Plan mapping page ppn at va with bits in the new program. Returns 0 or an error.
+static long plan_mapping(struct exec_plan *p, unsigned long va, unsigned long ppn,
+                         unsigned long bits)
+{
+  long t = vm_table(va);
+  if (t < 0)
+    return t;
+  if (p->sw->nbatch == p->max_batch)
+    return -E_NOMEM;
+  p->batch[p->sw->nbatch++] =
+      (struct pte_write){t, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V | PTE_A | PTE_D};
+  return 0;
+}
+
+// Zero the tail of page ppn (ours) from byte `from` on.
+static void zero_own_tail(long ppn, unsigned long from)
+{
+  if (vm_map(EXOS_SCRATCH, ppn, PTE_R | PTE_W) == 0) {
+    zero_tail((char *)EXOS_SCRATCH, &from);
+    vm_unmap(EXOS_SCRATCH);
+  }
+}
+
+// Read the new program's pages into fresh pages of ours and plan their
+// mappings. Returns 0 or an error (the pages made so far are in p->free
+// beyond nfree: the caller frees them).
+static long load_for_exec(struct exec_plan *p, struct image *im, unsigned long *made,
+                          unsigned long *nmade, unsigned long max)
+{
+  for (int i = 0; i < im->eh.phnum; i++) {
+    struct proghdr *ph = &im->ph[i];
+    if (ph->type != PT_LOAD)
+      continue;
+    unsigned long bits = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_R | PTE_W : 0) |
+                         (ph->flags & PF_X ? PTE_X : 0);
+    for (unsigned long off = 0; off < ph->memsz; off += PGSIZE) {
+      long pg = *nmade < max ? vm_page_alloc(PG_USER) : -E_NOMEM, err = 0;
+      if (pg < 0)
+        return pg;
+      made[(*nmade)++] = pg;
+      if (off < ph->filesz) {
+        long b = diskfs_bmap(&im->file, (ph->off + off) / PGSIZE);
+        if (b < 0)
+          return b;
+        if (b > 0 && (err = sys_disk_io(b, pg, 0)) >= 0)
+          err = sys_disk_wait(err);
+        if (err == 0 && ph->filesz - off < PGSIZE && ph->memsz > ph->filesz)
+          zero_own_tail(pg, ph->filesz - off);
+      }
+      if (err < 0 || (err = plan_mapping(p, ph->vaddr + off, pg, bits)) < 0)
+        return err;
+    }
+  }
+  return 0;
+}
+
+extern char exos_exec_switch[];
+
+// Replace the running program by the one in file path, with arguments argv.
+// The process keeps its pid, its parent, its exit-status page, its disk
+// binding and ExOS's page-table window; everything below ExOS's own pages
+// goes. Does not return on success; on an error (E_NOTFOUND, E_NOEXEC,
+// E_2BIG, E_NOMEM, ...) it returns it with the program unchanged.
+//
+// How: the new program is read into fresh pages while the old one runs and
+// a plan is written into ExOS's exec buffer (which survives): one batch of
+// PTE writes that clears every old mapping and installs the new ones, and
+// the old pages to free. The last step cannot run from the old program's
+// text, which it unmaps, so exos_exec_switch (exec.S) runs from an alias of
+// its page at EXOS_TRAMPOLINE. Entry points are cleared first, so no upcall
+// can reach the old program's code half-way; the new program's start-up
+// (exec_finish) frees the alias and the buffer.
+int exec(const char *path, char *const argv[])
+{
+  static struct image im;
+  static unsigned long made[1024];
+  unsigned long nmade = 0;
+  long argc = count_args(argv), err = 0;
+  if (argc < 0)
+    return argc;
+  if ((err = open_image(path, &im)) < 0)
+    return err;
+  for (unsigned long i = 0; i < EXOS_EXECBUF_PAGES && err >= 0; i++)
+    if (!(vm_pte(EXOS_EXECBUF + i * PGSIZE) & PTE_V))
+      err = vm_alloc(EXOS_EXECBUF + i * PGSIZE, PTE_R | PTE_W);
+  if (err < 0)
+    return err;
+  struct exec_plan p = {
+      .sw = (struct exec_switch *)EXOS_EXECBUF,
+      .batch = (struct pte_write *)(EXOS_EXECBUF + PGSIZE),
+      .free = (unsigned long *)(EXOS_EXECBUF + (EXOS_EXECBUF_PAGES - 2) * PGSIZE),
+      .max_batch = EXECBUF_BATCH_PAGES * PGSIZE / sizeof(struct pte_write),
+      .max_free = 2 * PGSIZE / sizeof(unsigned long),
+      .me = sys_getenvid(),
+  };
+  memset(p.sw, 0, sizeof(*p.sw));
+  p.sw->batch = p.batch;
+  p.sw->free = p.free;
+  unsigned long tramp = PTE_PPN(vm_pte((unsigned long)exos_exec_switch));
+  p.sw->trampoline_ppn = tramp;  // its page is not freed: the switch runs from it
+  err = vm_for_each_leaf(plan_removal, &p);
+  if (err == 0)
+    err = load_for_exec(&p, &im, made, &nmade, sizeof(made) / sizeof(made[0]) - 1);
+  struct args a = {.argv = argv, .argc = argc};
+  long stack = err == 0 ? vm_page_alloc(PG_USER) : 0;
+  if (stack < 0)
+    err = stack;
+  else if (err == 0) {
+    made[nmade++] = stack;
+    if ((err = vm_map(EXOS_SCRATCH, stack, PTE_R | PTE_W)) == 0) {
+      build_args((char *)EXOS_SCRATCH, &a);
+      vm_unmap(EXOS_SCRATCH);
+      err = plan_mapping(&p, EXOS_STACKTOP - PGSIZE, stack, PTE_R | PTE_W);
+    }
+  }
+  if (err == 0)
+    err = vm_map(EXOS_TRAMPOLINE, tramp, PTE_R | PTE_X);
+  if (err < 0) {
+    for (unsigned long i = 0; i < nmade; i++)
+      sys_page_free(made[i]);
+    return err;
+  }
+  p.sw->entry = im.eh.entry;
+  p.sw->sp = a.sp;
+  p.sw->argc = argc;
+  p.sw->sys_batch = SYS_pte_write_batch;
+  p.sw->sys_free = SYS_page_free;
+  p.sw->sys_exit = SYS_env_exit;
+  vm_window(p.sw->window);
+  for (int e = ENTRY_EXCEPTION; e <= ENTRY_REVOKE; e++)
+    sys_env_set_entry(0, e, 0);
+  void (*sw)(struct exec_switch *) = (void (*)(struct exec_switch *))(
+      EXOS_TRAMPOLINE + ((unsigned long)exos_exec_switch & (PGSIZE - 1)));
+  sw(p.sw);
+  return -E_INVAL;  // not reached
+}
+
+// Start-up after exec (from libmain, with the window adopted): free the
+// trampoline's alias and the exec buffer.
+void exec_finish(void)
+{
+  const struct exec_switch *sw = (const struct exec_switch *)EXOS_EXECBUF;
+  unsigned long tramp = sw->trampoline_ppn;
+  const struct page_info *pi =
+      &((const struct page_info *)UPAGES)[tramp - ((const struct sysinfo *)USYSINFO)->base_ppn];
+  vm_unmap(EXOS_TRAMPOLINE);
+  if (pi->owner == (unsigned int)sys_getenvid() && pi->mapcount == 0)
+    sys_page_free(tramp);
+  for (unsigned long i = 0; i < EXOS_EXECBUF_PAGES; i++) {
+    unsigned long va = EXOS_EXECBUF + i * PGSIZE, pte = vm_pte(va);
+    vm_unmap(va);
+    sys_page_free(PTE_PPN(pte));
+  }
+}
+
+_Static_assert(EXOS_EXECBUF_PAGES >= 4, "the exec buffer: header, batch, free list");

@@ -50,6 +50,9 @@ long vm_page_alloc(int type);
 unsigned long vm_pte(unsigned long va);
 long vm_map(unsigned long va, unsigned long ppn, unsigned long bits);
 long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits);
+long vm_table(unsigned long va);
+void vm_window(unsigned long keys[3]);
+void vm_adopt(const unsigned long keys[3]);
 long vm_unmap(unsigned long va);
 long vm_protect(unsigned long va, unsigned long bits);
 long vm_alloc(unsigned long va, unsigned long bits);
@@ -66,6 +69,7 @@ long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
 // spawn.c
 int spawn(const char *path, char *const argv[]);
 int exec(const char *path, char *const argv[]);
+void exec_finish(void);
 
 // fork.c, context.S
 void fork_init(void);

@@ -105,6 +105,20 @@ long vm_init(void)
   return 0;
 }
 
+// The page numbers of the window's own tables, for exec: the window
+// outlives the program that built it, and the next one adopts it.
+void vm_window(unsigned long keys[3])
+{
+  keys[0] = win1, keys[1] = win_meta, keys[2] = win_self;
+}
+
+// Take over the window an exec'd-from program built (instead of vm_init).
+void vm_adopt(const unsigned long keys[3])
+{
+  root = ((const struct env_info *)UENVS)[sys_getenvid() & 255].root_ppn;
+  win1 = keys[0], win_meta = keys[1], win_self = keys[2];
+}
+
 // The PTE that maps va, or 0 if there is none.
 unsigned long vm_pte(unsigned long va)
 {
@@ -116,7 +130,7 @@ unsigned long vm_pte(unsigned long va)
 
 // The level-0 table covering va, made (linked and shown) if missing.
 // Returns its page number or an error.
-static long table_for(unsigned long va)
+long vm_table(unsigned long va)
 {
   unsigned long i2 = PX(2, va), i1 = PX(1, va);
   long err;
@@ -148,7 +162,7 @@ static long table_for(unsigned long va)
 // bits, which are ExOS's). Returns 0 or an error.
 long vm_map(unsigned long va, unsigned long ppn, unsigned long bits)
 {
-  long t = table_for(va);
+  long t = vm_table(va);
   return t < 0 ? t : sys_pte_write(t, PX(0, va), leaf(ppn, bits));
 }
 
@@ -157,7 +171,7 @@ long vm_map(unsigned long va, unsigned long ppn, unsigned long bits)
 // store, which is how a replacement policy learns what is used and dirty.
 long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits)
 {
-  long t = table_for(va);
+  long t = vm_table(va);
   return t < 0 ? t : sys_pte_write(t, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V);
 }
 

@@ -26,10 +26,49 @@ static int __attribute__((noreturn)) sleeper(void)
     sys_yield(0);
 }
 
+// A decimal number.
+static long number(const char *s)
+{
+  long n = 0;
+  while (*s >= '0' && *s <= '9')
+    n = n * 10 + *s++ - '0';
+  return n;
+}
+
+// The program after exec: exit 50 if it kept the pid the old one had, and
+// the old program's 1 MiB heap was freed (the free count is back near what
+// it was before the heap grew, give or take the 32 pages the images may
+// differ by, such as the text a forked child shared and exec's copy owns).
+static int execd(int argc, char **argv)
+{
+  if (argc != 4 || getpid() != number(argv[2]))
+    return 2;
+  return SYSINFO->nfree + 32 >= (unsigned long)number(argv[3]) ? 50 : 6;
+}
+
+// A forked child that grows its heap and stack, then execs.
+static int exec_child(void)
+{
+  char pid[16], nfree[24];
+  snprintf(nfree, sizeof(nfree), "%lu", SYSINFO->nfree);
+  volatile char *heap = malloc(1 << 20);
+  for (int i = 0; i < (1 << 20); i += 4096)
+    heap[i] = 1;
+  snprintf(pid, sizeof(pid), "%d", getpid());
+  char *args[] = {"t_spawn", "execd", pid, nfree, NULL};
+  char *none[] = {"x", NULL};
+  if (exec("/no-such-program", none) != -E_NOTFOUND || exec("/README.md", none) != -E_NOEXEC)
+    return 3;  // a failed exec returns, with the program intact
+  exec("/t_spawn", args);
+  return 4;
+}
+
 int main(int argc, char **argv)
 {
   if (argc >= 2 && strcmp(argv[1], "child") == 0)
     return child(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "execd") == 0)
+    return execd(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "sleep") == 0)
     return sleeper();
   check("the first program gets argc 1", argc, 1);
@@ -73,5 +112,21 @@ int main(int argc, char **argv)
       waitpid(pid, &status);
   check("20 spawn/wait leave the free count as it was", SYSINFO->nfree, free0);
   kcheck("spawn");
+
+  // exec: the same process runs another program.
+  pid = fork();
+  if (pid == 0)
+    exit(exec_child());
+  status = -1;
+  waitpid(pid, &status);
+  check("exec keeps the pid, frees the old program's 1 MiB heap; failed execs return", status, 50);
+  pid = fork();
+  if (pid == 0) {
+    char *args[] = {"echo", "echo", "after", "exec", NULL};
+    exec("echo", args);
+    exit(5);
+  }
+  check("exec echo", waitpid(pid, &status) == pid && status == 0, 1);
+  kcheck("exec");
   finish("t_spawn");
 }

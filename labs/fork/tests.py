@@ -1,5 +1,6 @@
 # Lab fork: processes in ExOS. fork() builds the child's address space with
-# copy-on-write entirely in the library; exit status, wait and kill too.
+# copy-on-write entirely in the library; exit status, wait and kill too;
+# spawn and exec load programs from the file system.
 
 from gradelib import *
 
@@ -16,12 +17,15 @@ def fork_cow(t):
 
 
 @test(points=20, timeout=60)
-def spawn(t):
+def spawn_exec(t):
     """spawn(path, argv) from the file system: arguments, data and bss, exit
-    status through wait, kill, errors by name, 20 spawns that leak no page."""
+    status through wait, kill, errors by name, 20 spawns that leak no page;
+    exec keeps the pid, frees the old program, returns on failure."""
     out = t.qemu(bootargs="init=t_spawn")
     t.expect(out, r"^t_spawn: all \d+ checks passed$",
              r"^hello from echo$",
              r"^20 spawn/wait leave the free count as it was: ok$",
+             r"^exec keeps the pid, frees the old program's 1 MiB heap; failed execs return: ok$",
+             r"^echo after exec$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
