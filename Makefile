@@ -75,11 +75,12 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
-# Files besides the programs that go into the file system.
-FS_EXTRA := README.md
+# Files besides the programs that go into the file system: pagefile is
+# 512 KiB of zeros, the backing store the paging tests and demo use.
+FS_EXTRA := README.md $(B)/pagefile
 
 KERNEL := $(B)/kernel/kernel
 MKFS := $(B)/mkfs/mkfs
@@ -121,6 +122,10 @@ endif
 # The disk: a file system holding the user programs and FS_EXTRA.
 $(DISK): $(MKFS) $(UPROG_FILES) $(FS_EXTRA)
 	$(MKFS) $@ $(UPROG_FILES) $(FS_EXTRA) >/dev/null
+
+$(B)/pagefile:
+	@mkdir -p $(@D)
+	head -c 524288 /dev/zero > $@
 
 # mkfs runs on the host.
 $(B)/mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h
@@ -199,6 +204,9 @@ QEMUOPTS := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) -
 	-drive file=$(DISK),if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0
 ifeq ($(D),1)
 QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
+endif
+ifeq ($(ICOUNT),1)
+QEMUOPTS += -icount shift=0  # one instruction per virtual ns: rdinstret counts are exact
 endif
 QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
 

@@ -106,6 +106,15 @@ static inline uint64 rdtime(void)
   return x;
 }
 
+// Instructions retired so far (exact under QEMU's -icount; user mode may
+// read it, see trap_init).
+static inline uint64 rdinstret(void)
+{
+  uint64 x;
+  asm volatile("rdinstret %0" : "=r"(x));
+  return x;
+}
+
 #endif  // __ASSEMBLER__
 
 #endif

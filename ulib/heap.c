@@ -15,25 +15,32 @@ static exos_handler next_fault_handler[16];
 
 #define STACK_LO     (EXOS_STACKTOP - EXOS_STACK_MAX)
 #define HEAP_TRACKED 16384  // heap pages whose first touch is remembered (64 MiB)
-#define STACK_PAGES  (EXOS_STACK_MAX / PGSIZE)
 
-// Pages mapped by the fault handler once: if one is missing later, the
-// kernel took it (revocation), and mapping a zero page would hide that.
-static unsigned char heap_touched[HEAP_TRACKED / 8], stack_touched[STACK_PAGES / 8];
+// Which pages were mapped once: if one is missing later, the kernel took it
+// (revocation), and mapping a zero page would hide that. For the heap, a bit
+// per page; the stack is mapped from its top down to stack_low.
+static unsigned char heap_touched[HEAP_TRACKED / 8];
+static unsigned long stack_low = EXOS_STACKTOP;
 
-// The bit remembering that the page at va was mapped, or NULL if untracked.
-static int touched_bit(unsigned long va, unsigned char **byte)
+// Was the page at va mapped before (so that missing, it was taken)?
+static int was_mapped(unsigned long va)
 {
-  unsigned long i;
-  if (va >= STACK_LO && va < EXOS_STACKTOP) {
-    i = (va - STACK_LO) / PGSIZE;
-    *byte = &stack_touched[i / 8];
-  } else if ((i = (va - PGROUNDDOWN(heap_start)) / PGSIZE) < HEAP_TRACKED) {
-    *byte = &heap_touched[i / 8];
-  } else {
-    *byte = NULL;
-  }
-  return 1 << (i % 8);
+  unsigned long i = (va - PGROUNDDOWN(heap_start)) / PGSIZE;
+  if (va >= STACK_LO && va < EXOS_STACKTOP)
+    return va >= stack_low;
+  return va >= heap_start && i < HEAP_TRACKED && (heap_touched[i / 8] & (1 << (i % 8)));
+}
+
+// Remember that the page at va is mapped (mapped is 1) or was given back.
+static void note_mapped(unsigned long va, int mapped)
+{
+  unsigned long i = (va - PGROUNDDOWN(heap_start)) / PGSIZE;
+  if (va >= STACK_LO && va < EXOS_STACKTOP && mapped && va < stack_low)
+    stack_low = PGROUNDDOWN(va);
+  else if (va >= heap_start && i < HEAP_TRACKED && mapped)
+    heap_touched[i / 8] |= 1 << (i % 8);
+  else if (va >= heap_start && i < HEAP_TRACKED)
+    heap_touched[i / 8] &= ~(1 << (i % 8));
 }
 
 // End the program: the page at a is gone because the kernel took it.
@@ -52,9 +59,7 @@ static int heap_fault(struct xframe *f)
   unsigned long a = f->addr;
   int own = (a >= heap_start && a < heap_brk) || (a >= STACK_LO && a < EXOS_STACKTOP);
   if (own && vm_pte(a) == 0) {
-    unsigned char *byte;
-    int bit = touched_bit(a, &byte);
-    if (byte != NULL && (*byte & bit))
+    if (was_mapped(a))
       report_lost(a);
     // LAB upcalls: map a zeroed page at the faulting page and resume
     if (vm_alloc(PGROUNDDOWN(a), PTE_R | PTE_W) < 0) {
@@ -62,8 +67,7 @@ static int heap_fault(struct xframe *f)
       exit(-1);
     }
     // END LAB upcalls
-    if (byte != NULL)
-      *byte |= bit;
+    note_mapped(a, 1);
     return 1;
   }
   if (a >= 0x10000 && a < heap_start && vm_pte(a) == 0 && exos_pages_lost != 0)
@@ -82,6 +86,8 @@ static int heap_fault(struct xframe *f)
 void heap_init(void)
 {
   heap_start = heap_brk = (unsigned long)end;
+  while (stack_low > STACK_LO && vm_pte(stack_low - PGSIZE) != 0)
+    stack_low -= PGSIZE;  // the stack its creator mapped
   next_fault_handler[EXC_LOAD_PAGE_FAULT] = exos_set_handler(EXC_LOAD_PAGE_FAULT, heap_fault);
   next_fault_handler[EXC_STORE_PAGE_FAULT] = exos_set_handler(EXC_STORE_PAGE_FAULT, heap_fault);
 }
@@ -98,10 +104,7 @@ void *sbrk(long n)
   heap_brk = old + n;
   for (unsigned long va = PGROUNDUP(heap_brk); va < PGROUNDUP(old); va += PGSIZE) {
     unsigned long pte = vm_pte(va);
-    unsigned char *byte;
-    int bit = touched_bit(va, &byte);
-    if (byte != NULL)
-      *byte &= ~bit;
+    note_mapped(va, 0);
     if (pte & PTE_V) {
       vm_unmap(va);
       sys_page_free(PTE_PPN(pte));

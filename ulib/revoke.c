@@ -36,7 +36,7 @@ static exos_policy policy = exos_policy_clock;
 static unsigned int repossessions_seen;  // entries of the repossession vector handled
 static unsigned long answered;           // deadline of the last request answered
 static exos_handler next_handler[16];
-unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
+volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;  // handlers change them
 
 #define U ((const volatile struct uarea *)UAREA)
 
@@ -138,6 +138,12 @@ static int region_fault(struct xframe *f)
   resident[nresident++] = (struct exos_resident){.va = va, .ppn = p, .loaded = ++loads};
   exos_pageins++;
   return 1;
+}
+
+// How many pages of paged regions are resident.
+int region_resident(void)
+{
+  return nresident;
 }
 
 // Is va in a paged region? (fork does not share those pages.)

@@ -98,13 +98,14 @@ struct exos_resident {
 typedef int (*exos_policy)(const struct exos_resident *pages, int n);  // returns a victim's index
 long region_map(unsigned long va, unsigned long npages, const unsigned int *blocks);
 int region_contains(unsigned long va);
+int region_resident(void);
 void region_set_allowance(unsigned long npages);
 void region_sync(void);
 exos_policy exos_set_policy(exos_policy p);
 int exos_policy_clock(const struct exos_resident *pages, int n);
 void revoke_init(void);
 void exos_revoke_entry(void);
-extern unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
+extern volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
 extern volatile unsigned long exos_critical;
 
 // heap.c

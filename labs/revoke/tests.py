@@ -1,0 +1,37 @@
+# Lab revoke: answering the kernel's revocation in the library. ExOS pages
+# a region to and from a file, lets the program choose the replacement
+# policy, gives pages back when the kernel asks, and repairs its state when
+# the kernel takes them by force.
+
+import re
+
+from gradelib import *
+
+
+@test(points=30, timeout=90)
+def revocation_policy(t):
+    """Paged region over a file, clock and MRU policies, revocation answered
+    by the policy, a child ignoring revocation loses pages (not its parent),
+    a child survives repossession and is stopped when it touches a lost page."""
+    out = t.qemu(bootargs="init=t_paging")
+    t.expect(out, r"^t_paging: all \d+ checks passed$",
+             r"^rvexo: env [0-9a-f]+ \(t_paging\) did not answer a revocation; took 40$",
+             r"^t_paging: the kernel took \d+ pages whose contents are lost$",
+             r"^child: survived repossession with \d+ pages lost, 0 region pages resident$",
+             r"^t_paging: page 0x[0-9a-f]+ was taken by the kernel \(revocation\); "
+             r"its contents are lost$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")
+
+
+@test(points=10, timeout=90)
+def own_policy_faster(t):
+    """The demo: a cyclic scan bigger than its allowance takes fewer
+    instructions (under -icount) with the program's own MRU policy."""
+    out = t.qemu(bootargs="init=pagedemo", extra_args=["-icount", "shift=0"])
+    t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: default clock: 512 pages read, \d+ ",
+             r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
+             r"^pagedemo: the program's own policy took \d+% of the default's instructions$")
+    m = re.search(r"took (\d+)% of the default", out)
+    if m and int(m.group(1)) >= 100:
+        t.fail(f"the own policy was not faster ({m.group(1)}%)")
