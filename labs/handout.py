@@ -7,7 +7,9 @@ a line `// LAB fork: what to do` before it and a line `// END LAB fork`
 after it (`#` instead of `//` in assembly, Python and Makefiles). For lab L
 the handout keeps the solutions of the labs before L and removes the code
 of L and of every later lab, leaving the opening marker as the instruction,
-followed by a line `// Your code here.`
+followed by a line `// Your code here.` A line `// HANDOUT: code` inside a
+region gives the code the handout has in place of the solution, so that it
+still compiles (e.g. `// HANDOUT: return 0;`); solutions keep it as a comment.
 
 Usage: labs/handout.py LAB [OUTDIR]   (default OUTDIR: build/handout/LAB)
 Only files tracked by git are copied.
@@ -24,6 +26,7 @@ from gradelib import LAB_ORDER  # noqa: E402
 
 BEGIN = re.compile(r"^(\s*)(//|#) LAB (\w+):")
 END = re.compile(r"^\s*(//|#) END LAB (\w+)\s*$")
+STUB = re.compile(r"^(\s*)(//|#) HANDOUT: (.*)$")
 
 
 def strip_file(text, removed_labs, path):
@@ -45,6 +48,9 @@ def strip_file(text, removed_labs, path):
             if open_lab not in removed_labs:
                 out.append(line)
             open_lab = None
+        elif open_lab in removed_labs and STUB.match(line):
+            stub = STUB.match(line)
+            out.append(f"{stub.group(1)}{stub.group(3)}\n")
         elif open_lab not in removed_labs:
             out.append(line)
     if open_lab:

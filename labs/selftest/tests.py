@@ -315,3 +315,26 @@ def qemu_setup_is_lazy(t):
         t.expect(out, line(f"grade-lab: GDB port {port} is in use — is another QEMU "
                            "(make qemu-gdb?) running? Stop it and try again."))
         t.forbid(out, r"booted with")
+
+
+@test(points=1)
+def handout_strips_labs(t):
+    """labs/handout.py removes the marked code of the lab and later labs,
+    leaves the instruction and any HANDOUT stub, keeps earlier labs'
+    solutions, and refuses unbalanced markers."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    import handout
+    text = ("int f(void)\n{\n  // LAB fork: make it work\n  // HANDOUT: return 0;\n"
+            "  return 1;\n  // END LAB fork\n}\n")
+    t.check(handout.strip_file(text, {"fork", "sched"}, "f.c") ==
+            "int f(void)\n{\n  // LAB fork: make it work\n  // Your code here.\n  return 0;\n}\n",
+            "the handout of lab fork is wrong")
+    t.check("return 1;" in handout.strip_file(text, {"sched"}, "f.c"),
+            "a later lab's handout lost lab fork's solution")
+    for bad in ("  // LAB fork: x\n", "  // END LAB fork\n",
+                "  // LAB fork: x\n  // LAB sched: y\n  // END LAB sched\n  // END LAB fork\n"):
+        try:
+            handout.strip_file(bad, {"fork"}, "bad.c")
+            t.fail(f"unbalanced markers accepted: {bad!r}")
+        except ValueError:
+            pass
