@@ -84,26 +84,47 @@ static void zero_tail(char *page, void *arg)
   memset(page + from, 0, PGSIZE - from);
 }
 
-// Load segment ph of im into the child. Returns 0 or an error.
-static long load_segment(struct child_space *cs, struct image *im, struct proghdr *ph)
+// The PTE bits for segment ph.
+static unsigned long segment_bits(const struct proghdr *ph)
 {
-  unsigned long bits = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_R | PTE_W : 0) |
-                       (ph->flags & PF_X ? PTE_X : 0);
+  return (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_R | PTE_W : 0) |
+         (ph->flags & PF_X ? PTE_X : 0);
+}
+
+// Fill ppn, a fresh zero page (this process's if ours, else its child's),
+// with the page at offset off of segment ph: its block read from the disk
+// straight into it, the tail zeroed if bss begins there. Returns 0 or an error.
+static long fill_page(struct image *im, const struct proghdr *ph, unsigned long off, long ppn,
+                      int ours)
+{
+  if (off >= ph->filesz)
+    return 0;  // all bss: already zero
+  long b = diskfs_bmap(&im->file, (ph->off + off) / PGSIZE), err = 0;
+  if (b < 0)
+    return b;
+  if (b > 0 && (err = sys_disk_io(b, ppn, 0)) >= 0)
+    err = sys_disk_wait(err);
+  unsigned long used = ph->filesz - off;
+  if (err < 0 || used >= PGSIZE || ph->memsz == ph->filesz)
+    return err;
+  if (!ours)
+    return with_child_page(ppn, zero_tail, &used);  // bss starts in this page
+  if ((err = vm_map(EXOS_SCRATCH, ppn, PTE_R | PTE_W)) == 0) {
+    zero_tail((char *)EXOS_SCRATCH, &used);
+    vm_unmap(EXOS_SCRATCH);
+  }
+  return err;
+}
+
+// Load segment ph of im into the child. Returns 0 or an error.
+static long load_segment(struct child_space *cs, struct image *im, const struct proghdr *ph)
+{
   for (unsigned long off = 0; off < ph->memsz; off += PGSIZE) {
-    long p = sys_page_alloc(cs->id, 0, PG_USER), err = 0;  // a zero page
+    long p = sys_page_alloc(cs->id, 0, PG_USER), err;  // a zero page
     if (p < 0)
       return p;
-    if (off < ph->filesz) {
-      long b = diskfs_bmap(&im->file, (ph->off + off) / PGSIZE);
-      if (b < 0)
-        return b;
-      if (b > 0 && (err = sys_disk_io(b, p, 0)) >= 0)
-        err = sys_disk_wait(err);
-      unsigned long used = ph->filesz - off;
-      if (err == 0 && used < PGSIZE && ph->memsz > ph->filesz)
-        err = with_child_page(p, zero_tail, &used);  // bss starts in this page
-    }
-    if (err < 0 || (err = child_map(cs, ph->vaddr + off, p, bits)) < 0)
+    if ((err = fill_page(im, ph, off, p, 0)) < 0 ||
+        (err = child_map(cs, ph->vaddr + off, p, segment_bits(ph))) < 0)
       return err;
   }
   return 0;
@@ -237,15 +258,6 @@ static long plan_mapping(struct exec_plan *p, unsigned long va, unsigned long pp
   return 0;
 }
 
-// Zero the tail of page ppn (ours) from byte `from` on.
-static void zero_own_tail(long ppn, unsigned long from)
-{
-  if (vm_map(EXOS_SCRATCH, ppn, PTE_R | PTE_W) == 0) {
-    zero_tail((char *)EXOS_SCRATCH, &from);
-    vm_unmap(EXOS_SCRATCH);
-  }
-}
-
 // Read the new program's pages into fresh pages of ours and plan their
 // mappings. Returns 0 or an error (the pages made so far are in p->free
 // beyond nfree: the caller frees them).
@@ -253,26 +265,14 @@ static long load_for_exec(struct exec_plan *p, struct image *im, unsigned long *
                           unsigned long *nmade, unsigned long max)
 {
   for (int i = 0; i < im->eh.phnum; i++) {
-    struct proghdr *ph = &im->ph[i];
-    if (ph->type != PT_LOAD)
-      continue;
-    unsigned long bits = (ph->flags & PF_R ? PTE_R : 0) | (ph->flags & PF_W ? PTE_R | PTE_W : 0) |
-                         (ph->flags & PF_X ? PTE_X : 0);
-    for (unsigned long off = 0; off < ph->memsz; off += PGSIZE) {
-      long pg = *nmade < max ? vm_page_alloc(PG_USER) : -E_NOMEM, err = 0;
+    const struct proghdr *ph = &im->ph[i];
+    for (unsigned long off = 0; ph->type == PT_LOAD && off < ph->memsz; off += PGSIZE) {
+      long pg = *nmade < max ? vm_page_alloc(PG_USER) : -E_NOMEM, err;
       if (pg < 0)
         return pg;
       made[(*nmade)++] = pg;
-      if (off < ph->filesz) {
-        long b = diskfs_bmap(&im->file, (ph->off + off) / PGSIZE);
-        if (b < 0)
-          return b;
-        if (b > 0 && (err = sys_disk_io(b, pg, 0)) >= 0)
-          err = sys_disk_wait(err);
-        if (err == 0 && ph->filesz - off < PGSIZE && ph->memsz > ph->filesz)
-          zero_own_tail(pg, ph->filesz - off);
-      }
-      if (err < 0 || (err = plan_mapping(p, ph->vaddr + off, pg, bits)) < 0)
+      if ((err = fill_page(im, ph, off, pg, 1)) < 0 ||
+          (err = plan_mapping(p, ph->vaddr + off, pg, segment_bits(ph))) < 0)
         return err;
     }
   }
