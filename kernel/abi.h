@@ -41,7 +41,7 @@
     (long a0, long a1, long a2, long a3, long a4, long a5, unsigned int callee))                   \
   X(22, pct_reply, long,                                                                           \
     (long a0, long a1, long a2, long a3, long a4, long a5, unsigned int caller))                   \
-  X(23, pct_accept, long, (unsigned int from))                                                     \
+  X(23, pct_accept, long, (unsigned long from))                                                    \
   X(24, revoke, long, (unsigned int envid, int kind, unsigned long arg, unsigned long ticks))      \
   X(25, uptime, long, (void))                                                                      \
   X(26, disk_bind, long, (unsigned int envid, unsigned long start, unsigned long count))           \
@@ -131,6 +131,12 @@
 #define PCT_SYNC   0
 #define PCT_ASYNC  1
 #define PCT_NOBODY 0xFFFFFFFFU  // pct_accept(PCT_NOBODY) refuses every caller
+// pct_accept(from | PCT_ONCE): accept one call at a time. Delivering a call
+// (or a send) refuses further ones, as pct_accept(PCT_NOBODY) would, until
+// the callee's pct_reply (or its next pct_accept) accepts `from` again; so
+// a server is never entered while it is busy, and needs no system call to
+// say so.
+#define PCT_ONCE   (1UL << 32)
 
 #ifndef __ASSEMBLER__
 #define ERROR_NUMBER(n, name, text) name = n,

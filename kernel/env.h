@@ -16,6 +16,8 @@
 #define ENV_REVOKE_UPCALL 323
 #define ENV_WAITING_ON    336
 #define ENV_PCT_FROM      340
+#define ENV_PCT_ARMED     344
+#define ENV_PCT_ONCE      348
 #define ENVINFO_ID        0
 #define ENVINFO_STATUS    8
 
@@ -54,6 +56,8 @@ struct env {
   // Protected control transfer (pct.c)
   uint32 waiting_on;  // the callee of its synchronous PCT, 0 if none
   uint32 pct_from;    // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id
+  uint32 pct_armed;   // with pct_once: what pct_reply restores pct_from to
+  uint8 pct_once;     // each delivered call sets pct_from to PCT_NOBODY
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");
@@ -66,6 +70,8 @@ _Static_assert(__builtin_offsetof(struct env, revoke_upcall) == ENV_REVOKE_UPCAL
                "ENV_REVOKE_UPCALL");
 _Static_assert(__builtin_offsetof(struct env, waiting_on) == ENV_WAITING_ON, "ENV_WAITING_ON");
 _Static_assert(__builtin_offsetof(struct env, pct_from) == ENV_PCT_FROM, "ENV_PCT_FROM");
+_Static_assert(__builtin_offsetof(struct env, pct_armed) == ENV_PCT_ARMED, "ENV_PCT_ARMED");
+_Static_assert(__builtin_offsetof(struct env, pct_once) == ENV_PCT_ONCE, "ENV_PCT_ONCE");
 _Static_assert(__builtin_offsetof(struct env_info, id) == ENVINFO_ID, "ENVINFO_ID");
 _Static_assert(__builtin_offsetof(struct env_info, status) == ENVINFO_STATUS, "ENVINFO_STATUS");
 

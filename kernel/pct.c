@@ -42,6 +42,8 @@ static void deliver(struct env *e, struct env *c, int kind)
   c->tf.a7 = kind;
   c->tf.pc = u->entry[ENTRY_PCT];
   c->kernel_saved = 0;
+  if (c->pct_once)
+    c->pct_from = PCT_NOBODY;
 }
 
 // pct_call (sync) or pct_send (async) from e to the environment callee_id.
@@ -69,13 +71,16 @@ long pct_transfer(struct env *e, uint64 callee_id, int kind)
 }
 
 // pct_reply from e to the environment caller_id, which must be waiting for
-// e: it resumes now with e's a0..a5 as its call's results.
+// e: it resumes now with e's a0..a5 as its call's results (and e accepts
+// calls again, if it accepts one at a time).
 long pct_reply(struct env *e, uint64 caller_id)
 {
   struct env *c = caller_id <= 0xFFFFFFFFUL ? env_of(caller_id) : NULL;
   if (c == NULL || c->waiting_on != e->pub->id)
     return -E_NOTWAITING;
   copy_message(&c->tf, &e->tf);
+  if (e->pct_once)
+    e->pct_from = e->pct_armed;
   c->waiting_on = 0;
   c->pub->status = ENV_RUNNABLE;
   e->tf.a0 = 0;

@@ -216,7 +216,11 @@ pct_call_fast:
 	ld	t5, UAREA_ENTRY + 8 * ENTRY_PCT(t4)
 	beqz	t5, full_save		# no PCT entry
 	save_preserved
-	sw	a6, ENV_WAITING_ON(a0)	# the caller waits for the reply
+	lbu	t1, ENV_PCT_ONCE(t0)
+	beqz	t1, 2f
+	li	t1, -1			# PCT_NOBODY: one call at a time, refuse the next
+	sw	t1, ENV_PCT_FROM(t0)
+2:	sw	a6, ENV_WAITING_ON(a0)	# the caller waits for the reply
 	li	t1, ENV_NOT_RUNNABLE
 	sw	t1, ENVINFO_STATUS(t6)
 	ld	t1, TF(0)(t0)		# the callee enters its PCT entry
@@ -244,7 +248,11 @@ pct_reply_fast:
 	lbu	t1, ENV_REVOKE_UPCALL(t0)
 	bnez	t1, full_save
 	save_preserved
-	sd	zero, TF(10)(a0)	# the replier's pct_reply returns 0
+	lbu	t1, ENV_PCT_ONCE(a0)
+	beqz	t1, 1f
+	lwu	t1, ENV_PCT_ARMED(a0)	# it accepts calls again
+	sw	t1, ENV_PCT_FROM(a0)
+1:	sd	zero, TF(10)(a0)	# the replier's pct_reply returns 0
 	sw	zero, ENV_WAITING_ON(t0)
 	li	t1, ENV_RUNNABLE
 	sw	t1, ENVINFO_STATUS(t2)

@@ -79,6 +79,18 @@ int main(int argc, char **argv)
   check("the server counted two asynchronous messages", sys_pct_call(OP_COUNT, 0, 0, 0, 0, 0, srv),
         2);
 
+  // One call at a time: a delivered call refuses others; the reply re-arms.
+  check("callee accepts one call at a time", sys_pct_call(OP_ACCEPT, PCT_ONCE, 0, 0, 0, 0, srv), 0);
+  check("... a call", sys_pct_call(OP_ADD, 1, 2, 0, 0, 0, srv), 3);
+  check("... its reply accepted the next", sys_pct_call(OP_ADD, 3, 4, 0, 0, 0, srv), 7);
+  check("... a send, which gets no reply", sys_pct_send(OP_ADD, 0, 0, 0, 0, 0, srv), 0);
+  check("... so the next call is refused", sys_pct_call(OP_ADD, 1, 1, 0, 0, 0, srv), -E_REFUSED);
+  check("bad acceptance flags refused", sys_pct_accept(1UL << 33), -E_INVAL);
+  sys_env_destroy(srv);
+  srv = spawn_child("server", server);
+  sys_env_start(srv);
+  sys_yield(srv);
+
   check("callee refuses everyone", sys_pct_call(OP_ACCEPT, PCT_NOBODY, 0, 0, 0, 0, srv), 0);
   check("call refused", sys_pct_call(OP_ADD, 1, 1, 0, 0, 0, srv), -E_REFUSED);
   check("send refused", sys_pct_send(OP_ADD, 1, 1, 0, 0, 0, srv), -E_REFUSED);
