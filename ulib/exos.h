@@ -28,8 +28,10 @@
 #define EXOS_EXEC_MAGIC    0x6578656321  // a2 at the entry of an exec'd program
 #define EXOS_CHILDREN      0x3F7FF10000  // the status pages of this process's children
 #define EXOS_MAXCHILD      64
-#define PTE_COW            (1UL << 8)  // an RSW bit: the page is shared copy-on-write
-#define PTE_SHARE          (1UL << 9)  // the other RSW bit: fork shares the page writable
+#define EXOS_RPC_CLIENTS   0x3F7FF50000  // a server's views of its clients' pages (64)
+#define EXOS_RPC_SERVERS   0x3F7FF90000  // a client's pages shared with servers (64)
+#define PTE_COW            (1UL << 8)    // an RSW bit: the page is shared copy-on-write
+#define PTE_SHARE          (1UL << 9)    // the other RSW bit: fork shares the page writable
 
 // exec's plan for exos_exec_switch (exec.S), at EXOS_EXECBUF.
 #define EXS_BATCH     0

@@ -246,6 +246,7 @@ static void fork_child_start(void)
   memset(children, 0, sizeof(children));
   norphans = 0;
   revoke_init();
+  rpc_forget();
   exos_resume_context(fork_context, 1);
 }
 

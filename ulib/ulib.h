@@ -83,6 +83,24 @@ extern volatile unsigned long exos_cow_copies;
 long exos_save_context(long *ctx);
 void exos_resume_context(long *ctx, long value) __attribute__((noreturn));
 
+// rpc.c, rpc_entry.S: remote procedure call over PCT
+struct rpc_msg {
+  long w[6];  // w[0]: the operation in, the result (or -E_...) out
+};
+struct rpc_req {
+  unsigned int caller;  // written by the kernel: cannot be forged
+  struct rpc_msg msg;   // the call; the handler leaves the reply here
+  void *buf;            // the page the caller shares with this server, or NULL
+};
+typedef void (*rpc_handler)(struct rpc_req *r);
+void rpc_serve(rpc_handler h) __attribute__((noreturn));
+long rpc_call(unsigned int server, struct rpc_msg *m);
+void *rpc_buffer(unsigned int server);
+void rpc_forget(void);
+extern unsigned long exos_rpc_retries;
+long exos_pct_call(struct rpc_msg *m, unsigned int server);
+void exos_rpc_entry(void);
+
 // stride.c
 int stride_add(int pid, unsigned long tickets);
 long stride_run(unsigned long ticks);

@@ -1,0 +1,14 @@
+# Lab ipc: communication in the library. The kernel moves the processor and
+# six registers between environments (PCT); ExOS builds RPC and pipes on it.
+
+from gradelib import *
+
+
+@test(points=20, timeout=60)
+def rpc(t):
+    """RPC over PCT: results in registers, the caller's id, a payload in a
+    shared page, three clients at once, a server that dies mid-call."""
+    out = t.qemu(bootargs="init=t_rpc")
+    t.expect(out, r"^t_rpc: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")

@@ -1,0 +1,160 @@
+// ExOS remote procedure call over protected control transfer.
+//
+// A call carries six words in registers (struct rpc_msg; w[0] is the
+// operation going in and the result coming back) and, for larger payloads,
+// a page the client shares with the server: rpc_buffer(server) maps one on
+// first use and tells the server, which maps it too; the server's handler
+// finds it as req->buf. The kernel names the caller (it cannot be forged),
+// which is how the server tells whose page is whose.
+//
+// The server side: rpc_serve(handler) never returns. It accepts calls one
+// at a time (pct_accept(0 | PCT_ONCE)): the kernel refuses other callers
+// while a call is being handled and re-arms on the reply, so the server is
+// only entered when it is idle or has just replied, when it has no state to
+// keep. The entry (rpc_entry.S's exos_rpc_entry) therefore starts every call
+// afresh at the bottom of the server's stack, and after the reply it goes
+// back to the idle loop instead of to where it was.
+//
+// The client side: rpc_call() retries a refused call after giving the
+// server the processor (directed yield), so a busy server finishes first;
+// a process with no PCT entry gets a few chances to become a server (it may
+// be starting); a server that dies makes the call return -E_BADENV, never
+// hang.
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+#define RPC_CONNECT     (-1L)  // w[0] of the call that hands the server a client's page
+#define NCLIENTS        64     // clients a server can hold pages of
+#define NSERVERS        64     // servers a client can hold pages for
+#define RPC_START_TRIES 100    // yields to a process that has no PCT entry yet
+
+static rpc_handler handler;
+unsigned long exos_rpc_retries;         // calls a busy server refused, retried
+unsigned long exos_rpc_sp;              // the server's stack for each call (rpc_entry.S)
+static unsigned int clients[NCLIENTS];  // slot i's page is at EXOS_RPC_CLIENTS + i pages
+static unsigned int servers[NSERVERS];  // slot i's page is at EXOS_RPC_SERVERS + i pages
+
+// The server's idle loop: accept one call, give the processor away.
+static void __attribute__((noreturn)) idle(void)
+{
+  for (;;) {
+    sys_pct_accept(PCT_ONCE);
+    sys_yield(0);
+  }
+}
+
+// Map the page ppn a client granted (the RPC_CONNECT call). Returns 0 or
+// an error.
+static long connect_client(unsigned int caller, unsigned long ppn)
+{
+  int free = -1;
+  for (int i = 0; i < NCLIENTS; i++) {
+    if (clients[i] == caller)
+      free = i;  // a new page for the same client replaces the old
+    else if (free < 0 && (clients[i] == 0 ||
+                          ((const struct env_info *)UENVS)[clients[i] & 255].id != clients[i]))
+      free = i;  // unused, or its client is gone
+  }
+  if (free < 0)
+    return -E_NOMEM;
+  long err = vm_map(EXOS_RPC_CLIENTS + free * PGSIZE, ppn, PTE_R | PTE_W);
+  clients[free] = err == 0 ? caller : 0;
+  return err;
+}
+
+// The page the caller shares with this server, or NULL.
+static void *client_page(unsigned int caller)
+{
+  for (int i = 0; i < NCLIENTS; i++)
+    if (clients[i] == caller)
+      return (void *)(EXOS_RPC_CLIENTS + i * PGSIZE);
+  return NULL;
+}
+
+// One call arrives (from exos_rpc_entry, on the server's stack): run the
+// handler and reply if the caller waits. Then the server idles.
+void exos_rpc_dispatch(long a0, long a1, long a2, long a3, long a4, long a5, long caller, long kind)
+{
+  struct rpc_req r = {.caller = caller, .msg = {{a0, a1, a2, a3, a4, a5}}};
+  if (a0 == RPC_CONNECT) {
+    r.msg.w[0] = connect_client(caller, a1);
+  } else {
+    r.buf = client_page(caller);
+    handler(&r);
+  }
+  if (kind == PCT_SYNC) {
+    const long *w = r.msg.w;
+    sys_pct_reply(w[0], w[1], w[2], w[3], w[4], w[5], caller);
+  }
+  idle();
+}
+
+// Become a server: every call is handed to h, on this stack, one at a
+// time. Does not return.
+void rpc_serve(rpc_handler h)
+{
+  handler = h;
+  exos_rpc_sp = PGROUNDDOWN((unsigned long)__builtin_frame_address(0)) - PGSIZE;
+  long err = sys_env_set_entry(0, ENTRY_PCT, (unsigned long)exos_rpc_entry);
+  if (err < 0) {
+    printf("%s: cannot serve: %s\n", exos_progname(), exos_strerror(err));
+    exit(-1);
+  }
+  idle();
+}
+
+// Call server with the message in *m; the reply replaces it. Returns the
+// reply's w[0] (by convention a result or a negative error), or -E_BADENV
+// if the server is gone, -E_NOENTRY if it serves nothing.
+long rpc_call(unsigned int server, struct rpc_msg *m)
+{
+  const struct rpc_msg call = *m;  // a refusal leaves garbage in *m
+  for (int starting = 0;; *m = call) {
+    long r = exos_pct_call(m, server);
+    if (r == -E_NOENTRY && starting++ < RPC_START_TRIES)
+      r = -E_AGAIN;  // perhaps a server still starting up
+    if (r != -E_REFUSED && r != -E_AGAIN)
+      return r;
+    exos_rpc_retries++;
+
+    if (sys_yield(server) < 0)  // busy: let it finish, or if it cannot run, anyone
+      sys_yield(0);
+  }
+}
+
+// The page shared with server for payloads, mapped and handed over on
+// first use. Returns NULL if it cannot be made.
+void *rpc_buffer(unsigned int server)
+{
+  int free = -1;
+  for (int i = 0; i < NSERVERS; i++) {
+    if (servers[i] == server)
+      return (void *)(EXOS_RPC_SERVERS + i * PGSIZE);
+    if (free < 0 && servers[i] == 0)
+      free = i;
+  }
+  if (free < 0)
+    return NULL;
+  unsigned long va = EXOS_RPC_SERVERS + free * PGSIZE;
+  long p = vm_alloc(va, PTE_R | PTE_W);
+  struct rpc_msg m = {{RPC_CONNECT, p}};
+  if (p < 0 || sys_page_grant(p, server, GRANT_R | GRANT_W) < 0 || rpc_call(server, &m) < 0) {
+    if (p >= 0) {
+      vm_unmap(va);
+      sys_page_free(p);
+    }
+    return NULL;
+  }
+  servers[free] = server;
+  return (void *)va;
+}
+
+// Forget the shared pages (a forked child starts without them: fork does
+// not copy ExOS's own pages).
+void rpc_forget(void)
+{
+  memset(servers, 0, sizeof(servers));
+  memset(clients, 0, sizeof(clients));
+}

@@ -1,0 +1,45 @@
+# The RPC server's PCT entry, and the client's call stub (see ulib/rpc.c).
+#
+# exos_rpc_entry: the kernel enters it with the message in a0..a5, the
+# caller's id in a6 and PCT_SYNC or PCT_ASYNC in a7. The server accepts
+# one call at a time, so it has no live state here: start afresh on its
+# stack and dispatch (which never returns).
+#
+# exos_pct_call(m, server): pct_call with a0..a5 from m->w, storing the
+# six reply registers back into m->w; returns a0.
+
+#include "kernel/abi.h"
+
+.section .text
+.globl exos_rpc_entry, exos_pct_call
+.p2align 2
+exos_rpc_entry:
+	la	t0, exos_rpc_sp
+	ld	sp, 0(t0)
+	mv	s0, zero		# ends backtraces
+	call	exos_rpc_dispatch
+1:	j	1b			# not reached
+
+.p2align 2
+exos_pct_call:
+	addi	sp, sp, -16
+	sd	s1, 0(sp)
+	mv	s1, a0
+	mv	a6, a1
+	ld	a0, 0(s1)
+	ld	a1, 8(s1)
+	ld	a2, 16(s1)
+	ld	a3, 24(s1)
+	ld	a4, 32(s1)
+	ld	a5, 40(s1)
+	li	a7, SYSNUM_PCT_CALL
+	ecall
+	sd	a0, 0(s1)
+	sd	a1, 8(s1)
+	sd	a2, 16(s1)
+	sd	a3, 24(s1)
+	sd	a4, 32(s1)
+	sd	a5, 40(s1)
+	ld	s1, 0(sp)
+	addi	sp, sp, 16
+	ret
