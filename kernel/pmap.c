@@ -88,13 +88,25 @@ static uint32 *owner_list(uint32 owner)
   return owner != 0 && e->pub->id == owner ? &e->pages_head : NULL;
 }
 
+// Fill the page at pa with zeros. Every allocation does this, so it stores
+// sixteen words a round: 2 instructions of loop for 16 stores, where a
+// word-at-a-time memset spends 3 (a page fault's cost was mostly this).
+static void zero_page(uint64 pa)
+{
+  uint64 *p = KADDR(pa), *end = p + PGSIZE / sizeof(uint64);
+  for (; p < end; p += 16) {
+    p[0] = p[1] = p[2] = p[3] = p[4] = p[5] = p[6] = p[7] = 0;
+    p[8] = p[9] = p[10] = p[11] = p[12] = p[13] = p[14] = p[15] = 0;
+  }
+}
+
 // Take free page i off the free list, zeroed, with the given owner and type.
 static uint64 take_free(uint32 i, uint32 owner, int type)
 {
   list_remove(&free_head, i);
   sysinfo->nfree--;
   uint64 pa = index2pa(i);
-  memset(KADDR(pa), 0, PGSIZE);
+  zero_page(pa);
   pages[i] = (struct page_info){.owner = owner, .type = type};
   return pa;
 }
