@@ -74,6 +74,22 @@ void exos_revoke_entry(void);
 extern unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
 extern volatile unsigned long exos_critical;
 
+// Enter and leave a section of ExOS code that no asynchronous upcall may
+// interrupt, and so no other thread (thread.c). Sections nest. (The count
+// is changed by a plain load and store: an upcall or a thread switch comes
+// only while it is 0 and leaves it as it found it.)
+static inline void exos_critical_enter(void)
+{
+  exos_critical++;
+  asm volatile("" ::: "memory");
+}
+// Leave the section exos_critical_enter() began.
+static inline void exos_critical_leave(void)
+{
+  asm volatile("" ::: "memory");
+  exos_critical--;
+}
+
 // heap.c
 void heap_init(void);
 void *sbrk(long n);
