@@ -69,7 +69,7 @@ KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
-	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c kernel/fmt.c kernel/string.c kernel/symtab.c
+	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the

@@ -249,7 +249,7 @@ static long fork_context[15];  // where fork() was called (see context.S)
 
 // The child's first code, on its fresh exception stack: rebuild ExOS's view
 // of its page tables, take up exception handling, forget the parent's
-// children and orphans, then return from fork() with 0.
+// children, orphans and other threads, then return from fork() with 0.
 static void fork_child_start(void)
 {
   if (vm_init() < 0 || exos_exceptions_init() < 0) {
@@ -259,6 +259,7 @@ static void fork_child_start(void)
   memset(children, 0, sizeof(children));
   norphans = 0;
   revoke_init();
+  thread_fork_child();
   exos_resume_context(fork_context, 1);
 }
 

@@ -90,6 +90,22 @@ static inline void exos_critical_leave(void)
   exos_critical--;
 }
 
+// thread.c: preemptive threads inside one program
+struct mutex {
+  volatile int owner;  // the holder's thread id; 0: free
+};
+int thread_create(void (*fn)(void *), void *arg);
+void thread_yield(void);
+int thread_join(int tid);
+void thread_exit(void) __attribute__((noreturn));
+int thread_self(void);
+unsigned long thread_preemptions(int tid);
+void mutex_init(struct mutex *m);
+int mutex_lock(struct mutex *m);
+int mutex_unlock(struct mutex *m);
+void thread_fork_child(void);
+extern volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos_thread_switches;
+
 // heap.c
 void heap_init(void);
 void *sbrk(long n);
