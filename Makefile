@@ -74,7 +74,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow t_thread
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 KERNEL := $(B)/kernel/kernel
