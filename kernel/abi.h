@@ -121,7 +121,7 @@
 #define NSLICES      64
 #define SLICE_US     1000
 #define GRACE_US     250
-#define MAX_OVERRUNS 3  // the environment is destroyed at this many
+#define MAX_OVERRUNS 3  // the environment is destroyed at this many in a row
 
 // PCT: the callee enters its ENTRY_PCT with a0..a5 the message, a6 the
 // caller's id (written by the kernel, so it cannot be forged), and a7

@@ -54,10 +54,11 @@ struct env {
   uint8 revoke_upcall;  // enter ENTRY_REVOKE when it next runs
   uint64 revoke_keep;   // REVOKE_PAGES: how many user pages it may keep
   // Protected control transfer (pct.c)
-  uint32 waiting_on;  // the callee of its synchronous PCT, 0 if none
-  uint32 pct_from;    // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id
-  uint32 pct_armed;   // with pct_once: what pct_reply restores pct_from to
-  uint8 pct_once;     // each delivered call sets pct_from to PCT_NOBODY
+  uint32 waiting_on;     // the callee of its synchronous PCT, 0 if none
+  uint32 pct_from;       // whose calls it accepts: 0 anyone, PCT_NOBODY none, else one id
+  uint32 pct_armed;      // with pct_once: what pct_reply restores pct_from to
+  uint8 pct_once;        // each delivered call sets pct_from to PCT_NOBODY
+  uint8 overrun_streak;  // epilogues overrun in a row (sched.c)
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");

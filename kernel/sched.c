@@ -8,7 +8,8 @@
 // pc it had in u-area slice_pc) rather than where it stopped. When the slice
 // ends the kernel enters the runner's epilogue entry, which must save what it
 // needs and call yield(0) within GRACE_US; one that overruns forfeits a later
-// slice, and one that overruns MAX_OVERRUNS times is destroyed. An
+// slice, and one that overruns MAX_OVERRUNS times in a row is destroyed (a
+// host that stalls now and then must not kill a well-behaved program). An
 // environment without these entries (or inside its critical section) has its
 // registers saved and restored by the kernel instead.
 //
@@ -154,13 +155,14 @@ static void __attribute__((noreturn)) next_slice(void)
 }
 
 // The runner overran its epilogue's grace period: take the processor back,
-// charge it, and destroy it if it keeps doing so.
+// charge it, and destroy it if it has done so MAX_OVERRUNS times in a row.
 static void __attribute__((noreturn)) overrun(struct env *e)
 {
   e->in_epilogue = 0;
   e->kernel_saved = 1;
   e->forfeit++;
-  uint64 n = ++e->uarea->overruns;
+  e->uarea->overruns++;
+  uint64 n = ++e->overrun_streak;
   if (n >= MAX_OVERRUNS) {
     printf("rvexo: env %x (%s) destroyed: epilogue overran its grace period %lu times\n",
            e->pub->id, e->pub->name, n);
@@ -213,6 +215,8 @@ void sched_start(void)
 long sched_yield(struct env *e, uint32 id)
 {
   if (id == 0) {
+    if (e->in_epilogue)
+      e->overrun_streak = 0;  // in time: only overruns in a row count
     e->in_epilogue = 0;
     e->tf.a0 = 0;
     next_slice();

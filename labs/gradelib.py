@@ -131,7 +131,7 @@ import traceback
 
 __all__ = ["test"]
 
-LAB_ORDER = ["selftest", "boot", "kernel", "mkfs", "memory", "upcalls", "fork", "sched", "ipc",
+LAB_ORDER = ["selftest", "boot", "kernel", "mkfs", "upcalls", "fork", "sched", "threads", "ipc",
              "fs", "revoke", "net"]
 
 # The repository: this file is labs/gradelib.py in it.

@@ -6,6 +6,7 @@
 // Layout of every ExOS program's address space (below UTOP = 2^38):
 //   0x10000 ...           the program: text, read-only data, data, bss
 //   end ... heap top      the heap (sbrk), filled lazily with zero pages
+//   EXOS_TSTACKS ...      threads' stacks, one 64 KiB span per thread slot (thread.c)
 //   EXOS_STACKTOP         the stack grows down from here (INIT_STACKTOP)
 //   EXOS_SCRATCH ...      ExOS's own pages: a scratch page, the exit-status page,
 //                         the children's status pages (not copied by fork)
@@ -57,6 +58,23 @@ struct exec_switch {
 };
 _Static_assert(__builtin_offsetof(struct exec_switch, sys_exit) == EXS_SYS_EXIT, "EXS_SYS_EXIT");
 #endif
+
+// Threads (thread.c). Thread slot i (1..EXOS_MAXTHREADS-1; slot 0 is the
+// program's first thread, on the normal stack) has the span of addresses
+// EXOS_TSTACKS + i * EXOS_TSTACK_SPAN: its stack is the top EXOS_TSTACK_SIZE
+// bytes, and the rest stays unmapped as a guard.
+#define EXOS_TSTACKS     0x3E00000000
+#define EXOS_TSTACK_SPAN 0x10000
+#define EXOS_TSTACK_SIZE 0x4000
+#define EXOS_MAXTHREADS  64
+// A thread's saved registers (struct thread's frame, written by xentry.S):
+// slot 0 the pc, slots 1..31 x1..x31 (x3, gp, not kept) as in struct xframe,
+// then the thread's exos_critical count and how often the epilogue
+// preempted it.
+#define TFRAME_CRITICAL  32
+#define TFRAME_PREEMPTED 33
+#define TFRAME_SLOTS     34
+#define EXOS_SYS_YIELD   16  // SYS_yield, for xentry.S (checked in thread.c)
 
 // The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address.
 #define XFRAME_SIZE (8 * 34)

@@ -236,7 +236,7 @@ static long fork_context[15];  // where fork() was called (see context.S)
 
 // The child's first code, on its fresh exception stack: rebuild ExOS's view
 // of its page tables, take up exception handling, forget the parent's
-// children and orphans, then return from fork() with 0.
+// children, orphans and other threads, then return from fork() with 0.
 static void fork_child_start(void)
 {
   if (vm_init() < 0 || exos_exceptions_init() < 0) {
@@ -247,6 +247,7 @@ static void fork_child_start(void)
   norphans = 0;
   revoke_init();
   rpc_forget();
+  thread_fork_child();
   exos_resume_context(fork_context, 1);
 }
 

@@ -4,6 +4,8 @@
 // are mapped only when first touched (a page fault maps a zeroed page). The
 // stack grows the same way down to EXOS_STACK_MAX below its top; the page
 // below that is a guard, and touching it ends the program with a message.
+// sbrk, malloc and free hold exos_critical, so threads (thread.c) may share
+// the heap: no thread switch comes in the middle of one.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -97,10 +99,13 @@ void heap_init(void)
 // back by shrinking are unmapped and freed.
 void *sbrk(long n)
 {
+  exos_critical_enter();  // threads share the heap
   unsigned long old = heap_brk;
   if ((n > 0 && (unsigned long)n > EXOS_HEAP_MAX - old) ||
-      (n < 0 && (unsigned long)-n > old - heap_start))
+      (n < 0 && (unsigned long)-n > old - heap_start)) {
+    exos_critical_leave();
     return (void *)-1;
+  }
   heap_brk = old + n;
   for (unsigned long va = PGROUNDUP(heap_brk); va < PGROUNDUP(old); va += PGSIZE) {
     unsigned long pte = vm_pte(va);
@@ -110,6 +115,7 @@ void *sbrk(long n)
       sys_page_free(PTE_PPN(pte));
     }
   }
+  exos_critical_leave();
   return (void *)old;
 }
 
@@ -123,8 +129,8 @@ struct block {
 #define HEADER 16
 static struct block *free_list;
 
-// Allocate n bytes, 16-byte aligned. Returns NULL when memory runs out.
-void *malloc(size_t n)
+// malloc's work; the caller holds exos_critical.
+static void *malloc_locked(size_t n)
 {
   if (n > (1UL << 36))
     return NULL;
@@ -155,11 +161,21 @@ void *malloc(size_t n)
   return NULL;
 }
 
+// Allocate n bytes, 16-byte aligned. Returns NULL when memory runs out.
+void *malloc(size_t n)
+{
+  exos_critical_enter();  // threads share the free list
+  void *p = malloc_locked(n);
+  exos_critical_leave();
+  return p;
+}
+
 // Return a block from malloc (NULL is ignored).
 void free(void *p)
 {
   if (p == NULL)
     return;
+  exos_critical_enter();  // threads share the free list
   struct block *b = (struct block *)((char *)p - HEADER), **link = &free_list;
   while (*link != NULL && *link < b)
     link = &(*link)->next;
@@ -176,4 +192,5 @@ void free(void *p)
       prev->next = b->next;
     }
   }
+  exos_critical_leave();
 }

@@ -126,6 +126,38 @@ void exos_revoke_entry(void);
 extern volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
 extern volatile unsigned long exos_critical;
 
+// Enter and leave a section of ExOS code that no asynchronous upcall may
+// interrupt, and so no other thread (thread.c). Sections nest. (The count
+// is changed by a plain load and store: an upcall or a thread switch comes
+// only while it is 0 and leaves it as it found it.)
+static inline void exos_critical_enter(void)
+{
+  exos_critical++;
+  asm volatile("" ::: "memory");
+}
+// Leave the section exos_critical_enter() began.
+static inline void exos_critical_leave(void)
+{
+  asm volatile("" ::: "memory");
+  exos_critical--;
+}
+
+// thread.c: preemptive threads inside one program
+struct mutex {
+  volatile int owner;  // the holder's thread id; 0: free
+};
+int thread_create(void (*fn)(void *), void *arg);
+void thread_yield(void);
+int thread_join(int tid);
+void thread_exit(void) __attribute__((noreturn));
+int thread_self(void);
+unsigned long thread_preemptions(int tid);
+void mutex_init(struct mutex *m);
+int mutex_lock(struct mutex *m);
+int mutex_unlock(struct mutex *m);
+void thread_fork_child(void);
+extern volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos_thread_switches;
+
 // heap.c
 void heap_init(void);
 void *sbrk(long n);

@@ -12,6 +12,8 @@
 // and the root (region (254, 256)) at VIEW0(254, 256), and the level-0 tables
 // holding level-0 views of region i2 at VIEW0(254, i2). So a PTE is read in
 // two loads without any system call, and the only writes are pte_write calls.
+// The calls that write tables hold exos_critical, so threads (thread.c) and
+// upcall handlers never see a table half made.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -162,8 +164,11 @@ long vm_table(unsigned long va)
 // bits, which are ExOS's). Returns 0 or an error.
 long vm_map(unsigned long va, unsigned long ppn, unsigned long bits)
 {
+  exos_critical_enter();  // threads share the tables (and this view of them)
   long t = vm_table(va);
-  return t < 0 ? t : sys_pte_write(t, PX(0, va), leaf(ppn, bits));
+  long err = t < 0 ? t : sys_pte_write(t, PX(0, va), leaf(ppn, bits));
+  exos_critical_leave();
+  return err;
 }
 
 // Map page ppn at va with exactly the bits given, PTE_A and PTE_D included:
@@ -171,17 +176,21 @@ long vm_map(unsigned long va, unsigned long ppn, unsigned long bits)
 // store, which is how a replacement policy learns what is used and dirty.
 long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits)
 {
+  exos_critical_enter();
   long t = vm_table(va);
-  return t < 0 ? t : sys_pte_write(t, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V);
+  long err = t < 0 ? t : sys_pte_write(t, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V);
+  exos_critical_leave();
+  return err;
 }
 
 // Remove the mapping at va (if any). Returns 0 or an error.
 long vm_unmap(unsigned long va)
 {
   unsigned long i2 = PX(2, va), i1 = PX(1, va);
-  if (vm_pte(va) == 0)
-    return 0;
-  return sys_pte_write(PTE_PPN(VIEW1(i2)[i1]), PX(0, va), 0);
+  exos_critical_enter();
+  long err = vm_pte(va) == 0 ? 0 : sys_pte_write(PTE_PPN(VIEW1(i2)[i1]), PX(0, va), 0);
+  exos_critical_leave();
+  return err;
 }
 
 // Change the bits of the mapping at va, keeping its page. Returns 0, an

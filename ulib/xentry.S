@@ -5,7 +5,8 @@
 # saves all registers in a frame on the exception stack, copies the u-area's
 # record into the frame (a nested exception would overwrite the u-area), and
 # calls exos_dispatch(frame) in C on the exception stack. (exos_revoke_entry
-# does the same for revocation upcalls.) When that returns,
+# does the same for revocation upcalls; the time-slice upcalls that switch
+# threads are at the end of the file.) When that returns,
 # it reloads every register from the frame and jumps to frame->pc: the
 # interrupted code resumes without entering the kernel.
 #
@@ -28,18 +29,8 @@
 
 .section .text
 
-# Save every register but gp in a new frame on the exception stack (gp is
-# left pointing at it).
-.macro save_frame
-	# Where does the frame go? gp is the only scratch register.
-	li	gp, EXOS_XSTACK_LO
-	sub	gp, sp, gp
-	srli	gp, gp, EXOS_XSTACK_SHIFT
-	beqz	gp, 1f			# sp is on the exception stack: nested
-	li	gp, EXOS_XSTACK_TOP
-	j	2f
-1:	mv	gp, sp
-2:	addi	gp, gp, -XFRAME_SIZE
+# Store every register but gp in slots 1..31 of the frame at gp.
+.macro save_regs
 	sd	x1, F(1)(gp)
 	sd	x2, F(2)(gp)
 	sd	x4, F(4)(gp)
@@ -70,6 +61,21 @@
 	sd	x29, F(29)(gp)
 	sd	x30, F(30)(gp)
 	sd	x31, F(31)(gp)
+.endm
+
+# Save every register but gp in a new frame on the exception stack (gp is
+# left pointing at it).
+.macro save_frame
+	# Where does the frame go? gp is the only scratch register.
+	li	gp, EXOS_XSTACK_LO
+	sub	gp, sp, gp
+	srli	gp, gp, EXOS_XSTACK_SHIFT
+	beqz	gp, 1f			# sp is on the exception stack: nested
+	li	gp, EXOS_XSTACK_TOP
+	j	2f
+1:	mv	gp, sp
+2:	addi	gp, gp, -XFRAME_SIZE
+	save_regs
 .endm
 
 # Reload every register from the frame at sp and jump to frame->pc.
@@ -132,6 +138,7 @@
 # or half restored; ExOS declares it upcall-free (ENTRY_NOUPCALL_LO/HI), so
 # the kernel delivers no asynchronous upcall with the pc inside it.
 .globl exos_xentry, exos_revoke_entry, exos_upcall_code_start, exos_upcall_code_end
+.globl exos_thread_epilogue, exos_thread_prologue, exos_thread_switch
 .p2align 2
 exos_upcall_code_start:
 exos_xentry:
@@ -158,4 +165,110 @@ exos_revoke_entry:
 	sd	zero, F(33)(gp)
 	call_handler exos_revoke_upcall
 	resume_frame
+
+# ---------------------------------------------------------------- threads
+# Preemptive threads (thread.c). exos_thread_cur points at the running
+# thread's record, whose first TFRAME_SLOTS words are its saved registers
+# (ulib/exos.h). Everything below runs with the pc in the upcall-free range
+# or with exos_critical set, so no upcall lands in the middle of a save, a
+# choice or a resume.
+
+# ENTRY_EPILOGUE: the slice is over. Every register is the running thread's
+# and u-area slice_pc holds its pc. Save them all in its record, note that
+# it is saved (exos_thread_saved), and give the processor back at once with
+# yield(0): this takes a few dozen instructions, far inside GRACE_US. When a
+# slice of ours begins the kernel resumes us right after the ecall (the pc is
+# upcall-free, so it makes no prologue upcall), and we go on as the
+# prologue does once it has saved the running thread.
+.p2align 2
+exos_thread_epilogue:
+	la	gp, exos_thread_cur
+	ld	gp, 0(gp)
+	save_regs
+	li	t0, UAREA
+	ld	t1, UAREA_SLICE_PC(t0)
+	sd	t1, F(0)(gp)
+	sd	zero, F(TFRAME_CRITICAL)(gp)	# it was 0, or the kernel would not have come
+	ld	t1, F(TFRAME_PREEMPTED)(gp)
+	addi	t1, t1, 1
+	sd	t1, F(TFRAME_PREEMPTED)(gp)
+	la	t0, exos_thread_saved
+	li	t1, 1
+	sd	t1, 0(t0)
+	la	t0, exos_thread_epilogues
+	ld	t1, 0(t0)
+	addi	t1, t1, 1
+	sd	t1, 0(t0)
+	li	a0, 0
+	li	a7, EXOS_SYS_YIELD
+	ecall
+	j	exos_thread_choose
+
+# ENTRY_PROLOGUE: a slice of ours begins. Unless the epilogue has saved the
+# running thread, its registers are all live here (it stopped in a system
+# call, a yield or a blocking one, and resumes at slice_pc): save them first.
+# Then exos_thread_pick() chooses, on the exception stack with exos_critical
+# set, the thread to run, and we resume it.
+.p2align 2
+exos_thread_prologue:
+	la	gp, exos_thread_saved
+	ld	gp, 0(gp)
+	bnez	gp, exos_thread_choose
+	la	gp, exos_thread_cur
+	ld	gp, 0(gp)
+	save_regs
+	li	t0, UAREA
+	ld	t1, UAREA_SLICE_PC(t0)
+	sd	t1, F(0)(gp)
+	sd	zero, F(TFRAME_CRITICAL)(gp)	# it was 0, or the kernel would not have come
+exos_thread_choose:
+	# The exception stack is free: an exception handler runs with
+	# exos_critical set, and then no prologue or epilogue comes.
+	li	sp, EXOS_XSTACK_TOP
+	li	t0, 1
+	la	t1, exos_critical
+	sd	t0, 0(t1)
+	mv	s0, zero		# ends backtraces here
+	call	exos_thread_pick
+	# fall through: resume the thread record a0 names
+
+# Resume the thread whose record is at a0: give exos_critical the count it
+# had (0 for a preempted thread: the pc leaves the upcall-free range with the
+# jump, and from then on it may be preempted again), reload every register
+# and jump to its pc.
+exos_thread_resume:
+	ld	t0, F(TFRAME_CRITICAL)(a0)
+	la	t1, exos_critical
+	sd	t0, 0(t1)
+	mv	sp, a0
+	resume_frame
+
+# exos_thread_switch(from, to): called from C with exos_critical held. Save
+# what a function call must keep (ra, sp, tp, s0..s11) and exos_critical in
+# the record `from`, with its pc the return address, and resume the thread
+# `to`. The caller continues (exos_thread_switch returns) when another
+# switch or the prologue resumes `from`.
+.p2align 2
+exos_thread_switch:
+	sd	ra, F(0)(a0)
+	sd	ra, F(1)(a0)
+	sd	sp, F(2)(a0)
+	sd	tp, F(4)(a0)
+	sd	s0, F(8)(a0)
+	sd	s1, F(9)(a0)
+	sd	s2, F(18)(a0)
+	sd	s3, F(19)(a0)
+	sd	s4, F(20)(a0)
+	sd	s5, F(21)(a0)
+	sd	s6, F(22)(a0)
+	sd	s7, F(23)(a0)
+	sd	s8, F(24)(a0)
+	sd	s9, F(25)(a0)
+	sd	s10, F(26)(a0)
+	sd	s11, F(27)(a0)
+	la	t0, exos_critical
+	ld	t1, 0(t0)
+	sd	t1, F(TFRAME_CRITICAL)(a0)
+	mv	a0, a1
+	j	exos_thread_resume
 exos_upcall_code_end:

@@ -86,6 +86,31 @@ static void stubborn_child(void)
     ;
 }
 
+// An epilogue that overruns every other time: odd entries spin until the
+// kernel takes the processor back, even ones yield in time and go back to
+// the child's loop.
+void erratic_epilogue(void);
+void erratic_loop(void);
+static unsigned long erratic_count __attribute__((used));
+asm("erratic_loop: j erratic_loop\n"
+    "erratic_epilogue:\n"
+    "  la gp, erratic_count\n"
+    "  ld t0, 0(gp)\n"
+    "  addi t0, t0, 1\n"
+    "  sd t0, 0(gp)\n"
+    "  andi t0, t0, 1\n"
+    "1:bnez t0, 1b\n"
+    "  li a0, 0\n"
+    "  li a7, 16\n"  // SYS_yield
+    "  ecall\n"
+    "  j erratic_loop\n");
+
+static void erratic_child(void)
+{
+  sys_env_set_entry(0, ENTRY_EPILOGUE, (unsigned long)erratic_epilogue);
+  erratic_loop();
+}
+
 // Try to take the parent's slice 60.
 static void slice_thief(void)
 {
@@ -138,6 +163,11 @@ int main(int argc, char **argv)
   check("spawn stubborn child", s > 0, 1);
   run_child(s);
   check("stubborn child destroyed", ENVINFO(s)->id == (unsigned int)s, 0);
+  s = spawn_child("erratic", erratic_child);
+  sys_env_start(s);
+  let_run(100);
+  check("a child overrunning every other epilogue survives", ENVINFO(s)->id, s);
+  sys_env_destroy(s);
   kcheck("overruns");
 
   // Slices are the processor: 42 slices against 14 give about 3:1.

@@ -3,6 +3,8 @@
 # properly and as an attacker would, print one line per check, and run the
 # kernel's invariant checker (kcheck) after each group.
 
+import re
+
 from gradelib import *
 
 
@@ -40,6 +42,10 @@ def time_slices(t):
     t.expect(out,
              r"^rvexo: env [0-9a-f]+ \(stubborn\) overran its epilogue \(1 of 3\)",
              r"^rvexo: env [0-9a-f]+ \(stubborn\) destroyed: epilogue overran its grace period 3 times$")
+    overruns = len(re.findall(r"^rvexo: env [0-9a-f]+ \(erratic\) overran its epilogue \(1 of 3\)",
+                              out, re.M))
+    if overruns < 3:
+        t.fail(f"the erratic child overran {overruns} times, not 3 or more, each the first in a row")
 
 
 @test(points=20, timeout=60)

@@ -1,5 +1,8 @@
 # Lab sched: scheduling policy in the library. The kernel offers time-slice
-# ownership and directed yield; ExOS builds a stride scheduler on them.
+# ownership and directed yield; ExOS builds a stride scheduler on them, and
+# preemptive threads on the prologue and epilogue upcalls (the `threads`
+# test grades the code marked `LAB threads`, which comes right after sched
+# in LAB_ORDER).
 
 from gradelib import *
 

@@ -1,0 +1,484 @@
+// ExOS threads: several threads of control inside one program (one
+// environment), preempted at the ends of the program's time slices through
+// the kernel's prologue and epilogue upcalls. The kernel knows nothing of
+// threads: to it this is one environment that saves its own context.
+//
+// Threads. Each has a record in threads[] (a slot) holding its saved
+// registers (the frame: pc, x1..x31, its exos_critical count, how often it
+// was preempted; layout in ulib/exos.h) and its state: runnable, blocked
+// (in thread_join or mutex_lock) or done (finished, not yet joined). The
+// program's first thread, on the program's own stack, is thread 1 in slot
+// 0. A new thread gets a 16 KiB stack of its own at the top of its slot's
+// 64 KiB span above EXOS_TSTACKS, mapped at once; the rest of the span stays
+// unmapped, so running off the stack faults, and the fault is reported as a
+// stack overflow of that thread. Thread ids grow and are never reused. A
+// finished thread's stack is freed when it is joined.
+//
+// Preemption. The first thread_create registers two entries (xentry.S):
+//   - the epilogue, entered when a slice ends with every register as the
+//     running thread left it and its pc in u-area slice_pc: it stores them
+//     all in the running thread's record, sets exos_thread_saved and calls
+//     yield(0) at once (a few dozen instructions, far below GRACE_US);
+//   - the prologue, entered when a slice of ours begins: unless the
+//     epilogue has saved the running thread (a slice that ended in a system
+//     call, a yield or a blocking one, does not pass through the epilogue),
+//     it stores the live registers with slice_pc as the pc. Then
+//     exos_thread_pick() chooses the next runnable thread round-robin and
+//     the prologue resumes it register-exactly, the way xentry.S resumes
+//     after an exception (the last jump goes through gp, which ExOS keeps).
+// After the epilogue's yield the kernel resumes the program right after the
+// ecall (the pc is in the upcall-free range, so it makes no prologue upcall)
+// and the epilogue goes on into the prologue's choice itself.
+// thread_yield, thread_join, thread_exit and mutex_lock switch threads
+// directly from C (exos_thread_switch): only what a call keeps is saved (ra,
+// sp, tp, s0..s11) and the thread resumes by returning from that call.
+// Either kind of saved thread can be resumed by either path.
+//
+// The windows, and how they are closed:
+//   - An upcall in the middle of saving or restoring a frame: all the code
+//     that does so lies in xentry.S's upcall-free pc range
+//     (exos_upcall_code_start..end), so the kernel makes no upcall there
+//     and simply saves and restores the registers itself.
+//   - An upcall in the middle of the bookkeeping in C (the current thread,
+//     states, the mutex's owner): every function here changes them with
+//     exos_critical held, and the prologue's C runs with it set too, so no
+//     epilogue comes. A slice that ends meanwhile is not lost for the
+//     program: the kernel saves its registers and resumes it where it was,
+//     and this thread simply runs on into its next slice.
+//   - Each thread has its own exos_critical count: a thread that switches
+//     away from C holds it (it is saved in its frame) and a preempted
+//     thread had 0. The resume path stores the resumed thread's count while
+//     still in the upcall-free range, so a thread resumed with 0 becomes
+//     preemptible only once it is back at its own pc.
+//   - Lost wake-ups: a thread marks itself blocked and switches in one
+//     critical section; thread_exit and mutex_unlock wake waiters in one
+//     too. mutex_unlock hands the mutex straight to the longest waiter, so
+//     a woken thread owns it when it runs and a busy thread cannot take it
+//     from under a waiter again and again.
+//   - The exception stack is shared by all threads. That is safe because an
+//     exception handler runs with exos_critical set: no preemption happens
+//     inside one, and its frames are gone before any other thread runs. For
+//     the same reason a handler must not block: mutex_lock or thread_join
+//     that would have to wait inside a handler (or any critical section)
+//     ends the program with a message, and thread_yield there does nothing.
+//     The prologue's C itself runs at the top of the exception stack, which
+//     is free whenever a prologue comes.
+//   - ExOS's own state shared between threads is changed only in critical
+//     sections: malloc/free/sbrk and the vm_ calls that write page tables
+//     hold exos_critical, so threads may use them (and fault on the lazy
+//     heap) freely. fork, wait and the paged regions are not thread-safe:
+//     call them from one thread at a time. fork copies a snapshot taken
+//     while other threads may run; the child has one thread, the caller.
+//
+// A blocked thread waits for another thread (one that exits, or unlocks a
+// mutex), so when no thread is runnable nothing inside the program can ever
+// wake one: that is a deadlock, and it ends the program with a report of who
+// waits for whom (yielding the processor would only wait forever). The
+// program ends when its last thread exits, or when any thread calls exit()
+// or thread 1 returns from main().
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+enum { T_FREE, T_RUNNABLE, T_BLOCKED, T_DONE };
+
+struct thread {
+  unsigned long frame[TFRAME_SLOTS];  // saved registers: must come first (xentry.S)
+  int tid;                            // 0 in a free slot
+  int state;                          // T_*
+  int join_tid;                       // blocked in thread_join: the thread it waits for
+  struct mutex *waiting;              // blocked in mutex_lock: the mutex it waits for
+  unsigned long wait_since;  // ... since this tick of wait_clock (first come, first served)
+};
+
+_Static_assert(__builtin_offsetof(struct thread, frame) == 0, "xentry.S finds the frame first");
+_Static_assert(EXOS_SYS_YIELD == SYS_yield, "EXOS_SYS_YIELD");
+
+#define PC      0
+#define SP      2
+#define A0      10
+#define A1      11
+#define RUNNING (exos_thread_cur)
+
+static struct thread threads[EXOS_MAXTHREADS];
+static int next_tid = 2;
+static exos_handler next_fault_handler[16];
+
+// Shared with xentry.S: the running thread's record (NULL until threads are
+// first used), and the epilogue's note that it has saved it.
+struct thread *volatile exos_thread_cur;
+volatile unsigned long exos_thread_saved;
+// Counters for tests and curious students: epilogues (preemptions),
+// prologues, and switches from one thread to another (by any path).
+volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos_thread_switches;
+
+void exos_thread_epilogue(void), exos_thread_prologue(void);
+void exos_thread_switch(struct thread *from, struct thread *to);
+struct thread *exos_thread_pick(void);
+
+// Where slot's stack ends (its first byte above).
+static unsigned long stack_top(int slot)
+{
+  return EXOS_TSTACKS + (slot + 1UL) * EXOS_TSTACK_SPAN;
+}
+
+// Unmap slot's stack pages, freeing them too if free_pages is set.
+static void unmap_stack(int slot, int free_pages)
+{
+  for (unsigned long va = stack_top(slot) - EXOS_TSTACK_SIZE; va < stack_top(slot); va += PGSIZE) {
+    unsigned long pte = vm_pte(va);
+    if (pte & PTE_V) {
+      vm_unmap(va);
+      if (free_pages)
+        sys_page_free(PTE_PPN(pte));
+    }
+  }
+}
+
+// Map fresh pages for slot's stack. Returns 0 or an error (nothing mapped).
+static long map_stack(int slot)
+{
+  for (unsigned long va = stack_top(slot) - EXOS_TSTACK_SIZE; va < stack_top(slot); va += PGSIZE) {
+    long err = vm_alloc(va, PTE_R | PTE_W);
+    if (err < 0) {
+      unmap_stack(slot, 1);
+      return err;
+    }
+  }
+  return 0;
+}
+
+// The page-fault handler for the guard below each thread's stack: report
+// the overflow and end the program. Other faults go to the handler that was
+// installed before it.
+static int stack_guard_fault(struct xframe *f)
+{
+  unsigned long off = f->addr - EXOS_TSTACKS;
+  if (f->addr >= EXOS_TSTACKS && off < EXOS_MAXTHREADS * EXOS_TSTACK_SPAN &&
+      off % EXOS_TSTACK_SPAN < EXOS_TSTACK_SPAN - EXOS_TSTACK_SIZE) {
+    printf("%s: thread %d: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n",
+           exos_progname(), threads[off / EXOS_TSTACK_SPAN].tid, f->addr, f->pc);
+    exos_backtrace(f->pc, f->ra, f->s0);
+    exit(-1);
+  }
+  exos_handler next = next_fault_handler[f->cause];
+  return next != NULL && next(f);
+}
+
+// Make the running code thread 1 (slot 0), once, before any thread exists.
+static void threads_init(void)
+{
+  if (RUNNING != NULL)
+    return;
+  threads[0].tid = 1;
+  threads[0].state = T_RUNNABLE;
+  next_fault_handler[EXC_LOAD_PAGE_FAULT] =
+      exos_set_handler(EXC_LOAD_PAGE_FAULT, stack_guard_fault);
+  next_fault_handler[EXC_STORE_PAGE_FAULT] =
+      exos_set_handler(EXC_STORE_PAGE_FAULT, stack_guard_fault);
+  exos_thread_cur = &threads[0];
+}
+
+// Register the prologue and epilogue entries with the kernel unless they
+// are registered already (after fork the child has none). Returns 0 or an
+// error.
+static long install_upcalls(void)
+{
+  const volatile struct uarea *u = (const volatile struct uarea *)UAREA;
+  long err;
+  if (u->entry[ENTRY_EPILOGUE] == (unsigned long)exos_thread_epilogue)
+    return 0;
+  if ((err = sys_env_set_entry(0, ENTRY_PROLOGUE, (unsigned long)exos_thread_prologue)) < 0)
+    return err;
+  return sys_env_set_entry(0, ENTRY_EPILOGUE, (unsigned long)exos_thread_epilogue);
+}
+
+// The live thread with id tid (runnable, blocked or done), or NULL.
+static struct thread *find(int tid)
+{
+  for (int i = 0; tid > 0 && i < EXOS_MAXTHREADS; i++)
+    if (threads[i].tid == tid && threads[i].state != T_FREE)
+      return &threads[i];
+  return NULL;
+}
+
+// The first runnable thread after `from` in slot order, wrapping around
+// and ending with `from` itself; NULL if none is runnable.
+static struct thread *next_runnable(struct thread *from)
+{
+  struct thread *found = NULL;
+  // LAB threads: search the slots round-robin, from the one after from's to from's own
+  int first = from - threads;
+  for (int k = 1; k <= EXOS_MAXTHREADS && found == NULL; k++) {
+    struct thread *t = &threads[(first + k) % EXOS_MAXTHREADS];
+    if (t->state == T_RUNNABLE)
+      found = t;
+  }
+  // END LAB threads
+  return found;
+}
+
+// Called by the prologue (xentry.S) on the exception stack with
+// exos_critical set, once the running thread's registers are saved:
+// choose the thread to run now, round-robin, and make it the running one.
+// Returns its record, which the prologue resumes.
+struct thread *exos_thread_pick(void)
+{
+  struct thread *prev = RUNNING;
+  exos_thread_saved = 0;
+  exos_thread_prologues++;
+  struct thread *next = next_runnable(prev);
+  if (next == NULL)
+    next = prev;  // not reached: prev was running, so it is runnable
+  exos_thread_cur = next;
+  if (next != prev)
+    exos_thread_switches++;
+  return next;
+}
+
+// Run `next` instead of the running thread, which continues (this returns)
+// when it is chosen again. The caller holds exos_critical.
+static void switch_to(struct thread *next)
+{
+  struct thread *prev = RUNNING;
+  if (next == prev)
+    return;
+  exos_thread_switches++;
+  exos_thread_cur = next;
+  exos_thread_switch(prev, next);
+}
+
+// No thread can run and none ever will: report who waits for whom and end
+// the program.
+static void __attribute__((noreturn)) deadlock(void)
+{
+  printf("%s: deadlock: every thread is blocked\n", exos_progname());
+  for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+    struct thread *t = &threads[i];
+    if (t->state == T_BLOCKED && t->waiting != NULL)
+      printf("  thread %d waits for a mutex held by thread %d\n", t->tid, t->waiting->owner);
+    else if (t->state == T_BLOCKED)
+      printf("  thread %d waits for thread %d to finish\n", t->tid, t->join_tid);
+  }
+  exit(-1);
+}
+
+// The running thread has marked itself blocked: run another thread until
+// someone makes this one runnable again and it is chosen. The caller holds
+// exos_critical exactly once (not inside a handler or another critical
+// section, where the thread cannot be switched away).
+static void block(void)
+{
+  if (exos_critical != 1) {
+    printf("%s: thread %d would block inside an exception handler or critical section\n",
+           exos_progname(), RUNNING->tid);
+    exit(-1);
+  }
+  struct thread *next = next_runnable(RUNNING);
+  if (next == NULL)
+    deadlock();
+  switch_to(next);
+}
+
+// A new thread's first code: run fn(arg), then end the thread.
+static void thread_start(void (*fn)(void *), void *arg)
+{
+  fn(arg);
+  thread_exit();
+}
+
+// Start a thread running fn(arg) on a stack of its own; it runs when the
+// scheduler chooses it (the caller goes on). Returns its id (> 0), or
+// -E_INVAL (no fn), -E_NOMEM (no free slot) or the error that stopped
+// mapping its stack or registering the upcalls.
+int thread_create(void (*fn)(void *), void *arg)
+{
+  if (fn == NULL)
+    return -E_INVAL;
+  threads_init();
+  long err = install_upcalls();
+  if (err < 0)
+    return err;
+  exos_critical_enter();
+  int slot = 0;
+  while (slot < EXOS_MAXTHREADS && threads[slot].state != T_FREE)
+    slot++;
+  if (slot == EXOS_MAXTHREADS) {
+    err = -E_NOMEM;
+  } else if ((err = map_stack(slot)) == 0) {
+    struct thread *t = &threads[slot];
+    memset(t, 0, sizeof(*t));
+    t->frame[PC] = (unsigned long)thread_start;
+    t->frame[SP] = stack_top(slot);
+    t->frame[A0] = (unsigned long)fn;
+    t->frame[A1] = (unsigned long)arg;
+    t->tid = err = next_tid++;
+    t->state = T_RUNNABLE;
+  }
+  exos_critical_leave();
+  return err;
+}
+
+// Let the next runnable thread run; return when this one is chosen again.
+// Returns at once if no other thread is runnable, or when called inside an
+// exception handler or critical section (no switch is possible there).
+void thread_yield(void)
+{
+  if (RUNNING == NULL || exos_critical != 0)
+    return;
+  exos_critical_enter();
+  switch_to(next_runnable(RUNNING));
+  exos_critical_leave();
+}
+
+// Wait until thread tid has finished, then free what it held (its slot and
+// stack). The waiting thread is blocked: other threads run meanwhile.
+// Returns 0, or -E_INVAL if tid is this thread, unknown, or joined already
+// (by another thread, perhaps while this one waited).
+int thread_join(int tid)
+{
+  threads_init();
+  exos_critical_enter();
+  struct thread *me = RUNNING, *t = find(tid);
+  int err = 0;
+  if (t == NULL || t == me) {
+    err = -E_INVAL;
+  } else {
+    while (t->tid == tid && t->state != T_DONE) {
+      me->state = T_BLOCKED;
+      me->join_tid = tid;
+      me->waiting = NULL;
+      block();
+    }
+    me->join_tid = 0;
+    if (t->tid != tid) {
+      err = -E_INVAL;
+    } else {
+      unmap_stack(t - threads, 1);
+      memset(t, 0, sizeof(*t));
+    }
+  }
+  exos_critical_leave();
+  return err;
+}
+
+// End the running thread (a thread's function returning ends it too) and
+// wake the threads joining it. The last thread to end ends the program with
+// status 0.
+void thread_exit(void)
+{
+  threads_init();
+  exos_critical_enter();
+  struct thread *me = RUNNING;
+  me->state = T_DONE;
+  int blocked = 0;
+  for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+    struct thread *t = &threads[i];
+    if (t->state == T_BLOCKED && t->waiting == NULL && t->join_tid == me->tid)
+      t->state = T_RUNNABLE;
+    blocked |= t->state == T_BLOCKED;
+  }
+  struct thread *next = next_runnable(me);
+  if (next == NULL && blocked)
+    deadlock();
+  if (next == NULL)
+    exit(0);
+  switch_to(next);
+  for (;;)
+    ;  // not reached: nobody resumes a finished thread
+}
+
+// The running thread's id (1 for the program's first thread).
+int thread_self(void)
+{
+  return RUNNING != NULL ? RUNNING->tid : 1;
+}
+
+// How many times the epilogue has preempted thread tid (0 if unknown).
+unsigned long thread_preemptions(int tid)
+{
+  struct thread *t = find(tid);
+  return t != NULL ? t->frame[TFRAME_PREEMPTED] : 0;
+}
+
+// Make m an unlocked mutex.
+void mutex_init(struct mutex *m)
+{
+  m->owner = 0;
+}
+
+// Take mutex m, waiting (blocked, while other threads run) until it is
+// free. Returns 0, or -E_INVAL if this thread holds it already.
+int mutex_lock(struct mutex *m)
+{
+  threads_init();
+  exos_critical_enter();
+  struct thread *me = RUNNING;
+  int err = 0;
+  if (m->owner == me->tid) {
+    err = -E_INVAL;
+  } else {
+    // LAB threads: take m if it is free; else wait blocked until mutex_unlock hands it over
+    if (m->owner == 0) {
+      m->owner = me->tid;
+    } else {
+      static unsigned long wait_clock;  // orders the waiters
+      me->state = T_BLOCKED;
+      me->waiting = m;
+      me->wait_since = ++wait_clock;
+      block();  // returns once mutex_unlock has made us the owner
+    }
+    // END LAB threads
+  }
+  exos_critical_leave();
+  return err;
+}
+
+// Release mutex m, handing it to the thread that has waited longest for
+// it, if any (which becomes runnable). Returns 0, or -E_PERM if this thread
+// does not hold m.
+int mutex_unlock(struct mutex *m)
+{
+  threads_init();
+  exos_critical_enter();
+  int err = 0;
+  if (m->owner != RUNNING->tid) {
+    err = -E_PERM;
+  } else {
+    // LAB threads: hand m to its longest waiter and wake that thread, or free m
+    struct thread *next = NULL;
+    for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+      struct thread *t = &threads[i];
+      if (t->state == T_BLOCKED && t->waiting == m &&
+          (next == NULL || t->wait_since < next->wait_since))
+        next = t;
+    }
+    if (next != NULL) {
+      next->waiting = NULL;
+      next->state = T_RUNNABLE;
+      m->owner = next->tid;
+    } else {
+      m->owner = 0;
+    }
+    // END LAB threads
+  }
+  exos_critical_leave();
+  return err;
+}
+
+// In a child just made by fork: only the thread that called fork goes on.
+// Forget the others and unmap their stacks (the parent's pages). The child
+// has no prologue or epilogue entry until its next thread_create.
+void thread_fork_child(void)
+{
+  if (RUNNING == NULL)
+    return;
+  for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+    if (&threads[i] != RUNNING && threads[i].state != T_FREE) {
+      unmap_stack(i, 0);
+      memset(&threads[i], 0, sizeof(threads[i]));
+    }
+  }
+  exos_thread_saved = 0;
+}
