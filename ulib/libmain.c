@@ -45,12 +45,30 @@ void exit(int status)
     ;  // not reached: the kernel does not return from env_exit
 }
 
+// Print where the program is (a backtrace from the caller of the caller).
+static void backtrace_here(void)
+{
+  unsigned long *fp = __builtin_frame_address(0);
+  exos_backtrace(fp[-1] - 4, 0, fp[-2]);
+}
+
 // Report a failed assert() with a backtrace, then exit.
 void exos_assert_fail(const char *expr, const char *file, int line)
 {
   printf("%s: assertion failed: %s at %s:%d\n", exos_progname(), expr, file, line);
-  unsigned long pc;
-  asm volatile("auipc %0, 0" : "=r"(pc));
-  exos_backtrace(pc, 0, (unsigned long)__builtin_frame_address(0));
+  backtrace_here();
+  exit(-1);
+}
+
+// End the program with a message (printf's format) and a backtrace.
+void panic(const char *fmt, ...)
+{
+  va_list ap;
+  printf("%s: panic: ", exos_progname());
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  backtrace_here();
   exit(-1);
 }

@@ -35,6 +35,7 @@ const char *exos_strerror(long err);
 // libmain.c
 void exit(int status) __attribute__((noreturn));
 void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 #define assert(e) ((e) ? (void)0 : exos_assert_fail(#e, __FILE__, __LINE__))
 
 // exception.c, xentry.S

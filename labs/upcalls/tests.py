@@ -18,15 +18,22 @@ def handlers(t):
 
 @test(points=10, timeout=30)
 def unhandled_report(t):
-    """An unhandled fault ends the program with a report and a backtrace."""
+    """An unhandled fault, a failed assert and panic each end the program
+    with a report and a backtrace through its own functions."""
     out = t.qemu(bootargs="init=t_crash")
     t.expect(out,
              r"^t_crash: unhandled store page fault at pc 0x[0-9a-f]+, address 0x0$",
              r"^  #0 0x[0-9a-f]+ crash_deep[.\w]*\+0x[0-9a-f]+$",
              r"^  #1 0x[0-9a-f]+ crash_middle[.\w]*\+0x[0-9a-f]+$",
              r"^  #2 0x[0-9a-f]+ main\+0x[0-9a-f]+$",
+             r"^t_crash: assertion failed: x \+ 1 == 3 at user/t_crash\.c:\d+$",
+             r"^  #1 0x[0-9a-f]+ assert_sum[.\w]*\+0x[0-9a-f]+$",
+             r"^t_crash: the assert ended its program with status -1$",
+             r"^t_crash: panic: deliberate panic 42$",
+             r"^  #1 0x[0-9a-f]+ panic_middle[.\w]*\+0x[0-9a-f]+$",
+             r"^t_crash: panic ended its program with status -1$",
              r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"not reached", r"panic")
+    t.forbid(out, r"not reached", r"kernel panic", r"^panic")
 
 
 @test(points=10, timeout=30)
