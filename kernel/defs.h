@@ -106,6 +106,7 @@ uint64 owner_first_page(uint32 owner);
 uint64 owner_next_page(uint64 pa);
 uint32 grant_rights(uint64 pa, uint32 envid);
 int grant_set(uint64 pa, uint32 envid, uint32 rights);
+void grants_lower_below(uint64 pa, uint32 envid, uint32 rights);
 int has_grants(uint64 pa);
 void grants_clear(uint64 pa);
 void grants_drop_env(uint32 envid);

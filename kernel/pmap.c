@@ -241,6 +241,32 @@ int grant_set(uint64 pa, uint32 envid, uint32 rights)
   return 0;
 }
 
+// Is env a descendant of ancestor (its child, grandchild, ...)?
+static int descends_from(struct env *env, uint32 ancestor)
+{
+  for (int depth = 0; env != NULL && depth < NENV; depth++) {
+    if (env->pub->parent_id == ancestor)
+      return 1;
+    env = env_of(env->pub->parent_id);
+  }
+  return 0;
+}
+
+// envid's grant on the page at pa was lowered to rights: lower the grants
+// its descendants hold on the page (which it may have passed on) to rights
+// too, breaking their mappings where rights went away.
+void grants_lower_below(uint64 pa, uint32 envid, uint32 rights)
+{
+  for (uint32 g = pa2priv(pa)->grants, next; g != 0; g = next) {
+    next = grants[g].next;
+    struct grant_rec r = grants[g];
+    if ((r.rights & ~rights) && descends_from(env_of(r.envid), envid)) {
+      unmap_in_env(pa, r.envid);
+      grant_set(pa, r.envid, r.rights & rights);
+    }
+  }
+}
+
 // Does anyone hold a grant on the page at pa?
 int has_grants(uint64 pa)
 {

@@ -195,25 +195,33 @@ static NOINLINE long sys_page_free(struct env *e, uint64 ppn)
 }
 
 // Grant environment id the rights (GRANT_R/W/X; 0 withdraws) on user page
-// ppn, which the caller (or its child) owns. Lowering rights breaks the
-// grantee's mappings of the page.
+// ppn. The caller (or its child) owns the page; or the caller holds a grant
+// on it and passes on no more than it holds to an environment it controls
+// (a grant flows down the creator tree: a process shares a pipe it was
+// given with its own children). Lowering rights breaks the grantee's
+// mappings of the page, and lowers what it passed on in turn.
 static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64 rights)
 {
-  uint64 pa;
+  uint64 pa = ppn << PGSHIFT;
   long err = own_page(e, ppn, &pa);
-  if (err < 0)
-    return err;
   struct env *t = env_of(id);
   if (id > 0xFFFFFFFFUL || t == NULL)
     return -E_BADENV;
+  if (err == -E_PERM && env_controls(e, t) && t != e &&
+      (rights & ~(uint64)grant_rights(pa, e->pub->id)) == 0)
+    err = 0;  // delegation: no more than the caller holds, to its child
+  if (err < 0)
+    return err;
   if (ppn2page(ppn)->type != PG_USER || t->pub->id == ppn2page(ppn)->owner)
     return -E_INVAL;
   if (rights & ~(uint64)(GRANT_R | GRANT_W | GRANT_X) ||
       ((rights & GRANT_W) && !(rights & GRANT_R)))
     return -E_INVAL;
   uint32 old = grant_rights(pa, t->pub->id);
-  if (old & ~rights)
+  if (old & ~rights) {
     unmap_in_env(pa, t->pub->id);
+    grants_lower_below(pa, t->pub->id, rights);
+  }
   return grant_set(pa, t->pub->id, rights);
 }
 

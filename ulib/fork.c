@@ -205,9 +205,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
   long err;
   if (bits & PTE_SHARE) {  // shared memory: the child maps the same page with the same rights
     int rights = GRANT_R | (bits & PTE_W ? GRANT_W : 0) | (bits & PTE_X ? GRANT_X : 0);
-    if (page_info(ppn)->owner != sys_getenvid())
-      return -E_PERM;  // only the owner can share it on
-    if ((err = sys_page_grant(ppn, cs->id, rights)) < 0)
+    if ((err = sys_page_grant(ppn, cs->id, rights)) < 0)  // ours, or passed on to us
       return err;
     return child_map(cs, va, ppn, bits);
   }

@@ -1,6 +1,7 @@
 // t_fork: ExOS's fork with copy-on-write, exit status, wait and kill.
 
 #include "user/tsupport.h"
+#include "ulib/exos.h"
 
 static volatile long shared_value = 1;
 static char big[3 * 4096];  // data pages: the child gets private copies
@@ -88,5 +89,37 @@ int main(int argc, char **argv)
   }
   check("no page leaked by 100 fork/exit/wait cycles", SYSINFO->nfree, free0);
   kcheck("100 cycles");
+
+  // Shared memory reaches a grandchild: its parent passes on the grant it
+  // holds. Withdrawing the child's grant withdraws the grandchild's too.
+  volatile long *shared = (volatile long *)0x2600000000UL;
+  long ppn = vm_alloc((unsigned long)shared, PTE_R | PTE_W | PTE_SHARE);
+  int child = fork();
+  if (child == 0) {
+    int grandchild = fork();
+    if (grandchild == 0) {
+      *shared = 7;
+      while (*shared != 8)  // faults once the grant is gone: the end of it
+        sys_yield(0);
+      exit(0);
+    }
+    if (sys_page_grant(ppn, ENVINFO(getpid())->parent_id, GRANT_R) != -E_PERM)
+      exit(2);  // passing a grant up (or sideways) is refused
+    if (sys_page_grant(ppn, grandchild, GRANT_R | GRANT_W | GRANT_X) != -E_PERM)
+      exit(3);  // so is passing on more rights than it holds
+    int status = 0;
+    waitpid(grandchild, &status);
+    exit(status == -1 ? 9 : 1);
+  }
+  while (*shared != 7)
+    sys_yield(0);
+  check("a shared page reaches a grandchild (a grant passed on)", *shared, 7);
+  check("... mapped by all three", PAGEINFO(ppn)->mapcount, 3);
+  check("withdraw the child's grant", sys_page_grant(ppn, child, 0), 0);
+  check("... the grandchild's went with it", PAGEINFO(ppn)->mapcount, 1);
+  status = 0;
+  waitpid(child, &status);
+  check("... and its next access ended it; no grant went up or grew", status, 9);
+  kcheck("passed-on grants");
   finish("t_fork");
 }
