@@ -3,8 +3,9 @@
 # it belongs to. sw (struct exec_switch, in ExOS's exec buffer, which
 # survives) says what to do: one pte_write_batch that removes the old
 # program's mappings and installs the new one's, page_free of each old page,
-# then a jump to the new program's entry with sp, a0 = argc, a1 = argv and
-# a2 = EXOS_EXEC_MAGIC (so its start-up adopts the page-table window).
+# then a jump to the new program's entry with sp, a0 = argc, a1 = argv,
+# a2 = EXOS_EXEC_MAGIC (so its start-up adopts the page-table window) and
+# a3 = the descriptors handed over.
 # Nothing here may use memory outside the exec buffer and this code.
 #
 # The code must not cross a page: it is aligned to 256 bytes and is shorter
@@ -36,6 +37,7 @@ exos_exec_switch:
 	ld	a0, EXS_ARGC(s1)
 	mv	a1, sp
 	li	a2, EXOS_EXEC_MAGIC
+	ld	a3, EXS_FDS(s1)
 	mv	s0, zero
 	mv	ra, zero
 	ld	t0, EXS_ENTRY(s1)

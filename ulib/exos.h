@@ -31,8 +31,10 @@
 #define EXOS_MAXCHILD      64
 #define EXOS_RPC_CLIENTS   0x3F7FF50000  // a server's views of its clients' pages (64)
 #define EXOS_RPC_SERVERS   0x3F7FF90000  // a client's pages shared with servers (64)
-#define PTE_COW            (1UL << 8)    // an RSW bit: the page is shared copy-on-write
-#define PTE_SHARE          (1UL << 9)    // the other RSW bit: fork shares the page writable
+#define EXOS_PIPES         0x3F40000000  // pipes: two pages each, shared (kept by exec)
+#define EXOS_NPIPES        128
+#define PTE_COW            (1UL << 8)  // an RSW bit: the page is shared copy-on-write
+#define PTE_SHARE          (1UL << 9)  // the other RSW bit: fork shares the page writable
 
 // exec's plan for exos_exec_switch (exec.S), at EXOS_EXECBUF.
 #define EXS_BATCH     0
@@ -45,6 +47,7 @@
 #define EXS_SYS_BATCH 56
 #define EXS_SYS_FREE  64
 #define EXS_SYS_EXIT  72
+#define EXS_FDS       80
 #ifndef __ASSEMBLER__
 struct exec_switch {
   const struct pte_write *batch;  // the old mappings' removal, then the new ones
@@ -53,10 +56,12 @@ struct exec_switch {
   unsigned long nfree;
   unsigned long entry, sp, argc;
   unsigned long sys_batch, sys_free, sys_exit;  // system call numbers
+  unsigned long fds;                            // the descriptors handed over (a3)
   unsigned long window[3];                      // the page-table window (vm_window)
   unsigned long trampoline_ppn;                 // the page aliased at EXOS_TRAMPOLINE
 };
 _Static_assert(__builtin_offsetof(struct exec_switch, sys_exit) == EXS_SYS_EXIT, "EXS_SYS_EXIT");
+_Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS");
 #endif
 
 // Threads (thread.c). Thread slot i (1..EXOS_MAXTHREADS-1; slot 0 is the

@@ -324,7 +324,12 @@ int fork(void)
   struct user_regs r = {0};
   r.pc = (unsigned long)fork_child_start;
   r.sp = EXOS_XSTACK_TOP;
-  return child_start(slot, &r, err);
+  if (err == 0)
+    fd_share(NULL, 0);  // the child's copies of the open files
+  long pid = child_start(slot, &r, err);
+  if (err == 0 && pid < 0)
+    fd_share(NULL, 1);
+  return pid;
 }
 
 // Record the exit status for the parent, if there is one.

@@ -8,8 +8,9 @@ int main(int argc, char **argv);
 
 // The program's first C code (from _start): argc and argv as the creator
 // left them (spawn and exec put them on the stack; the first program has
-// none); how is EXOS_EXEC_MAGIC after exec, whose page-table window stays.
-void libmain(int argc, char **argv, unsigned long how)
+// none); how is EXOS_EXEC_MAGIC after exec, whose page-table window stays;
+// fds, the descriptors spawn or exec handed over (NULL: the console).
+void libmain(int argc, char **argv, unsigned long how, const struct fd_handoff *fds)
 {
   static char *no_args[2];
   if (argv == NULL) {  // the first program, which the kernel starts, has none
@@ -29,6 +30,7 @@ void libmain(int argc, char **argv, unsigned long how)
     exit(-1);
   }
   heap_init();
+  fd_init(fds);
   fork_init();
   revoke_init();
   if (how == EXOS_EXEC_MAGIC)
@@ -39,6 +41,7 @@ void libmain(int argc, char **argv, unsigned long how)
 // End this program with the given status.
 void exit(int status)
 {
+  fd_close_all();
   fork_record_exit(status);
   sys_env_exit(status);
   for (;;)

@@ -20,21 +20,15 @@
 #include "ulib/exos.h"
 
 struct pipe {
-  volatile unsigned long nread, nwritten;   // bytes so far
-  volatile unsigned int readers, writers;   // open ends, in every process
-  volatile unsigned int reader, writer;     // who last read and wrote
-  unsigned int owner;                       // the process that owns the pages
+  volatile unsigned long nread, nwritten;  // bytes so far
+  volatile unsigned int readers, writers;  // open ends, in every process
+  volatile unsigned int reader, writer;    // who last read and wrote
+  unsigned int owner;                      // the process that owns the pages
 };
 
 #define PIPE_BUF     PGSIZE
-#define PIPE_VA(i)   (EXOS_PIPES + (i) * 2 * PGSIZE)
+#define PIPE_VA(i)   (EXOS_PIPES + (i)*2 * PGSIZE)
 #define PIPE_DATA(p) ((volatile char *)(p) + PGSIZE)
-
-// A pipe's slot number from its address.
-static int slot_of(struct pipe *p)
-{
-  return ((unsigned long)p - EXOS_PIPES) / (2 * PGSIZE);
-}
 
 // Make a pipe with one read end and one write end open. Returns its
 // address or NULL (no free slot, or no memory).
@@ -89,7 +83,6 @@ void pipe_close(struct pipe *p, int writing, int last_here)
     sys_page_free(hp);
     sys_page_free(dp);
   }
-  (void)slot_of;
 }
 
 // Read up to n bytes, waiting until there is at least one or no writer is

@@ -2,9 +2,6 @@
 // buffer written to the console with one system call per buffer-full (the
 // string forms, snprintf and vsnprintf, are kernel/fmt.c's); and the
 // messages for error numbers.
-//
-// Until file descriptors arrive, fprintf knows only descriptors 1 and 2
-// (both the console).
 
 #include <stdarg.h>
 #include "ulib.h"
@@ -12,13 +9,14 @@
 struct outbuf {
   char data[256];
   size_t len, total;
+  int fd, failed;
 };
 
 // Write out what b holds.
 static void flush(struct outbuf *b)
 {
-  if (b->len > 0)
-    sys_cputs(b->data, b->len);
+  if (b->len > 0 && write(b->fd, b->data, b->len) < 0)
+    b->failed = 1;
   b->len = 0;
 }
 
@@ -32,16 +30,14 @@ static void buffer_putch(int c, void *arg)
   b->total++;
 }
 
-// Format to descriptor fd (1 or 2: the console). Returns the number of
-// characters written, or -1 for another descriptor.
+// Format to descriptor fd. Returns the number of characters written, or
+// -1 if writing failed (a bad descriptor, a pipe nobody reads).
 int vfprintf(int fd, const char *fmt, va_list ap)
 {
-  if (fd != 1 && fd != 2)
-    return -1;
-  struct outbuf b = {.len = 0, .total = 0};
+  struct outbuf b = {.len = 0, .total = 0, .fd = fd, .failed = 0};
   vprintfmt(buffer_putch, &b, fmt, ap);
   flush(&b);
-  return b.total;
+  return b.failed ? -1 : (int)b.total;
 }
 
 // Format to descriptor fd. See vfprintf.

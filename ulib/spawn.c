@@ -12,8 +12,11 @@
 // page-table views), as for the first program the kernel starts.
 //
 // Argument page (the top page of the stack, EXOS_STACKTOP - 4 KiB):
-//   argv[0..argc-1] strings, packed, at the top
+//   the descriptors handed over (struct fd_handoff) at the top; a3 points
+//   to it (spawn hands over 0, 1 and 2; exec all)
+//   argv[0..argc-1] strings, packed, below
 //   argv[], NULL-terminated, 16-byte aligned below them; sp = &argv[0]
+// The child maps the pipes its descriptors use at the same addresses.
 
 #include "ulib.h"
 #include "kernel/elf.h"
@@ -133,15 +136,20 @@ static long load_segment(struct child_space *cs, struct image *im, const struct 
 struct args {
   char *const *argv;
   int argc;
-  unsigned long sp;  // in the child
+  const struct fd_handoff *fds;  // the descriptors to hand over
+  unsigned long sp, fds_va;      // in the new program
 };
+
+#define HANDOFF_SIZE ((sizeof(struct fd_handoff) + 15) & ~15UL)
 
 // Lay the arguments out in the argument page (see the top of the file).
 static void build_args(char *page, void *arg)
 {
   struct args *a = arg;
   static unsigned long ptrs[MAXARGS + 1];
-  unsigned long top = PGSIZE, base = EXOS_STACKTOP - PGSIZE;
+  unsigned long top = PGSIZE - HANDOFF_SIZE, base = EXOS_STACKTOP - PGSIZE;
+  memmove(page + top, a->fds, sizeof(*a->fds));
+  a->fds_va = base + top;
   for (int i = a->argc - 1; i >= 0; i--) {
     unsigned long len = strlen(a->argv[i]) + 1;
     top -= len;
@@ -154,11 +162,19 @@ static void build_args(char *page, void *arg)
   a->sp = base + top;
 }
 
+// Map a page of ours (a pipe's) in the child at the same address, shared.
+static long share_with_child(unsigned long va, unsigned long ppn, void *arg)
+{
+  struct child_space *cs = arg;
+  long err = sys_page_grant(ppn, cs->id, GRANT_R | GRANT_W);
+  return err < 0 ? err : child_map(cs, va, ppn, PTE_R | PTE_W | PTE_SHARE);
+}
+
 // Count argv's entries and check they fit the argument page. Returns argc
 // or -E_2BIG.
 static long count_args(char *const argv[])
 {
-  unsigned long bytes = 16, argc = 0;
+  unsigned long bytes = 16 + HANDOFF_SIZE, argc = 0;
   for (; argv != NULL && argv[argc] != NULL; argc++) {
     bytes += strlen(argv[argc]) + 1 + sizeof(char *);
     if (bytes > PGSIZE - 64 || argc >= MAXARGS)
@@ -197,7 +213,10 @@ int spawn(const char *path, char *const argv[])
   for (int i = 0; i < im.eh.phnum && err == 0; i++)
     if (im.ph[i].type == PT_LOAD)
       err = load_segment(&cs, &im, &im.ph[i]);
-  struct args a = {.argv = argv, .argc = argc};
+  static struct fd_handoff fds;
+  struct args a = {.argv = argv, .argc = argc, .fds = &fds};
+  if (err == 0)
+    err = fd_handoff(&fds, 0, share_with_child, &cs);
   long stack = err == 0 ? sys_page_alloc(id, 0, PG_USER) : 0;
   if (stack < 0)
     err = stack;
@@ -208,7 +227,13 @@ int spawn(const char *path, char *const argv[])
   r.sp = a.sp;
   r.a0 = argc;
   r.a1 = a.sp;
-  return child_start(slot, &r, err);
+  r.a3 = a.fds_va;
+  if (err == 0)
+    fd_share(&fds, 0);  // the child's copies of the open files
+  long pid = child_start(slot, &r, err);
+  if (err == 0 && pid < 0)
+    fd_share(&fds, 1);
+  return pid;
 }
 
 // ---------------------------------------------------------------- exec
@@ -229,8 +254,8 @@ struct exec_plan {
 static long plan_removal(unsigned long va, unsigned long pte, void *arg)
 {
   struct exec_plan *p = arg;
-  if (va >= EXOS_SCRATCH)
-    return 0;  // ExOS's own pages stay
+  if (va >= EXOS_SCRATCH || (va >= EXOS_PIPES && va < EXOS_PIPES + EXOS_NPIPES * 2 * PGSIZE))
+    return 0;  // ExOS's own pages and the pipes stay
   if (p->sw->nbatch == p->max_batch)
     return -E_NOMEM;
   // vm_table only looks the table up: it exists, since va is mapped.
@@ -326,7 +351,10 @@ int exec(const char *path, char *const argv[])
   err = vm_for_each_leaf(plan_removal, &p);
   if (err == 0)
     err = load_for_exec(&p, &im, made, &nmade, sizeof(made) / sizeof(made[0]) - 1);
-  struct args a = {.argv = argv, .argc = argc};
+  static struct fd_handoff fds;
+  struct args a = {.argv = argv, .argc = argc, .fds = &fds};
+  if (err == 0)
+    fd_handoff(&fds, 1, NULL, NULL);  // the pipes stay mapped
   long stack = err == 0 ? vm_page_alloc(PG_USER) : 0;
   if (stack < 0)
     err = stack;
@@ -348,6 +376,7 @@ int exec(const char *path, char *const argv[])
   p.sw->entry = im.eh.entry;
   p.sw->sp = a.sp;
   p.sw->argc = argc;
+  p.sw->fds = a.fds_va;
   p.sw->sys_batch = SYS_pte_write_batch;
   p.sw->sys_free = SYS_page_free;
   p.sw->sys_exit = SYS_env_exit;

@@ -17,7 +17,11 @@
   X(65, E_NOTDIR, "not a directory")                                                               \
   X(66, E_BADFS, "no rvexo file system on the disk")                                               \
   X(67, E_NOEXEC, "not an rvexo program")                                                          \
-  X(68, E_2BIG, "argument list too long")
+  X(68, E_2BIG, "argument list too long")                                                          \
+  X(69, E_BADF, "bad file descriptor")                                                             \
+  X(70, E_MFILE, "too many open file descriptors")                                                 \
+  X(71, E_NFILE, "too many open files")                                                            \
+  X(72, E_PIPE, "broken pipe: nobody reads it")
 #define EXOS_ERROR_NUMBER(n, name, text) name = n,
 enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
 #undef EXOS_ERROR_NUMBER
@@ -71,6 +75,39 @@ long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
 int spawn(const char *path, char *const argv[]);
 int exec(const char *path, char *const argv[]);
 void exec_finish(void);
+
+// fd.c, pipe.c: file descriptors (the console and pipes, for now)
+#define NFD   32       // descriptors a process may have open
+#define NFILE 32       // open files (what descriptors name; dup shares one)
+struct fd_handed {     // an open file, as spawn and exec hand it over
+  unsigned char type;  // 0: not handed over
+  unsigned char readable, writable;
+  unsigned long pipe;
+};
+struct fd_handoff {  // a process's descriptors, for the program it starts
+  unsigned long magic;
+  struct fd_handed files[NFILE];
+  signed char fds[NFD];
+};
+#define FD_HANDOFF_MAGIC 0x66646861UL
+int close(int fd);
+long read(int fd, void *buf, unsigned long n);
+long write(int fd, const void *buf, unsigned long n);
+int dup(int fd);
+int dup2(int fd, int nfd);
+int pipe(int pfd[2]);
+void fd_close_all(void);
+void fd_share(const struct fd_handoff *h, int undo);
+long fd_handoff(struct fd_handoff *h, int all,
+                long (*map)(unsigned long va, unsigned long ppn, void *arg), void *arg);
+void fd_init(const struct fd_handoff *h);
+struct pipe;
+struct pipe *pipe_new(void);
+void pipe_hold(struct pipe *p, int writing);
+void pipe_close(struct pipe *p, int writing, int last_here);
+long pipe_read(struct pipe *p, void *buf, unsigned long n);
+long pipe_write(struct pipe *p, const void *buf, unsigned long n);
+void pipe_pages(struct pipe *p, unsigned long *header, unsigned long *data);
 
 // fork.c, context.S
 void fork_init(void);

@@ -12,3 +12,13 @@ def rpc(t):
     t.expect(out, r"^t_rpc: all \d+ checks passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+
+
+@test(points=20, timeout=60)
+def pipes(t):
+    """Pipes and descriptors: more than the buffer, end of file, a broken
+    pipe, dup/dup2, descriptors across fork, spawn and exec, no leaks."""
+    out = t.qemu(bootargs="init=t_pipe")
+    t.expect(out, r"^t_pipe: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")

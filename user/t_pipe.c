@@ -1,0 +1,178 @@
+// t_pipe: ExOS's pipes and file descriptors: data through a pipe, more than
+// the buffer holds, end of file, a broken pipe, descriptors across fork,
+// spawn and exec, dup and dup2, errors, and no pages leaked.
+
+#include "user/tsupport.h"
+
+#define BIG (64 * 1024)
+
+// The byte at position i of the test stream.
+static char pattern(unsigned long i)
+{
+  return (char)(i * 7 + i / 251);
+}
+
+// Read fd to its end, checking the pattern. Returns the bytes read, or -1
+// at the first wrong byte.
+static long drain(int fd)
+{
+  static char buf[1000];
+  long total = 0, n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0)
+    for (long i = 0; i < n; i++, total++)
+      if (buf[i] != pattern(total))
+        return -1;
+  return n < 0 ? n : total;
+}
+
+// `t_pipe count`: count the bytes on descriptor 0 and print the count.
+static int count_stdin(void)
+{
+  char buf[512];
+  long total = 0, n;
+  while ((n = read(0, buf, sizeof(buf))) > 0)
+    total += n;
+  printf("%ld bytes\n", total);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 2 && strcmp(argv[1], "count") == 0)
+    return count_stdin();
+  int p[2];
+  char buf[64];
+  check("make a pipe", pipe(p), 0);
+  check("write to it", write(p[1], "hello", 5), 5);
+  check("read it back", read(p[0], buf, sizeof(buf)), 5);
+  check("... the same bytes", memcmp(buf, "hello", 5), 0);
+  check("read the write end: E_BADF", read(p[1], buf, 1), -E_BADF);
+  check("write the read end: E_BADF", write(p[0], "x", 1), -E_BADF);
+  check("close", close(p[0]) == 0 && close(p[1]) == 0, 1);
+  check("close again: E_BADF", close(p[0]), -E_BADF);
+  check("a descriptor out of range: E_BADF", write(99, "x", 1), -E_BADF);
+
+  // 64 KiB to a child through a 4 KiB buffer, then the end of the file.
+  pipe(p);
+  int pid = fork();
+  if (pid == 0) {
+    close(p[1]);
+    exit(drain(p[0]) == BIG ? 0 : 1);
+  }
+  close(p[0]);
+  static char big[BIG];
+  for (unsigned long i = 0; i < BIG; i++)
+    big[i] = pattern(i);
+  check("write 64 KiB to a child", write(p[1], big, BIG), BIG);
+  close(p[1]);
+  int status = -1;
+  waitpid(pid, &status);
+  check("the child read it all, then the end of the file", status, 0);
+
+  // A pipe nobody reads.
+  pipe(p);
+  close(p[0]);
+  check("write with no reader: E_PIPE", write(p[1], "x", 1), -E_PIPE);
+  close(p[1]);
+
+  // dup and dup2.
+  pipe(p);
+  int d = dup(p[1]);
+  check("dup gives the lowest free descriptor", d > p[1], 1);
+  close(p[1]);
+  write(d, "ab", 2);
+  check("dup2 onto a descriptor in use", dup2(p[0], 9), 9);
+  check("... reads the same pipe", read(9, buf, 2) == 2 && buf[0] == 'a' && buf[1] == 'b', 1);
+  close(d);
+  check("no writer left: end of file", read(9, buf, 1), 0);
+  close(9);
+  close(p[0]);
+
+  // spawn with a pipe on descriptor 0 and another on 1.
+  int in[2], out[2];
+  pipe(in);
+  pipe(out);
+  int save0 = dup(0), save1 = dup(1);
+  dup2(in[0], 0);
+  dup2(out[1], 1);
+  char *args[] = {"t_pipe", "count", NULL};
+  pid = spawn("t_pipe", args);
+  dup2(save0, 0);
+  dup2(save1, 1);
+  check("save and restore the console's descriptors", save0 >= 0 && save1 >= 0, 1);
+  close(save0);
+  close(save1);
+  close(in[0]);
+  close(out[1]);
+  check("spawn with pipes on 0 and 1", pid > 0, 1);
+  write(in[1], big, 10000);
+  close(in[1]);
+  long n = read(out[0], buf, sizeof(buf) - 1);
+  buf[n > 0 ? n : 0] = 0;
+  check("the spawned program read 10000 bytes and said so", strcmp(buf, "10000 bytes\n"), 0);
+  waitpid(pid, &status);
+  close(out[0]);
+
+  // exec keeps the descriptors: echo writes to the pipe.
+  pipe(p);
+  pid = fork();
+  if (pid == 0) {
+    dup2(p[1], 1);
+    close(p[0]);
+    close(p[1]);
+    char *echo[] = {"echo", "through", "exec", NULL};
+    exec("echo", echo);
+    exit(1);
+  }
+  close(p[1]);
+  long got = 0;
+  while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+    got += n;
+  buf[got] = 0;
+  check("an exec'd program writes to the descriptors it was given", strcmp(buf, "through exec\n"),
+        0);
+  close(p[0]);
+  waitpid(pid, &status);
+
+  // One byte back and forth between two processes.
+  int ab[2], ba[2];
+  pipe(ab);
+  pipe(ba);
+  pid = fork();
+  if (pid == 0) {
+    char c;
+    close(ab[1]);
+    close(ba[0]);
+    while (read(ab[0], &c, 1) == 1)
+      write(ba[1], &c, 1);
+    exit(0);
+  }
+  close(ab[0]);
+  close(ba[1]);
+  char c = 'x';
+  int ok = 1;
+  unsigned long start = rdinstret();
+  for (int i = 0; i < 1000; i++) {
+    c = 'a' + i % 26;
+    write(ab[1], &c, 1);
+    ok &= read(ba[0], &c, 1) == 1 && c == 'a' + i % 26;
+  }
+  unsigned long cost = (rdinstret() - start) / 1000;
+  check("1000 one-byte round trips", ok, 1);
+  printf("pipe round trip: about %lu instructions\n", cost);
+  close(ab[1]);
+  close(ba[0]);
+  waitpid(pid, &status);
+
+  // Pipes come back: no page leaked.
+  unsigned long free0 = SYSINFO->nfree;
+  for (int i = 0; i < 50; i++) {
+    pipe(p);
+    write(p[1], "x", 1);
+    close(p[0]);
+    close(p[1]);
+  }
+  check("50 pipes made and closed leak no page", SYSINFO->nfree, free0);
+  kcheck("pipes");
+  finish("t_pipe");
+}
