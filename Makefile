@@ -70,17 +70,18 @@ KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/ker
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
-	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c kernel/fmt.c kernel/string.c kernel/symtab.c
+	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Files besides the programs that go into the file system: pagefile is
-# 512 KiB of zeros, the backing store the paging tests and demo use.
-FS_EXTRA := README.md $(B)/pagefile
+# 512 KiB of zeros, the backing store the paging tests and demo use;
+# hello.sh a shell script the shell's tests run.
+FS_EXTRA := README.md user/hello.sh $(B)/pagefile
 
 KERNEL := $(B)/kernel/kernel
 MKFS := $(B)/mkfs/mkfs
@@ -119,9 +120,17 @@ ifeq ($(strip $(MISSING)),)
 all build: $(KERNEL) $(DISK)
 endif
 
-# The disk: a file system holding the user programs and FS_EXTRA.
-$(DISK): $(MKFS) $(UPROG_FILES) $(FS_EXTRA)
-	$(MKFS) $@ $(UPROG_FILES) $(FS_EXTRA) >/dev/null
+# The disk: a file system of FS_BLOCKS 4 KiB blocks holding the user
+# programs (without their debugging information, which GDB reads from
+# build/user/) and FS_EXTRA.
+FS_BLOCKS := 4096
+FS_PROGS := $(addprefix $(B)/fs/,$(UPROGS))
+$(DISK): $(MKFS) $(FS_PROGS) $(FS_EXTRA)
+	$(MKFS) -s $(FS_BLOCKS) $@ $(FS_PROGS) $(FS_EXTRA) >/dev/null
+
+$(B)/fs/%: $(B)/user/%
+	@mkdir -p $(@D)
+	$(OBJCOPY) --strip-debug $< $@
 
 $(B)/pagefile:
 	@mkdir -p $(@D)

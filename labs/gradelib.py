@@ -132,7 +132,7 @@ import traceback
 __all__ = ["test"]
 
 LAB_ORDER = ["selftest", "boot", "kernel", "mkfs", "upcalls", "fork", "sched", "threads", "ipc",
-             "fs", "revoke", "net"]
+             "shell", "fs", "revoke", "net"]
 
 # The repository: this file is labs/gradelib.py in it.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

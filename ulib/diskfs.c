@@ -11,8 +11,9 @@
 #include "ulib/exos.h"
 #include "ulib/fsformat.h"
 
-static struct superblock sb;  // magic 0 until read
-static unsigned long cached;  // the block in the buffer; 0: none (block 0 is never read)
+static struct superblock sb;        // magic 0 until read
+static unsigned int cwd = ROOTINO;  // the current directory's inode
+static unsigned long cached;        // the block in the buffer; 0: none (block 0 is never read)
 
 // Read block b into the buffer page (unless it is there). Returns a pointer
 // to the buffer or NULL with *err set. (A forked child has no buffer page
@@ -140,16 +141,26 @@ static long dir_lookup(const struct diskfs_file *dir, const char *name, unsigned
   return -E_NOTFOUND;
 }
 
-// Open the file at path (absolute, or relative to the root: there is no
-// current directory yet) for reading. Returns 0 with *f filled in, or an
-// error: E_NOTFOUND, E_NOTDIR, E_BADFS, or the disk's.
+// Open the file with inode number inum for reading. Returns 0 or an error.
+long diskfs_open_inum(unsigned int inum, struct diskfs_file *f)
+{
+  long err = load_superblock();
+  if (err < 0)
+    return err;
+  f->inum = inum;
+  return read_inode(inum, &f->di);
+}
+
+// Open the file at path (absolute, or relative to the current directory)
+// for reading. Returns 0 with *f filled in, or an error: E_NOTFOUND,
+// E_NOTDIR, E_BADFS, or the disk's.
 long diskfs_open(const char *path, struct diskfs_file *f)
 {
   long err = load_superblock();
   if (err < 0)
     return err;
-  f->inum = ROOTINO;
-  if ((err = read_inode(ROOTINO, &f->di)) < 0)
+  f->inum = path[0] == '/' ? ROOTINO : cwd;
+  if ((err = read_inode(f->inum, &f->di)) < 0)
     return err;
   while (*path != 0) {
     while (*path == '/')
@@ -168,4 +179,26 @@ long diskfs_open(const char *path, struct diskfs_file *f)
     path += len;
   }
   return 0;
+}
+
+// Make path the current directory. Returns 0 or an error (E_NOTDIR if it
+// is no directory).
+long chdir(const char *path)
+{
+  struct diskfs_file f;
+  long err = diskfs_open(path, &f);
+  if (err == 0 && f.di.type != T_DIR)
+    err = -E_NOTDIR;
+  if (err == 0)
+    cwd = f.inum;
+  return err;
+}
+
+// The current directory's inode (spawn and exec hand it over), or, with
+// inum nonzero, set it.
+unsigned int diskfs_cwd(unsigned int inum)
+{
+  if (inum != 0)
+    cwd = inum;
+  return cwd;
 }

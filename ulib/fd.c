@@ -1,24 +1,25 @@
 // ExOS file descriptors: small numbers naming open files, as in Unix.
 //
 // A descriptor refers to an open file (struct file) that dup shares; an
-// open file is the console or one end of a pipe (files on disk come with
-// the file server). The tables are this process's own: fork copies them
-// (and tells each pipe it has one more holder), exec hands them all to the
-// new program and spawn hands over 0, 1 and 2, in the new program's
-// argument page (struct fd_handoff); exit
-// closes every descriptor, so a pipe's reader sees the end of the file when
-// the last writer is gone. Descriptors 0, 1 and 2 start as the console.
+// open file is the console, one end of a pipe, or a file on the disk read
+// through diskfs.c (writing files comes with the file server). The tables are this process's own:
+// fork copies them (and tells each pipe it has one more holder), exec hands them all to the new
+// program and spawn hands over 0, 1 and 2, in the new program's argument page (struct fd_handoff);
+// exit closes every descriptor, so a pipe's reader sees the end of the file when the last writer is
+// gone. Descriptors 0, 1 and 2 start as the console.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-enum { F_NONE, F_CONSOLE, F_PIPE };
+enum { F_NONE, F_CONSOLE, F_PIPE, F_FILE };
 
 struct file {
   int refs;  // descriptors naming it; 0: a free slot
   unsigned char type, readable, writable;
-  struct pipe *pipe;
+  struct pipe *pipe;      // F_PIPE
+  struct diskfs_file df;  // F_FILE: the file, and where the next read starts
+  unsigned long off;
 };
 
 static struct file files[NFILE];
@@ -44,7 +45,7 @@ static struct file *new_file(int type, int readable, int writable, struct pipe *
 {
   for (int i = 0; i < NFILE; i++)
     if (files[i].refs == 0) {
-      files[i] = (struct file){0, type, readable, writable, p};
+      files[i] = (struct file){.type = type, .readable = readable, .writable = writable, .pipe = p};
       return &files[i];
     }
   return NULL;
@@ -73,8 +74,8 @@ int close(int fd)
   return 0;
 }
 
-// Read up to n bytes from fd into buf. The console waits for at least one
-// character; a pipe for at least one byte or the end. Returns the number
+// Read up to n bytes from fd into buf. The console waits for a line
+// (console.c); a pipe for at least one byte or the end. Returns the number
 // read (0 at the end), or -E_BADF.
 long read(int fd, void *buf, unsigned long n)
 {
@@ -83,20 +84,13 @@ long read(int fd, void *buf, unsigned long n)
     return -E_BADF;
   if (f->type == F_PIPE)
     return pipe_read(f->pipe, buf, n);
-  unsigned long got = 0;
-  while (got < n) {
-    long c = sys_cgetc();
-    if (c >= 0) {
-      ((char *)buf)[got++] = c;
-      if (c == '\n')
-        break;
-    } else if (got > 0) {
-      break;
-    } else {
-      sys_yield(0);  // nothing typed yet
-    }
+  if (f->type == F_FILE) {
+    long r = diskfs_read(&f->df, buf, f->off, n);
+    if (r > 0)
+      f->off += r;
+    return r;
   }
-  return got;
+  return console_read(buf, n);
 }
 
 // Write n bytes from buf to fd. Returns n, or -E_BADF, or -E_PIPE.
@@ -136,6 +130,43 @@ int dup2(int fd, int nfd)
     install(nfd, f);
   }
   return nfd;
+}
+
+// Open the file at path. Only reading works until the file server arrives:
+// O_WRONLY, O_RDWR, O_CREAT, O_TRUNC and O_APPEND fail with -E_ROFS.
+// Returns the descriptor or an error (E_NOTFOUND, E_NOTDIR, ...).
+int open(const char *path, int flags)
+{
+  if (flags != O_RDONLY)
+    return -E_ROFS;
+  struct file *f = new_file(F_FILE, 1, 0, NULL);
+  int fd = free_fd();
+  if (f == NULL || fd < 0)
+    return f == NULL ? -E_NFILE : fd;
+  long err = diskfs_open(path, &f->df);
+  if (err < 0)
+    return err;  // f stays free: it has no descriptor
+  install(fd, f);
+  return fd;
+}
+
+// What fd is: its type, size and inode (struct stat). Returns 0 or -E_BADF.
+int fstat(int fd, struct stat *st)
+{
+  struct file *f = file_of(fd);
+  if (f == NULL)
+    return -E_BADF;
+  memset(st, 0, sizeof(*st));
+  if (f->type == F_FILE) {
+    st->ino = f->df.inum;
+    st->type = f->df.di.type;
+    st->nlink = f->df.di.nlink;
+    st->size = f->df.di.size;
+  } else {
+    st->type = T_DEVICE;  // the console and pipes are not in the file system
+    st->nlink = 1;
+  }
+  return 0;
 }
 
 // Make a pipe: pfd[0] reads what pfd[1] writes. Returns 0 or an error.
@@ -205,7 +236,8 @@ long fd_handoff(struct fd_handoff *h, int all,
     h->fds[fd] = i + 1;
     if (h->files[i].type != F_NONE)
       continue;  // already described (dup)
-    h->files[i] = (struct fd_handed){f->type, f->readable, f->writable, (unsigned long)f->pipe};
+    h->files[i] = (struct fd_handed){f->type,    f->readable, f->writable, (unsigned long)f->pipe,
+                                     f->df.inum, f->off};
     int mapped = 0;  // another file handed over uses the same pipe
     for (int j = 0; j < NFILE; j++)
       mapped |= j != i && h->files[j].type == F_PIPE && h->files[j].pipe == (unsigned long)f->pipe;
@@ -218,6 +250,7 @@ long fd_handoff(struct fd_handoff *h, int all,
         return err;
     }
   }
+  h->cwd = diskfs_cwd(0);
   h->magic = FD_HANDOFF_MAGIC;
   return 0;
 }
@@ -234,10 +267,18 @@ void fd_init(const struct fd_handoff *h)
       install(fd, c);
     return;
   }
-  for (int i = 0; i < NFILE; i++)
-    files[i] = (struct file){0, h->files[i].type, h->files[i].readable, h->files[i].writable,
-                             (struct pipe *)h->files[i].pipe};
+  diskfs_cwd(h->cwd);
+  for (int i = 0; i < NFILE; i++) {
+    const struct fd_handed *g = &h->files[i];
+    files[i] = (struct file){.type = g->type,
+                             .readable = g->readable,
+                             .writable = g->writable,
+                             .pipe = (struct pipe *)g->pipe,
+                             .off = g->off};
+    if (g->type == F_FILE && diskfs_open_inum(g->inum, &files[i].df) < 0)
+      files[i].type = F_NONE;  // gone: its descriptors are not installed
+  }
   for (int fd = 0; fd < NFD; fd++)
-    if (h->fds[fd] > 0 && h->fds[fd] <= NFILE)
+    if (h->fds[fd] > 0 && h->fds[fd] <= NFILE && files[h->fds[fd] - 1].type != F_NONE)
       install(fd, &files[h->fds[fd] - 1]);
 }

@@ -342,36 +342,51 @@ void fork_record_exit(int status)
   }
 }
 
+// Collect child pid (-1: any) if it has ended: store its exit status in
+// *status if status is not NULL (-1 if it was killed before exiting).
+// Returns its pid, 0 if it (or every such child) still runs, or -1 if there
+// is no such child.
+static int collect(int pid, int *status)
+{
+  int any = 0;
+  for (int slot = 0; slot < EXOS_MAXCHILD; slot++) {
+    struct child *c = &children[slot];
+    if (c->pid == 0 || (pid != -1 && c->pid != (unsigned int)pid))
+      continue;
+    any = 1;
+    const struct env_info *e = &((const struct env_info *)UENVS)[c->pid & 255];
+    if (e->id == c->pid)
+      continue;  // still running
+    struct exit_record *r = status_of(slot);
+    if (status != NULL)
+      *status = r->exited ? r->status : -1;
+    int done = c->pid;
+    vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
+    sys_page_free(c->status_ppn);
+    c->pid = 0;
+    reap_orphans();
+    return done;
+  }
+  return any ? 0 : -1;
+}
+
 // Wait for child pid (-1: any child) to end; store its exit status in
 // *status if status is not NULL (-1 if it was killed before exiting).
 // Returns its pid, or -1 if there is no such child.
 int waitpid(int pid, int *status)
 {
-  for (;;) {
-    int any = 0;
-    for (int slot = 0; slot < EXOS_MAXCHILD; slot++) {
-      struct child *c = &children[slot];
-      if (c->pid == 0 || (pid != -1 && c->pid != (unsigned int)pid))
-        continue;
-      any = 1;
-      const struct env_info *e = &((const struct env_info *)UENVS)[c->pid & 255];
-      if (e->id == c->pid)
-        continue;  // still running
-      struct exit_record *r = status_of(slot);
-      if (status != NULL)
-        *status = r->exited ? r->status : -1;
-      int done = c->pid;
-      vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
-      sys_page_free(c->status_ppn);
-      c->pid = 0;
-      reap_orphans();
-      return done;
-    }
-    if (!any)
-      return -1;
+  int done;
+  while ((done = collect(pid, status)) == 0)
     if (pid == -1 || sys_yield(pid) < 0)  // give it our time; if it cannot run, pass on
       sys_yield(0);
-  }
+  return done;
+}
+
+// Collect any child that has ended, without waiting. Returns its pid (and
+// its status in *status), 0 if none has ended, -1 if there are no children.
+int wait_poll(int *status)
+{
+  return collect(-1, status);
 }
 
 // Wait for any child. See waitpid.

@@ -21,7 +21,8 @@
   X(69, E_BADF, "bad file descriptor")                                                             \
   X(70, E_MFILE, "too many open file descriptors")                                                 \
   X(71, E_NFILE, "too many open files")                                                            \
-  X(72, E_PIPE, "broken pipe: nobody reads it")
+  X(72, E_PIPE, "broken pipe: nobody reads it")                                                    \
+  X(73, E_ROFS, "read-only file system (writing comes with the file server)")
 #define EXOS_ERROR_NUMBER(n, name, text) name = n,
 enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
 #undef EXOS_ERROR_NUMBER
@@ -70,6 +71,9 @@ struct diskfs_file {
 long diskfs_open(const char *path, struct diskfs_file *f);
 long diskfs_read(const struct diskfs_file *f, void *dst, unsigned long off, unsigned long n);
 long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
+long diskfs_open_inum(unsigned int inum, struct diskfs_file *f);
+long chdir(const char *path);
+unsigned int diskfs_cwd(unsigned int inum);
 
 // spawn.c
 int spawn(const char *path, char *const argv[]);
@@ -82,10 +86,29 @@ void exec_finish(void);
 struct fd_handed {     // an open file, as spawn and exec hand it over
   unsigned char type;  // 0: not handed over
   unsigned char readable, writable;
-  unsigned long pipe;
+  unsigned long pipe;       // a pipe's address
+  unsigned long inum, off;  // a file's inode and offset
 };
+struct stat {  // what fstat tells (xv6's layout)
+  int dev;
+  unsigned int ino;
+  short type;  // T_DIR, T_FILE, T_DEVICE
+  short nlink;
+  unsigned long size;
+};
+#define O_RDONLY 0x000
+#define O_WRONLY 0x001
+#define O_RDWR   0x002
+#define O_CREATE 0x200
+#define O_CREAT  O_CREATE
+#define O_TRUNC  0x400
+#define O_APPEND 0x800
+int open(const char *path, int flags);
+int fstat(int fd, struct stat *st);
+long console_read(void *buf, unsigned long n);
 struct fd_handoff {  // a process's descriptors, for the program it starts
   unsigned long magic;
+  unsigned long cwd;  // and its current directory's inode
   struct fd_handed files[NFILE];
   signed char fds[NFD];
 };
@@ -115,6 +138,7 @@ void fork_record_exit(int status);
 int fork(void);
 int wait(int *status);
 int waitpid(int pid, int *status);
+int wait_poll(int *status);
 int kill(int pid);
 int getpid(void);
 extern volatile unsigned long exos_cow_copies;

@@ -1,9 +1,19 @@
-// init: the first user program, started by the kernel itself.
+// init: the first user program, started by the kernel itself. It starts
+// the shell on the console, and a new one whenever the shell ends.
 
 #include "ulib/ulib.h"
 
 int main(int argc, char **argv)
 {
   printf("init: hello from user space, environment %lx\n", sys_getenvid());
-  return 0;
+  char *sh[] = {"sh", NULL};
+  for (;;) {
+    int pid = spawn("/sh", sh), status = 0;
+    if (pid < 0) {
+      printf("init: cannot start /sh: %s\n", exos_strerror(pid));
+      return 1;
+    }
+    waitpid(pid, &status);
+    printf("init: the shell ended (status %d); starting another\n", status);
+  }
 }

@@ -68,4 +68,4 @@ def revocation(t):
 def disk(t):
     """virtio-blk block-range bindings: I/O, pinning, attacks, abandoned requests."""
     out = kernel_test(t, "t_disk")
-    t.expect(out, r"^rvexo: disk of 2048 blocks \(8192 KiB\)$")
+    t.expect(out, r"^rvexo: disk of 4096 blocks \(16384 KiB\)$")

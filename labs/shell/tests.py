@@ -1,0 +1,74 @@
+# Lab shell: the shell and the utilities, typed at as a user would.
+
+import os
+
+from gradelib import *
+
+PROMPT = r"(^|\n)\$ $"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def session(t, *commands, timeout=None):
+    """Boot, wait for the prompt, type each command after the prompt that
+    follows the previous one, then a last echo whose output ends the run.
+    Returns the output."""
+    sends = [(PROMPT, c + "\n") for c in commands + ("echo end-of-session",)]
+    return t.qemu(send=sends, stop=r"^end-of-session$", timeout=timeout)
+
+
+def readme_counts(pattern=None):
+    """wc's counts of README.md, or of its lines containing pattern."""
+    with open(os.path.join(ROOT, "README.md"), "rb") as f:
+        lines = f.read().split(b"\n")[:-1]
+    if pattern:
+        lines = [l for l in lines if pattern.encode() in l]
+    data = b"".join(l + b"\n" for l in lines)
+    return len(lines), len(data.split()), len(data)
+
+
+@test(points=10, timeout=60)
+def pipeline(t):
+    """cat README.md | grep ExOS | wc counts what Python counts."""
+    out = session(t, "cat README.md | grep ExOS | wc", "echo a | cat | cat | cat | wc")
+    lines, words, chars = readme_counts("ExOS")
+    t.expect(out, r"^%d %d %d $" % (lines, words, chars), r"^1 1 2 $")
+
+
+@test(points=10, timeout=60)
+def redirection(t):
+    """< reads a file; > and >> say the file system is read-only for now."""
+    out = session(t, "wc < README.md", "echo x > out", "echo x >> out")
+    lines, words, chars = readme_counts()
+    t.expect(out, r"^%d %d %d $" % (lines, words, chars),
+             r"^sh: out: read-only file system \(writing comes with the file server\)$")
+
+
+@test(points=10, timeout=60)
+def sequence_background_status(t):
+    """; runs in order, & in the background, $? is the last status, quotes
+    keep spaces, cd works, a script file runs."""
+    out = session(t, "echo a; echo b", "sleep 0.2 &", "echo \"x  y\" 'z w'", "grep nomatch README.md",
+                  "echo status $?", "cd /", "ls . | grep README", "sh hello.sh", "echo done")
+    t.expect(out, r"^a\nb$", r"^\[[0-9a-f]+\]$", r"^x  y z w$", r"^status 1$",
+             r"^README\.md +file", r"^one\n1 1 4 $", r"^done$")
+
+
+@test(points=10, timeout=60)
+def errors(t):
+    """Clear messages: unknown commands, missing files, bad cd, bad syntax."""
+    out = session(t, "nosuch", "echo $?", "cat nofile", "cd nodir", "echo 'open", "| wc", "grep")
+    t.expect(out, r"^sh: nosuch: command not found$", r"^127$",
+             r"^cat: nofile: no such file or directory$",
+             r"^sh: cd: nodir: no such file or directory$", r"^sh: missing '$",
+             r"^sh: a pipe needs a command on each side$", r"^usage: grep PATTERN")
+
+
+@test(points=10, timeout=60)
+def console_and_init(t):
+    """Backspace and ^U edit the line; exit ends the shell and init starts
+    another; ps and free read the exported tables."""
+    out = session(t, "ecx\bho edited", "garbage\x15echo fresh", "exit 3", "ps", "free")
+    t.expect(out, r"^edited$", r"^fresh$",
+             r"^init: the shell ended \(status 3\); starting another$",
+             r"^ +[0-9a-f]+ +0 runnable +\d+ init$", r"^ +[0-9a-f]+ +[0-9a-f]+ runnable +\d+ ps$",
+             r"^pages: \d+ in all, \d+ free")

@@ -1,0 +1,68 @@
+// ExOS's console line discipline: what a terminal user expects of typing.
+// The kernel only passes characters (cgetc, cputs); ExOS echoes them and
+// edits the line: backspace (or DEL) erases a character, ^U the whole
+// line, Enter ends it, and ^D on an empty line is the end of the input.
+// A read returns at most one line.
+
+#include "ulib.h"
+
+#define CTRL(c) ((c) - '@')
+#define LINE    256
+
+static char line[LINE];
+static unsigned long line_len, line_pos;  // the line read, and how much was returned
+
+// Wait for the next character typed.
+static int getc_wait(void)
+{
+  long c;
+  while ((c = sys_cgetc()) < 0)
+    sys_yield(0);  // nothing typed yet
+  return c;
+}
+
+// Read a line into line[], echoing and editing it. Returns its length
+// (with its newline), 0 for ^D at the start of a line.
+static unsigned long read_line(void)
+{
+  unsigned long len = 0;
+  for (;;) {
+    int c = getc_wait();
+    if (c == '\r')
+      c = '\n';
+    if (c == CTRL('D') && len == 0)
+      return 0;
+    if (c == '\b' || c == 0x7f) {
+      if (len > 0) {
+        len--;
+        sys_cputs("\b \b", 3);
+      }
+    } else if (c == CTRL('U')) {
+      for (; len > 0; len--)
+        sys_cputs("\b \b", 3);
+    } else if (c == '\n' || (c >= ' ' && c < 0x7f) || c == '\t') {
+      if (len < LINE - 1 || c == '\n') {
+        line[len++] = c;
+        sys_cputs(&line[len - 1], 1);
+      }
+      if (c == '\n')
+        return len;
+    }
+  }
+}
+
+// Read up to n bytes of typed input: the rest of the current line, or a
+// new line once one is typed. Returns the number read (0: ^D, the end).
+long console_read(void *buf, unsigned long n)
+{
+  if (line_pos == line_len) {
+    line_pos = 0;
+    line_len = read_line();
+    if (line_len == 0)
+      return 0;
+  }
+  unsigned long k = line_len - line_pos < n ? line_len - line_pos : n;
+  memmove(buf, line + line_pos, k);
+  line_pos += k;
+  return k;
+}

@@ -1,0 +1,59 @@
+// ls: list directories (or describe files): name, type, inode, size.
+
+#include "ulib/ulib.h"
+
+static const char *type_name(int type)
+{
+  return type == T_DIR ? "dir" : type == T_FILE ? "file" : type == T_DEVICE ? "dev" : "?";
+}
+
+// Print one line about name, whose path is path.
+static void describe(const char *path, const char *name)
+{
+  struct stat st;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    fprintf(2, "ls: %s: %s\n", path, exos_strerror(fd < 0 ? fd : -E_BADF));
+    return;
+  }
+  close(fd);
+  printf("%-14s %-4s %4u %8lu\n", name, type_name(st.type), st.ino, st.size);
+}
+
+// List path. Returns 0 or 1 on an error.
+static int list(const char *path)
+{
+  struct stat st;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    fprintf(2, "ls: %s: %s\n", path, exos_strerror(fd < 0 ? fd : -E_BADF));
+    return 1;
+  }
+  if (st.type != T_DIR) {
+    close(fd);
+    describe(path, path);
+    return 0;
+  }
+  struct dirent de;
+  char name[DIRSIZ + 1], full[128];
+  while (read(fd, &de, sizeof(de)) == sizeof(de)) {
+    if (de.inum == 0)
+      continue;
+    memmove(name, de.name, DIRSIZ);
+    name[DIRSIZ] = 0;
+    snprintf(full, sizeof(full), "%s/%s", path, name);
+    describe(full, name);
+  }
+  close(fd);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2)
+    return list(".");
+  int status = 0;
+  for (int i = 1; i < argc; i++)
+    status |= list(argv[i]);
+  return status;
+}
