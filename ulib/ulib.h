@@ -89,20 +89,9 @@ struct fd_handed {     // an open file, as spawn and exec hand it over
   unsigned long pipe;       // a pipe's address
   unsigned long inum, off;  // a file's inode and offset
 };
-struct stat {  // what fstat tells (xv6's layout)
-  int dev;
-  unsigned int ino;
-  short type;  // T_DIR, T_FILE, T_DEVICE
-  short nlink;
-  unsigned long size;
-};
-#define O_RDONLY 0x000
-#define O_WRONLY 0x001
-#define O_RDWR   0x002
-#define O_CREATE 0x200
-#define O_CREAT  O_CREATE
-#define O_TRUNC  0x400
-#define O_APPEND 0x800
+#include "kernel/stat.h"   // struct stat (ulib/xv6/kernel/stat.h)
+#include "kernel/fcntl.h"  // O_RDONLY, ... (ulib/xv6/kernel/fcntl.h)
+#define O_CREAT O_CREATE
 int open(const char *path, int flags);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
@@ -162,6 +151,18 @@ void rpc_forget(void);
 extern unsigned long exos_rpc_retries;
 long exos_pct_call(struct rpc_msg *m, unsigned int server);
 void exos_rpc_entry(void);
+
+// compat.c: the rest of xv6's user interface (ulib/xv6/README.md)
+int sleep(int ticks);
+int uptime(void);
+int stat(const char *path, struct stat *st);
+char *strcpy(char *dst, const char *src);
+char *gets(char *buf, int max);
+int atoi(const char *s);
+int mknod(const char *path, short major, short minor);
+int unlink(const char *path);
+int link(const char *old, const char *new);
+int mkdir(const char *path);
 
 // stride.c
 int stride_add(int pid, unsigned long tickets);

@@ -32,7 +32,7 @@ static unsigned long leaf(unsigned long ppn, unsigned long bits)
   return PA2PTE(ppn << 12) | bits | PTE_U | PTE_V | PTE_A | PTE_D;
 }
 
-static unsigned long link(unsigned long ppn)
+static unsigned long pt_link(unsigned long ppn)
 {
   return PA2PTE(ppn << 12) | PTE_V;
 }
@@ -57,7 +57,7 @@ static long window_table(unsigned long i2)
   long t = vm_page_alloc(PG_PT0), err;
   if (t < 0)
     return t;
-  if ((err = sys_pte_write(win1, i2, link(t))) < 0 ||
+  if ((err = sys_pte_write(win1, i2, pt_link(t))) < 0 ||
       (err = sys_pte_write(win_self, i2, leaf(t, PTE_R))) < 0)
     return err;
   return t;
@@ -83,9 +83,9 @@ long vm_init(void)
     return -E_NOMEM;
   win1 = a, win_meta = b, win_self = c;
   // Link the window's tables and show them, using only known page numbers.
-  if ((err = sys_pte_write(root, WIN, link(win1))) < 0 ||
-      (err = sys_pte_write(win1, META, link(win_meta))) < 0 ||
-      (err = sys_pte_write(win1, WIN, link(win_self))) < 0 ||
+  if ((err = sys_pte_write(root, WIN, pt_link(win1))) < 0 ||
+      (err = sys_pte_write(win1, META, pt_link(win_meta))) < 0 ||
+      (err = sys_pte_write(win1, WIN, pt_link(win_self))) < 0 ||
       (err = sys_pte_write(win_meta, 256, leaf(root, PTE_R))) < 0 ||
       (err = sys_pte_write(win_meta, WIN, leaf(win1, PTE_R))) < 0 ||
       (err = sys_pte_write(win_self, META, leaf(win_meta, PTE_R))) < 0 ||
@@ -143,7 +143,7 @@ long vm_table(unsigned long va)
     long t = vm_page_alloc(PG_PT1);
     if (t < 0)
       return t;
-    if ((err = sys_pte_write(root, i2, link(t))) < 0 ||
+    if ((err = sys_pte_write(root, i2, pt_link(t))) < 0 ||
         (err = sys_pte_write(win_meta, i2, leaf(t, PTE_R))) < 0)
       return err;
     // END LAB upcalls
@@ -154,7 +154,7 @@ long vm_table(unsigned long va)
   long t = vm_page_alloc(PG_PT0);
   if (t < 0)
     return t;
-  if ((err = sys_pte_write(PTE_PPN(VIEWROOT[i2]), i1, link(t))) < 0 ||
+  if ((err = sys_pte_write(PTE_PPN(VIEWROOT[i2]), i1, pt_link(t))) < 0 ||
       (err = view_table0(i2, i1, t)) < 0)
     return err;
   return t;

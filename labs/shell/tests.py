@@ -72,3 +72,13 @@ def console_and_init(t):
              r"^init: the shell ended \(status 3\); starting another$",
              r"^ +[0-9a-f]+ +0 runnable +\d+ init$", r"^ +[0-9a-f]+ +[0-9a-f]+ runnable +\d+ ps$",
              r"^pages: \d+ in all, \d+ free")
+
+
+@test(points=10, timeout=60)
+def xv6_compatibility(t):
+    """A program written against xv6's user interface (its include lines,
+    names and types) builds unchanged and behaves as in xv6."""
+    out = t.qemu(bootargs="init=t_xv6")
+    t.expect(out, r"^t_xv6: all \d+ checks passed$", r"^exec from xv6$",
+             r"^fprintf to descriptor 2$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")
