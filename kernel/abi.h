@@ -48,7 +48,9 @@
   X(27, disk_unbind, long, (unsigned int envid, unsigned long start, unsigned long count))         \
   X(28, disk_io, long, (unsigned long block, unsigned long ppn, int write))                        \
   X(29, disk_status, long, (unsigned long request))                                                \
-  X(30, disk_wait, long, (unsigned long request))
+  X(30, disk_wait, long, (unsigned long request))                                                  \
+  X(31, cgetc_wait, long, (void))                                                                  \
+  X(32, env_wait, long, (unsigned int envid))
 
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first. (A bit mask of
@@ -56,7 +58,8 @@
 #define SYSNUM_PCT_CALL  20  // for trapvec.S's fast paths
 #define SYSNUM_PCT_REPLY 22
 #define SWITCHING_SYSCALLS                                                                         \
-  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 30))
+  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 30) | \
+   (1UL << 31) | (1UL << 32))
 
 // Error codes. System calls return their negation. Each refusal of a
 // page-table write has a code of its own, so a library OS (and a student)
@@ -148,7 +151,7 @@ enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 _Static_assert(SWITCHING_SYSCALLS ==
                    ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
                     (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply) |
-                    (1UL << SYS_disk_wait)),
+                    (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) | (1UL << SYS_env_wait)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
 _Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply, "SYSNUM_PCT");
 #endif

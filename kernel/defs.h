@@ -39,6 +39,8 @@ void uart_init(void);
 void uart_putc(int c);
 void uart_intr(void);
 int console_getc(void);
+long console_getc_wait(struct env *e);
+void console_forget(struct env *e);
 
 // plic.c
 void plic_init(int hart);
@@ -128,6 +130,7 @@ void env_init(void);
 struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size);
 void env_destroy(struct env *e);
+long env_wait(struct env *e, uint32 id);
 void env_run(struct env *e) __attribute__((noreturn));
 void curenv_clear(void);
 int env_any_alive(void);

@@ -16,6 +16,7 @@ extern char boot_stack[];
 struct env envs[NENV];
 struct env_info *env_table;  // exported at UENVS
 struct env *curenv;
+#define WAIT_ANY 0xFFFFFFFFU  // waits_for: any child
 static uint32 next_generation = 1;
 static int asids_work;  // does satp keep a 9-bit (or wider) ASID?
 
@@ -187,6 +188,12 @@ void env_destroy(struct env *e)
   slices_release(e);
   pct_callee_gone(e);
   revoke_forget(e);
+  console_forget(e);
+  struct env *parent = env_of(e->pub->parent_id);
+  if (parent != NULL && (parent->waits_for == id || parent->waits_for == WAIT_ANY)) {
+    parent->waits_for = 0;
+    parent->pub->status = ENV_RUNNABLE;
+  }
   // First empty its own tables, so only others' mappings of its pages remain.
   for (uint64 pa = owner_first_page(id); pa != 0; pa = owner_next_page(pa)) {
     int type = ppn2page(pa >> PGSHIFT)->type;
@@ -207,6 +214,30 @@ void env_destroy(struct env *e)
     if (env_table[i].parent_id == id)
       env_table[i].parent_id = 0;
   memset(e->pub, 0, sizeof(*e->pub));
+}
+
+// env_wait: give up the processor until child id (0: any child) ends.
+// Returns 0 at once if it is gone already (or, for 0, if e has no child),
+// -E_PERM if id is not e's child.
+long env_wait(struct env *e, uint32 id)
+{
+  struct env *c = env_of(id);
+  if (id == 0) {
+    int children = 0;
+    for (int i = 0; i < NENV; i++)
+      children += env_table[i].status != ENV_FREE && env_table[i].parent_id == e->pub->id;
+    if (children == 0)
+      return 0;
+    id = WAIT_ANY;
+  } else if (c == NULL) {
+    return 0;
+  } else if (c == e || c->pub->parent_id != e->pub->id) {
+    return -E_PERM;
+  }
+  e->waits_for = id;
+  e->pub->status = ENV_NOT_RUNNABLE;
+  e->tf.a0 = 0;
+  schedule();
 }
 
 // Switch to environment e's address space and return to it in user mode

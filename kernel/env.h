@@ -59,6 +59,8 @@ struct env {
   uint32 pct_armed;      // with pct_once: what pct_reply restores pct_from to
   uint8 pct_once;        // each delivered call sets pct_from to PCT_NOBODY
   uint8 overrun_streak;  // epilogues overrun in a row (sched.c)
+  uint8 console_wait;    // it waits in cgetc_wait for a character (uart.c)
+  uint32 waits_for;      // it waits in env_wait for this child to end (0: no)
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");

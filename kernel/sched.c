@@ -136,13 +136,19 @@ void schedule(void)
 }
 
 // Begin the next slice and run its owner, or whoever is runnable.
-static void __attribute__((noreturn)) next_slice(void)
+// Move the clock to the next slice.
+static void advance_slice(void)
 {
-  revoke_check_deadlines();
   cur_slice = (cur_slice + 1) % NSLICES;
   slice_end = rdtime() + slice_ticks;
   grace_end = 0;
   arm_timer();
+}
+
+static void __attribute__((noreturn)) next_slice(void)
+{
+  revoke_check_deadlines();
+  advance_slice();
   struct env *owner = env_of(slice_owner[cur_slice]);
   if (owner != NULL && owner->forfeit > 0) {
     owner->forfeit--;
@@ -176,12 +182,20 @@ static void __attribute__((noreturn)) overrun(struct env *e)
 
 // A timer interrupt. If the current slice is over, end it: upcall the
 // runner's epilogue (and return to it), or save its registers and begin the
-// next slice. Returns only if the current environment keeps running.
+// next slice. Returns only if the current environment keeps running, or in
+// the idle loop (which then looks for something to run: calling schedule()
+// from there would nest without end while nothing can run).
 void sched_timer(void)
 {
   revoke_check_deadlines();
   uint64 now = rdtime();
   struct env *e = curenv;
+  if (e == NULL) {  // in the idle loop: keep the clock going and return to it
+    if (now >= slice_end)
+      advance_slice();
+    arm_timer();
+    return;
+  }
   if (grace_end != 0 && now >= grace_end && e != NULL && e->in_epilogue)
     overrun(e);
   if (now < slice_end && grace_end == 0) {

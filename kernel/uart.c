@@ -2,6 +2,7 @@
 // (through the PLIC) into a small ring buffer that console_getc() drains.
 
 #include "defs.h"
+#include "env.h"
 #include "memlayout.h"
 
 #define RHR              0  // receive holding register (read)
@@ -19,6 +20,7 @@
 #define UART(reg) (((volatile uint8 *)KADDR(UART0_PHYS))[reg])
 
 static char inbuf[256];
+static int waiters;               // environments waiting in cgetc_wait
 static uint32 in_read, in_write;  // free-running indices into inbuf
 
 // Configure 8 data bits, no parity, FIFOs on, and the receive interrupt.
@@ -38,8 +40,8 @@ void uart_putc(int c)
   UART(THR) = c;
 }
 
-// Receive interrupt: move every waiting byte into the input buffer.
-// Bytes that do not fit are dropped.
+// Receive interrupt: move every waiting byte into the input buffer (bytes
+// that do not fit are dropped), and wake the environments waiting for one.
 void uart_intr(void)
 {
   while (UART(LSR) & LSR_RX_READY) {
@@ -47,6 +49,35 @@ void uart_intr(void)
     if (in_write - in_read < sizeof(inbuf))
       inbuf[in_write++ % sizeof(inbuf)] = c;
   }
+  for (int i = 0; i < NENV && waiters > 0; i++)
+    if (envs[i].console_wait) {
+      envs[i].console_wait = 0;
+      envs[i].pub->status = ENV_RUNNABLE;
+      waiters--;
+    }
+}
+
+// cgetc_wait: the next input byte, or, if none has arrived, give up the
+// processor until one does and return -E_AGAIN then (the caller asks again;
+// another waiter may have taken the byte).
+long console_getc_wait(struct env *e)
+{
+  int c = console_getc();
+  if (c >= 0)
+    return c;
+  e->console_wait = 1;
+  waiters++;
+  e->pub->status = ENV_NOT_RUNNABLE;
+  e->tf.a0 = -E_AGAIN;
+  schedule();
+}
+
+// Environment e is being destroyed: it waits no more.
+void console_forget(struct env *e)
+{
+  if (e->console_wait)
+    waiters--;
+  e->console_wait = 0;
 }
 
 // Return the next input byte, or -1 if none has arrived.

@@ -1,8 +1,9 @@
 // ExOS's console line discipline: what a terminal user expects of typing.
 // The kernel only passes characters (cgetc, cputs); ExOS echoes them and
 // edits the line: backspace (or DEL) erases a character, ^U the whole
-// line, Enter ends it, and ^D on an empty line is the end of the input.
-// A read returns at most one line.
+// line, Enter ends it, ^D on an empty line is the end of the input, and ^C
+// ends the program that is reading (the shell: cancels the line). A read
+// returns at most one line.
 
 #include "ulib.h"
 
@@ -12,13 +13,23 @@
 static char line[LINE];
 static unsigned long line_len, line_pos;  // the line read, and how much was returned
 
-// Wait for the next character typed.
+static int interrupt_cancels;  // ^C cancels the line instead of ending the program
+
+// Wait for the next character typed (the kernel lets this process sleep
+// until one arrives).
 static int getc_wait(void)
 {
   long c;
-  while ((c = sys_cgetc()) < 0)
-    sys_yield(0);  // nothing typed yet
+  while ((c = sys_cgetc_wait()) < 0)
+    ;  // woken, but another reader took the character
   return c;
+}
+
+// What ^C does: end the program reading (the default), or, if cancel is
+// nonzero (the shell), cancel the line being typed.
+void console_interrupt_cancels(int cancel)
+{
+  interrupt_cancels = cancel;
 }
 
 // Read a line into line[], echoing and editing it. Returns its length
@@ -32,6 +43,13 @@ static unsigned long read_line(void)
       c = '\n';
     if (c == CTRL('D') && len == 0)
       return 0;
+    if (c == CTRL('C')) {
+      sys_cputs("^C\n", 3);
+      if (!interrupt_cancels)
+        exit(-1);
+      line[0] = '\n';  // the shell gets an empty line
+      return 1;
+    }
     if (c == '\b' || c == 0x7f) {
       if (len > 0) {
         len--;

@@ -24,7 +24,8 @@
 // Exit status: the parent shares one page with each child (EXOS_STATUS in
 // the child, EXOS_CHILDREN + slot in the parent); exit() writes it. wait()
 // gives the processor to the child (directed yield) until its environment
-// is gone, so waiting does not spin.
+// is gone, or, when the child cannot run (it waits itself), sleeps in the
+// kernel until a child ends (env_wait): waiting never spins.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -377,8 +378,8 @@ int waitpid(int pid, int *status)
 {
   int done;
   while ((done = collect(pid, status)) == 0)
-    if (pid == -1 || sys_yield(pid) < 0)  // give it our time; if it cannot run, pass on
-      sys_yield(0);
+    if (pid == -1 || sys_yield(pid) < 0)  // give it our time; if it cannot run, sleep
+      sys_env_wait(pid == -1 ? 0 : pid);  // until it (or, for -1, any child) ends
   return done;
 }
 

@@ -95,6 +95,7 @@ struct fd_handed {     // an open file, as spawn and exec hand it over
 int open(const char *path, int flags);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
+void console_interrupt_cancels(int cancel);
 struct fd_handoff {  // a process's descriptors, for the program it starts
   unsigned long magic;
   unsigned long cwd;  // and its current directory's inode

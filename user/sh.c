@@ -227,6 +227,7 @@ int main(int argc, char **argv)
     return 1;
   }
   static char line[MAXLINE];
+  console_interrupt_cancels(1);  // ^C at the prompt cancels the line
   for (;;) {
     reap();
     snprintf(dollar_q, sizeof(dollar_q), "%d", last_status);

@@ -23,7 +23,7 @@ def init_runs(t):
 @test(points=5, timeout=10, parent=banner)
 def two_harts(t):
     """With CPUS=2 the second hart stays parked and init still runs."""
-    out = t.qemu(extra_args=["-smp", "2"], stop=r"init: hello")
+    out = t.qemu(extra_args=["-smp", "2"], stop=r"init: hello from user space.*\n")
     t.expect(out,
              r"^rvexo: exokernel for RISC-V, 2 harts",
              r"^rvexo: harts other than \d+ stay parked in the firmware$",
@@ -33,7 +33,7 @@ def two_harts(t):
 @test(points=5, timeout=10, parent=banner)
 def printf_formats(t):
     """%x is unsigned, %p is 0x and 16 digits, and the rest as in C."""
-    out = t.qemu(bootargs="ktest=printf", stop=r"init: hello")
+    out = t.qemu(bootargs="ktest=printf", stop=r"init: hello from user space.*\n")
     t.expect(out,
              r"^ktest printf: \[0\] \[-12345\] \[-2147483648\]$",
              r"^ktest printf: \[4294967295\] \[ffffffff\] \[ABCDEF\]$",

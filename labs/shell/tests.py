@@ -11,8 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def session(t, *commands, timeout=None):
     """Boot, wait for the prompt, type each command after the prompt that
     follows the previous one, then a last echo whose output ends the run.
+    A command may also be a (regex, text) pair: type text once regex shows.
     Returns the output."""
-    sends = [(PROMPT, c + "\n") for c in commands + ("echo end-of-session",)]
+    sends = [c if isinstance(c, tuple) else (PROMPT, c + "\n")
+             for c in commands + ("echo end-of-session",)]
     return t.qemu(send=sends, stop=r"^end-of-session$", timeout=timeout)
 
 
@@ -65,12 +67,14 @@ def errors(t):
 
 @test(points=10, timeout=60)
 def console_and_init(t):
-    """Backspace and ^U edit the line; exit ends the shell and init starts
+    """Backspace and ^U edit the line, ^C cancels it at the prompt and ends
+    a program reading the console; exit ends the shell and init starts
     another; ps and free read the exported tables."""
-    out = session(t, "ecx\bho edited", "garbage\x15echo fresh", "exit 3", "ps", "free")
-    t.expect(out, r"^edited$", r"^fresh$",
+    out = session(t, "ecx\bho edited", "garbage\x15echo fresh", "exit 3", "ps", "free",
+                  (PROMPT, "half typed\x03"), "cat", (r"cat\n", "\x03"), "echo cat ended $?")
+    t.expect(out, r"^edited$", r"^fresh$", r"^cat ended -1$",
              r"^init: the shell ended \(status 3\); starting another$",
-             r"^ +[0-9a-f]+ +0 runnable +\d+ init$", r"^ +[0-9a-f]+ +[0-9a-f]+ runnable +\d+ ps$",
+             r"^ +[0-9a-f]+ +0 waiting +\d+ init$", r"^ +[0-9a-f]+ +[0-9a-f]+ runnable +\d+ ps$",
              r"^pages: \d+ in all, \d+ free")
 
 
