@@ -38,6 +38,19 @@ static int on_page_fault(struct xframe *f)
   return next != NULL && next(f);
 }
 
+// Appel-Li's other half: a store to a page made read-only traps; the
+// handler makes it writable again (as a checkpointing or concurrent
+// collector would, after noting the page), and the store is retried.
+#define GUARDED (REGION + (2 << 20))
+static volatile int unprotects;  // a handler changes it
+static int on_protected_store(struct xframe *f)
+{
+  if (PGROUNDDOWN(f->addr) != GUARDED || !(vm_pte(GUARDED) & PTE_V))
+    return on_page_fault(f);
+  unprotects++;
+  return vm_protect(GUARDED, PTE_R | PTE_W) == 0;
+}
+
 // An instruction fetch from REGION + 1 MiB maps a page holding
 // "li a0, 42; ret" there and retries.
 #define CODE (REGION + (1 << 20))
@@ -170,5 +183,16 @@ int main(int argc, char **argv)
   free(big);
   check("an impossible size fails", malloc(-1UL) == NULL, 1);
   kcheck("exos");
+  exos_set_handler(EXC_STORE_PAGE_FAULT, on_protected_store);
+  volatile unsigned long *g = (volatile unsigned long *)GUARDED;
+  check("map a page and write it", vm_alloc(GUARDED, PTE_R | PTE_W) > 0, 1);
+  g[0] = 1;
+  check("protect it read-only", vm_protect(GUARDED, PTE_R), 0);
+  check("... reading it takes no fault", g[0] == 1 && unprotects == 0, 1);
+  g[1] = 2;
+  check("a store faults, the handler unprotects it, the store is retried",
+        unprotects == 1 && g[1] == 2 && (vm_pte(GUARDED) & PTE_W), 1);
+  g[2] = 3;
+  check("... once", unprotects, 1);
   finish("t_exos");
 }
