@@ -6,13 +6,15 @@
 #   make gdb            start GDB connected to `make qemu-gdb`
 #   make grade          run the lab tests (LAB=name, T="test ...")
 #   make test           run every test (what CI runs)
+#   make bench          instruction counts of every primitive (BENCH=quick: brief)
 #   make handout LAB=x  the tree for lab x, its solutions removed (build/handout/x)
 #   make doctor         show the tools found and what is missing
 #   make clean          remove build products
 #
 # Variables: CPUS=n (harts, default 1), MEM=size (default 128M), D=1 (log
 # interrupts and guest errors to qemu.log), ARGS="..." (kernel boot
-# arguments), TOOLPREFIX=riscv64-xxx- (cross tools to use).
+# arguments), ICOUNT=1 (-icount shift=0), BENCH=quick (make bench, briefly),
+# TOOLPREFIX=riscv64-xxx- (cross tools to use).
 
 # ---------------------------------------------------------------- tools
 
@@ -75,7 +77,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6
+UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Files besides the programs that go into the file system: pagefile is
@@ -90,12 +92,12 @@ HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test handout doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu qemu-gdb gdb grade test bench handout doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 ifneq ($(strip $(MISSING)),)
 # Something is missing: install it on Debian/Ubuntu, or say how, then re-run.
-all build qemu qemu-gdb gdb grade test $(KERNEL): tools
+all build qemu qemu-gdb gdb grade test bench $(KERNEL): tools
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 endif
 
@@ -208,9 +210,10 @@ CPUS ?= 1
 MEM ?= 128M
 GDBPORT := $(shell expr $$(id -u) % 5000 + 25000)
 
-QEMUOPTS := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) -smp $(CPUS) \
+QEMUBASE := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) \
 	-global virtio-mmio.force-legacy=false \
 	-drive file=$(DISK),if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0
+QEMUOPTS := $(QEMUBASE) -smp $(CPUS)
 ifeq ($(D),1)
 QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
 endif
@@ -218,6 +221,15 @@ ifeq ($(ICOUNT),1)
 QEMUOPTS += -icount shift=0  # one instruction per virtual ns: rdinstret counts are exact
 endif
 QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
+
+# make bench: one hart, -icount shift=0 (rdinstret exact), the disk
+# read-only, init=exobench; labs/bench.py shows the table and writes
+# build/bench.json. BENCH=quick: few iterations; other words of BENCH name
+# the rows to measure (BENCH="quick pte-write").
+BENCH ?=
+comma := ,
+BENCHOPTS := $(subst id=disk0,id=disk0$(comma)readonly=on,$(QEMUBASE)) -smp 1 -icount shift=0
+BENCHARGS := init=exobench$(if $(filter quick,$(BENCH)), bench=quick)$(foreach r,$(filter-out quick full,$(BENCH)), $(r))
 
 ifeq ($(strip $(MISSING)),)
 qemu: $(KERNEL) $(DISK)
@@ -237,6 +249,9 @@ grade: $(KERNEL) $(DISK)
 
 test: $(KERNEL) $(DISK)
 	./grade-lab --no-build
+
+bench: $(KERNEL) $(DISK)
+	@python3 labs/bench.py --json $(B)/bench.json -- $(QEMU) $(BENCHOPTS) -append "$(BENCHARGS)"
 endif
 
 handout:

@@ -209,6 +209,8 @@ struct sysinfo {
   unsigned long nenv;      // slots in UENVS
   unsigned long timebase_hz;
   unsigned long disk_blocks;  // blocks of DISK_BLOCK bytes on the disk (0: no disk)
+  unsigned long idle;         // rdinstret advance while the hart waited idle (wfi); under
+                              // -icount that is host time, so benchmarks subtract it
 };
 
 #define DISK_BLOCK    4096  // the disk is read and written in page-sized blocks

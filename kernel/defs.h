@@ -128,7 +128,8 @@ long kcheck(void);
 extern struct env *curenv;
 void env_init(void);
 struct env *env_alloc(uint32 parent_id, const char *name);
-struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size);
+struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size,
+                                 const char *bootargs);
 void env_destroy(struct env *e);
 long env_wait(struct env *e, uint32 id);
 void env_run(struct env *e) __attribute__((noreturn));

@@ -120,12 +120,57 @@ static uint64 *user_pte(struct env *e, uint64 va)
   return &table[PX(0, va)];
 }
 
+#define BOOTSTRAP_MAXARGS 16
+
+// Give the first environment its arguments, laid out on the top page of its
+// stack the way ExOS's spawn lays them out (ulib/spawn.c): argv[0] is its
+// name, then come the space-separated words of the boot arguments except
+// init=NAME (at most BOOTSTRAP_MAXARGS in all; the rest are dropped). Sets
+// a0 = argc, a1 = argv and sp just below argv (16-byte aligned).
+static void bootstrap_args(struct env *e, const char *name, const char *bootargs)
+{
+  const char *word[BOOTSTRAP_MAXARGS];
+  size_t len[BOOTSTRAP_MAXARGS];
+  int argc = 0;
+  word[argc] = name;
+  len[argc++] = strlen(name);
+  for (const char *p = bootargs; *p != '\0' && argc < BOOTSTRAP_MAXARGS;) {
+    while (*p == ' ')
+      p++;
+    const char *w = p;
+    while (*p != '\0' && *p != ' ')
+      p++;
+    if (p > w && !(p - w >= 5 && strncmp(w, "init=", 5) == 0)) {
+      word[argc] = w;
+      len[argc++] = p - w;
+    }
+  }
+  // Name and boot arguments are short (bootinfo.bootargs is 128 bytes), so
+  // everything fits in the page.
+  uint64 base = INIT_STACKTOP - PGSIZE, top = PGSIZE, argv[BOOTSTRAP_MAXARGS + 1];
+  char *page = KADDR(PTE_PA(*user_pte(e, base)));
+  for (int i = argc - 1; i >= 0; i--) {
+    top -= len[i] + 1;
+    memmove(page + top, word[i], len[i]);
+    page[top + len[i]] = '\0';
+    argv[i] = base + top;
+  }
+  argv[argc] = 0;
+  top = (top - (argc + 1) * sizeof(uint64)) & ~15UL;
+  memmove(page + top, argv, (argc + 1) * sizeof(uint64));
+  e->tf.sp = base + top;
+  e->tf.a0 = argc;
+  e->tf.a1 = base + top;
+}
+
 // Create the first environment from an ELF executable in the kernel image.
 // It has no parent to build its address space, so the kernel loads it: each
 // PT_LOAD segment at its address, INIT_STACKPAGES of stack below INIT_STACKTOP,
 // and its u-area (read-only) at UAREA. This is the only address space the kernel
-// ever builds; every later one is built by a library OS.
-struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t size)
+// ever builds; every later one is built by a library OS. Its arguments are
+// its name and the boot arguments (bootstrap_args).
+struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t size,
+                                 const char *bootargs)
 {
   const struct elfhdr *eh = (const struct elfhdr *)binary;
   if (size < sizeof(*eh) || eh->magic != ELF_MAGIC || eh->class != ELFCLASS64 ||
@@ -170,7 +215,7 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
   }
   bootstrap_map(e, UAREA, PADDR(e->uarea), PTE_R);
   e->tf.pc = eh->entry;
-  e->tf.sp = INIT_STACKTOP;
+  bootstrap_args(e, name, bootargs);
   e->pub->status = ENV_RUNNABLE;
   return e;
 }

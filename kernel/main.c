@@ -33,7 +33,8 @@ const char *bootarg(const char *key, char *buf, size_t size)
   return NULL;
 }
 
-// Start the first environment: the program named by init=NAME, or init.
+// Start the first environment: the program named by init=NAME, or init, with
+// the other boot arguments as its arguments.
 static void start_first_env(void)
 {
   char name[32];
@@ -41,7 +42,8 @@ static void start_first_env(void)
     strlcpy(name, "init", sizeof(name));
   for (uint64 i = 0; i < uprog_count; i++)
     if (strcmp(uprog_table[i].name, name) == 0) {
-      disk_bind_boot(env_create_bootstrap(name, uprog_table[i].elf, uprog_table[i].size));
+      disk_bind_boot(
+          env_create_bootstrap(name, uprog_table[i].elf, uprog_table[i].size, bootinfo.bootargs));
       printf("rvexo: %lu pages free; starting %s\n", pages_free(), name);
       return;
     }

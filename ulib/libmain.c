@@ -7,13 +7,14 @@
 int main(int argc, char **argv);
 
 // The program's first C code (from _start): argc and argv as the creator
-// left them (spawn and exec put them on the stack; the first program has
-// none); how is EXOS_EXEC_MAGIC after exec, whose page-table window stays;
-// fds, the descriptors spawn or exec handed over (NULL: the console).
+// left them (spawn and exec put them on the stack, and the kernel gives the
+// first program its name and boot arguments; a creator may also pass none);
+// how is EXOS_EXEC_MAGIC after exec, whose page-table window stays; fds,
+// the descriptors spawn or exec handed over (NULL: the console).
 void libmain(int argc, char **argv, unsigned long how, const struct fd_handoff *fds)
 {
   static char *no_args[2];
-  if (argv == NULL) {  // the first program, which the kernel starts, has none
+  if (argv == NULL) {  // the creator passed none
     no_args[0] = (char *)exos_progname();
     argc = 1;
     argv = no_args;

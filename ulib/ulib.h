@@ -61,6 +61,7 @@ void vm_window(unsigned long keys[3]);
 void vm_adopt(const unsigned long keys[3]);
 long vm_unmap(unsigned long va);
 long vm_protect(unsigned long va, unsigned long bits);
+long vm_protect_range(unsigned long va, unsigned long npages, unsigned long bits);
 long vm_alloc(unsigned long va, unsigned long bits);
 
 // diskfs.c: the file system on the disk, read-only (until the file server)

@@ -238,3 +238,37 @@ long vm_for_each_leaf(long (*fn)(unsigned long va, unsigned long pte, void *arg)
   }
   return 0;
 }
+
+// Change the bits of the npages mappings from va on, keeping their pages,
+// with as few system calls as possible: the entries go to the kernel in
+// batches (pte_write_batch) of up to 128. Every page must be mapped. Returns
+// 0 or an error: -E_INVAL if a page is not mapped (nothing from its batch
+// on is changed), or the kernel's.
+long vm_protect_range(unsigned long va, unsigned long npages, unsigned long bits)
+{
+  struct pte_write w[128];
+  unsigned long n = 0, i2 = ~0UL, i1 = ~0UL, table = 0;
+  volatile unsigned long *view = NULL;
+  for (unsigned long i = 0; i < npages; i++, va += PGSIZE) {
+    if (va >= UTOP)
+      return -E_INVAL;
+    if (PX(2, va) != i2 || PX(1, va) != i1) {  // a new level-0 table: look it up once
+      i2 = PX(2, va), i1 = PX(1, va);
+      if (!(VIEWROOT[i2] & PTE_V) || !(VIEW1(i2)[i1] & PTE_V))
+        return -E_INVAL;
+      table = PTE_PPN(VIEW1(i2)[i1]);
+      view = VIEW0(i2, i1);
+    }
+    unsigned long pte = view[PX(0, va)];
+    if (!(pte & PTE_V))
+      return -E_INVAL;
+    w[n++] = (struct pte_write){table, PX(0, va), leaf(PTE_PPN(pte), bits)};
+    if (n == sizeof(w) / sizeof(w[0]) || i + 1 == npages) {
+      long err = sys_pte_write_batch(w, n);
+      if (err < 0)
+        return err;
+      n = 0;
+    }
+  }
+  return 0;
+}

@@ -4,6 +4,7 @@
 #include "ulib/exos.h"
 
 #define REGION 0x2400000000UL  // pages this test maps on demand
+#define PROT   0x2500000000UL  // vm_protect_range's pages straddle this root-entry boundary
 
 static int breakpoints, illegals, demand_maps, nested_inner;
 static exos_handler next_load, next_store, next_fetch;
@@ -157,6 +158,34 @@ int main(int argc, char **argv)
   check("shrinking the heap frees them",
         (char *)sbrk(-(1 << 20)) == h + (1 << 20) && SYSINFO->nfree + 2 >= free0, 1);
   check("the heap cannot shrink below its start", (long)sbrk(-(1L << 40)), -1);
+
+  // vm_protect_range: 200 pages across a root-entry boundary (so across
+  // level-1 and level-0 tables), in two batches.
+  unsigned long base = PROT - 100 * PGSIZE, nw = 0, nr = 0;
+  int mapped = 1;
+  for (int i = 0; i < 200; i++)
+    mapped &= vm_alloc(base + i * PGSIZE, PTE_R | PTE_W) > 0;
+  check("200 pages mapped for vm_protect_range", mapped, 1);
+  check("vm_protect_range: 200 pages read-only", vm_protect_range(base, 200, PTE_R), 0);
+  for (int i = 0; i < 200; i++) {
+    unsigned long pte = vm_pte(base + i * PGSIZE);
+    nr += (pte & (PTE_V | PTE_R | PTE_W)) == (PTE_V | PTE_R);
+  }
+  check("every one of them is read-only", nr, 200);
+  check("and still readable", *(volatile char *)(base + 150 * PGSIZE), 0);
+  check("vm_protect_range: writable again", vm_protect_range(base, 200, PTE_R | PTE_W), 0);
+  for (int i = 0; i < 200; i++)
+    nw += (vm_pte(base + i * PGSIZE) & (PTE_V | PTE_W)) == (PTE_V | PTE_W);
+  check("every one of them is writable", nw, 200);
+  *(volatile char *)(base + 150 * PGSIZE) = 1;
+  check("a range reaching an unmapped page is refused",
+        vm_protect_range(base + 199 * PGSIZE, 2, PTE_R), -E_INVAL);
+  check("and its batch is not applied", (vm_pte(base + 199 * PGSIZE) & PTE_W) != 0, 1);
+  for (int i = 0; i < 200; i++) {
+    unsigned long pte = vm_pte(base + i * PGSIZE);
+    vm_unmap(base + i * PGSIZE);
+    sys_page_free(PTE_PPN(pte));
+  }
 
   // malloc and free.
   char *blocks[64];

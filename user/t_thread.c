@@ -395,10 +395,11 @@ int main(int argc, char **argv)
   check("both spinners progressed without yielding", spins_seen[0] > 0 && spins_seen[1] > 0, 1);
   check("epilogues preempted them", epi >= 20, 1);
   check("prologues switched between them", pro >= 20 && sw >= 20, 1);
-  // Were thread 1 to poll instead of blocking, it would be preempted or
-  // switch to a spinner itself.
+  // Were thread 1 to poll instead of blocking, it would run, or switch to a
+  // spinner itself. (An epilogue the kernel held off, in a critical section,
+  // is a preemption without a switch: hence at most, not exactly.)
   check("the thread waiting in thread_join did not run: each switch was a preemption",
-        main_end == main_mid && sw_end - sw_mid == epi_end - epi_mid && epi_end > epi_mid, 1);
+        main_end == main_mid && sw_end - sw_mid <= epi_end - epi_mid && epi_end > epi_mid, 1);
   spin_stop = 0;
   spin_deadline = -1UL;
   sa = thread_create(spinner, (void *)0);

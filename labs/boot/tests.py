@@ -75,8 +75,9 @@ def kernel_trap(t):
 def gdb(t):
     """GDB stops in the kernel with the right caller, then in init's main."""
     out, _ = t.gdb(["break pmap_init", "continue", "bt",
-                    "hbreak main", "continue", "bt 1", "kill"])
+                    "hbreak main", "continue", "bt 1", "print argv[0]", "kill"])
     t.expect(out,
              r"^Breakpoint 1, pmap_init \(\) at kernel/pmap\.c:\d+",
              r"^#1 +0x[0-9a-f]+ in kmain \(",
-             r"^Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+ <no_args(\.\d+)?>\) at user/init\.c:\d+")
+             r"^Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+\) at user/init\.c:\d+",
+             r'^\$1 = 0x[0-9a-f]+ "init"$')

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""bench.py: run exobench in QEMU and write its table as JSON (`make bench`).
+
+    python3 labs/bench.py [--json FILE] [--timeout SECONDS] -- QEMU-COMMAND...
+        Run the QEMU command (which boots init=exobench), show its output as
+        it comes, then parse exobench's table and write it to FILE.
+    python3 labs/bench.py --parse LOG [--json FILE]
+        Parse the output saved in LOG instead (no QEMU).
+
+The exit status is 0 when the table was complete, 1 when it was not (QEMU
+failed, the run timed out, exobench did not finish or a row is malformed).
+
+The JSON is {"mode": "full" or "quick", "runs": N, "command": [...],
+"rows": [...]}, one record per row of the table, in its order:
+    name        the benchmark (README.md, "Benchmarks", says what each is)
+    built       false for a subsystem that does not exist yet
+    measured    true if the row has a figure
+    iterations  operations measured per run (null if none)
+    per_op      retired instructions per operation: the median of the runs
+    min, max    the smallest and largest run; stable: min == max
+    reference   xv6-riscv's figure (null if none); ratio = reference / per_op
+    target      the target (null if none); target_met (null if no figure)
+    note        what the operation is, or why there is no figure
+Only the Python standard library is used, so the grader can import parse().
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HEADER = re.compile(r"^exobench: (?P<mode>\w+) run; .* median of (?P<runs>\d+) runs$",
+                    re.MULTILINE)
+NUMBER = r"\d[\d,]*(?:\.\d)?"
+ROW = re.compile(
+    r"^(?P<name>[a-z][a-z0-9-]*)\s+"
+    r"(?P<iters>\d+|-)\s+"
+    rf"(?P<per_op>{NUMBER}|-)\s+"
+    rf"(?P<runs>stable|{NUMBER}\.\.{NUMBER}|-)\s+"
+    rf"(?P<ref>{NUMBER}|-)\s+"
+    rf"(?P<ratio>{NUMBER}x|-)\s+"
+    rf"(?P<target><= {NUMBER}|-)\s+"
+    r"(?P<mark>met|MISSED|-)"
+    r"(?:\s+(?P<note>.*?))?\s*$")
+TABLE_HEAD = re.compile(r"^benchmark\s+iters\s+instr/op", re.MULTILINE)
+DONE = re.compile(r"^exobench: done$", re.MULTILINE)
+
+
+def _number(text):
+    """The value of a table number ("1,130", "89.4"), or None for "-"."""
+    if text in (None, "-"):
+        return None
+    value = float(text.rstrip("x").replace(",", ""))
+    return int(value) if value.is_integer() else value
+
+
+def parse(text):
+    """Parse exobench's output (the whole console log is fine). Returns
+    {"mode", "runs", "rows", "complete"}; complete is true when the table
+    was there, every line of it parsed, and exobench said it was done.
+    Raises ValueError if there is no table at all."""
+    text = text.replace("\r", "")
+    head = TABLE_HEAD.search(text)
+    if head is None:
+        raise ValueError("no exobench table in the output")
+    header = HEADER.search(text)
+    rows, complete = [], True
+    for line in text[head.end():].splitlines()[1:]:
+        if line.startswith("exobench: ") or not line.strip():
+            break
+        m = ROW.match(line)
+        if m is None:
+            complete = False
+            continue
+        per_op = _number(m["per_op"])
+        if m["runs"] == "stable":
+            lo = hi = per_op
+        elif m["runs"] == "-":
+            lo = hi = None
+        else:
+            lo, hi = (_number(x) for x in m["runs"].split(".."))
+        target = _number(m["target"][3:]) if m["target"] != "-" else None
+        note = m["note"] or ""
+        rows.append({
+            "name": m["name"],
+            "built": note != "(not built yet)",
+            "measured": per_op is not None,
+            "iterations": _number(m["iters"]),
+            "per_op": per_op,
+            "min": lo,
+            "max": hi,
+            "stable": None if per_op is None else lo == hi,
+            "reference": _number(m["ref"]),
+            "ratio": _number(m["ratio"]),
+            "target": target,
+            "target_met": None if m["mark"] == "-" else m["mark"] == "met",
+            "note": note,
+        })
+    return {"mode": header["mode"] if header else None,
+            "runs": int(header["runs"]) if header else None,
+            "rows": rows,
+            "complete": complete and bool(rows) and DONE.search(text) is not None}
+
+
+def run(command, timeout):
+    """Run command with its output shown as it comes; return (output text,
+    exit status, timed_out). QEMU gets no terminal on stdin."""
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    chunks, deadline, timed_out = [], time.monotonic() + timeout, False
+    os.set_blocking(proc.stdout.fileno(), False)
+    while True:
+        try:
+            data = os.read(proc.stdout.fileno(), 65536)
+        except BlockingIOError:
+            data = None
+        if data:
+            chunks.append(data)
+            sys.stdout.write(data.decode("utf-8", "replace").replace("\r", ""))
+            sys.stdout.flush()
+        elif data == b"":
+            break
+        elif time.monotonic() > deadline:
+            timed_out = True
+            proc.kill()
+            break
+        else:
+            time.sleep(0.02)
+    status = proc.wait()
+    return b"".join(chunks).decode("utf-8", "replace"), status, timed_out
+
+
+def main(argv=None):
+    """Command-line entry; returns the exit status."""
+    p = argparse.ArgumentParser(description="Run exobench and write its table as JSON.")
+    p.add_argument("--json", metavar="FILE", help="where to write the JSON")
+    p.add_argument("--timeout", type=float, default=600, help="seconds QEMU may run (600)")
+    p.add_argument("--parse", metavar="LOG", help="parse a saved output instead of running")
+    p.add_argument("command", nargs="*", help="the QEMU command, after --")
+    args = p.parse_args(argv)
+    if args.parse:
+        with open(args.parse, encoding="utf-8", errors="replace") as f:
+            text, status, timed_out = f.read(), 0, False
+    elif args.command:
+        text, status, timed_out = run(args.command, args.timeout)
+    else:
+        p.error("give a QEMU command after --, or --parse LOG")
+    try:
+        table = parse(text)
+    except ValueError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    table["command"] = args.command or None
+    ok = table.pop("complete") and status == 0 and not timed_out
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(table, f, indent=2)
+            f.write("\n")
+    measured = sum(r["measured"] for r in table["rows"])
+    missed = [r["name"] for r in table["rows"] if r["target_met"] is False]
+    print(f"bench: {measured} of {len(table['rows'])} rows measured"
+          + (f", targets missed: {' '.join(missed)}" if missed else ", every target met")
+          + (f"; wrote {args.json}" if args.json else ""))
+    if not ok:
+        why = "timed out" if timed_out else f"QEMU exited with status {status}" if status \
+            else "the table is incomplete"
+        print(f"bench: {why}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

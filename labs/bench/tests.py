@@ -1,0 +1,66 @@
+# Lab bench: exobench, the benchmarks behind `make bench`, in its quick form.
+# These tests check that every row is produced (a positive figure for each
+# subsystem that exists, "(not built yet)" for the others) and that
+# labs/bench.py can read the table; they do not check the targets.
+
+from gradelib import *
+import bench
+
+ROWS = ["null-syscall", "exception-upcall", "pagefault-upcall", "pte-write", "pte-write-batch",
+        "pct-oneway", "pct-roundtrip", "directed-yield", "slice-switch", "rpc-roundtrip",
+        "pipe-roundtrip", "fork-exit-wait", "spawn-exit-wait", "appel-prot1", "appel-prot100",
+        "appel-unprot100", "appel-appel1", "appel-appel2", "appel-dirty", "file-read-1mib",
+        "file-write-1mib"]
+NOT_BUILT = {"rpc-roundtrip", "pipe-roundtrip", "file-read-1mib", "file-write-1mib"}
+REFERENCES = {"null-syscall": 1130, "pipe-roundtrip": 95839, "fork-exit-wait": 474592,
+              "spawn-exit-wait": 1224281}
+
+
+@test(points=10, timeout=120)
+def quick(t):
+    """exobench bench=quick under -icount: every row, in order, with a
+    positive figure or marked not built yet; the xv6 references beside them;
+    labs/bench.py parses the table."""
+    out = t.qemu(bootargs="init=exobench bench=quick", extra_args=["-icount", "shift=0"])
+    t.expect(out, r"^exobench: quick run; ", r"^exobench: done$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"panic", r"unhandled", r"\(failed: ", r"kernel trap")
+    try:
+        table = bench.parse(out)
+    except ValueError as e:
+        t.fail(str(e))
+    t.check(table["complete"], "bench.py: the table is incomplete or has a malformed line")
+    t.check(table["mode"] == "quick", f"mode {table['mode']!r}, not 'quick'")
+    rows = {r["name"]: r for r in table["rows"]}
+    t.check([r["name"] for r in table["rows"]] == ROWS,
+            "rows: " + " ".join(r["name"] for r in table["rows"]))
+    for name in ROWS:
+        r = rows.get(name)
+        if r is None:
+            t.check(False, f"{name}: no row")
+        elif name in NOT_BUILT:
+            t.check(not r["built"] and r["per_op"] is None,
+                    f"{name}: should be marked (not built yet), has {r['per_op']} / {r['note']!r}")
+        else:
+            t.check(r["measured"] and r["per_op"] > 0 and r["iterations"] > 0,
+                    f"{name}: no positive figure ({r['per_op']}, note {r['note']!r})")
+        if r is not None:
+            t.check(r["reference"] == REFERENCES.get(name),
+                    f"{name}: reference {r['reference']}, want {REFERENCES.get(name)}")
+
+
+@test(points=5, timeout=120, parent=quick)
+def select_rows(t):
+    """Rows named on the command line are the only ones measured, the others
+    are marked (not selected); under -icount the runs of a row agree."""
+    out = t.qemu(bootargs="init=exobench bench=quick null-syscall pte-write",
+                 extra_args=["-icount", "shift=0"])
+    t.expect(out, r"^exobench: done$")
+    table = bench.parse(out)
+    measured = sorted(r["name"] for r in table["rows"] if r["measured"])
+    t.check(measured == ["null-syscall", "pte-write"], f"measured: {measured}")
+    for r in table["rows"]:
+        if r["built"] and r["name"] not in ("null-syscall", "pte-write"):
+            t.check(r["note"] == "(not selected)", f"{r['name']}: note {r['note']!r}")
+        if r["name"] in ("null-syscall", "pte-write"):
+            t.check(r["stable"], f"{r['name']}: runs differ ({r['min']}..{r['max']})")

@@ -1,0 +1,936 @@
+// exobench: instruction-exact benchmarks of rvexo's primitives (`make bench`).
+//
+// Every figure is retired instructions per operation, read with rdinstret.
+// Under QEMU's -icount shift=0 that counter advances by exactly one per
+// instruction (kernel, firmware and user alike), so the figures do not
+// depend on the host and repeat from run to run.
+//
+// How a row is measured (measure()): its setup, a warm-up run, then RUNS
+// runs of `iters` iterations, each started at the beginning of a fresh time
+// slice (yield(0)), so that a run shorter than a slice sees no timer
+// interrupt and a longer one sees them at the same points every time. A run
+// times its loop and then an empty loop of the same shape (TIMED), and
+// reports the difference, less the time the hart spent idle meanwhile
+// (sysinfo->idle: waiting for the disk is host time under -icount). The
+// figure printed is the median of the runs, with their minimum and maximum
+// ("stable" when all runs agree). The process rows (fork, spawn) are
+// measured first, while the program has only its own pages mapped.
+//
+// Usage: exobench [bench=quick] [ROW...]
+//   bench=quick (or quick): few iterations, for the grader;
+//   ROW...: measure only these rows (the others print as "(not selected)").
+// As the first program: make qemu ICOUNT=1 ARGS="init=exobench bench=quick pte-write".
+// The table's columns are explained in README.md, "Benchmarks"; labs/bench.py
+// parses it into build/bench.json. Adding a row is one function and one line
+// in `rows`.
+
+#include "ulib/ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+#define RUNS 5
+
+#define STR(x)  #x
+#define XSTR(x) STR(x)
+
+// Address-space regions of the benchmarks (root entry 192, between the
+// heap's limit and the stack), each covered by a level-0 table of its own.
+#define FAULT_VA    0x3000000000UL  // pagefault-upcall: pages mapped by the fault handler
+#define PTEW_VA     0x3000200000UL  // pte-write, pte-write-batch: 64 pages
+#define APPEL_VA    0x3000400000UL  // the Appel-Li rows: APPEL_PAGES pages
+#define SHARED_VA   0x3000600000    // a page shared with children (no UL: used in assembly)
+#define DATA_VA     0x3000800000UL  // scratch data of a benchmark (batches, sequences)
+#define FAULT_PAGES 512
+#define BATCH       64
+#define APPEL_PAGES 100
+#define SEQ_LEN     1024  // appel1's page sequence (a power of two)
+
+// The page shared with the children (PTE_SHARE: fork shares it writable).
+struct shared {
+  volatile unsigned long oneway;       // pct-oneway: the server's sum of transfer costs
+  volatile unsigned long slice_instr;  // slice-switch: instructions in the child's window
+  volatile unsigned long slice_iters;  //   and iterations of its busy loop in that window
+  volatile unsigned long slice_done;   //   1 once the child has written them
+};
+#define SHARED             ((struct shared *)SHARED_VA)
+#define SHARED_SLICE_INSTR 8
+#define SHARED_SLICE_ITERS 16
+#define SHARED_SLICE_DONE  24
+_Static_assert(__builtin_offsetof(struct shared, oneway) == 0 &&
+                   __builtin_offsetof(struct shared, slice_instr) == SHARED_SLICE_INSTR &&
+                   __builtin_offsetof(struct shared, slice_iters) == SHARED_SLICE_ITERS &&
+                   __builtin_offsetof(struct shared, slice_done) == SHARED_SLICE_DONE,
+               "struct shared offsets used in assembly");
+
+// The counter of retired instructions. The memory clobber keeps the
+// compiler from moving loads and stores across the reading.
+static inline unsigned long instret(void)
+{
+  unsigned long x;
+  asm volatile("rdinstret %0" : "=r"(x)::"memory");
+  return x;
+}
+
+// Instructions retired by `n` iterations of the statement in the remaining
+// arguments, less those of an empty loop of the same shape (its counter,
+// compare and branch), measured right after it. The barrier in both loops
+// stops the compiler from hoisting work out of the loop or deleting the
+// empty one.
+#define TIMED(n, ...)                                                                              \
+  ({                                                                                               \
+    unsigned long n_ = (n), t0_ = instret();                                                       \
+    for (unsigned long i_ = 0; i_ < n_; i_++) {                                                    \
+      __VA_ARGS__;                                                                                 \
+      asm volatile("" ::: "memory");                                                               \
+    }                                                                                              \
+    unsigned long t1_ = instret();                                                                 \
+    for (unsigned long i_ = 0; i_ < n_; i_++)                                                      \
+      asm volatile("" ::: "memory");                                                               \
+    unsigned long t2_ = instret();                                                                 \
+    (long)((t1_ - t0_) - (t2_ - t1_));                                                             \
+  })
+
+// ---------------------------------------------------------------- helpers
+
+static long shared_ppn;  // the shared page, while mapped
+
+// Map the page shared with children at SHARED_VA (zeroed). Returns 0 or an error.
+static long shared_map(void)
+{
+  long p = vm_alloc(SHARED_VA, PTE_R | PTE_W | PTE_SHARE);
+  if (p < 0)
+    return p;
+  shared_ppn = p;
+  memset(SHARED, 0, sizeof(*SHARED));
+  return 0;
+}
+
+// Unmap and free the shared page (the children that mapped it are gone).
+static void shared_unmap(void)
+{
+  vm_unmap(SHARED_VA);
+  sys_page_free(shared_ppn);
+}
+
+// Map npages fresh pages from va on with PTE bits `bits`. Returns 0 or an error.
+static long region_alloc(unsigned long va, unsigned long npages, unsigned long bits)
+{
+  for (unsigned long i = 0; i < npages; i++) {
+    long p = vm_alloc(va + i * PGSIZE, bits);
+    if (p < 0)
+      return p;
+  }
+  return 0;
+}
+
+// Unmap the npages pages from va on; free them too if `free` is set.
+static void region_free(unsigned long va, unsigned long npages, int free)
+{
+  for (unsigned long i = 0; i < npages; i++, va += PGSIZE) {
+    unsigned long pte = vm_pte(va);
+    if (!(pte & PTE_V))
+      continue;
+    vm_unmap(va);
+    if (free)
+      sys_page_free(PTE_PPN(pte));
+  }
+}
+
+// How many of the npages pages from va on are mapped writable (a check,
+// after a run, that the handlers did what they are timed doing).
+static unsigned long writable_pages(unsigned long va, unsigned long npages)
+{
+  unsigned long n = 0;
+  for (unsigned long i = 0; i < npages; i++)
+    n += (vm_pte(va + i * PGSIZE) & (PTE_V | PTE_W)) == (PTE_V | PTE_W);
+  return n;
+}
+
+// End child process pid and collect it.
+static void end_child(int pid)
+{
+  kill(pid);
+  waitpid(pid, NULL);
+}
+
+// Instructions between two rdinstret reads in a row (the first one's own).
+static unsigned long instret_step(void)
+{
+  unsigned long a, b;
+  asm volatile("rdinstret %0\n\trdinstret %1" : "=r"(a), "=r"(b));
+  return b - a;
+}
+
+// ---------------------------------------------------------------- kernel crossings
+
+// null-syscall: one sys_getenvid through ExOS's stub.
+static long b_null_syscall(unsigned long n)
+{
+  return TIMED(n, sys_getenvid());
+}
+
+static exos_handler saved_breakpoint;
+
+// The breakpoint handler: step over the (4-byte) ebreak and resume.
+static int on_breakpoint(struct xframe *f)
+{
+  f->pc += 4;
+  return 1;
+}
+
+// Install on_breakpoint. Returns 0.
+static long setup_breakpoint(void)
+{
+  saved_breakpoint = exos_set_handler(EXC_BREAKPOINT, on_breakpoint);
+  return 0;
+}
+
+// Put the previous breakpoint handler back.
+static void teardown_breakpoint(void)
+{
+  exos_set_handler(EXC_BREAKPOINT, saved_breakpoint);
+}
+
+// exception-upcall: ebreak, delivered to ExOS's handler, which resumes
+// after it without entering the kernel.
+static long b_exception_upcall(unsigned long n)
+{
+  return TIMED(n, asm volatile(".option push\n\t.option norvc\n\tebreak\n\t.option pop" ::
+                                   : "memory"));
+}
+
+static long fault_ppn;  // the page the fault handler maps
+static exos_handler next_load_fault;
+
+// The load-fault handler of pagefault-upcall: map fault_ppn at the faulting
+// page of the region; other faults go to the handler installed before.
+static int on_load_fault(struct xframe *f)
+{
+  unsigned long va = PGROUNDDOWN(f->addr);
+  if (va - FAULT_VA >= FAULT_PAGES * PGSIZE)
+    return next_load_fault != NULL && next_load_fault(f);
+  return vm_map(va, fault_ppn, PTE_R | PTE_W) == 0;
+}
+
+// A page for the handler to map, the region's table, the handler. Returns 0 or an error.
+static long setup_pagefault(void)
+{
+  long t = vm_table(FAULT_VA);
+  if (t < 0)
+    return t;
+  if ((fault_ppn = vm_page_alloc(PG_USER)) < 0)
+    return fault_ppn;
+  next_load_fault = exos_set_handler(EXC_LOAD_PAGE_FAULT, on_load_fault);
+  return 0;
+}
+
+// Put the previous load-fault handler back and free the page.
+static void teardown_pagefault(void)
+{
+  exos_set_handler(EXC_LOAD_PAGE_FAULT, next_load_fault);
+  sys_page_free(fault_ppn);
+}
+
+// pagefault-upcall: load from an unmapped page; the handler maps it and
+// the load is retried. n distinct pages (at most FAULT_PAGES), unmapped
+// again afterwards (not timed).
+static long b_pagefault_upcall(unsigned long n)
+{
+  if (n > FAULT_PAGES)
+    return -E_INVAL;
+  volatile char *p = (volatile char *)FAULT_VA;
+  long r = TIMED(n, (void)*p; p += PGSIZE);
+  if (writable_pages(FAULT_VA, n) != n)  // each load faulted and had its page mapped
+    r = -E_INVAL;
+  region_free(FAULT_VA, n, 0);
+  return r;
+}
+
+#define PTEW_BATCH ((struct pte_write *)DATA_VA)  // the 64 entries rewritten
+
+// 64 mapped pages and a batch rewriting each of their entries as it is.
+// Returns 0 or an error.
+static long setup_ptew(void)
+{
+  long err = region_alloc(PTEW_VA, BATCH, PTE_R | PTE_W);
+  if (err < 0 || (err = vm_alloc(DATA_VA, PTE_R | PTE_W)) < 0)
+    return err;
+  long t = vm_table(PTEW_VA);
+  for (int i = 0; i < BATCH; i++) {
+    unsigned long va = PTEW_VA + i * PGSIZE;
+    PTEW_BATCH[i] = (struct pte_write){t, PX(0, va), vm_pte(va)};
+  }
+  return 0;
+}
+
+// Free the pages and the batch.
+static void teardown_ptew(void)
+{
+  region_free(PTEW_VA, BATCH, 1);
+  region_free(DATA_VA, 1, 1);
+}
+
+// pte-write: one sys_pte_write rewriting a leaf (same page, same bits).
+static long b_pte_write(unsigned long n)
+{
+  struct pte_write w = PTEW_BATCH[0];
+  return TIMED(n, sys_pte_write(w.pt_ppn, w.index, w.pte));
+}
+
+// pte-write-batch: one sys_pte_write_batch of 64 leaves (per entry: BATCH
+// operations an iteration).
+static long b_pte_write_batch(unsigned long n)
+{
+  return TIMED(n, sys_pte_write_batch(PTEW_BATCH, BATCH));
+}
+
+// ---------------------------------------------------------------- control transfer
+
+// The PCT server's entry (a forked child registers it). A synchronous call
+// is answered at once with the message as it came (reply to the caller in
+// a6). An asynchronous message carries the sender's instruction count in a0:
+// the server adds what has passed since to the shared page's `oneway`, then
+// yields back to the sender. Afterwards it idles in bench_server_idle, on
+// the stack it had when it first went idle (bench_server_sp), so repeated
+// entries do not creep down the stack.
+void bench_pct_entry(void);
+void bench_server_idle(void);
+unsigned long bench_server_sp;
+_Static_assert(SYS_pct_reply == 22 && SYS_yield == 16 && PCT_SYNC == 0,
+               "constants in bench_pct_entry");
+// clang-format off
+asm(".globl bench_pct_entry\n"
+    "bench_pct_entry:\n"
+    "  bnez a7, 1f\n"           // PCT_ASYNC
+    "  li a7, 22\n"             // pct_reply(a0..a5, caller a6)
+    "  ecall\n"
+    "  j 2f\n"
+    "1:rdinstret t0\n"
+    "  sub t0, t0, a0\n"
+    "  li t1, " XSTR(SHARED_VA) "\n"
+    "  ld t2, 0(t1)\n"
+    "  add t2, t2, t0\n"
+    "  sd t2, 0(t1)\n"
+    "  mv a0, a6\n"             // yield(the sender)
+    "  li a7, 16\n"
+    "  ecall\n"
+    "2:la t0, bench_server_sp\n"
+    "  ld sp, 0(t0)\n"
+    "  j bench_server_idle\n");
+// clang-format on
+
+// Where the server waits between messages: it gives its time away.
+void bench_server_idle(void)
+{
+  for (;;)
+    sys_yield(0);
+}
+
+static int server_pid;
+
+// Fork the PCT server and wait until it answers a call. Returns 0 or an error.
+static long setup_server(void)
+{
+  long err = shared_map();
+  if (err < 0)
+    return err;
+  int pid = fork();
+  if (pid == 0) {
+    asm volatile("mv %0, sp" : "=r"(bench_server_sp));
+    sys_env_set_entry(0, ENTRY_PCT, (unsigned long)bench_pct_entry);
+    bench_server_idle();
+  }
+  if (pid < 0)
+    return pid;
+  server_pid = pid;
+  while ((err = sys_pct_call(0, 0, 0, 0, 0, 0, pid)) == -E_NOENTRY)
+    sys_yield(pid);  // it has not registered its entry yet
+  return err;
+}
+
+// End the server.
+static void teardown_server(void)
+{
+  end_child(server_pid);
+  shared_unmap();
+}
+
+// pct_send to `dest` with the instruction counter, read just before the
+// ecall, as the message's a0.
+static inline void send_stamped(unsigned long dest)
+{
+  register unsigned long a0 asm("a0");
+  register unsigned long a6 asm("a6") = dest;
+  register unsigned long a7 asm("a7") = SYS_pct_send;
+  asm volatile("rdinstret a0\n\tecall"
+               : "=r"(a0), "+r"(a6), "+r"(a7)
+               :
+               : "a1", "a2", "a3", "a4", "a5", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
+}
+
+// pct-oneway: instructions from the sender's ecall (pct_send) to the first
+// instruction of the server's PCT entry, as the server counts them.
+static long b_pct_oneway(unsigned long n)
+{
+  unsigned long pid = server_pid, step = instret_step();
+  SHARED->oneway = 0;
+  for (unsigned long i = 0; i < n; i++)
+    send_stamped(pid);
+  return SHARED->oneway - n * step;
+}
+
+// pct-roundtrip: pct_call through ExOS's stub, answered by pct_reply.
+static long b_pct_roundtrip(unsigned long n)
+{
+  unsigned int pid = server_pid;
+  return TIMED(n, sys_pct_call(1, 2, 3, 4, 5, 6, pid));
+}
+
+static int partner_pid;
+
+// Fork the directed-yield partner: it yields straight back to this process
+// whenever it runs. Returns 0 or an error.
+static long setup_partner(void)
+{
+  int parent = getpid();
+  int pid = fork();
+  if (pid == 0)
+    for (;;)
+      if (sys_yield(parent) < 0)
+        sys_yield(0);
+  if (pid < 0)
+    return pid;
+  partner_pid = pid;
+  return 0;
+}
+
+// End the partner.
+static void teardown_partner(void)
+{
+  end_child(partner_pid);
+}
+
+// directed-yield: yield to the partner, which yields back: two switches an
+// iteration.
+static long b_directed_yield(unsigned long n)
+{
+  unsigned int pid = partner_pid;
+  return TIMED(n, sys_yield(pid));
+}
+
+// slice_measure(out, k), run by the slice-switch child: with minimal
+// prologue and epilogue entries registered, spin in a counting loop of two
+// instructions (addi, blt) while k slice boundaries pass, after two to warm
+// up; store the instructions retired in that window and the loop's
+// iterations in it to out->slice_instr and out->slice_iters, set
+// out->slice_done, and unregister the entries. Registers: s1 counts loop
+// iterations, s3 slice boundaries (the prologue counts them), s2 is the
+// boundary to wait for; the epilogue keeps the interrupted pc in s4 and a0,
+// a7 in s7, s8 across its yield(0). All s registers used are saved.
+void slice_measure(struct shared *out, unsigned long k);
+void slice_epilogue(void), slice_prologue(void);
+_Static_assert(SYS_env_set_entry == 9 && SYS_yield == 16 && ENTRY_PROLOGUE == 1 &&
+                   ENTRY_EPILOGUE == 2,
+               "constants in slice_measure");
+// clang-format off
+asm(".globl slice_measure, slice_epilogue, slice_prologue\n"
+    "slice_measure:\n"
+    "  addi sp, sp, -96\n"
+    "  sd ra, 0(sp)\n"
+    "  sd s1, 8(sp)\n"
+    "  sd s2, 16(sp)\n"
+    "  sd s3, 24(sp)\n"
+    "  sd s4, 32(sp)\n"
+    "  sd s5, 40(sp)\n"
+    "  sd s6, 48(sp)\n"
+    "  sd s7, 56(sp)\n"
+    "  sd s8, 64(sp)\n"
+    "  sd s9, 72(sp)\n"
+    "  sd s10, 80(sp)\n"
+    "  mv s5, a0\n"
+    "  mv s10, a1\n"
+    "  li s1, 0\n"
+    "  li s3, 0\n"
+    "  li a0, 0\n"               // env_set_entry(0, ENTRY_EPILOGUE, slice_epilogue)
+    "  li a1, 2\n"
+    "  la a2, slice_epilogue\n"
+    "  li a7, 9\n"
+    "  ecall\n"
+    "  li a0, 0\n"               // env_set_entry(0, ENTRY_PROLOGUE, slice_prologue)
+    "  li a1, 1\n"
+    "  la a2, slice_prologue\n"
+    "  li a7, 9\n"
+    "  ecall\n"
+    "  li s2, 2\n"               // warm up: two boundaries
+    "1:addi s1, s1, 1\n"
+    "  blt s3, s2, 1b\n"
+    "  rdinstret s6\n"           // the window: k boundaries
+    "  mv s9, s1\n"
+    "  add s2, s3, s10\n"
+    "2:addi s1, s1, 1\n"
+    "  blt s3, s2, 2b\n"
+    "  rdinstret t0\n"
+    "  sub t0, t0, s6\n"
+    "  sub t1, s1, s9\n"
+    "  sd t0, " XSTR(SHARED_SLICE_INSTR) "(s5)\n"
+    "  sd t1, " XSTR(SHARED_SLICE_ITERS) "(s5)\n"
+    "  li t2, 1\n"
+    "  sd t2, " XSTR(SHARED_SLICE_DONE) "(s5)\n"
+    "  li a0, 0\n"               // no prologue, then no epilogue
+    "  li a1, 1\n"
+    "  li a2, 0\n"
+    "  li a7, 9\n"
+    "  ecall\n"
+    "  li a0, 0\n"
+    "  li a1, 2\n"
+    "  li a2, 0\n"
+    "  li a7, 9\n"
+    "  ecall\n"
+    "  ld ra, 0(sp)\n"
+    "  ld s1, 8(sp)\n"
+    "  ld s2, 16(sp)\n"
+    "  ld s3, 24(sp)\n"
+    "  ld s4, 32(sp)\n"
+    "  ld s5, 40(sp)\n"
+    "  ld s6, 48(sp)\n"
+    "  ld s7, 56(sp)\n"
+    "  ld s8, 64(sp)\n"
+    "  ld s9, 72(sp)\n"
+    "  ld s10, 80(sp)\n"
+    "  addi sp, sp, 96\n"
+    "  ret\n"
+    "slice_epilogue:\n"          // the slice ended: keep pc, a0, a7; yield(0)
+    "  li s4, " XSTR(UAREA) "\n"
+    "  ld s4, " XSTR(UAREA_SLICE_PC) "(s4)\n"
+    "  mv s7, a0\n"
+    "  mv s8, a7\n"
+    "  li a0, 0\n"
+    "  li a7, 16\n"
+    "  ecall\n"
+    "slice_prologue:\n"          // a slice begins: count it, resume
+    "  addi s3, s3, 1\n"
+    "  mv a0, s7\n"
+    "  mv a7, s8\n"
+    "  jr s4\n");
+// clang-format on
+
+// slice-switch: n slice boundaries (epilogue, yield, prologue) of a forked
+// child that owns every slice; the instructions outside its busy loop, as
+// it counts them. Returns them, or -E_INVAL if the child did not report.
+static long b_slice_switch(unsigned long n)
+{
+  SHARED->slice_done = 0;
+  int pid = fork();
+  if (pid == 0) {
+    slice_measure(SHARED, n);
+    exit(0);
+  }
+  if (pid < 0)
+    return pid;
+  for (int i = 0; i < NSLICES; i++)
+    sys_slice_alloc(pid, i);
+  waitpid(pid, NULL);  // its slices come back when it exits
+  if (!SHARED->slice_done || SHARED->slice_iters == 0)
+    return -E_INVAL;
+  return SHARED->slice_instr - 2 * SHARED->slice_iters;
+}
+
+// ---------------------------------------------------------------- processes
+
+// fork-exit-wait: fork this program, the child exits at once, wait for it.
+static long b_fork_exit_wait(unsigned long n)
+{
+  int bad = 0;
+  long r = TIMED(n, {
+    int pid = fork();
+    if (pid == 0)
+      exit(0);
+    if (pid < 0 || waitpid(pid, NULL) != pid)
+      bad = 1;
+  });
+  return bad ? -E_INVAL : r;
+}
+
+static char *const echo_argv[] = {"echo", NULL};
+
+// spawn-exit-wait: spawn echo from the file system (it prints a newline
+// and exits), wait for it.
+static long b_spawn_exit_wait(unsigned long n)
+{
+  int bad = 0;
+  long r = TIMED(n, {
+    int pid = spawn("echo", echo_argv);
+    if (pid < 0 || waitpid(pid, NULL) != pid)
+      bad = 1;
+  });
+  return bad ? -E_INVAL : r;
+}
+
+// ---------------------------------------------------------------- Appel and Li
+
+#define APPEL_SEQ  ((unsigned short *)DATA_VA)             // appel1's pages, SEQ_LEN of them
+#define APPEL_PERM ((unsigned short *)(DATA_VA + PGSIZE))  // appel2's: a permutation
+
+static exos_handler next_store_fault;
+static int appel_mode;            // 1: appel1's handler, 2: appel2's, 0: none
+static unsigned long appel_open;  // appel1: the one page left writable
+static volatile unsigned long dirty_sink;
+
+// The store-fault handler of the Appel-Li rows. appel1: protect the page
+// left open, unprotect the faulting one. appel2: unprotect the faulting
+// page. Other faults go to the handler installed before.
+static int on_appel_fault(struct xframe *f)
+{
+  unsigned long va = PGROUNDDOWN(f->addr);
+  if (appel_mode == 0 || va - APPEL_VA >= APPEL_PAGES * PGSIZE)
+    return next_store_fault != NULL && next_store_fault(f);
+  if (appel_mode == 1) {
+    if (vm_protect(appel_open, PTE_R) < 0)
+      return 0;
+    appel_open = va;
+  }
+  return vm_protect(va, PTE_R | PTE_W) == 0;
+}
+
+// A small deterministic pseudo-random generator (xorshift).
+static unsigned long rand_next(unsigned long *state)
+{
+  unsigned long x = *state;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *state = x;
+}
+
+// The pages, the sequences (appel1: random pages, no two in a row the same,
+// cyclically; appel2: a random permutation) and the handler. Returns 0 or
+// an error.
+static long setup_appel(void)
+{
+  long err = region_alloc(APPEL_VA, APPEL_PAGES, PTE_R | PTE_W);
+  if (err < 0 || (err = region_alloc(DATA_VA, 2, PTE_R | PTE_W)) < 0)
+    return err;
+  unsigned long seed = 0x2545F4914F6CDD1DUL;
+  for (int i = 0; i < SEQ_LEN; i++)
+    do
+      APPEL_SEQ[i] = rand_next(&seed) % APPEL_PAGES;
+    while ((i > 0 && APPEL_SEQ[i] == APPEL_SEQ[i - 1]) ||
+           (i == SEQ_LEN - 1 && APPEL_SEQ[i] == APPEL_SEQ[0]));
+  for (int i = 0; i < APPEL_PAGES; i++)
+    APPEL_PERM[i] = i;
+  for (int i = APPEL_PAGES - 1; i > 0; i--) {
+    unsigned long j = rand_next(&seed) % (i + 1);
+    unsigned short t = APPEL_PERM[i];
+    APPEL_PERM[i] = APPEL_PERM[j];
+    APPEL_PERM[j] = t;
+  }
+  appel_mode = 0;
+  next_store_fault = exos_set_handler(EXC_STORE_PAGE_FAULT, on_appel_fault);
+  return 0;
+}
+
+// Put the previous store-fault handler back and free the pages.
+static void teardown_appel(void)
+{
+  exos_set_handler(EXC_STORE_PAGE_FAULT, next_store_fault);
+  appel_mode = 0;
+  region_free(APPEL_VA, APPEL_PAGES, 1);
+  region_free(DATA_VA, 2, 1);
+}
+
+// appel-prot1: protect one page (read-only) with vm_protect.
+static long b_appel_prot1(unsigned long n)
+{
+  return TIMED(n, vm_protect(APPEL_VA, PTE_R));
+}
+
+// appel-prot100: protect 100 pages, in one batch (vm_protect_range).
+static long b_appel_prot100(unsigned long n)
+{
+  return TIMED(n, vm_protect_range(APPEL_VA, APPEL_PAGES, PTE_R));
+}
+
+// appel-unprot100: unprotect 100 pages, in one batch.
+static long b_appel_unprot100(unsigned long n)
+{
+  return TIMED(n, vm_protect_range(APPEL_VA, APPEL_PAGES, PTE_R | PTE_W));
+}
+
+// appel-appel1: store to a random protected page; the handler protects
+// the page left open and unprotects this one.
+static long b_appel_appel1(unsigned long n)
+{
+  vm_protect_range(APPEL_VA, APPEL_PAGES, PTE_R);
+  appel_open = APPEL_VA + APPEL_SEQ[SEQ_LEN - 1] * PGSIZE;
+  vm_protect(appel_open, PTE_R | PTE_W);
+  appel_mode = 1;
+  const unsigned short *seq = APPEL_SEQ;
+  unsigned long k = 0;
+  long r = TIMED(n, *(volatile char *)(APPEL_VA + seq[k++ % SEQ_LEN] * PGSIZE) = 1);
+  appel_mode = 0;
+  if (writable_pages(APPEL_VA, APPEL_PAGES) != 1)  // the handler closed each page it left
+    r = -E_INVAL;
+  return r;
+}
+
+// appel-appel2: protect 100 pages (one batch), then store to each in a
+// random order; the handler unprotects the faulting page (APPEL_PAGES
+// operations an iteration: the figure is per page).
+static long b_appel_appel2(unsigned long n)
+{
+  const unsigned short *perm = APPEL_PERM;
+  appel_mode = 2;
+  long r = TIMED(n, {
+    vm_protect_range(APPEL_VA, APPEL_PAGES, PTE_R);
+    for (int j = 0; j < APPEL_PAGES; j++)
+      *(volatile char *)(APPEL_VA + perm[j] * PGSIZE) = 1;
+  });
+  appel_mode = 0;
+  if (writable_pages(APPEL_VA, APPEL_PAGES) != APPEL_PAGES)  // the handler opened each page
+    r = -E_INVAL;
+  return r;
+}
+
+// appel-dirty: is a page dirty? One read of its PTE through ExOS's
+// read-only view of the page tables (vm_pte).
+static long b_appel_dirty(unsigned long n)
+{
+  return TIMED(n, dirty_sink = (vm_pte(APPEL_VA) & PTE_D) != 0);
+}
+
+// ---------------------------------------------------------------- the table
+
+#define NONE    (-1L)
+#define SYSINFO ((const volatile struct sysinfo *)USYSINFO)
+
+struct row {
+  const char *name;
+  long (*run)(unsigned long n);  // instructions for n iterations; NULL: not built yet
+  long (*setup)(void);           // optional; returns 0 or an error
+  void (*teardown)(void);        // optional
+  unsigned long iters, quick;    // iterations a run (full, quick)
+  unsigned long ops;             // operations an iteration
+  long reference, target;        // xv6-riscv's figure, the target (NONE: none)
+  int early;                     // measure before the others (on the fresh program)
+  const char *note;
+};
+
+// Iteration counts keep a run within one time slice (1,000,000
+// instructions) where the operation allows, so that no timer interrupt
+// lands in it.
+static const struct row rows[] = {
+    {"null-syscall", b_null_syscall, NULL, NULL, 5000, 50, 1, 1130, 60, 0, "sys_getenvid"},
+    {"exception-upcall", b_exception_upcall, setup_breakpoint, teardown_breakpoint, 4000, 50, 1,
+     NONE, 150, 0, "ebreak, ExOS handler, resume"},
+    {"pagefault-upcall", b_pagefault_upcall, setup_pagefault, teardown_pagefault, 512, 20, 1, NONE,
+     1500, 0, "load fault, vm_map, resume"},
+    {"pte-write", b_pte_write, setup_ptew, teardown_ptew, 4000, 50, 1, NONE, 150, 0,
+     "one leaf rewritten"},
+    {"pte-write-batch", b_pte_write_batch, setup_ptew, teardown_ptew, 128, 4, BATCH, NONE, 40, 0,
+     "per entry, 64 a call"},
+    {"pct-oneway", b_pct_oneway, setup_server, teardown_server, 1000, 50, 1, NONE, NONE, 0,
+     "pct_send's ecall to callee entry"},
+    {"pct-roundtrip", b_pct_roundtrip, setup_server, teardown_server, 4000, 50, 1, NONE, 200, 0,
+     "pct_call + pct_reply"},
+    {"directed-yield", b_directed_yield, setup_partner, teardown_partner, 1000, 20, 2, NONE, NONE,
+     0, "per switch"},
+    {"slice-switch", b_slice_switch, shared_map, shared_unmap, 20, 2, 1, NONE, NONE, 0,
+     "per slice boundary"},
+    {"rpc-roundtrip", NULL, NULL, NULL, 0, 0, 1, NONE, 400, 0, "(not built yet)"},
+    {"pipe-roundtrip", NULL, NULL, NULL, 0, 0, 1, 95839, 2000, 0, "(not built yet)"},
+    {"fork-exit-wait", b_fork_exit_wait, NULL, NULL, 20, 2, 1, 474592, 474592, 1,
+     "child exits at once"},
+    {"spawn-exit-wait", b_spawn_exit_wait, NULL, NULL, 10, 2, 1, 1224281, 1224281, 1,
+     "echo from the disk"},
+    {"appel-prot1", b_appel_prot1, setup_appel, teardown_appel, 2000, 20, 1, NONE, NONE, 0,
+     "vm_protect"},
+    {"appel-prot100", b_appel_prot100, setup_appel, teardown_appel, 64, 2, 1, NONE, NONE, 0,
+     "per 100 pages, batched"},
+    {"appel-unprot100", b_appel_unprot100, setup_appel, teardown_appel, 64, 2, 1, NONE, NONE, 0,
+     "per 100 pages, batched"},
+    {"appel-appel1", b_appel_appel1, setup_appel, teardown_appel, 1000, 20, 1, NONE, NONE, 0,
+     "per access"},
+    {"appel-appel2", b_appel_appel2, setup_appel, teardown_appel, 10, 1, APPEL_PAGES, NONE, NONE, 0,
+     "per page"},
+    {"appel-dirty", b_appel_dirty, setup_appel, teardown_appel, 10000, 50, 1, NONE, NONE, 0,
+     "vm_pte"},
+    {"file-read-1mib", NULL, NULL, NULL, 0, 0, 1, NONE, NONE, 0, "(not built yet)"},
+    {"file-write-1mib", NULL, NULL, NULL, 0, 0, 1, NONE, NONE, 0, "(not built yet)"},
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+struct result {
+  long err;               // 0, or why the row could not be measured
+  unsigned long ops;      // operations a run
+  long run[RUNS];         // each run's figure, in tenths of an instruction
+  long median, min, max;  // in tenths
+  long idle[RUNS];        // each run's idle wait (left out of run[]), in tenths an operation
+};
+
+static struct result results[NROWS];
+#define SKIPPED 1  // results[i].err of a row the arguments did not select
+static int quick;  // bench=quick: few iterations
+
+// total instructions over d operations, in tenths of an instruction, rounded.
+static long tenths(long total, unsigned long d)
+{
+  return (total * 10 + (long)(d / 2)) / (long)d;
+}
+
+// Copy the RUNS values of v into out, sorted, smallest first.
+static void sort_runs(const long *v, long *out)
+{
+  memmove(out, v, RUNS * sizeof(long));
+  for (int i = 1; i < RUNS; i++)  // insertion sort
+    for (int j = i; j > 0 && out[j - 1] > out[j]; j--) {
+      long t = out[j];
+      out[j] = out[j - 1];
+      out[j - 1] = t;
+    }
+}
+
+// Measure row r into *res: setup, a warm-up run, RUNS runs, each from the
+// start of a fresh time slice, teardown; then the median, minimum and
+// maximum. A row that fails keeps its error in res->err.
+static void measure(const struct row *r, struct result *res)
+{
+  unsigned long n = quick ? r->quick : r->iters;
+  res->ops = n * r->ops;
+  long err = r->setup != NULL ? r->setup() : 0;
+  if (err == 0) {
+    long w = r->run(n / 10 ? n / 10 : 1);
+    err = w < 0 ? w : 0;
+  }
+  for (int i = 0; i < RUNS && err == 0; i++) {
+    sys_yield(0);  // a fresh time slice
+    unsigned long idle = SYSINFO->idle;
+    long t = r->run(n);
+    idle = SYSINFO->idle - idle;  // waiting for a device: host time under -icount
+    if (t < 0) {
+      err = t;
+    } else if (t <= (long)idle) {
+      err = -E_INVAL;
+    } else {
+      res->run[i] = tenths(t - idle, res->ops);
+      res->idle[i] = tenths(idle, res->ops);
+    }
+  }
+  if (r->teardown != NULL)
+    r->teardown();
+  res->err = err;
+  long sorted[RUNS];
+  sort_runs(res->run, sorted);
+  res->min = sorted[0];
+  res->median = sorted[RUNS / 2];
+  res->max = sorted[RUNS - 1];
+}
+
+// Write v, in tenths, into buf: thousands separated by commas, and a
+// decimal only if it is not whole (1,130 / 89.4). Returns buf.
+static char *fmt_tenths(char *buf, long v)
+{
+  char digits[24];
+  int n = 0, len = 0;
+  unsigned long whole = v / 10;
+  do {
+    if (n > 0 && n % 3 == 0)
+      digits[len++] = ',';
+    digits[len++] = '0' + whole % 10;
+    whole /= 10;
+    n++;
+  } while (whole != 0);
+  for (int i = 0; i < len; i++)
+    buf[i] = digits[len - 1 - i];
+  if (v % 10 != 0)
+    buf[len++] = '.', buf[len++] = '0' + v % 10;
+  buf[len] = '\0';
+  return buf;
+}
+
+// Print the table: one line per row, in the order of `rows`.
+static void print_table(void)
+{
+  printf("%-17s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
+         "runs (min..max)", "xv6-riscv", "ratio", "target", "mark", "note");
+  for (unsigned long i = 0; i < NROWS; i++) {
+    const struct row *r = &rows[i];
+    const struct result *res = &results[i];
+    int ok = r->run != NULL && res->err == 0;
+    char iters[24] = "-", per_op[24] = "-", runs[56] = "-", ref[24] = "-", ratio[24] = "-",
+         target[24] = "-", note[64];
+    const char *mark = "-";
+    if (r->run != NULL && res->err != SKIPPED)
+      snprintf(iters, sizeof(iters), "%lu", res->ops);
+    if (ok) {
+      fmt_tenths(per_op, res->median);
+      if (res->min == res->max) {
+        strlcpy(runs, "stable", sizeof(runs));
+      } else {
+        char lo[24], hi[24];
+        snprintf(runs, sizeof(runs), "%s..%s", fmt_tenths(lo, res->min), fmt_tenths(hi, res->max));
+      }
+    }
+    if (r->reference != NONE)
+      fmt_tenths(ref, r->reference * 10);
+    if (ok && r->reference != NONE) {
+      fmt_tenths(ratio, (r->reference * 100 + res->median / 2) / res->median);
+      strlcpy(ratio + strlen(ratio), "x", sizeof(ratio) - strlen(ratio));
+    }
+    if (r->target != NONE) {
+      char t[24];
+      snprintf(target, sizeof(target), "<= %s", fmt_tenths(t, r->target * 10));
+      if (ok)
+        mark = res->median <= r->target * 10 ? "met" : "MISSED";
+    }
+    if (r->run != NULL && res->err == SKIPPED)
+      strlcpy(note, "(not selected)", sizeof(note));
+    else if (r->run != NULL && !ok)
+      snprintf(note, sizeof(note), "(failed: %s)", exos_strerror(res->err));
+    else
+      strlcpy(note, r->note, sizeof(note));
+    printf("%-17s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
+           ratio, target, mark, note);
+  }
+  for (unsigned long i = 0; i < NROWS; i++) {  // footnotes: idle time left out
+    long sorted[RUNS];
+    char idle[24];
+    sort_runs(results[i].idle, sorted);
+    if (rows[i].run != NULL && results[i].err == 0 && sorted[RUNS / 2] > 0)
+      printf("exobench: %s: not counted above, the hart waited idle (for the disk) %s "
+             "instructions' worth of time an operation (median; host time under -icount)\n",
+             rows[i].name, fmt_tenths(idle, sorted[RUNS / 2]));
+  }
+}
+
+// Is row r selected by the arguments (names of rows; none: every row)?
+static int selected(const struct row *r, int argc, char **argv)
+{
+  int any = 0;
+  for (int i = 1; i < argc; i++)
+    if (strchr(argv[i], '=') == NULL && strcmp(argv[i], "quick") != 0) {
+      any = 1;
+      if (strcmp(argv[i], r->name) == 0)
+        return 1;
+    }
+  return !any;
+}
+
+int main(int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "bench=quick") == 0 || strcmp(argv[i], "quick") == 0)
+      quick = 1;
+  printf("exobench: %s run; retired instructions (rdinstret) per operation, median of %d runs\n",
+         quick ? "quick" : "full", RUNS);
+  for (int early = 1; early >= 0; early--)  // processes first, while the program is fresh
+    for (unsigned long i = 0; i < NROWS; i++)
+      if (rows[i].early == early && rows[i].run != NULL) {
+        if (selected(&rows[i], argc, argv))
+          measure(&rows[i], &results[i]);
+        else
+          results[i].err = SKIPPED;
+      }
+  print_table();
+  printf("exobench: done\n");
+  return 0;
+}
