@@ -698,6 +698,85 @@ static long b_appel_dirty(unsigned long n)
   return TIMED(n, dirty_sink = (vm_pte(APPEL_VA) & PTE_D) != 0);
 }
 
+static int rpc_pid;
+
+// The RPC server's handler: answers at once.
+static void rpc_echo(struct rpc_req *r)
+{
+  r->msg.w[0] = r->msg.w[1];
+}
+
+// Fork an RPC server (ulib/rpc.c) and wait until it answers. Returns 0 or
+// an error.
+static long setup_rpc(void)
+{
+  int pid = fork();
+  if (pid == 0)
+    rpc_serve(rpc_echo);
+  if (pid < 0)
+    return pid;
+  rpc_pid = pid;
+  struct rpc_msg m = {{0, 1}};
+  long r = rpc_call(pid, &m);
+  return r == 1 ? 0 : r;
+}
+
+// End the RPC server.
+static void teardown_rpc(void)
+{
+  end_child(rpc_pid);
+}
+
+// rpc-roundtrip: rpc_call with an empty body, answered by the handler.
+static long b_rpc_roundtrip(unsigned long n)
+{
+  unsigned int pid = rpc_pid;
+  struct rpc_msg m;
+  return TIMED(n, m.w[0] = 0; rpc_call(pid, &m));
+}
+
+static int pipe_pid, to_partner[2], from_partner[2];
+
+// Fork a partner that sends back every byte it reads, over two pipes.
+// Returns 0 or an error.
+static long setup_pipe(void)
+{
+  long err = pipe(to_partner);
+  if (err < 0 || (err = pipe(from_partner)) < 0)
+    return err;
+  int pid = fork();
+  if (pid == 0) {
+    char c;
+    close(to_partner[1]);
+    close(from_partner[0]);
+    while (read(to_partner[0], &c, 1) == 1)
+      write(from_partner[1], &c, 1);
+    exit(0);
+  }
+  close(to_partner[0]);
+  close(from_partner[1]);
+  if (pid < 0)
+    return pid;
+  pipe_pid = pid;
+  return 0;
+}
+
+// Close the pipes (the partner sees the end and exits) and wait for it.
+static void teardown_pipe(void)
+{
+  close(to_partner[1]);
+  close(from_partner[0]);
+  waitpid(pipe_pid, NULL);
+}
+
+// pipe-roundtrip: one byte to the partner and back.
+static long b_pipe_roundtrip(unsigned long n)
+{
+  char c = 'x';
+  int out = to_partner[1], in = from_partner[0];
+  return TIMED(n, write(out, &c, 1); read(in, &c, 1));
+}
+
 // ---------------------------------------------------------------- the table
 
 #define NONE    (-1L)
@@ -736,8 +815,10 @@ static const struct row rows[] = {
      0, "per switch"},
     {"slice-switch", b_slice_switch, shared_map, shared_unmap, 20, 2, 1, NONE, NONE, 0,
      "per slice boundary"},
-    {"rpc-roundtrip", NULL, NULL, NULL, 0, 0, 1, NONE, 400, 0, "(not built yet)"},
-    {"pipe-roundtrip", NULL, NULL, NULL, 0, 0, 1, 95839, 2000, 0, "(not built yet)"},
+    {"rpc-roundtrip", b_rpc_roundtrip, setup_rpc, teardown_rpc, 2000, 50, 1, NONE, 400, 0,
+     "rpc_call, empty body"},
+    {"pipe-roundtrip", b_pipe_roundtrip, setup_pipe, teardown_pipe, 500, 20, 1, 95839, 2000, 0,
+     "1 byte, two processes"},
     {"fork-exit-wait", b_fork_exit_wait, NULL, NULL, 20, 2, 1, 474592, 474592, 1,
      "child exits at once"},
     {"spawn-exit-wait", b_spawn_exit_wait, NULL, NULL, 10, 2, 1, 1224281, 1224281, 1,
