@@ -130,7 +130,10 @@
 // caller's id (written by the kernel, so it cannot be forged), and a7
 // PCT_SYNC (the caller waits for pct_reply) or PCT_ASYNC. Its pc before the
 // transfer is in u-area pct_pc; its a0..a7 are not kept (its library saves
-// what it needs before it accepts calls).
+// what it needs before it accepts calls). pct_reply's a0..a5 become the
+// caller's results; like every system call, pct_call leaves t0..t6
+// undefined, and here they may hold what the callee left in its own (a
+// callee that must not show them clears them before it replies).
 #define PCT_SYNC   0
 #define PCT_ASYNC  1
 #define PCT_NOBODY 0xFFFFFFFFU  // pct_accept(PCT_NOBODY) refuses every caller

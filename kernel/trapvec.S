@@ -163,14 +163,18 @@ switching:
 .endm
 
 # Load the registers of the environment at t0 other than a0..a7, then return
-# to it.
-.macro restore_and_return
+# to it. With temps=0 the temporaries t1..t6 are left as they are: the
+# environment returns from a system call, which clobbers them (the ABI in
+# abi.h), and they were not saved.
+.macro restore_and_return temps=1
 	ld	ra, TF(1)(t0)
 	ld	sp, TF(2)(t0)
 	ld	gp, TF(3)(t0)
 	ld	tp, TF(4)(t0)
+.if \temps
 	ld	t1, TF(6)(t0)
 	ld	t2, TF(7)(t0)
+.endif
 	ld	s0, TF(8)(t0)
 	ld	s1, TF(9)(t0)
 	ld	s2, TF(18)(t0)
@@ -183,10 +187,12 @@ switching:
 	ld	s9, TF(25)(t0)
 	ld	s10, TF(26)(t0)
 	ld	s11, TF(27)(t0)
+.if \temps
 	ld	t3, TF(28)(t0)
 	ld	t4, TF(29)(t0)
 	ld	t5, TF(30)(t0)
 	ld	t6, TF(31)(t0)
+.endif
 	ld	t0, TF(5)(t0)
 	sret
 .endm
@@ -259,7 +265,7 @@ pct_reply_fast:
 	ld	t1, TF(0)(t0)
 	csrw	sepc, t1
 	switch_to_t0			# a6, a7: the caller's id and the call number
-	restore_and_return
+	restore_and_return temps=0	# it returns from pct_call
 
 full_save:
 	sd	x1, TF(1)(a0)

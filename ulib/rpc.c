@@ -34,6 +34,7 @@ static rpc_handler handler;
 unsigned long exos_rpc_retries;         // calls a busy server refused, retried
 unsigned long exos_rpc_sp;              // the server's stack for each call (rpc_entry.S)
 static unsigned int clients[NCLIENTS];  // slot i's page is at EXOS_RPC_CLIENTS + i pages
+static int nclients;                    // slots ever used: every call searches only these
 static unsigned int servers[NSERVERS];  // slot i's page is at EXOS_RPC_SERVERS + i pages
 
 // The server's idle loop: accept one call, give the processor away.
@@ -61,13 +62,15 @@ static long connect_client(unsigned int caller, unsigned long ppn)
     return -E_NOMEM;
   long err = vm_map(EXOS_RPC_CLIENTS + free * PGSIZE, ppn, PTE_R | PTE_W);
   clients[free] = err == 0 ? caller : 0;
+  if (err == 0 && free >= nclients)
+    nclients = free + 1;
   return err;
 }
 
 // The page the caller shares with this server, or NULL.
 static void *client_page(unsigned int caller)
 {
-  for (int i = 0; i < NCLIENTS; i++)
+  for (int i = 0; i < nclients; i++)
     if (clients[i] == caller)
       return (void *)(EXOS_RPC_CLIENTS + i * PGSIZE);
   return NULL;
@@ -157,4 +160,5 @@ void rpc_forget(void)
 {
   memset(servers, 0, sizeof(servers));
   memset(clients, 0, sizeof(clients));
+  nclients = 0;
 }
