@@ -173,6 +173,20 @@ exos_revoke_entry:
 # or with exos_critical set, so no upcall lands in the middle of a save, a
 # choice or a resume.
 
+# Save every register of the running thread, as the kernel's slice upcall
+# left them, in its record (gp is left pointing at it): the pc from
+# slice_pc, and its critical count, which was 0 or the kernel would not
+# have come.
+.macro save_running_thread
+	la	gp, exos_thread_cur
+	ld	gp, 0(gp)
+	save_regs
+	li	t0, UAREA
+	ld	t1, UAREA_SLICE_PC(t0)
+	sd	t1, F(0)(gp)
+	sd	zero, F(TFRAME_CRITICAL)(gp)	# it was 0, or the kernel would not have come
+.endm
+
 # ENTRY_EPILOGUE: the slice is over. Every register is the running thread's
 # and u-area slice_pc holds its pc. Save them all in its record, note that
 # it is saved (exos_thread_saved), and give the processor back at once with
@@ -182,13 +196,7 @@ exos_revoke_entry:
 # prologue does once it has saved the running thread.
 .p2align 2
 exos_thread_epilogue:
-	la	gp, exos_thread_cur
-	ld	gp, 0(gp)
-	save_regs
-	li	t0, UAREA
-	ld	t1, UAREA_SLICE_PC(t0)
-	sd	t1, F(0)(gp)
-	sd	zero, F(TFRAME_CRITICAL)(gp)	# it was 0, or the kernel would not have come
+	save_running_thread
 	ld	t1, F(TFRAME_PREEMPTED)(gp)
 	addi	t1, t1, 1
 	sd	t1, F(TFRAME_PREEMPTED)(gp)
@@ -214,13 +222,7 @@ exos_thread_prologue:
 	la	gp, exos_thread_saved
 	ld	gp, 0(gp)
 	bnez	gp, exos_thread_choose
-	la	gp, exos_thread_cur
-	ld	gp, 0(gp)
-	save_regs
-	li	t0, UAREA
-	ld	t1, UAREA_SLICE_PC(t0)
-	sd	t1, F(0)(gp)
-	sd	zero, F(TFRAME_CRITICAL)(gp)	# it was 0, or the kernel would not have come
+	save_running_thread
 exos_thread_choose:
 	# The exception stack is free: an exception handler runs with
 	# exos_critical set, and then no prologue or epilogue comes.
