@@ -63,6 +63,7 @@ static void spinner(void *arg)
     if ((spins[me] & 1023) != 0)
       continue;
     unsigned long now = sys_uptime();
+    exos_critical_enter();  // the snapshots must not be split by a preemption
     if (now >= spin_mid && main_mid == -1UL) {
       epi_mid = exos_thread_epilogues;
       sw_mid = exos_thread_switches;
@@ -76,6 +77,7 @@ static void spinner(void *arg)
       main_end = thread_preemptions(1);
       spin_stop = 1;
     }
+    exos_critical_leave();
   }
 }
 
