@@ -47,12 +47,15 @@ long stride_run(unsigned long ticks)
   unsigned long end = sys_uptime() + ticks;
   while ((unsigned long)sys_uptime() < end) {
     int best = -1;
+    // LAB sched: choose the client with the least pass and advance its pass by its stride
     for (int i = 0; i < nclients; i++)
       if (best < 0 || clients[i].pass < clients[best].pass)
         best = i;
+    if (best >= 0)
+      clients[best].pass += clients[best].stride;
+    // END LAB sched
     if (best < 0)
       break;
-    clients[best].pass += clients[best].stride;
     if (sys_yield(clients[best].pid) == 0)  // returns when our next slice begins
       given++;
   }
