@@ -72,12 +72,12 @@ KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/ker
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
-	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c kernel/fmt.c kernel/string.c kernel/symtab.c
+	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench
+UPROGS := init fsd t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Files besides the programs that go into the file system: pagefile is
@@ -142,6 +142,11 @@ $(B)/pagefile:
 $(B)/mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h
 	@mkdir -p $(@D)
 	$(HOSTCC) -O2 -std=c11 -Wall -Wextra -Werror -I. -o $@ mkfs/mkfs.c
+
+# fsck checks an image (mkfs/README.md).
+$(B)/mkfs/fsck: mkfs/fsck.c ulib/fsformat.h
+	@mkdir -p $(@D)
+	$(HOSTCC) -O2 -std=c11 -Wall -Wextra -Werror -I. -o $@ mkfs/fsck.c
 
 $(B)/kernel/%.o: kernel/%.c
 	@mkdir -p $(@D)

@@ -1,7 +1,6 @@
 // The parts of xv6's user interface that ExOS has no other use for, so
 // that programs written for xv6 build unchanged (ulib/xv6/README.md says
-// what differs). The file-system calls that change the file system answer
-// -E_ROFS until the file server arrives.
+// what differs). The file-system calls are in fsclient.c.
 
 #include "ulib.h"
 
@@ -21,17 +20,6 @@ int sleep(int ticks)
   while ((unsigned long)sys_uptime() < end)
     sys_yield(0);
   return 0;
-}
-
-// What the file at path is. Returns 0 or an error.
-int stat(const char *path, struct stat *st)
-{
-  int fd = open(path, O_RDONLY);
-  if (fd < 0)
-    return fd;
-  int r = fstat(fd, st);
-  close(fd);
-  return r;
 }
 
 // Copy the string src to dst. Returns dst.
@@ -65,28 +53,4 @@ int atoi(const char *s)
   while (*s >= '0' && *s <= '9')
     n = n * 10 + *s++ - '0';
   return n;
-}
-
-// Devices are not files in rvexo: refused.
-int mknod(const char *path, short major, short minor)
-{
-  return -E_ROFS;
-}
-
-// Changing the file system needs the file server: refused for now.
-int unlink(const char *path)
-{
-  return -E_ROFS;
-}
-
-// See unlink.
-int link(const char *old, const char *new)
-{
-  return -E_ROFS;
-}
-
-// See unlink.
-int mkdir(const char *path)
-{
-  return -E_ROFS;
 }

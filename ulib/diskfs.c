@@ -1,10 +1,15 @@
 // Read-only access to the file system on the disk, straight through this
-// program's disk binding: what spawn() and paged regions use to find
-// programs and files until the file-system server arrives. The on-disk
-// format is mkfs's (ulib/fsformat.h).
+// program's disk binding: what spawn() and exec() use to load programs
+// (into the new program's pages, with no copy) and paged regions to find
+// their backing file's blocks. The on-disk format is mkfs's
+// (ulib/fsformat.h). Everything else goes through the file-system server
+// (fsclient.c), which installs every change on the disk before it
+// replies, so what is read here is what the server last committed.
 //
 // Blocks are read into one buffer page mapped at EXOS_DISKBUF, which also
-// serves as a one-block cache. Nothing here writes the disk.
+// serves as a one-block cache for the length of one diskfs_open() and the
+// reads after it (each open starts afresh: the server may have changed the
+// disk meanwhile). Nothing here writes the disk.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -141,21 +146,12 @@ static long dir_lookup(const struct diskfs_file *dir, const char *name, unsigned
   return -E_NOTFOUND;
 }
 
-// Open the file with inode number inum for reading. Returns 0 or an error.
-long diskfs_open_inum(unsigned int inum, struct diskfs_file *f)
-{
-  long err = load_superblock();
-  if (err < 0)
-    return err;
-  f->inum = inum;
-  return read_inode(inum, &f->di);
-}
-
 // Open the file at path (absolute, or relative to the current directory)
 // for reading. Returns 0 with *f filled in, or an error: E_NOTFOUND,
 // E_NOTDIR, E_BADFS, or the disk's.
 long diskfs_open(const char *path, struct diskfs_file *f)
 {
+  cached = 0;
   long err = load_superblock();
   if (err < 0)
     return err;
@@ -181,21 +177,8 @@ long diskfs_open(const char *path, struct diskfs_file *f)
   return 0;
 }
 
-// Make path the current directory. Returns 0 or an error (E_NOTDIR if it
-// is no directory).
-long chdir(const char *path)
-{
-  struct diskfs_file f;
-  long err = diskfs_open(path, &f);
-  if (err == 0 && f.di.type != T_DIR)
-    err = -E_NOTDIR;
-  if (err == 0)
-    cwd = f.inum;
-  return err;
-}
-
-// The current directory's inode (spawn and exec hand it over), or, with
-// inum nonzero, set it.
+// The current directory's inode (chdir() sets it; spawn and exec hand it
+// over), or, with inum nonzero, set it.
 unsigned int diskfs_cwd(unsigned int inum)
 {
   if (inum != 0)

@@ -31,6 +31,7 @@
 #define EXOS_MAXCHILD      64
 #define EXOS_RPC_CLIENTS   0x3F7FF50000  // a server's views of its clients' pages (64)
 #define EXOS_RPC_SERVERS   0x3F7FF90000  // a client's pages shared with servers (64)
+#define EXOS_FSCACHE       0x3D00000000  // the file-system server's block cache (fs.c)
 #define EXOS_PIPES         0x3F40000000  // pipes: two pages each, shared (kept by exec)
 #define EXOS_NPIPES        128
 #define PTE_COW            (1UL << 8)  // an RSW bit: the page is shared copy-on-write
@@ -63,6 +64,27 @@ struct exec_switch {
 _Static_assert(__builtin_offsetof(struct exec_switch, sys_exit) == EXS_SYS_EXIT, "EXS_SYS_EXIT");
 _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS");
 #endif
+
+// The file-system server's calls (fs.c serves them, fsclient.c makes
+// them). w[0] is the operation going in and the result (>= 0) or -E_...
+// coming back. "cwd" is the caller's current directory's inode; paths are
+// NUL-terminated in the caller's RPC page; "rec" is the server's record of
+// the caller's open of the inode (a hint: any value works, a right one is
+// faster; replies carry the right one in w[4]).
+#define FS_OPEN    1   // w1 cwd, w2 flags; path -> inum; w1 type, w2 nlink, w3 size, w4 rec, w5 major
+#define FS_READ    2   // w1 inum, w2 offset, w3 count <= a page, w4 rec -> count; the bytes in the page
+#define FS_WRITE   3   // w1 inum, w2 offset or FS_APPEND, w3 count, w4 rec; bytes -> count; w1 new offset
+#define FS_STAT    4   // w1 inum, w4 rec -> 0; w1 type, w2 nlink, w3 size
+#define FS_CLOSE   5   // w1 inum, w4 rec -> 0
+#define FS_SHARE   6   // w1 inum, w2 a process, w4 rec -> 0: that process has it open too (fork)
+#define FS_UNLINK  7   // w1 cwd; path -> 0
+#define FS_LINK    8   // w1 cwd; old path, new path -> 0
+#define FS_RENAME  9   // w1 cwd; old path, new path -> 0
+#define FS_MKDIR   10  // w1 cwd; path -> inum
+#define FS_MKNOD   11  // w1 cwd, w2 major, w3 minor; path -> inum
+#define FS_APPEND  (-1L)    // FS_WRITE's offset: the end of the file
+#define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
+#define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory
 
 // Threads (thread.c). Thread slot i (1..EXOS_MAXTHREADS-1; slot 0 is the
 // program's first thread, on the normal stack) has the span of addresses

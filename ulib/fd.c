@@ -1,12 +1,15 @@
 // ExOS file descriptors: small numbers naming open files, as in Unix.
 //
 // A descriptor refers to an open file (struct file) that dup shares; an
-// open file is the console, one end of a pipe, or a file on the disk read
-// through diskfs.c (writing files comes with the file server). The tables are this process's own:
+// open file is the console, one end of a pipe, or a file or directory of
+// the file system, reached through its server (fsclient.c), which keeps a
+// record of each open so an unlinked file lives until its last close. The
+// tables are this process's own:
 // fork copies them (and tells each pipe it has one more holder), exec hands them all to the new
 // program and spawn hands over 0, 1 and 2, in the new program's argument page (struct fd_handoff);
 // exit closes every descriptor, so a pipe's reader sees the end of the file when the last writer is
-// gone. Descriptors 0, 1 and 2 start as the console.
+// gone (and the server forgets the opens of a process killed before it could). Descriptors 0, 1
+// and 2 start as the console.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -16,9 +19,9 @@ enum { F_NONE, F_CONSOLE, F_PIPE, F_FILE };
 
 struct file {
   int refs;  // descriptors naming it; 0: a free slot
-  unsigned char type, readable, writable;
-  struct pipe *pipe;      // F_PIPE
-  struct diskfs_file df;  // F_FILE: the file, and where the next read starts
+  unsigned char type, readable, writable, append;
+  struct pipe *pipe;   // F_PIPE
+  struct fs_file ff;   // F_FILE: the file, and where the next read or write starts
   unsigned long off;
 };
 
@@ -65,7 +68,9 @@ int close(int fd)
   if (f == NULL)
     return -E_BADF;
   fds[fd] = 0;
-  if (--f->refs == 0 && f->type == F_PIPE) {
+  if (--f->refs == 0 && f->type == F_FILE)
+    fs_close(&f->ff);
+  if (f->refs == 0 && f->type == F_PIPE) {
     int last_here = 1;  // does another open file of ours hold this pipe?
     for (int i = 0; i < NFILE; i++)
       last_here &= !(files[i].refs > 0 && files[i].pipe == f->pipe);
@@ -85,7 +90,7 @@ long read(int fd, void *buf, unsigned long n)
   if (f->type == F_PIPE)
     return pipe_read(f->pipe, buf, n);
   if (f->type == F_FILE) {
-    long r = diskfs_read(&f->df, buf, f->off, n);
+    long r = fs_read(&f->ff, buf, f->off, n);
     if (r > 0)
       f->off += r;
     return r;
@@ -93,7 +98,9 @@ long read(int fd, void *buf, unsigned long n)
   return console_read(buf, n);
 }
 
-// Write n bytes from buf to fd. Returns n, or -E_BADF, or -E_PIPE.
+// Write n bytes from buf to fd (for a file opened with O_APPEND, at its
+// end). Returns the count written (short only when the disk is full), or
+// an error: E_BADF, E_PIPE, E_NOSPC, ...
 long write(int fd, const void *buf, unsigned long n)
 {
   struct file *f = file_of(fd);
@@ -101,8 +108,37 @@ long write(int fd, const void *buf, unsigned long n)
     return -E_BADF;
   if (f->type == F_PIPE)
     return pipe_write(f->pipe, buf, n);
+  if (f->type == F_FILE)
+    return fs_write(&f->ff, buf, f->append ? FS_APPEND : (long)f->off, n, &f->off);
   sys_cputs(buf, n);
   return n;
+}
+
+// Move fd's offset to off from the start (SEEK_SET), from where it is
+// (SEEK_CUR) or from the end (SEEK_END). Past the end is allowed: writing
+// there leaves a hole that reads as zeros. Returns the new offset or an
+// error (E_BADF; E_INVAL for a bad whence, a negative result, or a
+// descriptor that is no file).
+long lseek(int fd, long off, int whence)
+{
+  struct file *f = file_of(fd);
+  struct stat st;
+  long base = 0, r;
+  if (f == NULL)
+    return -E_BADF;
+  if (f->type != F_FILE || whence < SEEK_SET || whence > SEEK_END)
+    return -E_INVAL;
+  if (whence == SEEK_CUR)
+    base = f->off;
+  if (whence == SEEK_END) {
+    if ((r = fs_fstat(&f->ff, &st)) < 0)
+      return r;
+    base = st.size;
+  }
+  if (base + off < 0)
+    return -E_INVAL;
+  f->off = base + off;
+  return f->off;
 }
 
 // A second descriptor (the lowest free) for fd's open file. Returns it or
@@ -132,20 +168,30 @@ int dup2(int fd, int nfd)
   return nfd;
 }
 
-// Open the file at path. Only reading works until the file server arrives:
-// O_WRONLY, O_RDWR, O_CREAT, O_TRUNC and O_APPEND fail with -E_ROFS.
-// Returns the descriptor or an error (E_NOTFOUND, E_NOTDIR, ...).
+// Open the file at path: for reading (O_RDONLY), writing (O_WRONLY) or
+// both (O_RDWR); O_CREAT makes it if it is not there, O_TRUNC empties it,
+// O_APPEND makes every write go to its end. A directory opens only for
+// reading; a device of major 1 is the console. Returns the descriptor or
+// an error (E_NOTFOUND, E_NOTDIR, E_ISDIR, E_NOSPC, E_NODEV, ...).
 int open(const char *path, int flags)
 {
-  if (flags != O_RDONLY)
-    return -E_ROFS;
-  struct file *f = new_file(F_FILE, 1, 0, NULL);
+  int mode = flags & 3;
+  if (mode == 3 || (flags & ~(3 | O_CREAT | O_TRUNC | O_APPEND)))
+    return -E_INVAL;
+  struct file *f = new_file(F_FILE, mode != O_WRONLY, mode != O_RDONLY, NULL);
   int fd = free_fd();
   if (f == NULL || fd < 0)
     return f == NULL ? -E_NFILE : fd;
-  long err = diskfs_open(path, &f->df);
+  f->append = (flags & O_APPEND) != 0;
+  long err = fs_open(path, flags & ~O_APPEND, &f->ff);
   if (err < 0)
     return err;  // f stays free: it has no descriptor
+  if (f->ff.type == T_DEVICE) {
+    fs_close(&f->ff);
+    if (f->ff.major != CONSOLE_MAJOR)
+      return -E_NODEV;
+    f->type = F_CONSOLE;
+  }
   install(fd, f);
   return fd;
 }
@@ -156,13 +202,10 @@ int fstat(int fd, struct stat *st)
   struct file *f = file_of(fd);
   if (f == NULL)
     return -E_BADF;
+  if (f->type == F_FILE)
+    return fs_fstat(&f->ff, st);
   memset(st, 0, sizeof(*st));
-  if (f->type == F_FILE) {
-    st->ino = f->df.inum;
-    st->type = f->df.di.type;
-    st->nlink = f->df.di.nlink;
-    st->size = f->df.di.size;
-  } else {
+  {
     st->type = T_DEVICE;  // the console and pipes are not in the file system
     st->nlink = 1;
   }
@@ -203,14 +246,20 @@ void fd_close_all(void)
     close(fd);
 }
 
-// A new process is about to get copies of open files: every open file
-// (fork), or those handed over in h (spawn). Each pipe gains a holder for
-// each such file; undo (after a failed fork or spawn) takes that back.
-void fd_share(const struct fd_handoff *h, int undo)
+// A new process, child, is about to get copies of open files: every open
+// file (fork), or those handed over in h (spawn). Each pipe gains a holder
+// for each such file, and the file server records the child's opens; undo
+// (after a failed fork or spawn) takes back the pipes' (the server drops
+// a dead process's records itself).
+void fd_share(const struct fd_handoff *h, unsigned int child, int undo)
 {
   for (int i = 0; i < NFILE; i++) {
     struct file *f = &files[i];
-    if (f->refs == 0 || f->type != F_PIPE || (h != NULL && h->files[i].type == F_NONE))
+    if (f->refs == 0 || (h != NULL && h->files[i].type == F_NONE))
+      continue;
+    if (f->type == F_FILE && !undo)
+      fs_share(&f->ff, child);
+    if (f->type != F_PIPE)
       continue;
     if (undo)
       pipe_close(f->pipe, f->writable, 0);
@@ -236,8 +285,9 @@ long fd_handoff(struct fd_handoff *h, int all,
     h->fds[fd] = i + 1;
     if (h->files[i].type != F_NONE)
       continue;  // already described (dup)
-    h->files[i] = (struct fd_handed){f->type,    f->readable, f->writable, (unsigned long)f->pipe,
-                                     f->df.inum, f->off};
+    h->files[i] = (struct fd_handed){f->type,        f->readable, f->writable, f->append,
+                                     (unsigned long)f->pipe, f->ff.inum, f->off,     f->ff.rec,
+                                     f->ff.type};
     int mapped = 0;  // another file handed over uses the same pipe
     for (int j = 0; j < NFILE; j++)
       mapped |= j != i && h->files[j].type == F_PIPE && h->files[j].pipe == (unsigned long)f->pipe;
@@ -251,6 +301,7 @@ long fd_handoff(struct fd_handoff *h, int all,
     }
   }
   h->cwd = diskfs_cwd(0);
+  h->fsd = fs_server_known();
   h->magic = FD_HANDOFF_MAGIC;
   return 0;
 }
@@ -268,15 +319,17 @@ void fd_init(const struct fd_handoff *h)
     return;
   }
   diskfs_cwd(h->cwd);
+  if (h->fsd != 0)
+    fs_server(h->fsd);
   for (int i = 0; i < NFILE; i++) {
     const struct fd_handed *g = &h->files[i];
     files[i] = (struct file){.type = g->type,
                              .readable = g->readable,
                              .writable = g->writable,
+                             .append = g->append,
                              .pipe = (struct pipe *)g->pipe,
+                             .ff = {.inum = g->inum, .type = g->ftype, .rec = g->rec},
                              .off = g->off};
-    if (g->type == F_FILE && diskfs_open_inum(g->inum, &files[i].df) < 0)
-      files[i].type = F_NONE;  // gone: its descriptors are not installed
   }
   for (int fd = 0; fd < NFD; fd++)
     if (h->fds[fd] > 0 && h->fds[fd] <= NFILE && files[h->fds[fd] - 1].type != F_NONE)

@@ -40,6 +40,7 @@ struct exit_record {
 
 struct child {
   unsigned int pid;  // 0: a free slot
+  int disowned;      // wait() for any child passes it by
   long status_ppn;
 };
 
@@ -286,8 +287,7 @@ long child_begin(const char *name, struct child_space *cs, int *slot)
     }
     return err;
   }
-  children[s].pid = id;
-  children[s].status_ppn = status;
+  children[s] = (struct child){.pid = id, .status_ppn = status};
   *slot = s;
   return id;
 }
@@ -326,10 +326,10 @@ int fork(void)
   r.pc = (unsigned long)fork_child_start;
   r.sp = EXOS_XSTACK_TOP;
   if (err == 0)
-    fd_share(NULL, 0);  // the child's copies of the open files
+    fd_share(NULL, id, 0);  // the child's copies of the open files
   long pid = child_start(slot, &r, err);
   if (err == 0 && pid < 0)
-    fd_share(NULL, 1);
+    fd_share(NULL, id, 1);
   return pid;
 }
 
@@ -352,7 +352,7 @@ static int collect(int pid, int *status)
   int any = 0;
   for (int slot = 0; slot < EXOS_MAXCHILD; slot++) {
     struct child *c = &children[slot];
-    if (c->pid == 0 || (pid != -1 && c->pid != (unsigned int)pid))
+    if (c->pid == 0 || (pid != -1 && c->pid != (unsigned int)pid) || (pid == -1 && c->disowned))
       continue;
     any = 1;
     const struct env_info *e = &((const struct env_info *)UENVS)[c->pid & 255];
@@ -394,6 +394,15 @@ int wait_poll(int *status)
 int wait(int *status)
 {
   return waitpid(-1, status);
+}
+
+// Let wait() for any child pass child pid by: it runs on on its own (a
+// server). waitpid(pid) still waits for it.
+void disown(int pid)
+{
+  for (int slot = 0; slot < EXOS_MAXCHILD; slot++)
+    if (children[slot].pid == (unsigned int)pid)
+      children[slot].disowned = 1;
 }
 
 // End process pid (a child of this one, or this one). Returns 0 or -1.

@@ -19,7 +19,7 @@
 // server the processor (directed yield), so a busy server finishes first;
 // a process with no PCT entry gets a few chances to become a server (it may
 // be starting); a server that dies makes the call return -E_BADENV, never
-// hang.
+// hang. A server ends when it is the last environment left.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -37,12 +37,26 @@ static unsigned int clients[NCLIENTS];  // slot i's page is at EXOS_RPC_CLIENTS 
 static int nclients;                    // slots ever used: every call searches only these
 static unsigned int servers[NSERVERS];  // slot i's page is at EXOS_RPC_SERVERS + i pages
 
-// The server's idle loop: accept one call, give the processor away.
+// Is this the only environment left?
+static int alone(void)
+{
+  const struct env_info *envs = (const struct env_info *)UENVS;
+  unsigned int self = sys_getenvid();
+  for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
+    if (envs[i].id != 0 && envs[i].id != self)
+      return 0;
+  return 1;
+}
+
+// The server's idle loop: accept one call, give the processor away. With
+// no one left to call, end.
 static void __attribute__((noreturn)) idle(void)
 {
   for (;;) {
     sys_pct_accept(PCT_ONCE);
     sys_yield(0);
+    if (alone())
+      exit(0);
   }
 }
 

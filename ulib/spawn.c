@@ -197,7 +197,29 @@ static const char *basename(const char *path)
 // argv (a NULL-terminated array; argv[0] is by convention the name).
 // Returns its pid (to wait for) or a negative error: E_NOTFOUND,
 // E_NOEXEC, E_2BIG, or the kernel's.
+static int spawn_with(const char *path, char *const argv[], int handoff);
+
+// Start the program at path with arguments argv (NULL-terminated) as a
+// child process, handing it descriptors 0, 1 and 2 and the current
+// directory. Returns its pid or an error.
 int spawn(const char *path, char *const argv[])
+{
+  return spawn_with(path, argv, 1);
+}
+
+// Start the program at path as spawn() does, but handing it nothing (it
+// starts on the console) and disowned: wait() does not wait for it. For
+// servers, such as the file system's.
+int spawn_detached(const char *path, char *const argv[])
+{
+  int pid = spawn_with(path, argv, 0);
+  if (pid > 0)
+    disown(pid);
+  return pid;
+}
+
+// spawn() (handoff set) or spawn_detached() (not).
+static int spawn_with(const char *path, char *const argv[], int handoff)
 {
   static struct image im;  // static: too big for a small stack
   long argc = count_args(argv), err;
@@ -215,7 +237,8 @@ int spawn(const char *path, char *const argv[])
       err = load_segment(&cs, &im, &im.ph[i]);
   static struct fd_handoff fds;
   struct args a = {.argv = argv, .argc = argc, .fds = &fds};
-  if (err == 0)
+  memset(&fds, 0, sizeof(fds));  // without a handoff: the console
+  if (err == 0 && handoff)
     err = fd_handoff(&fds, 0, share_with_child, &cs);
   long stack = err == 0 ? sys_page_alloc(id, 0, PG_USER) : 0;
   if (stack < 0)
@@ -228,11 +251,11 @@ int spawn(const char *path, char *const argv[])
   r.a0 = argc;
   r.a1 = a.sp;
   r.a3 = a.fds_va;
-  if (err == 0)
-    fd_share(&fds, 0);  // the child's copies of the open files
+  if (err == 0 && handoff)
+    fd_share(&fds, id, 0);  // the child's copies of the open files
   long pid = child_start(slot, &r, err);
-  if (err == 0 && pid < 0)
-    fd_share(&fds, 1);
+  if (err == 0 && pid < 0 && handoff)
+    fd_share(&fds, id, 1);
   return pid;
 }
 

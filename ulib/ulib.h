@@ -22,7 +22,14 @@
   X(70, E_MFILE, "too many open file descriptors")                                                 \
   X(71, E_NFILE, "too many open files")                                                            \
   X(72, E_PIPE, "broken pipe: nobody reads it")                                                    \
-  X(73, E_ROFS, "read-only file system (writing comes with the file server)")
+  X(73, E_EXIST, "file exists")                                                                    \
+  X(74, E_ISDIR, "is a directory")                                                                 \
+  X(75, E_NOTEMPTY, "directory not empty")                                                         \
+  X(76, E_NOSPC, "no space left on the file system")                                               \
+  X(77, E_NAMETOOLONG, "file name too long")                                                       \
+  X(78, E_FBIG, "file too large")                                                                  \
+  X(79, E_MLINK, "too many links")                                                                 \
+  X(80, E_NODEV, "no such device")
 #define EXOS_ERROR_NUMBER(n, name, text) name = n,
 enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
 #undef EXOS_ERROR_NUMBER
@@ -72,12 +79,36 @@ struct diskfs_file {
 long diskfs_open(const char *path, struct diskfs_file *f);
 long diskfs_read(const struct diskfs_file *f, void *dst, unsigned long off, unsigned long n);
 long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
-long diskfs_open_inum(unsigned int inum, struct diskfs_file *f);
-long chdir(const char *path);
 unsigned int diskfs_cwd(unsigned int inum);
+
+// fsclient.c: the file system, through the file-system server (fs.c)
+struct stat;
+#define FS_MAXPATH 256  // the longest path, its NUL included
+struct fs_file {  // an open file, as the server knows it
+  unsigned int inum;
+  short type, nlink, major;
+  unsigned long size;  // when opened
+  long rec;            // the server's record of this open (a hint)
+};
+unsigned int fs_server(unsigned int id);
+unsigned int fs_server_known(void);
+long fs_open(const char *path, int flags, struct fs_file *f);
+long fs_read(struct fs_file *f, void *dst, unsigned long off, unsigned long n);
+long fs_write(struct fs_file *f, const void *src, long off, unsigned long n, unsigned long *end);
+long fs_fstat(struct fs_file *f, struct stat *st);
+void fs_close(struct fs_file *f);
+long fs_share(struct fs_file *f, unsigned int env);
+long chdir(const char *path);
+int rename(const char *old, const char *new);
+
+// fs.c: the server's side (user/fsd.c)
+struct rpc_req;
+void fs_mount(void);
+void fs_handle(struct rpc_req *r);
 
 // spawn.c
 int spawn(const char *path, char *const argv[]);
+int spawn_detached(const char *path, char *const argv[]);
 int exec(const char *path, char *const argv[]);
 void exec_finish(void);
 
@@ -86,20 +117,27 @@ void exec_finish(void);
 #define NFILE 32       // open files (what descriptors name; dup shares one)
 struct fd_handed {     // an open file, as spawn and exec hand it over
   unsigned char type;  // 0: not handed over
-  unsigned char readable, writable;
-  unsigned long pipe;       // a pipe's address
-  unsigned long inum, off;  // a file's inode and offset
+  unsigned char readable, writable, append;
+  unsigned long pipe;  // a pipe's address
+  unsigned long inum, off, rec;  // a file's inode, offset and server record
+  short ftype;                   // the file's type (T_FILE, T_DIR)
 };
 #include "kernel/stat.h"   // struct stat (ulib/xv6/kernel/stat.h)
 #include "kernel/fcntl.h"  // O_RDONLY, ... (ulib/xv6/kernel/fcntl.h)
 #define O_CREAT O_CREATE
+#define CONSOLE_MAJOR 1  // a device file of this major is the console (as in xv6)
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
 int open(const char *path, int flags);
+long lseek(int fd, long off, int whence);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
 void console_interrupt_cancels(int cancel);
 struct fd_handoff {  // a process's descriptors, for the program it starts
   unsigned long magic;
   unsigned long cwd;  // and its current directory's inode
+  unsigned long fsd;  // and its file-system server
   struct fd_handed files[NFILE];
   signed char fds[NFD];
 };
@@ -111,7 +149,7 @@ int dup(int fd);
 int dup2(int fd, int nfd);
 int pipe(int pfd[2]);
 void fd_close_all(void);
-void fd_share(const struct fd_handoff *h, int undo);
+void fd_share(const struct fd_handoff *h, unsigned int child, int undo);
 long fd_handoff(struct fd_handoff *h, int all,
                 long (*map)(unsigned long va, unsigned long ppn, void *arg), void *arg);
 void fd_init(const struct fd_handoff *h);
@@ -126,6 +164,7 @@ void pipe_pages(struct pipe *p, unsigned long *header, unsigned long *data);
 // fork.c, context.S
 void fork_init(void);
 void fork_record_exit(int status);
+void disown(int pid);
 int fork(void);
 int wait(int *status);
 int waitpid(int pid, int *status);

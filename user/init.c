@@ -1,11 +1,14 @@
 // init: the first user program, started by the kernel itself. It starts
-// the shell on the console, and a new one whenever the shell ends.
+// the file-system server, then the shell on the console, and a new shell
+// whenever the shell ends.
 
 #include "ulib/ulib.h"
 
 int main(int argc, char **argv)
 {
   printf("init: hello from user space, environment %lx\n", sys_getenvid());
+  if (fs_server(0) == 0)
+    printf("init: cannot start the file-system server /fsd\n");
   char *sh[] = {"sh", NULL};
   for (;;) {
     int pid = spawn("/sh", sh), status = 0;

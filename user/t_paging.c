@@ -148,8 +148,12 @@ int main(int argc, char **argv)
   int pid = fork();
   if (pid == 0)
     ignoring_child();
-  while (user_pages(pid) < 64)
-    sys_yield(pid);
+  // Let it settle: its copy-on-write faults may go on past the 64th page.
+  for (long last = -1; user_pages(pid) < 64 || last != user_pages(pid);) {
+    last = user_pages(pid);
+    for (int i = 0; i < 5; i++)
+      sys_yield(pid);
+  }
   long held = user_pages(pid);
   mine = user_pages(me);
   check("ask the ignoring child for 40 pages", sys_revoke(pid, REVOKE_PAGES, 40, MS(10)), 0);

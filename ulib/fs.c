@@ -1,0 +1,949 @@
+// The file system, as the file-system server (user/fsd.c) runs it: the
+// only program that writes the disk's file system. Clients reach it by RPC
+// (fsclient.c); the protocol is in ulib/exos.h (FS_OPEN, ...).
+//
+// Layers, bottom up:
+//   block cache  NBUF pages at EXOS_FSCACHE, filled from the disk through
+//                the server's disk binding; least recently used goes first
+//   log          every operation is one transaction: the blocks it changed
+//                are written to the log, then the log header (the commit
+//                point), then to their homes, then the header is cleared.
+//                A crash before the header write loses the operation; after
+//                it, mounting replays the log. So every multi-block update
+//                is atomic.
+//   blocks       the bitmap allocator
+//   inodes       read and written in place in the cached inode blocks;
+//                direct, single- and double-indirect blocks
+//   directories  lookups, entries, paths
+//   operations   open, read, write, stat, link, unlink, mkdir, mknod,
+//                rename, with the open-file records of each client
+//
+// The server handles one call at a time (rpc.c), so nothing here is
+// shared between threads. A disk error or a corrupt structure ends the
+// server with a message (clients' calls then fail with -E_BADENV).
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+#define NBUF  512  // blocks cached (2 MiB)
+#define NHASH 128  // hash chains of the cache
+#define NOPEN 256  // open-file records, all clients together
+
+static struct superblock sb;
+static unsigned int logsize;  // blocks one transaction may write (<= LOGSIZE)
+
+// ---------------------------------------------------------------- block cache
+
+struct buf {
+  unsigned int block;  // which disk block; 0: the slot is empty
+  short next;          // the next slot in the hash chain, or -1
+  unsigned char dirty; // changed in the transaction being built
+  unsigned long used;  // the operation that last used it (for eviction)
+};
+
+static struct buf bufs[NBUF];
+static short chains[NHASH];      // the first slot of each chain, or -1
+static unsigned long operation;  // counts operations; bufs used by this one are not evicted
+
+// The page holding the contents of cache slot i.
+static inline void *buf_data(const struct buf *b)
+{
+  return (void *)(EXOS_FSCACHE + (b - bufs) * FS_BSIZE);
+}
+
+// Transfer blocks[i] to or from cache pages pages[i] for i < n, with as
+// many requests in flight as the disk takes. Ends the server on an error.
+static void disk_transfer(const unsigned int *blocks, struct buf *const *pages, int n, int write)
+{
+  long req[LOGSIZE + 1];
+  int started = 0, done = 0;
+  while (done < n) {
+    long r = started < n ? sys_disk_io(blocks[started], PTE_PPN(vm_pte((unsigned long)buf_data(
+                                                          pages[started]))),
+                                       write)
+                         : -E_AGAIN;
+    if (r >= 0)
+      req[started++ % (LOGSIZE + 1)] = r;
+    else if (r != -E_AGAIN || started == done)
+      panic("disk %s of block %u: %s", write ? "write" : "read", blocks[started],
+            exos_strerror(r));
+    else if ((r = sys_disk_wait(req[done++ % (LOGSIZE + 1)])) < 0)
+      panic("disk %s: %s", write ? "write" : "read", exos_strerror(r));
+  }
+}
+
+// Write one cached block to disk block `block` (its home or a log slot).
+static void buf_write_to(struct buf *b, unsigned int block)
+{
+  disk_transfer(&block, &b, 1, 1);
+}
+
+// Take slot i out of its hash chain.
+static void unchain(int i)
+{
+  short *p = &chains[bufs[i].block % NHASH];
+  while (*p != i)
+    p = &bufs[*p].next;
+  *p = bufs[i].next;
+}
+
+// The cache slot for block b, holding its contents if read is set (else
+// uninitialized: the caller fills it). Evicts the least recently used clean
+// slot that this operation has not used. Ends the server if every slot is
+// in use by this operation.
+static struct buf *buf_get(unsigned int block, int read)
+{
+  if (block < FS_SUPERBLK || (sb.size != 0 && block >= sb.size))
+    panic("block %u is outside the file system", block);
+  for (int i = chains[block % NHASH]; i >= 0; i = bufs[i].next)
+    if (bufs[i].block == block) {
+      bufs[i].used = operation;
+      return &bufs[i];
+    }
+  int victim = -1;
+  for (int i = 0; i < NBUF; i++) {
+    struct buf *b = &bufs[i];
+    if (b->block == 0) {  // never used yet
+      victim = i;
+      break;
+    }
+    if (!b->dirty && b->used != operation && (victim < 0 || b->used < bufs[victim].used))
+      victim = i;
+  }
+  if (victim < 0)
+    panic("the block cache is full");
+  struct buf *b = &bufs[victim];
+  if (b->block != 0)
+    unchain(victim);
+  else if (vm_alloc((unsigned long)buf_data(b), PTE_R | PTE_W) < 0)
+    panic("no memory for the block cache");
+  b->block = block;
+  b->used = operation;
+  b->next = chains[block % NHASH];
+  chains[block % NHASH] = victim;
+  if (read) {
+    unsigned int blk = block;
+    disk_transfer(&blk, &b, 1, 0);
+  }
+  return b;
+}
+
+// The contents of block b (cached).
+static void *bread(unsigned int block)
+{
+  return buf_data(buf_get(block, 1));
+}
+
+// ---------------------------------------------------------------- log
+
+static unsigned int tx_blocks[LOGSIZE];  // the blocks this transaction changed
+static struct buf *tx_bufs[LOGSIZE];
+static int tx_n;
+
+// Record that the cached block holding p (any address inside it) changed:
+// it goes to disk at the commit. Ends the server if one operation changes
+// more blocks than the log holds (every operation is bounded well below).
+static void log_write(const void *p)
+{
+  struct buf *b = &bufs[((unsigned long)p - EXOS_FSCACHE) / FS_BSIZE];
+  if (b->dirty)
+    return;
+  if (tx_n == (int)logsize)
+    panic("a transaction outgrew the log (%u blocks)", logsize);
+  b->dirty = 1;
+  tx_bufs[tx_n] = b;
+  tx_blocks[tx_n++] = b->block;
+}
+
+// Write the log header saying n blocks (tx_blocks) are committed.
+static void write_log_header(int n)
+{
+  struct buf *h = buf_get(sb.logstart, 0);
+  struct logheader *lh = buf_data(h);
+  memset(lh, 0, FS_BSIZE);
+  lh->n = n;
+  memmove(lh->block, tx_blocks, n * sizeof(tx_blocks[0]));
+  buf_write_to(h, sb.logstart);
+}
+
+// End the transaction: make its blocks durable atomically (copies to the
+// log, the header, the homes, then an empty header).
+static void commit(void)
+{
+  if (tx_n == 0)
+    return;
+  unsigned int slots[LOGSIZE];
+  for (int i = 0; i < tx_n; i++)
+    slots[i] = sb.logstart + 1 + i;
+  disk_transfer(slots, tx_bufs, tx_n, 1);
+  write_log_header(tx_n);  // the commit point
+  disk_transfer(tx_blocks, tx_bufs, tx_n, 1);
+  write_log_header(0);
+  for (int i = 0; i < tx_n; i++)
+    tx_bufs[i]->dirty = 0;
+  tx_n = 0;
+}
+
+// At mount: install a transaction the log holds (a crash came after its
+// commit point), then empty the log.
+static void log_recover(void)
+{
+  struct logheader lh = *(struct logheader *)bread(sb.logstart);
+  if (lh.n > logsize)
+    panic("the log header is corrupt (%u blocks)", lh.n);
+  for (unsigned int i = 0; i < lh.n; i++) {
+    operation++;
+    struct buf *copy = buf_get(sb.logstart + 1 + i, 1);
+    struct buf *home = buf_get(lh.block[i], 0);
+    memmove(buf_data(home), buf_data(copy), FS_BSIZE);
+    buf_write_to(home, lh.block[i]);
+  }
+  if (lh.n > 0) {
+    printf("fsd: replayed %u blocks from the log\n", lh.n);
+    write_log_header(0);
+  }
+}
+
+// ---------------------------------------------------------------- blocks
+
+// Allocate a zeroed data block. Returns its number, or 0 if the disk is
+// full.
+static unsigned int balloc(void)
+{
+  unsigned int first = sb.size - sb.nblocks;
+  for (unsigned int b = first; b < sb.size; b++) {
+    unsigned char *map = bread(BBLOCK(b, sb));
+    unsigned int bit = b % BPB;
+    if (map[bit / 8] & (1 << (bit % 8)))
+      continue;
+    map[bit / 8] |= 1 << (bit % 8);
+    log_write(map);
+    struct buf *z = buf_get(b, 0);
+    memset(buf_data(z), 0, FS_BSIZE);
+    log_write(buf_data(z));
+    return b;
+  }
+  return 0;
+}
+
+// Free data block b.
+static void bfree(unsigned int b)
+{
+  if (b < sb.size - sb.nblocks || b >= sb.size)
+    panic("freeing block %u, which is not a data block", b);
+  unsigned char *map = bread(BBLOCK(b, sb));
+  unsigned int bit = b % BPB;
+  if (!(map[bit / 8] & (1 << (bit % 8))))
+    panic("freeing free block %u", b);
+  map[bit / 8] &= ~(1 << (bit % 8));
+  log_write(map);
+}
+
+// ---------------------------------------------------------------- inodes
+
+// Inode inum, in place in the cache (valid until the operation ends), or
+// NULL if inum is out of range.
+static struct dinode *iget(unsigned int inum)
+{
+  if (inum == 0 || inum >= sb.ninodes)
+    return NULL;
+  struct dinode *blk = bread(IBLOCK(inum, sb));
+  return &blk[inum % IPB];
+}
+
+// Allocate an inode of the given type. Returns its number, or 0 if every
+// inode is in use.
+static unsigned int ialloc(short type)
+{
+  for (unsigned int inum = ROOTINO + 1; inum < sb.ninodes; inum++) {
+    struct dinode *ip = iget(inum);
+    if (ip->type == 0) {
+      memset(ip, 0, sizeof(*ip));
+      ip->type = type;
+      log_write(ip);
+      return inum;
+    }
+  }
+  return 0;
+}
+
+// The block *slot names; if there is none and alloc is set, a newly
+// allocated one, recorded in *slot (a cached inode or indirect block).
+// Returns 0 for none (a hole, or a full disk).
+static unsigned int follow(unsigned int *slot, int alloc)
+{
+  if (*slot == 0 && alloc && (*slot = balloc()) != 0)
+    log_write(slot);
+  return *slot;
+}
+
+// The disk block holding block `index` of ip: 0 for a hole (or past
+// MAXFILE), or, with alloc, a newly allocated block and any indirect
+// blocks on the way to it (0 only if the disk is full).
+static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
+{
+  if (index < NDIRECT)
+    return follow(&ip->addrs[index], alloc);
+  index -= NDIRECT;
+  unsigned int table;
+  if (index < NINDIRECT) {
+    if ((table = follow(&ip->addrs[NDIRECT], alloc)) == 0)
+      return 0;
+  } else {
+    // LAB fs: the double-indirect block, a table of indirect blocks.
+    index -= NINDIRECT;
+    if (index >= (unsigned long)NINDIRECT * NINDIRECT)
+      return 0;
+    if ((table = follow(&ip->addrs[NDIRECT + 1], alloc)) == 0)
+      return 0;
+    unsigned int *dbl = bread(table);
+    if ((table = follow(&dbl[index / NINDIRECT], alloc)) == 0)
+      return 0;
+    index %= NINDIRECT;
+  }
+  unsigned int *ind = bread(table);
+  return follow(&ind[index], alloc);
+}
+
+// Free every block of ip, indirect blocks included: it becomes empty.
+static void itrunc(struct dinode *ip)
+{
+  for (int i = 0; i < NDIRECT; i++)
+    if (ip->addrs[i] != 0)
+      bfree(ip->addrs[i]);
+  if (ip->addrs[NDIRECT] != 0) {
+    unsigned int *ind = bread(ip->addrs[NDIRECT]);
+    for (int i = 0; i < NINDIRECT; i++)
+      if (ind[i] != 0)
+        bfree(ind[i]);
+    bfree(ip->addrs[NDIRECT]);
+  }
+  if (ip->addrs[NDIRECT + 1] != 0) {
+    unsigned int *dbl = bread(ip->addrs[NDIRECT + 1]);
+    for (int i = 0; i < NINDIRECT; i++) {
+      if (dbl[i] == 0)
+        continue;
+      unsigned int *ind = bread(dbl[i]);
+      for (int j = 0; j < NINDIRECT; j++)
+        if (ind[j] != 0)
+          bfree(ind[j]);
+      bfree(dbl[i]);
+      dbl = bread(ip->addrs[NDIRECT + 1]);  // still cached: used by this operation
+    }
+    bfree(ip->addrs[NDIRECT + 1]);
+  }
+  memset(ip->addrs, 0, sizeof(ip->addrs));
+  ip->size = 0;
+  log_write(ip);
+}
+
+// Read up to n bytes at offset off of ip into dst. Returns the count.
+static unsigned long readi(struct dinode *ip, void *dst, unsigned long off, unsigned long n)
+{
+  if (off >= ip->size)
+    return 0;
+  if (n > ip->size - off)
+    n = ip->size - off;
+  for (unsigned long done = 0; done < n;) {
+    unsigned long in = (off + done) % FS_BSIZE, chunk = FS_BSIZE - in;
+    if (chunk > n - done)
+      chunk = n - done;
+    unsigned int b = bmap(ip, (off + done) / FS_BSIZE, 0);
+    if (b == 0)
+      memset((char *)dst + done, 0, chunk);  // a hole
+    else
+      memmove((char *)dst + done, (char *)bread(b) + in, chunk);
+    done += chunk;
+  }
+  return n;
+}
+
+// Write n bytes (at most a page: the log bounds one operation) from src at
+// offset off of ip, growing it. Returns the count written, short if the
+// disk fills, or -E_FBIG past the largest file.
+static long writei(struct dinode *ip, const void *src, unsigned long off, unsigned long n)
+{
+  if (off > MAXFILESIZE || n > MAXFILESIZE - off || (off + n + FS_BSIZE - 1) / FS_BSIZE > MAXFILE)
+    return -E_FBIG;
+  unsigned long done = 0;
+  while (done < n) {
+    unsigned long in = (off + done) % FS_BSIZE, chunk = FS_BSIZE - in;
+    if (chunk > n - done)
+      chunk = n - done;
+    unsigned int b = bmap(ip, (off + done) / FS_BSIZE, 1);
+    if (b == 0)
+      break;  // the disk is full
+    char *data = bread(b);
+    memmove(data + in, (const char *)src + done, chunk);
+    log_write(data);
+    done += chunk;
+  }
+  if (done > 0 && off + done > ip->size) {
+    ip->size = off + done;
+    log_write(ip);
+  }
+  return done > 0 || n == 0 ? (long)done : -E_NOSPC;
+}
+
+// ---------------------------------------------------------------- directories
+
+// Does entry de hold the name name[0 .. len-1]?
+static int name_is(const struct dirent *de, const char *name, unsigned long len)
+{
+  return strncmp(de->name, name, len) == 0 && (len == DIRSIZ || de->name[len] == 0);
+}
+
+// Look name (len bytes) up in directory dp. Returns the inode number, 0
+// if absent; *offp (if not NULL) gets the entry's offset.
+static unsigned int dir_lookup(struct dinode *dp, const char *name, unsigned long len,
+                               unsigned long *offp)
+{
+  for (unsigned long off = 0; off < dp->size; off += FS_BSIZE) {
+    unsigned int b = bmap(dp, off / FS_BSIZE, 0);
+    if (b == 0)
+      continue;  // a hole: no entries
+    const struct dirent *de = bread(b);
+    for (unsigned long i = 0; i < FS_BSIZE / sizeof(*de) && off + i * sizeof(*de) < dp->size; i++)
+      if (de[i].inum != 0 && name_is(&de[i], name, len)) {
+        if (offp != NULL)
+          *offp = off + i * sizeof(*de);
+        return de[i].inum;
+      }
+  }
+  return 0;
+}
+
+// Add the entry name -> inum to directory dp, in a free slot or at the
+// end. Returns 0 or -E_NOSPC.
+static long dir_link(struct dinode *dp, const char *name, unsigned long len, unsigned int inum)
+{
+  struct dirent de;
+  unsigned long off;
+  for (off = 0; off < dp->size; off += sizeof(de)) {
+    readi(dp, &de, off, sizeof(de));
+    if (de.inum == 0)
+      break;
+  }
+  memset(&de, 0, sizeof(de));
+  memmove(de.name, name, len);
+  de.inum = inum;
+  return writei(dp, &de, off, sizeof(de)) == sizeof(de) ? 0 : -E_NOSPC;
+}
+
+// Clear the entry at offset off of directory dp.
+static void dir_unlink(struct dinode *dp, unsigned long off)
+{
+  struct dirent de = {0};
+  writei(dp, &de, off, sizeof(de));
+}
+
+// Is directory dp empty (nothing but "." and "..")?
+static int dir_empty(struct dinode *dp)
+{
+  struct dirent de;
+  for (unsigned long off = 2 * sizeof(de); off < dp->size; off += sizeof(de))
+    if (readi(dp, &de, off, sizeof(de)) == sizeof(de) && de.inum != 0)
+      return 0;
+  return 1;
+}
+
+// Where path leads: resolve it from the directory cwd (or the root, for an
+// absolute path). With parent set, stop before the last component: return
+// its directory and leave the component in *name, *len. Returns an inode
+// number or an error (E_NOTFOUND, E_NOTDIR, E_NAMETOOLONG, E_INVAL for an
+// empty path, or a parent lookup of a path with no last component).
+static long resolve(unsigned int cwd, const char *path, int parent, const char **name,
+                    unsigned long *len)
+{
+  unsigned int inum = path[0] == '/' ? ROOTINO : cwd;
+  struct dinode *ip = iget(inum);
+  if (ip == NULL || ip->type == 0)
+    return -E_NOTFOUND;
+  if (path[0] == 0)
+    return -E_INVAL;
+  for (;;) {
+    while (*path == '/')
+      path++;
+    unsigned long n = 0;
+    while (path[n] != 0 && path[n] != '/')
+      n++;
+    if (n == 0)
+      return parent ? -E_INVAL : (long)inum;
+    if (n > DIRSIZ)
+      return -E_NAMETOOLONG;
+    if (ip->type != T_DIR)
+      return -E_NOTDIR;
+    const char *rest = path + n;
+    while (*rest == '/')
+      rest++;
+    if (parent && *rest == 0) {
+      *name = path;
+      *len = n;
+      return inum;
+    }
+    if ((inum = dir_lookup(ip, path, n, NULL)) == 0)
+      return -E_NOTFOUND;
+    if ((ip = iget(inum)) == NULL || ip->type == 0)
+      panic("directory entry names free inode %u", inum);
+    path += n;
+  }
+}
+
+// ---------------------------------------------------------------- open files
+
+// Each client's open files: one record per (client, inode) with a count.
+// An inode with no links is freed when its last record goes. Records of
+// clients that died are dropped by reap().
+static struct {
+  unsigned int env;    // the client's id; 0: a free record
+  unsigned int inum;
+  unsigned int count;  // its descriptors' open files for the inode
+} opens[NOPEN];
+
+// Is inum open anywhere?
+static int is_open(unsigned int inum)
+{
+  for (int i = 0; i < NOPEN; i++)
+    if (opens[i].env != 0 && opens[i].inum == inum)
+      return 1;
+  return 0;
+}
+
+// The record of env's opens of inum (hint: where it probably is), or -1.
+static int find_open(unsigned int env, unsigned int inum, unsigned long hint)
+{
+  if (hint < NOPEN && opens[hint].env == env && opens[hint].inum == inum)
+    return hint;
+  for (int i = 0; i < NOPEN; i++)
+    if (opens[i].env == env && opens[i].inum == inum)
+      return i;
+  return -1;
+}
+
+// Free inode inum if nothing names it and nobody has it open.
+static void iput(unsigned int inum)
+{
+  struct dinode *ip = iget(inum);
+  if (ip->nlink > 0 || is_open(inum))
+    return;
+  itrunc(ip);
+  ip->type = 0;
+  log_write(ip);
+}
+
+// Drop one of record i's opens.
+static void drop_open(int i)
+{
+  if (--opens[i].count == 0) {
+    unsigned int inum = opens[i].inum;
+    opens[i].env = 0;
+    iput(inum);
+  }
+}
+
+// Record an open of inum by env. Returns the record's index or -E_NFILE.
+static long add_open(unsigned int env, unsigned int inum)
+{
+  int i = find_open(env, inum, NOPEN), free = -1;
+  for (int j = 0; j < NOPEN && i < 0 && free < 0; j++)
+    if (opens[j].env == 0)
+      free = j;
+  if (i < 0 && free < 0)
+    return -E_NFILE;
+  if (i < 0) {
+    i = free;
+    opens[i].env = env;
+    opens[i].inum = inum;
+    opens[i].count = 0;
+  }
+  opens[i].count++;
+  return i;
+}
+
+// Is env a live environment?
+static int alive(unsigned int env)
+{
+  return ((const struct env_info *)UENVS)[env & 255].id == env;
+}
+
+// Drop the records of clients that are gone (killed, or ended without
+// closing), each in its own transaction.
+static void reap(void)
+{
+  for (int i = 0; i < NOPEN; i++)
+    if (opens[i].env != 0 && !alive(opens[i].env)) {
+      opens[i].count = 1;
+      drop_open(i);
+      commit();
+    }
+}
+
+// ---------------------------------------------------------------- operations
+
+// Make a new inode of the given type named by the last component of path
+// (resolved from cwd). Returns its number or an error: E_EXIST if the name
+// is taken (*existing then gets the inode named), E_NOSPC, E_NFILE...
+static long create(unsigned int cwd, const char *path, short type, short major, short minor,
+                   unsigned int *existing)
+{
+  const char *name;
+  unsigned long len;
+  long dinum = resolve(cwd, path, 1, &name, &len);
+  if (dinum < 0)
+    return dinum;
+  struct dinode *dp = iget(dinum);
+  if (dp->type != T_DIR)
+    return -E_NOTDIR;
+  if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+    return -E_EXIST;
+  unsigned int inum = dir_lookup(dp, name, len, NULL);
+  if (inum != 0) {
+    *existing = inum;
+    return -E_EXIST;
+  }
+  if (type == T_DIR && dp->nlink == 0x7FFF)
+    return -E_MLINK;
+  if ((inum = ialloc(type)) == 0)
+    return -E_NOSPC;
+  struct dinode *ip = iget(inum);
+  ip->major = major;
+  ip->minor = minor;
+  ip->nlink = 1;
+  long err = 0;
+  if (type == T_DIR) {
+    // "." and "..": the parent gains a link (this directory's "..").
+    if ((err = dir_link(ip, ".", 1, inum)) == 0 && (err = dir_link(ip, "..", 2, dinum)) == 0) {
+      dp->nlink++;
+      log_write(dp);
+    }
+  }
+  if (err == 0)
+    err = dir_link(dp, name, len, inum);
+  if (err < 0) {  // undo: free what was allocated (part of this transaction)
+    if (type == T_DIR && ip->size >= 2 * sizeof(struct dirent)) {
+      dp->nlink--;
+      log_write(dp);
+    }
+    ip->nlink = 0;
+    iput(inum);
+    return err;
+  }
+  return inum;
+}
+
+// FS_OPEN: open path with flags (O_CREAT, O_TRUNC; O_WRONLY or O_RDWR
+// refuse a directory). Without FS_NOREF, records the open for the caller.
+// Replies inum, type, nlink, size, the record's index (a hint for later
+// calls), major.
+static long op_open(unsigned int caller, unsigned int cwd, const char *path, long flags,
+                    struct rpc_msg *m)
+{
+  unsigned int inum = 0;
+  long r = -E_NOTFOUND;
+  if (flags & O_CREAT) {
+    r = create(cwd, path, T_FILE, 0, 0, &inum);
+    if (r == -E_EXIST && inum != 0)
+      r = inum;
+  }
+  if (r == -E_NOTFOUND && !(flags & O_CREAT))
+    r = resolve(cwd, path, 0, NULL, NULL);
+  if (r < 0)
+    return r;
+  inum = r;
+  struct dinode *ip = iget(inum);
+  if (ip->type == T_DIR && (flags & (O_WRONLY | O_RDWR | O_TRUNC)))
+    return -E_ISDIR;
+  if ((flags & FS_DIRONLY) && ip->type != T_DIR)
+    return -E_NOTDIR;
+  long rec = 0;
+  if (!(flags & FS_NOREF) && (rec = add_open(caller, inum)) < 0)
+    return rec;
+  if ((flags & O_TRUNC) && ip->type == T_FILE)
+    itrunc(ip);
+  m->w[1] = ip->type;
+  m->w[2] = ip->nlink;
+  m->w[3] = ip->size;
+  m->w[4] = rec;
+  m->w[5] = ip->major;
+  return inum;
+}
+
+// Remove the entry at offset off of directory dp, which names inum: inum
+// loses a link (and dp one, if inum is a directory: its ".." is gone) and
+// is freed if that was the last and nobody has it open.
+static void remove_entry(struct dinode *dp, unsigned long off, unsigned int inum)
+{
+  struct dinode *ip = iget(inum);
+  dir_unlink(dp, off);
+  if (ip->type == T_DIR) {
+    dp->nlink--;
+    log_write(dp);
+  }
+  ip->nlink--;
+  log_write(ip);
+  iput(inum);
+}
+
+// Is name[0 .. len-1] "." or ".."?
+static int is_dots(const char *name, unsigned long len)
+{
+  return name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.'));
+}
+
+// The directory holding the last component of path, in *dp, with that
+// component in *name, *len. Returns the directory's inode number or an
+// error (E_NOTDIR if the parent is no directory).
+static long parent_dir(unsigned int cwd, const char *path, struct dinode **dp, const char **name,
+                       unsigned long *len)
+{
+  long dinum = resolve(cwd, path, 1, name, len);
+  if (dinum < 0)
+    return dinum;
+  *dp = iget(dinum);
+  return (*dp)->type == T_DIR ? dinum : -E_NOTDIR;
+}
+
+// FS_UNLINK: remove the entry path; a directory must be empty.
+static long op_unlink(unsigned int cwd, const char *path)
+{
+  struct dinode *dp;
+  const char *name;
+  unsigned long len, off;
+  long dinum = parent_dir(cwd, path, &dp, &name, &len);
+  if (dinum < 0)
+    return dinum;
+  if (is_dots(name, len))
+    return -E_INVAL;
+  unsigned int inum = dir_lookup(dp, name, len, &off);
+  if (inum == 0)
+    return -E_NOTFOUND;
+  struct dinode *ip = iget(inum);
+  if (ip->type == T_DIR && !dir_empty(ip))
+    return -E_NOTEMPTY;
+  remove_entry(dp, off, inum);
+  return 0;
+}
+
+// FS_LINK: a new entry new for the file old (not a directory).
+static long op_link(unsigned int cwd, const char *old, const char *new)
+{
+  long inum = resolve(cwd, old, 0, NULL, NULL);
+  if (inum < 0)
+    return inum;
+  struct dinode *ip = iget(inum), *dp;
+  if (ip->type == T_DIR)
+    return -E_ISDIR;
+  if (ip->nlink == 0x7FFF)
+    return -E_MLINK;
+  const char *name;
+  unsigned long len;
+  long dinum = parent_dir(cwd, new, &dp, &name, &len);
+  if (dinum < 0)
+    return dinum;
+  if (is_dots(name, len) || dir_lookup(dp, name, len, NULL) != 0)
+    return -E_EXIST;
+  long err = dir_link(dp, name, len, inum);
+  if (err == 0) {
+    ip->nlink++;
+    log_write(ip);
+  }
+  return err;
+}
+
+// Is directory inum the directory anc or inside it?
+static int inside(unsigned int inum, unsigned int anc)
+{
+  for (int depth = 0; depth < 4096; depth++) {
+    if (inum == anc)
+      return 1;
+    if (inum == ROOTINO)
+      return 0;
+    inum = dir_lookup(iget(inum), "..", 2, NULL);
+  }
+  panic("the directory tree is deeper than 4096 (a loop?)");
+}
+
+// FS_RENAME: move the entry old to new, replacing a file (or, when old is
+// a directory, an empty directory) of that name. One transaction.
+static long op_rename(unsigned int cwd, const char *old, const char *new)
+{
+  struct dinode *odp, *ndp;
+  const char *oname, *nname;
+  unsigned long olen, nlen, ooff, noff;
+  long odir = parent_dir(cwd, old, &odp, &oname, &olen), ndir;
+  if (odir < 0)
+    return odir;
+  if ((ndir = parent_dir(cwd, new, &ndp, &nname, &nlen)) < 0)
+    return ndir;
+  if (is_dots(oname, olen) || is_dots(nname, nlen))
+    return -E_INVAL;
+  unsigned int inum = dir_lookup(odp, oname, olen, &ooff);
+  if (inum == 0)
+    return -E_NOTFOUND;
+  struct dinode *ip = iget(inum);
+  int moving_dir = ip->type == T_DIR && odir != ndir;
+  if (moving_dir && inside(ndir, inum))
+    return -E_INVAL;  // into itself
+  unsigned int target = dir_lookup(ndp, nname, nlen, &noff);
+  if (target == inum)
+    return 0;
+  if (target != 0) {
+    struct dinode *tp = iget(target);
+    if (tp->type == T_DIR && ip->type != T_DIR)
+      return -E_ISDIR;
+    if (tp->type != T_DIR && ip->type == T_DIR)
+      return -E_NOTDIR;
+    if (tp->type == T_DIR && !dir_empty(tp))
+      return -E_NOTEMPTY;
+    remove_entry(ndp, noff, target);
+  }
+  long err = dir_link(ndp, nname, nlen, inum);  // reuses the slot just freed, if any
+  if (err < 0)
+    return err;  // only when there was no target: nothing changed yet
+  dir_unlink(odp, ooff);
+  if (moving_dir) {  // its ".." names the new parent
+    unsigned long dotdot;
+    dir_lookup(ip, "..", 2, &dotdot);
+    struct dirent de = {.inum = ndir, .name = ".."};
+    writei(ip, &de, dotdot, sizeof(de));
+    odp->nlink--;
+    ndp->nlink++;
+    log_write(odp);
+    log_write(ndp);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- the server
+
+// Free every inode that no directory names: files unlinked while open when
+// the machine stopped. (Run at mount, when nothing is open.)
+static void free_orphans(void)
+{
+  for (unsigned int inum = ROOTINO + 1; inum < sb.ninodes; inum++) {
+    struct dinode *ip = iget(inum);
+    if (ip->type != 0 && ip->nlink == 0) {
+      iput(inum);
+      commit();
+    }
+    operation++;
+  }
+}
+
+// Mount the file system on the disk: read the superblock, replay the log,
+// free orphans. Ends the server if there is no rvexo file system.
+void fs_mount(void)
+{
+  for (int i = 0; i < NHASH; i++)
+    chains[i] = -1;
+  operation = 1;
+  struct superblock *s = bread(FS_SUPERBLK);
+  if (s->magic != FS_MAGIC || s->nlog < 2 || s->size > ((const struct sysinfo *)USYSINFO)->disk_blocks)
+    panic("no rvexo file system on the disk");
+  sb = *s;
+  logsize = sb.nlog - 1 < LOGSIZE ? sb.nlog - 1 : LOGSIZE;
+  log_recover();
+  free_orphans();
+}
+
+// Copy the NUL-terminated path at *src (inside the page buf) to dst (max
+// bytes), advancing *src past it. Returns 0 or -E_NAMETOOLONG.
+static long take_path(const char *buf, const char **src, char *dst, unsigned long max)
+{
+  unsigned long n = 0;
+  const char *p = *src;
+  while (p + n < buf + PGSIZE && n < max && p[n] != 0) {
+    dst[n] = p[n];
+    n++;
+  }
+  if (n == max || p + n == buf + PGSIZE)
+    return -E_NAMETOOLONG;
+  dst[n] = 0;
+  *src = p + n + 1;
+  return 0;
+}
+
+// Handle one call (rpc.c): the operation in w[0], its result back in w[0].
+// Calls needing a path or data carry them in the caller's shared page.
+void fs_handle(struct rpc_req *r)
+{
+  struct rpc_msg *m = &r->msg;
+  char path[FS_MAXPATH], path2[FS_MAXPATH];
+  const char *p = r->buf;
+  long op = m->w[0], err = 0;
+  operation++;
+  if (op == FS_OPEN || op == FS_UNLINK || op == FS_LINK || op == FS_MKDIR || op == FS_MKNOD ||
+      op == FS_RENAME) {
+    reap();
+    if (p == NULL)
+      err = -E_INVAL;
+    else if ((err = take_path(r->buf, &p, path, sizeof(path))) == 0 &&
+             (op == FS_LINK || op == FS_RENAME))
+      err = take_path(r->buf, &p, path2, sizeof(path2));
+    if (err < 0) {
+      m->w[0] = err;
+      return;
+    }
+  }
+  unsigned int inum = 0;
+  int rec = -1;
+  struct dinode *ip = NULL;
+  if (op == FS_READ || op == FS_WRITE || op == FS_STAT || op == FS_CLOSE || op == FS_SHARE) {
+    rec = find_open(r->caller, m->w[1], m->w[4]);
+    if (rec < 0 || (op != FS_STAT && op != FS_CLOSE && op != FS_SHARE &&
+                    (r->buf == NULL || (unsigned long)m->w[3] > PGSIZE))) {
+      m->w[0] = rec < 0 ? -E_BADF : -E_INVAL;
+      return;
+    }
+    inum = m->w[1];
+    ip = iget(inum);
+  }
+  switch (op) {
+  case FS_OPEN:
+    err = op_open(r->caller, m->w[1], path, m->w[2], m);
+    break;
+  case FS_READ:
+    err = readi(ip, r->buf, m->w[2], m->w[3]);
+    break;
+  case FS_WRITE:
+    if (ip->type != T_FILE)
+      err = -E_ISDIR;
+    else {
+      unsigned long off = m->w[2] == FS_APPEND ? ip->size : m->w[2];
+      err = writei(ip, r->buf, off, m->w[3]);
+      m->w[1] = off + (err > 0 ? err : 0);
+    }
+    break;
+  case FS_STAT:
+    m->w[1] = ip->type;
+    m->w[2] = ip->nlink;
+    m->w[3] = ip->size;
+    break;
+  case FS_CLOSE:
+    drop_open(rec);
+    break;
+  case FS_SHARE:
+    err = alive(m->w[2]) ? add_open(m->w[2], inum) : -E_BADENV;
+    break;
+  case FS_UNLINK:
+    err = op_unlink(m->w[1], path);
+    break;
+  case FS_LINK:
+    err = op_link(m->w[1], path, path2);
+    break;
+  case FS_RENAME:
+    err = op_rename(m->w[1], path, path2);
+    break;
+  case FS_MKDIR:
+  case FS_MKNOD:
+    err = create(m->w[1], path, op == FS_MKDIR ? T_DIR : T_DEVICE, m->w[2], m->w[3], &inum);
+    break;
+  default:
+    err = -E_INVAL;
+  }
+  commit();
+  m->w[0] = err < 0 ? err : (op == FS_SHARE ? 0 : err);
+  if (rec >= 0 && op != FS_CLOSE && op != FS_SHARE)
+    m->w[4] = rec;
+}

@@ -1,0 +1,228 @@
+// The file system, as a client sees it: calls to the file-system server
+// (user/fsd.c running fs.c) over RPC. Paths and data travel in the page
+// this process shares with the server (rpc_buffer).
+//
+// Finding the server: the one this process was handed (spawn and exec pass
+// it on, fork copies it), else a running environment named "fsd", else a
+// new one started here (detached: it holds none of this process's
+// descriptors, and wait() does not wait for it). A server ends itself when
+// it is the last environment left.
+
+#include "ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"
+
+static unsigned int server;  // the file-system server; 0: not known yet
+
+// Is env a live environment?
+static int alive(unsigned int env)
+{
+  return env != 0 && ((const struct env_info *)UENVS)[env & 255].id == env;
+}
+
+// The file-system server this process uses (or, with id nonzero, make it
+// id). Finds or starts one if need be. Returns 0 if there is none and none
+// can be started.
+unsigned int fs_server(unsigned int id)
+{
+  if (id != 0)
+    server = id;
+  if (alive(server))
+    return server;
+  const struct env_info *envs = (const struct env_info *)UENVS;
+  for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
+    if (envs[i].id != 0 && strcmp(envs[i].name, "fsd") == 0)
+      return server = envs[i].id;
+  char *argv[] = {"fsd", NULL};
+  int pid = spawn_detached("/fsd", argv);
+  return server = pid > 0 ? pid : 0;
+}
+
+// The file-system server this process knows of (0: none yet), without
+// looking for one.
+unsigned int fs_server_known(void)
+{
+  return server;
+}
+
+// Call the server: operation op with m's w[1..5], and the paths p1 and p2
+// (if not NULL) in the shared page. Returns the reply's w[0] (the reply is
+// left in *m), or an error: E_NAMETOOLONG, or E_BADENV with no server.
+static long fs_call(long op, struct rpc_msg *m, const char *p1, const char *p2)
+{
+  unsigned int s = fs_server(0);
+  char *page = s != 0 ? rpc_buffer(s) : NULL;
+  if (page == NULL)
+    return -E_BADENV;
+  if (p1 != NULL) {
+    unsigned long n1 = strlen(p1) + 1, n2 = p2 != NULL ? strlen(p2) + 1 : 0;
+    if (n1 > FS_MAXPATH || n2 > FS_MAXPATH)
+      return -E_NAMETOOLONG;
+    memmove(page, p1, n1);
+    memmove(page + n1, p2, n2);
+  }
+  m->w[0] = op;
+  long r;
+  while ((r = rpc_call(s, m)) == -E_NOENTRY && alive(s))
+    sys_yield(0);  // it is still starting (mounting)
+  return r;
+}
+
+// Open the file at path (relative to the current directory) with flags
+// (O_* and FS_NOREF, FS_DIRONLY). Fills *f. Returns 0 or an error.
+long fs_open(const char *path, int flags, struct fs_file *f)
+{
+  struct rpc_msg m = {{0, diskfs_cwd(0), flags}};
+  long r = fs_call(FS_OPEN, &m, path, NULL);
+  if (r < 0)
+    return r;
+  *f = (struct fs_file){
+      .inum = r, .type = m.w[1], .nlink = m.w[2], .major = m.w[5], .size = m.w[3], .rec = m.w[4]};
+  return 0;
+}
+
+// Read up to n bytes at offset off of the open file f into dst. Returns
+// the count (0 at the end) or an error.
+long fs_read(struct fs_file *f, void *dst, unsigned long off, unsigned long n)
+{
+  unsigned long done = 0;
+  while (done < n) {
+    unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
+    struct rpc_msg m = {{0, f->inum, off + done, chunk, f->rec}};
+    long r = fs_call(FS_READ, &m, NULL, NULL);
+    if (r < 0)
+      return done > 0 ? (long)done : r;
+    f->rec = m.w[4];
+    memmove((char *)dst + done, rpc_buffer(server), r);
+    done += r;
+    if ((unsigned long)r < chunk)
+      break;
+  }
+  return done;
+}
+
+// Write n bytes from src at offset off (FS_APPEND: the end) of the open
+// file f. Each page-sized piece is one atomic update. Sets *end to the
+// offset after the last byte written. Returns the count written (short if
+// the disk fills) or an error.
+long fs_write(struct fs_file *f, const void *src, long off, unsigned long n, unsigned long *end)
+{
+  unsigned long done = 0;
+  while (done < n) {
+    unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
+    char *page = rpc_buffer(fs_server(0));
+    if (page == NULL)
+      return done > 0 ? (long)done : -E_BADENV;
+    memmove(page, (const char *)src + done, chunk);
+    struct rpc_msg m = {{0, f->inum, off == FS_APPEND ? FS_APPEND : off + (long)done, chunk, f->rec}};
+    long r = fs_call(FS_WRITE, &m, NULL, NULL);
+    if (r < 0)
+      return done > 0 ? (long)done : r;
+    f->rec = m.w[4];
+    *end = m.w[1];
+    done += r;
+    if ((unsigned long)r < chunk)
+      break;
+  }
+  return done;
+}
+
+// Fill *st for the open file f (its size now). Returns 0 or an error.
+long fs_fstat(struct fs_file *f, struct stat *st)
+{
+  struct rpc_msg m = {{0, f->inum, 0, 0, f->rec}};
+  long r = fs_call(FS_STAT, &m, NULL, NULL);
+  if (r < 0)
+    return r;
+  memset(st, 0, sizeof(*st));
+  st->ino = f->inum;
+  st->type = m.w[1];
+  st->nlink = m.w[2];
+  st->size = m.w[3];
+  return 0;
+}
+
+// Close the open file f (once per open).
+void fs_close(struct fs_file *f)
+{
+  struct rpc_msg m = {{0, f->inum, 0, 0, f->rec}};
+  fs_call(FS_CLOSE, &m, NULL, NULL);
+}
+
+// Let process env hold the open file f too (a child about to start with a
+// copy of it). Returns 0 or an error.
+long fs_share(struct fs_file *f, unsigned int env)
+{
+  struct rpc_msg m = {{0, f->inum, env, 0, f->rec}};
+  return fs_call(FS_SHARE, &m, NULL, NULL);
+}
+
+// What the file at path is. Returns 0 or an error.
+int stat(const char *path, struct stat *st)
+{
+  struct fs_file f;
+  long r = fs_open(path, FS_NOREF, &f);
+  if (r < 0)
+    return r;
+  memset(st, 0, sizeof(*st));
+  st->ino = f.inum;
+  st->type = f.type;
+  st->nlink = f.nlink;
+  st->size = f.size;
+  return 0;
+}
+
+// Make the directory at path the current directory. Returns 0 or an error
+// (E_NOTDIR if it is no directory).
+long chdir(const char *path)
+{
+  struct fs_file f;
+  long r = fs_open(path, FS_NOREF | FS_DIRONLY, &f);
+  if (r == 0)
+    diskfs_cwd(f.inum);
+  return r;
+}
+
+// Call the server with a path (and w2, w3) relative to the current
+// directory. Returns its result.
+static long path_call(long op, const char *p1, const char *p2, long w2, long w3)
+{
+  struct rpc_msg m = {{0, diskfs_cwd(0), w2, w3}};
+  return fs_call(op, &m, p1, p2);
+}
+
+// Remove the directory entry path; a directory must be empty. The file
+// goes when its last link does and nobody has it open. Returns 0 or an
+// error.
+int unlink(const char *path)
+{
+  return path_call(FS_UNLINK, path, NULL, 0, 0);
+}
+
+// Make new another name for the file old. Returns 0 or an error.
+int link(const char *old, const char *new)
+{
+  return path_call(FS_LINK, old, new, 0, 0);
+}
+
+// Rename old to new (replacing a file new, or an empty directory new when
+// old is a directory), atomically. Returns 0 or an error.
+int rename(const char *old, const char *new)
+{
+  long r = path_call(FS_RENAME, old, new, 0, 0);
+  return r < 0 ? r : 0;
+}
+
+// Make a directory. Returns 0 or an error.
+int mkdir(const char *path)
+{
+  long r = path_call(FS_MKDIR, path, NULL, 0, 0);
+  return r < 0 ? r : 0;
+}
+
+// Make a device file (major 1 is the console). Returns 0 or an error.
+int mknod(const char *path, short major, short minor)
+{
+  long r = path_call(FS_MKNOD, path, NULL, major, minor);
+  return r < 0 ? r : 0;
+}

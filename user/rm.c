@@ -1,0 +1,20 @@
+// rm: remove each file named (and each empty directory: as rmdir does).
+
+#include "ulib/ulib.h"
+
+int main(int argc, char **argv)
+{
+  int status = 0;
+  if (argc < 2) {
+    fprintf(2, "usage: rm FILE...\n");
+    return 2;
+  }
+  for (int i = 1; i < argc; i++) {
+    int err = unlink(argv[i]);
+    if (err < 0) {
+      fprintf(2, "rm: %s: %s\n", argv[i], exos_strerror(err));
+      status = 1;
+    }
+  }
+  return status;
+}
