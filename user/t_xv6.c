@@ -62,8 +62,20 @@ int main(int argc, char *argv[])
   close(fd);
   expect("a directory is T_DIR", stat(".", &st) == 0 && st.type == T_DIR);
   expect("open a missing file fails", open("nofile", O_RDONLY) < 0);
-  expect("create fails: the file system is read-only for now",
-         open("new", O_CREATE | O_WRONLY) < 0 && mkdir("d") < 0 && unlink("README.md") < 0);
+  fd = open("new", O_CREATE | O_RDWR);
+  expect("create and write a file", fd >= 0 && write(fd, "hello", 5) == 5);
+  close(fd);
+  fd = open("new", O_RDONLY);
+  expect("read it back", read(fd, buf, sizeof(buf)) == 5 && memcmp(buf, "hello", 5) == 0);
+  close(fd);
+  expect("mkdir, chdir, link, unlink",
+         mkdir("d") == 0 && chdir("d") == 0 && link("../new", "alias") == 0 &&
+             stat("alias", &st) == 0 && st.nlink == 2 && st.size == 5 && unlink("../new") == 0 &&
+             stat("alias", &st) == 0 && st.nlink == 1 && chdir("..") == 0 && open("new", 0) < 0);
+  expect("mknod a console and write to it",
+         mknod("console", 1, 0) == 0 && (fd = open("console", O_RDWR)) >= 0 &&
+             write(fd, "to the console\n", 15) == 15 && fstat(fd, &st) == 0);
+  close(fd);
 
   char copy[16];
   strcpy(copy, "12345");

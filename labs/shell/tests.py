@@ -38,11 +38,28 @@ def pipeline(t):
 
 @test(points=10, timeout=60)
 def redirection(t):
-    """< reads a file; > and >> say the file system is read-only for now."""
-    out = session(t, "wc < README.md", "echo x > out", "echo x >> out")
+    """< reads a file; > makes or empties one, >> appends."""
+    out = session(t, "wc < README.md", "echo x > out", "echo y >> out", "cat out",
+                  "echo z > out", "cat out", "cat < out > copy; cat copy | wc", "echo a >> new",
+                  "wc < new", "echo q > nodir/f")
     lines, words, chars = readme_counts()
-    t.expect(out, r"^%d %d %d $" % (lines, words, chars),
-             r"^sh: out: read-only file system \(writing comes with the file server\)$")
+    t.expect(out, r"^%d %d %d $" % (lines, words, chars), r"^x\ny\n\$ ", r"^z\n\$ ",
+             r"^1 1 2 $", r"^1 1 2 $", r"^sh: nodir/f: no such file or directory$")
+
+
+@test(points=10, timeout=60)
+def files_and_directories(t):
+    """mkdir, cd with relative paths, ln, mv, rm; ls shows types and sizes;
+    clear messages for what cannot be done."""
+    out = session(t, "mkdir d d/e", "cd d/e", "echo hi > f", "ln f g", "ls", "cd ../..",
+                  "mv d/e/g top", "cat top", "mv top d", "ls d", "rm d", "rm d/e/f d/top d/e d",
+                  "ls d", "mkdir x; mv x x/y", "rm nothing", "ln x lx", "mkdir x", "cat x/../README.md | wc")
+    lines, words, chars = readme_counts()
+    t.expect(out, r"^f +file +\d+ +3$", r"^g +file +\d+ +3$", r"^\.\. +dir ", r"^hi$",
+             r"^top +file +\d+ +3$", r"^e +dir ", r"^rm: d: directory not empty$",
+             r"^ls: d: no such file or directory$", r"^mv: x -> x/y: invalid argument$",
+             r"^rm: nothing: no such file or directory$", r"^ln: lx -> x: is a directory$",
+             r"^mkdir: x: file exists$", r"^%d %d %d $" % (lines, words, chars))
 
 
 @test(points=10, timeout=60)
