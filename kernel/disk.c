@@ -16,6 +16,10 @@
 // interrupt makes the waiter runnable again). A page with a request not yet
 // collected is pinned: it cannot be freed, and destroying its owner waits
 // for the device.
+//
+// For crash tests only: the boot argument diskcrash=N stops the machine
+// (once the device has finished the writes before) when a program asks for
+// disk write number N + 1, as if the power failed there.
 
 #include "defs.h"
 #include "env.h"
@@ -115,6 +119,9 @@ static struct request requests[DISK_REQUESTS];
 static struct binding bindings[NENV][NBINDINGS];
 static uint64 nblocks;
 static int disk_irq;
+static uint64 writes_left = ~0UL;  // before diskcrash= stops the machine
+
+static void collect_used(void);
 
 static uint32 reg_read(int off)
 {
@@ -184,6 +191,24 @@ void disk_init(void)
   sysinfo->disk_blocks = nblocks;
   plic_enable(bootinfo.boot_hart, disk_irq);
   printf("rvexo: disk of %lu blocks (%lu KiB)\n", nblocks, nblocks * DISK_BLOCK / 1024);
+  char arg[24];
+  if (bootarg("diskcrash=", arg, sizeof(arg)) != NULL) {
+    writes_left = 0;
+    for (const char *p = arg; *p >= '0' && *p <= '9'; p++)
+      writes_left = writes_left * 10 + *p - '0';
+    printf("rvexo: diskcrash: the machine stops after %lu disk writes\n", writes_left);
+  }
+}
+
+// The diskcrash= point: let the device finish what it was given, then stop
+// the machine.
+static void crash_now(void)
+{
+  for (int i = 0; i < DISK_REQUESTS; i++)
+    while (requests[i].state == REQ_PENDING)
+      collect_used();  // the device runs on while the kernel polls
+  printf("rvexo: diskcrash: stopping the machine before the next disk write\n");
+  poweroff(0);
 }
 
 // Does e hold a binding covering blocks [start, start + count)?
@@ -274,6 +299,8 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
     n++;
   if (n == DISK_REQUESTS)
     return -E_AGAIN;
+  if (write && writes_left-- == 0)
+    crash_now();
 
   struct request *r = &requests[n];
   *r = (struct request){REQ_PENDING,    caller->pub->id,

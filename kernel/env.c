@@ -122,10 +122,21 @@ static uint64 *user_pte(struct env *e, uint64 va)
 
 #define BOOTSTRAP_MAXARGS 16
 
+// Is the boot-argument word w (n bytes) one the kernel itself reads?
+static int kernel_arg(const char *w, size_t n)
+{
+  static const char *keys[] = {"init=", "ktest=", "diskcrash="};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    if (n >= strlen(keys[i]) && strncmp(w, keys[i], strlen(keys[i])) == 0)
+      return 1;
+  return 0;
+}
+
 // Give the first environment its arguments, laid out on the top page of its
 // stack the way ExOS's spawn lays them out (ulib/spawn.c): argv[0] is its
 // name, then come the space-separated words of the boot arguments except
-// init=NAME (at most BOOTSTRAP_MAXARGS in all; the rest are dropped). Sets
+// the kernel's own (init=, ktest=, diskcrash=; at most BOOTSTRAP_MAXARGS
+// in all; the rest are dropped). Sets
 // a0 = argc, a1 = argv and sp just below argv (16-byte aligned).
 static void bootstrap_args(struct env *e, const char *name, const char *bootargs)
 {
@@ -140,7 +151,7 @@ static void bootstrap_args(struct env *e, const char *name, const char *bootargs
     const char *w = p;
     while (*p != '\0' && *p != ' ')
       p++;
-    if (p > w && !(p - w >= 5 && strncmp(w, "init=", 5) == 0)) {
+    if (p > w && !kernel_arg(w, p - w)) {
       word[argc] = w;
       len[argc++] = p - w;
     }

@@ -68,21 +68,23 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 // The file-system server's calls (fs.c serves them, fsclient.c makes
 // them). w[0] is the operation going in and the result (>= 0) or -E_...
 // coming back. "cwd" is the caller's current directory's inode; paths are
-// NUL-terminated in the caller's RPC page; "rec" is the server's record of
-// the caller's open of the inode (a hint: any value works, a right one is
-// faster; replies carry the right one in w[4]).
-#define FS_OPEN    1   // w1 cwd, w2 flags; path -> inum; w1 type, w2 nlink, w3 size, w4 rec, w5 major
-#define FS_READ    2   // w1 inum, w2 offset, w3 count <= a page, w4 rec -> count; the bytes in the page
-#define FS_WRITE   3   // w1 inum, w2 offset or FS_APPEND, w3 count, w4 rec; bytes -> count; w1 new offset
-#define FS_STAT    4   // w1 inum, w4 rec -> 0; w1 type, w2 nlink, w3 size
-#define FS_CLOSE   5   // w1 inum, w4 rec -> 0
-#define FS_SHARE   6   // w1 inum, w2 a process, w4 rec -> 0: that process has it open too (fork)
-#define FS_UNLINK  7   // w1 cwd; path -> 0
-#define FS_LINK    8   // w1 cwd; old path, new path -> 0
-#define FS_RENAME  9   // w1 cwd; old path, new path -> 0
-#define FS_MKDIR   10  // w1 cwd; path -> inum
-#define FS_MKNOD   11  // w1 cwd, w2 major, w3 minor; path -> inum
-#define FS_APPEND  (-1L)    // FS_WRITE's offset: the end of the file
+// NUL-terminated in the caller's RPC page. Calls on an open file name it
+// in w1 and the caller's hold on it in w4 (a hint: any value works, the
+// right one is faster; replies carry the right one back in w4).
+#define FS_OPEN                                                                                    \
+  1  // w1 cwd, w2 flags; path -> the open file; w1 type, w2 nlink, w3 size, w4 hold, w5 major
+#define FS_UNLINK  2   // w1 cwd; path -> 0
+#define FS_LINK    3   // w1 cwd; old path, new path -> 0
+#define FS_RENAME  4   // w1 cwd; old path, new path -> 0
+#define FS_MKDIR   5   // w1 cwd; path -> inum
+#define FS_MKNOD   6   // w1 cwd, w2 major, w3 minor; path -> inum
+#define FS_READ    7   // w3 count <= a page -> count, the bytes in the page (at the file's offset)
+#define FS_WRITE   8   // w2 0 or FS_APPEND, w3 count; the bytes in the page -> count
+#define FS_STAT    9   // -> 0; w1 type, w2 nlink, w3 size, w5 inum
+#define FS_CLOSE   10  // -> 0
+#define FS_SHARE   11  // w2 a process -> 0: it holds the open file too (fork, spawn)
+#define FS_SEEK    12  // w2 whence (SEEK_SET, SEEK_CUR, SEEK_END), w3 offset -> the new offset
+#define FS_APPEND  1   // FS_WRITE: at the end of the file
 #define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
 #define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory
 

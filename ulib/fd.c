@@ -20,9 +20,8 @@ enum { F_NONE, F_CONSOLE, F_PIPE, F_FILE };
 struct file {
   int refs;  // descriptors naming it; 0: a free slot
   unsigned char type, readable, writable, append;
-  struct pipe *pipe;   // F_PIPE
-  struct fs_file ff;   // F_FILE: the file, and where the next read or write starts
-  unsigned long off;
+  struct pipe *pipe;  // F_PIPE
+  struct fs_file ff;  // F_FILE (the server keeps its offset: processes share it)
 };
 
 static struct file files[NFILE];
@@ -89,12 +88,8 @@ long read(int fd, void *buf, unsigned long n)
     return -E_BADF;
   if (f->type == F_PIPE)
     return pipe_read(f->pipe, buf, n);
-  if (f->type == F_FILE) {
-    long r = fs_read(&f->ff, buf, f->off, n);
-    if (r > 0)
-      f->off += r;
-    return r;
-  }
+  if (f->type == F_FILE)
+    return fs_read(&f->ff, buf, n);
   return console_read(buf, n);
 }
 
@@ -109,7 +104,7 @@ long write(int fd, const void *buf, unsigned long n)
   if (f->type == F_PIPE)
     return pipe_write(f->pipe, buf, n);
   if (f->type == F_FILE)
-    return fs_write(&f->ff, buf, f->append ? FS_APPEND : (long)f->off, n, &f->off);
+    return fs_write(&f->ff, buf, n, f->append);
   sys_cputs(buf, n);
   return n;
 }
@@ -122,23 +117,9 @@ long write(int fd, const void *buf, unsigned long n)
 long lseek(int fd, long off, int whence)
 {
   struct file *f = file_of(fd);
-  struct stat st;
-  long base = 0, r;
   if (f == NULL)
     return -E_BADF;
-  if (f->type != F_FILE || whence < SEEK_SET || whence > SEEK_END)
-    return -E_INVAL;
-  if (whence == SEEK_CUR)
-    base = f->off;
-  if (whence == SEEK_END) {
-    if ((r = fs_fstat(&f->ff, &st)) < 0)
-      return r;
-    base = st.size;
-  }
-  if (base + off < 0)
-    return -E_INVAL;
-  f->off = base + off;
-  return f->off;
+  return f->type == F_FILE ? fs_seek(&f->ff, off, whence) : -E_INVAL;
 }
 
 // A second descriptor (the lowest free) for fd's open file. Returns it or
@@ -285,9 +266,9 @@ long fd_handoff(struct fd_handoff *h, int all,
     h->fds[fd] = i + 1;
     if (h->files[i].type != F_NONE)
       continue;  // already described (dup)
-    h->files[i] = (struct fd_handed){f->type,        f->readable, f->writable, f->append,
-                                     (unsigned long)f->pipe, f->ff.inum, f->off,     f->ff.rec,
-                                     f->ff.type};
+    h->files[i] =
+        (struct fd_handed){f->type,    f->readable, f->writable, f->append, (unsigned long)f->pipe,
+                           f->ff.file, f->ff.hold,  f->ff.type};
     int mapped = 0;  // another file handed over uses the same pipe
     for (int j = 0; j < NFILE; j++)
       mapped |= j != i && h->files[j].type == F_PIPE && h->files[j].pipe == (unsigned long)f->pipe;
@@ -328,8 +309,7 @@ void fd_init(const struct fd_handoff *h)
                              .writable = g->writable,
                              .append = g->append,
                              .pipe = (struct pipe *)g->pipe,
-                             .ff = {.inum = g->inum, .type = g->ftype, .rec = g->rec},
-                             .off = g->off};
+                             .ff = {.file = g->file, .hold = g->hold, .type = g->ftype}};
   }
   for (int fd = 0; fd < NFD; fd++)
     if (h->fds[fd] > 0 && h->fds[fd] <= NFILE && files[h->fds[fd] - 1].type != F_NONE)

@@ -26,9 +26,10 @@
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-#define NBUF  512  // blocks cached (2 MiB)
-#define NHASH 128  // hash chains of the cache
-#define NOPEN 256  // open-file records, all clients together
+#define NBUF   512  // blocks cached (2 MiB)
+#define NHASH  128  // hash chains of the cache
+#define NFILES 256  // open files, all clients together
+#define NHOLDS 512  // (client, open file) pairs
 
 static struct superblock sb;
 static unsigned int logsize;  // blocks one transaction may write (<= LOGSIZE)
@@ -36,10 +37,10 @@ static unsigned int logsize;  // blocks one transaction may write (<= LOGSIZE)
 // ---------------------------------------------------------------- block cache
 
 struct buf {
-  unsigned int block;  // which disk block; 0: the slot is empty
-  short next;          // the next slot in the hash chain, or -1
-  unsigned char dirty; // changed in the transaction being built
-  unsigned long used;  // the operation that last used it (for eviction)
+  unsigned int block;   // which disk block; 0: the slot is empty
+  short next;           // the next slot in the hash chain, or -1
+  unsigned char dirty;  // changed in the transaction being built
+  unsigned long used;   // the operation that last used it (for eviction)
 };
 
 static struct buf bufs[NBUF];
@@ -59,15 +60,14 @@ static void disk_transfer(const unsigned int *blocks, struct buf *const *pages, 
   long req[LOGSIZE + 1];
   int started = 0, done = 0;
   while (done < n) {
-    long r = started < n ? sys_disk_io(blocks[started], PTE_PPN(vm_pte((unsigned long)buf_data(
-                                                          pages[started]))),
-                                       write)
-                         : -E_AGAIN;
+    long r = started < n
+                 ? sys_disk_io(blocks[started],
+                               PTE_PPN(vm_pte((unsigned long)buf_data(pages[started]))), write)
+                 : -E_AGAIN;
     if (r >= 0)
       req[started++ % (LOGSIZE + 1)] = r;
     else if (r != -E_AGAIN || started == done)
-      panic("disk %s of block %u: %s", write ? "write" : "read", blocks[started],
-            exos_strerror(r));
+      panic("disk %s of block %u: %s", write ? "write" : "read", blocks[started], exos_strerror(r));
     else if ((r = sys_disk_wait(req[done++ % (LOGSIZE + 1)])) < 0)
       panic("disk %s: %s", write ? "write" : "read", exos_strerror(r));
   }
@@ -492,31 +492,40 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
 
 // ---------------------------------------------------------------- open files
 
-// Each client's open files: one record per (client, inode) with a count.
-// An inode with no links is freed when its last record goes. Records of
-// clients that died are dropped by reap().
+// An open file: what open() made, with the offset the next read or write
+// uses. Processes share one through fork and spawn (as a shell's children
+// share its output file), so the offset lives here, not in any of them.
+// Each process holding it has a hold record, with a count of its own
+// descriptor tables' references. An inode with no links is freed when its
+// last open file goes. Holds of processes that died are dropped by reap().
 static struct {
-  unsigned int env;    // the client's id; 0: a free record
-  unsigned int inum;
-  unsigned int count;  // its descriptors' open files for the inode
-} opens[NOPEN];
+  unsigned int inum;   // the file
+  unsigned int holds;  // hold records naming it; 0: a free slot
+  unsigned long off;
+} files[NFILES];
+
+static struct {
+  unsigned int env;    // the holder; 0: a free record
+  unsigned int file;   // the open file
+  unsigned int count;  // the holder's references to it
+} holds[NHOLDS];
 
 // Is inum open anywhere?
 static int is_open(unsigned int inum)
 {
-  for (int i = 0; i < NOPEN; i++)
-    if (opens[i].env != 0 && opens[i].inum == inum)
+  for (int i = 0; i < NFILES; i++)
+    if (files[i].holds != 0 && files[i].inum == inum)
       return 1;
   return 0;
 }
 
-// The record of env's opens of inum (hint: where it probably is), or -1.
-static int find_open(unsigned int env, unsigned int inum, unsigned long hint)
+// env's hold on open file `file` (hint: where it probably is), or -1.
+static int find_hold(unsigned int env, unsigned long file, unsigned long hint)
 {
-  if (hint < NOPEN && opens[hint].env == env && opens[hint].inum == inum)
+  if (hint < NHOLDS && holds[hint].env == env && holds[hint].file == file)
     return hint;
-  for (int i = 0; i < NOPEN; i++)
-    if (opens[i].env == env && opens[i].inum == inum)
+  for (int i = 0; i < NHOLDS; i++)
+    if (holds[i].env == env && holds[i].file == file)
       return i;
   return -1;
 }
@@ -532,33 +541,48 @@ static void iput(unsigned int inum)
   log_write(ip);
 }
 
-// Drop one of record i's opens.
-static void drop_open(int i)
+// Drop one reference of hold h; the open file goes with its last hold.
+static void drop_hold(int h)
 {
-  if (--opens[i].count == 0) {
-    unsigned int inum = opens[i].inum;
-    opens[i].env = 0;
-    iput(inum);
-  }
+  if (--holds[h].count > 0)
+    return;
+  unsigned int f = holds[h].file;
+  holds[h].env = 0;
+  if (--files[f].holds == 0)
+    iput(files[f].inum);
 }
 
-// Record an open of inum by env. Returns the record's index or -E_NFILE.
-static long add_open(unsigned int env, unsigned int inum)
+// Give env one more reference to open file f. Returns the hold's index or
+// -E_NFILE.
+static long add_hold(unsigned int env, unsigned int f)
 {
-  int i = find_open(env, inum, NOPEN), free = -1;
-  for (int j = 0; j < NOPEN && i < 0 && free < 0; j++)
-    if (opens[j].env == 0)
-      free = j;
-  if (i < 0 && free < 0)
+  int h = find_hold(env, f, NHOLDS);
+  for (int i = 0; i < NHOLDS && h < 0; i++)
+    if (holds[i].env == 0) {
+      h = i;
+      holds[h].env = env;
+      holds[h].file = f;
+      holds[h].count = 0;
+      files[f].holds++;
+    }
+  if (h < 0)
     return -E_NFILE;
-  if (i < 0) {
-    i = free;
-    opens[i].env = env;
-    opens[i].inum = inum;
-    opens[i].count = 0;
-  }
-  opens[i].count++;
-  return i;
+  holds[h].count++;
+  return h;
+}
+
+// A new open file of inum held by env. Returns its index (and the hold's
+// in *hold) or -E_NFILE.
+static long new_file(unsigned int env, unsigned int inum, long *hold)
+{
+  for (unsigned int f = 0; f < NFILES; f++)
+    if (files[f].holds == 0) {
+      files[f].inum = inum;
+      files[f].off = 0;
+      *hold = add_hold(env, f);
+      return *hold < 0 ? *hold : (long)f;
+    }
+  return -E_NFILE;
 }
 
 // Is env a live environment?
@@ -567,14 +591,14 @@ static int alive(unsigned int env)
   return ((const struct env_info *)UENVS)[env & 255].id == env;
 }
 
-// Drop the records of clients that are gone (killed, or ended without
+// Drop the holds of clients that are gone (killed, or ended without
 // closing), each in its own transaction.
 static void reap(void)
 {
-  for (int i = 0; i < NOPEN; i++)
-    if (opens[i].env != 0 && !alive(opens[i].env)) {
-      opens[i].count = 1;
-      drop_open(i);
+  for (int h = 0; h < NHOLDS; h++)
+    if (holds[h].env != 0 && !alive(holds[h].env)) {
+      holds[h].count = 1;
+      drop_hold(h);
       commit();
     }
 }
@@ -633,9 +657,8 @@ static long create(unsigned int cwd, const char *path, short type, short major, 
 }
 
 // FS_OPEN: open path with flags (O_CREAT, O_TRUNC; O_WRONLY or O_RDWR
-// refuse a directory). Without FS_NOREF, records the open for the caller.
-// Replies inum, type, nlink, size, the record's index (a hint for later
-// calls), major.
+// refuse a directory). Without FS_NOREF, makes an open file held by the
+// caller. Replies the open file, type, nlink, size, the hold, major.
 static long op_open(unsigned int caller, unsigned int cwd, const char *path, long flags,
                     struct rpc_msg *m)
 {
@@ -656,17 +679,17 @@ static long op_open(unsigned int caller, unsigned int cwd, const char *path, lon
     return -E_ISDIR;
   if ((flags & FS_DIRONLY) && ip->type != T_DIR)
     return -E_NOTDIR;
-  long rec = 0;
-  if (!(flags & FS_NOREF) && (rec = add_open(caller, inum)) < 0)
-    return rec;
+  long file = 0, hold = 0;
+  if (!(flags & FS_NOREF) && (file = new_file(caller, inum, &hold)) < 0)
+    return file;
   if ((flags & O_TRUNC) && ip->type == T_FILE)
     itrunc(ip);
   m->w[1] = ip->type;
   m->w[2] = ip->nlink;
   m->w[3] = ip->size;
-  m->w[4] = rec;
+  m->w[4] = hold;
   m->w[5] = ip->major;
-  return inum;
+  return flags & FS_NOREF ? inum : file;
 }
 
 // Remove the entry at offset off of directory dp, which names inum: inum
@@ -833,13 +856,14 @@ static void free_orphans(void)
 
 // Mount the file system on the disk: read the superblock, replay the log,
 // free orphans. Ends the server if there is no rvexo file system.
-void fs_mount(void)
+static void mount(void)
 {
   for (int i = 0; i < NHASH; i++)
     chains[i] = -1;
   operation = 1;
   struct superblock *s = bread(FS_SUPERBLK);
-  if (s->magic != FS_MAGIC || s->nlog < 2 || s->size > ((const struct sysinfo *)USYSINFO)->disk_blocks)
+  if (s->magic != FS_MAGIC || s->nlog < 2 ||
+      s->size > ((const struct sysinfo *)USYSINFO)->disk_blocks)
     panic("no rvexo file system on the disk");
   sb = *s;
   logsize = sb.nlog - 1 < LOGSIZE ? sb.nlog - 1 : LOGSIZE;
@@ -864,86 +888,112 @@ static long take_path(const char *buf, const char **src, char *dst, unsigned lon
   return 0;
 }
 
-// Handle one call (rpc.c): the operation in w[0], its result back in w[0].
-// Calls needing a path or data carry them in the caller's shared page.
-void fs_handle(struct rpc_req *r)
+// A call on an open file (FS_READ ... FS_SHARE): w1 the open file, w4 the
+// caller's hold (a hint). Returns the hold's index, or -E_BADF if the
+// caller holds no such open file.
+static long hold_of(const struct rpc_req *r)
+{
+  unsigned long f = r->msg.w[1];
+  if (f >= NFILES || files[f].holds == 0)
+    return -E_BADF;
+  return find_hold(r->caller, f, r->msg.w[4]);
+}
+
+// The calls on an open file: m->w[1] names it, and h is the caller's hold.
+// Returns the result.
+static long file_call(struct rpc_req *r, int h)
 {
   struct rpc_msg *m = &r->msg;
-  char path[FS_MAXPATH], path2[FS_MAXPATH];
-  const char *p = r->buf;
-  long op = m->w[0], err = 0;
-  operation++;
-  if (op == FS_OPEN || op == FS_UNLINK || op == FS_LINK || op == FS_MKDIR || op == FS_MKNOD ||
-      op == FS_RENAME) {
-    reap();
-    if (p == NULL)
-      err = -E_INVAL;
-    else if ((err = take_path(r->buf, &p, path, sizeof(path))) == 0 &&
-             (op == FS_LINK || op == FS_RENAME))
-      err = take_path(r->buf, &p, path2, sizeof(path2));
-    if (err < 0) {
-      m->w[0] = err;
-      return;
-    }
-  }
-  unsigned int inum = 0;
-  int rec = -1;
-  struct dinode *ip = NULL;
-  if (op == FS_READ || op == FS_WRITE || op == FS_STAT || op == FS_CLOSE || op == FS_SHARE) {
-    rec = find_open(r->caller, m->w[1], m->w[4]);
-    if (rec < 0 || (op != FS_STAT && op != FS_CLOSE && op != FS_SHARE &&
-                    (r->buf == NULL || (unsigned long)m->w[3] > PGSIZE))) {
-      m->w[0] = rec < 0 ? -E_BADF : -E_INVAL;
-      return;
-    }
-    inum = m->w[1];
-    ip = iget(inum);
-  }
-  switch (op) {
-  case FS_OPEN:
-    err = op_open(r->caller, m->w[1], path, m->w[2], m);
-    break;
+  unsigned int f = holds[h].file;
+  struct dinode *ip = iget(files[f].inum);
+  unsigned long n = m->w[3], off = files[f].off;
+  long res = 0;
+  if ((m->w[0] == FS_READ || m->w[0] == FS_WRITE) && (r->buf == NULL || n > PGSIZE))
+    return -E_INVAL;
+  switch (m->w[0]) {
   case FS_READ:
-    err = readi(ip, r->buf, m->w[2], m->w[3]);
+    res = readi(ip, r->buf, off, n);
+    files[f].off += res;
     break;
   case FS_WRITE:
     if (ip->type != T_FILE)
-      err = -E_ISDIR;
-    else {
-      unsigned long off = m->w[2] == FS_APPEND ? ip->size : m->w[2];
-      err = writei(ip, r->buf, off, m->w[3]);
-      m->w[1] = off + (err > 0 ? err : 0);
-    }
+      return -E_ISDIR;
+    if (m->w[2] == FS_APPEND)
+      off = ip->size;
+    if ((res = writei(ip, r->buf, off, n)) >= 0)
+      files[f].off = off + res;
+    break;
+  case FS_SEEK:
+    off = m->w[2] == SEEK_SET ? 0 : m->w[2] == SEEK_CUR ? off : ip->size;
+    if (m->w[2] < SEEK_SET || m->w[2] > SEEK_END || (long)(off + m->w[3]) < 0)
+      return -E_INVAL;
+    res = files[f].off = off + m->w[3];
     break;
   case FS_STAT:
     m->w[1] = ip->type;
     m->w[2] = ip->nlink;
     m->w[3] = ip->size;
+    m->w[5] = files[f].inum;
     break;
   case FS_CLOSE:
-    drop_open(rec);
+    drop_hold(h);
     break;
   case FS_SHARE:
-    err = alive(m->w[2]) ? add_open(m->w[2], inum) : -E_BADENV;
+    res = alive(m->w[2]) ? add_hold(m->w[2], f) : -E_BADENV;
+    res = res < 0 ? res : 0;
     break;
-  case FS_UNLINK:
-    err = op_unlink(m->w[1], path);
-    break;
-  case FS_LINK:
-    err = op_link(m->w[1], path, path2);
-    break;
-  case FS_RENAME:
-    err = op_rename(m->w[1], path, path2);
-    break;
-  case FS_MKDIR:
-  case FS_MKNOD:
-    err = create(m->w[1], path, op == FS_MKDIR ? T_DIR : T_DEVICE, m->w[2], m->w[3], &inum);
-    break;
-  default:
-    err = -E_INVAL;
+  }
+  m->w[4] = h;
+  return res;
+}
+
+// Handle one call (rpc.c): the operation in w[0], its result back in w[0].
+// The first call mounts the file system. Calls with paths carry them in
+// the caller's shared page, as reads and writes carry their data.
+void fs_handle(struct rpc_req *r)
+{
+  struct rpc_msg *m = &r->msg;
+  char path[FS_MAXPATH], path2[FS_MAXPATH];
+  const char *p = r->buf;
+  long op = m->w[0], res = 0;
+  unsigned int inum = 0;
+  if (sb.magic != FS_MAGIC)
+    mount();  // at the first call: the server is ready for calls at once
+  operation++;
+  if (op >= FS_READ && op <= FS_SEEK) {
+    long h = hold_of(r);
+    m->w[0] = h < 0 ? h : file_call(r, h);
+    commit();
+    return;
+  }
+  reap();
+  if (p == NULL)
+    res = -E_INVAL;
+  else if ((res = take_path(r->buf, &p, path, sizeof(path))) == 0 &&
+           (op == FS_LINK || op == FS_RENAME))
+    res = take_path(r->buf, &p, path2, sizeof(path2));
+  if (res == 0) {
+    switch (op) {
+    case FS_OPEN:
+      res = op_open(r->caller, m->w[1], path, m->w[2], m);
+      break;
+    case FS_UNLINK:
+      res = op_unlink(m->w[1], path);
+      break;
+    case FS_LINK:
+      res = op_link(m->w[1], path, path2);
+      break;
+    case FS_RENAME:
+      res = op_rename(m->w[1], path, path2);
+      break;
+    case FS_MKDIR:
+    case FS_MKNOD:
+      res = create(m->w[1], path, op == FS_MKDIR ? T_DIR : T_DEVICE, m->w[2], m->w[3], &inum);
+      break;
+    default:
+      res = -E_INVAL;
+    }
   }
   commit();
-  m->w[0] = err < 0 ? err : (op == FS_SHARE ? 0 : err);
-  if (rec >= 0 && op != FS_CLOSE && op != FS_SHARE)
-    m->w[4] = rec;
+  m->w[0] = res;
 }

@@ -62,14 +62,12 @@ static long fs_call(long op, struct rpc_msg *m, const char *p1, const char *p2)
     memmove(page + n1, p2, n2);
   }
   m->w[0] = op;
-  long r;
-  while ((r = rpc_call(s, m)) == -E_NOENTRY && alive(s))
-    sys_yield(0);  // it is still starting (mounting)
-  return r;
+  return rpc_call(s, m);
 }
 
 // Open the file at path (relative to the current directory) with flags
-// (O_* and FS_NOREF, FS_DIRONLY). Fills *f. Returns 0 or an error.
+// (O_* and FS_NOREF, FS_DIRONLY). Fills *f (with FS_NOREF, f->file is the
+// inode's number: nothing is open). Returns 0 or an error.
 long fs_open(const char *path, int flags, struct fs_file *f)
 {
   struct rpc_msg m = {{0, diskfs_cwd(0), flags}};
@@ -77,22 +75,32 @@ long fs_open(const char *path, int flags, struct fs_file *f)
   if (r < 0)
     return r;
   *f = (struct fs_file){
-      .inum = r, .type = m.w[1], .nlink = m.w[2], .major = m.w[5], .size = m.w[3], .rec = m.w[4]};
+      .file = r, .hold = m.w[4], .type = m.w[1], .nlink = m.w[2], .major = m.w[5], .size = m.w[3]};
   return 0;
 }
 
-// Read up to n bytes at offset off of the open file f into dst. Returns
-// the count (0 at the end) or an error.
-long fs_read(struct fs_file *f, void *dst, unsigned long off, unsigned long n)
+// Call the server about the open file f: operation op with w2 and w3.
+// Returns the result (the reply in *m).
+static long file_call(struct fs_file *f, long op, struct rpc_msg *m, long w2, long w3)
+{
+  *m = (struct rpc_msg){{0, f->file, w2, w3, f->hold}};
+  long r = fs_call(op, m, NULL, NULL);
+  if (r >= 0)
+    f->hold = m->w[4];
+  return r;
+}
+
+// Read up to n bytes of the open file f into dst, from its offset (which
+// moves past them). Returns the count (0 at the end) or an error.
+long fs_read(struct fs_file *f, void *dst, unsigned long n)
 {
   unsigned long done = 0;
+  struct rpc_msg m;
   while (done < n) {
     unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
-    struct rpc_msg m = {{0, f->inum, off + done, chunk, f->rec}};
-    long r = fs_call(FS_READ, &m, NULL, NULL);
+    long r = file_call(f, FS_READ, &m, 0, chunk);
     if (r < 0)
       return done > 0 ? (long)done : r;
-    f->rec = m.w[4];
     memmove((char *)dst + done, rpc_buffer(server), r);
     done += r;
     if ((unsigned long)r < chunk)
@@ -101,25 +109,23 @@ long fs_read(struct fs_file *f, void *dst, unsigned long off, unsigned long n)
   return done;
 }
 
-// Write n bytes from src at offset off (FS_APPEND: the end) of the open
-// file f. Each page-sized piece is one atomic update. Sets *end to the
-// offset after the last byte written. Returns the count written (short if
-// the disk fills) or an error.
-long fs_write(struct fs_file *f, const void *src, long off, unsigned long n, unsigned long *end)
+// Write n bytes from src to the open file f at its offset (with append
+// set, at its end), moving the offset past them. Each page-sized piece is
+// one atomic update. Returns the count written (short if the disk fills)
+// or an error.
+long fs_write(struct fs_file *f, const void *src, unsigned long n, int append)
 {
   unsigned long done = 0;
+  struct rpc_msg m;
   while (done < n) {
     unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
     char *page = rpc_buffer(fs_server(0));
     if (page == NULL)
       return done > 0 ? (long)done : -E_BADENV;
     memmove(page, (const char *)src + done, chunk);
-    struct rpc_msg m = {{0, f->inum, off == FS_APPEND ? FS_APPEND : off + (long)done, chunk, f->rec}};
-    long r = fs_call(FS_WRITE, &m, NULL, NULL);
+    long r = file_call(f, FS_WRITE, &m, append ? FS_APPEND : 0, chunk);
     if (r < 0)
       return done > 0 ? (long)done : r;
-    f->rec = m.w[4];
-    *end = m.w[1];
     done += r;
     if ((unsigned long)r < chunk)
       break;
@@ -127,34 +133,43 @@ long fs_write(struct fs_file *f, const void *src, long off, unsigned long n, uns
   return done;
 }
 
-// Fill *st for the open file f (its size now). Returns 0 or an error.
+// Move the open file f's offset (lseek's whence and off). Returns the new
+// offset or an error.
+long fs_seek(struct fs_file *f, long off, int whence)
+{
+  struct rpc_msg m;
+  return file_call(f, FS_SEEK, &m, whence, off);
+}
+
+// Fill *st for the open file f (as it is now). Returns 0 or an error.
 long fs_fstat(struct fs_file *f, struct stat *st)
 {
-  struct rpc_msg m = {{0, f->inum, 0, 0, f->rec}};
-  long r = fs_call(FS_STAT, &m, NULL, NULL);
+  struct rpc_msg m;
+  long r = file_call(f, FS_STAT, &m, 0, 0);
   if (r < 0)
     return r;
   memset(st, 0, sizeof(*st));
-  st->ino = f->inum;
+  st->ino = m.w[5];
   st->type = m.w[1];
   st->nlink = m.w[2];
   st->size = m.w[3];
   return 0;
 }
 
-// Close the open file f (once per open).
+// Drop this process's reference to the open file f (one per descriptor
+// table entry's open file).
 void fs_close(struct fs_file *f)
 {
-  struct rpc_msg m = {{0, f->inum, 0, 0, f->rec}};
-  fs_call(FS_CLOSE, &m, NULL, NULL);
+  struct rpc_msg m;
+  file_call(f, FS_CLOSE, &m, 0, 0);
 }
 
 // Let process env hold the open file f too (a child about to start with a
-// copy of it). Returns 0 or an error.
+// copy of it); the two share its offset. Returns 0 or an error.
 long fs_share(struct fs_file *f, unsigned int env)
 {
-  struct rpc_msg m = {{0, f->inum, env, 0, f->rec}};
-  return fs_call(FS_SHARE, &m, NULL, NULL);
+  struct rpc_msg m;
+  return file_call(f, FS_SHARE, &m, env, 0);
 }
 
 // What the file at path is. Returns 0 or an error.
@@ -165,7 +180,7 @@ int stat(const char *path, struct stat *st)
   if (r < 0)
     return r;
   memset(st, 0, sizeof(*st));
-  st->ino = f.inum;
+  st->ino = f.file;
   st->type = f.type;
   st->nlink = f.nlink;
   st->size = f.size;
@@ -179,7 +194,7 @@ long chdir(const char *path)
   struct fs_file f;
   long r = fs_open(path, FS_NOREF | FS_DIRONLY, &f);
   if (r == 0)
-    diskfs_cwd(f.inum);
+    diskfs_cwd(f.file);
   return r;
 }
 

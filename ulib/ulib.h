@@ -84,17 +84,18 @@ unsigned int diskfs_cwd(unsigned int inum);
 // fsclient.c: the file system, through the file-system server (fs.c)
 struct stat;
 #define FS_MAXPATH 256  // the longest path, its NUL included
-struct fs_file {  // an open file, as the server knows it
-  unsigned int inum;
+struct fs_file {        // an open file, as the server knows it
+  unsigned long file;   // its number at the server
+  long hold;            // the server's record of this process holding it (a hint)
   short type, nlink, major;
   unsigned long size;  // when opened
-  long rec;            // the server's record of this open (a hint)
 };
 unsigned int fs_server(unsigned int id);
 unsigned int fs_server_known(void);
 long fs_open(const char *path, int flags, struct fs_file *f);
-long fs_read(struct fs_file *f, void *dst, unsigned long off, unsigned long n);
-long fs_write(struct fs_file *f, const void *src, long off, unsigned long n, unsigned long *end);
+long fs_read(struct fs_file *f, void *dst, unsigned long n);
+long fs_write(struct fs_file *f, const void *src, unsigned long n, int append);
+long fs_seek(struct fs_file *f, long off, int whence);
 long fs_fstat(struct fs_file *f, struct stat *st);
 void fs_close(struct fs_file *f);
 long fs_share(struct fs_file *f, unsigned int env);
@@ -103,7 +104,6 @@ int rename(const char *old, const char *new);
 
 // fs.c: the server's side (user/fsd.c)
 struct rpc_req;
-void fs_mount(void);
 void fs_handle(struct rpc_req *r);
 
 // spawn.c
@@ -118,17 +118,17 @@ void exec_finish(void);
 struct fd_handed {     // an open file, as spawn and exec hand it over
   unsigned char type;  // 0: not handed over
   unsigned char readable, writable, append;
-  unsigned long pipe;  // a pipe's address
-  unsigned long inum, off, rec;  // a file's inode, offset and server record
-  short ftype;                   // the file's type (T_FILE, T_DIR)
+  unsigned long pipe;        // a pipe's address
+  unsigned long file, hold;  // a file's open file and hold at the server
+  short ftype;               // the file's type (T_FILE, T_DIR)
 };
 #include "kernel/stat.h"   // struct stat (ulib/xv6/kernel/stat.h)
 #include "kernel/fcntl.h"  // O_RDONLY, ... (ulib/xv6/kernel/fcntl.h)
-#define O_CREAT O_CREATE
+#define O_CREAT       O_CREATE
 #define CONSOLE_MAJOR 1  // a device file of this major is the console (as in xv6)
-#define SEEK_SET 0
-#define SEEK_CUR 1
-#define SEEK_END 2
+#define SEEK_SET      0
+#define SEEK_CUR      1
+#define SEEK_END      2
 int open(const char *path, int flags);
 long lseek(int fd, long off, int whence);
 int fstat(int fd, struct stat *st);

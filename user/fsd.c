@@ -1,6 +1,6 @@
-// fsd: the file-system server. It mounts the file system on the disk
-// (replaying the log if the machine stopped mid-commit) and then serves
-// the file system (ulib/fs.c) to every program over RPC. Programs start it
+// fsd: the file-system server. It serves the file system (ulib/fs.c) to
+// every program over RPC, mounting it at the first call (and replaying the
+// log if the machine stopped mid-commit). Programs start it
 // when they first need it (ulib/fsclient.c); init does at boot.
 
 #include "ulib/ulib.h"
@@ -14,6 +14,5 @@ int main(int argc, char **argv)
   for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
     if (envs[i].id != 0 && envs[i].id < self && strcmp(envs[i].name, "fsd") == 0)
       return 0;
-  fs_mount();
-  rpc_serve(fs_handle);
+  rpc_serve(fs_handle);  // the first call mounts the file system
 }

@@ -38,13 +38,15 @@ def pipeline(t):
 
 @test(points=10, timeout=60)
 def redirection(t):
-    """< reads a file; > makes or empties one, >> appends."""
+    """< reads a file; > makes or empties one, >> appends; the programs a
+    script runs share its output file's offset."""
     out = session(t, "wc < README.md", "echo x > out", "echo y >> out", "cat out",
                   "echo z > out", "cat out", "cat < out > copy; cat copy | wc", "echo a >> new",
-                  "wc < new", "echo q > nodir/f")
+                  "wc < new", "echo q > nodir/f", "sh hello.sh > both; cat both")
     lines, words, chars = readme_counts()
     t.expect(out, r"^%d %d %d $" % (lines, words, chars), r"^x\ny\n\$ ", r"^z\n\$ ",
-             r"^1 1 2 $", r"^1 1 2 $", r"^sh: nodir/f: no such file or directory$")
+             r"^1 1 2 $", r"^1 1 2 $", r"^sh: nodir/f: no such file or directory$",
+             r"^one\n1 1 4 \n\$ ")
 
 
 @test(points=10, timeout=60)
