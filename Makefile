@@ -77,7 +77,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs
+UPROGS := init fsd t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Files besides the programs that go into the file system: pagefile is
@@ -119,16 +119,17 @@ tools:
 	fi
 
 ifeq ($(strip $(MISSING)),)
-all build: $(KERNEL) $(DISK)
+all build: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 endif
 
 # The disk: a file system of FS_BLOCKS 4 KiB blocks holding the user
 # programs (without their debugging information, which GDB reads from
 # build/user/) and FS_EXTRA.
 FS_BLOCKS := 4096
+FS_INODES := 1024
 FS_PROGS := $(addprefix $(B)/fs/,$(UPROGS))
 $(DISK): $(MKFS) $(FS_PROGS) $(FS_EXTRA)
-	$(MKFS) -s $(FS_BLOCKS) $@ $(FS_PROGS) $(FS_EXTRA) >/dev/null
+	$(MKFS) -s $(FS_BLOCKS) -i $(FS_INODES) $@ $(FS_PROGS) $(FS_EXTRA) >/dev/null
 
 $(B)/fs/%: $(B)/user/%
 	@mkdir -p $(@D)
@@ -215,9 +216,14 @@ CPUS ?= 1
 MEM ?= 128M
 GDBPORT := $(shell expr $$(id -u) % 5000 + 25000)
 
+# The kernel's disk driver asks for no write cache, so QEMU would push every
+# write through to the host's disk; cache=unsafe lets the host's page cache
+# keep them (the image is a scratch copy: only a crash of the host could
+# lose what the machine wrote). The file system's order of writes, which
+# is what a crash of the machine tests, is kept either way.
 QEMUBASE := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) \
 	-global virtio-mmio.force-legacy=false \
-	-drive file=$(DISK),if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0
+	-drive file=$(DISK),if=none,format=raw,id=disk0,cache=unsafe -device virtio-blk-device,drive=disk0
 QEMUOPTS := $(QEMUBASE) -smp $(CPUS)
 ifeq ($(D),1)
 QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
@@ -249,10 +255,10 @@ qemu-gdb: $(KERNEL) $(DISK) .gdbinit
 gdb: .gdbinit
 	$(GDB) -q -nx -x .gdbinit
 
-grade: $(KERNEL) $(DISK)
+grade: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 	./grade-lab --no-build $(LAB) $(T)
 
-test: $(KERNEL) $(DISK)
+test: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 	./grade-lab --no-build
 
 bench: $(KERNEL) $(DISK)

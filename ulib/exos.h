@@ -71,8 +71,8 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 // NUL-terminated in the caller's RPC page. Calls on an open file name it
 // in w1 and the caller's hold on it in w4 (a hint: any value works, the
 // right one is faster; replies carry the right one back in w4).
-#define FS_OPEN                                                                                    \
-  1  // w1 cwd, w2 flags; path -> the open file; w1 type, w2 nlink, w3 size, w4 hold, w5 major
+// FS_OPEN: w1 cwd, w2 flags; path -> the open file; w1 type, w2 nlink, w3 size, w4 hold, w5 major
+#define FS_OPEN    1
 #define FS_UNLINK  2   // w1 cwd; path -> 0
 #define FS_LINK    3   // w1 cwd; old path, new path -> 0
 #define FS_RENAME  4   // w1 cwd; old path, new path -> 0
@@ -84,6 +84,7 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define FS_CLOSE   10  // -> 0
 #define FS_SHARE   11  // w2 a process -> 0: it holds the open file too (fork, spawn)
 #define FS_SEEK    12  // w2 whence (SEEK_SET, SEEK_CUR, SEEK_END), w3 offset -> the new offset
+#define FS_STATFS  13  // -> 0; w1 free data blocks, w2 data blocks, w3 free inodes, w4 inodes
 #define FS_APPEND  1   // FS_WRITE: at the end of the file
 #define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
 #define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory

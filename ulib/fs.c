@@ -207,14 +207,26 @@ static void log_recover(void)
 
 // ---------------------------------------------------------------- blocks
 
+static unsigned int next_free;  // where balloc looks first (a hint)
+
 // Allocate a zeroed data block. Returns its number, or 0 if the disk is
-// full.
+// full. The search starts where the last one ended and takes the bitmap
+// a byte at a time.
 static unsigned int balloc(void)
 {
-  unsigned int first = sb.size - sb.nblocks;
-  for (unsigned int b = first; b < sb.size; b++) {
+  unsigned int first = sb.size - sb.nblocks, n = sb.nblocks;
+  if (next_free < first || next_free >= sb.size)
+    next_free = first;
+  for (unsigned int tried = 0; tried < n;) {
+    unsigned int b = next_free, bit = b % BPB;
     unsigned char *map = bread(BBLOCK(b, sb));
-    unsigned int bit = b % BPB;
+    if (bit % 8 == 0 && map[bit / 8] == 0xFF && b + 8 <= sb.size) {
+      tried += 8;  // a full byte: eight blocks in use
+      next_free = b + 8 < sb.size ? b + 8 : first;
+      continue;
+    }
+    tried++;
+    next_free = b + 1 < sb.size ? b + 1 : first;
     if (map[bit / 8] & (1 << (bit % 8)))
       continue;
     map[bit / 8] |= 1 << (bit % 8);
@@ -840,6 +852,23 @@ static long op_rename(unsigned int cwd, const char *old, const char *new)
 
 // ---------------------------------------------------------------- the server
 
+// FS_STATFS: free and total data blocks and inodes.
+static long op_statfs(struct rpc_msg *m)
+{
+  unsigned long freeb = 0, freei = 0;
+  for (unsigned int b = sb.size - sb.nblocks; b < sb.size; b++) {
+    const unsigned char *map = bread(BBLOCK(b, sb));
+    freeb += !(map[b % BPB / 8] & (1 << (b % 8)));
+  }
+  for (unsigned int inum = ROOTINO + 1; inum < sb.ninodes; inum++)
+    freei += iget(inum)->type == 0;
+  m->w[1] = freeb;
+  m->w[2] = sb.nblocks;
+  m->w[3] = freei;
+  m->w[4] = sb.ninodes - 2;
+  return 0;
+}
+
 // Free every inode that no directory names: files unlinked while open when
 // the machine stopped. (Run at mount, when nothing is open.)
 static void free_orphans(void)
@@ -894,9 +923,8 @@ static long take_path(const char *buf, const char **src, char *dst, unsigned lon
 static long hold_of(const struct rpc_req *r)
 {
   unsigned long f = r->msg.w[1];
-  if (f >= NFILES || files[f].holds == 0)
-    return -E_BADF;
-  return find_hold(r->caller, f, r->msg.w[4]);
+  long h = f < NFILES && files[f].holds != 0 ? find_hold(r->caller, f, r->msg.w[4]) : -1;
+  return h < 0 ? -E_BADF : h;
 }
 
 // The calls on an open file: m->w[1] names it, and h is the caller's hold.
@@ -967,6 +995,10 @@ void fs_handle(struct rpc_req *r)
     return;
   }
   reap();
+  if (op == FS_STATFS || op < FS_OPEN || op > FS_MKNOD) {
+    m->w[0] = op == FS_STATFS ? op_statfs(m) : -E_INVAL;
+    return;
+  }
   if (p == NULL)
     res = -E_INVAL;
   else if ((res = take_path(r->buf, &p, path, sizeof(path))) == 0 &&
@@ -990,8 +1022,6 @@ void fs_handle(struct rpc_req *r)
     case FS_MKNOD:
       res = create(m->w[1], path, op == FS_MKDIR ? T_DIR : T_DEVICE, m->w[2], m->w[3], &inum);
       break;
-    default:
-      res = -E_INVAL;
     }
   }
   commit();

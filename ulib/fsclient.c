@@ -172,6 +172,16 @@ long fs_share(struct fs_file *f, unsigned int env)
   return file_call(f, FS_SHARE, &m, env, 0);
 }
 
+// How much of the file system is free: fills *s. Returns 0 or an error.
+long fs_statfs(struct fs_statfs *s)
+{
+  struct rpc_msg m = {{0}};
+  long r = fs_call(FS_STATFS, &m, NULL, NULL);
+  if (r == 0)
+    *s = (struct fs_statfs){m.w[1], m.w[2], m.w[3], m.w[4]};
+  return r;
+}
+
 // What the file at path is. Returns 0 or an error.
 int stat(const char *path, struct stat *st)
 {

@@ -99,6 +99,11 @@ long fs_seek(struct fs_file *f, long off, int whence);
 long fs_fstat(struct fs_file *f, struct stat *st);
 void fs_close(struct fs_file *f);
 long fs_share(struct fs_file *f, unsigned int env);
+struct fs_statfs {
+  unsigned long free_blocks, blocks;  // data blocks
+  unsigned long free_inodes, inodes;  // inodes a file could have (not 0 or the root)
+};
+long fs_statfs(struct fs_statfs *s);
 long chdir(const char *path);
 int rename(const char *old, const char *new);
 

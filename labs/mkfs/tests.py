@@ -428,3 +428,558 @@ def options(t):
         # One block less than the smallest image is refused.
         status, _, err = mkfs(t, "-s", 35, "-i", 2, os.path.join(tmp, "tiny.img"))
         t.check(status == 1 and "image too small" in err, f"-s 35 -i 2: status {status}, stderr {err!r}")
+
+
+# ---------------------------------------------------------------- fsck
+#
+# fsck (mkfs/fsck.c, built into build/mkfs/fsck) checks an image. Its tests
+# run it on images mkfs makes, on images extended here by hand (a
+# directory tree, hard links, a device), on copies of those with one thing
+# broken, and on images whose log holds a committed transaction.
+
+FSCK = os.path.join(ROOT, "build", "mkfs", "fsck")
+T_DEVICE = 3
+LOGSIZE = 30
+SUPERBLK = 1
+
+_fsck_built = None  # None: not tried yet; else (ok, message)
+
+
+def build_fsck(t):
+    """Build build/mkfs/fsck once per grader run with make; end the test
+    if the build fails."""
+    global _fsck_built
+    if _fsck_built is None:
+        argv = ["make", "-s", "build/mkfs/fsck"]
+        out = t.run(argv, timeout=60)
+        ok = out.returncode == 0 and os.access(FSCK, os.X_OK)
+        _fsck_built = (ok, f"`{' '.join(argv)}` failed (status {out.returncode}):\n{out}")
+    if not _fsck_built[0]:
+        t.fail(_fsck_built[1])
+
+
+def fsck(t, *args, cwd=None):
+    """Run fsck with args (in cwd). Returns (status, stdout, stderr); the
+    command and its output are noted for the failure report."""
+    p = subprocess.run([FSCK, *map(str, args)], cwd=cwd or ROOT, capture_output=True,
+                       text=True, errors="replace", timeout=60)
+    t.note(f"$ fsck {' '.join(map(str, args))}\n  status {p.returncode}\n"
+           f"  stdout: {p.stdout[:3000]!r}\n  stderr: {p.stderr!r}")
+    return p.returncode, p.stdout, p.stderr
+
+
+def fnv1a(data):
+    """The 32-bit FNV-1a hash of bytes data, as fsck -l shows it."""
+    h = 0x811c9dc5
+    for byte in data:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+def dir_hash(names):
+    """fsck -l's hash of a directory holding names ("." and ".." left out)."""
+    return fnv1a(b"".join(n.encode() + b"\n" for n in sorted(set(names) - {".", ".."})))
+
+
+class Disk:
+    """An image to change by hand: data (a bytearray), sb (the superblock
+    as a dict). Directories it edits and files it creates use direct
+    blocks only; it allocates the first free inode and the first data block
+    the bitmap has free, as a file system would."""
+
+    def __init__(self, data):
+        self.data = bytearray(data)
+        self.sb = dict(zip(Image.FIELDS, struct.unpack_from("<8I", self.data, BSIZE)))
+        self.datastart = self.sb["size"] - self.sb["nblocks"]
+
+    @classmethod
+    def load(cls, path):
+        with open(path, "rb") as f:
+            return cls(f.read())
+
+    def save(self, path):
+        with open(path, "wb") as f:
+            f.write(self.data)
+        return path
+
+    def copy(self):
+        return Disk(self.data)
+
+    def block(self, b):
+        return bytes(self.data[b * BSIZE:(b + 1) * BSIZE])
+
+    def inode(self, inum):
+        """Inode inum as a dict, like Image.inode."""
+        return Image.inode(self, inum)
+
+    def put_inode(self, inum, **fields):
+        """Change the fields given (type, major, minor, nlink, size, addrs)
+        of inode inum."""
+        ino = {**self.inode(inum), **fields}
+        off = self.sb["inodestart"] * BSIZE + inum * INODE_SIZE
+        struct.pack_into("<4hI13I", self.data, off, ino["type"], ino["major"], ino["minor"],
+                         ino["nlink"], ino["size"], *ino["addrs"])
+
+    def set_addr(self, inum, i, b):
+        addrs = self.inode(inum)["addrs"]
+        addrs[i] = b
+        self.put_inode(inum, addrs=addrs)
+
+    def put_word(self, b, i, value):
+        struct.pack_into("<I", self.data, b * BSIZE + 4 * i, value)
+
+    def bit(self, b):
+        return Image.bitmap_bit(self, b)
+
+    def set_bit(self, b, on=True):
+        off = (self.sb["bmapstart"] + b // BPB) * BSIZE + (b % BPB) // 8
+        if on:
+            self.data[off] |= 1 << (b % 8)
+        else:
+            self.data[off] &= ~(1 << (b % 8)) & 0xFF
+
+    def free_block(self):
+        """The first data block the bitmap has free (not allocated)."""
+        return next(b for b in range(self.datastart, self.sb["size"]) if not self.bit(b))
+
+    def alloc_block(self):
+        b = self.free_block()
+        self.set_bit(b)
+        self.data[b * BSIZE:(b + 1) * BSIZE] = bytes(BSIZE)
+        return b
+
+    def free_inode(self):
+        """The first free inode (not allocated)."""
+        return next(i for i in range(ROOTINO + 1, self.sb["ninodes"]) if self.inode(i)["type"] == 0)
+
+    def alloc_inode(self, type, **fields):
+        inum = self.free_inode()
+        self.put_inode(inum, type=type, nlink=1, size=0, addrs=[0] * (NDIRECT + 2), **fields)
+        return inum
+
+    def entry_offset(self, dinum, i):
+        """Where entry i of directory dinum is, its block allocated."""
+        blk, off = divmod(i * DIRENT_SIZE, BSIZE)
+        if self.inode(dinum)["addrs"][blk] == 0:
+            self.set_addr(dinum, blk, self.alloc_block())
+        return self.inode(dinum)["addrs"][blk] * BSIZE + off
+
+    def entries(self, dinum):
+        """[(name, inum)] of directory dinum, empty slots included."""
+        return [(name.rstrip(b"\0").decode(errors="replace"), num)
+                for num, name in (struct.unpack_from("<H14s", self.data, self.entry_offset(dinum, i))
+                                  for i in range(self.inode(dinum)["size"] // DIRENT_SIZE))]
+
+    def index(self, dinum, name):
+        return [n for n, _ in self.entries(dinum)].index(name)
+
+    def set_entry(self, dinum, i, name, inum):
+        """Make entry i of directory dinum name inum as name (str, or the
+        14 raw bytes), growing the directory if it is past the end."""
+        raw = name.encode() if isinstance(name, str) else name
+        struct.pack_into("<H14s", self.data, self.entry_offset(dinum, i), inum, raw)
+        size = self.inode(dinum)["size"]
+        self.put_inode(dinum, size=max(size, (i + 1) * DIRENT_SIZE))
+
+    def add_entry(self, dinum, name, inum):
+        self.set_entry(dinum, self.inode(dinum)["size"] // DIRENT_SIZE, name, inum)
+
+    def mkdir(self, dinum, name):
+        """A new directory name in directory dinum; its inode number."""
+        inum = self.alloc_inode(T_DIR)
+        self.set_entry(inum, 0, ".", inum)
+        self.set_entry(inum, 1, "..", dinum)
+        self.add_entry(dinum, name, inum)
+        self.put_inode(dinum, nlink=self.inode(dinum)["nlink"] + 1)
+        return inum
+
+    def create(self, dinum, name, content=b"", type=T_FILE, **fields):
+        """A new file (or device) name in directory dinum holding content
+        (at most NDIRECT blocks); its inode number."""
+        inum = self.alloc_inode(type, **fields)
+        for i in range(0, len(content), BSIZE):
+            b = self.alloc_block()
+            self.data[b * BSIZE:b * BSIZE + len(content[i:i + BSIZE])] = content[i:i + BSIZE]
+            self.set_addr(inum, i // BSIZE, b)
+        self.put_inode(inum, size=len(content))
+        self.add_entry(dinum, name, inum)
+        return inum
+
+    def link(self, dinum, name, inum):
+        """A new entry name in directory dinum for the file inum."""
+        self.add_entry(dinum, name, inum)
+        self.put_inode(inum, nlink=self.inode(inum)["nlink"] + 1)
+
+
+def log_transaction(old, new, blocks=None):
+    """A copy of Disk old whose log holds, committed, the blocks in which
+    Disk new differs from old (or the blocks listed, taken from new)."""
+    sb = old.sb
+    if blocks is None:
+        blocks = [b for b in range(sb["size"]) if old.block(b) != new.block(b)]
+    out = old.copy()
+    for i, b in enumerate(blocks):
+        start = (sb["logstart"] + 1 + i) * BSIZE
+        out.data[start:start + BSIZE] = new.block(b)
+    struct.pack_into(f"<{1 + len(blocks)}I", out.data, sb["logstart"] * BSIZE, len(blocks), *blocks)
+    return out
+
+
+def clean_line(image, nfiles, ndirs, ndevs, used):
+    return (f"fsck: {image}: clean: {nfiles} files, {ndirs} directories, {ndevs} devices, "
+            f"{used} data blocks used\n")
+
+
+def listing(entries):
+    """fsck -l's lines for entries [(path, type, size, nlink, hash)]."""
+    return "".join(f"{p} {ty} {size} {nlink} {h}\n" for p, ty, size, nlink, h in sorted(entries))
+
+
+def fsck_base(t, tmp):
+    """Make the image the corruption tests start from: mkfs's root with
+    README, data (3 blocks), indirect (single-indirect) and big
+    (double-indirect), then by hand /d, /d/e, /d/e/f, /d/link (a second
+    name of README) and /console (a device). Returns (Disk, info): info
+    maps names to inode numbers and keeps the contents."""
+    files = [("README", b"rvexo file system\n"), ("data", noise(3 * BSIZE - 7, 20)),
+             ("indirect", noise((NDIRECT + 5) * BSIZE, 21)),
+             ("big", noise((NDIRECT + NINDIRECT + 40) * BSIZE + 99, 22))]
+    paths = [write(os.path.join(tmp, "in", name), data) for name, data in files]
+    image = os.path.join(tmp, "base.img")
+    status, _, err = mkfs(t, "-s", 4096, image, *paths)
+    if status != 0:
+        t.fail(f"mkfs failed: {err}")
+    disk = Disk.load(image)
+    info = {name: ROOTINO + 1 + i for i, (name, _) in enumerate(files)}
+    info["contents"] = dict(files)
+    info["d"] = disk.mkdir(ROOTINO, "d")
+    info["e"] = disk.mkdir(info["d"], "e")
+    info["f"] = disk.create(info["e"], "f", b"in e\n")
+    disk.link(info["d"], "link", info["README"])
+    info["console"] = disk.create(ROOTINO, "console", type=T_DEVICE, major=1)
+    return disk, info
+
+
+@test(points=1, parent=builds, timeout=60)
+def fsck_builds(t):
+    """fsck compiles with -Wall -Wextra -Werror (make build/mkfs/fsck)."""
+    build_fsck(t)
+
+
+@test(points=3, parent=fsck_builds, timeout=120)
+def fsck_clean(t):
+    """fsck says clean, with the right counts, for images mkfs makes (empty;
+    files of every size up to the double-indirect block) and for one
+    extended by hand (a directory tree, a hard link, a device); -l lists
+    every path with its type, size, nlink and FNV-1a hash; the image is
+    not changed."""
+    build_mkfs(t)
+    build_fsck(t)
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = os.path.join(tmp, "empty.img")
+        mkfs(t, empty)
+        status, out, err = fsck(t, "-l", empty)
+        t.check(status == 0, f"empty image: exit status {status}, not 0")
+        t.check(out == clean_line(empty, 0, 1, 0, 1) + "/ dir 32 1 811c9dc5\n",
+                f"empty image: output {out!r}")
+        t.check(err == "", f"empty image: stderr {err!r}")
+
+        files = [("README", b"rvexo file system\n"), ("empty", b""),
+                 ("one_block", noise(BSIZE, 11)), ("fourteen_chars", noise(NDIRECT * BSIZE + 1, 12)),
+                 ("big", noise((NDIRECT + NINDIRECT + 50) * BSIZE + 1, 13))]
+        paths = [write(os.path.join(tmp, "in", name), data) for name, data in files]
+        image = os.path.join(tmp, "fs.img")
+        status, out, _ = mkfs(t, "-s", 4096, image, *paths)
+        used = re.fullmatch(SUMMARY + "\n", out)["used"]
+        with open(image, "rb") as f:
+            before = f.read()
+        status, out, err = fsck(t, "-l", image)
+        t.check(status == 0, f"mkfs's image: exit status {status}, not 0")
+        t.check(Disk(before).inode(ROOTINO + len(files))["addrs"][NDIRECT + 1] != 0,
+                "the big file has no double-indirect block")
+        want = clean_line(image, len(files), 1, 0, used) + listing(
+            [("/", "dir", (2 + len(files)) * DIRENT_SIZE, 1, dir_hash([n for n, _ in files]))] +
+            [("/" + name, "file", len(data), 1, fnv1a(data)) for name, data in files])
+        t.check(out == want, f"mkfs's image: output\n{out}\nnot\n{want}")
+        t.check(err == "", f"mkfs's image: stderr {err!r}")
+        status, out, _ = fsck(t, image)
+        t.check(status == 0 and out == clean_line(image, len(files), 1, 0, used),
+                f"without -l: status {status}, output {out!r}")
+        with open(image, "rb") as f:
+            t.check(f.read() == before, "fsck changed the image")
+
+        disk, info = fsck_base(t, tmp)
+        tree = disk.save(os.path.join(tmp, "tree.img"))
+        status, out, err = fsck(t, "-l", tree)
+        c = info["contents"]
+        used = len({b for b in range(disk.datastart, disk.sb["size"]) if disk.bit(b)})
+        root_names = [".", "..", "README", "data", "indirect", "big", "d", "console"]
+        want = clean_line(tree, 5, 3, 1, used) + listing([
+            ("/", "dir", len(root_names) * DIRENT_SIZE, 2, dir_hash(root_names)),
+            ("/README", "file", len(c["README"]), 2, fnv1a(c["README"])),
+            ("/data", "file", len(c["data"]), 1, fnv1a(c["data"])),
+            ("/indirect", "file", len(c["indirect"]), 1, fnv1a(c["indirect"])),
+            ("/big", "file", len(c["big"]), 1, fnv1a(c["big"])),
+            ("/console", "dev", 0, 1, fnv1a(b"")),
+            ("/d", "dir", 4 * DIRENT_SIZE, 2, dir_hash(["e", "link"])),
+            ("/d/link", "file", len(c["README"]), 2, fnv1a(c["README"])),
+            ("/d/e", "dir", 3 * DIRENT_SIZE, 1, dir_hash(["f"])),
+            ("/d/e/f", "file", 5, 1, fnv1a(b"in e\n"))])
+        t.check(status == 0 and out == want, f"hand-made tree: status {status}, output\n{out}\nnot\n{want}")
+
+
+@test(points=4, parent=fsck_builds, timeout=120)
+def fsck_corruptions(t):
+    """Each of many corruptions of a good image (bitmap, shared and stray
+    blocks, link counts, entries naming free inodes, orphans, ".", "..",
+    directory hard links and cycles, names, sizes, types, the superblock)
+    makes fsck exit with status 1, print a line naming the problem and end
+    with "N problems"; past 50 problems it prints "... and K more"."""
+    build_mkfs(t)
+    build_fsck(t)
+    with tempfile.TemporaryDirectory() as tmp:
+        base, info = fsck_base(t, tmp)
+        readme, data, ind, big = info["README"], info["data"], info["indirect"], info["big"]
+        d, e, console = info["d"], info["e"], info["console"]
+        sb = base.sb
+        ds, size = base.datastart, sb["size"]
+        spare = base.free_inode()  # an inode no one uses
+        free_block = base.free_block()
+        region = rf"outside the data region \[{ds}, {size}\)"
+
+        def addr(inum, i):
+            return base.inode(inum)["addrs"][i]
+
+        dind = addr(big, NDIRECT + 1)  # the big file's double-indirect block
+        cases = [
+            ("a used block's bitmap bit cleared",
+             lambda k: k.set_bit(addr(data, 1), False),
+             rf"block {addr(data, 1)} \(used by inode {data}\) is not marked in use in the bitmap"),
+            ("a free data block's bitmap bit set",
+             lambda k: k.set_bit(size - 1),
+             rf"block {size - 1} is marked in use but no inode uses it"),
+            ("two inodes sharing a block",
+             lambda k: k.set_addr(data, 0, addr(readme, 0)),
+             rf"inode {data}: block {addr(readme, 0)} \(file block 0\) is also used by inode {readme}"),
+            ("a shared indirect block",
+             lambda k: k.set_addr(big, NDIRECT, addr(ind, NDIRECT)),
+             rf"inode {big}: block {addr(ind, NDIRECT)} \(indirect block for file blocks 11-1034\) "
+             rf"is also used by inode {ind}"),
+            ("a file's nlink too high",
+             lambda k: k.put_inode(data, nlink=2),
+             rf"/data \(inode {data}\): nlink 2, expected 1"),
+            ("a hard-linked file's nlink too low",
+             lambda k: k.put_inode(readme, nlink=1),
+             rf"/README \(inode {readme}\): nlink 1, expected 2"),
+            ("a directory's nlink not counting its subdirectory",
+             lambda k: k.put_inode(d, nlink=1),
+             rf"/d \(inode {d}\): nlink 1, expected 2"),
+            ("an entry naming a free inode",
+             lambda k: k.set_entry(ROOTINO, k.index(ROOTINO, "data"), "data", spare),
+             rf"/data: names free inode {spare}"),
+            ("an entry naming an inode past the last",
+             lambda k: k.set_entry(ROOTINO, k.index(ROOTINO, "data"), "data", sb["ninodes"] + 5),
+             rf"/data: names inode {sb['ninodes'] + 5}, past the last inode \({sb['ninodes'] - 1}\)"),
+            ("an orphan (allocated, not named)",
+             lambda k: k.put_inode(spare, type=T_FILE, nlink=1),
+             rf"inode {spare} \(file, nlink 1, size 0\) is allocated but no entry reachable from the "
+             rf"root names it: an orphan"),
+            ("a file whose entry was cleared",
+             lambda k: k.set_entry(ROOTINO, k.index(ROOTINO, "data"), "data", 0),
+             rf"inode {data} \(file, nlink 1, size {len(info['contents']['data'])}\) is allocated but "
+             rf"no entry reachable from the root names it: an orphan"),
+            ("a direct address in the log",
+             lambda k: k.set_addr(data, 0, sb["logstart"] + 3),
+             rf"inode {data}: block {sb['logstart'] + 3} \(file block 0\) is {region}"),
+            ("an indirect address past the image",
+             lambda k: k.set_addr(ind, NDIRECT, size + 100),
+             rf"inode {ind}: block {size + 100} \(indirect block for file blocks 11-1034\) is {region}"),
+            ("an address in the double-indirect block in the inode table",
+             lambda k: k.put_word(dind, 0, sb["inodestart"]),
+             rf"inode {big}: block {sb['inodestart']} \(indirect block for file blocks 1035-2058\) "
+             rf"is {region}"),
+            ("a block past the end of the file",
+             lambda k: (k.set_addr(readme, 3, free_block), k.set_bit(free_block)),
+             rf"inode {readme}: block {free_block} \(file block 3\) lies past the end of the file "
+             rf"\(size {len(info['contents']['README'])}\)"),
+            ('"." naming another inode',
+             lambda k: k.set_entry(ROOTINO, 0, ".", readme),
+             rf'/: "\." names inode {readme}, not the directory itself \(inode 1\)'),
+            ('entry 0 not "."',
+             lambda k: k.set_entry(e, 0, "x", e),
+             r'/d/e: entry 0 is not "\."'),
+            ('".." naming the grandparent',
+             lambda k: k.set_entry(e, 1, "..", ROOTINO),
+             rf'/d/e: "\.\." names inode 1, not its parent \(inode {d}\)'),
+            ("a directory with two names",
+             lambda k: k.add_entry(ROOTINO, "e2", e),
+             rf"/e2: names directory inode {e}, already named /d/e \(a directory has one name\)"),
+            ("a cycle",
+             lambda k: k.add_entry(e, "up", d),
+             rf"/d/e/up: names directory inode {d}, already named /d \(a directory has one name\)"),
+            ("a directory naming the root",
+             lambda k: k.add_entry(d, "root", ROOTINO),
+             r"/d/root: names directory inode 1, already named / \(a directory has one name\)"),
+            ("two entries with one name",
+             lambda k: k.set_entry(ROOTINO, k.index(ROOTINO, "data"), "README", data),
+             r'/: two entries are named "README"'),
+            ("a name not padded with NULs",
+             lambda k: k.set_entry(d, k.index(d, "link"), b"link\0x", readme),
+             r"/d: entry 3: the name is not padded with NULs"),
+            ("a directory size not a multiple of 16",
+             lambda k: k.put_inode(d, size=4 * DIRENT_SIZE + 5),
+             r"/d: directory size 69 is not a multiple of 16"),
+            ("a device with a block",
+             lambda k: (k.set_addr(console, 0, free_block), k.set_bit(free_block)),
+             rf"inode {console}: a device, but addrs\[0\] is block {free_block} \(a device has no blocks\)"),
+            ("a free inode with links",
+             lambda k: k.put_inode(spare, nlink=1),
+             rf"free inode {spare} has nlink 1"),
+            ("an unknown inode type",
+             lambda k: k.put_inode(spare, type=7, nlink=1),
+             rf"inode {spare} has unknown type 7"),
+            ("inode 0 in use",
+             lambda k: k.put_inode(0, type=T_FILE),
+             r"inode 0 has type 2, but inode 0 is never used"),
+            ("the root a file",
+             lambda k: k.put_inode(ROOTINO, type=T_FILE),
+             r"the root \(inode 1\) is not a directory: type 2"),
+            ("a metadata block not marked",
+             lambda k: k.set_bit(sb["inodestart"], False),
+             rf"metadata block {sb['inodestart']} is not marked in use in the bitmap"),
+            ("a bit set past the end of the image",
+             lambda k: k.set_bit(size + 10),
+             rf"the bitmap marks block {size + 10}, past the end of the image \({size} blocks\)"),
+            ("the inode table moved",
+             lambda k: struct.pack_into("<I", k.data, BSIZE + 24, sb["inodestart"] + 1),
+             rf"superblock: inodestart is {sb['inodestart'] + 1}, not logstart \+ nlog = {sb['inodestart']}"),
+            ("a data region too long",
+             lambda k: struct.pack_into("<I", k.data, BSIZE + 8, sb["nblocks"] + 1),
+             rf"superblock: the bitmap .* end at block {size + 1}, not at size {size}"),
+        ]
+        for what, corrupt, rx in cases:
+            disk = base.copy()
+            corrupt(disk)
+            image = disk.save(os.path.join(tmp, "bad.img"))
+            status, out, err = fsck(t, image)
+            full = rf"^fsck: {re.escape(image)}: {rx}$"
+            n = re.search(r"^fsck: \S+: (\d+) problems\n\Z", out, re.M)
+            t.check(status == 1 and re.search(full, out, re.M) and n and err == "",
+                    f"{what}: status {status}, output\n{out}stderr {err!r}\n"
+                    f"want status 1, a line /{full}/ and a last line \"N problems\"")
+
+        # Many problems: the first 50 are shown, then how many more.
+        disk = base.copy()
+        for b in range(ds, size):
+            disk.set_bit(b, not disk.bit(b))
+        image = disk.save(os.path.join(tmp, "bad.img"))
+        status, out, _ = fsck(t, image)
+        lines = out.splitlines()
+        nbad = size - ds  # every data block
+        t.check(status == 1 and len(lines) == 52 and lines[-2:] == [
+                    f"fsck: {image}: ... and {nbad - 50} more", f"fsck: {image}: {nbad} problems"],
+                f"the bitmap inverted: status {status}, {len(lines)} lines, the last two {lines[-2:]}; "
+                f"want 50 problems, '... and {nbad - 50} more', '{nbad} problems'")
+
+
+@test(points=2, parent=fsck_builds, timeout=120)
+def fsck_log(t):
+    """A committed transaction in the log is installed in memory before the
+    check and reported ("replayed N blocks from the log (in memory)"): one
+    creating a file consistently is clean and -l shows the file; one
+    rewriting a block unchanged is clean; one fixing a broken bitmap makes
+    it clean; one breaking it is found; a header with too many blocks or a
+    home block outside the inode table, bitmap and data is a problem and is
+    not installed. The image itself is never changed."""
+    build_mkfs(t)
+    build_fsck(t)
+    with tempfile.TemporaryDirectory() as tmp:
+        base, info = fsck_base(t, tmp)
+        sb = base.sb
+
+        def run(what, disk, status_want, *rxs, args=()):
+            image = disk.save(os.path.join(tmp, "log.img"))
+            status, out, err = fsck(t, *args, image)
+            t.check(status == status_want, f"{what}: exit status {status}, not {status_want}")
+            for rx in rxs:
+                t.check(re.search(rf"^{rx}$", out, re.M), f"{what}: no line /{rx}/ in\n{out}")
+            t.check(err == "", f"{what}: stderr {err!r}")
+            with open(image, "rb") as f:
+                t.check(f.read() == disk.data, f"{what}: fsck changed the image")
+            return out
+
+        def replayed(n):
+            return rf"fsck: \S+: replayed {n} blocks from the log \(in memory\)"
+
+        clean = r"fsck: \S+: clean: .*"
+        # A new file /d/new: its inode, the bitmap, its data block, /d's entry.
+        after = base.copy()
+        content = noise(3000, 30)
+        after.create(info["d"], "new", content)
+        disk = log_transaction(base, after)
+        nblocks = struct.unpack_from("<I", disk.data, sb["logstart"] * BSIZE)[0]
+        t.check(nblocks == 4, f"the new file's transaction has {nblocks} blocks, not 4")
+        out = run("a transaction creating /d/new", disk, 0, replayed(nblocks), clean,
+                  rf"/d/new file 3000 1 {fnv1a(content)}", args=["-l"])
+        t.check(out.index("replayed") < out.index("clean"), "the replay is not reported first")
+        run("the same image without the transaction", base, 0, clean)
+
+        ds = base.datastart
+        run("a transaction rewriting a block unchanged", log_transaction(base, base, [ds]), 0,
+            replayed(1), clean)
+
+        broken = base.copy()
+        used = base.inode(info["data"])["addrs"][0]
+        broken.set_bit(used, False)
+        problem = (rf"fsck: \S+: block {used} \(used by inode {info['data']}\) is not marked in use "
+                   r"in the bitmap")
+        run("the bitmap broken", broken, 1, problem)
+        run("a transaction fixing the bitmap", log_transaction(broken, base), 0, replayed(1), clean)
+        run("a transaction breaking the bitmap", log_transaction(base, broken), 1, replayed(1), problem)
+
+        disk = log_transaction(base, broken)
+        struct.pack_into("<I", disk.data, sb["logstart"] * BSIZE, LOGSIZE + 1)
+        out = run("a log header with n = 31", disk, 1,
+                  rf"fsck: \S+: log header: n is {LOGSIZE + 1}, but a transaction holds at most "
+                  rf"{LOGSIZE} blocks \(not replayed\)", r"fsck: \S+: 1 problems")
+        t.check("replayed" not in out.replace("not replayed", ""), "a bad log header was replayed")
+        disk = log_transaction(base, base, [ds, SUPERBLK])
+        run("a log header with the superblock as a home", disk, 1,
+            rf"fsck: \S+: log header: block\[1\] is {SUPERBLK}, outside the inode table, bitmap "
+            rf"and data \[{sb['inodestart']}, {sb['size']}\) \(not replayed\)")
+
+
+@test(points=1, parent=fsck_builds, timeout=60)
+def fsck_usage(t):
+    """Bad usage, a file that cannot be read, and a file that is not an
+    rvexo image (too short, wrong magic, shorter than its superblock says)
+    make fsck print one line on stderr, nothing on stdout, and exit with
+    status 2."""
+    build_mkfs(t)
+    build_fsck(t)
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "fs.img")
+        mkfs(t, image)
+        with open(image, "rb") as f:
+            good = f.read()
+        short = write(os.path.join(tmp, "short"), b"x" * 100)
+        random_img = write(os.path.join(tmp, "random"), noise(3 * BSIZE, 40))
+        truncated = write(os.path.join(tmp, "truncated"), good[:10 * BSIZE])
+        cases = [
+            ([], r"usage: fsck \[-l\] IMAGE"),
+            (["-l"], r"usage: fsck \[-l\] IMAGE"),
+            (["-x", image], r"usage: fsck \[-l\] IMAGE"),
+            ([image, image], r"usage: fsck \[-l\] IMAGE"),
+            (["-l", "-l", image], r"usage: fsck \[-l\] IMAGE"),
+            ([os.path.join(tmp, "missing")], r"cannot read \S+/missing: No such file or directory"),
+            ([tmp], rf"cannot read {re.escape(tmp)}: Is a directory"),
+            ([short], r"\S+/short: not an rvexo file system: too short for a superblock"),
+            ([random_img], r"\S+/random: not an rvexo file system: magic 0x[0-9a-f]+, not 0x52564653"),
+            ([truncated], rf"\S+/truncated: truncated: {10 * BSIZE} bytes, but the superblock says "
+                          r"2048 blocks of 4096"),
+        ]
+        for args, rx in cases:
+            status, out, err = fsck(t, *args)
+            t.check(status == 2 and out == "" and re.fullmatch(rf"fsck: {rx}\n", err),
+                    f"fsck {' '.join(args)}: status {status}, stdout {out!r}, stderr {err!r}; "
+                    f"want status 2 and /fsck: {rx}/")

@@ -1,0 +1,446 @@
+// usertests: the file system, descriptors and pipes as programs use them,
+// test by test. `usertests` runs the quick set (labs/fs runs it in every
+// grading run); `usertests -f` the full set, with bigger files, more files
+// and a disk filled to the last block; `usertests NAME...` only the tests
+// named. After each test the file system must have as many free blocks
+// and inodes as before it: nothing may leak.
+
+#include "ulib/ulib.h"
+#include "kernel/riscv.h"
+#include "ulib/exos.h"  // the file server's calls, for the hostile test
+
+static int full;      // -f: the full set
+static int failures;  // checks failed in the current test
+
+// Report a failed check (and carry on: a test reports all it finds).
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      printf("usertests: FAIL at line %d: ", __LINE__);                                            \
+      printf(__VA_ARGS__);                                                                         \
+      printf("\n");                                                                                \
+      failures++;                                                                                  \
+    }                                                                                              \
+  } while (0)
+
+static char buf[8192], buf2[8192];
+
+// The byte a test writes at offset i of a file made with seed.
+static char byte_at(unsigned long i, int seed)
+{
+  return 'a' + (i * 7 + i / 4093 + seed) % 26;
+}
+
+// Write n bytes of the pattern (seed) to fd from offset off, in pieces of
+// up to chunk bytes. Returns the count written.
+static long write_pattern(int fd, unsigned long off, unsigned long n, int seed, unsigned long chunk)
+{
+  unsigned long done = 0;
+  while (done < n) {
+    unsigned long k = n - done < chunk ? n - done : chunk;
+    for (unsigned long i = 0; i < k; i++)
+      buf[i] = byte_at(off + done + i, seed);
+    long r = write(fd, buf, k);
+    if (r <= 0)
+      return done;
+    done += r;
+    if ((unsigned long)r < k)
+      break;
+  }
+  return done;
+}
+
+// Does fd hold the pattern (seed) for n bytes from offset off?
+static int has_pattern(int fd, unsigned long off, unsigned long n, int seed)
+{
+  for (unsigned long done = 0; done < n;) {
+    unsigned long k = n - done < sizeof(buf) ? n - done : sizeof(buf);
+    if (read(fd, buf, k) != (long)k)
+      return 0;
+    for (unsigned long i = 0; i < k; i++)
+      if (buf[i] != byte_at(off + done + i, seed))
+        return 0;
+    done += k;
+  }
+  return 1;
+}
+
+// ---------------------------------------------------------------- the tests
+
+// Create, write, read back, stat, truncate, append, seek, holes.
+static void files(void)
+{
+  struct stat st;
+  int fd = open("f1", O_CREAT | O_RDWR);
+  CHECK(fd >= 0, "create f1: %s", exos_strerror(fd));
+  CHECK(write_pattern(fd, 0, 10000, 1, 3000) == 10000, "write 10000 bytes");
+  CHECK(fstat(fd, &st) == 0 && st.size == 10000 && st.type == T_FILE && st.nlink == 1,
+        "fstat after writing");
+  CHECK(lseek(fd, 0, SEEK_SET) == 0 && has_pattern(fd, 0, 10000, 1), "read it back");
+  CHECK(read(fd, buf, 10) == 0, "read at the end gives 0");
+  CHECK(lseek(fd, 5000, SEEK_SET) == 5000 && has_pattern(fd, 5000, 100, 1), "seek and read");
+  CHECK(lseek(fd, -1, SEEK_SET) == -E_INVAL && lseek(fd, 0, 7) == -E_INVAL, "bad seeks refused");
+  close(fd);
+  fd = open("f1", O_WRONLY | O_APPEND);
+  CHECK(write(fd, "tail", 4) == 4, "append");
+  CHECK(read(fd, buf, 1) == -E_BADF, "reading a write-only descriptor refused");
+  close(fd);
+  CHECK(stat("f1", &st) == 0 && st.size == 10004, "appended at the end");
+  fd = open("f1", O_RDWR | O_TRUNC);
+  CHECK(fstat(fd, &st) == 0 && st.size == 0, "O_TRUNC empties it");
+  CHECK(lseek(fd, 300000, SEEK_SET) == 300000 && write(fd, "x", 1) == 1, "write past the end");
+  CHECK(lseek(fd, 0, SEEK_SET) == 0 && read(fd, buf, 4096) == 4096, "read the hole");
+  int zeros = 1;
+  for (int i = 0; i < 4096; i++)
+    zeros &= buf[i] == 0;
+  CHECK(zeros, "a hole reads as zeros");
+  CHECK(lseek(fd, 0, SEEK_END) == 300001, "SEEK_END");
+  close(fd);
+  fd = open("f1", O_RDONLY);
+  CHECK(write(fd, "x", 1) == -E_BADF, "writing a read-only descriptor refused");
+  close(fd);
+  CHECK(open("nosuch", O_RDONLY) == -E_NOTFOUND, "open a missing file: E_NOTFOUND");
+  CHECK(open("f1", 3) == -E_INVAL, "bad open mode refused");
+  CHECK(unlink("f1") == 0 && open("f1", O_RDONLY) == -E_NOTFOUND, "unlink");
+}
+
+// Directories: ".", "..", relative paths, errors.
+static void dirs(void)
+{
+  struct stat st;
+  CHECK(mkdir("dd") == 0 && mkdir("dd/ee") == 0, "mkdir dd dd/ee");
+  CHECK(mkdir("dd") == -E_EXIST, "mkdir an existing name: E_EXIST");
+  CHECK(chdir("dd/ee") == 0, "chdir dd/ee");
+  int fd = open("../ff", O_CREAT | O_WRONLY);
+  CHECK(fd >= 0 && write(fd, "hi", 2) == 2, "create ../ff");
+  close(fd);
+  CHECK(chdir("../..") == 0 && stat("dd/ff", &st) == 0 && st.size == 2, "chdir ../.. and find it");
+  CHECK(stat("dd", &st) == 0 && st.type == T_DIR && st.nlink == 2, "dd has 2 links (ee's ..)");
+  CHECK(stat("dd/ee/../ee/./..", &st) == 0 && st.type == T_DIR, "paths through . and ..");
+  CHECK(stat("/", &st) == 0 && st.ino == ROOTINO && stat("/..", &st) == 0 && st.ino == ROOTINO,
+        "the root's .. is the root");
+  CHECK(open("dd", O_WRONLY) == -E_ISDIR, "open a directory for writing: E_ISDIR");
+  CHECK(open("dd/ff/x", O_RDONLY) == -E_NOTDIR, "a file as a directory: E_NOTDIR");
+  CHECK(chdir("dd/ff") == -E_NOTDIR, "chdir to a file: E_NOTDIR");
+  CHECK(open("dd/aaaaaaaaaaaaaaaaaaaa", O_CREAT | O_RDWR) == -E_NAMETOOLONG,
+        "a name longer than DIRSIZ: E_NAMETOOLONG");
+  CHECK(unlink("dd") == -E_NOTEMPTY, "unlink a non-empty directory: E_NOTEMPTY");
+  CHECK(unlink("dd/.") == -E_INVAL && unlink("dd/..") == -E_INVAL, "unlink . or .. refused");
+  CHECK(rename("dd", "dd/ee/x") == -E_INVAL, "rename a directory into itself refused");
+  CHECK(mkdir("dd/gg") == 0 && rename("dd/gg", "dd/ee") == 0 && stat("dd/gg", &st) < 0,
+        "rename a directory over an empty one");
+  CHECK(rename("dd/ee", "ee2") == 0 && stat("ee2/..", &st) == 0 && st.ino == ROOTINO,
+        "a directory moved to the root: its .. follows");
+  CHECK(stat("dd", &st) == 0 && st.nlink == 1, "dd lost the link of the moved directory");
+  CHECK(unlink("dd/ff") == 0 && unlink("dd") == 0 && unlink("ee2") == 0, "remove them all");
+}
+
+// Hard links.
+static void links(void)
+{
+  struct stat st, st2;
+  int fd = open("l1", O_CREAT | O_RDWR);
+  write(fd, "linked", 6);
+  close(fd);
+  CHECK(link("l1", "l2") == 0, "link l1 l2");
+  CHECK(stat("l1", &st) == 0 && stat("l2", &st2) == 0 && st.ino == st2.ino && st.nlink == 2,
+        "both names, one inode, 2 links");
+  CHECK(link("l1", "l2") == -E_EXIST, "link to an existing name: E_EXIST");
+  CHECK(link(".", "dotlink") == -E_ISDIR, "link a directory: E_ISDIR");
+  CHECK(rename("l1", "l2") == 0 && stat("l1", &st) == 0, "rename onto another link: no change");
+  CHECK(unlink("l1") == 0 && stat("l2", &st) == 0 && st.nlink == 1, "unlink one name");
+  fd = open("l2", O_RDONLY);
+  CHECK(read(fd, buf, 10) == 6 && memcmp(buf, "linked", 6) == 0, "the other still reads");
+  close(fd);
+  CHECK(unlink("l2") == 0, "unlink the last");
+}
+
+// A file unlinked while open lives until its last close.
+static void unlink_open(void)
+{
+  int fd = open("uo", O_CREAT | O_RDWR);
+  CHECK(write_pattern(fd, 0, 50000, 3, 4096) == 50000, "write 50000 bytes");
+  CHECK(unlink("uo") == 0 && open("uo", O_RDONLY) == -E_NOTFOUND, "unlink: the name is gone");
+  CHECK(lseek(fd, 0, SEEK_SET) == 0 && has_pattern(fd, 0, 50000, 3), "still readable");
+  CHECK(write(fd, "more", 4) == 4, "still writable");
+  int pid = fork();
+  if (pid == 0) {
+    close(fd);  // the parent still holds it
+    exit(0);
+  }
+  waitpid(pid, NULL);
+  struct stat st;
+  CHECK(fstat(fd, &st) == 0 && st.nlink == 0 && st.size == 50004, "a child's close keeps it");
+  close(fd);  // now it goes: the leak check after the test sees its blocks back
+}
+
+// Files in each block range: direct, single- and double-indirect.
+static void bigfile(void)
+{
+  int fd = open("big", O_CREAT | O_RDWR);
+  unsigned long size = full ? 6UL << 20 : 600 << 10;
+  CHECK(write_pattern(fd, 0, size, 4, sizeof(buf)) == (long)size, "write %lu bytes", size);
+  unsigned long dbl = (NDIRECT + NINDIRECT + 5) * 4096UL;  // in the double-indirect range
+  CHECK(lseek(fd, dbl, SEEK_SET) == (long)dbl && write_pattern(fd, dbl, 9000, 5, 4096) == 9000,
+        "write in the double-indirect range");
+  CHECK(lseek(fd, 0, SEEK_SET) == 0 && has_pattern(fd, 0, size, 4), "read it all back");
+  CHECK(lseek(fd, dbl, SEEK_SET) == (long)dbl && has_pattern(fd, dbl, 9000, 5), "and the far end");
+  close(fd);
+  CHECK(unlink("big") == 0, "unlink it");
+}
+
+// Many files in one directory.
+static void manyfiles(void)
+{
+  int n = full ? 600 : 150, made = 0, found = 0;
+  CHECK(mkdir("many") == 0, "mkdir many");
+  for (int i = 0; i < n; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "many/f%d", i);
+    int fd = open(name, O_CREAT | O_WRONLY);
+    made += fd >= 0 && write(fd, name, strlen(name)) == (long)strlen(name);
+    close(fd);
+  }
+  CHECK(made == n, "made %d of %d files", made, n);
+  int fd = open("many", O_RDONLY);
+  struct dirent de;
+  while (read(fd, &de, sizeof(de)) == sizeof(de))
+    found += de.inum != 0 && de.name[0] == 'f';
+  close(fd);
+  CHECK(found == n, "the directory lists %d of %d", found, n);
+  for (int i = 0; i < n; i++) {
+    snprintf(buf2, sizeof(buf2), "many/f%d", i);
+    unlink(buf2);
+  }
+  CHECK(unlink("many") == 0, "and the emptied directory goes");
+}
+
+// Fill the disk: a write comes back short, then E_NOSPC; removing the
+// file gives every block back.
+static void fulldisk(void)
+{
+  struct fs_statfs s;
+  fs_statfs(&s);
+  int fd = open("fill", O_CREAT | O_WRONLY);
+  unsigned long total = 0;
+  long r;
+  memset(buf, 'F', sizeof(buf));
+  while ((r = write(fd, buf, sizeof(buf))) == sizeof(buf))
+    total += r;
+  if (r > 0)
+    total += r;
+  CHECK(write(fd, buf, 1) == -E_NOSPC, "a write to a full disk: E_NOSPC");
+  CHECK(total / 4096 + NINDIRECT > s.free_blocks && total / 4096 <= s.free_blocks,
+        "%lu bytes fitted in %lu free blocks", total, s.free_blocks);
+  close(fd);
+  CHECK(unlink("fill") == 0, "remove the filler");
+}
+
+// Several processes write at once: appends are atomic and none is lost.
+static void concurrent(void)
+{
+  enum { NPROC = 4, RECLEN = 32 };
+  const unsigned long NREC = full ? 100 : 30;
+  int fd = open("shared", O_CREAT | O_RDWR | O_TRUNC);
+  close(fd);
+  for (int p = 0; p < NPROC; p++) {
+    if (fork() == 0) {
+      int afd = open("shared", O_WRONLY | O_APPEND);
+      char own[16];
+      snprintf(own, sizeof(own), "own%d", p);
+      for (unsigned long i = 0; i < NREC; i++) {
+        char rec[RECLEN + 1];
+        snprintf(rec, sizeof(rec), "proc %d record %4lu ............\n", p, i);
+        write(afd, rec, RECLEN);
+        int ofd = open(own, O_CREAT | O_RDWR | O_TRUNC);  // churn: create, write, unlink
+        write(ofd, rec, RECLEN);
+        close(ofd);
+        unlink(own);
+      }
+      exit(0);
+    }
+  }
+  for (int p = 0; p < NPROC; p++)
+    wait(NULL);
+  struct stat st;
+  CHECK(stat("shared", &st) == 0 && st.size == NPROC * NREC * RECLEN, "size %lu, want %lu", st.size,
+        NPROC * NREC * RECLEN);
+  unsigned long next[NPROC] = {0};
+  int good = 1;
+  fd = open("shared", O_RDONLY);
+  char rec[RECLEN];
+  while (read(fd, rec, RECLEN) == RECLEN) {
+    const char *num = rec + 14;  // "proc P record NNNN ...."
+    while (*num == ' ')
+      num++;
+    int p = rec[5] - '0';
+    unsigned long i = atoi(num);
+    if (p < 0 || p >= NPROC || i != next[p]++ || rec[RECLEN - 1] != '\n')
+      good = 0;
+  }
+  close(fd);
+  CHECK(good, "every record whole and in its writer's order");
+  unlink("shared");
+}
+
+// Descriptors across fork share the offset; spawn hands them over too;
+// a file written here runs as a program.
+static void fds_fork(void)
+{
+  int fd = open("ff", O_CREAT | O_RDWR | O_TRUNC);
+  int pid = fork();
+  if (pid == 0) {
+    write(fd, "child,", 6);
+    exit(0);
+  }
+  waitpid(pid, NULL);
+  write(fd, "parent", 6);
+  lseek(fd, 0, SEEK_SET);
+  CHECK(read(fd, buf, 100) == 12 && memcmp(buf, "child,parent", 12) == 0,
+        "parent and child share the offset");
+  close(fd);
+  unlink("ff");
+
+  // Copy /echo to a new file and run the copy, its output to a file.
+  int in = open("/echo", O_RDONLY), out = open("echo2", O_CREAT | O_WRONLY | O_TRUNC);
+  long n, copied = 0;
+  while ((n = read(in, buf, sizeof(buf))) > 0)
+    copied += write(out, buf, n);
+  close(in);
+  close(out);
+  out = open("echo.out", O_CREAT | O_WRONLY | O_TRUNC);
+  int saved = dup(1);
+  dup2(out, 1);
+  char *argv[] = {"echo2", "ran", "the", "copy", NULL};
+  pid = spawn("echo2", argv);
+  dup2(saved, 1);
+  close(saved);
+  close(out);
+  int status = -1;
+  CHECK(pid > 0 && waitpid(pid, &status) == pid && status == 0, "spawn the copied program");
+  in = open("echo.out", O_RDONLY);
+  CHECK(read(in, buf, 100) == 13 && memcmp(buf, "ran the copy\n", 13) == 0,
+        "its output went to the file");
+  close(in);
+  unlink("echo.out");
+  unlink("echo2");
+}
+
+// A pipe between two processes carries more than its buffer.
+static void pipes(void)
+{
+  int p[2], total = 0, ok = 1;
+  CHECK(pipe(p) == 0, "pipe");
+  int pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    for (int i = 0; i < 20; i++) {
+      memset(buf, 'a' + i, 1000);
+      write(p[1], buf, 1000);
+    }
+    exit(0);
+  }
+  close(p[1]);
+  long n;
+  while ((n = read(p[0], buf2, sizeof(buf2))) > 0) {
+    for (long i = 0; i < n; i++)
+      ok &= buf2[i] == 'a' + (total + i) / 1000;
+    total += n;
+  }
+  close(p[0]);
+  waitpid(pid, NULL);
+  CHECK(total == 20000 && ok, "20000 bytes through the pipe, in order (%d)", total);
+}
+
+// The file server trusts no client: another process's open files,
+// unterminated paths, oversized reads and unknown calls are refused, and a
+// process killed while holding an unlinked file does not leak it.
+static void hostile(void)
+{
+  int p[2];
+  char c;
+  pipe(p);
+  int pid = fork();
+  if (pid == 0) {
+    int fd = open("secret", O_CREAT | O_RDWR);
+    write(fd, "secret", 6);
+    unlink("secret");  // only the open keeps it now
+    write(p[1], "x", 1);
+    for (;;)
+      sys_yield(0);
+  }
+  read(p[0], &c, 1);
+  unsigned int fsd = fs_server(0);
+  int refused = 0;
+  for (long f = 0; f < 1024; f++) {
+    struct rpc_msg m = {{FS_READ, f, 0, 6, 0}};
+    refused += rpc_call(fsd, &m) == -E_BADF;
+  }
+  CHECK(refused == 1024, "reads of open files this process does not hold refused (%d)", refused);
+  char *page = rpc_buffer(fsd);
+  memset(page, 'a', PGSIZE);
+  struct rpc_msg m = {{FS_OPEN, ROOTINO, 0}};
+  CHECK(rpc_call(fsd, &m) == -E_NAMETOOLONG, "a path with no end refused");
+  m = (struct rpc_msg){{99}};
+  CHECK(rpc_call(fsd, &m) == -E_INVAL, "an unknown call refused");
+  int fd = open("mine", O_CREAT | O_RDWR);
+  struct fs_file ff;
+  CHECK(fs_open("mine", O_RDONLY, &ff) == 0, "open it at the server");
+  m = (struct rpc_msg){{FS_READ, ff.file, 0, PGSIZE + 1, ff.hold}};
+  CHECK(rpc_call(fsd, &m) == -E_INVAL, "a read bigger than the page refused");
+  fs_close(&ff);
+  close(fd);
+  unlink("mine");
+  kill(pid);
+  waitpid(pid, NULL);
+  close(p[0]);
+  close(p[1]);
+}
+
+static const struct {
+  const char *name;
+  void (*fn)(void);
+} tests[] = {
+    {"files", files},           {"dirs", dirs},
+    {"links", links},           {"unlinkopen", unlink_open},
+    {"bigfile", bigfile},       {"manyfiles", manyfiles},
+    {"concurrent", concurrent}, {"fdsfork", fds_fork},
+    {"pipes", pipes},           {"hostile", hostile},
+    {"fulldisk", fulldisk},
+};
+
+int main(int argc, char **argv)
+{
+  int first = 1, ran = 0, failed = 0;
+  if (argc > 1 && strcmp(argv[1], "-f") == 0) {
+    full = 1;
+    first = 2;
+  }
+  for (unsigned long t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
+    int wanted = first == argc;
+    for (int i = first; i < argc; i++)
+      wanted |= strcmp(argv[i], tests[t].name) == 0;
+    if (!wanted)
+      continue;
+    struct fs_statfs before, after;
+    long err = fs_statfs(&before);
+    if (err < 0) {
+      printf("usertests: no file system: %s\n", exos_strerror(err));
+      return 1;
+    }
+    failures = 0;
+    tests[t].fn();
+    fs_statfs(&after);
+    CHECK(after.free_blocks == before.free_blocks && after.free_inodes == before.free_inodes,
+          "leaked %ld blocks and %ld inodes", (long)(before.free_blocks - after.free_blocks),
+          (long)(before.free_inodes - after.free_inodes));
+    printf("usertests: %s: %s\n", tests[t].name, failures ? "FAILED" : "ok");
+    ran++;
+    failed += failures != 0;
+  }
+  if (failed)
+    printf("usertests: %d of %d tests FAILED\n", failed, ran);
+  else
+    printf("usertests: all %d tests passed\n", ran);
+  return failed != 0;
+}
