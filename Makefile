@@ -238,8 +238,7 @@ QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
 # build/bench.json. BENCH=quick: few iterations; other words of BENCH name
 # the rows to measure (BENCH="quick pte-write").
 BENCH ?=
-comma := ,
-BENCHOPTS := $(subst id=disk0,id=disk0$(comma)readonly=on,$(QEMUBASE)) -smp 1 -icount shift=0
+BENCHOPTS := $(QEMUBASE) -snapshot -smp 1 -icount shift=0
 BENCHARGS := init=exobench$(if $(filter quick,$(BENCH)), bench=quick)$(foreach r,$(filter-out quick full,$(BENCH)), $(r))
 
 ifeq ($(strip $(MISSING)),)

@@ -173,6 +173,10 @@ static void commit(void)
 {
   if (tx_n == 0)
     return;
+  // Write the transaction's blocks (tx_bufs) to the log's slots, then the header (the commit
+  // point), then the blocks to their homes (tx_blocks), then an empty header.
+  // LAB fs: the commit
+  // HANDOUT: disk_transfer(tx_blocks, tx_bufs, tx_n, 1);  // (straight home: not crash-safe)
   unsigned int slots[LOGSIZE];
   for (int i = 0; i < tx_n; i++)
     slots[i] = sb.logstart + 1 + i;
@@ -180,6 +184,7 @@ static void commit(void)
   write_log_header(tx_n);  // the commit point
   disk_transfer(tx_blocks, tx_bufs, tx_n, 1);
   write_log_header(0);
+  // END LAB fs
   for (int i = 0; i < tx_n; i++)
     tx_bufs[i]->dirty = 0;
   tx_n = 0;
@@ -303,7 +308,11 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
     if ((table = follow(&ip->addrs[NDIRECT], alloc)) == 0)
       return 0;
   } else {
-    // LAB fs: the double-indirect block, a table of indirect blocks.
+    // The double-indirect block is a table of NINDIRECT indirect blocks, each for NINDIRECT
+    // blocks of the file: find (with alloc, make) the one for this index, and leave its number
+    // in table and the index inside it in index.
+    // LAB fs: the double-indirect block
+    // HANDOUT: return 0;
     index -= NINDIRECT;
     if (index >= (unsigned long)NINDIRECT * NINDIRECT)
       return 0;
@@ -313,6 +322,7 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
     if ((table = follow(&dbl[index / NINDIRECT], alloc)) == 0)
       return 0;
     index %= NINDIRECT;
+    // END LAB fs
   }
   unsigned int *ind = bread(table);
   return follow(&ind[index], alloc);

@@ -180,7 +180,8 @@ static void bigfile(void)
   int fd = open("big", O_CREAT | O_RDWR);
   unsigned long size = full ? 6UL << 20 : 600 << 10;
   CHECK(write_pattern(fd, 0, size, 4, sizeof(buf)) == (long)size, "write %lu bytes", size);
-  unsigned long dbl = (NDIRECT + NINDIRECT + 5) * 4096UL;  // in the double-indirect range
+  // Past the file, in the double-indirect range (its third indirect block).
+  unsigned long dbl = (NDIRECT + NINDIRECT + 2 * NINDIRECT + 5) * 4096UL;
   CHECK(lseek(fd, dbl, SEEK_SET) == (long)dbl && write_pattern(fd, dbl, 9000, 5, 4096) == 9000,
         "write in the double-indirect range");
   CHECK(lseek(fd, 0, SEEK_SET) == 0 && has_pattern(fd, 0, size, 4), "read it all back");
