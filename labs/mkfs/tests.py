@@ -38,36 +38,35 @@ SUMMARY = (r"^mkfs: (?P<image>\S+): (?P<size>\d+) blocks \(1 boot, 1 super, (?P<
            r"(?P<ninodeblocks>\d+) inode, (?P<nbitmap>\d+) bitmap, (?P<ndata>\d+) data\), "
            r"(?P<ninodes>\d+) inodes, (?P<nfiles>\d+) files, (?P<used>\d+) data blocks used$")
 
-_built = None   # None: not tried yet; else (ok, message)
+_built = {}  # tool name -> (ok, message), once per grader run
 
 
-def build_mkfs(t):
-    """Build build/mkfs/mkfs once per grader run (with make when the
-    Makefile has a rule for it); end the test if the build fails."""
-    global _built
-    if _built is None:
-        with open(os.path.join(ROOT, "Makefile")) as f:
-            has_rule = re.search(r"^(\$\(B\)|build)/mkfs/mkfs\s*:", f.read(), re.M) is not None
-        if has_rule:
-            argv = ["make", "-s", "build/mkfs/mkfs"]
-        else:
-            os.makedirs(os.path.dirname(MKFS), exist_ok=True)
-            argv = ["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-I.", "-o", MKFS, "mkfs/mkfs.c"]
+def build_tool(t, name):
+    """Build build/mkfs/NAME (mkfs or fsck) with make, once per grader run;
+    end the test if the build fails."""
+    if name not in _built:
+        argv = ["make", "-s", f"build/mkfs/{name}"]
         out = t.run(argv, timeout=60)
-        ok = out.returncode == 0 and os.access(MKFS, os.X_OK)
-        _built = (ok, f"`{' '.join(argv)}` failed (status {out.returncode}):\n{out}")
-    if not _built[0]:
-        t.fail(_built[1])
+        ok = out.returncode == 0 and os.access(os.path.join(ROOT, "build", "mkfs", name), os.X_OK)
+        _built[name] = (ok, f"`{' '.join(argv)}` failed (status {out.returncode}):\n{out}")
+    if not _built[name][0]:
+        t.fail(_built[name][1])
+
+
+def run_tool(t, path, *args, cwd=None, shown=None):
+    """Run the tool at path with args (in cwd). Returns (status, stdout,
+    stderr); the command and its output (stdout cut to shown characters)
+    are noted for the failure report."""
+    p = subprocess.run([path, *map(str, args)], cwd=cwd or ROOT, capture_output=True,
+                       text=True, errors="replace", timeout=60)
+    t.note(f"$ {os.path.basename(path)} {' '.join(map(str, args))}\n  status {p.returncode}\n"
+           f"  stdout: {p.stdout[:shown]!r}\n  stderr: {p.stderr!r}")
+    return p.returncode, p.stdout, p.stderr
 
 
 def mkfs(t, *args, cwd=None):
-    """Run mkfs with args (in cwd). Returns (status, stdout, stderr); the
-    command and its output are noted for the failure report."""
-    p = subprocess.run([MKFS, *map(str, args)], cwd=cwd or ROOT, capture_output=True,
-                       text=True, errors="replace", timeout=60)
-    t.note(f"$ mkfs {' '.join(map(str, args))}\n  status {p.returncode}\n"
-           f"  stdout: {p.stdout!r}\n  stderr: {p.stderr!r}")
-    return p.returncode, p.stdout, p.stderr
+    """Run mkfs with args (in cwd); see run_tool."""
+    return run_tool(t, MKFS, *args, cwd=cwd)
 
 
 def write(path, data):
@@ -284,7 +283,7 @@ def report(t, problems):
 @test(points=1, timeout=60)
 def builds(t):
     """mkfs compiles with -Wall -Wextra -Werror."""
-    build_mkfs(t)
+    build_tool(t, "mkfs")
 
 
 @test(points=4, parent=builds, timeout=60)
@@ -294,7 +293,7 @@ def image_contents(t):
     read back byte for byte; superblock, root directory, free inodes and
     the bitmap are exactly right; the image is the same when made twice.
     (A 16 MiB image: -s 4096.)"""
-    build_mkfs(t)
+    build_tool(t, "mkfs")
     with tempfile.TemporaryDirectory() as tmp:
         files = [("README", b"rvexo file system\n"),
                  ("empty", b""),
@@ -333,7 +332,7 @@ def errors(t):
     """Each error prints its one line "mkfs: ..." on stderr, nothing on
     stdout, exits with status 1 and leaves no image, also when it is found
     only while the image is being written."""
-    build_mkfs(t)
+    build_tool(t, "mkfs")
     with tempfile.TemporaryDirectory() as tmp:
         small = write(os.path.join(tmp, "small"), b"x" * 100)
         other = write(os.path.join(tmp, "other"), b"y" * 100)
@@ -403,7 +402,7 @@ def options(t):
     table, a two-block bitmap); the smallest inode count and image size
     that fit are accepted; without options the image has 2048 blocks and
     200 inodes."""
-    build_mkfs(t)
+    build_tool(t, "mkfs")
     with tempfile.TemporaryDirectory() as tmp:
         files = [("hello", b"hello, world\n"), ("data", noise(300000, 7))]
         paths = [write(os.path.join(tmp, name), data) for name, data in files]
@@ -442,30 +441,9 @@ T_DEVICE = 3
 LOGSIZE = 30
 SUPERBLK = 1
 
-_fsck_built = None  # None: not tried yet; else (ok, message)
-
-
-def build_fsck(t):
-    """Build build/mkfs/fsck once per grader run with make; end the test
-    if the build fails."""
-    global _fsck_built
-    if _fsck_built is None:
-        argv = ["make", "-s", "build/mkfs/fsck"]
-        out = t.run(argv, timeout=60)
-        ok = out.returncode == 0 and os.access(FSCK, os.X_OK)
-        _fsck_built = (ok, f"`{' '.join(argv)}` failed (status {out.returncode}):\n{out}")
-    if not _fsck_built[0]:
-        t.fail(_fsck_built[1])
-
-
 def fsck(t, *args, cwd=None):
-    """Run fsck with args (in cwd). Returns (status, stdout, stderr); the
-    command and its output are noted for the failure report."""
-    p = subprocess.run([FSCK, *map(str, args)], cwd=cwd or ROOT, capture_output=True,
-                       text=True, errors="replace", timeout=60)
-    t.note(f"$ fsck {' '.join(map(str, args))}\n  status {p.returncode}\n"
-           f"  stdout: {p.stdout[:3000]!r}\n  stderr: {p.stderr!r}")
-    return p.returncode, p.stdout, p.stderr
+    """Run fsck with args (in cwd); see run_tool."""
+    return run_tool(t, FSCK, *args, cwd=cwd, shown=3000)
 
 
 def fnv1a(data):
@@ -663,7 +641,7 @@ def fsck_base(t, tmp):
 @test(points=1, parent=builds, timeout=60)
 def fsck_builds(t):
     """fsck compiles with -Wall -Wextra -Werror (make build/mkfs/fsck)."""
-    build_fsck(t)
+    build_tool(t, "fsck")
 
 
 @test(points=3, parent=fsck_builds, timeout=120)
@@ -673,8 +651,8 @@ def fsck_clean(t):
     extended by hand (a directory tree, a hard link, a device); -l lists
     every path with its type, size, nlink and FNV-1a hash; the image is
     not changed."""
-    build_mkfs(t)
-    build_fsck(t)
+    build_tool(t, "mkfs")
+    build_tool(t, "fsck")
     with tempfile.TemporaryDirectory() as tmp:
         empty = os.path.join(tmp, "empty.img")
         mkfs(t, empty)
@@ -735,8 +713,8 @@ def fsck_corruptions(t):
     directory hard links and cycles, names, sizes, types, the superblock)
     makes fsck exit with status 1, print a line naming the problem and end
     with "N problems"; past 50 problems it prints "... and K more"."""
-    build_mkfs(t)
-    build_fsck(t)
+    build_tool(t, "mkfs")
+    build_tool(t, "fsck")
     with tempfile.TemporaryDirectory() as tmp:
         base, info = fsck_base(t, tmp)
         readme, data, ind, big = info["README"], info["data"], info["indirect"], info["big"]
@@ -891,8 +869,8 @@ def fsck_log(t):
     it clean; one breaking it is found; a header with too many blocks or a
     home block outside the inode table, bitmap and data is a problem and is
     not installed. The image itself is never changed."""
-    build_mkfs(t)
-    build_fsck(t)
+    build_tool(t, "mkfs")
+    build_tool(t, "fsck")
     with tempfile.TemporaryDirectory() as tmp:
         base, info = fsck_base(t, tmp)
         sb = base.sb
@@ -955,8 +933,8 @@ def fsck_usage(t):
     rvexo image (too short, wrong magic, shorter than its superblock says)
     make fsck print one line on stderr, nothing on stdout, and exit with
     status 2."""
-    build_mkfs(t)
-    build_fsck(t)
+    build_tool(t, "mkfs")
+    build_tool(t, "fsck")
     with tempfile.TemporaryDirectory() as tmp:
         image = os.path.join(tmp, "fs.img")
         mkfs(t, image)
