@@ -1,15 +1,16 @@
 // Read-only access to the file system on the disk, straight through this
-// program's disk binding: what spawn() and exec() use to load programs
-// (into the new program's pages, with no copy) and paged regions to find
-// their backing file's blocks. The on-disk format is mkfs's
-// (ulib/fsformat.h). Everything else goes through the file-system server
-// (fsclient.c), which installs every change on the disk before it
-// replies, so what is read here is what the server last committed.
+// program's own disk binding, for the programs that hold one (the first
+// program, and what it forks): spawn loads the file server from here (it
+// cannot load itself), and paged regions find their backing file's blocks
+// here (user/pagedemo.c, user/t_paging.c). Everything else goes
+// through the file-system server (fsclient.c), which installs every
+// change on the disk before it replies, so what is read here is what the
+// server last committed. The on-disk format is mkfs's (ulib/fsformat.h).
 //
 // Blocks are read into one buffer page mapped at EXOS_DISKBUF, which also
 // serves as a one-block cache for the length of one diskfs_open() and the
-// reads after it (each open starts afresh: the server may have changed the
-// disk meanwhile). Nothing here writes the disk.
+// lookups after it (each open starts afresh: the server may have changed
+// the disk meanwhile). Nothing here writes the disk.
 
 #include "ulib.h"
 #include "kernel/riscv.h"

@@ -6,6 +6,7 @@
 // Layout of every ExOS program's address space (below UTOP = 2^38):
 //   0x10000 ...           the program: text, read-only data, data, bss
 //   end ... heap top      the heap (sbrk), filled lazily with zero pages
+//   EXOS_FSCACHE ...      the file-system server's block cache (fs.c; fsd only)
 //   EXOS_TSTACKS ...      threads' stacks, one 64 KiB span per thread slot (thread.c)
 //   EXOS_STACKTOP         the stack grows down from here (INIT_STACKTOP)
 //   EXOS_SCRATCH ...      ExOS's own pages: a scratch page, the exit-status page,
@@ -78,7 +79,7 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define FS_RENAME  4   // w1 cwd; old path, new path -> 0
 #define FS_MKDIR   5   // w1 cwd; path -> inum
 #define FS_MKNOD   6   // w1 cwd, w2 major, w3 minor; path -> inum
-#define FS_READ    7   // w3 count <= a page -> count, the bytes in the page (at the file's offset)
+#define FS_READ    7   // w2 0 or FS_AT, w3 count <= a page, w5 offset if FS_AT -> count; bytes in the page
 #define FS_WRITE   8   // w2 0 or FS_APPEND, w3 count; the bytes in the page -> count
 #define FS_STAT    9   // -> 0; w1 type, w2 nlink, w3 size, w5 inum
 #define FS_CLOSE   10  // -> 0
@@ -86,6 +87,7 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define FS_SEEK    12  // w2 whence (SEEK_SET, SEEK_CUR, SEEK_END), w3 offset -> the new offset
 #define FS_STATFS  13  // -> 0; w1 free data blocks, w2 data blocks, w3 free inodes, w4 inodes
 #define FS_APPEND  1   // FS_WRITE: at the end of the file
+#define FS_AT      2   // FS_READ: at offset w5, leaving the file's offset alone
 #define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
 #define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory
 
@@ -135,7 +137,7 @@ struct child_space {
   } pt0[64];
 };
 
-long child_begin(const char *name, struct child_space *cs, int *slot);
+long child_begin(const char *name, struct child_space *cs, int *slot, int bind_disk);
 long child_map(struct child_space *cs, unsigned long va, unsigned long ppn, unsigned long bits);
 long child_start(int slot, const struct user_regs *r, long err);
 #endif

@@ -251,11 +251,12 @@ static void fork_child_start(void)
   exos_resume_context(fork_context, 1);
 }
 
-// Begin a child process named name: its environment, bound to this
-// process's disk, its exit-status page (ours, at EXOS_CHILDREN + slot, and
-// its EXOS_STATUS) and its u-area mapped. Fills *cs and *slot; returns the
-// child's id or an error (nothing is left behind on an error).
-long child_begin(const char *name, struct child_space *cs, int *slot)
+// Begin a child process named name: its environment, with (if bind_disk
+// is set and this process holds it) a binding to the whole disk, its
+// exit-status page (ours, at EXOS_CHILDREN + slot, and its EXOS_STATUS) and
+// its u-area mapped. Fills *cs and *slot; returns the child's id or an
+// error (nothing is left behind on an error).
+long child_begin(const char *name, struct child_space *cs, int *slot, int bind_disk)
 {
   int s = 0;
   while (s < EXOS_MAXCHILD && children[s].pid != 0)
@@ -271,7 +272,7 @@ long child_begin(const char *name, struct child_space *cs, int *slot)
   cs->id = id;
   cs->root = ((const struct env_info *)UENVS)[id & 255].root_ppn;
   unsigned long disk = ((const struct sysinfo *)USYSINFO)->disk_blocks;
-  if (disk != 0)
+  if (disk != 0 && bind_disk)
     sys_disk_bind(id, 0, disk);  // refused unless this process holds the whole disk
   long status = vm_alloc(EXOS_CHILDREN + s * PGSIZE, PTE_R | PTE_W);
   if (status < 0)
@@ -316,7 +317,7 @@ int fork(void)
 
   struct child_space cs;
   int slot;
-  long id = child_begin(exos_progname(), &cs, &slot), err;
+  long id = child_begin(exos_progname(), &cs, &slot, 1), err;  // a copy: the same disk
   if (id < 0)
     return id;
   err = vm_for_each_leaf(share_page, &cs);

@@ -473,8 +473,9 @@ static int dir_empty(struct dinode *dp)
 // Where path leads: resolve it from the directory cwd (or the root, for an
 // absolute path). With parent set, stop before the last component: return
 // its directory and leave the component in *name, *len. Returns an inode
-// number or an error (E_NOTFOUND, E_NOTDIR, E_NAMETOOLONG, E_INVAL for an
-// empty path, or a parent lookup of a path with no last component).
+// number or an error (E_NOTFOUND, E_NOTDIR, E_NAMETOOLONG for a last
+// component longer than DIRSIZ in a parent lookup, E_INVAL for an empty
+// path, or a parent lookup of a path with no last component).
 static long resolve(unsigned int cwd, const char *path, int parent, const char **name,
                     unsigned long *len)
 {
@@ -492,13 +493,13 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
       n++;
     if (n == 0)
       return parent ? -E_INVAL : (long)inum;
-    if (n > DIRSIZ)
-      return -E_NAMETOOLONG;
     if (ip->type != T_DIR)
       return -E_NOTDIR;
     const char *rest = path + n;
     while (*rest == '/')
       rest++;
+    if (n > DIRSIZ)  // a name to be made cannot be so long; one looked up is not there
+      return parent && *rest == 0 ? -E_NAMETOOLONG : -E_NOTFOUND;
     if (parent && *rest == 0) {
       *name = path;
       *len = n;
@@ -944,14 +945,17 @@ static long file_call(struct rpc_req *r, int h)
   struct rpc_msg *m = &r->msg;
   unsigned int f = holds[h].file;
   struct dinode *ip = iget(files[f].inum);
-  unsigned long n = m->w[3], off = files[f].off;
+  unsigned long n = m->w[3];
+  unsigned long off =
+      m->w[0] == FS_READ && m->w[2] == FS_AT ? (unsigned long)m->w[5] : files[f].off;
   long res = 0;
   if ((m->w[0] == FS_READ || m->w[0] == FS_WRITE) && (r->buf == NULL || n > PGSIZE))
     return -E_INVAL;
   switch (m->w[0]) {
   case FS_READ:
     res = readi(ip, r->buf, off, n);
-    files[f].off += res;
+    if (m->w[2] != FS_AT)
+      files[f].off += res;
     break;
   case FS_WRITE:
     if (ip->type != T_FILE)

@@ -34,7 +34,7 @@ unsigned int fs_server(unsigned int id)
     if (envs[i].id != 0 && strcmp(envs[i].name, "fsd") == 0)
       return server = envs[i].id;
   char *argv[] = {"fsd", NULL};
-  int pid = spawn_detached("/fsd", argv);
+  int pid = spawn_server("/fsd", argv, 1);  // it needs this process's disk binding
   return server = pid > 0 ? pid : 0;
 }
 
@@ -79,26 +79,27 @@ long fs_open(const char *path, int flags, struct fs_file *f)
   return 0;
 }
 
-// Call the server about the open file f: operation op with w2 and w3.
+// Call the server about the open file f: operation op with w2, w3 and w5.
 // Returns the result (the reply in *m).
-static long file_call(struct fs_file *f, long op, struct rpc_msg *m, long w2, long w3)
+static long file_call(struct fs_file *f, long op, struct rpc_msg *m, long w2, long w3, long w5)
 {
-  *m = (struct rpc_msg){{0, f->file, w2, w3, f->hold}};
+  *m = (struct rpc_msg){{0, f->file, w2, w3, f->hold, w5}};
   long r = fs_call(op, m, NULL, NULL);
   if (r >= 0)
     f->hold = m->w[4];
   return r;
 }
 
-// Read up to n bytes of the open file f into dst, from its offset (which
-// moves past them). Returns the count (0 at the end) or an error.
-long fs_read(struct fs_file *f, void *dst, unsigned long n)
+// Read up to n bytes of the open file f into dst: at offset at, or, if at
+// is negative, at the file's offset (which moves past them). Returns the
+// count (0 at the end) or an error.
+static long read_at(struct fs_file *f, void *dst, long at, unsigned long n)
 {
   unsigned long done = 0;
   struct rpc_msg m;
   while (done < n) {
     unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
-    long r = file_call(f, FS_READ, &m, 0, chunk);
+    long r = file_call(f, FS_READ, &m, at < 0 ? 0 : FS_AT, chunk, at + done);
     if (r < 0)
       return done > 0 ? (long)done : r;
     memmove((char *)dst + done, rpc_buffer(server), r);
@@ -107,6 +108,20 @@ long fs_read(struct fs_file *f, void *dst, unsigned long n)
       break;
   }
   return done;
+}
+
+// Read up to n bytes of the open file f into dst, from its offset (which
+// moves past them). Returns the count (0 at the end) or an error.
+long fs_read(struct fs_file *f, void *dst, unsigned long n)
+{
+  return read_at(f, dst, -1, n);
+}
+
+// Read up to n bytes at offset off of the open file f into dst, leaving
+// its offset alone. Returns the count (0 at the end) or an error.
+long fs_pread(struct fs_file *f, void *dst, unsigned long off, unsigned long n)
+{
+  return read_at(f, dst, off, n);
 }
 
 // Write n bytes from src to the open file f at its offset (with append
@@ -123,7 +138,7 @@ long fs_write(struct fs_file *f, const void *src, unsigned long n, int append)
     if (page == NULL)
       return done > 0 ? (long)done : -E_BADENV;
     memmove(page, (const char *)src + done, chunk);
-    long r = file_call(f, FS_WRITE, &m, append ? FS_APPEND : 0, chunk);
+    long r = file_call(f, FS_WRITE, &m, append ? FS_APPEND : 0, chunk, 0);
     if (r < 0)
       return done > 0 ? (long)done : r;
     done += r;
@@ -138,14 +153,14 @@ long fs_write(struct fs_file *f, const void *src, unsigned long n, int append)
 long fs_seek(struct fs_file *f, long off, int whence)
 {
   struct rpc_msg m;
-  return file_call(f, FS_SEEK, &m, whence, off);
+  return file_call(f, FS_SEEK, &m, whence, off, 0);
 }
 
 // Fill *st for the open file f (as it is now). Returns 0 or an error.
 long fs_fstat(struct fs_file *f, struct stat *st)
 {
   struct rpc_msg m;
-  long r = file_call(f, FS_STAT, &m, 0, 0);
+  long r = file_call(f, FS_STAT, &m, 0, 0, 0);
   if (r < 0)
     return r;
   memset(st, 0, sizeof(*st));
@@ -161,7 +176,7 @@ long fs_fstat(struct fs_file *f, struct stat *st)
 void fs_close(struct fs_file *f)
 {
   struct rpc_msg m;
-  file_call(f, FS_CLOSE, &m, 0, 0);
+  file_call(f, FS_CLOSE, &m, 0, 0, 0);
 }
 
 // Let process env hold the open file f too (a child about to start with a
@@ -169,7 +184,7 @@ void fs_close(struct fs_file *f)
 long fs_share(struct fs_file *f, unsigned int env)
 {
   struct rpc_msg m;
-  return file_call(f, FS_SHARE, &m, env, 0);
+  return file_call(f, FS_SHARE, &m, env, 0, 0);
 }
 
 // How much of the file system is free: fills *s. Returns 0 or an error.

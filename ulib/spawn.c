@@ -1,12 +1,13 @@
 // ExOS program loading: spawn() starts a new process running a program
 // file, exec() replaces the running program by one. Programs are ELF
-// executables in the file system (read with diskfs.c until the file server).
+// executables in the file system, read through the file server.
 //
 // spawn builds the child's address space from outside, as fork does, but
-// from the file: each page of each PT_LOAD segment is a fresh page the child
-// owns, read from the disk straight into that page (the kernel lets a parent
-// do I/O into its child's pages); only the page where data ends and bss
-// begins is touched by this process, to zero bss. The child gets one stack
+// from the file: each page of each PT_LOAD segment is a fresh zero page the
+// child owns, mapped here for a moment while the server's copy of the
+// file's bytes is copied in (the rest of the page, bss, stays zero). The
+// child gets no disk binding: a program reaches the disk through the file
+// server, as its parent does. The child gets one stack
 // page holding its arguments, and starts at the entry with a0 = argc, a1 =
 // argv, sp below them. ExOS in the child does the rest (exception stack,
 // page-table views), as for the first program the kernel starts.
@@ -27,27 +28,59 @@
 #define MAXARGS 256  // arguments spawn passes
 
 struct image {
-  struct diskfs_file file;
+  int direct;                // read straight from the disk (only the file server is)
+  struct fs_file file;       // else through the server: open from open_image to close_image
+  struct diskfs_file dfile;  // direct
   struct elfhdr eh;
   struct proghdr ph[MAXPHDR];
 };
 
-// Open the program at path and check its headers. Returns 0 or an error
-// (E_NOEXEC for a file that is not an rvexo program).
-static long open_image(const char *path, struct image *im)
+static long check_image(struct image *im);
+static void close_image(struct image *im);
+
+// Open the program at path and check its headers. With direct set, read it
+// straight from the disk through this process's binding (the file server
+// cannot load itself); else through the server. Returns 0 (the file is
+// then open: close_image) or an error (E_NOEXEC for a file that is not an
+// rvexo program).
+static long open_image(const char *path, struct image *im, int direct)
 {
-  long err = diskfs_open(path, &im->file);
+  im->direct = direct;
+  long err = direct ? diskfs_open(path, &im->dfile) : fs_open(path, O_RDONLY, &im->file);
   if (err < 0)
     return err;
-  if (im->file.di.type != T_FILE)
+  if ((err = check_image(im)) < 0)
+    close_image(im);
+  return err;
+}
+
+// Close the program file open_image opened.
+static void close_image(struct image *im)
+{
+  if (!im->direct)
+    fs_close(&im->file);
+}
+
+// Read up to n bytes at offset off of the program file into dst. Returns
+// the count or an error.
+static long image_read(struct image *im, void *dst, unsigned long off, unsigned long n)
+{
+  return im->direct ? diskfs_read(&im->dfile, dst, off, n) : fs_pread(&im->file, dst, off, n);
+}
+
+// Read and check the headers of the open program file. Returns 0 or
+// -E_NOEXEC.
+static long check_image(struct image *im)
+{
+  if ((im->direct ? im->dfile.di.type : im->file.type) != T_FILE)
     return -E_NOEXEC;
   struct elfhdr *eh = &im->eh;
-  if (diskfs_read(&im->file, eh, 0, sizeof(*eh)) != sizeof(*eh) || eh->magic != ELF_MAGIC ||
+  if (image_read(im, eh, 0, sizeof(*eh)) != sizeof(*eh) || eh->magic != ELF_MAGIC ||
       eh->class != ELFCLASS64 || eh->machine != EM_RISCV || eh->phnum > MAXPHDR ||
       eh->entry >= UTOP)
     return -E_NOEXEC;
   unsigned long n = eh->phnum * sizeof(struct proghdr);
-  if (diskfs_read(&im->file, im->ph, eh->phoff, n) != (long)n)
+  if (image_read(im, im->ph, eh->phoff, n) != (long)n)
     return -E_NOEXEC;
   for (int i = 0; i < eh->phnum; i++) {
     struct proghdr *ph = &im->ph[i];
@@ -55,7 +88,7 @@ static long open_image(const char *path, struct image *im)
       continue;
     // Segments must lie below the stack, start on a page of their own, and
     // have file offsets congruent to their addresses (what the linker does
-    // with -z max-page-size=4096), so each page is one disk block.
+    // with -z max-page-size=4096), so each page is one block of the file.
     if (ph->filesz > ph->memsz || ph->vaddr >= EXOS_STACKTOP - EXOS_STACK_MAX ||
         ph->memsz > EXOS_STACKTOP - EXOS_STACK_MAX - ph->vaddr || (ph->vaddr & (PGSIZE - 1)) ||
         (ph->off & (PGSIZE - 1)) || ph->vaddr < PGSIZE)
@@ -80,13 +113,6 @@ static long with_child_page(long ppn, void (*f)(char *page, void *arg), void *ar
   return err;
 }
 
-// Zero a page from byte *(unsigned long *)arg on.
-static void zero_tail(char *page, void *arg)
-{
-  unsigned long from = *(unsigned long *)arg;
-  memset(page + from, 0, PGSIZE - from);
-}
-
 // The PTE bits for segment ph.
 static unsigned long segment_bits(const struct proghdr *ph)
 {
@@ -94,29 +120,38 @@ static unsigned long segment_bits(const struct proghdr *ph)
          (ph->flags & PF_X ? PTE_X : 0);
 }
 
+struct fill {
+  struct image *im;
+  unsigned long at, n;  // where in the file, how many bytes
+  long err;
+};
+
+// Read the fill's bytes into page (mapped here for a moment).
+static void read_into(char *page, void *arg)
+{
+  struct fill *f = arg;
+  long r = image_read(f->im, page, f->at, f->n);
+  f->err = r == (long)f->n ? 0 : r < 0 ? r : -E_NOEXEC;
+}
+
 // Fill ppn, a fresh zero page (this process's if ours, else its child's),
-// with the page at offset off of segment ph: its block read from the disk
-// straight into it, the tail zeroed if bss begins there. Returns 0 or an error.
+// with the page at offset off of segment ph, read from the program file;
+// what is past the segment's file part (bss) stays zero. Returns 0 or an
+// error.
 static long fill_page(struct image *im, const struct proghdr *ph, unsigned long off, long ppn,
                       int ours)
 {
   if (off >= ph->filesz)
     return 0;  // all bss: already zero
-  long b = diskfs_bmap(&im->file, (ph->off + off) / PGSIZE), err = 0;
-  if (b < 0)
-    return b;
-  if (b > 0 && (err = sys_disk_io(b, ppn, 0)) >= 0)
-    err = sys_disk_wait(err);
-  unsigned long used = ph->filesz - off;
-  if (err < 0 || used >= PGSIZE || ph->memsz == ph->filesz)
-    return err;
+  struct fill f = {im, ph->off + off, ph->filesz - off < PGSIZE ? ph->filesz - off : PGSIZE, 0};
+  long err;
   if (!ours)
-    return with_child_page(ppn, zero_tail, &used);  // bss starts in this page
-  if ((err = vm_map(EXOS_SCRATCH, ppn, PTE_R | PTE_W)) == 0) {
-    zero_tail((char *)EXOS_SCRATCH, &used);
+    err = with_child_page(ppn, read_into, &f);
+  else if ((err = vm_map(EXOS_SCRATCH, ppn, PTE_R | PTE_W)) == 0) {
+    read_into((char *)EXOS_SCRATCH, &f);
     vm_unmap(EXOS_SCRATCH);
   }
-  return err;
+  return err < 0 ? err : f.err;
 }
 
 // Load segment ph of im into the child. Returns 0 or an error.
@@ -197,41 +232,46 @@ static const char *basename(const char *path)
 // argv (a NULL-terminated array; argv[0] is by convention the name).
 // Returns its pid (to wait for) or a negative error: E_NOTFOUND,
 // E_NOEXEC, E_2BIG, or the kernel's.
-static int spawn_with(const char *path, char *const argv[], int handoff);
+static int spawn_with(const char *path, char *const argv[], int handoff, int with_disk);
 
 // Start the program at path with arguments argv (NULL-terminated) as a
 // child process, handing it descriptors 0, 1 and 2 and the current
 // directory. Returns its pid or an error.
 int spawn(const char *path, char *const argv[])
 {
-  return spawn_with(path, argv, 1);
+  return spawn_with(path, argv, 1, 0);
 }
 
-// Start the program at path as spawn() does, but handing it nothing (it
-// starts on the console) and disowned: wait() does not wait for it. For
-// servers, such as the file system's.
-int spawn_detached(const char *path, char *const argv[])
+// Start the server program at path as spawn() does, but handing it
+// nothing (it starts on the console), with this process's binding to the
+// whole disk if with_disk is set (the file system's server), and disowned:
+// wait() does not wait for it. Returns its pid or an error.
+int spawn_server(const char *path, char *const argv[], int with_disk)
 {
-  int pid = spawn_with(path, argv, 0);
+  int pid = spawn_with(path, argv, 0, with_disk);
   if (pid > 0)
     disown(pid);
   return pid;
 }
 
-// spawn() (handoff set) or spawn_detached() (not).
-static int spawn_with(const char *path, char *const argv[], int handoff)
+// spawn() (handoff set) or spawn_server() (not).
+static int spawn_with(const char *path, char *const argv[], int handoff, int with_disk)
 {
   static struct image im;  // static: too big for a small stack
   long argc = count_args(argv), err;
   if (argc < 0)
     return argc;
-  if ((err = open_image(path, &im)) < 0)
+  if (!with_disk && fs_server(0) == 0)  // (starting one spawns: before im is in use)
+    return -E_BADENV;
+  if ((err = open_image(path, &im, with_disk)) < 0)
     return err;
   struct child_space cs;
   int slot;
-  long id = child_begin(basename(path), &cs, &slot);
-  if (id < 0)
+  long id = child_begin(basename(path), &cs, &slot, with_disk);
+  if (id < 0) {
+    close_image(&im);
     return id;
+  }
   for (int i = 0; i < im.eh.phnum && err == 0; i++)
     if (im.ph[i].type == PT_LOAD)
       err = load_segment(&cs, &im, &im.ph[i]);
@@ -253,6 +293,7 @@ static int spawn_with(const char *path, char *const argv[], int handoff)
   r.a3 = a.fds_va;
   if (err == 0 && handoff)
     fd_share(&fds, id, 0);  // the child's copies of the open files
+  close_image(&im);
   long pid = child_start(slot, &r, err);
   if (err == 0 && pid < 0 && handoff)
     fd_share(&fds, id, 1);
@@ -351,13 +392,15 @@ int exec(const char *path, char *const argv[])
   long argc = count_args(argv), err = 0;
   if (argc < 0)
     return argc;
-  if ((err = open_image(path, &im)) < 0)
+  if ((err = open_image(path, &im, 0)) < 0)
     return err;
   for (unsigned long i = 0; i < EXOS_EXECBUF_PAGES && err >= 0; i++)
     if (!(vm_pte(EXOS_EXECBUF + i * PGSIZE) & PTE_V))
       err = vm_alloc(EXOS_EXECBUF + i * PGSIZE, PTE_R | PTE_W);
-  if (err < 0)
+  if (err < 0) {
+    close_image(&im);
     return err;
+  }
   struct exec_plan p = {
       .sw = (struct exec_switch *)EXOS_EXECBUF,
       .batch = (struct pte_write *)(EXOS_EXECBUF + PGSIZE),
@@ -374,6 +417,7 @@ int exec(const char *path, char *const argv[])
   err = vm_for_each_leaf(plan_removal, &p);
   if (err == 0)
     err = load_for_exec(&p, &im, made, &nmade, sizeof(made) / sizeof(made[0]) - 1);
+  close_image(&im);
   static struct fd_handoff fds;
   struct args a = {.argv = argv, .argc = argc, .fds = &fds};
   if (err == 0)

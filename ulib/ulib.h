@@ -71,7 +71,7 @@ long vm_protect(unsigned long va, unsigned long bits);
 long vm_protect_range(unsigned long va, unsigned long npages, unsigned long bits);
 long vm_alloc(unsigned long va, unsigned long bits);
 
-// diskfs.c: the file system on the disk, read-only (until the file server)
+// diskfs.c: the file system on the disk, read-only, for programs holding a disk binding
 struct diskfs_file {
   unsigned int inum;
   struct dinode di;
@@ -94,6 +94,7 @@ unsigned int fs_server(unsigned int id);
 unsigned int fs_server_known(void);
 long fs_open(const char *path, int flags, struct fs_file *f);
 long fs_read(struct fs_file *f, void *dst, unsigned long n);
+long fs_pread(struct fs_file *f, void *dst, unsigned long off, unsigned long n);
 long fs_write(struct fs_file *f, const void *src, unsigned long n, int append);
 long fs_seek(struct fs_file *f, long off, int whence);
 long fs_fstat(struct fs_file *f, struct stat *st);
@@ -113,7 +114,7 @@ void fs_handle(struct rpc_req *r);
 
 // spawn.c
 int spawn(const char *path, char *const argv[]);
-int spawn_detached(const char *path, char *const argv[]);
+int spawn_server(const char *path, char *const argv[], int with_disk);
 int exec(const char *path, char *const argv[]);
 void exec_finish(void);
 

@@ -396,6 +396,26 @@ static void hostile(void)
   waitpid(pid, NULL);
   close(p[0]);
   close(p[1]);
+
+  // Only the file server may touch the disk: a spawned program gets no
+  // binding (this program, the first, has the whole disk from the kernel).
+  char *argv[] = {"usertests", "--write-superblock", NULL};
+  int status = -1;
+  pid = spawn("/usertests", argv);
+  CHECK(pid > 0 && waitpid(pid, &status) == pid && status == 0,
+        "a spawned program's disk write refused (status %d)", status);
+}
+
+// Try to overwrite the superblock straight on the disk (run spawned, by
+// hostile()). Returns 0 if the kernel refuses.
+static int write_superblock(void)
+{
+  long ppn = vm_alloc(0x2000000000UL - PGSIZE, PTE_R | PTE_W);
+  long r = ppn < 0 ? ppn : sys_disk_io(FS_SUPERBLK, ppn, 1);
+  if (r >= 0)
+    sys_disk_wait(r);
+  printf("usertests: a spawned program's disk write: %s\n", exos_strerror(r));
+  return r == -E_NOBINDING ? 0 : 1;
 }
 
 static const struct {
@@ -413,6 +433,8 @@ static const struct {
 int main(int argc, char **argv)
 {
   int first = 1, ran = 0, failed = 0;
+  if (argc == 2 && strcmp(argv[1], "--write-superblock") == 0)
+    return write_superblock();
   if (argc > 1 && strcmp(argv[1], "-f") == 0) {
     full = 1;
     first = 2;
