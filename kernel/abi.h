@@ -143,6 +143,12 @@
 // a server is never entered while it is busy, and needs no system call to
 // say so.
 #define PCT_ONCE   (1UL << 32)
+// pct_accept(... | PCT_SLEEP): and give up the processor until a call (or a
+// send) arrives; it enters at ENTRY_PCT as any call does, so pct_accept
+// itself does not return. A server waiting so costs no processor time, and
+// does not keep the machine on: once only such servers are left, nobody
+// can call them, and the kernel powers off.
+#define PCT_SLEEP  (1UL << 33)
 
 #ifndef __ASSEMBLER__
 #define ERROR_NUMBER(n, name, text) name = n,

@@ -162,6 +162,7 @@ void disk_release(struct env *e);
 // pct.c
 long pct_transfer(struct env *e, uint64 callee_id, int kind);
 long pct_reply(struct env *e, uint64 caller_id);
+long pct_accept(struct env *e, uint64 how);
 void pct_callee_gone(struct env *e);
 struct env *pct_donee(struct env *e);
 

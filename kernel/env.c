@@ -322,11 +322,13 @@ void curenv_clear(void)
   }
 }
 
-// Is any environment left?
+// Is any environment left that may run again? Servers waiting for calls
+// (pct_accept with PCT_SLEEP) do not count: with only them left, nobody
+// can call them.
 int env_any_alive(void)
 {
   for (int i = 0; i < NENV; i++)
-    if (envs[i].pub->status != ENV_FREE)
+    if (envs[i].pub->status != ENV_FREE && !envs[i].pct_sleeping)
       return 1;
   return 0;
 }

@@ -60,6 +60,7 @@ struct env {
   uint8 pct_once;        // each delivered call sets pct_from to PCT_NOBODY
   uint8 overrun_streak;  // epilogues overrun in a row (sched.c)
   uint8 console_wait;    // it waits in cgetc_wait for a character (uart.c)
+  uint8 pct_sleeping;    // it waits in pct_accept(PCT_SLEEP) for a call
   uint32 waits_for;      // it waits in env_wait for this child to end (0: no)
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 

@@ -58,8 +58,10 @@ long pct_transfer(struct env *e, uint64 callee_id, int kind)
     return -E_NOENTRY;
   if (c->pct_from == PCT_NOBODY || (c->pct_from != 0 && c->pct_from != e->pub->id))
     return -E_REFUSED;
-  if (c->pub->status != ENV_RUNNABLE)
+  if (c->pub->status != ENV_RUNNABLE && !c->pct_sleeping)
     return -E_AGAIN;  // not started, or itself waiting
+  c->pct_sleeping = 0;
+  c->pub->status = ENV_RUNNABLE;
   deliver(e, c, kind);
   if (kind == PCT_SYNC) {
     e->waiting_on = c->pub->id;
@@ -68,6 +70,22 @@ long pct_transfer(struct env *e, uint64 callee_id, int kind)
     e->tf.a0 = 0;
   }
   env_run(c);
+}
+
+// pct_accept: whose calls e accepts (from: 0 anyone, PCT_NOBODY none, else
+// one id), one at a time with PCT_ONCE; with PCT_SLEEP, e then waits for a
+// call without the processor (and this does not return).
+long pct_accept(struct env *e, uint64 how)
+{
+  if (how >> 32 & ~((PCT_ONCE | PCT_SLEEP) >> 32))
+    return -E_INVAL;
+  e->pct_from = e->pct_armed = (uint32)how;
+  e->pct_once = (how & PCT_ONCE) != 0;
+  if (!(how & PCT_SLEEP))
+    return 0;
+  e->pct_sleeping = 1;
+  e->pub->status = ENV_NOT_RUNNABLE;
+  schedule();
 }
 
 // pct_reply from e to the environment caller_id, which must be waiting for

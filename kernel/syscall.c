@@ -333,11 +333,7 @@ long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, u
   case SYS_pct_reply:
     return pct_reply(e, tf->a6);
   case SYS_pct_accept:
-    if (a0 >> 32 > 1)
-      return -E_INVAL;
-    e->pct_from = e->pct_armed = (uint32)a0;
-    e->pct_once = a0 >> 32;
-    return 0;
+    return pct_accept(e, a0);
   case SYS_revoke:
     return sys_revoke(e, a0, a1, a2, a3);
   case SYS_disk_bind:

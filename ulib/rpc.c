@@ -19,7 +19,9 @@
 // server the processor (directed yield), so a busy server finishes first;
 // a process with no PCT entry gets a few chances to become a server (it may
 // be starting); a server that dies makes the call return -E_BADENV, never
-// hang. A server ends when it is the last environment left.
+// hang. An idle server sleeps until a call comes (PCT_SLEEP), so it costs
+// nothing while no one calls, and the machine powers off once only idle
+// servers are left.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -37,27 +39,12 @@ static unsigned int clients[NCLIENTS];  // slot i's page is at EXOS_RPC_CLIENTS 
 static int nclients;                    // slots ever used: every call searches only these
 static unsigned int servers[NSERVERS];  // slot i's page is at EXOS_RPC_SERVERS + i pages
 
-// Is this the only environment left?
-static int alone(void)
-{
-  const struct env_info *envs = (const struct env_info *)UENVS;
-  unsigned int self = sys_getenvid();
-  for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
-    if (envs[i].id != 0 && envs[i].id != self)
-      return 0;
-  return 1;
-}
-
-// The server's idle loop: accept one call, give the processor away. With
-// no one left to call, end.
+// The server's idle state: accept one call, and wait for it without the
+// processor (the call enters at exos_rpc_entry).
 static void __attribute__((noreturn)) idle(void)
 {
-  for (;;) {
-    sys_pct_accept(PCT_ONCE);
-    sys_yield(0);
-    if (alone())
-      exit(0);
-  }
+  for (;;)
+    sys_pct_accept(PCT_ONCE | PCT_SLEEP);
 }
 
 // Map the page ppn a client granted (the RPC_CONNECT call). Returns 0 or

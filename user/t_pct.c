@@ -49,6 +49,15 @@ static void server(void)
     sys_yield(0);
 }
 
+// A server that waits for calls without the processor.
+static void sleeping_server(void)
+{
+  sys_env_set_entry(0, ENTRY_PCT, (unsigned long)server_entry);
+  sys_pct_accept(PCT_SLEEP);
+  for (;;)
+    sys_yield(0);  // not reached: a call enters at server_entry
+}
+
 int main(int argc, char **argv)
 {
   unsigned int me = sys_getenvid();
@@ -85,7 +94,7 @@ int main(int argc, char **argv)
   check("... its reply accepted the next", sys_pct_call(OP_ADD, 3, 4, 0, 0, 0, srv), 7);
   check("... a send, which gets no reply", sys_pct_send(OP_ADD, 0, 0, 0, 0, 0, srv), 0);
   check("... so the next call is refused", sys_pct_call(OP_ADD, 1, 1, 0, 0, 0, srv), -E_REFUSED);
-  check("bad acceptance flags refused", sys_pct_accept(1UL << 33), -E_INVAL);
+  check("bad acceptance flags refused", sys_pct_accept(1UL << 34), -E_INVAL);
   sys_env_destroy(srv);
   srv = spawn_child("server", server);
   sys_env_start(srv);
@@ -112,6 +121,20 @@ int main(int argc, char **argv)
         -E_BADENV);
   check("it is gone", ENVINFO(srv)->id == (unsigned int)srv, 0);
   kcheck("dying server");
+
+  // A server can wait for calls without the processor; a call wakes it.
+  srv = spawn_child("server", sleeping_server);
+  sys_env_start(srv);
+  sys_yield(srv);
+  check("a sleeping server waits without the processor", ENVINFO(srv)->status, ENV_NOT_RUNNABLE);
+  check("... a call wakes it", sys_pct_call(OP_ADD, 2, 2, 0, 0, 0, srv), 4);
+  sys_env_destroy(srv);
+  // Another is left asleep: once this program ends, no one can call it,
+  // and the machine powers off (the grader looks for that).
+  srv = spawn_child("server", sleeping_server);
+  sys_env_start(srv);
+  sys_yield(srv);
+  check("a second sleeping server, left asleep", ENVINFO(srv)->status, ENV_NOT_RUNNABLE);
   check("tear down scratch tables", aspace_teardown(&self), 0);
   finish("t_pct");
 }
