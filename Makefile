@@ -57,10 +57,13 @@ CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror \
 	$(MARCH) -mcmodel=medany -mno-relax \
 	-ffreestanding -fno-builtin -fno-common -fno-pie -fno-stack-protector \
 	-fno-tree-loop-distribute-patterns \
-	-fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls -ffunction-sections -fdata-sections \
 	-MMD -MP -I. -Iulib/xv6
 ASFLAGS := $(MARCH) -mno-relax -g -MMD -MP -I.
 LDFLAGS := -nostdlib -z max-page-size=4096 --no-relax
+# User programs link all of ExOS; what a program never calls is left out
+# (the file server's code, in all but fsd).
+ULDFLAGS := --gc-sections
 
 # ---------------------------------------------------------------- files
 
@@ -194,10 +197,10 @@ $(B)/user/%.o: user/%.c
 # by the same two-pass link as the kernel's. ExOS reserves gp (ulib/xentry.S):
 # no program may define __global_pointer$, which linker relaxation would use.
 $(B)/user/%: $(B)/user/%.o $(ULIB_OBJS) user/user.ld kernel/ksyms.sh $(B)/kernel/ksyms0.o
-	$(LD) $(LDFLAGS) -T user/user.ld -o $@.pass1 $(ULIB_OBJS) $< $(B)/kernel/ksyms0.o
+	$(LD) $(LDFLAGS) $(ULDFLAGS) -T user/user.ld -o $@.pass1 $(ULIB_OBJS) $< $(B)/kernel/ksyms0.o
 	kernel/ksyms.sh $(NM) $@.pass1 > $@.ksyms.S
 	$(CC) $(ASFLAGS) -c -o $@.ksyms.o $@.ksyms.S
-	$(LD) $(LDFLAGS) -T user/user.ld -o $@ $(ULIB_OBJS) $< $@.ksyms.o
+	$(LD) $(LDFLAGS) $(ULDFLAGS) -T user/user.ld -o $@ $(ULIB_OBJS) $< $@.ksyms.o
 	@! $(NM) $@ | grep -q __global_pointer || { echo "$@ defines __global_pointer$$ (gp is ExOS's)"; exit 1; }
 	$(OBJDUMP) -S $@ > $@.asm
 

@@ -74,7 +74,7 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 // right one is faster; replies carry the right one back in w4).
 // FS_OPEN: w1 cwd, w2 flags; path -> the open file; w1 type, w2 nlink, w3 size, w4 hold, w5 major
 #define FS_OPEN    1
-#define FS_UNLINK  2   // w1 cwd; path -> 0
+#define FS_UNLINK  2   // w1 cwd, w2 0 or FS_DIRONLY; path -> 0
 #define FS_LINK    3   // w1 cwd; old path, new path -> 0
 #define FS_RENAME  4   // w1 cwd; old path, new path -> 0
 #define FS_MKDIR   5   // w1 cwd; path -> inum

@@ -43,8 +43,10 @@ struct buf {
   unsigned long used;   // the operation that last used it (for eviction)
 };
 
-static struct buf bufs[NBUF];
-static short chains[NHASH];      // the first slot of each chain, or -1
+// The tables are allocated at mount (every program links this file; only
+// the server needs them).
+static struct buf *bufs;         // [NBUF]
+static short *chains;            // [NHASH]: the first slot of each chain, or -1
 static unsigned long operation;  // counts operations; bufs used by this one are not evicted
 
 // The page holding the contents of cache slot i.
@@ -521,17 +523,17 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
 // Each process holding it has a hold record, with a count of its own
 // descriptor tables' references. An inode with no links is freed when its
 // last open file goes. Holds of processes that died are dropped by reap().
-static struct {
+static struct open_file {
   unsigned int inum;   // the file
   unsigned int holds;  // hold records naming it; 0: a free slot
   unsigned long off;
-} files[NFILES];
+} *files;  // [NFILES], allocated at mount
 
-static struct {
+static struct hold {
   unsigned int env;    // the holder; 0: a free record
   unsigned int file;   // the open file
   unsigned int count;  // the holder's references to it
-} holds[NHOLDS];
+} *holds;  // [NHOLDS], allocated at mount
 
 // Is inum open anywhere?
 static int is_open(unsigned int inum)
@@ -750,8 +752,9 @@ static long parent_dir(unsigned int cwd, const char *path, struct dinode **dp, c
   return (*dp)->type == T_DIR ? dinum : -E_NOTDIR;
 }
 
-// FS_UNLINK: remove the entry path; a directory must be empty.
-static long op_unlink(unsigned int cwd, const char *path)
+// FS_UNLINK: remove the entry path; a directory must be empty (and with
+// FS_DIRONLY in flags, path must be one).
+static long op_unlink(unsigned int cwd, const char *path, long flags)
 {
   struct dinode *dp;
   const char *name;
@@ -765,6 +768,8 @@ static long op_unlink(unsigned int cwd, const char *path)
   if (inum == 0)
     return -E_NOTFOUND;
   struct dinode *ip = iget(inum);
+  if ((flags & FS_DIRONLY) && ip->type != T_DIR)
+    return -E_NOTDIR;
   if (ip->type == T_DIR && !dir_empty(ip))
     return -E_NOTEMPTY;
   remove_entry(dp, off, inum);
@@ -898,6 +903,15 @@ static void free_orphans(void)
 // free orphans. Ends the server if there is no rvexo file system.
 static void mount(void)
 {
+  bufs = malloc(NBUF * sizeof(*bufs));
+  chains = malloc(NHASH * sizeof(*chains));
+  files = malloc(NFILES * sizeof(*files));
+  holds = malloc(NHOLDS * sizeof(*holds));
+  if (bufs == NULL || chains == NULL || files == NULL || holds == NULL)
+    panic("no memory for the file system's tables");
+  memset(bufs, 0, NBUF * sizeof(*bufs));
+  memset(files, 0, NFILES * sizeof(*files));
+  memset(holds, 0, NHOLDS * sizeof(*holds));
   for (int i = 0; i < NHASH; i++)
     chains[i] = -1;
   operation = 1;
@@ -1024,7 +1038,7 @@ void fs_handle(struct rpc_req *r)
       res = op_open(r->caller, m->w[1], path, m->w[2], m);
       break;
     case FS_UNLINK:
-      res = op_unlink(m->w[1], path);
+      res = op_unlink(m->w[1], path, m->w[2]);
       break;
     case FS_LINK:
       res = op_link(m->w[1], path, path2);

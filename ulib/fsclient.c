@@ -239,6 +239,13 @@ int unlink(const char *path)
   return path_call(FS_UNLINK, path, NULL, 0, 0);
 }
 
+// Remove the empty directory path (and nothing else: E_NOTDIR). Returns 0
+// or an error.
+int rmdir(const char *path)
+{
+  return path_call(FS_UNLINK, path, NULL, FS_DIRONLY, 0);
+}
+
 // Make new another name for the file old. Returns 0 or an error.
 int link(const char *old, const char *new)
 {

@@ -107,6 +107,7 @@ struct fs_statfs {
 long fs_statfs(struct fs_statfs *s);
 long chdir(const char *path);
 int rename(const char *old, const char *new);
+int rmdir(const char *path);
 
 // fs.c: the server's side (user/fsd.c)
 struct rpc_req;

@@ -132,7 +132,9 @@ static void dirs(void)
   CHECK(rename("dd/ee", "ee2") == 0 && stat("ee2/..", &st) == 0 && st.ino == ROOTINO,
         "a directory moved to the root: its .. follows");
   CHECK(stat("dd", &st) == 0 && st.nlink == 1, "dd lost the link of the moved directory");
-  CHECK(unlink("dd/ff") == 0 && unlink("dd") == 0 && unlink("ee2") == 0, "remove them all");
+  CHECK(rmdir("dd/ff") == -E_NOTDIR && rmdir("dd") == -E_NOTEMPTY,
+        "rmdir refuses a file, a full one");
+  CHECK(unlink("dd/ff") == 0 && rmdir("dd") == 0 && unlink("ee2") == 0, "remove them all");
 }
 
 // Hard links.
