@@ -242,10 +242,7 @@ void fd_share(const struct fd_handoff *h, unsigned int child, int undo)
       fs_share(&f->ff, child);
     if (f->type != F_PIPE)
       continue;
-    if (undo)
-      pipe_close(f->pipe, f->writable, 0);
-    else
-      pipe_hold(f->pipe, f->writable);
+    pipe_hold(f->pipe, f->writable, child, undo ? -1 : 1);
   }
 }
 

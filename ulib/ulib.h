@@ -162,7 +162,7 @@ long fd_handoff(struct fd_handoff *h, int all,
 void fd_init(const struct fd_handoff *h);
 struct pipe;
 struct pipe *pipe_new(void);
-void pipe_hold(struct pipe *p, int writing);
+void pipe_hold(struct pipe *p, int writing, unsigned int env, int n);
 void pipe_close(struct pipe *p, int writing, int last_here);
 long pipe_read(struct pipe *p, void *buf, unsigned long n);
 long pipe_write(struct pipe *p, const void *buf, unsigned long n);

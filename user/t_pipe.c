@@ -164,6 +164,37 @@ int main(int argc, char **argv)
   close(ba[0]);
   waitpid(pid, &status);
 
+  // A writer killed before it closes its end: the reader still gets the
+  // end of the file; a reader killed: the writer of a full pipe gets E_PIPE.
+  pipe(p);
+  pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    write(p[1], "last words", 10);
+    for (;;)
+      sys_yield(0);  // holds the write end until killed
+  }
+  close(p[1]);
+  check("a writer's bytes arrive", read(p[0], buf, sizeof(buf)), 10);
+  kill(pid);
+  waitpid(pid, NULL);
+  check("its killer leaves no writer: end of file", read(p[0], buf, sizeof(buf)), 0);
+  close(p[0]);
+  pipe(p);
+  pid = fork();
+  if (pid == 0) {
+    close(p[1]);
+    for (;;)
+      sys_yield(0);  // holds the read end, never reads, until killed
+  }
+  close(p[0]);
+  static char full[PGSIZE];
+  check("fill the pipe", write(p[1], full, PGSIZE), PGSIZE);
+  kill(pid);
+  waitpid(pid, NULL);
+  check("its reader killed: writing to the full pipe gives E_PIPE", write(p[1], "x", 1), -E_PIPE);
+  close(p[1]);
+
   // Pipes come back: no page leaked.
   unsigned long free0 = SYSINFO->nfree;
   for (int i = 0; i < 50; i++) {
