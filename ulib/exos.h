@@ -108,7 +108,10 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define TFRAME_SLOTS     34
 #define EXOS_SYS_YIELD   16  // SYS_yield, for xentry.S (checked in thread.c)
 
-// The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address.
+// The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address. For
+// a synchronous exception only ra, sp, s0, t0..t6 and a0..a7 are in it
+// (the handler, C code, keeps s1..s11, and tp is not touched): a handler
+// may change those, and the pc, to change what resumes.
 #define XFRAME_SIZE (8 * 34)
 
 #ifndef __ASSEMBLER__

@@ -2,13 +2,15 @@
 #
 # The kernel enters exos_xentry on a synchronous exception with every
 # register as it was and the cause, pc and address in the u-area. This code
-# saves all registers in a frame on the exception stack, copies the u-area's
-# record into the frame (a nested exception would overwrite the u-area), and
-# calls exos_dispatch(frame) in C on the exception stack. (exos_revoke_entry
-# does the same for revocation upcalls; the time-slice upcalls that switch
-# threads are at the end of the file.) When that returns,
-# it reloads every register from the frame and jumps to frame->pc: the
-# interrupted code resumes without entering the kernel.
+# saves the registers a C function may change (and sp and s0) in a frame on
+# the exception stack, copies the u-area's record into the frame (a nested
+# exception would overwrite the u-area), and calls exos_dispatch(frame) in
+# C on the exception stack, which keeps the rest as the calling convention
+# says. (exos_revoke_entry
+# does the same for revocation upcalls, saving every register; the
+# time-slice upcalls that switch threads are at the end of the file.) When
+# that returns, it reloads the saved registers from the frame and jumps to
+# frame->pc: the interrupted code resumes without entering the kernel.
 #
 # THE REGISTER CONVENTION: gp is reserved for ExOS. RISC-V has no return
 # that takes its target from memory, so the resume path needs one register
@@ -63,9 +65,36 @@
 	sd	x31, F(31)(gp)
 .endm
 
-# Save every register but gp in a new frame on the exception stack (gp is
+# Store in the frame at gp what the handler, C code, may change: ra, the
+# temporaries and arguments (t0..t6, a0..a7); and sp and s0 (the frame
+# pointer, for backtraces). s1..s11 and tp stay in their registers: C code
+# keeps the callee-saved ones, and never touches tp. Their slots are left
+# as they were.
+.macro save_call_clobbered
+	sd	x1, F(1)(gp)
+	sd	x2, F(2)(gp)
+	sd	x5, F(5)(gp)
+	sd	x6, F(6)(gp)
+	sd	x7, F(7)(gp)
+	sd	x8, F(8)(gp)
+	sd	x10, F(10)(gp)
+	sd	x11, F(11)(gp)
+	sd	x12, F(12)(gp)
+	sd	x13, F(13)(gp)
+	sd	x14, F(14)(gp)
+	sd	x15, F(15)(gp)
+	sd	x16, F(16)(gp)
+	sd	x17, F(17)(gp)
+	sd	x28, F(28)(gp)
+	sd	x29, F(29)(gp)
+	sd	x30, F(30)(gp)
+	sd	x31, F(31)(gp)
+.endm
+
+# Save registers (with the macro `save`: every register but gp, or only
+# the call-clobbered ones) in a new frame on the exception stack (gp is
 # left pointing at it).
-.macro save_frame
+.macro save_frame save=save_regs
 	# Where does the frame go? gp is the only scratch register.
 	li	gp, EXOS_XSTACK_LO
 	sub	gp, sp, gp
@@ -75,7 +104,7 @@
 	j	2f
 1:	mv	gp, sp
 2:	addi	gp, gp, -XFRAME_SIZE
-	save_regs
+	\save
 .endm
 
 # Reload every register from the frame at sp and jump to frame->pc.
@@ -115,23 +144,47 @@
 	jr	gp
 .endm
 
+# Reload what save_call_clobbered saved from the frame at sp and jump to
+# frame->pc (s1..s11 and tp were never moved).
+.macro resume_call_clobbered
+	mv	gp, sp
+	ld	x1, F(1)(gp)
+	ld	x5, F(5)(gp)
+	ld	x6, F(6)(gp)
+	ld	x7, F(7)(gp)
+	ld	x8, F(8)(gp)
+	ld	x10, F(10)(gp)
+	ld	x11, F(11)(gp)
+	ld	x12, F(12)(gp)
+	ld	x13, F(13)(gp)
+	ld	x14, F(14)(gp)
+	ld	x15, F(15)(gp)
+	ld	x16, F(16)(gp)
+	ld	x17, F(17)(gp)
+	ld	x28, F(28)(gp)
+	ld	x29, F(29)(gp)
+	ld	x30, F(30)(gp)
+	ld	x31, F(31)(gp)
+	ld	x2, F(2)(gp)
+	ld	gp, F(0)(gp)
+	jr	gp
+.endm
+
 # Enter C: count the upcall in exos_critical (so the kernel makes no
 # asynchronous upcall while one is handled), move sp to the frame and call
 # fn(frame). The frame's pc, cause and addr must be filled in already.
 .macro call_handler fn
 	sd	zero, F(3)(gp)		# the interrupted gp is not kept
 	la	t0, exos_critical
-	ld	t1, 0(t0)
-	addi	t1, t1, 1
-	sd	t1, 0(t0)
+	li	t1, 1
+	amoadd.d zero, t1, (t0)		# one instruction for the load, add and store
 	mv	sp, gp
 	mv	a0, gp
 	mv	s0, zero		# ends user backtraces here
 	call	\fn
 	la	t0, exos_critical
-	ld	t1, 0(t0)
-	addi	t1, t1, -1
-	sd	t1, 0(t0)
+	li	t1, -1
+	amoadd.d zero, t1, (t0)
 .endm
 
 # The code from here to exos_upcall_code_end runs with a frame half saved
@@ -142,7 +195,7 @@
 .p2align 2
 exos_upcall_code_start:
 exos_xentry:
-	save_frame
+	save_frame save_call_clobbered
 	li	t0, UAREA
 	ld	t1, UAREA_X_PC(t0)
 	sd	t1, F(0)(gp)
@@ -151,7 +204,7 @@ exos_xentry:
 	ld	t1, UAREA_X_ADDR(t0)
 	sd	t1, F(33)(gp)
 	call_handler exos_dispatch
-	resume_frame
+	resume_call_clobbered
 
 # The revocation entry (ENTRY_REVOKE): the same frame, with the pc the
 # kernel kept in revoke_pc; exos_revoke_upcall() answers the kernel.
