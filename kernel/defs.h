@@ -135,6 +135,7 @@ long env_wait(struct env *e, uint32 id);
 void env_run(struct env *e) __attribute__((noreturn));
 void curenv_clear(void);
 int env_any_alive(void);
+const void *user_view(struct env *e, uint64 va, size_t len);
 int copy_from_user(struct env *e, void *dst, uint64 va, size_t len);
 int copy_to_user(struct env *e, uint64 va, const void *src, size_t len);
 int copy_string_from_user(struct env *e, char *dst, uint64 va, size_t size);

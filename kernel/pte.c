@@ -231,6 +231,40 @@ static inline long check_table(struct env *caller, uint64 pt_ppn, struct env **o
   return 0;
 }
 
+// Is pte a valid leaf?
+static inline int is_leaf(uint64 pte)
+{
+  return (pte & PTE_V) && PTE_IS_LEAF(pte);
+}
+
+// The bookkeeping of a write that changes what the entry at pte_pa (entry
+// `index` of the level-`level` table at pt_pa) maps, from old to pte: the
+// reverse map, and the links and addresses of tables. Returns 0 or -E_NOMEM
+// (the new page is mapped too often; nothing changed). Kept out of line so
+// that the common write, new rights for the same page, stays small.
+static __attribute__((noinline)) long relink(uint64 pt_pa, int level, uint64 index, uint64 pte_pa,
+                                             uint64 old, uint64 pte)
+{
+  int new_leaf = is_leaf(pte), old_leaf = is_leaf(old);
+  // The slot's reverse-map links serve one page at a time: unlink the old
+  // page before linking the new one (after checking the new one can take it).
+  if (new_leaf && ppn2page(PTE_PPN(pte))->mapcount == 0xFFFF)
+    return -E_NOMEM;
+  if (old_leaf) {
+    rmap_remove(PTE_PA(old), pte_pa);
+  } else if (old & PTE_V) {
+    *link_pte_of(PTE_PA(old)) = 0;
+    set_table_va(PTE_PA(old), 0);
+  }
+  if (new_leaf) {
+    rmap_add(PTE_PA(pte), pte_pa);
+  } else if (pte & PTE_V) {
+    *link_pte_of(PTE_PA(pte)) = pte_pa;
+    set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
+  }
+  return 0;
+}
+
 // Write pte into entry `index` of the level-`level` table at pt_pa, which
 // belongs to owner (already checked). Returns 0 or a negative error; on error
 // nothing changes. With batch set the TLB is left for the caller to flush.
@@ -246,38 +280,75 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
 
   uint64 *slot = (uint64 *)KADDR(pte_pa);
   uint64 old = *slot;
-  int new_leaf = (pte & PTE_V) && PTE_IS_LEAF(pte);
-  int old_leaf = (old & PTE_V) && PTE_IS_LEAF(old);
-  if (new_leaf && old_leaf && PTE_PPN(old) == PTE_PPN(pte)) {
-    // Same page, new rights or bits: the reverse map already has it.
-  } else {
-    // The slot's reverse-map links serve one page at a time: unlink the old
-    // page before linking the new one (after checking the new one can take it).
-    if (new_leaf && ppn2page(PTE_PPN(pte))->mapcount == 0xFFFF)
-      return -E_NOMEM;
-    if (old_leaf) {
-      rmap_remove(PTE_PA(old), pte_pa);
-    } else if (old & PTE_V) {
-      *link_pte_of(PTE_PA(old)) = 0;
-      set_table_va(PTE_PA(old), 0);
-    }
-    if (new_leaf)
-      rmap_add(PTE_PA(pte), pte_pa);
-  }
-  if ((pte & PTE_V) && !new_leaf) {
-    *link_pte_of(PTE_PA(pte)) = pte_pa;
-    set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
-  }
+  // Same page, new rights or bits: the reverse map already has it.
+  int same_page = is_leaf(pte) && is_leaf(old) && PTE_PPN(old) == PTE_PPN(pte);
+  if (!same_page && (err = relink(pt_pa, level, index, pte_pa, old, pte)) < 0)
+    return err;
   *slot = pte;
   if ((old & PTE_V) && !batch)
-    flush_entry(pt_pa, level, index, old_leaf, owner->asid);
+    flush_entry(pt_pa, level, index, is_leaf(old), owner->asid);
   return 0;
 }
 
-// Write pte into entry `index` of the page-table page pt_ppn on behalf of
-// `caller` (NULL: the kernel itself, for the first environment). Returns 0
-// or a negative error; on error nothing changes.
-long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
+// The common write, done with the fewest checks that are enough for it:
+// new bits for the page a leaf already maps, in a level-0 table of the
+// caller's own, the page the caller's. It passes every rule of the general
+// path (check_table, check_pte) and needs no reverse-map change. The
+// globals it reads are copied into a struct fast_write once per call (a
+// store through a PTE pointer would otherwise make the compiler reload
+// them), with the last table found to be the caller's.
+struct fast_write {
+  uint64 base, npages;
+  struct page_info *pages;
+  uint32 me;     // the caller's id
+  uint64 table;  // a level-0 table of the caller's (0: none found yet)
+};
+
+// Start a fast_write for caller.
+static inline struct fast_write fast_start(struct env *caller)
+{
+  return (struct fast_write){base_ppn, npages, pages, caller->pub->id, 0};
+}
+
+// Write pte into entry `index` of table pt_ppn if that is the common write
+// (see struct fast_write), leaving the TLB to the caller. Returns 0 when
+// done, or 1 if the write is not of that kind (or breaks a rule: the
+// general path then names the error); nothing changes then.
+static inline __attribute__((always_inline)) long rewrite_leaf(struct fast_write *f, uint64 pt_ppn,
+                                                               uint64 index, uint64 pte)
+{
+  if (pt_ppn != f->table) {
+    if (pt_ppn - f->base >= f->npages)
+      return 1;
+    struct page_info *table = &f->pages[pt_ppn - f->base];
+    if (table->type != PG_PT0 || table->owner != f->me)
+      return 1;
+    f->table = pt_ppn;
+  }
+  if (index >= NPTENTRIES)
+    return 1;
+  uint64 *slot = (uint64 *)KADDR((pt_ppn << PGSHIFT) + index * sizeof(uint64));
+  uint64 old = *slot;
+  // A valid entry of a level-0 table is a leaf, and it passed check_pte
+  // when it was written (and is broken if its page or grant goes since).
+  // The new entry: no reserved bit (so the PPN comparison covers them),
+  // the same page, a user leaf, R if W.
+  if (!(old & PTE_V) || ((old ^ pte) >> 10) != 0 ||
+      (pte & (PTE_V | PTE_U | PTE_G)) != (PTE_V | PTE_U) || !(pte & PTE_RWX) ||
+      (pte & (PTE_R | PTE_W)) == PTE_W)
+    return 1;
+  if (pte & ~old & PTE_RWX) {  // more rights than it had: only for a page of the caller's
+    struct page_info *pi = &f->pages[PTE_PPN(pte) - f->base];
+    if (pi->type != PG_USER || pi->owner != f->me)
+      return 1;
+  }
+  *slot = pte;
+  return 0;
+}
+
+// pte_write's general case (see below).
+static __attribute__((noinline)) long pte_write_any(struct env *caller, uint64 pt_ppn, uint64 index,
+                                                    uint64 pte)
 {
   struct env *owner;
   long err = check_table(caller, pt_ppn, &owner);
@@ -286,23 +357,55 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
   return write_entry(owner, pt_ppn << PGSHIFT, pt_level(ppn2page(pt_ppn)), index, pte, 0);
 }
 
+// Write pte into entry `index` of the page-table page pt_ppn on behalf of
+// `caller` (NULL: the kernel itself, for the first environment). Returns 0
+// or a negative error; on error nothing changes.
+long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
+{
+  if (caller != NULL) {
+    struct fast_write f = fast_start(caller);
+    if (rewrite_leaf(&f, pt_ppn, index, pte) == 0) {
+      flush_entry(pt_ppn << PGSHIFT, 0, index, 1, caller->asid);
+      return 0;
+    }
+  }
+  return pte_write_any(caller, pt_ppn, index, pte);
+}
+
 // Apply n writes (in kernel memory) for caller, stopping at the first that
 // fails. A run of writes into the same table checks the table once. Flushes
 // the TLB once at the end. Returns 0 or the first error.
+// The table a batch wrote into last by the general path, checked.
+struct batch_table {
+  uint64 ppn;  // 0: none yet
+  struct env *owner;
+  int level;
+};
+
+// One write of a batch by the general path (out of line, so that the
+// batch's loop over common writes stays small). Returns 0 or an error.
+static __attribute__((noinline)) long batch_write(struct env *caller, struct batch_table *t,
+                                                  uint64 pt_ppn, uint64 index, uint64 pte)
+{
+  if (pt_ppn != t->ppn) {
+    long err = check_table(caller, pt_ppn, &t->owner);
+    if (err < 0)
+      return err;
+    t->ppn = pt_ppn;
+    t->level = pt_level(ppn2page(pt_ppn));
+  }
+  return write_entry(t->owner, pt_ppn << PGSHIFT, t->level, index, pte, 1);
+}
+
 long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
 {
-  uint64 table = 0;
-  struct env *owner = NULL;
-  int level = 0;
+  struct batch_table t = {0, NULL, 0};
+  struct fast_write f = fast_start(caller);
   long err = 0;
   for (uint64 i = 0; i < n && err == 0; i++) {
-    if (w[i].pt_ppn != table) {
-      if ((err = check_table(caller, w[i].pt_ppn, &owner)) < 0)
-        break;
-      table = w[i].pt_ppn;
-      level = pt_level(ppn2page(table));
-    }
-    err = write_entry(owner, table << PGSHIFT, level, w[i].index, w[i].pte, 1);
+    uint64 pt_ppn = w[i].pt_ppn, index = w[i].index, pte = w[i].pte;  // each read once
+    if (rewrite_leaf(&f, pt_ppn, index, pte) != 0)
+      err = batch_write(caller, &t, pt_ppn, index, pte);
   }
   sfence_vma_all();
   return err;

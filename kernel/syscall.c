@@ -227,16 +227,30 @@ static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64
 
 // Apply n page-table writes from the user array at va, stopping at the first
 // that fails. Returns n, or the error of the first failure (the writes
-// before it stay done).
+// before it stay done). The entries of an aligned array are read in place,
+// each once (a page's worth at a time: no other hart runs this environment
+// meanwhile); an entry across a page boundary, or a misaligned array, is
+// copied in first.
 static NOINLINE long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
 {
-  struct pte_write w[32];
+  struct pte_write copy;
   if (n > 4096)
     return -E_INVAL;
   for (uint64 done = 0; done < n;) {
-    uint64 chunk = n - done < 32 ? n - done : 32;
-    if (copy_from_user(e, w, va + done * sizeof(w[0]), chunk * sizeof(w[0])) < 0)
+    uint64 at = va + done * sizeof(copy);
+    uint64 chunk = (PGSIZE - (at & (PGSIZE - 1))) / sizeof(copy);
+    if (chunk > n - done)
+      chunk = n - done;
+    const struct pte_write *w =
+        (at & 7) || chunk == 0 ? NULL : user_view(e, at, chunk * sizeof(copy));
+    if (w == NULL && (at & 7) == 0 && chunk > 0)
       return -E_FAULT;
+    if (w == NULL) {  // misaligned, or across a page boundary: one entry at a time
+      if (copy_from_user(e, &copy, at, sizeof(copy)) < 0)
+        return -E_FAULT;
+      w = &copy;
+      chunk = 1;
+    }
     long err = pte_write_many(e, w, chunk);
     if (err < 0)
       return err;

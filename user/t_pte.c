@@ -82,6 +82,24 @@ int main(int argc, char **argv)
   check("map own level-0 table read-only", sys_pte_write(pt0, 2, LEAF(pt0, PTE_R)), 0);
   volatile unsigned long *view = (volatile unsigned long *)(REGION + 2 * PGSIZE);
   check("read own table through it", view[0], LEAF(pg, PTE_R | PTE_W));
+  // Rewriting a mapped leaf (the kernel's fast path) keeps every rule.
+  check("rewrite: G set refused", sys_pte_write(pt0, 0, LEAF(pg, PTE_R | PTE_W) | PTE_G),
+        -E_NOTUSER);
+  check("rewrite: U clear refused", sys_pte_write(pt0, 0, LEAF(pg, PTE_R | PTE_W) & ~PTE_U),
+        -E_NOTUSER);
+  check("rewrite: W without R refused", sys_pte_write(pt0, 0, LEAF(pg, PTE_W)), -E_BADBITS);
+  check("rewrite: a reserved bit refused", sys_pte_write(pt0, 0, LEAF(pg, PTE_R) | (1UL << 55)),
+        -E_BADBITS);
+  check("rewrite: the table's view made writable refused",
+        sys_pte_write(pt0, 2, LEAF(pt0, PTE_R | PTE_W)), -E_PTWRITABLE);
+  check("... the entries are unchanged",
+        view[0] == LEAF(pg, PTE_R | PTE_W) && view[2] == LEAF(pt0, PTE_R), 1);
+  check("rewrite: fewer rights, then more again",
+        sys_pte_write(pt0, 0, LEAF(pg, PTE_R)) == 0 && view[0] == LEAF(pg, PTE_R) &&
+            sys_pte_write(pt0, 0, LEAF(pg, PTE_R | PTE_W)) == 0,
+        1);
+  *word = 0x5eed2;
+  check("... and the page is writable again", *word, 0x5eed2);
   check("u-area writable refused",
         sys_pte_write(pt0, 3, LEAF(ENVINFO(me)->uarea_ppn, PTE_R | PTE_W)), -E_PTWRITABLE);
   check("RSW bits pass through", sys_pte_write(pt0, 4, LEAF(pg, PTE_R) | PTE_RSW), 0);
@@ -90,9 +108,10 @@ int main(int argc, char **argv)
   check("mapcount back to 1", PAGEINFO(pg)->mapcount, 1);
   long pg2 = sys_page_alloc(0, 0, PG_USER);
   check("map a second page beside the first", sys_pte_write(pt0, 5, LEAF(pg2, PTE_R)), 0);
-  check("rewrite the first page's entry to the second page", sys_pte_write(pt0, 0, LEAF(pg2, PTE_R)),
-        0);
-  check("counts follow the rewrite", PAGEINFO(pg)->mapcount == 0 && PAGEINFO(pg2)->mapcount == 2, 1);
+  check("rewrite the first page's entry to the second page",
+        sys_pte_write(pt0, 0, LEAF(pg2, PTE_R)), 0);
+  check("counts follow the rewrite", PAGEINFO(pg)->mapcount == 0 && PAGEINFO(pg2)->mapcount == 2,
+        1);
   kcheck("rewriting an entry to another page");
   check("and back", sys_pte_write(pt0, 0, LEAF(pg, PTE_R | PTE_W)), 0);
   check("clear the second mapping", sys_pte_write(pt0, 5, 0), 0);
@@ -194,6 +213,22 @@ int main(int argc, char **argv)
   check("entries after it were not", PAGEINFO(pages[11])->mapcount, 1);
   w[10].index = 74;
   check("finish the batch", sys_pte_write_batch(w + 10, 54), 54);
+  // The kernel reads an aligned batch in place, a page at a time: one that
+  // crosses a page boundary in the middle of an entry, and a misaligned one.
+  static struct pte_write across[171] __attribute__((aligned(4096)));  // 170 and a bit a page
+  for (int i = 0; i < 171; i++)
+    across[i] = (struct pte_write){pt0, 0, LEAF(pg, PTE_R | PTE_W)};
+  across[170].pte = LEAF(pg, PTE_R);
+  check("a batch whose last entry crosses a page boundary", sys_pte_write_batch(across, 171), 171);
+  check("... that entry applied", view[0], LEAF(pg, PTE_R));
+  static char unaligned[sizeof(struct pte_write) + 8] __attribute__((aligned(8)));
+  struct pte_write back = {pt0, 0, LEAF(pg, PTE_R | PTE_W)};
+  memmove(unaligned + 1, &back, sizeof(back));
+  check("a misaligned batch", sys_pte_write_batch((struct pte_write *)(unaligned + 1), 1), 1);
+  check("... applied", view[0], LEAF(pg, PTE_R | PTE_W));
+  across[5].pte = LEAF(pg, PTE_W);
+  check("a batch with a bad rewrite stops there", sys_pte_write_batch(across, 171), -E_BADBITS);
+  check("... the entry stays as the entry before it left it", view[0], LEAF(pg, PTE_R | PTE_W));
   check("batch from a kernel address refused", sys_pte_write_batch((void *)0xffffffc080200000UL, 1),
         -E_FAULT);
   check("batch from an unmapped address refused", sys_pte_write_batch((void *)0x1000, 1), -E_FAULT);
