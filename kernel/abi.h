@@ -50,7 +50,7 @@
   X(29, disk_status, long, (unsigned long request))                                                \
   X(30, disk_wait, long, (unsigned long request))                                                  \
   X(31, cgetc_wait, long, (void))                                                                  \
-  X(32, env_wait, long, (unsigned int envid))
+  X(32, env_wait, long, (unsigned int envid, unsigned long flags))
 
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first. (A bit mask of
@@ -220,7 +220,16 @@ struct sysinfo {
   unsigned long disk_blocks;  // blocks of DISK_BLOCK bytes on the disk (0: no disk)
   unsigned long idle;         // rdinstret advance while the hart waited idle (wfi); under
                               // -icount that is host time, so benchmarks subtract it
+  // The console's input, typed and not yet read (cgetc): the bytes
+  // console_in[i % CONSOLE_IN] for console_read <= i < console_write.
+  // Exported so a shell can see a ^C typed for a program that reads none.
+  unsigned long console_read, console_write;
+  char console_in[256];
 };
+#define CONSOLE_IN 256  // bytes of sysinfo.console_in
+// env_wait(id, ENV_WAIT_INPUT): wait until the child ends or the next byte
+// is typed at the console (whichever comes first; 0 either way).
+#define ENV_WAIT_INPUT 1
 
 #define DISK_BLOCK    4096  // the disk is read and written in page-sized blocks
 #define DISK_REQUESTS 8     // requests in flight at once, machine-wide

@@ -41,6 +41,7 @@ void uart_intr(void);
 int console_getc(void);
 long console_getc_wait(struct env *e);
 void console_forget(struct env *e);
+void console_wake_on_input(struct env *e);
 
 // plic.c
 void plic_init(int hart);
@@ -131,7 +132,7 @@ struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size,
                                  const char *bootargs);
 void env_destroy(struct env *e);
-long env_wait(struct env *e, uint32 id);
+long env_wait(struct env *e, uint32 id, uint64 flags);
 void env_run(struct env *e) __attribute__((noreturn));
 void curenv_clear(void);
 int env_any_alive(void);

@@ -248,6 +248,7 @@ void env_destroy(struct env *e)
   struct env *parent = env_of(e->pub->parent_id);
   if (parent != NULL && (parent->waits_for == id || parent->waits_for == WAIT_ANY)) {
     parent->waits_for = 0;
+    console_forget(parent);  // (an env_wait for input too ends)
     parent->pub->status = ENV_RUNNABLE;
   }
   // First empty its own tables, so only others' mappings of its pages remain.
@@ -272,11 +273,14 @@ void env_destroy(struct env *e)
   memset(e->pub, 0, sizeof(*e->pub));
 }
 
-// env_wait: give up the processor until child id (0: any child) ends.
-// Returns 0 at once if it is gone already (or, for 0, if e has no child),
-// -E_PERM if id is not e's child.
-long env_wait(struct env *e, uint32 id)
+// env_wait: give up the processor until child id (0: any child) ends, or,
+// with ENV_WAIT_INPUT in flags, the next byte is typed. Returns 0 (at once
+// if the child is gone already, or, for 0, if e has no child), -E_PERM if
+// id is not e's child, -E_INVAL for unknown flags.
+long env_wait(struct env *e, uint32 id, uint64 flags)
 {
+  if (flags & ~(uint64)ENV_WAIT_INPUT)
+    return -E_INVAL;
   struct env *c = env_of(id);
   if (id == 0) {
     int children = 0;
@@ -291,6 +295,8 @@ long env_wait(struct env *e, uint32 id)
     return -E_PERM;
   }
   e->waits_for = id;
+  if (flags & ENV_WAIT_INPUT)
+    console_wake_on_input(e);
   e->pub->status = ENV_NOT_RUNNABLE;
   e->tf.a0 = 0;
   schedule();

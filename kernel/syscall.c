@@ -306,7 +306,7 @@ long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, u
   case SYS_cgetc_wait:
     return console_getc_wait(e);
   case SYS_env_wait:
-    return a0 > 0xFFFFFFFFUL ? -E_BADENV : env_wait(e, a0);
+    return a0 > 0xFFFFFFFFUL ? -E_BADENV : env_wait(e, a0, a1);
   case SYS_getenvid:
     return e->pub->id;
   case SYS_env_exit:

@@ -19,9 +19,9 @@
 
 #define UART(reg) (((volatile uint8 *)KADDR(UART0_PHYS))[reg])
 
-static char inbuf[256];
-static int waiters;               // environments waiting in cgetc_wait
-static uint32 in_read, in_write;  // free-running indices into inbuf
+// The input ring is sysinfo's console_in, exported read-only; the indices
+// console_read and console_write there run free.
+static int waiters;  // environments waiting in cgetc_wait (or env_wait for input)
 
 // Configure 8 data bits, no parity, FIFOs on, and the receive interrupt.
 void uart_init(void)
@@ -46,12 +46,13 @@ void uart_intr(void)
 {
   while (UART(LSR) & LSR_RX_READY) {
     char c = UART(RHR);
-    if (in_write - in_read < sizeof(inbuf))
-      inbuf[in_write++ % sizeof(inbuf)] = c;
+    if (sysinfo->console_write - sysinfo->console_read < CONSOLE_IN)
+      sysinfo->console_in[sysinfo->console_write++ % CONSOLE_IN] = c;
   }
   for (int i = 0; i < NENV && waiters > 0; i++)
     if (envs[i].console_wait) {
       envs[i].console_wait = 0;
+      envs[i].waits_for = 0;  // (an env_wait for input ends too)
       envs[i].pub->status = ENV_RUNNABLE;
       waiters--;
     }
@@ -72,7 +73,16 @@ long console_getc_wait(struct env *e)
   schedule();
 }
 
-// Environment e is being destroyed: it waits no more.
+// env_wait with ENV_WAIT_INPUT: the next byte typed wakes e too.
+void console_wake_on_input(struct env *e)
+{
+  if (!e->console_wait)
+    waiters++;
+  e->console_wait = 1;
+}
+
+// Environment e is being destroyed, or woken otherwise: it waits for input
+// no more.
 void console_forget(struct env *e)
 {
   if (e->console_wait)
@@ -83,7 +93,7 @@ void console_forget(struct env *e)
 // Return the next input byte, or -1 if none has arrived.
 int console_getc(void)
 {
-  if (in_read == in_write)
+  if (sysinfo->console_read == sysinfo->console_write)
     return -1;
-  return (uint8)inbuf[in_read++ % sizeof(inbuf)];
+  return (uint8)sysinfo->console_in[sysinfo->console_read++ % CONSOLE_IN];
 }

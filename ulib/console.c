@@ -3,7 +3,8 @@
 // edits the line: backspace (or DEL) erases a character, ^U the whole
 // line, Enter ends it, ^D on an empty line is the end of the input, and ^C
 // ends the program that is reading (the shell: cancels the line). A read
-// returns at most one line.
+// returns at most one line. (A ^C typed for a program that reads nothing
+// is the shell's to see: console_take_interrupt.)
 
 #include "ulib.h"
 
@@ -67,6 +68,22 @@ static unsigned long read_line(void)
         return len;
     }
   }
+}
+
+// Is a ^C among the bytes typed and not yet read (sysinfo's console ring)?
+// If so, take the input up to and including it (it was typed for the
+// program ^C ends) and return 1; else leave the input alone and return 0.
+int console_take_interrupt(void)
+{
+  const volatile struct sysinfo *si = (const volatile struct sysinfo *)USYSINFO;
+  unsigned long end = si->console_write, at = si->console_read;
+  while (at != end && si->console_in[at % CONSOLE_IN] != CTRL('C'))
+    at++;
+  if (at == end)
+    return 0;
+  while (sys_cgetc() != CTRL('C'))
+    ;
+  return 1;
 }
 
 // Read up to n bytes of typed input: the rest of the current line, or a

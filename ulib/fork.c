@@ -379,8 +379,22 @@ int waitpid(int pid, int *status)
 {
   int done;
   while ((done = collect(pid, status)) == 0)
-    if (pid == -1 || sys_yield(pid) < 0)  // give it our time; if it cannot run, sleep
-      sys_env_wait(pid == -1 ? 0 : pid);  // until it (or, for -1, any child) ends
+    if (pid == -1 || sys_yield(pid) < 0)     // give it our time; if it cannot run, sleep
+      sys_env_wait(pid == -1 ? 0 : pid, 0);  // until it (or, for -1, any child) ends
+  return done;
+}
+
+// Wait for child pid to end, as waitpid does, or for the next byte typed at
+// the console, whichever comes first. Returns pid (its status in *status)
+// once it has ended, 0 if it still runs (a byte came: a shell looks for a
+// ^C), or -1 if there is no such child.
+int waitpid_or_input(int pid, int *status)
+{
+  int done = collect(pid, status);
+  if (done == 0) {
+    sys_env_wait(pid, ENV_WAIT_INPUT);
+    done = collect(pid, status);
+  }
   return done;
 }
 

@@ -141,6 +141,7 @@ long lseek(int fd, long off, int whence);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
 void console_interrupt_cancels(int cancel);
+int console_take_interrupt(void);
 struct fd_handoff {  // a process's descriptors, for the program it starts
   unsigned long magic;
   unsigned long cwd;  // and its current directory's inode
@@ -176,6 +177,7 @@ int fork(void);
 int wait(int *status);
 int waitpid(int pid, int *status);
 int wait_poll(int *status);
+int waitpid_or_input(int pid, int *status);
 int kill(int pid);
 int getpid(void);
 extern volatile unsigned long exos_cow_copies;

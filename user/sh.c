@@ -185,8 +185,16 @@ static int run_pipeline(struct token *tok, int from, int to, int bg)
     if (bg) {
       printf("[%d]\n", pids[i]);
     } else {
+      // A ^C typed meanwhile ends the job, even a program that reads no
+      // input (one that does sees the ^C itself, and ends).
       int s = 0;
-      waitpid(pids[i], &s);
+      do {
+        if (console_take_interrupt()) {
+          printf("^C\n");
+          for (int j = i; j < npids; j++)
+            kill(pids[j]);
+        }
+      } while (waitpid_or_input(pids[i], &s) == 0);
       last_status = s;
     }
   }

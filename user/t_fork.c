@@ -123,11 +123,13 @@ int main(int argc, char **argv)
   kcheck("passed-on grants");
 
   // env_wait, what waitpid sleeps in when the child cannot run.
-  check("env_wait for itself refused", sys_env_wait(getpid()), -E_PERM);
+  check("env_wait for itself refused", sys_env_wait(getpid(), 0), -E_PERM);
   check("env_wait for a process that is not a child refused",
-        sys_env_wait(ENVINFO(getpid())->parent_id ? ENVINFO(getpid())->parent_id : 0x100), -E_PERM);
-  check("env_wait for a process that is gone returns at once", sys_env_wait(0x7fff00), 0);
-  check("env_wait for any child, with none, returns at once", sys_env_wait(0), 0);
+        sys_env_wait(ENVINFO(getpid())->parent_id ? ENVINFO(getpid())->parent_id : 0x100, 0),
+        -E_PERM);
+  check("env_wait for a process that is gone returns at once", sys_env_wait(0x7fff00, 0), 0);
+  check("env_wait for any child, with none, returns at once", sys_env_wait(0, 0), 0);
+  check("env_wait with unknown flags refused", sys_env_wait(0, 2), -E_INVAL);
   // A child that sleeps until its own child ends: both sleeps end in turn.
   child = fork();
   if (child == 0) {
@@ -138,8 +140,9 @@ int main(int argc, char **argv)
         sys_yield(0);
       exit(0);
     }
-    exit(sys_env_wait(grandchild) == 0 && ENVINFO(grandchild)->id != (unsigned int)grandchild ? 5
-                                                                                              : 1);
+    exit(sys_env_wait(grandchild, 0) == 0 && ENVINFO(grandchild)->id != (unsigned int)grandchild
+             ? 5
+             : 1);
   }
   for (int i = 0; i < 1000 && ENVINFO(child)->status == ENV_RUNNABLE; i++)
     sys_yield(child);  // it starts its child and goes to sleep

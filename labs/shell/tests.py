@@ -87,11 +87,14 @@ def errors(t):
 @test(points=10, timeout=60)
 def console_and_init(t):
     """Backspace and ^U edit the line, ^C cancels it at the prompt and ends
-    a program reading the console; exit ends the shell and init starts
-    another; ps and free read the exported tables."""
+    the foreground job, whether it reads the console or not; exit ends the
+    shell and init starts another; ps and free read the exported tables."""
     out = session(t, "ecx\bho edited", "garbage\x15echo fresh", "exit 3", "ps", "free",
-                  (PROMPT, "half typed\x03"), "cat", (r"cat\n", "\x03"), "echo cat ended $?")
-    t.expect(out, r"^edited$", r"^fresh$", r"^cat ended -1$",
+                  (PROMPT, "half typed\x03"), "cat", (r"cat\n", "\x03"), "echo cat ended $?",
+                  "sleep 600", (r"sleep 600\n", "\x03"), "echo sleep ended $?",
+                  "sleep 600 | cat", (r"sleep 600 \| cat\n", "\x03"), "echo pipeline ended $?")
+    t.expect(out, r"^edited$", r"^fresh$", r"^cat ended -1$", r"^sleep ended -1$",
+             r"^pipeline ended -1$",
              r"^init: the shell ended \(status 3\); starting another$",
              r"^ +[0-9a-f]+ +0 waiting +\d+ init$", r"^ +[0-9a-f]+ +[0-9a-f]+ runnable +\d+ ps$",
              r"^pages: \d+ in all, \d+ free")
