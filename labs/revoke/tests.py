@@ -13,7 +13,7 @@ def revocation_policy(t):
     """Paged region over a file, clock and MRU policies, revocation answered
     by the policy, a child ignoring revocation loses pages (not its parent),
     a child survives repossession and is stopped when it touches a lost page."""
-    out = t.qemu(bootargs="init=t_paging")
+    out = t.qemu(bootargs="init=t_paging", extra_args=["-icount", "shift=0"])  # deadlines in instructions
     t.expect(out, r"^t_paging: all \d+ checks passed$",
              r"^rvexo: env [0-9a-f]+ \(t_paging\) did not answer a revocation; took 40$",
              r"^t_paging: the kernel took \d+ pages whose contents are lost$",
