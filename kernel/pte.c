@@ -372,9 +372,6 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
   return pte_write_any(caller, pt_ppn, index, pte);
 }
 
-// Apply n writes (in kernel memory) for caller, stopping at the first that
-// fails. A run of writes into the same table checks the table once. Flushes
-// the TLB once at the end. Returns 0 or the first error.
 // The table a batch wrote into last by the general path, checked.
 struct batch_table {
   uint64 ppn;  // 0: none yet
@@ -397,6 +394,11 @@ static __attribute__((noinline)) long batch_write(struct env *caller, struct bat
   return write_entry(t->owner, pt_ppn << PGSHIFT, t->level, index, pte, 1);
 }
 
+// Apply n writes for caller from w (kernel memory, or the caller's own read
+// in place: each entry is read once), stopping at the first that fails.
+// The common writes take rewrite_leaf; a run of writes into the same table
+// checks the table once. Flushes the TLB once at the end. Returns 0 or the
+// first error.
 long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
 {
   struct batch_table t = {0, NULL, 0};
