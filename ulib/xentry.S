@@ -31,64 +31,30 @@
 
 .section .text
 
-# Store every register but gp in slots 1..31 of the frame at gp.
-.macro save_regs
-	sd	x1, F(1)(gp)
+# Registers by number: those a C function may change (ra, t0..t6,
+# a0..a7) with s0, the frame pointer (for backtraces); and the rest but sp
+# and gp (tp, s1..s11), which C code keeps (and never touches tp).
+#define CALL_CLOBBERED 1, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 28, 29, 30, 31
+#define CALL_KEPT      4, 9, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27
+
+# Store sp and the registers numbered in the list in their slots of the
+# frame at gp.
+.macro store_regs regs:vararg
 	sd	x2, F(2)(gp)
-	sd	x4, F(4)(gp)
-	sd	x5, F(5)(gp)
-	sd	x6, F(6)(gp)
-	sd	x7, F(7)(gp)
-	sd	x8, F(8)(gp)
-	sd	x9, F(9)(gp)
-	sd	x10, F(10)(gp)
-	sd	x11, F(11)(gp)
-	sd	x12, F(12)(gp)
-	sd	x13, F(13)(gp)
-	sd	x14, F(14)(gp)
-	sd	x15, F(15)(gp)
-	sd	x16, F(16)(gp)
-	sd	x17, F(17)(gp)
-	sd	x18, F(18)(gp)
-	sd	x19, F(19)(gp)
-	sd	x20, F(20)(gp)
-	sd	x21, F(21)(gp)
-	sd	x22, F(22)(gp)
-	sd	x23, F(23)(gp)
-	sd	x24, F(24)(gp)
-	sd	x25, F(25)(gp)
-	sd	x26, F(26)(gp)
-	sd	x27, F(27)(gp)
-	sd	x28, F(28)(gp)
-	sd	x29, F(29)(gp)
-	sd	x30, F(30)(gp)
-	sd	x31, F(31)(gp)
+	.irp	r, \regs
+	sd	x\r, F(\r)(gp)
+	.endr
 .endm
 
-# Store in the frame at gp what the handler, C code, may change: ra, the
-# temporaries and arguments (t0..t6, a0..a7); and sp and s0 (the frame
-# pointer, for backtraces). s1..s11 and tp stay in their registers: C code
-# keeps the callee-saved ones, and never touches tp. Their slots are left
-# as they were.
+# Store every register but gp in slots 1..31 of the frame at gp.
+.macro save_regs
+	store_regs CALL_CLOBBERED, CALL_KEPT
+.endm
+
+# Store in the frame at gp only what the handler, C code, may change (and
+# sp and s0). The slots of s1..s11 and tp are left as they were.
 .macro save_call_clobbered
-	sd	x1, F(1)(gp)
-	sd	x2, F(2)(gp)
-	sd	x5, F(5)(gp)
-	sd	x6, F(6)(gp)
-	sd	x7, F(7)(gp)
-	sd	x8, F(8)(gp)
-	sd	x10, F(10)(gp)
-	sd	x11, F(11)(gp)
-	sd	x12, F(12)(gp)
-	sd	x13, F(13)(gp)
-	sd	x14, F(14)(gp)
-	sd	x15, F(15)(gp)
-	sd	x16, F(16)(gp)
-	sd	x17, F(17)(gp)
-	sd	x28, F(28)(gp)
-	sd	x29, F(29)(gp)
-	sd	x30, F(30)(gp)
-	sd	x31, F(31)(gp)
+	store_regs CALL_CLOBBERED
 .endm
 
 # Save registers (with the macro `save`: every register but gp, or only
@@ -107,67 +73,26 @@
 	\save
 .endm
 
-# Reload every register from the frame at sp and jump to frame->pc.
-.macro resume_frame
+# Reload the registers numbered in the list, then sp, from the frame at sp
+# and jump to frame->pc.
+.macro resume_with regs:vararg
 	mv	gp, sp
-	ld	x1, F(1)(gp)
-	ld	x4, F(4)(gp)
-	ld	x5, F(5)(gp)
-	ld	x6, F(6)(gp)
-	ld	x7, F(7)(gp)
-	ld	x8, F(8)(gp)
-	ld	x9, F(9)(gp)
-	ld	x10, F(10)(gp)
-	ld	x11, F(11)(gp)
-	ld	x12, F(12)(gp)
-	ld	x13, F(13)(gp)
-	ld	x14, F(14)(gp)
-	ld	x15, F(15)(gp)
-	ld	x16, F(16)(gp)
-	ld	x17, F(17)(gp)
-	ld	x18, F(18)(gp)
-	ld	x19, F(19)(gp)
-	ld	x20, F(20)(gp)
-	ld	x21, F(21)(gp)
-	ld	x22, F(22)(gp)
-	ld	x23, F(23)(gp)
-	ld	x24, F(24)(gp)
-	ld	x25, F(25)(gp)
-	ld	x26, F(26)(gp)
-	ld	x27, F(27)(gp)
-	ld	x28, F(28)(gp)
-	ld	x29, F(29)(gp)
-	ld	x30, F(30)(gp)
-	ld	x31, F(31)(gp)
+	.irp	r, \regs
+	ld	x\r, F(\r)(gp)
+	.endr
 	ld	x2, F(2)(gp)
 	ld	gp, F(0)(gp)
 	jr	gp
 .endm
 
-# Reload what save_call_clobbered saved from the frame at sp and jump to
-# frame->pc (s1..s11 and tp were never moved).
+# Reload every register from the frame at sp and jump to frame->pc.
+.macro resume_frame
+	resume_with CALL_CLOBBERED, CALL_KEPT
+.endm
+
+# Reload what save_call_clobbered saved (s1..s11 and tp were never moved).
 .macro resume_call_clobbered
-	mv	gp, sp
-	ld	x1, F(1)(gp)
-	ld	x5, F(5)(gp)
-	ld	x6, F(6)(gp)
-	ld	x7, F(7)(gp)
-	ld	x8, F(8)(gp)
-	ld	x10, F(10)(gp)
-	ld	x11, F(11)(gp)
-	ld	x12, F(12)(gp)
-	ld	x13, F(13)(gp)
-	ld	x14, F(14)(gp)
-	ld	x15, F(15)(gp)
-	ld	x16, F(16)(gp)
-	ld	x17, F(17)(gp)
-	ld	x28, F(28)(gp)
-	ld	x29, F(29)(gp)
-	ld	x30, F(30)(gp)
-	ld	x31, F(31)(gp)
-	ld	x2, F(2)(gp)
-	ld	gp, F(0)(gp)
-	jr	gp
+	resume_with CALL_CLOBBERED
 .endm
 
 # Enter C: count the upcall in exos_critical (so the kernel makes no
