@@ -527,13 +527,13 @@ static struct open_file {
   unsigned int inum;   // the file
   unsigned int holds;  // hold records naming it; 0: a free slot
   unsigned long off;
-} *files;  // [NFILES], allocated at mount
+} * files;  // [NFILES], allocated at mount
 
 static struct hold {
   unsigned int env;    // the holder; 0: a free record
   unsigned int file;   // the open file
   unsigned int count;  // the holder's references to it
-} *holds;  // [NHOLDS], allocated at mount
+} * holds;             // [NHOLDS], allocated at mount
 
 // Is inum open anywhere?
 static int is_open(unsigned int inum)
