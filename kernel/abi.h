@@ -58,8 +58,8 @@
 #define SYSNUM_PCT_CALL  20  // for trapvec.S's fast paths
 #define SYSNUM_PCT_REPLY 22
 #define SWITCHING_SYSCALLS                                                                         \
-  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 30) | \
-   (1UL << 31) | (1UL << 32))
+  ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 23) | \
+   (1UL << 30) | (1UL << 31) | (1UL << 32))
 
 // Error codes. System calls return their negation. Each refusal of a
 // page-table write has a code of its own, so a library OS (and a student)
@@ -93,14 +93,47 @@
   X(26, E_NOTWAITING, "that environment is not waiting for your reply")                            \
   X(27, E_NOBINDING, "block not in a range bound to you")                                          \
   X(28, E_IO, "disk I/O error")                                                                    \
-  X(29, E_NODISK, "no disk")
+  X(29, E_NODISK, "no disk")                                                                      \
+  X(30, E_QUOTA, "this environment's share of a kernel table is used up")
 
-#define NERRORS 30  // one more than the largest error number
+#define NERRORS 31  // one more than the largest error number
 
 // Environment status (struct env_info).
 #define ENV_FREE         0
 #define ENV_RUNNABLE     1
 #define ENV_NOT_RUNNABLE 2
+
+// Lifecycles: what an environment leaves behind when it is destroyed.
+//  - Its children pass to its own parent, which controls them from then on
+//    (parent_id changes in UENVS and in each child's u-area). With no
+//    parent, children that have started control only themselves (parent_id
+//    0), and children that never started are destroyed: nobody could start
+//    them any more.
+//  - A user page it owns on which others hold grants outlives it, owned by
+//    nobody (owner 0): each holder keeps exactly the rights it had, and the
+//    page is freed when the last grant on it goes (a holder gives up its
+//    own grant with page_grant(ppn, itself, 0)). Every other page is freed.
+//  - The disk ranges it bound to others go with it, and so does every
+//    binding made from those in turn (disk_unbind does the same).
+//  - Pinning: no page is freed, repossessed or re-typed while the disk may
+//    still write it. Destroying its owner waits for the device first,
+//    page_free answers -E_BUSY, and the abort protocol passes it by.
+//  - A free slot in UENVS is never runnable, and nobody waits on it.
+//
+// Pools: the kernel's fixed tables are shared out per environment, so that
+// no environment can take a whole one; past its share a call returns
+// -E_QUOTA.
+//  - environments: ENV_CHILDREN_MAX live children per parent;
+//  - grant records: an environment may have created at most a quarter of
+//    the pool (two records per page of RAM) that still exist;
+//  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
+//  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
+//    by itself or its parent;
+//  - mappings: a page's mapping count cannot overflow (each mapping is a
+//    slot of a level-0 table that the mapping environment owns).
+#define ENV_CHILDREN_MAX      64
+#define DISK_REQUESTS_PER_ENV 8
+#define DISK_BINDINGS         8
 
 // Entry points an environment registers (env_set_entry). An environment
 // without prologue and epilogue entries has its registers saved and
@@ -160,7 +193,7 @@ enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 _Static_assert(SWITCHING_SYSCALLS ==
                    ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
                     (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply) |
-                    (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) | (1UL << SYS_env_wait)),
+                    (1UL << SYS_pct_accept) | (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) | (1UL << SYS_env_wait)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
 _Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply, "SYSNUM_PCT");
 #endif
@@ -232,7 +265,7 @@ struct sysinfo {
 #define ENV_WAIT_INPUT 1
 
 #define DISK_BLOCK    4096  // the disk is read and written in page-sized blocks
-#define DISK_REQUESTS 8     // requests in flight at once, machine-wide
+#define DISK_REQUESTS 32    // requests not yet collected, machine-wide
 
 // Revocation (sys_revoke kinds): give back `arg` pages, or page `arg`, or
 // time slice `arg`, within `ticks` timer ticks (timebase units).
@@ -266,10 +299,11 @@ struct uarea {
 };
 
 struct page_info {
-  unsigned int owner;  // id of the owning environment, 0 if none
-  unsigned char type;  // enum page_type
+  unsigned int owner;     // id of the owning environment, 0 if none
+  unsigned int mapcount;  // number of PTEs that map this page (never overflows:
+                          // every PTE is a slot of a level-0 table in RAM)
+  unsigned char type;     // enum page_type
   unsigned char flags;
-  unsigned short mapcount;  // number of PTEs that map this page
 };
 #endif
 

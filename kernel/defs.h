@@ -107,12 +107,14 @@ uint64 pages_free(void);
 uint64 kernel_root(void);
 uint64 owner_first_page(uint32 owner);
 uint64 owner_next_page(uint64 pa);
+void page_disown(uint64 pa);
 uint32 grant_rights(uint64 pa, uint32 envid);
-int grant_set(uint64 pa, uint32 envid, uint32 rights);
+int grant_set(uint64 pa, uint32 envid, uint32 rights, struct env *maker);
 void grants_lower_below(uint64 pa, uint32 envid, uint32 rights);
 int has_grants(uint64 pa);
 void grants_clear(uint64 pa);
-void grants_drop_env(uint32 envid);
+void grants_drop_env(struct env *e);
+const char *grants_check(uint64 *where);
 
 // pte.c
 void rmap_each(uint64 pa, void (*fn)(uint64 pte_pa));
@@ -136,6 +138,7 @@ long env_wait(struct env *e, uint32 id, uint64 flags);
 void env_run(struct env *e) __attribute__((noreturn));
 void curenv_clear(void);
 int env_any_alive(void);
+const char *env_check(uint64 *where);
 const void *user_view(struct env *e, uint64 va, size_t len);
 int copy_from_user(struct env *e, void *dst, uint64 va, size_t len);
 int copy_to_user(struct env *e, uint64 va, const void *src, size_t len);
@@ -160,6 +163,7 @@ void disk_intr(void);
 int disk_irq_number(void);
 int disk_page_busy(uint64 pa);
 void disk_release(struct env *e);
+const char *disk_check(uint64 *where);
 
 // pct.c
 long pct_transfer(struct env *e, uint64 callee_id, int kind);

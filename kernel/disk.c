@@ -6,16 +6,19 @@
 // or one owned by an environment it controls (a loader fills its child's
 // pages straight from the disk); nothing else is checked at I/O time. At
 // boot the first environment holds the whole disk; an environment holding a
-// range can bind any part of it to another environment (its file-system
-// server, say), and can take back a range it bound to itself or to a child. Bindings die with their
-// holder.
+// range can bind any part of it to itself or a child (its file-system
+// server, say), and can take back a range bound to itself or to a child.
+// Each binding remembers the one it was made from: when a binding goes
+// (unbound, or its holder destroyed), every binding made from it goes too,
+// so a range taken back is taken back from everyone it reached.
 //
 // Blocks are DISK_BLOCK (4096) bytes, eight 512-byte sectors. Requests are
 // asynchronous: disk_io starts one and returns its number; disk_status polls
 // it; disk_wait gives up the processor until it completes (the completion
 // interrupt makes the waiter runnable again). A page with a request not yet
-// collected is pinned: it cannot be freed, and destroying its owner waits
-// for the device.
+// collected is pinned: it cannot be freed, and destroying its owner, or the
+// environment that issued the request, waits for the device. Each
+// environment may have DISK_REQUESTS_PER_ENV requests not yet collected.
 //
 // For crash tests only: the boot argument diskcrash=N stops the machine
 // (once the device has finished the writes before) when a program asks for
@@ -55,7 +58,7 @@
 
 #define DEVICE_ID_BLOCK 2
 #define VIRTIO_SLOTS    8
-#define QSIZE           32  // descriptors; three per request
+#define QSIZE           128  // descriptors; three per request
 
 // Split virtqueue structures (virtio 1.x, section 2.7).
 struct vq_desc {
@@ -104,10 +107,9 @@ struct request {
   struct blk_header header;
 };
 
-#define NBINDINGS 8  // ranges one environment can hold
-
 struct binding {
   uint64 start, count;  // count 0: unused
+  uint32 from;          // the binding it was made from (binding_ref); 0: the boot binding
 };
 
 static volatile uint8 *regs;  // the device's registers (direct map); NULL: no disk
@@ -116,7 +118,7 @@ static struct vq_avail *avail;
 static struct vq_used *used;
 static uint16 used_seen;  // used->idx already processed
 static struct request requests[DISK_REQUESTS];
-static struct binding bindings[NENV][NBINDINGS];
+static struct binding bindings[NENV][DISK_BINDINGS];
 static uint64 nblocks;
 static int disk_irq;
 static uint64 writes_left = ~0UL;  // before diskcrash= stops the machine
@@ -211,38 +213,71 @@ static void crash_now(void)
   poweroff(0);
 }
 
-// Does e hold a binding covering blocks [start, start + count)?
-static int holds(struct env *e, uint64 start, uint64 count)
+// A binding's name: 1 + slot * DISK_BINDINGS + index (0 is no binding).
+static uint32 binding_ref(uint32 slot, int index)
+{
+  return slot * DISK_BINDINGS + index + 1;
+}
+
+// The binding named ref (not 0).
+static struct binding *binding_at(uint32 ref)
+{
+  return &bindings[(ref - 1) / DISK_BINDINGS][(ref - 1) % DISK_BINDINGS];
+}
+
+// The name (binding_ref) of e's binding covering blocks [start, start +
+// count), or 0 if it holds none.
+static uint32 holds(struct env *e, uint64 start, uint64 count)
 {
   struct binding *b = bindings[ENVX(e->pub->id)];
-  for (int i = 0; i < NBINDINGS; i++)
+  for (int i = 0; i < DISK_BINDINGS; i++)
     if (b[i].count != 0 && start >= b[i].start && count <= b[i].count &&
         start - b[i].start <= b[i].count - count)
-      return 1;
+      return binding_ref(ENVX(e->pub->id), i);
   return 0;
 }
 
-// Give environment e the range [start, start + count). Returns 0 or -E_NOMEM
-// when it holds NBINDINGS ranges already.
-static long add_binding(struct env *e, uint64 start, uint64 count)
+// Give environment e the range [start, start + count), made from binding
+// `from` (0: the boot binding). Returns 0 or -E_QUOTA when it holds
+// DISK_BINDINGS ranges already.
+static long add_binding(struct env *e, uint64 start, uint64 count, uint32 from)
 {
   struct binding *b = bindings[ENVX(e->pub->id)];
-  for (int i = 0; i < NBINDINGS; i++)
+  for (int i = 0; i < DISK_BINDINGS; i++)
     if (b[i].count == 0) {
-      b[i] = (struct binding){start, count};
+      b[i] = (struct binding){start, count, from};
       return 0;
     }
-  return -E_NOMEM;
+  return -E_QUOTA;
+}
+
+// Remove binding b and, in turn, every binding made from a removed one.
+// Each pass removes the next generation (no recursion on the kernel stack).
+static void unbind_all_from(struct binding *b)
+{
+  b->count = 0;
+  for (int removed = 1; removed;) {
+    removed = 0;
+    for (int slot = 0; slot < NENV; slot++)
+      for (int i = 0; i < DISK_BINDINGS; i++) {
+        struct binding *c = &bindings[slot][i];
+        if (c->count != 0 && c->from != 0 && binding_at(c->from)->count == 0) {
+          c->count = 0;
+          removed = 1;
+        }
+      }
+  }
 }
 
 // Give the first environment the whole disk (at boot).
 void disk_bind_boot(struct env *e)
 {
   if (regs != NULL)
-    add_binding(e, 0, nblocks);
+    add_binding(e, 0, nblocks, 0);
 }
 
-// disk_bind: caller, which holds [start, start + count), binds it to envid too.
+// disk_bind: caller, which holds [start, start + count), binds it to envid
+// too: itself or a child.
 long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count)
 {
   struct env *t = envid <= 0xFFFFFFFFUL ? env_of(envid) : NULL;
@@ -250,15 +285,18 @@ long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count)
     return -E_NODISK;
   if (t == NULL)
     return -E_BADENV;
+  if (!env_controls(caller, t))
+    return -E_PERM;
   if (count == 0 || start >= nblocks || count > nblocks - start)
     return -E_INVAL;
-  if (!holds(caller, start, count))
+  uint32 from = holds(caller, start, count);
+  if (from == 0)
     return -E_NOBINDING;
-  return add_binding(t, start, count);
+  return add_binding(t, start, count, from);
 }
 
 // disk_unbind: remove the range [start, start + count) exactly as bound
-// from the caller itself or from a child.
+// from the caller itself or from a child, and every binding made from it.
 long disk_unbind(struct env *caller, uint64 envid, uint64 start, uint64 count)
 {
   struct env *t = envid == 0 ? caller : envid <= 0xFFFFFFFFUL ? env_of(envid) : NULL;
@@ -267,9 +305,9 @@ long disk_unbind(struct env *caller, uint64 envid, uint64 start, uint64 count)
   if (!env_controls(caller, t))
     return -E_PERM;
   struct binding *b = bindings[ENVX(t->pub->id)];
-  for (int i = 0; i < NBINDINGS; i++)
+  for (int i = 0; i < DISK_BINDINGS; i++)
     if (b[i].count != 0 && b[i].start == start && b[i].count == count) {
-      b[i].count = 0;
+      unbind_all_from(&b[i]);
       return 0;
     }
   return -E_NOBINDING;
@@ -294,6 +332,8 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
   struct env *owner = env_of(pi->owner);
   if (pi->type != PG_USER || owner == NULL || !env_controls(caller, owner))
     return -E_NOACCESS;
+  if (caller->nrequests >= DISK_REQUESTS_PER_ENV)
+    return -E_QUOTA;
   int n = 0;
   while (n < DISK_REQUESTS && requests[n].state != REQ_FREE)
     n++;
@@ -306,6 +346,7 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
   *r = (struct request){REQ_PENDING,    caller->pub->id,
                         ppn << PGSHIFT, 0,
                         0xFF,           {write ? BLK_OUT : BLK_IN, 0, block * (DISK_BLOCK / 512)}};
+  caller->nrequests++;
   // Three descriptors per request, at 3n, 3n+1, 3n+2: header, data, status.
   struct vq_desc *d = &desc[3 * n];
   d[0] = (struct vq_desc){PADDR(&r->header), sizeof(r->header), DESC_NEXT, 3 * n + 1};
@@ -317,6 +358,15 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
   __sync_synchronize();
   reg_write(VIRTIO_QUEUE_NOTIFY, 0);
   return n;
+}
+
+// Free request r: its owner collected it, or is being destroyed.
+static void request_free(struct request *r)
+{
+  struct env *e = env_of(r->owner);
+  if (e != NULL)
+    e->nrequests--;
+  r->state = REQ_FREE;
 }
 
 // The result of a completed request: 0, or -E_IO.
@@ -341,7 +391,7 @@ static void collect_used(void)
     if (r->waiting && e != NULL) {
       e->tf.a0 = result_of(r);
       e->pub->status = ENV_RUNNABLE;
-      r->state = REQ_FREE;
+      request_free(r);
     }
   }
 }
@@ -378,7 +428,7 @@ long disk_status(struct env *caller, uint64 req)
   collect_used();
   if (r->state == REQ_PENDING)
     return 1;
-  r->state = REQ_FREE;
+  request_free(r);
   return result_of(r);
 }
 
@@ -391,7 +441,7 @@ long disk_wait(struct env *caller, uint64 req)
     return -E_PERM;
   collect_used();
   if (r->state == REQ_DONE) {
-    r->state = REQ_FREE;
+    request_free(r);
     return result_of(r);
   }
   r->waiting = 1;
@@ -409,17 +459,63 @@ int disk_page_busy(uint64 pa)
   return 0;
 }
 
-// Environment e is being destroyed: wait for the device to finish its
-// requests (their pages must not be reused while it writes them), free them,
-// and drop its bindings.
+// For kcheck: every request not yet collected belongs to a live
+// environment, a pending one's page is a user page (never free, a table or
+// a u-area: the device writes it), and each environment's count of
+// requests is right; every binding of a free slot is gone, and every
+// binding's origin still exists. Returns NULL or the violation.
+const char *disk_check(uint64 *where)
+{
+  uint32 count[NENV] = {0};
+  for (int i = 0; i < DISK_REQUESTS; i++) {
+    struct request *r = &requests[i];
+    *where = i;
+    if (r->state == REQ_FREE)
+      continue;
+    if (env_of(r->owner) == NULL)
+      return "disk request of an environment that does not exist";
+    count[ENVX(r->owner)]++;
+    if (r->state == REQ_PENDING && (!ppn_valid(r->page >> PGSHIFT) ||
+                                    ppn2page(r->page >> PGSHIFT)->type != PG_USER))
+      return "the disk may write a page that is not a user page (pinning broken)";
+  }
+  for (int slot = 0; slot < NENV; slot++) {
+    *where = slot;
+    if (env_table[slot].status != ENV_FREE && envs[slot].nrequests != count[slot])
+      return "environment's count of disk requests is wrong";
+    for (int i = 0; i < DISK_BINDINGS; i++) {
+      struct binding *b = &bindings[slot][i];
+      if (b->count != 0 && env_table[slot].status == ENV_FREE)
+        return "disk binding held by a free environment slot";
+      if (b->count != 0 && b->from != 0 && binding_at(b->from)->count == 0)
+        return "disk binding made from one that is gone";
+    }
+  }
+  return NULL;
+}
+
+// Environment e is being destroyed. Wait until the device has finished
+// every request e issued or that uses one of e's pages (no page may be
+// reused while the device may write it); free e's requests, unpin e's
+// pages from others' finished ones, and drop e's bindings and every
+// binding made from them.
 void disk_release(struct env *e)
 {
   uint32 id = e->pub->id;
   for (int i = 0; i < DISK_REQUESTS; i++) {
-    while (requests[i].state == REQ_PENDING && requests[i].owner == id)
+    struct request *r = &requests[i];
+    if (r->state == REQ_FREE ||
+        (r->owner != id && (r->page == 0 || ppn2page(r->page >> PGSHIFT)->owner != id)))
+      continue;
+    while (r->state == REQ_PENDING)
       collect_used();  // the device runs on while the kernel polls
-    if (requests[i].state != REQ_FREE && requests[i].owner == id)
-      requests[i].state = REQ_FREE;
+    if (r->owner == id && r->state != REQ_FREE)
+      request_free(r);
+    else if (r->owner != id)
+      r->page = 0;  // finished: its page is no longer pinned
   }
-  memset(bindings[ENVX(id)], 0, sizeof(bindings[0]));
+  struct binding *b = bindings[ENVX(id)];
+  for (int i = 0; i < DISK_BINDINGS; i++)
+    if (b[i].count != 0)
+      unbind_all_from(&b[i]);
 }

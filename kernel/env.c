@@ -54,6 +54,9 @@ struct env *env_alloc(uint32 parent_id, const char *name)
     pub->id = (next_generation++ << 8) | slot;
   pub->parent_id = parent_id;
   pub->status = ENV_NOT_RUNNABLE;
+  struct env *parent = env_of(parent_id);
+  if (parent != NULL)
+    parent->nchildren++;
   strlcpy(pub->name, name, sizeof(pub->name));
   e->asid = asids_work ? slot + 1 : 0;
 
@@ -63,6 +66,8 @@ struct env *env_alloc(uint32 parent_id, const char *name)
     if (root)
       page_free(root);
     memset(pub, 0, sizeof(*pub));
+    if (parent != NULL)
+      parent->nchildren--;
     return NULL;
   }
   uint64 *kr = KADDR(kernel_root()), *r = KADDR(root);
@@ -228,28 +233,59 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
   e->tf.pc = eh->entry;
   bootstrap_args(e, name, bootargs);
   e->pub->status = ENV_RUNNABLE;
+  e->started = 1;
   return e;
 }
 
-// Destroy environment e: break every mapping of its pages (in anyone's
-// tables), drop the grants it gave and holds, free every page it owns, and
-// orphan its children, and return its time slices. If e is running, the
-// caller must schedule() next.
-void env_destroy(struct env *e)
+// The rule for what an environment leaves behind when it dies (abi.h,
+// "Lifecycles"): control of its children passes to its own parent; with no
+// parent, started children control themselves and never-started ones,
+// which nobody could start any more, are destroyed too. A user page it
+// owns that others hold grants on outlives it, owned by nobody, until the
+// last grant on it goes.
+
+// Hand e's children to heir (0: none), as the rule above says.
+static void pass_on_children(struct env *e, uint32 heir)
+{
+  struct env *h = env_of(heir);
+  for (int i = 0; i < NENV; i++) {
+    if (env_table[i].status == ENV_FREE || env_table[i].parent_id != e->pub->id)
+      continue;
+    env_table[i].parent_id = heir;
+    envs[i].uarea->parent_id = heir;
+    if (h != NULL)
+      h->nchildren++;
+  }
+}
+
+// A never-started environment nobody controls (it can never run), or NULL.
+static struct env *unstartable(void)
+{
+  for (int i = 0; i < NENV; i++)
+    if (env_table[i].status != ENV_FREE && env_table[i].parent_id == 0 && !envs[i].started)
+      return &envs[i];
+  return NULL;
+}
+
+// Destroy e alone (see env_destroy).
+static void destroy_one(struct env *e)
 {
   uint32 id = e->pub->id;
+  struct env *parent = env_of(e->pub->parent_id);
   if (curenv == e)
     curenv_clear();
-  disk_release(e);
+  disk_release(e);  // first: waits until no device writes a page of e's
   slices_release(e);
   pct_callee_gone(e);
   revoke_forget(e);
   console_forget(e);
-  struct env *parent = env_of(e->pub->parent_id);
-  if (parent != NULL && (parent->waits_for == id || parent->waits_for == WAIT_ANY)) {
-    parent->waits_for = 0;
-    console_forget(parent);  // (an env_wait for input too ends)
-    parent->pub->status = ENV_RUNNABLE;
+  if (parent != NULL) {
+    parent->nchildren--;
+    if (parent->waits_for == id || parent->waits_for == WAIT_ANY) {
+      parent->waits_for = 0;
+      console_forget(parent);  // (an env_wait for input too ends)
+      parent->pub->status = ENV_RUNNABLE;
+    }
   }
   // First empty its own tables, so only others' mappings of its pages remain.
   for (uint64 pa = owner_first_page(id); pa != 0; pa = owner_next_page(pa)) {
@@ -257,8 +293,12 @@ void env_destroy(struct env *e)
     if (type == PG_PT0 || type == PG_PT1 || type == PG_PT2)
       pt_clear(pa);
   }
-  grants_drop_env(id);
+  grants_drop_env(e);
   for (uint64 pa; (pa = owner_first_page(id)) != 0;) {
+    if (ppn2page(pa >> PGSHIFT)->type == PG_USER && has_grants(pa)) {
+      page_disown(pa);  // held by others: it outlives its owner
+      continue;
+    }
     rmap_each(pa, pte_unmap);
     grants_clear(pa);
     page_free(pa);
@@ -267,10 +307,61 @@ void env_destroy(struct env *e)
     asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
   else
     sfence_vma_all();
+  pass_on_children(e, parent != NULL ? parent->pub->id : 0);
+  // A free slot keeps nothing: no wait, no call, no count survives.
+  struct env_info *pub = e->pub;
+  memset(e, 0, sizeof(*e));
+  e->pub = pub;
+  memset(pub, 0, sizeof(*pub));
+}
+
+// Destroy environment e: wait until no device writes one of its pages,
+// break every mapping of its pages (in anyone's tables), drop the grants it
+// holds, free every page it owns that nobody else holds, return its time
+// slices, bindings and requests, wake whoever waits on it, and pass its
+// children on (the rule above). If e is running, the caller must
+// schedule() next.
+void env_destroy(struct env *e)
+{
+  destroy_one(e);
+  for (struct env *c; (c = unstartable()) != NULL;)
+    destroy_one(c);
+}
+
+// For kcheck: the lifecycle invariants of the environment table. A free
+// slot is not runnable and keeps no state (no wait, call, count or start);
+// nobody waits on a free slot; every parent named exists, and counts its
+// children right; a parentless environment has started (else nobody could
+// ever start it). Returns NULL or the violation, with its slot in *where.
+const char *env_check(uint64 *where)
+{
+  uint32 children[NENV] = {0};
   for (int i = 0; i < NENV; i++)
-    if (env_table[i].parent_id == id)
-      env_table[i].parent_id = 0;
-  memset(e->pub, 0, sizeof(*e->pub));
+    if (env_table[i].status != ENV_FREE && env_of(env_table[i].parent_id) != NULL)
+      children[ENVX(env_table[i].parent_id)]++;
+  for (int i = 0; i < NENV; i++) {
+    struct env *e = &envs[i];
+    *where = i;
+    if (e->pub->status == ENV_FREE) {
+      if (e->pub->id != 0 || e->waiting_on || e->waits_for || e->pct_sleeping || e->console_wait ||
+          e->started || e->nchildren || e->grants_made || e->nrequests || e->pages_head)
+        return "free environment slot keeps state";
+      continue;
+    }
+    if (e->pub->status != ENV_RUNNABLE && e->pub->status != ENV_NOT_RUNNABLE)
+      return "environment with an unknown status";
+    if (e->waiting_on != 0 && env_of(e->waiting_on) == NULL)
+      return "environment waits on a PCT callee that does not exist";
+    if (e->waits_for != 0 && e->waits_for != WAIT_ANY && env_of(e->waits_for) == NULL)
+      return "environment waits for a child that does not exist";
+    if (e->pub->parent_id != 0 && env_of(e->pub->parent_id) == NULL)
+      return "environment's parent does not exist (an orphan nobody controls)";
+    if (e->pub->parent_id == 0 && !e->started)
+      return "never-started environment without a parent";
+    if (e->nchildren != children[i])
+      return "environment's count of children is wrong";
+  }
+  return NULL;
 }
 
 // env_wait: give up the processor until child id (0: any child) ends, or,

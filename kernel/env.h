@@ -62,6 +62,11 @@ struct env {
   uint8 console_wait;    // it waits in cgetc_wait for a character (uart.c)
   uint8 pct_sleeping;    // it waits in pct_accept(PCT_SLEEP) for a call
   uint32 waits_for;      // it waits in env_wait for this child to end (0: no)
+  // Shares of the kernel's pools (see "Pools" in abi.h)
+  uint32 grants_made;  // grant records it created that still exist
+  uint32 nchildren;    // live environments whose parent it is
+  uint8 nrequests;     // disk requests it issued and has not collected (disk.c)
+  uint8 started;       // env_start (or the bootstrap) made it runnable once
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");

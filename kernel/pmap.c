@@ -36,6 +36,7 @@ struct grant_rec {
   uint32 envid;
   uint32 rights;  // GRANT_R | GRANT_W | GRANT_X
   uint32 next;
+  uint32 maker;  // who created it, charged for it while both exist
 };
 static struct grant_rec *grants;
 static uint32 ngrants, free_grant;
@@ -202,6 +203,17 @@ uint64 owner_next_page(uint64 pa)
   return next ? index2pa(next) : 0;
 }
 
+// The page at pa, a user page others hold grants on, outlives its owner,
+// which is being destroyed: it belongs to nobody from now on, and goes
+// when the last grant on it does (grant_set).
+void page_disown(uint64 pa)
+{
+  uint32 i = pa2index(pa);
+  list_remove(owner_list(pages[i].owner), i);
+  envs[ENVX(pages[i].owner)].pub->npages--;
+  pages[i].owner = 0;
+}
+
 // ---------------------------------------------------------------- grants
 
 // The rights env holds on the page at pa through a grant (0 if none).
@@ -213,9 +225,19 @@ uint32 grant_rights(uint64 pa, uint32 envid)
   return 0;
 }
 
-// Set env's grant on the page at pa to rights (0 removes it).
-// Returns 0, or -E_NOMEM when the grant pool is exhausted.
-int grant_set(uint64 pa, uint32 envid, uint32 rights)
+// The largest number of grant records one environment may have created
+// and not yet seen go: a quarter of the pool (abi.h, "Pools").
+static uint32 grant_share(void)
+{
+  return ngrants / 4;
+}
+
+// Set env's grant on the page at pa to rights (0 removes it). A new record
+// is charged to maker (the caller of page_grant). Returns 0, or -E_QUOTA
+// when maker has used up its share of the pool. A page owned by nobody
+// (page_disown) that loses its last grant is freed: the caller has broken
+// the grantee's mappings of it.
+int grant_set(uint64 pa, uint32 envid, uint32 rights, struct env *maker)
 {
   uint32 *link = &pa2priv(pa)->grants;
   for (; *link != 0; link = &grants[*link].next)
@@ -225,18 +247,26 @@ int grant_set(uint64 pa, uint32 envid, uint32 rights)
     grants[*link].rights = rights;
   } else if (*link != 0) {
     uint32 g = *link;
+    struct env *charged = env_of(grants[g].maker);
     *link = grants[g].next;
     grants[g].next = free_grant;
     free_grant = g;
     env_of(envid)->ngrants--;
+    if (charged != NULL)
+      charged->grants_made--;
+    if (pa2page(pa)->owner == 0 && pa2priv(pa)->grants == 0)
+      page_free(pa);
   } else if (rights != 0) {
     uint32 g = free_grant;
+    if (maker->grants_made >= grant_share())
+      return -E_QUOTA;
     if (g == 0)
       return -E_NOMEM;
     free_grant = grants[g].next;
-    grants[g] = (struct grant_rec){envid, rights, pa2priv(pa)->grants};
+    grants[g] = (struct grant_rec){envid, rights, pa2priv(pa)->grants, maker->pub->id};
     pa2priv(pa)->grants = g;
     env_of(envid)->ngrants++;
+    maker->grants_made++;
   }
   return 0;
 }
@@ -262,7 +292,7 @@ void grants_lower_below(uint64 pa, uint32 envid, uint32 rights)
     struct grant_rec r = grants[g];
     if ((r.rights & ~rights) && descends_from(env_of(r.envid), envid)) {
       unmap_in_env(pa, r.envid);
-      grant_set(pa, r.envid, r.rights & rights);
+      grant_set(pa, r.envid, r.rights & rights, NULL);
     }
   }
 }
@@ -273,20 +303,50 @@ int has_grants(uint64 pa)
   return pa2priv(pa)->grants != 0;
 }
 
-// Remove every grant on the page at pa.
+// Remove every grant on the page at pa, which has an owner.
 void grants_clear(uint64 pa)
 {
   while (pa2priv(pa)->grants != 0)
-    grant_set(pa, grants[pa2priv(pa)->grants].envid, 0);
+    grant_set(pa, grants[pa2priv(pa)->grants].envid, 0, NULL);
 }
 
-// Remove every grant held by envid, on any page (when it is destroyed).
-// Scans RAM, but only when the environment holds grants at all.
-void grants_drop_env(uint32 envid)
+// Remove every grant e holds, on any page (e is being destroyed, its
+// tables already empty). Scans RAM, but only when e holds grants at all.
+void grants_drop_env(struct env *e)
 {
-  for (uint32 i = 0; i < npages && env_of(envid)->ngrants > 0; i++)
+  for (uint32 i = 0; i < npages && e->ngrants > 0; i++)
     if (priv[i].grants != 0)
-      grant_set(index2pa(i), envid, 0);
+      grant_set(index2pa(i), e->pub->id, 0, NULL);
+}
+
+// For kcheck: every grant is held by a live environment on a user page; a
+// page owned by nobody is held by some grant; each environment's counts of
+// grants held and made match the records. Linear in pages and records.
+// Returns NULL or the violation, with the page in *where.
+const char *grants_check(uint64 *where)
+{
+  uint32 held[NENV] = {0}, made[NENV] = {0};
+  for (uint32 i = 0; i < npages; i++) {
+    *where = index2pa(i);
+    if (pages[i].type == PG_USER && pages[i].owner == 0 && priv[i].grants == 0)
+      return "user page owned by nobody and held by no grant (lost)";
+    uint32 n = 0;
+    for (uint32 g = priv[i].grants; g != 0; g = grants[g].next) {
+      if (++n > NENV)
+        return "grant list longer than the environment table (a cycle)";
+      if (pages[i].type != PG_USER || env_of(grants[g].envid) == NULL)
+        return "grant on a page that is not a user page, or held by nobody";
+      held[ENVX(grants[g].envid)]++;
+      if (env_of(grants[g].maker) != NULL)
+        made[ENVX(grants[g].maker)]++;
+    }
+  }
+  for (int i = 0; i < NENV; i++) {
+    *where = i;
+    if (envs[i].pub->status != ENV_FREE && (envs[i].ngrants != held[i] || envs[i].grants_made != made[i]))
+      return "environment's count of grants held or made is wrong";
+  }
+  return NULL;
 }
 
 // ---------------------------------------------------------------- boot
@@ -344,7 +404,7 @@ void pmap_init(void)
   uint64 ram_end = bootinfo.ram_base + bootinfo.ram_size;
   base_ppn = bootinfo.ram_base >> PGSHIFT;
   npages = bootinfo.ram_size >> PGSHIFT;
-  ngrants = npages;
+  ngrants = 2 * npages;  // each environment may use a quarter (grant_share)
 
   // The tables go right after the kernel image.
   uint64 next = PGROUNDUP((uint64)end);

@@ -58,8 +58,7 @@ static inline struct rnode *node_links(uint32 node)
 }
 
 // Record that the leaf PTE at pte_pa (in a level-0 table, its slot not
-// linked anywhere) maps the page at pa. The caller has checked that the
-// page's mapping count can grow.
+// linked anywhere) maps the page at pa.
 static inline __attribute__((always_inline)) void rmap_add(uint64 pa, uint64 pte_pa)
 {
   struct page_priv *pp = page_priv_of(pa);
@@ -83,24 +82,6 @@ static inline __attribute__((always_inline)) void rmap_remove(uint64 pa, uint64 
   if (n->next)
     node_links(n->next)->prev = n->prev;
   ppn2page(pa >> PGSHIFT)->mapcount--;
-}
-
-// Is the PTE at pte_pa on the page at pa's list?
-static int rmap_has(uint64 pa, uint64 pte_pa)
-{
-  for (uint32 r = page_priv_of(pa)->rmap; r != 0; r = node_links(r)->next)
-    if (node_pte(r) == pte_pa)
-      return 1;
-  return 0;
-}
-
-// The number of PTEs on the page at pa's list.
-static uint64 rmap_count(uint64 pa)
-{
-  uint64 n = 0;
-  for (uint32 r = page_priv_of(pa)->rmap; r != 0; r = node_links(r)->next)
-    n++;
-  return n;
 }
 
 // Call fn(pte_pa) for every leaf PTE that maps the page at pa. fn may
@@ -239,17 +220,14 @@ static inline int is_leaf(uint64 pte)
 
 // The bookkeeping of a write that changes what the entry at pte_pa (entry
 // `index` of the level-`level` table at pt_pa) maps, from old to pte: the
-// reverse map, and the links and addresses of tables. Returns 0 or -E_NOMEM
-// (the new page is mapped too often; nothing changed). Kept out of line so
+// reverse map, and the links and addresses of tables. Kept out of line so
 // that the common write, new rights for the same page, stays small.
-static __attribute__((noinline)) long relink(uint64 pt_pa, int level, uint64 index, uint64 pte_pa,
+static __attribute__((noinline)) void relink(uint64 pt_pa, int level, uint64 index, uint64 pte_pa,
                                              uint64 old, uint64 pte)
 {
   int new_leaf = is_leaf(pte), old_leaf = is_leaf(old);
   // The slot's reverse-map links serve one page at a time: unlink the old
-  // page before linking the new one (after checking the new one can take it).
-  if (new_leaf && ppn2page(PTE_PPN(pte))->mapcount == 0xFFFF)
-    return -E_NOMEM;
+  // page before linking the new one.
   if (old_leaf) {
     rmap_remove(PTE_PA(old), pte_pa);
   } else if (old & PTE_V) {
@@ -262,7 +240,6 @@ static __attribute__((noinline)) long relink(uint64 pt_pa, int level, uint64 ind
     *link_pte_of(PTE_PA(pte)) = pte_pa;
     set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
   }
-  return 0;
 }
 
 // Write pte into entry `index` of the level-`level` table at pt_pa, which
@@ -282,8 +259,8 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
   uint64 old = *slot;
   // Same page, new rights or bits: the reverse map already has it.
   int same_page = is_leaf(pte) && is_leaf(old) && PTE_PPN(old) == PTE_PPN(pte);
-  if (!same_page && (err = relink(pt_pa, level, index, pte_pa, old, pte)) < 0)
-    return err;
+  if (!same_page)
+    relink(pt_pa, level, index, pte_pa, old, pte);
   *slot = pte;
   if ((old & PTE_V) && !batch)
     flush_entry(pt_pa, level, index, is_leaf(old), owner->asid);
@@ -301,13 +278,14 @@ struct fast_write {
   uint64 base, npages;
   struct page_info *pages;
   uint32 me;     // the caller's id
-  uint64 table;  // a level-0 table of the caller's (0: none found yet)
+  uint64 table;  // a level-0 table of the caller's (NO_TABLE: none found yet)
 };
+#define NO_TABLE (~0UL)  // no page number is this (0 is a page number like any other)
 
 // Start a fast_write for caller.
 static inline struct fast_write fast_start(struct env *caller)
 {
-  return (struct fast_write){base_ppn, npages, pages, caller->pub->id, 0};
+  return (struct fast_write){base_ppn, npages, pages, caller->pub->id, NO_TABLE};
 }
 
 // Write pte into entry `index` of table pt_ppn if that is the common write
@@ -374,7 +352,7 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
 
 // The table a batch wrote into last by the general path, checked.
 struct batch_table {
-  uint64 ppn;  // 0: none yet
+  uint64 ppn;  // NO_TABLE: none yet
   struct env *owner;
   int level;
 };
@@ -401,7 +379,7 @@ static __attribute__((noinline)) long batch_write(struct env *caller, struct bat
 // first error.
 long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
 {
-  struct batch_table t = {0, NULL, 0};
+  struct batch_table t = {NO_TABLE, NULL, 0};
   struct fast_write f = fast_start(caller);
   long err = 0;
   for (uint64 i = 0; i < n && err == 0; i++) {
@@ -502,9 +480,29 @@ static const char *check_entry(struct env *e, uint64 pte, int level, uint64 pte_
   } else {
     return "leaf maps a kernel or free page";
   }
-  if (!rmap_has(PTE_PA(pte), pte_pa))
-    return "leaf missing from the reverse map";
   return NULL;
+}
+
+// Check the reverse-map list of the page at pa: exactly its mapping count
+// of nodes (so a cycle fails), each a valid leaf of a level-0 table that
+// maps pa, with back links that match. Linear in the list's length. Since
+// kcheck also checks that the counts add up to the leaves in the tables,
+// every leaf is then on its page's list, without searching any list.
+static const char *check_rmap(uint64 pa)
+{
+  uint32 n = 0, prev = 0, count = ppn2page(pa >> PGSHIFT)->mapcount;
+  for (uint32 r = page_priv_of(pa)->rmap; r != 0; prev = r, r = node_links(r)->next) {
+    if (++n > count)
+      return "reverse map longer than the mapping count";
+    if ((r - 1) / NPTENTRIES >= npages || pages[(r - 1) / NPTENTRIES].type != PG_PT0)
+      return "reverse-map node is not a slot of a level-0 table";
+    uint64 pte = *(uint64 *)KADDR(node_pte(r));
+    if (!is_leaf(pte) || PTE_PA(pte) != pa)
+      return "reverse-map node's entry does not map its page";
+    if (node_links(r)->prev != prev)
+      return "reverse-map back link broken";
+  }
+  return n == count ? NULL : "reverse map shorter than the mapping count";
 }
 
 // Walk every environment's page tables and the page table of RAM, checking
@@ -549,11 +547,12 @@ long kcheck(void)
     uint64 pa = (sysinfo->base_ppn + n) << PGSHIFT;
     counted += pi->mapcount;
     where = pa;
-    if (pi->mapcount != rmap_count(pa))
-      why = "mapping count differs from the reverse map";
+    if ((why = check_rmap(pa)) != NULL)
+      ;
     else if (pi->type == PG_FREE && (pi->mapcount || pi->owner || has_grants(pa)))
       why = "free page is mapped, owned or granted";
-    else if (pi->type != PG_FREE && pi->type != PG_KERNEL && env_of(pi->owner) == NULL)
+    else if (pi->type != PG_FREE && pi->type != PG_KERNEL && env_of(pi->owner) == NULL &&
+             !(pi->type == PG_USER && pi->owner == 0))
       why = "page owned by an environment that does not exist";
   }
   for (int i = 0; i < NSLICES && why == NULL; i++)
@@ -565,6 +564,12 @@ long kcheck(void)
     why = "mapping counts do not add up to the leaves in the page tables";
     where = counted;
   }
+  if (why == NULL)
+    why = env_check(&where);
+  if (why == NULL)
+    why = grants_check(&where);
+  if (why == NULL)
+    why = disk_check(&where);
 
   if (why != NULL) {
     printf("kcheck: FAIL: %s (at %p)\n", why, (void *)where);

@@ -8,8 +8,9 @@
 // happens. If not, it takes what is missing by force -- breaking every
 // mapping of the pages it takes -- records each page number (or slice) in
 // the u-area's repossession vector, and enters ENTRY_REVOKE again so the
-// library can repair its state. Page-table pages, the u-area and the first
-// GUARANTEED_PAGES user pages are never taken.
+// library can repair its state. Page-table pages, the u-area, the first
+// GUARANTEED_PAGES user pages and pages the disk may still write (pinned)
+// are never taken.
 //
 // Requests come from a parent (sys_revoke, which tests use to be
 // deterministic) or from the kernel when an allocation finds no free page:
@@ -86,14 +87,15 @@ static void abort_protocol(struct env *e)
     // Take the most recently allocated pages first (the head of its list).
     for (uint64 pa = owner_first_page(e->pub->id), next; pa != 0 && have > keep; pa = next) {
       next = owner_next_page(pa);
-      if (ppn2page(pa >> PGSHIFT)->type == PG_USER) {
+      if (ppn2page(pa >> PGSHIFT)->type == PG_USER && !disk_page_busy(pa)) {
         repossess_page(e, pa);
         have--;
       }
     }
   } else if (u->revoke_kind == REVOKE_PAGE) {
     uint64 ppn = u->revoke_arg;
-    if (ppn2page(ppn)->owner == e->pub->id && ppn2page(ppn)->type == PG_USER)
+    if (ppn2page(ppn)->owner == e->pub->id && ppn2page(ppn)->type == PG_USER &&
+        !disk_page_busy(ppn << PGSHIFT))
       repossess_page(e, ppn << PGSHIFT);
   } else if (slice_owner[u->revoke_arg] == e->pub->id) {
     slice_owner[u->revoke_arg] = 0;

@@ -53,30 +53,36 @@ static NOINLINE long lookup(struct env *caller, uint64 id, struct env **out)
   return 0;
 }
 
-// Create a child environment with the given name. Returns its id.
+// Create a child environment with the given name. Returns its id, or
+// -E_QUOTA when the caller has ENV_CHILDREN_MAX children already.
 static NOINLINE long sys_env_create(struct env *e, uint64 name_va)
 {
   char name[16];
   long err = copy_string_from_user(e, name, name_va, sizeof(name));
   if (err < 0)
     return err;
+  if (e->nchildren >= ENV_CHILDREN_MAX)
+    return -E_QUOTA;
   struct env *child = env_alloc(e->pub->id, name);
   if (child == NULL)
     return pages_free() < 2 ? -E_NOMEM : -E_NOENV;
   return child->pub->id;
 }
 
-// Make a created child runnable. Its registers must have been set.
+// Make a created child runnable, once. Its registers must have been set.
+// (A child that has run may be waiting for something: starting it again
+// would run it while it waits.)
 static NOINLINE long sys_env_start(struct env *e, uint64 id)
 {
   struct env *t;
   long err = lookup(e, id, &t);
   if (err < 0)
     return err;
-  if (t->pub->status != ENV_NOT_RUNNABLE || t == e)
+  if (t->started || t == e)
     return -E_RUNNING;
   if (t->tf.pc == 0)
     return -E_NOENTRY;
+  t->started = 1;
   t->pub->status = ENV_RUNNABLE;
   return 0;
 }
@@ -102,7 +108,7 @@ static NOINLINE long sys_env_set_regs(struct env *e, uint64 id, uint64 regs_va)
   long err = lookup(e, id, &t);
   if (err < 0)
     return err;
-  if (t == e || t->pub->status != ENV_NOT_RUNNABLE)
+  if (t == e || t->started)
     return -E_RUNNING;
   if (copy_from_user(e, &r, regs_va, sizeof(r)) < 0)
     return -E_FAULT;
@@ -124,14 +130,15 @@ static NOINLINE long sys_env_set_entry(struct env *e, uint64 id, uint64 which, u
 }
 
 // Declare the exception stack [lo, hi) of the caller or a child: a fault on
-// it, or on the page below it, destroys the environment.
+// it, or on the page below it, destroys the environment. The page below
+// must exist (lo >= PGSIZE), so lo - PGSIZE cannot wrap.
 static NOINLINE long sys_env_set_xstack(struct env *e, uint64 id, uint64 lo, uint64 hi)
 {
   struct env *t;
   long err = lookup(e, id, &t);
   if (err < 0)
     return err;
-  if (lo >= hi || hi > UTOP || (lo | hi) & (PGSIZE - 1))
+  if (lo < PGSIZE || lo >= hi || hi > UTOP || (lo | hi) & (PGSIZE - 1))
     return -E_INVAL;
   t->uarea->xstack_lo = lo;
   t->uarea->xstack_hi = hi;
@@ -198,8 +205,10 @@ static NOINLINE long sys_page_free(struct env *e, uint64 ppn)
 // ppn. The caller (or its child) owns the page; or the caller holds a grant
 // on it and passes on no more than it holds to an environment it controls
 // (a grant flows down the creator tree: a process shares a pipe it was
-// given with its own children). Lowering rights breaks the grantee's
-// mappings of the page, and lowers what it passed on in turn.
+// given with its own children), itself included (a holder may lower or
+// give up its own grant). Lowering rights breaks the grantee's mappings of
+// the page, and lowers what it passed on in turn. A new grant is charged
+// to the caller (-E_QUOTA past its share).
 static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64 rights)
 {
   uint64 pa = ppn << PGSHIFT;
@@ -207,7 +216,7 @@ static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64
   struct env *t = env_of(id);
   if (id > 0xFFFFFFFFUL || t == NULL)
     return -E_BADENV;
-  if (err == -E_PERM && env_controls(e, t) && t != e &&
+  if (err == -E_PERM && env_controls(e, t) &&
       (rights & ~(uint64)grant_rights(pa, e->pub->id)) == 0)
     err = 0;  // delegation: no more than the caller holds, to its child
   if (err < 0)
@@ -222,7 +231,7 @@ static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64
     unmap_in_env(pa, t->pub->id);
     grants_lower_below(pa, t->pub->id, rights);
   }
-  return grant_set(pa, t->pub->id, rights);
+  return grant_set(pa, t->pub->id, rights, e);
 }
 
 // Apply n page-table writes from the user array at va, stopping at the first

@@ -22,6 +22,25 @@
 
 #define TF(reg) (8 * reg)
 
+# Zero the registers a system call may change (abi.h) that the kernel's C
+# code may have left a kernel address in: t0..t6 and a1..a7.
+.macro clear_scratch
+	li	t0, 0
+	li	t1, 0
+	li	t2, 0
+	li	t3, 0
+	li	t4, 0
+	li	t5, 0
+	li	t6, 0
+	li	a1, 0
+	li	a2, 0
+	li	a3, 0
+	li	a4, 0
+	li	a5, 0
+	li	a6, 0
+	li	a7, 0
+.endm
+
 .section .text
 .globl uservec
 .p2align 2
@@ -56,6 +75,7 @@ uservec:
 	csrr	t1, sepc
 	addi	t1, t1, 4
 	csrw	sepc, t1
+	clear_scratch			# no kernel address may reach user mode
 	sret
 
 from_kernel:
@@ -265,6 +285,9 @@ pct_reply_fast:
 	ld	t1, TF(0)(t0)
 	csrw	sepc, t1
 	switch_to_t0			# a6, a7: the caller's id and the call number
+	li	t1, 0			# t1, t2 held kernel addresses, t3 an id
+	li	t2, 0
+	li	t3, 0
 	restore_and_return temps=0	# it returns from pct_call
 
 full_save:
