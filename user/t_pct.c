@@ -33,7 +33,7 @@ void server_call(long op, long x, long y, long a3, long a4, long a5, long caller
     sys_pct_accept(x);
     sys_pct_reply(0, 0, 0, 0, 0, 0, caller);
   } else if (op == OP_DIE) {
-    exit(0);  // never answers
+    child_exit();  // never answers
   }
   for (;;)
     sys_yield(0);

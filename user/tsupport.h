@@ -153,9 +153,12 @@ static inline long aspace_teardown(struct aspace *as)
 extern char end[];
 static struct aspace self;
 
+// Where a child made by spawn_child goes when its function returns. Such a
+// child has no ExOS state of its own (no libmain ran), so it ends with the
+// bare system call rather than ExOS's exit().
 static inline void child_exit(void)
 {
-  exit(0);
+  sys_env_exit(0);
 }
 
 // Make a child environment that will run fn() on a copy of this program

@@ -71,3 +71,15 @@ def disk(t):
     """virtio-blk block-range bindings: I/O, pinning, attacks, abandoned requests."""
     out = kernel_test(t, "t_disk")
     t.expect(out, r"^rvexo: disk of 4096 blocks \(16384 KiB\)$")
+
+
+@test(points=20, timeout=60)
+def lifecycles(t):
+    """Sequences that once escaped protection: destroy while waiting or while
+    the disk writes a page, orphans, pools taken whole, page 0, 66,000
+    mappings of a page, sleeping servers' registers, kernel addresses left
+    in registers; and a never-started orphan does not keep the machine on."""
+    # A throttled disk keeps a read in flight through a destroy (t_sound's
+    # disk_dma), as a real device would, instead of finishing at once.
+    out = kernel_test(t, "t_sound", extra_args=["-set", "drive.disk0.throttling.iops-total=50"])
+    t.forbid(out, r"destroyed: no exception handler")
