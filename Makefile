@@ -76,6 +76,7 @@ KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/ker
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
 	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c kernel/fmt.c kernel/string.c kernel/symtab.c
+ULIB_SRCS += ulib/ucopy.S
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the

@@ -79,34 +79,38 @@ int close(int fd)
 }
 
 // Read up to n bytes from fd into buf. The console waits for a line
-// (console.c); a pipe for at least one byte or the end. Returns the number
-// read (0 at the end), or -E_BADF.
+// (console.c); a pipe for at least one byte or the end, and gives at most
+// a page. Returns the number read (0 at the end), or an error: E_BADF,
+// E_FAULT if buf is no memory the program may write (the program goes on;
+// for a pipe, checked before reading, for as much as one read can give).
 long read(int fd, void *buf, unsigned long n)
 {
   struct file *f = file_of(fd);
   if (f == NULL || !f->readable)
     return -E_BADF;
-  if (f->type == F_PIPE)
-    return pipe_read(f->pipe, buf, n);
+  if (f->type == F_PIPE) {
+    n = n < PGSIZE ? n : PGSIZE;
+    return exos_probe(buf, n, 1) < 0 ? -E_FAULT : pipe_read(f->pipe, buf, n);
+  }
   if (f->type == F_FILE)
     return fs_read(&f->ff, buf, n);
   return console_read(buf, n);
 }
 
 // Write n bytes from buf to fd (for a file opened with O_APPEND, at its
-// end). Returns the count written (short only when the disk is full), or
-// an error: E_BADF, E_PIPE, E_NOSPC, ...
+// end). Returns the count written (short only when the disk is full or buf
+// turns bad part-way), or an error: E_BADF, E_PIPE, E_NOSPC, E_FAULT if
+// buf is no memory the program may read (the program goes on), ...
 long write(int fd, const void *buf, unsigned long n)
 {
   struct file *f = file_of(fd);
   if (f == NULL || !f->writable)
     return -E_BADF;
   if (f->type == F_PIPE)
-    return pipe_write(f->pipe, buf, n);
+    return exos_probe(buf, n, 0) < 0 ? -E_FAULT : pipe_write(f->pipe, buf, n);
   if (f->type == F_FILE)
     return fs_write(&f->ff, buf, n, f->append);
-  sys_cputs(buf, n);
-  return n;
+  return console_write(buf, n);
 }
 
 // Move fd's offset to off from the start (SEEK_SET), from where it is

@@ -56,6 +56,12 @@ exos_handler exos_set_handler(int cause, exos_handler fn);
 void exos_backtrace(unsigned long pc, unsigned long ra, unsigned long fp);
 const char *exos_progname(void);
 long exos_exceptions_init(void);
+int exos_fault_is_guarded(const struct xframe *f);
+
+// ucopy.S: touching memory a caller names, which may be bad (-E_FAULT)
+long exos_copy(void *dst, const void *src, unsigned long n);
+long exos_strnlen(const char *s, unsigned long max);
+long exos_probe(const void *p, unsigned long n, int write);
 
 // vm.c
 long vm_init(void);
@@ -140,6 +146,7 @@ int open(const char *path, int flags);
 long lseek(int fd, long off, int whence);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
+long console_write(const void *buf, unsigned long n);
 void console_interrupt_cancels(int cancel);
 int console_take_interrupt(void);
 struct fd_handoff {  // a process's descriptors, for the program it starts
