@@ -84,6 +84,16 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 UPROGS := init fsd t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
+# Programs written for xv6 (XV6PROGS, in UPROGS too) build with xv6's own
+# compiler flags, and find its headers (ulib/xv6) before the root's.
+XV6PROGS := t_xv6
+XV6_CFLAGS := -Wall -Werror -O -fno-omit-frame-pointer -ggdb -gdwarf-2 $(MARCH) -MMD -MP \
+	-mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax -ffixed-gp \
+	$(addprefix -fno-builtin-,strncpy strncmp strlen memset memmove memcmp log bzero strchr \
+	  exit malloc putc free memcpy printf fprintf vprintf) -Wno-main \
+	-Iulib/xv6 -I. -fno-stack-protector -fno-pie
+$(XV6PROGS:%=$(B)/user/%.o): CFLAGS := $(XV6_CFLAGS)
+
 # Files besides the programs that go into the file system: pagefile is
 # 512 KiB of zeros, the backing store the paging tests and demo use;
 # hello.sh a shell script the shell's tests run.

@@ -100,7 +100,8 @@ long read(int fd, void *buf, unsigned long n)
 // Write n bytes from buf to fd (for a file opened with O_APPEND, at its
 // end). Returns the count written (short only when the disk is full or buf
 // turns bad part-way), or an error: E_BADF, E_PIPE, E_NOSPC, E_FAULT if
-// buf is no memory the program may read (the program goes on), ...
+// buf is no memory the program may read (the program goes on), E_INVAL at
+// an offset another open file truncated the file under (see lseek), ...
 long write(int fd, const void *buf, unsigned long n)
 {
   struct file *f = file_of(fd);
@@ -115,7 +116,9 @@ long write(int fd, const void *buf, unsigned long n)
 
 // Move fd's offset to off from the start (SEEK_SET), from where it is
 // (SEEK_CUR) or from the end (SEEK_END). Past the end is allowed: writing
-// there leaves a hole that reads as zeros. Returns the new offset or an
+// there leaves a hole that reads as zeros. (An offset left past the end
+// because another open file truncated the file is not: a write there
+// fails with E_INVAL, as in xv6.) Returns the new offset or an
 // error (E_BADF; E_INVAL for a bad whence, a negative result, or a
 // descriptor that is no file).
 long lseek(int fd, long off, int whence)

@@ -24,8 +24,7 @@
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-#define MAXPHDR 8    // program headers a program may have
-#define MAXARGS 256  // arguments spawn passes
+#define MAXPHDR 8  // program headers a program may have
 
 struct image {
   int direct;                // read straight from the disk (only the file server is)

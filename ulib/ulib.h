@@ -47,7 +47,10 @@ const char *exos_strerror(long err);
 // libmain.c
 void exit(int status) __attribute__((noreturn));
 void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+// (ExOS's panic is the symbol exos_panic, so that a program may define a
+// panic of its own, as programs written for xv6 do.)
+void panic(const char *fmt, ...) __asm__("exos_panic")
+    __attribute__((noreturn, format(printf, 1, 2)));
 #define assert(e) ((e) ? (void)0 : exos_assert_fail(#e, __FILE__, __LINE__))
 
 // exception.c, xentry.S
@@ -120,6 +123,7 @@ struct rpc_req;
 void fs_handle(struct rpc_req *r);
 
 // spawn.c
+#define MAXARGS 256  // arguments spawn and exec pass
 int spawn(const char *path, char *const argv[]);
 int spawn_server(const char *path, char *const argv[], int with_disk);
 int exec(const char *path, char *const argv[]);
