@@ -184,12 +184,15 @@ int open(const char *path, int flags)
   return fd;
 }
 
-// What fd is: its type, size and inode (struct stat). Returns 0 or -E_BADF.
+// What fd is: its type, size and inode (struct stat). Returns 0 or an
+// error: E_BADF, E_FAULT if st is bad.
 int fstat(int fd, struct stat *st)
 {
   struct file *f = file_of(fd);
   if (f == NULL)
     return -E_BADF;
+  if (exos_probe(st, sizeof(*st), 1) < 0)
+    return -E_FAULT;
   if (f->type == F_FILE)
     return fs_fstat(&f->ff, st);
   memset(st, 0, sizeof(*st));
@@ -200,9 +203,12 @@ int fstat(int fd, struct stat *st)
   return 0;
 }
 
-// Make a pipe: pfd[0] reads what pfd[1] writes. Returns 0 or an error.
+// Make a pipe: pfd[0] reads what pfd[1] writes. Returns 0 or an error
+// (E_FAULT if pfd is bad).
 int pipe(int pfd[2])
 {
+  if (exos_probe(pfd, 2 * sizeof(int), 1) < 0)
+    return -E_FAULT;
   struct pipe *p = pipe_new();
   if (p == NULL)
     return -E_NOMEM;

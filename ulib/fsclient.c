@@ -208,11 +208,12 @@ long fs_statfs(struct fs_statfs *s)
   return r;
 }
 
-// What the file at path is. Returns 0 or an error.
+// What the file at path is. Returns 0 or an error (E_FAULT if path or st
+// is bad).
 int stat(const char *path, struct stat *st)
 {
   struct fs_file f;
-  long r = fs_open(path, FS_NOREF, &f);
+  long r = exos_probe(st, sizeof(*st), 1) < 0 ? -E_FAULT : fs_open(path, FS_NOREF, &f);
   if (r < 0)
     return r;
   memset(st, 0, sizeof(*st));

@@ -32,34 +32,34 @@
 exos_guarded_start:
 
 # long exos_copy(void *dst, const void *src, unsigned long n): bytes until
-# dst is aligned, then words if src is aligned too, then the bytes left.
+# dst is aligned, then words if src is aligned too, then the bytes left. A
+# dst range that wraps past the top of the address space is bad.
 exos_copy:
+	add	t2, a0, a2		# dst's end
+	bltu	t2, a0, exos_guarded_fault
 	xor	t0, a0, a1
 	andi	t0, t0, 7
 	bnez	t0, 3f			# never both aligned: bytes only
 1:	andi	t0, a0, 7
 	beqz	t0, 2f
-	beqz	a2, 4f
+	beq	a0, t2, 4f
 	lb	t1, 0(a1)
 	sb	t1, 0(a0)
 	addi	a0, a0, 1
 	addi	a1, a1, 1
-	addi	a2, a2, -1
 	j	1b
-2:	li	t0, 8
-	bltu	a2, t0, 3f
-	ld	t1, 0(a1)
+2:	andi	t0, t2, -8		# the end of the whole words
+	bgeu	a0, t0, 3f
+5:	ld	t1, 0(a1)
 	sd	t1, 0(a0)
 	addi	a0, a0, 8
 	addi	a1, a1, 8
-	addi	a2, a2, -8
-	j	2b
-3:	beqz	a2, 4f
+	bltu	a0, t0, 5b
+3:	bgeu	a0, t2, 4f
 	lb	t1, 0(a1)
 	sb	t1, 0(a0)
 	addi	a0, a0, 1
 	addi	a1, a1, 1
-	addi	a2, a2, -1
 	j	3b
 4:	li	a0, 0
 	ret

@@ -134,10 +134,16 @@ static void guarded_copies(void)
   char *stack_guard = (char *)(EXOS_STACKTOP - EXOS_STACK_MAX) - 8;
   check("a copy from an unmapped address fails", exos_copy(b, (void *)0x80000000UL, 8), -E_FAULT);
   check("a copy from the kernel's half fails", exos_copy(b, (void *)-8UL, 8), -E_FAULT);
+  check("a copy into a range wrapping past the top fails", exos_copy((void *)-8UL, b, 16),
+        -E_FAULT);
+  check("copies of every alignment and length",
+        exos_copy(b + 1, "0123456789abcd", 15) == 0 && memcmp(b + 1, "0123456789abcd", 15) == 0 &&
+            exos_copy(b, b + 8, 8) == 0 && memcmp(b, "789abcd", 8) == 0,
+        1);
   check("a copy into the program's text fails", exos_copy((void *)skip, b, 8), -E_FAULT);
   check("a copy into the stack's guard page fails", exos_copy(stack_guard, b, 8), -E_FAULT);
-  check("a copy into heap not yet touched maps it", exos_copy(heap, b, 8) == 0 && heap[7] == 'h',
-        1);
+  check("a copy into heap not yet touched maps it",
+        exos_copy(heap, "abcdefgh", 8) == 0 && heap[7] == 'h', 1);
   check("a probe for writing of a read-only page fails", exos_probe((void *)skip, 1, 1), -E_FAULT);
   check("a probe running off the heap fails", exos_probe(top - 8, 16, 0), -E_FAULT);
   top[-1] = 'x';

@@ -452,6 +452,19 @@ static void bad_pointers(void)
   close(p[0]);
   close(p[1]);
   CHECK(write(1, wild[0], 8) == -E_FAULT, "a console write from a bad pointer fails");
+  struct stat st;
+  fd = open("/README.md", O_RDONLY);
+  CHECK(fstat(fd, (struct stat *)wild[0]) == -E_FAULT &&
+            stat("/", (struct stat *)wild[3]) == -E_FAULT,
+        "fstat and stat into a bad pointer fail");
+  CHECK(stat(wild[1], &st) == -E_FAULT, "stat of a bad path fails");
+  close(fd);
+  CHECK(pipe((int *)(fresh + 2)) == -E_FAULT, "pipe into memory given back fails");
+  int pid = fork(), status = 5;
+  if (pid == 0)
+    exit(3);
+  CHECK(waitpid(pid, (int *)wild[0]) == -E_FAULT && waitpid(pid, &status) == pid && status == 3,
+        "a wait that stores into a bad pointer fails, and the child stays to be waited for");
 }
 
 // Try to overwrite the superblock straight on the disk (run spawned, by
