@@ -55,8 +55,8 @@ static void report_lost(unsigned long a)
 
 // The page-fault handler: map a zero page for the heap or the stack, or
 // report a stack overflow (unless a guarded access, ucopy.S, touched the
-// guard page: that call fails instead). Faults it does not own go to the handler that
-// was installed before it.
+// guard page: that call fails instead). Faults it does not own go to the
+// handler that was installed before it.
 static int heap_fault(struct xframe *f)
 {
   unsigned long a = f->addr;

@@ -151,8 +151,7 @@ static long map_stack(int slot)
 
 // The page-fault handler for the guard below each thread's stack: report
 // the overflow and end the program (a guarded access, ucopy.S, fails
-// instead). Other faults go to the handler that was
-// installed before it.
+// instead). Other faults go to the handler that was installed before it.
 static int stack_guard_fault(struct xframe *f)
 {
   unsigned long off = f->addr - EXOS_TSTACKS;

@@ -458,9 +458,13 @@ static void bad_pointers(void)
             stat("/", (struct stat *)wild[3]) == -E_FAULT,
         "fstat and stat into a bad pointer fail");
   CHECK(stat(wild[1], &st) == -E_FAULT, "stat of a bad path fails");
+  int pid = fork(), status = 5;
+  if (pid == 0)  // buf is shared copy-on-write now: the read copies its page
+    exit(read(fd, buf, 7) == 7 && memcmp(buf, "# rvexo", 7) == 0 ? 0 : 1);
+  CHECK(waitpid(pid, &status) == pid && status == 0, "a read into a copy-on-write page copies it");
   close(fd);
   CHECK(pipe((int *)(fresh + 2)) == -E_FAULT, "pipe into memory given back fails");
-  int pid = fork(), status = 5;
+  pid = fork();
   if (pid == 0)
     exit(3);
   CHECK(waitpid(pid, (int *)wild[0]) == -E_FAULT && waitpid(pid, &status) == pid && status == 3,
