@@ -17,7 +17,9 @@
 # stack map a page and copy-on-write copies one, and the access is retried.
 # Only a fault no handler resolves, at a pc between exos_guarded_start and
 # exos_guarded_end, is the caller's bad pointer: the dispatcher resumes at
-# exos_guarded_fault, which returns -E_FAULT. This works without any record
+# exos_guarded_fault, which returns -E_FAULT. (A stack's guard page is such
+# a pointer too: the handlers that report an overflow ask
+# exos_fault_is_guarded first.) This works without any record
 # of who is copying (so threads and nested exceptions need nothing) because
 # these are leaf functions: they keep sp and ra as they were and use only
 # registers a call may change, so returning from the middle of one is a

@@ -98,6 +98,8 @@ static void headers_and_printf(void)
   int fds[NOFILE], n = 0, last = -1;
   ushort us = 65535;
   uchar uc = 255;
+  expect("xv6's newer names: pause, sbrklazy, SBRK_ERROR",
+         pause(0) == 0 && sbrklazy(4096) != SBRK_ERROR && sbrk(-4096) != SBRK_ERROR);
   expect("ushort and uchar", sizeof(us) == 2 && (ushort)(us + 1) == 0 && (uchar)(uc + 1) == 0);
   while (n < NOFILE && (fds[n] = dup(1)) >= 0)
     last = fds[n++];
