@@ -76,12 +76,23 @@ KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/ker
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
 	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c kernel/fmt.c kernel/string.c kernel/symtab.c
+ULIB_SRCS += ulib/ucopy.S
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
 UPROGS := init fsd t_sound t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
+
+# Programs written for xv6 (XV6PROGS, in UPROGS too) build with xv6's own
+# compiler flags, and find its headers (ulib/xv6) before the root's.
+XV6PROGS := t_xv6
+XV6_CFLAGS := -Wall -Werror -O -fno-omit-frame-pointer -ggdb -gdwarf-2 $(MARCH) -MMD -MP \
+	-mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax -ffixed-gp \
+	$(addprefix -fno-builtin-,strncpy strncmp strlen memset memmove memcmp log bzero strchr \
+	  exit malloc putc free memcpy printf fprintf vprintf) -Wno-main \
+	-Iulib/xv6 -I. -fno-stack-protector -fno-pie
+$(XV6PROGS:%=$(B)/user/%.o): CFLAGS := $(XV6_CFLAGS)
 
 # Files besides the programs that go into the file system: pagefile is
 # 512 KiB of zeros, the backing store the paging tests and demo use;

@@ -4,7 +4,8 @@
 // line, Enter ends it, ^D on an empty line is the end of the input, and ^C
 // ends the program that is reading (the shell: cancels the line). A read
 // returns at most one line. (A ^C typed for a program that reads nothing
-// is the shell's to see: console_take_interrupt.)
+// is the shell's to see: console_take_interrupt.) Output goes to the
+// kernel's cputs in pieces it takes.
 
 #include "ulib.h"
 
@@ -87,7 +88,8 @@ int console_take_interrupt(void)
 }
 
 // Read up to n bytes of typed input: the rest of the current line, or a
-// new line once one is typed. Returns the number read (0: ^D, the end).
+// new line once one is typed. Returns the number read (0: ^D, the end), or
+// -E_FAULT if buf is bad (the bytes stay for the next read).
 long console_read(void *buf, unsigned long n)
 {
   if (line_pos == line_len) {
@@ -97,7 +99,25 @@ long console_read(void *buf, unsigned long n)
       return 0;
   }
   unsigned long k = line_len - line_pos < n ? line_len - line_pos : n;
-  memmove(buf, line + line_pos, k);
+  if (exos_copy(buf, line + line_pos, k) < 0)
+    return -E_FAULT;
   line_pos += k;
   return k;
+}
+
+// Print n bytes from buf, in pieces no bigger than the kernel prints at
+// once (CPUTS_MAX). Returns n, or the kernel's error (E_FAULT for a bad
+// buf) if the first piece fails, or the bytes of the pieces before the
+// one that failed.
+long console_write(const void *buf, unsigned long n)
+{
+  unsigned long done = 0;
+  while (done < n) {
+    unsigned long k = n - done < CPUTS_MAX ? n - done : CPUTS_MAX;
+    long r = sys_cputs((const char *)buf + done, k);
+    if (r < 0)
+      return done > 0 ? (long)done : r;
+    done += k;
+  }
+  return n;
 }

@@ -1,5 +1,6 @@
 // ExOS exceptions: the handler registry, the dispatcher that xentry.S calls,
-// and the report for an exception nobody handles (with a backtrace).
+// the recovery of a guarded access to a bad pointer (ucopy.S), and the
+// report for an exception nobody handles (with a backtrace).
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -10,6 +11,8 @@
 
 static exos_handler handlers[NCAUSES];
 extern char etext[], exos_upcall_code_start[], exos_upcall_code_end[];
+extern char exos_guarded_start[], exos_guarded_end[], exos_guarded_fault[];
+_Static_assert(EXOS_E_FAULT == E_FAULT, "EXOS_E_FAULT");
 
 // Nonzero while ExOS handles an upcall (xentry.S counts them) or is inside
 // code that an asynchronous upcall must not interrupt: the kernel makes no
@@ -83,14 +86,31 @@ void exos_backtrace(unsigned long pc, unsigned long ra, unsigned long fp)
   }
 }
 
+// Is f a memory fault inside ucopy.S's guarded functions: a bad pointer a
+// caller handed ExOS, if no handler can resolve it? (A handler that would
+// end the program for a fault at such an address, a stack's guard page,
+// asks this first and lets the call fail instead.)
+int exos_fault_is_guarded(const struct xframe *f)
+{
+  int memory = f->cause == EXC_LOAD_PAGE_FAULT || f->cause == EXC_STORE_PAGE_FAULT ||
+               f->cause == EXC_LOAD_ACCESS || f->cause == EXC_STORE_ACCESS;
+  return memory && f->pc >= (unsigned long)exos_guarded_start &&
+         f->pc < (unsigned long)exos_guarded_end;
+}
+
 // Called by xentry.S with the saved registers. Runs the handler for the
 // cause; returning resumes the program with the registers in f (a handler
-// may change them, e.g. move f->pc past a faulting instruction). Without a
-// handler that accepts it, the program ends with a report.
+// may change them, e.g. move f->pc past a faulting instruction). A fault
+// no handler resolves inside a guarded access fails that access: it
+// returns -E_FAULT (ucopy.S). Otherwise the program ends with a report.
 void exos_dispatch(struct xframe *f)
 {
   if (f->cause < NCAUSES && handlers[f->cause] != NULL && handlers[f->cause](f))
     return;
+  if (exos_fault_is_guarded(f)) {
+    f->pc = (unsigned long)exos_guarded_fault;
+    return;
+  }
   const char *what =
       f->cause < NCAUSES && cause_names[f->cause] ? cause_names[f->cause] : "unknown exception";
   printf("%s: unhandled %s at pc 0x%lx, address 0x%lx\n", exos_progname(), what, f->pc, f->addr);

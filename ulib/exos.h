@@ -107,6 +107,7 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define TFRAME_PREEMPTED 33
 #define TFRAME_SLOTS     34
 #define EXOS_SYS_YIELD   16  // SYS_yield, for xentry.S (checked in thread.c)
+#define EXOS_E_FAULT     3   // E_FAULT, for ucopy.S (checked in exception.c)
 
 // The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address. For
 // a synchronous exception only ra, sp, s0, t0..t6 and a0..a7 are in it

@@ -79,39 +79,46 @@ int close(int fd)
 }
 
 // Read up to n bytes from fd into buf. The console waits for a line
-// (console.c); a pipe for at least one byte or the end. Returns the number
-// read (0 at the end), or -E_BADF.
+// (console.c); a pipe for at least one byte or the end, and gives at most
+// a page. Returns the number read (0 at the end), or an error: E_BADF,
+// E_FAULT if buf is no memory the program may write (the program goes on;
+// for a pipe, checked before reading, for as much as one read can give).
 long read(int fd, void *buf, unsigned long n)
 {
   struct file *f = file_of(fd);
   if (f == NULL || !f->readable)
     return -E_BADF;
-  if (f->type == F_PIPE)
-    return pipe_read(f->pipe, buf, n);
+  if (f->type == F_PIPE) {
+    n = n < PGSIZE ? n : PGSIZE;
+    return exos_probe(buf, n, 1) < 0 ? -E_FAULT : pipe_read(f->pipe, buf, n);
+  }
   if (f->type == F_FILE)
     return fs_read(&f->ff, buf, n);
   return console_read(buf, n);
 }
 
 // Write n bytes from buf to fd (for a file opened with O_APPEND, at its
-// end). Returns the count written (short only when the disk is full), or
-// an error: E_BADF, E_PIPE, E_NOSPC, ...
+// end). Returns the count written (short only when the disk is full or buf
+// turns bad part-way), or an error: E_BADF, E_PIPE, E_NOSPC, E_FAULT if
+// buf is no memory the program may read (the program goes on), E_INVAL at
+// an offset another open file truncated the file under (see lseek), ...
 long write(int fd, const void *buf, unsigned long n)
 {
   struct file *f = file_of(fd);
   if (f == NULL || !f->writable)
     return -E_BADF;
   if (f->type == F_PIPE)
-    return pipe_write(f->pipe, buf, n);
+    return exos_probe(buf, n, 0) < 0 ? -E_FAULT : pipe_write(f->pipe, buf, n);
   if (f->type == F_FILE)
     return fs_write(&f->ff, buf, n, f->append);
-  sys_cputs(buf, n);
-  return n;
+  return console_write(buf, n);
 }
 
 // Move fd's offset to off from the start (SEEK_SET), from where it is
 // (SEEK_CUR) or from the end (SEEK_END). Past the end is allowed: writing
-// there leaves a hole that reads as zeros. Returns the new offset or an
+// there leaves a hole that reads as zeros. (An offset left past the end
+// because another open file truncated the file is not: a write there
+// fails with E_INVAL, as in xv6.) Returns the new offset or an
 // error (E_BADF; E_INVAL for a bad whence, a negative result, or a
 // descriptor that is no file).
 long lseek(int fd, long off, int whence)
@@ -177,12 +184,15 @@ int open(const char *path, int flags)
   return fd;
 }
 
-// What fd is: its type, size and inode (struct stat). Returns 0 or -E_BADF.
+// What fd is: its type, size and inode (struct stat). Returns 0 or an
+// error: E_BADF, E_FAULT if st is bad.
 int fstat(int fd, struct stat *st)
 {
   struct file *f = file_of(fd);
   if (f == NULL)
     return -E_BADF;
+  if (exos_probe(st, sizeof(*st), 1) < 0)
+    return -E_FAULT;
   if (f->type == F_FILE)
     return fs_fstat(&f->ff, st);
   memset(st, 0, sizeof(*st));
@@ -193,9 +203,12 @@ int fstat(int fd, struct stat *st)
   return 0;
 }
 
-// Make a pipe: pfd[0] reads what pfd[1] writes. Returns 0 or an error.
+// Make a pipe: pfd[0] reads what pfd[1] writes. Returns 0 or an error
+// (E_FAULT if pfd is bad).
 int pipe(int pfd[2])
 {
+  if (exos_probe(pfd, 2 * sizeof(int), 1) < 0)
+    return -E_FAULT;
   struct pipe *p = pipe_new();
   if (p == NULL)
     return -E_NOMEM;

@@ -346,8 +346,9 @@ void fork_record_exit(int status)
 
 // Collect child pid (-1: any) if it has ended: store its exit status in
 // *status if status is not NULL (-1 if it was killed before exiting).
-// Returns its pid, 0 if it (or every such child) still runs, or -1 if there
-// is no such child.
+// Returns its pid, 0 if it (or every such child) still runs, -1 if there
+// is no such child, or -E_FAULT if status is bad (the child stays to be
+// collected).
 static int collect(int pid, int *status)
 {
   int any = 0;
@@ -360,8 +361,9 @@ static int collect(int pid, int *status)
     if (e->id == c->pid)
       continue;  // still running
     struct exit_record *r = status_of(slot);
-    if (status != NULL)
-      *status = r->exited ? r->status : -1;
+    int st = r->exited ? r->status : -1;
+    if (status != NULL && exos_copy(status, &st, sizeof(st)) < 0)
+      return -E_FAULT;
     int done = c->pid;
     vm_unmap(EXOS_CHILDREN + slot * PGSIZE);
     sys_page_free(c->status_ppn);
@@ -374,7 +376,8 @@ static int collect(int pid, int *status)
 
 // Wait for child pid (-1: any child) to end; store its exit status in
 // *status if status is not NULL (-1 if it was killed before exiting).
-// Returns its pid, or -1 if there is no such child.
+// Returns its pid, -1 if there is no such child, or -E_FAULT if status is
+// bad.
 int waitpid(int pid, int *status)
 {
   int done;

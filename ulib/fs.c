@@ -474,9 +474,9 @@ static int dir_empty(struct dinode *dp)
 
 // Where path leads: resolve it from the directory cwd (or the root, for an
 // absolute path). With parent set, stop before the last component: return
-// its directory and leave the component in *name, *len. Returns an inode
-// number or an error (E_NOTFOUND, E_NOTDIR, E_NAMETOOLONG for a last
-// component longer than DIRSIZ in a parent lookup, E_INVAL for an empty
+// its directory and leave the component in *name, *len. A component longer
+// than DIRSIZ stands for its first DIRSIZ bytes, as in xv6. Returns an
+// inode number or an error (E_NOTFOUND, E_NOTDIR, E_INVAL for an empty
 // path, or a parent lookup of a path with no last component).
 static long resolve(unsigned int cwd, const char *path, int parent, const char **name,
                     unsigned long *len)
@@ -500,14 +500,13 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
     const char *rest = path + n;
     while (*rest == '/')
       rest++;
-    if (n > DIRSIZ)  // a name to be made cannot be so long; one looked up is not there
-      return parent && *rest == 0 ? -E_NAMETOOLONG : -E_NOTFOUND;
+    unsigned long k = n < DIRSIZ ? n : DIRSIZ;  // a longer name means its first DIRSIZ bytes
     if (parent && *rest == 0) {
       *name = path;
-      *len = n;
+      *len = k;
       return inum;
     }
-    if ((inum = dir_lookup(ip, path, n, NULL)) == 0)
+    if ((inum = dir_lookup(ip, path, k, NULL)) == 0)
       return -E_NOTFOUND;
     if ((ip = iget(inum)) == NULL || ip->type == 0)
       panic("directory entry names free inode %u", inum);
@@ -523,11 +522,15 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
 // Each process holding it has a hold record, with a count of its own
 // descriptor tables' references. An inode with no links is freed when its
 // last open file goes. Holds of processes that died are dropped by reap().
+// A write past the end of the file makes a hole only where a seek put the
+// offset; at an offset the file shrank under (truncated through another
+// open file) it fails, as xv6's does.
 static struct open_file {
   unsigned int inum;   // the file
   unsigned int holds;  // hold records naming it; 0: a free slot
   unsigned long off;
-} * files;  // [NFILES], allocated at mount
+  int sought;  // a seek put off where it is, perhaps past the end (no write since)
+} * files;     // [NFILES], allocated at mount
 
 static struct hold {
   unsigned int env;    // the holder; 0: a free record
@@ -604,6 +607,7 @@ static long new_file(unsigned int env, unsigned int inum, long *hold)
     if (files[f].holds == 0) {
       files[f].inum = inum;
       files[f].off = 0;
+      files[f].sought = 0;
       *hold = add_hold(env, f);
       return *hold < 0 ? *hold : (long)f;
     }
@@ -682,8 +686,9 @@ static long create(unsigned int cwd, const char *path, short type, short major, 
 }
 
 // FS_OPEN: open path with flags (O_CREAT, O_TRUNC; O_WRONLY or O_RDWR
-// refuse a directory). Without FS_NOREF, makes an open file held by the
-// caller. Replies the open file, type, nlink, size, the hold, major.
+// refuse a directory, and so does O_CREAT, as in xv6). Without FS_NOREF,
+// makes an open file held by the caller. Replies the open file, type,
+// nlink, size, the hold, major.
 static long op_open(unsigned int caller, unsigned int cwd, const char *path, long flags,
                     struct rpc_msg *m)
 {
@@ -692,7 +697,7 @@ static long op_open(unsigned int caller, unsigned int cwd, const char *path, lon
   if (flags & O_CREAT) {
     r = create(cwd, path, T_FILE, 0, 0, &inum);
     if (r == -E_EXIST && inum != 0)
-      r = inum;
+      r = iget(inum)->type == T_DIR ? -E_ISDIR : (long)inum;
   }
   if (r == -E_NOTFOUND && !(flags & O_CREAT))
     r = resolve(cwd, path, 0, NULL, NULL);
@@ -976,14 +981,19 @@ static long file_call(struct rpc_req *r, int h)
       return -E_ISDIR;
     if (m->w[2] == FS_APPEND)
       off = ip->size;
-    if ((res = writei(ip, r->buf, off, n)) >= 0)
+    if (off > ip->size && !files[f].sought)
+      return -E_INVAL;  // the file was truncated under this offset
+    if ((res = writei(ip, r->buf, off, n)) >= 0) {
       files[f].off = off + res;
+      files[f].sought = 0;
+    }
     break;
   case FS_SEEK:
     off = m->w[2] == SEEK_SET ? 0 : m->w[2] == SEEK_CUR ? off : ip->size;
     if (m->w[2] < SEEK_SET || m->w[2] > SEEK_END || (long)(off + m->w[3]) < 0)
       return -E_INVAL;
     res = files[f].off = off + m->w[3];
+    files[f].sought = 1;
     break;
   case FS_STAT:
     m->w[1] = ip->type;

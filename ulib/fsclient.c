@@ -45,22 +45,30 @@ unsigned int fs_server_known(void)
   return server;
 }
 
+// Copy the path p, the caller's and perhaps a bad pointer, with its NUL to
+// dst. Returns the bytes copied or an error: E_FAULT, E_NAMETOOLONG.
+static long copy_path(char *dst, const char *p)
+{
+  long n = exos_strnlen(p, FS_MAXPATH);
+  if (n == FS_MAXPATH)
+    return -E_NAMETOOLONG;
+  return n < 0 || exos_copy(dst, p, n + 1) < 0 ? -E_FAULT : n + 1;
+}
+
 // Call the server: operation op with m's w[1..5], and the paths p1 and p2
 // (if not NULL) in the shared page. Returns the reply's w[0] (the reply is
-// left in *m), or an error: E_NAMETOOLONG, or E_BADENV with no server.
+// left in *m), or an error: E_NAMETOOLONG, E_FAULT for a bad path pointer,
+// or E_BADENV with no server.
 static long fs_call(long op, struct rpc_msg *m, const char *p1, const char *p2)
 {
   unsigned int s = fs_server(0);
   char *page = s != 0 ? rpc_buffer(s) : NULL;
   if (page == NULL)
     return -E_BADENV;
-  if (p1 != NULL) {
-    unsigned long n1 = strlen(p1) + 1, n2 = p2 != NULL ? strlen(p2) + 1 : 0;
-    if (n1 > FS_MAXPATH || n2 > FS_MAXPATH)
-      return -E_NAMETOOLONG;
-    memmove(page, p1, n1);
-    memmove(page + n1, p2, n2);
-  }
+  long n1 = p1 != NULL ? copy_path(page, p1) : 0;
+  long n2 = p2 != NULL && n1 >= 0 ? copy_path(page + n1, p2) : 0;
+  if (n1 < 0 || n2 < 0)
+    return n1 < 0 ? n1 : n2;
   m->w[0] = op;
   return rpc_call(s, m);
 }
@@ -92,17 +100,21 @@ static long file_call(struct fs_file *f, long op, struct rpc_msg *m, long w2, lo
 
 // Read up to n bytes of the open file f into dst: at offset at, or, if at
 // is negative, at the file's offset (which moves past them). Returns the
-// count (0 at the end) or an error.
+// count (0 at the end) or an error (E_FAULT: dst is bad where the next
+// piece would go, which is checked before the piece is read).
 static long read_at(struct fs_file *f, void *dst, long at, unsigned long n)
 {
   unsigned long done = 0;
   struct rpc_msg m;
   while (done < n) {
     unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
-    long r = file_call(f, FS_READ, &m, at < 0 ? 0 : FS_AT, chunk, at + done);
+    long r = exos_probe((char *)dst + done, chunk, 1);
+    if (r == 0)
+      r = file_call(f, FS_READ, &m, at < 0 ? 0 : FS_AT, chunk, at + done);
+    if (r >= 0 && exos_copy((char *)dst + done, rpc_buffer(server), r) < 0)
+      r = -E_FAULT;
     if (r < 0)
       return done > 0 ? (long)done : r;
-    memmove((char *)dst + done, rpc_buffer(server), r);
     done += r;
     if ((unsigned long)r < chunk)
       break;
@@ -126,8 +138,8 @@ long fs_pread(struct fs_file *f, void *dst, unsigned long off, unsigned long n)
 
 // Write n bytes from src to the open file f at its offset (with append
 // set, at its end), moving the offset past them. Each page-sized piece is
-// one atomic update. Returns the count written (short if the disk fills)
-// or an error.
+// one atomic update. Returns the count written (short if the disk fills or
+// src turns bad part-way) or an error (E_FAULT: src is bad).
 long fs_write(struct fs_file *f, const void *src, unsigned long n, int append)
 {
   unsigned long done = 0;
@@ -135,10 +147,9 @@ long fs_write(struct fs_file *f, const void *src, unsigned long n, int append)
   while (done < n) {
     unsigned long chunk = n - done < PGSIZE ? n - done : PGSIZE;
     char *page = rpc_buffer(fs_server(0));
-    if (page == NULL)
-      return done > 0 ? (long)done : -E_BADENV;
-    memmove(page, (const char *)src + done, chunk);
-    long r = file_call(f, FS_WRITE, &m, append ? FS_APPEND : 0, chunk, 0);
+    long r = page == NULL ? -E_BADENV : exos_copy(page, (const char *)src + done, chunk);
+    if (r == 0)
+      r = file_call(f, FS_WRITE, &m, append ? FS_APPEND : 0, chunk, 0);
     if (r < 0)
       return done > 0 ? (long)done : r;
     done += r;
@@ -197,11 +208,12 @@ long fs_statfs(struct fs_statfs *s)
   return r;
 }
 
-// What the file at path is. Returns 0 or an error.
+// What the file at path is. Returns 0 or an error (E_FAULT if path or st
+// is bad).
 int stat(const char *path, struct stat *st)
 {
   struct fs_file f;
-  long r = fs_open(path, FS_NOREF, &f);
+  long r = exos_probe(st, sizeof(*st), 1) < 0 ? -E_FAULT : fs_open(path, FS_NOREF, &f);
   if (r < 0)
     return r;
   memset(st, 0, sizeof(*st));

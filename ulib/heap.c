@@ -54,8 +54,9 @@ static void report_lost(unsigned long a)
 }
 
 // The page-fault handler: map a zero page for the heap or the stack, or
-// report a stack overflow. Faults it does not own go to the handler that
-// was installed before it.
+// report a stack overflow (unless a guarded access, ucopy.S, touched the
+// guard page: that call fails instead). Faults it does not own go to the
+// handler that was installed before it.
 static int heap_fault(struct xframe *f)
 {
   unsigned long a = f->addr;
@@ -74,7 +75,7 @@ static int heap_fault(struct xframe *f)
   }
   if (a >= 0x10000 && a < heap_start && vm_pte(a) == 0 && exos_pages_lost != 0)
     report_lost(a);  // the program's own text or data
-  if (a >= STACK_LO - PGSIZE && a < STACK_LO) {
+  if (a >= STACK_LO - PGSIZE && a < STACK_LO && !exos_fault_is_guarded(f)) {
     printf("%s: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n", exos_progname(), a,
            f->pc);
     exos_backtrace(f->pc, f->ra, f->s0);

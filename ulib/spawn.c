@@ -24,8 +24,7 @@
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-#define MAXPHDR 8    // program headers a program may have
-#define MAXARGS 256  // arguments spawn passes
+#define MAXPHDR 8  // program headers a program may have
 
 struct image {
   int direct;                // read straight from the disk (only the file server is)
@@ -205,13 +204,22 @@ static long share_with_child(unsigned long va, unsigned long ppn, void *arg)
   return err < 0 ? err : child_map(cs, va, ppn, PTE_R | PTE_W | PTE_SHARE);
 }
 
-// Count argv's entries and check they fit the argument page. Returns argc
-// or -E_2BIG.
+// Count argv's entries and check they fit the argument page. argv is the
+// caller's and may be bad: it is read only by guarded accesses (ucopy.S),
+// so build_args later finds it good. Returns argc or an error: E_2BIG,
+// E_FAULT.
 static long count_args(char *const argv[])
 {
   unsigned long bytes = 16 + HANDOFF_SIZE, argc = 0;
-  for (; argv != NULL && argv[argc] != NULL; argc++) {
-    bytes += strlen(argv[argc]) + 1 + sizeof(char *);
+  for (char *arg; argv != NULL; argc++) {
+    if (exos_copy(&arg, &argv[argc], sizeof(arg)) < 0)
+      return -E_FAULT;
+    if (arg == NULL)
+      break;
+    long len = exos_strnlen(arg, PGSIZE);
+    if (len < 0)
+      return len;
+    bytes += len + 1 + sizeof(char *);
     if (bytes > PGSIZE - 64 || argc >= MAXARGS)
       return -E_2BIG;
   }

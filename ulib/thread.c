@@ -150,13 +150,13 @@ static long map_stack(int slot)
 }
 
 // The page-fault handler for the guard below each thread's stack: report
-// the overflow and end the program. Other faults go to the handler that was
-// installed before it.
+// the overflow and end the program (a guarded access, ucopy.S, fails
+// instead). Other faults go to the handler that was installed before it.
 static int stack_guard_fault(struct xframe *f)
 {
   unsigned long off = f->addr - EXOS_TSTACKS;
   if (f->addr >= EXOS_TSTACKS && off < EXOS_MAXTHREADS * EXOS_TSTACK_SPAN &&
-      off % EXOS_TSTACK_SPAN < EXOS_TSTACK_SPAN - EXOS_TSTACK_SIZE) {
+      off % EXOS_TSTACK_SPAN < EXOS_TSTACK_SPAN - EXOS_TSTACK_SIZE && !exos_fault_is_guarded(f)) {
     printf("%s: thread %d: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n",
            exos_progname(), threads[off / EXOS_TSTACK_SPAN].tid, f->addr, f->pc);
     exos_backtrace(f->pc, f->ra, f->s0);

@@ -47,7 +47,10 @@ const char *exos_strerror(long err);
 // libmain.c
 void exit(int status) __attribute__((noreturn));
 void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+// (ExOS's panic is the symbol exos_panic, so that a program may define a
+// panic of its own, as programs written for xv6 do.)
+void panic(const char *fmt, ...) __asm__("exos_panic")
+    __attribute__((noreturn, format(printf, 1, 2)));
 #define assert(e) ((e) ? (void)0 : exos_assert_fail(#e, __FILE__, __LINE__))
 
 // exception.c, xentry.S
@@ -56,6 +59,12 @@ exos_handler exos_set_handler(int cause, exos_handler fn);
 void exos_backtrace(unsigned long pc, unsigned long ra, unsigned long fp);
 const char *exos_progname(void);
 long exos_exceptions_init(void);
+int exos_fault_is_guarded(const struct xframe *f);
+
+// ucopy.S: touching memory a caller names, which may be bad (-E_FAULT)
+long exos_copy(void *dst, const void *src, unsigned long n);
+long exos_strnlen(const char *s, unsigned long max);
+long exos_probe(const void *p, unsigned long n, int write);
 
 // vm.c
 long vm_init(void);
@@ -114,6 +123,7 @@ struct rpc_req;
 void fs_handle(struct rpc_req *r);
 
 // spawn.c
+#define MAXARGS 256  // arguments spawn and exec pass
 int spawn(const char *path, char *const argv[]);
 int spawn_server(const char *path, char *const argv[], int with_disk);
 int exec(const char *path, char *const argv[]);
@@ -140,6 +150,7 @@ int open(const char *path, int flags);
 long lseek(int fd, long off, int whence);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
+long console_write(const void *buf, unsigned long n);
 void console_interrupt_cancels(int cancel);
 int console_take_interrupt(void);
 struct fd_handoff {  // a process's descriptors, for the program it starts

@@ -122,6 +122,39 @@ asm(".globl regs_survive\n"
                                 "  ret\n");
 unsigned long regs_saved_sp;
 
+// Guarded copies (ucopy.S): a bad address fails the copy with -E_FAULT and
+// the program goes on; a page a handler maps on demand is no bad address.
+static void guarded_copies(void)
+{
+  static char big[CPUTS_MAX + 2];
+  char b[16] = "abcdefgh";
+  unsigned long brk = (unsigned long)sbrk(0);
+  sbrk(PGROUNDUP(brk) - brk + PGSIZE);
+  char *top = (char *)sbrk(0), *heap = top - PGSIZE;  // heap: a page not touched yet
+  char *stack_guard = (char *)(EXOS_STACKTOP - EXOS_STACK_MAX) - 8;
+  check("a copy from an unmapped address fails", exos_copy(b, (void *)0x80000000UL, 8), -E_FAULT);
+  check("a copy from the kernel's half fails", exos_copy(b, (void *)-8UL, 8), -E_FAULT);
+  check("a copy into a range wrapping past the top fails", exos_copy((void *)-8UL, b, 16),
+        -E_FAULT);
+  check("copies of every alignment and length",
+        exos_copy(b + 1, "0123456789abcd", 15) == 0 && memcmp(b + 1, "0123456789abcd", 15) == 0 &&
+            exos_copy(b, b + 8, 8) == 0 && memcmp(b, "789abcd", 8) == 0,
+        1);
+  check("a copy into the program's text fails", exos_copy((void *)skip, b, 8), -E_FAULT);
+  check("a copy into the stack's guard page fails", exos_copy(stack_guard, b, 8), -E_FAULT);
+  check("a copy into heap not yet touched maps it",
+        exos_copy(heap, "abcdefgh", 8) == 0 && heap[7] == 'h', 1);
+  check("a probe for writing of a read-only page fails", exos_probe((void *)skip, 1, 1), -E_FAULT);
+  check("a probe running off the heap fails", exos_probe(top - 8, 16, 0), -E_FAULT);
+  top[-1] = 'x';
+  check("the length of a string running off the heap fails", exos_strnlen(top - 1, 8), -E_FAULT);
+  check("a console write from a bad pointer fails", write(1, (void *)0x80000000UL, 8), -E_FAULT);
+  memset(big, '.', sizeof(big) - 1);
+  big[sizeof(big) - 2] = '\n';
+  check("a console write longer than the kernel takes at once prints it all",
+        write(1, big, sizeof(big) - 1), CPUTS_MAX + 1);
+}
+
 int main(int argc, char **argv)
 {
   exos_set_handler(EXC_BREAKPOINT, on_breakpoint);
@@ -223,5 +256,6 @@ int main(int argc, char **argv)
         unprotects == 1 && g[1] == 2 && (vm_pte(GUARDED) & PTE_W), 1);
   g[2] = 3;
   check("... once", unprotects, 1);
+  guarded_copies();
   finish("t_exos");
 }

@@ -41,6 +41,17 @@ def usertests(t):
     fsck(t, "usertests")
 
 
+@test(points=5, timeout=60)
+def bad_pointers_get_an_error(t):
+    """A read, write, open, unlink, mkdir, link, stat, fstat, pipe, wait,
+    spawn or exec handed a bad pointer (unmapped, past the heap, read-only,
+    the kernel's half) returns -E_FAULT, changes nothing, and the program
+    goes on (usertests badptr)."""
+    out = t.qemu(bootargs="init=usertests badptr")
+    t.expect(out, r"^usertests: badptr: ok$", r"^usertests: all 1 tests passed$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled", r"destroyed")
+
+
 if FULL:
     @test(points=0, timeout=900)
     def usertests_full(t):

@@ -8,11 +8,15 @@ from gradelib import *
 @test(points=20, timeout=30)
 def handlers(t):
     """Page faults (load, store, fetch), illegal instruction, breakpoint,
-    register-exact resume, nested exceptions, lazy heap, malloc."""
+    register-exact resume, nested exceptions, lazy heap, malloc; a guarded
+    copy of a bad pointer fails with E_FAULT and the program goes on; a
+    console write longer than the kernel prints at once prints it all."""
     out = t.qemu(bootargs="init=t_exos")
     t.expect(out, r"^t_exos: all \d+ checks passed$",
              r"^every register but gp survives an exception: ok$",
-             r"^nested exception handled on the exception stack: ok$")
+             r"^nested exception handled on the exception stack: ok$",
+             r"^a copy into heap not yet touched maps it: ok$",
+             r"^\.{65536}$")
     t.forbid(out, r"FAIL", r"panic")
 
 

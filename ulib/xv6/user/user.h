@@ -1,36 +1,43 @@
 // The user-level interface of xv6, as ExOS provides it, so that a program
-// written for xv6 builds unchanged (xv6 compatibility: ulib/xv6/README.md).
-// The functions are ExOS's own (ulib/); the declarations use xv6's types.
+// written for xv6 builds unchanged and behaves as on xv6 (xv6
+// compatibility: ulib/xv6/README.md). The declarations are xv6's. A call
+// that can fail is bound (by an asm label) to compat.c's xv6_ version of
+// it, which reports any failure as -1 as xv6 does, where ExOS's own
+// returns -E_...; the rest are ExOS's own functions.
 #ifndef RVEXO_XV6_USER_H
 #define RVEXO_XV6_USER_H
+
+#define SBRK_ERROR ((char *)-1)  // what sbrk returns when it fails
 
 struct stat;
 
 // Processes, files and memory (system calls in xv6).
-int fork(void);
+int fork(void) __asm__("xv6_fork");
 int exit(int) __attribute__((noreturn));
-int wait(int *);
-int pipe(int *);
-int write(int, const void *, int);
-int read(int, void *, int);
-int close(int);
-int kill(int);
-int exec(const char *, char **);
-int open(const char *, int);
-int mknod(const char *, short, short);
-int unlink(const char *);
-int fstat(int fd, struct stat *);
-int link(const char *, const char *);
-int mkdir(const char *);
-int chdir(const char *);
-int dup(int);
+int wait(int *) __asm__("xv6_wait");
+int pipe(int *) __asm__("xv6_pipe");
+int write(int, const void *, int) __asm__("xv6_write");
+int read(int, void *, int) __asm__("xv6_read");
+int close(int) __asm__("xv6_close");
+int kill(int) __asm__("xv6_kill");
+int exec(const char *, char **) __asm__("xv6_exec");
+int open(const char *, int) __asm__("xv6_open");
+int mknod(const char *, short, short) __asm__("xv6_mknod");
+int unlink(const char *) __asm__("xv6_unlink");
+int fstat(int fd, struct stat *) __asm__("xv6_fstat");
+int link(const char *, const char *) __asm__("xv6_link");
+int mkdir(const char *) __asm__("xv6_mkdir");
+int chdir(const char *) __asm__("xv6_chdir");
+int dup(int) __asm__("xv6_dup");
 int getpid(void);
 char *sbrk(int);
+char *sbrklazy(int) __asm__("sbrk");  // ExOS's heap is always filled lazily
 int sleep(int);
+int pause(int) __asm__("sleep");  // xv6's newer name for sleep
 int uptime(void);
 
 // The library (ulib in xv6).
-int stat(const char *, struct stat *);
+int stat(const char *, struct stat *) __asm__("xv6_stat");
 char *strcpy(char *, const char *);
 void *memmove(void *, const void *, int);
 char *strchr(const char *, char c);
