@@ -109,10 +109,13 @@
 //    parent, children that have started control only themselves (parent_id
 //    0), and children that never started are destroyed: nobody could start
 //    them any more.
-//  - A user page it owns on which others hold grants outlives it, owned by
-//    nobody (owner 0): each holder keeps exactly the rights it had, and the
-//    page is freed when the last grant on it goes (a holder gives up its
-//    own grant with page_grant(ppn, itself, 0)). Every other page is freed.
+//  - A user page it owns on which its descendants (children, their
+//    children, ...) hold grants outlives it, owned by nobody (owner 0): each
+//    of them keeps exactly the rights it had, and the page is freed when
+//    the last grant on it goes (a holder gives up its own grant with
+//    page_grant(ppn, itself, 0)). So a forked child keeps what it shares
+//    with its parent. Grants others hold (a server it lent a page to) are
+//    withdrawn, and every other page is freed.
 //  - The disk ranges it bound to others go with it, and so does every
 //    binding made from those in turn (disk_unbind does the same).
 //  - Pinning: no page is freed, repossessed or re-typed while the disk may

@@ -111,6 +111,7 @@ void page_disown(uint64 pa);
 uint32 grant_rights(uint64 pa, uint32 envid);
 int grant_set(uint64 pa, uint32 envid, uint32 rights, struct env *maker);
 void grants_lower_below(uint64 pa, uint32 envid, uint32 rights);
+void grants_keep_descendants(uint64 pa, uint32 envid);
 int has_grants(uint64 pa);
 void grants_clear(uint64 pa);
 void grants_drop_env(struct env *e);

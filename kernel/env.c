@@ -241,8 +241,9 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
 // "Lifecycles"): control of its children passes to its own parent; with no
 // parent, started children control themselves and never-started ones,
 // which nobody could start any more, are destroyed too. A user page it
-// owns that others hold grants on outlives it, owned by nobody, until the
-// last grant on it goes.
+// owns that its descendants hold grants on outlives it, owned by nobody,
+// until the last grant on it goes; grants others hold on its pages are
+// withdrawn.
 
 // Hand e's children to heir (0: none), as the rule above says.
 static void pass_on_children(struct env *e, uint32 heir)
@@ -295,8 +296,9 @@ static void destroy_one(struct env *e)
   }
   grants_drop_env(e);
   for (uint64 pa; (pa = owner_first_page(id)) != 0;) {
+    grants_keep_descendants(pa, id);
     if (ppn2page(pa >> PGSHIFT)->type == PG_USER && has_grants(pa)) {
-      page_disown(pa);  // held by others: it outlives its owner
+      page_disown(pa);  // its descendants hold it: it outlives its owner
       continue;
     }
     rmap_each(pa, pte_unmap);

@@ -297,6 +297,22 @@ void grants_lower_below(uint64 pa, uint32 envid, uint32 rights)
   }
 }
 
+// The owner of the page at pa, envid, is being destroyed: withdraw the
+// grants on it that environments other than its descendants hold (a server
+// it lent the page to), breaking their mappings. What its descendants hold
+// they keep (see page_disown).
+void grants_keep_descendants(uint64 pa, uint32 envid)
+{
+  for (uint32 g = pa2priv(pa)->grants, next; g != 0; g = next) {
+    next = grants[g].next;
+    uint32 holder = grants[g].envid;
+    if (!descends_from(env_of(holder), envid)) {
+      unmap_in_env(pa, holder);
+      grant_set(pa, holder, 0, NULL);
+    }
+  }
+}
+
 // Does anyone hold a grant on the page at pa?
 int has_grants(uint64 pa)
 {

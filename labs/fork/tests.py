@@ -33,3 +33,16 @@ def spawn_exec(t):
              r"^echo after exec$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+
+
+@test(points=20, timeout=60)
+def orphans_keep_memory(t):
+    """A forked child whose parent exits keeps running with all its memory,
+    before and after it calls exec; 1,000 such orphans give back every page
+    and environment slot."""
+    out = t.qemu(bootargs="init=t_orphan")
+    t.expect(out, r"^1000 orphaned grandchildren ran to their end$",
+             r"^t_orphan: all \d+ checks passed$",
+             r"^orphan after exec$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled", r"destroyed")
