@@ -303,7 +303,10 @@ static NOINLINE long sys_revoke(struct env *e, uint64 id, uint64 kind, uint64 ar
 // trapvec.S, where only ra, sp and tp were saved, and from trap_user() with
 // every register saved; the calls in SWITCHING_SYSCALLS, which read the
 // saved registers and do not return, come only the second way.
-long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64 num)
+//
+// It needs no frame of its own: each handler is reached by a tail call.
+__attribute__((optimize("omit-frame-pointer", "optimize-sibling-calls"))) long
+syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64 num)
 {
   struct env *e = curenv;
   struct trapframe *tf = &e->tf;

@@ -23,10 +23,10 @@
 #define TF(reg) (8 * reg)
 
 # Zero the registers a system call may change (abi.h) that the kernel's C
-# code may have left a kernel address in: t0..t6 and a1..a7.
+# code may have left a kernel address in: t0, t2..t6 and a1..a7 (the fast
+# path leaves the user's pc in t1).
 .macro clear_scratch
 	li	t0, 0
-	li	t1, 0
 	li	t2, 0
 	li	t3, 0
 	li	t4, 0
@@ -47,12 +47,9 @@
 uservec:
 	csrrw	a0, sscratch, a0
 	sd	t0, TF(5)(a0)
-	csrr	t0, sstatus
-	andi	t0, t0, SSTATUS_SPP
-	bnez	t0, from_kernel
 	csrr	t0, scause
 	addi	t0, t0, -EXC_ECALL_U
-	bnez	t0, not_ecall
+	bnez	t0, not_ecall		# (an ecall from U-mode never comes from the kernel)
 	# An ecall: t1 may be clobbered from here on. (srl uses a7 mod 64: a
 	# larger number may be classed as switching, which only sends it the
 	# slow way to the same -E_NOSYS.)
@@ -89,6 +86,9 @@ from_kernel:
 # itself, and faults on or just below the exception stack (the last two kill
 # the environment) take the full path through trap_user().
 not_ecall:
+	csrr	t0, sstatus
+	andi	t0, t0, SSTATUS_SPP
+	bnez	t0, from_kernel
 	csrr	t0, scause
 	bltz	t0, full_save		# an interrupt
 	sd	t1, TF(6)(a0)
