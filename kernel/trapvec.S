@@ -223,24 +223,24 @@ switching:
 pct_call_fast:
 	env_slot
 	ld	t1, ENV_SATP(t0)
-	beqz	t1, full_save		# no ASIDs (or a free slot)
-	beq	t0, a0, full_save	# a call to oneself: refused by the C path
+	beqz	t1, pct_slow		# no ASIDs (or a free slot)
+	beq	t0, a0, pct_slow	# a call to oneself: refused by the C path
 	ld	t2, ENV_PUB(t0)
 	lwu	t1, ENVINFO_ID(t2)
-	bne	t1, a6, full_save	# no such environment (or id 0 and a free slot:)
+	bne	t1, a6, pct_slow	# no such environment (or id 0 and a free slot:)
 	lwu	t1, ENVINFO_STATUS(t2)
 	addi	t1, t1, -ENV_RUNNABLE
-	bnez	t1, full_save		# busy, not started or free
+	bnez	t1, pct_slow		# busy, not started or free
 	lbu	t1, ENV_REVOKE_UPCALL(t0)
-	bnez	t1, full_save
+	bnez	t1, pct_slow
 	ld	t6, ENV_PUB(a0)
 	lwu	t3, ENVINFO_ID(t6)	# t3 = the caller's id
 	lwu	t1, ENV_PCT_FROM(t0)
 	beqz	t1, 1f
-	bne	t1, t3, full_save	# refused
+	bne	t1, t3, pct_slow	# refused
 1:	ld	t4, ENV_UAREA(t0)
 	ld	t5, UAREA_ENTRY + 8 * ENTRY_PCT(t4)
-	beqz	t5, full_save		# no PCT entry
+	beqz	t5, pct_slow		# no PCT entry
 	save_preserved
 	lbu	t1, ENV_PCT_ONCE(t0)
 	beqz	t1, 2f
@@ -263,16 +263,16 @@ pct_call_fast:
 pct_reply_fast:
 	env_slot
 	ld	t1, ENV_SATP(t0)
-	beqz	t1, full_save		# no ASIDs (or a free slot)
+	beqz	t1, pct_slow		# no ASIDs (or a free slot)
 	ld	t2, ENV_PUB(t0)
 	lwu	t1, ENVINFO_ID(t2)
-	bne	t1, a6, full_save	# no such environment
+	bne	t1, a6, pct_slow	# no such environment
 	ld	t3, ENV_PUB(a0)
 	lwu	t3, ENVINFO_ID(t3)
 	lwu	t1, ENV_WAITING_ON(t0)
-	bne	t1, t3, full_save	# not waiting for us (a free slot waits for no one)
+	bne	t1, t3, pct_slow	# not waiting for us (a free slot waits for no one)
 	lbu	t1, ENV_REVOKE_UPCALL(t0)
-	bnez	t1, full_save
+	bnez	t1, pct_slow
 	save_preserved
 	lbu	t1, ENV_PCT_ONCE(a0)
 	beqz	t1, 1f
@@ -289,6 +289,18 @@ pct_reply_fast:
 	li	t2, 0
 	li	t3, 0
 	restore_and_return temps=0	# it returns from pct_call
+
+# A fast path above gave up after using t1..t6: an ecall may change them,
+# but must not leave them holding kernel addresses (the full path saves
+# them as the user's), so clear them first.
+pct_slow:
+	li	t1, 0
+	li	t2, 0
+	li	t3, 0
+	li	t4, 0
+	li	t5, 0
+	li	t6, 0
+	j	full_save
 
 full_save:
 	sd	x1, TF(1)(a0)
