@@ -134,6 +134,9 @@
 //    by itself or its parent;
 //  - mappings: a page's mapping count cannot overflow (each mapping is a
 //    slot of a level-0 table that the mapping environment owns).
+//  Not shared out: the time-slice vector. A user-level scheduler (ExOS's
+//  stride scheduler) owns every slice on purpose; a parent takes slices
+//  back from a child with revoke(REVOKE_SLICE) or by destroying it.
 #define ENV_CHILDREN_MAX      64
 #define DISK_REQUESTS_PER_ENV 8
 #define DISK_BINDINGS         8
