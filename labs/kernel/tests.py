@@ -3,6 +3,7 @@
 # properly and as an attacker would, print one line per check, and run the
 # kernel's invariant checker (kcheck) after each group.
 
+import os
 import re
 
 from gradelib import *
@@ -71,3 +72,55 @@ def disk(t):
     """virtio-blk block-range bindings: I/O, pinning, attacks, abandoned requests."""
     out = kernel_test(t, "t_disk")
     t.expect(out, r"^rvexo: disk of 4096 blocks \(16384 KiB\)$")
+
+
+# The fuzzer (user/fuzz.c): FUZZ_CALLS system calls per seed, its own and
+# its children's; one seed normally, ten (a million calls) with RVEXO_FULL=1.
+FULL = os.environ.get("RVEXO_FULL", "") == "1"
+FUZZ_SEEDS = range(1, 11) if FULL else range(1, 2)
+FUZZ_CALLS = 100000
+
+
+def fuzz_failure(t, seed, out):
+    """What went wrong in the fuzzer's run for seed (None if nothing): the
+    reason, where it had got to, the kernel's last words and how to replay."""
+    summary = re.search(r"^fuzz: seed \d+: \d+ calls .*: (OK|FAILED.*)$", out, re.M)
+    if summary and summary.group(1) == "OK" and re.search(r"powering off$", out, re.M):
+        return None
+    progress = re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M)
+    at = int(progress[-1]) if progress else 0
+    if re.search(r"^panic", out, re.M):
+        why = "the kernel panicked"
+    elif summary:
+        why = summary.group(0) if summary.group(1) != "OK" else "the machine did not power off"
+    elif out.timed_out:
+        why = "it hung"
+    else:
+        why = "it ended without its summary line"
+    tail = [l for l in out.splitlines() if re.match(r"panic|  #|  sepc|  stval|fuzz: FAIL|kcheck:", l)
+            and not l.endswith("kcheck: OK")]
+    return (f"seed {seed}: {why}, after call {at} of its own\n" + "\n".join(tail[-12:]) +
+            f"\nreplay: make qemu ICOUNT=1 ARGS='init=fuzz seed={seed} calls={FUZZ_CALLS} "
+            f"trace={max(at, 1)}'")
+
+
+@test(points=20, timeout=60)
+def fuzzer(t):
+    """Random system calls and call sequences from several cooperating
+    environments, reproducible by seed, neither panic nor hang the kernel,
+    break an invariant kcheck checks, leave a kernel address in a register
+    or let an environment escape its creator's control."""
+    for seed in FUZZ_SEEDS:
+        out = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS}",
+                     extra_args=["-icount", "shift=0"])  # same seed, same run
+        why = fuzz_failure(t, seed, out)
+        if why and not re.search(r"^fuzz: seed \d+: \d+ calls \(", out, re.M):
+            # A panic or hang: replay with every call traced from the last
+            # progress line, and show the calls before the end.
+            at = (re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M) or ["1"])[-1]
+            again = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS} trace={at}",
+                           extra_args=["-icount", "shift=0"])
+            calls = re.findall(r"^#\d+ .*$", again, re.M)
+            why += "\nthe replay's last calls:\n" + "\n".join(calls[-8:])
+        if why:
+            t.fail(why)
