@@ -31,7 +31,8 @@
 //   (or "FAILED" with the reasons). A broken invariant also prints the
 //   last calls. Progress lines "fuzz: seed S: call N" come every 10000 of
 //   its own calls, so a panic or hang can be placed; trace=N prints every
-//   call of its own from number N on (for finding what broke the kernel);
+//   call of its own from number N on, and every call of children started
+//   after that (for finding what broke the kernel);
 //   avoid=N steps around known kernel bugs (the AVOID_* bits), to look for
 //   others behind them.
 
@@ -149,9 +150,12 @@ static long call7(int num, long a0, long a1, long a2, long a3, long a4, long a5,
 {
   struct rec *r = &F.ring[F.calls % NRING];
   *r = (struct rec){F.calls, num, {a0, a1, a2, a3, a4, a5, a6}, 0};
-  if (F.trace && F.calls >= F.trace)
+  if (F.trace && F.calls >= F.trace) {
+    if (!F.is_main)
+      printf("[%x] ", F.me);
     printf("#%lu %s(%lx, %lx, %lx, %lx, %lx, %lx, %lx)", F.calls, names[num], a0, a1, a2, a3, a4,
            a5, a6);
+  }
   register long x0 asm("a0") = a0, x1 asm("a1") = a1, x2 asm("a2") = a2, x3 asm("a3") = a3;
   register long x4 asm("a4") = a4, x5 asm("a5") = a5, x6 asm("a6") = a6, x7 asm("a7") = num;
   register long t0 asm("t0") = 0, t1 asm("t1") = 0, t2 asm("t2") = 0, t3 asm("t3") = 0;
@@ -226,9 +230,8 @@ static unsigned int a_kid(int kind)
   return 0;
 }
 
-// An environment id that is surely not ours to stop for good: garbage, a
-// freed slot's old id, or anyone in the table. Never 0 (ourselves).
-static unsigned long a_stranger(void)
+// Any environment id: garbage, one a slot had or will have, or one in the table.
+static unsigned long any_id(void)
 {
   switch (below(5)) {
   case 0:
@@ -237,11 +240,17 @@ static unsigned long a_stranger(void)
     return rnd();  // beyond 32 bits, mostly
   case 2:
     return (below(SYSINFO->nenv) | (below(4) << 8)) ?: 1;
-  default: {
-    unsigned int id = ENVINFO(below(SYSINFO->nenv))->id;
-    return id && id != F.me ? id : 0xFFFFFFFEUL;
+  default:
+    return ENVINFO(below(SYSINFO->nenv))->id;
   }
-  }
+}
+
+// An environment id that is surely not ours to stop for good: garbage, a
+// freed slot's old id, or anyone in the table. Never 0 or our own id.
+static unsigned long a_stranger(void)
+{
+  unsigned long id = any_id();
+  return id == 0 || id == F.me ? 0xFFFFFFFEUL : id;
 }
 
 // A target for calls that are harmless to ourselves: 0 (ourselves) often,
@@ -441,9 +450,10 @@ static long spawn_kid(const char *name, void (*fn)(void), int kind);
 static void worker_main(void)
 {
   unsigned long seed = kid_seed;
-  int tree = kid_tree;
+  int tree = kid_tree, trace = F.trace != 0;
   unsigned int parent = F.me;
   memset(&F, 0, sizeof(F));
+  F.trace = trace;  // every call, once the parent traces
   F.me = sys_getenvid();
   F.parent = parent;
   F.rng = seed | 1;

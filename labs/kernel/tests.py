@@ -99,7 +99,8 @@ def fuzz_failure(t, seed, out):
         why = "it ended without its summary line"
     tail = [l for l in out.splitlines() if re.match(r"panic|  #|  sepc|  stval|fuzz: FAIL|kcheck:", l)
             and not l.endswith("kcheck: OK")]
-    return (f"seed {seed}: {why}, after call {at} of its own\n" + "\n".join(tail[-12:]) +
+    when = f"after call {at} of its own" if at else "in its first calls"
+    return (f"seed {seed}: {why}, {when}\n" + "\n".join(tail[-12:]) +
             f"\nreplay: make qemu ICOUNT=1 ARGS='init=fuzz seed={seed} calls={FUZZ_CALLS} "
             f"trace={max(at, 1)}'")
 
@@ -120,7 +121,11 @@ def fuzzer(t):
             at = (re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M) or ["1"])[-1]
             again = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS} trace={at}",
                            extra_args=["-icount", "shift=0"])
-            calls = re.findall(r"^#\d+ .*$", again, re.M)
-            why += "\nthe replay's last calls:\n" + "\n".join(calls[-8:])
+            calls = re.findall(r"^(?:\[[0-9a-f]+\] )?#\d+ .*$", again, re.M)
+            same = fuzz_failure(t, seed, again)
+            why += (f"\nreplayed with trace={at} (the fuzzer's calls, [env] its children's): " +
+                    ("it failed again" if same else "it passed (children and the disk "
+                     "run at other moments when the calls are printed)") +
+                    "; its last calls:\n" + "\n".join(calls[-8:]))
         if why:
             t.fail(why)
