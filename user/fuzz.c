@@ -97,6 +97,7 @@ static unsigned long main_seed;  // the seed of the whole run
 static unsigned long avoid;      // known kernel bugs to step around (AVOID_*), for exploring
 #define AVOID_PT0     1          // never name page 0 as a page-table page
 #define AVOID_ORPHANS 2          // children destroy what they made before they end
+#define AVOID_DISKIO  4          // no disk reads or writes (their pages can be freed under them)
 
 static const char *names[] = {
 #define SYSCALL_NAME(n, name, rtype, params) [n] = #name,
@@ -324,11 +325,13 @@ static unsigned long a_ppn(void)
 static unsigned long a_table(void)
 {
   unsigned int k;
-  if (one_in(3) && (k = a_kid(-1)) && ENVINFO(k)->id == k)
-    return ENVINFO(k)->root_ppn;
-  if (one_in(6))
-    return ENVINFO(F.me)->root_ppn;  // with an index of the fuzzer's own (see an_index)
-  unsigned long ppn = a_ppn();
+  unsigned long ppn;
+  if (one_in(3) && (k = a_kid(-1)))
+    ppn = ENVINFO(k)->root_ppn;  // (0 if it has just ended)
+  else if (one_in(6))
+    ppn = ENVINFO(F.me)->root_ppn;  // with an index of the fuzzer's own (see an_index)
+  else
+    ppn = a_ppn();
   return ppn == 0 && (avoid & AVOID_PT0) ? 1 : ppn;
 }
 
@@ -678,6 +681,8 @@ static void op_disk(void)
     break;
   case 2:
   case 3:
+    if (avoid & AVOID_DISKIO)
+      break;
     r = call(SYS_disk_io, start, a_ppn(), one_in(8) ? below(4) : below(2), 0, 0, 0);
     if (r >= 0)
       F.reqs[below(DISK_REQUESTS)] = r;
@@ -752,7 +757,7 @@ static void seq_worker(void)
 // Disk I/O into a page, then free the page or destroy its owner at once.
 static void seq_disk_then_free(void)
 {
-  if (SYSINFO->nfree < MIN_FREE)
+  if (SYSINFO->nfree < MIN_FREE || (avoid & AVOID_DISKIO))
     return;
   unsigned long k = one_in(2) ? a_kid(KID_IDLE) : 0;
   long p = call(SYS_page_alloc, k, 0, PG_USER, 0, 0, 0);
@@ -781,7 +786,7 @@ static void seq_grant(void)
   pool_add(p), pool_add(t1), pool_add(t0);
   unsigned long i2 = FUZZ_I2 + below(16);
   call(SYS_page_grant, p, k, GRANT_R | GRANT_W, 0, 0, 0);
-  call(SYS_pte_write, ENVINFO(k)->root_ppn, i2, PA2PTE(t1 << 12) | PTE_V, 0, 0, 0);
+  call(SYS_pte_write, ENVINFO(k)->root_ppn ?: 1, i2, PA2PTE(t1 << 12) | PTE_V, 0, 0, 0);
   call(SYS_pte_write, t1, below(512), PA2PTE(t0 << 12) | PTE_V, 0, 0, 0);
   call(SYS_pte_write, t0, below(512), PA2PTE(p << 12) | PTE_V | PTE_U | PTE_R | PTE_W, 0, 0, 0);
   switch (below(3)) {

@@ -84,15 +84,20 @@ FUZZ_CALLS = 100000
 def fuzz_failure(t, seed, out):
     """What went wrong in the fuzzer's run for seed (None if nothing): the
     reason, where it had got to, the kernel's last words and how to replay."""
-    summary = re.search(r"^fuzz: seed \d+: \d+ calls .*: (OK|FAILED.*)$", out, re.M)
-    if summary and summary.group(1) == "OK" and re.search(r"powering off$", out, re.M):
+    summary = re.search(r"^fuzz: seed \d+: (\d+) calls .*: (OK|FAILED.*)$", out, re.M)
+    if (summary and summary.group(2) == "OK" and int(summary.group(1)) >= FUZZ_CALLS and
+            re.search(r"powering off$", out, re.M)):
         return None
     progress = re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M)
     at = int(progress[-1]) if progress else 0
     if re.search(r"^panic", out, re.M):
         why = "the kernel panicked"
+    elif summary and summary.group(2) != "OK":
+        why = summary.group(0)
+    elif summary and int(summary.group(1)) < FUZZ_CALLS:
+        why = f"it made only {summary.group(1)} calls"
     elif summary:
-        why = summary.group(0) if summary.group(1) != "OK" else "the machine did not power off"
+        why = "the machine did not power off"
     elif out.timed_out:
         why = "it hung"
     else:
@@ -105,7 +110,7 @@ def fuzz_failure(t, seed, out):
             f"trace={max(at, 1)}'")
 
 
-@test(points=20, timeout=60)
+@test(points=20, timeout=30)
 def fuzzer(t):
     """Random system calls and call sequences from several cooperating
     environments, reproducible by seed, neither panic nor hang the kernel,
