@@ -38,17 +38,17 @@
 
 #include "user/tsupport.h"
 
-#define POOL          256           // pages this fuzzer allocated, remembered
-#define NKIDS         12            // children alive at once, at most
-#define FUZZ_I2       160           // root entries [FUZZ_I2, FUZZ_I2 + 16) are the fuzzer's
-#define SHARED_VA     0x2E00000000UL // the page shared with every child
-#define SRV_STACKTOP  (CHILD_STACKTOP - PGSIZE)
-#define KCHECK_EVERY  2000
-#define PROGRESS      10000
-#define NRING         24            // calls kept for a report
-#define MIN_FREE      2048          // allocate nothing when fewer pages are free
-#define WORKER_CALLS  600           // a worker's loop
-#define SYS_ENV_EXIT  4             // for die_entry's assembly
+#define POOL         256             // pages this fuzzer allocated, remembered
+#define NKIDS        12              // children alive at once, at most
+#define FUZZ_I2      160             // root entries [FUZZ_I2, FUZZ_I2 + 16) are the fuzzer's
+#define SHARED_VA    0x2E00000000UL  // the page shared with every child
+#define SRV_STACKTOP (CHILD_STACKTOP - PGSIZE)
+#define KCHECK_EVERY 2000
+#define PROGRESS     10000
+#define NRING        24    // calls kept for a report
+#define MIN_FREE     2048  // allocate nothing when fewer pages are free
+#define WORKER_CALLS 600   // a worker's loop
+#define SYS_ENV_EXIT 4     // for die_entry's assembly
 _Static_assert(SYS_ENV_EXIT == SYS_env_exit, "SYS_ENV_EXIT");
 
 enum { KID_IDLE, KID_SERVER, KID_WORKER };
@@ -61,6 +61,7 @@ struct shared {
 };
 #define SHARED ((volatile struct shared *)SHARED_VA)
 
+// One call, for the report of the last ones.
 struct rec {
   unsigned long n;
   int num;
@@ -89,15 +90,15 @@ static struct fz {
 // What a child is told: the snapshot of this program's data it starts
 // from carries these.
 static unsigned long kid_seed;
-static unsigned int kid_server;  // a server a worker may call and send to
-static int kid_sleeper;          // a server that waits with pct_accept(PCT_SLEEP)
-static int kid_tree;             // a worker that spawns a worker, then ends first
-static unsigned long shared_ppn; // the page at SHARED_VA
-static unsigned long main_seed;  // the seed of the whole run
-static unsigned long avoid;      // known kernel bugs to step around (AVOID_*), for exploring
-#define AVOID_PT0     1          // never name page 0 as a page-table page
-#define AVOID_ORPHANS 2          // children destroy what they made before they end
-#define AVOID_DISKIO  4          // no disk reads or writes (their pages can be freed under them)
+static unsigned int kid_server;   // a server a worker may call and send to
+static int kid_sleeper;           // a server that waits with pct_accept(PCT_SLEEP)
+static int kid_tree;              // a worker that spawns a worker, then ends first
+static unsigned long shared_ppn;  // the page at SHARED_VA
+static unsigned long main_seed;   // the seed of the whole run
+static unsigned long avoid;       // known kernel bugs to step around (AVOID_*), for exploring
+#define AVOID_PT0     1           // never name page 0 as a page-table page
+#define AVOID_ORPHANS 2           // children destroy what they made before they end
+#define AVOID_DISKIO  4           // no disk reads or writes (their pages can be freed under them)
 
 static const char *names[] = {
 #define SYSCALL_NAME(n, name, rtype, params) [n] = #name,
@@ -127,6 +128,7 @@ static int one_in(unsigned long n)
   return below(n) == 0;
 }
 
+// Print the last NRING calls this environment made, oldest first.
 static void print_ring(void)
 {
   printf("fuzz: env %x: the last calls, oldest first:\n", F.me);
@@ -191,6 +193,7 @@ static long call(int num, long a0, long a1, long a2, long a3, long a4, long a5)
 
 // ---------------------------------------------------------------- choosing arguments
 
+// How many children we remember.
 static int nkids(void)
 {
   int n = 0;
@@ -207,6 +210,7 @@ static void prune_kids(void)
       F.kids[i].id = 0;
 }
 
+// Remember child id (if it is one: id > 0) of the given kind, if there is room.
 static void add_kid(long id, int kind)
 {
   if (id <= 0)
@@ -279,6 +283,7 @@ static unsigned long other_env(void)
   return k && !one_in(6) ? k : a_stranger();
 }
 
+// Remember page ppn (if it is one: ppn > 0), forgetting the oldest when full.
 static void pool_add(long ppn)
 {
   if (ppn > 0)
@@ -401,7 +406,7 @@ asm(".globl die_entry\n"
     "die_entry:\n"
     "  li a0, 0\n"
     "  li a7, " XSTR(SYS_ENV_EXIT) "\n"
-    "  ecall\n");
+                                   "  ecall\n");
 
 // Answer one transfer according to op; asynchronous ones are not answered.
 // Then wait for the next (the interrupted loop is not resumed).
@@ -506,8 +511,8 @@ static long spawn_kid(const char *name, void (*fn)(void), int kind)
 // page; keep it in the pool.
 static void op_page_alloc(void)
 {
-  static const int types[] = {PG_USER, PG_USER, PG_USER, PG_PT0, PG_PT1, PG_PT2,
-                              PG_UAREA, PG_KERNEL, PG_FREE, 99};
+  static const int types[] = {PG_USER, PG_USER,  PG_USER,   PG_PT0,  PG_PT1,
+                              PG_PT2,  PG_UAREA, PG_KERNEL, PG_FREE, 99};
   if (SYSINFO->nfree < MIN_FREE)
     return;
   unsigned long who = one_in(3) ? a_kid(-1) : 0;
@@ -515,23 +520,27 @@ static void op_page_alloc(void)
   pool_add(call(SYS_page_alloc, one_in(20) ? a_stranger() : who, ppn, types[below(10)], 0, 0, 0));
 }
 
+// Free a page: ours from the pool, a child's, or one we may not free.
 static void op_page_free(void)
 {
   call(SYS_page_free, a_ppn(), 0, 0, 0, 0, 0);
 }
 
+// Grant (or withdraw, rights 0) a page to someone, with rights or garbage.
 static void op_page_grant(void)
 {
   unsigned long to = one_in(8) ? 0 : an_env();
   call(SYS_page_grant, a_ppn(), to, one_in(10) ? rnd() : below(16) & ~1UL, 0, 0, 0);
 }
 
+// Write one entry of a table: ours, a child's or none.
 static void op_pte_write(void)
 {
   unsigned long pt = a_table();
   call(SYS_pte_write, pt, an_index(pt), a_pte(), 0, 0, 0);
 }
 
+// Write up to 16 entries at once, or pass a bad array or count.
 static void op_pte_write_batch(void)
 {
   unsigned long n = 1 + below(16);
@@ -545,22 +554,27 @@ static void op_pte_write_batch(void)
   call(SYS_pte_write_batch, where, one_in(10) ? rnd() : n, 0, 0, 0, 0);
 }
 
+// Give the rest of the slice to anyone (0: to whoever the kernel picks).
 static void op_yield(void)
 {
   call(SYS_yield, one_in(2) ? 0 : an_env(), 0, 0, 0, 0, 0);
 }
 
+// Allocate a slice (any or a given position) to us, a child or a stranger.
 static void op_slice_alloc(void)
 {
   long pos = one_in(3) ? -1 : (long)below(NSLICES + 2);
   call(SYS_slice_alloc, an_env(), one_in(20) ? (long)rnd() : pos, 0, 0, 0, 0);
 }
 
+// Free a slice position, ours or not.
 static void op_slice_free(void)
 {
   call(SYS_slice_free, one_in(20) ? rnd() : below(NSLICES), 0, 0, 0, 0, 0);
 }
 
+// A call with little to check: getenvid, uptime, cgetc, cputs of bad
+// memory or nothing, or a call number that does not exist.
 static void op_small(void)
 {
   static const int nums[] = {SYS_getenvid, SYS_uptime, SYS_cgetc, SYS_cputs, SYS_cputs, 0};
@@ -573,6 +587,8 @@ static void op_small(void)
     call(num, 0, 0, 0, 0, 0, 0);
 }
 
+// Create an idle child (never started unless op_env_start does), or
+// pass a bad or overlong name.
 static void op_env_create(void)
 {
   long name = (long)"fz";
@@ -583,6 +599,7 @@ static void op_env_create(void)
   add_kid(call(SYS_env_create, name, 0, 0, 0, 0, 0), KID_IDLE);
 }
 
+// Destroy a child, or try a stranger.
 static void op_env_destroy(void)
 {
   call(SYS_env_destroy, other_env(), 0, 0, 0, 0, 0);
@@ -598,6 +615,8 @@ static int kind_of(unsigned long id)
   return -1;
 }
 
+// Set an entry of a child (or a stranger) to one that answers or ends;
+// the declared words and ranges (ENTRY_CRITICAL...) to any address.
 static void op_env_set_entry(void)
 {
   unsigned long k = other_env();
@@ -608,6 +627,7 @@ static void op_env_set_entry(void)
   call(SYS_env_set_entry, k, which, va, 0, 0, 0);
 }
 
+// Set a child's registers: its pc an entry that answers or ends.
 static void op_env_set_regs(void)
 {
   unsigned long k = other_env();
@@ -618,6 +638,7 @@ static void op_env_set_regs(void)
   call(SYS_env_set_regs, k, one_in(10) ? 0x1000 : (long)&F.regs, 0, 0, 0, 0);
 }
 
+// Set a child's exception stack, often starting at 0, sometimes reversed.
 static void op_env_set_xstack(void)
 {
   unsigned long lo = one_in(3) ? 0 : below(1UL << 38) & ~0xFFFUL, hi = lo + below(8) * PGSIZE;
@@ -626,6 +647,7 @@ static void op_env_set_xstack(void)
   call(SYS_env_set_xstack, other_env(), lo, hi, 0, 0, 0);
 }
 
+// Start a child (or a stranger, or one already running).
 static void op_env_start(void)
 {
   call(SYS_env_start, other_env(), 0, 0, 0, 0, 0);
@@ -640,12 +662,14 @@ static void op_pct_call(void)
   call7(SYS_pct_call, below(12), rnd() & 0xFFFF, below(100), 0, 0, 0, k ? k : 0xFFFFFFFFUL);
 }
 
+// Send an asynchronous transfer to a server, or to anyone.
 static void op_pct_send(void)
 {
   unsigned long k = a_kid(KID_SERVER);
   call7(SYS_pct_send, below(12), 0, 0, 0, 0, 0, k && !one_in(4) ? k : other_env());
 }
 
+// Reply to someone who is (most likely) not waiting for us.
 static void op_pct_reply(void)
 {
   call7(SYS_pct_reply, 1, 2, 3, 4, 5, 6, one_in(3) ? 0 : an_env());
@@ -655,18 +679,22 @@ static void op_pct_reply(void)
 static void op_pct_accept(void)
 {
   unsigned long from = one_in(2) ? 0 : one_in(2) ? PCT_NOBODY : an_env();
-  call(SYS_pct_accept, from | (one_in(2) ? PCT_ONCE : 0) | (one_in(20) ? 1UL << 40 : 0), 0, 0,
-       0, 0, 0);
+  call(SYS_pct_accept, from | (one_in(2) ? PCT_ONCE : 0) | (one_in(20) ? 1UL << 40 : 0), 0, 0, 0, 0,
+       0);
 }
 
+// Ask a child (or a stranger) for pages, a page or a slice back, soon.
 static void op_revoke(void)
 {
   unsigned long kind = one_in(10) ? below(10) : below(3);
-  unsigned long arg = kind == REVOKE_PAGE ? a_ppn() : kind == REVOKE_SLICE ? below(NSLICES)
-                                                                           : below(40);
+  unsigned long arg = kind == REVOKE_PAGE    ? a_ppn()
+                      : kind == REVOKE_SLICE ? below(NSLICES)
+                                             : below(40);
   call(SYS_revoke, other_env(), kind, arg, one_in(3) ? 0 : below(100000), 0, 0);
 }
 
+// Bind or unbind blocks, read or write a block to a page, or look at
+// or wait for a request.
 static void op_disk(void)
 {
   unsigned long nb = SYSINFO->disk_blocks ?: 1;
@@ -703,6 +731,7 @@ static void op_env_wait(void)
   prune_kids();
 }
 
+// Run kcheck; on its first failures print the calls that led there.
 static void do_kcheck(void)
 {
   F.kchecks++;
@@ -804,6 +833,9 @@ static void seq_grant(void)
 
 // ---------------------------------------------------------------- the loop
 
+// What the loop chooses from: an operation, its weight, and whether only
+// the main program does it (it needs the main program's knowledge of
+// which children end).
 struct op {
   void (*fn)(void);
   int weight;
@@ -811,14 +843,14 @@ struct op {
 };
 
 static const struct op ops[] = {
-    {op_page_alloc, 36, 0},    {op_page_free, 18, 0},        {op_page_grant, 18, 0},
-    {op_pte_write, 48, 0},     {op_pte_write_batch, 12, 0},  {op_yield, 9, 0},
-    {op_slice_alloc, 9, 0},    {op_slice_free, 9, 0},        {op_small, 9, 0},
-    {op_env_create, 6, 0},     {op_env_destroy, 6, 0},       {op_env_set_entry, 9, 0},
-    {op_env_set_regs, 6, 0},   {op_env_set_xstack, 6, 0},    {op_env_start, 6, 0},
-    {op_pct_call, 9, 0},       {op_pct_send, 6, 0},          {op_pct_reply, 3, 0},
-    {op_pct_accept, 3, 0},     {op_revoke, 6, 0},            {op_disk, 12, 0},
-    {op_env_wait, 3, 1},       {seq_server, 3, 1},           {seq_worker, 1, 1},
+    {op_page_alloc, 36, 0},     {op_page_free, 18, 0},       {op_page_grant, 18, 0},
+    {op_pte_write, 48, 0},      {op_pte_write_batch, 12, 0}, {op_yield, 9, 0},
+    {op_slice_alloc, 9, 0},     {op_slice_free, 9, 0},       {op_small, 9, 0},
+    {op_env_create, 6, 0},      {op_env_destroy, 6, 0},      {op_env_set_entry, 9, 0},
+    {op_env_set_regs, 6, 0},    {op_env_set_xstack, 6, 0},   {op_env_start, 6, 0},
+    {op_pct_call, 9, 0},        {op_pct_send, 6, 0},         {op_pct_reply, 3, 0},
+    {op_pct_accept, 3, 0},      {op_revoke, 6, 0},           {op_disk, 12, 0},
+    {op_env_wait, 3, 1},        {seq_server, 3, 1},          {seq_worker, 1, 1},
     {seq_disk_then_free, 3, 0}, {seq_grant, 3, 0},
 };
 #define NOPS ((int)(sizeof(ops) / sizeof(ops[0])))
@@ -884,6 +916,8 @@ static void arg_num(const char *arg, const char *key, unsigned long *val)
     *val = atoi(arg + n + 1);
 }
 
+// Fuzz with the seed, count and trace of argv; clean up; print the
+// summary. Returns 0 only if nothing went wrong.
 int main(int argc, char **argv)
 {
   unsigned long seed = 1, ncalls = 100000, trace = 0;
@@ -916,10 +950,10 @@ int main(int argc, char **argv)
   long children = SHARED->children;
   unsigned long total = F.calls + SHARED->child_calls, kfails = F.kfails + SHARED->child_kfails;
   int ok = kfails == 0 && escaped == 0 && F.leaks == 0;
-  printf("fuzz: seed %lu: %lu calls (%lu here, %lu by %ld children), %lu kchecks: %s", seed,
-         total, mine, total - F.calls, children, F.kchecks, ok ? "OK\n" : "FAILED:");
+  printf("fuzz: seed %lu: %lu calls (%lu here, %lu by %ld children), %lu kchecks: %s", seed, total,
+         mine, total - F.calls, children, F.kchecks, ok ? "OK\n" : "FAILED:");
   if (!ok)
-    printf(" %lu kcheck failures, %d escaped, %lu kernel addresses in registers\n", kfails,
-           escaped, F.leaks);
+    printf(" %lu kcheck failures, %d escaped, %lu kernel addresses in registers\n", kfails, escaped,
+           F.leaks);
   return !ok;
 }
