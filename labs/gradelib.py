@@ -95,7 +95,7 @@ t.run(argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None)
     as UTF-8, "\\r" removed): a str with extra attributes returncode
     (negative: killed by that signal), stopped (stop matched), timed_out,
     and seconds.
-t.gdb(commands, bootargs="", timeout=None) -> (gdb_output, qemu_output)
+t.gdb(commands, bootargs="", timeout=None, extra_args=()) -> (gdb_output, qemu_output)
     Boot QEMU halted, waiting for GDB on a free port of 127.0.0.1, then run
     the GDB of `make -s print-gdb` in batch mode with .gdbinit.tmpl filled
     in for that port (written beside the test's log, removed after) and
@@ -552,7 +552,7 @@ class TestContext:
             out.append(arg)
         return out
 
-    def gdb(self, commands, bootargs="", timeout=None):
+    def gdb(self, commands, bootargs="", timeout=None, extra_args=()):
         """Boot QEMU halted for GDB on a free port, run GDB in batch mode
         with commands (a list of GDB command lines) until it exits or the
         time limit, then stop QEMU. Returns (gdb_output, qemu_output), both
@@ -567,7 +567,7 @@ class TestContext:
         for attempt in range(3):
             port = _free_port()
             qemu_argv = (self._with_disk(r.qemu_command()) +
-                         (["-append", bootargs] if bootargs else []) +
+                         (["-append", bootargs] if bootargs else []) + list(extra_args) +
                          ["-S", "-gdb", f"tcp:127.0.0.1:{port}"])
             qemu = _Process(qemu_argv, cwd=ROOT, echo=r.echo)
             until = min(start + limit, time.monotonic() + 5 * max(r.scale, 1))

@@ -110,6 +110,38 @@ def fuzz_failure(t, seed, out):
             f"trace={max(at, 1)}'")
 
 
+def syscall_names():
+    """{number: name} from kernel/abi.h's SYSCALL_LIST."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "kernel", "abi.h")) as f:
+        return {int(n): name for n, name in re.findall(r"X\((\d+), (\w+), (?:long|void),", f.read())}
+
+
+def calls_at_panic(t, seed):
+    """Run seed again under GDB, stopped where the kernel powers off; if it
+    panicked, return the last calls of the environment whose call or fault
+    it panicked in, read from that environment's own record (fuzz.c's
+    F.ring: the same program text, so the same address, in every fuzzing
+    environment). The run is not the first one to the instruction (the
+    disk answers in host time), so it may panic elsewhere, or not at all."""
+    gdb_out, qemu_out = t.gdb(["break poweroff", "continue", "user fuzz", "print F.me",
+                               "print F.calls", "print F.ring"],
+                              bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS}",
+                              extra_args=["-icount", "shift=0"])
+    panic = re.search(r"^panic.*$", qemu_out, re.M)
+    me = re.search(r"^\$1 = (\d+)$", gdb_out, re.M)
+    ncalls = re.search(r"^\$2 = (\d+)$", gdb_out, re.M)
+    if not panic or not me or not ncalls:
+        return "run again under GDB, it did not panic"
+    names = syscall_names()
+    recs = re.findall(r"\{n = (\d+), num = (\d+), a = \{([-\d, ]+)\}, ret = (-?\d+)\}", gdb_out)
+    lines = [f"  #{n} {names.get(int(num), num)}(" +
+             ", ".join(f"{int(a) & (2**64 - 1):x}" for a in args.split(", ")) + ") " +
+             (f"= {ret}" if int(n) < int(ncalls.group(1)) else "<- the kernel stopped in this call")
+             for n, num, args, ret in sorted(recs, key=lambda r: int(r[0])) if names.get(int(num))]
+    return (f"run again under GDB, it panicked ({panic.group(0)}) in env {int(me.group(1)):x}, "
+            "whose last calls were:\n" + "\n".join(lines))
+
+
 @test(points=20, timeout=30)
 def fuzzer(t):
     """Random system calls and call sequences from several cooperating
@@ -120,9 +152,11 @@ def fuzzer(t):
         out = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS}",
                      extra_args=["-icount", "shift=0"])  # same seed, same run
         why = fuzz_failure(t, seed, out)
-        if why and not re.search(r"^fuzz: seed \d+: \d+ calls \(", out, re.M):
-            # A panic or hang: replay with every call traced from the last
-            # progress line, and show the calls before the end.
+        if why and re.search(r"^panic", out, re.M):
+            why += "\n" + calls_at_panic(t, seed)
+        elif why and not re.search(r"^fuzz: seed \d+: \d+ calls \(", out, re.M):
+            # A hang: replay with every call traced from the last progress
+            # line, and show the calls before the end.
             at = (re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M) or ["1"])[-1]
             again = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS} trace={at}",
                            extra_args=["-icount", "shift=0"])
