@@ -81,7 +81,7 @@ FUZZ_SEEDS = range(1, 11) if FULL else range(1, 2)
 FUZZ_CALLS = 100000
 
 
-def fuzz_failure(t, seed, out):
+def fuzz_failure(seed, out):
     """What went wrong in the fuzzer's run for seed (None if nothing): the
     reason, where it had got to, the kernel's last words and how to replay."""
     summary = re.search(r"^fuzz: seed \d+: (\d+) calls .*: (OK|FAILED.*)$", out, re.M)
@@ -142,29 +142,32 @@ def calls_at_panic(t, seed):
             "whose last calls were:\n" + "\n".join(lines))
 
 
+def calls_before_hang(t, seed, out):
+    """Run seed again with every call traced from the last progress line of
+    out, and return what that run showed last (it may end otherwise: the
+    printing moves the moments the children and the disk run at)."""
+    at = (re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M) or ["1"])[-1]
+    again = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS} trace={at}",
+                   extra_args=["-icount", "shift=0"])
+    calls = re.findall(r"^(?:\[[0-9a-f]+\] )?#\d+ .*$", again, re.M)
+    return (f"run again with trace={at} (its calls, and [env] its children's), it " +
+            ("failed again" if fuzz_failure(seed, again) else "passed") +
+            "; its last calls:\n" + "\n".join(calls[-8:]))
+
+
 @test(points=20, timeout=30)
 def fuzzer(t):
-    """Random system calls and call sequences from several cooperating
-    environments, reproducible by seed, neither panic nor hang the kernel,
+    """Random system calls and call sequences, chosen by a seed, from
+    several cooperating environments, neither panic nor hang the kernel,
     break an invariant kcheck checks, leave a kernel address in a register
     or let an environment escape its creator's control."""
     for seed in FUZZ_SEEDS:
         out = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS}",
-                     extra_args=["-icount", "shift=0"])  # same seed, same run
-        why = fuzz_failure(t, seed, out)
+                     extra_args=["-icount", "shift=0"])  # time follows the instructions
+        why = fuzz_failure(seed, out)
         if why and re.search(r"^panic", out, re.M):
             why += "\n" + calls_at_panic(t, seed)
         elif why and not re.search(r"^fuzz: seed \d+: \d+ calls \(", out, re.M):
-            # A hang: replay with every call traced from the last progress
-            # line, and show the calls before the end.
-            at = (re.findall(r"^fuzz: seed \d+: call (\d+)$", out, re.M) or ["1"])[-1]
-            again = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS} trace={at}",
-                           extra_args=["-icount", "shift=0"])
-            calls = re.findall(r"^(?:\[[0-9a-f]+\] )?#\d+ .*$", again, re.M)
-            same = fuzz_failure(t, seed, again)
-            why += (f"\nreplayed with trace={at} (the fuzzer's calls, [env] its children's): " +
-                    ("it failed again" if same else "it passed (children and the disk "
-                     "run at other moments when the calls are printed)") +
-                    "; its last calls:\n" + "\n".join(calls[-8:]))
+            why += "\n" + calls_before_hang(t, seed, out)
         if why:
             t.fail(why)
