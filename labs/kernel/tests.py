@@ -161,13 +161,19 @@ def fuzzer(t):
     several cooperating environments, neither panic nor hang the kernel,
     break an invariant kcheck checks, leave a kernel address in a register
     or let an environment escape its creator's control."""
+    first, failed = None, []
     for seed in FUZZ_SEEDS:
         out = t.qemu(bootargs=f"init=fuzz seed={seed} calls={FUZZ_CALLS}",
                      extra_args=["-icount", "shift=0"])  # time follows the instructions
         why = fuzz_failure(seed, out)
-        if why and re.search(r"^panic", out, re.M):
-            why += "\n" + calls_at_panic(t, seed)
-        elif why and not re.search(r"^fuzz: seed \d+: \d+ calls \(", out, re.M):
-            why += "\n" + calls_before_hang(t, seed, out)
-        if why:
-            t.fail(why)
+        if why is None:
+            continue
+        failed.append(str(seed))
+        if first is None:  # the first failure in detail, with what led to it
+            if re.search(r"^panic", out, re.M):
+                why += "\n" + calls_at_panic(t, seed)
+            elif not re.search(r"^fuzz: seed \d+: \d+ calls \(", out, re.M):
+                why += "\n" + calls_before_hang(t, seed, out)
+            first = why
+    if first:
+        t.fail(first + f"\nseeds that failed: {' '.join(failed)} of {len(FUZZ_SEEDS)}")
