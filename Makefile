@@ -6,6 +6,7 @@
 #   make gdb            start GDB connected to `make qemu-gdb`
 #   make grade          run the lab tests (LAB=name, T="test ...")
 #   make test           run every test (what CI runs)
+#   make stress N=20    run every test N times beside busy loops; list the flaky ones
 #   make bench          instruction counts of every primitive (BENCH=quick: brief)
 #   make handout LAB=x  the tree for lab x, its solutions removed (build/handout/x)
 #   make doctor         show the tools found and what is missing
@@ -81,7 +82,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_sound t_orphan t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests
+UPROGS := init fsd t_sound t_orphan t_pte t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_pipe sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Programs written for xv6 (XV6PROGS, in UPROGS too) build with xv6's own
@@ -106,12 +107,12 @@ HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test bench handout doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu qemu-gdb gdb grade test stress bench handout doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 ifneq ($(strip $(MISSING)),)
 # Something is missing: install it on Debian/Ubuntu, or say how, then re-run.
-all build qemu qemu-gdb gdb grade test bench $(KERNEL): tools
+all build qemu qemu-gdb gdb grade test stress bench $(KERNEL): tools
 	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
 endif
 
@@ -273,6 +274,9 @@ grade: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 
 test: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 	./grade-lab --no-build
+
+stress: $(KERNEL) $(DISK) $(B)/mkfs/fsck
+	@python3 labs/stress.py -n $(or $(N),10) $(LAB) $(T)
 
 bench: $(KERNEL) $(DISK)
 	@python3 labs/bench.py --json $(B)/bench.json -- $(QEMU) $(BENCHOPTS) -append "$(BENCHARGS)"

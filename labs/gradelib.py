@@ -28,13 +28,14 @@ deleted when the test passes again). Each test boots on its own copy of
 the disk image, build/grade/<lab>-<test>.img (kept only when it fails). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
-1 when one did, 2 when the grader could not run (build failed, the GDB port
-is taken, a tests.py does not load), 130 when interrupted.
+1 when one did, 2 when the grader could not run (the build failed, a
+tests.py does not load), 130 when interrupted.
 
 The first test that boots QEMU builds the kernel with `make -s` (unless
---no-build) and checks that this user's GDB port (`make -s print-gdbport`)
-is free: the grader refuses to run while another QEMU holds it (a
-forgotten `make qemu-gdb`). Tests that boot no QEMU need neither.
+--no-build); tests that boot no QEMU need no build. Only t.gdb() uses a
+TCP port, one that is free at the time (not this user's `make qemu-gdb`
+port): graders in several clones, a forgotten `make qemu-gdb` and the
+tests themselves never get in each other's way.
 
 --json FILE writes {"results": [...], "totals": {...}}: one record per
 selected test, in order, with lab, name, status ("pass", "fail" or
@@ -80,7 +81,7 @@ t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=())
     Boot the kernel: the QEMU command line printed by `make -s print-qemu`,
     then "-append BOOTARGS" if bootargs is not empty, then extra_args.
     Returns everything the machine printed (see t.run). The first QEMU of a
-    grader run builds the kernel (`make -s`) and checks the GDB port first.
+    grader run builds the kernel (`make -s`) first.
 t.run(argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None)
     Run any command the same way (cwd defaults to the repository root; env
     adds variables to the environment). input is written to its stdin at
@@ -94,12 +95,12 @@ t.run(argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None)
     as UTF-8, "\\r" removed): a str with extra attributes returncode
     (negative: killed by that signal), stopped (stop matched), timed_out,
     and seconds.
-t.gdb(commands, bootargs="", timeout=None) -> (gdb_output, qemu_output)
-    Boot QEMU halted, waiting for GDB on the port of `make -s print-gdbport`,
-    then run the GDB of `make -s print-gdb` in batch mode with the
-    repository's .gdbinit (made by `make -s .gdbinit`) and each command as
-    an -ex argument. QEMU is killed when GDB exits. The time limit counts
-    from QEMU's start to GDB's end.
+t.gdb(commands, bootargs="", timeout=None, extra_args=()) -> (gdb_output, qemu_output)
+    Boot QEMU halted, waiting for GDB on a free port of 127.0.0.1, then run
+    the GDB of `make -s print-gdb` in batch mode with .gdbinit.tmpl filled
+    in for that port (written beside the test's log, removed after) and
+    each command as an -ex argument. QEMU is killed when GDB exits. The
+    time limit counts from QEMU's start to GDB's end.
 t.expect(out, *regexes)   each regex must match somewhere in out
 t.forbid(out, *regexes)   no regex may match; each matching line is reported
 t.check(cond, message)    report message if cond is false; returns cond
@@ -144,7 +145,7 @@ _midline = False       # stdout holds a test's name, its result still to come
 
 
 class GradeError(BaseException):
-    """The grader cannot go on (build failed, port taken, a lab does not
+    """The grader cannot go on (build failed, a lab does not
     load). main() prints the message and exits with status 2. A
     BaseException, so that a test's `except Exception` cannot swallow it."""
 
@@ -551,25 +552,36 @@ class TestContext:
             out.append(arg)
         return out
 
-    def gdb(self, commands, bootargs="", timeout=None):
-        """Boot QEMU halted for GDB, run GDB in batch mode with commands
-        (a list of GDB command lines) until it exits or the time limit, then
-        stop QEMU. Returns (gdb_output, qemu_output), both Output."""
+    def gdb(self, commands, bootargs="", timeout=None, extra_args=()):
+        """Boot QEMU halted for GDB on a free port, run GDB in batch mode
+        with commands (a list of GDB command lines) until it exits or the
+        time limit, then stop QEMU. Returns (gdb_output, qemu_output), both
+        Output."""
         r = self._runner
-        port = r.gdb_port()
-        qemu_argv = (r.qemu_command() + (["-append", bootargs] if bootargs else [])
-                     + ["-S", "-gdb", f"tcp::{port}"])
-        gdb_argv = [r.gdb_program(), "-batch", "-nx", "-x", ".gdbinit"]
-        gdb_argv += [arg for c in commands for arg in ("-ex", c)]
-        r.make_gdbinit()
         limit = self._limit(timeout)
-        qemu = _Process(qemu_argv, cwd=ROOT, echo=r.echo)
+        gdb_argv = [r.gdb_program(), "-batch", "-nx", "-x", None]
+        gdb_argv += [arg for c in commands for arg in ("-ex", c)]
+        start = time.monotonic()
+        # A port found free may be taken before QEMU binds it (by another
+        # grader): QEMU then exits at once, and another port is tried.
+        for attempt in range(3):
+            port = _free_port()
+            qemu_argv = (self._with_disk(r.qemu_command()) +
+                         (["-append", bootargs] if bootargs else []) + list(extra_args) +
+                         ["-S", "-gdb", f"tcp:127.0.0.1:{port}"])
+            qemu = _Process(qemu_argv, cwd=ROOT, echo=r.echo)
+            until = min(start + limit, time.monotonic() + 5 * max(r.scale, 1))
+            up = _wait_for_port(port, qemu, until)
+            if up or not qemu.exited() or attempt == 2:
+                break
+            qemu.stop()
         gdb, how, gdb_seconds = None, "exit", 0.0
+        gdbinit = os.path.join(r.log_dir, f"{self.test.lab}-{self.test.name}.gdbinit")
         try:
-            deadline = qemu.started + limit
-            if _wait_for_port(port, qemu, min(deadline, time.monotonic() + 5 * max(r.scale, 1))):
+            if up:
+                gdb_argv[4] = _write_gdbinit(gdbinit, port)
                 gdb = _Process(gdb_argv, cwd=ROOT, echo=r.echo)
-                how, _ = gdb.interact([], None, deadline)
+                how, _ = gdb.interact([], None, start + limit)
                 gdb_seconds = time.monotonic() - gdb.started
             else:
                 self.failures.append(f"QEMU did not open the GDB port {port}")
@@ -578,6 +590,8 @@ class TestContext:
             qemu_seconds = time.monotonic() - qemu.started
             qemu_exited = qemu.exited()
             qemu_status = qemu.stop()
+            if os.path.exists(gdbinit):
+                os.remove(gdbinit)
         gdb_out = self._record(gdb, how, gdb_status, gdb_seconds, limit, None) if gdb else Output("")
         qemu_out = Output(qemu.output())
         qemu_out.returncode, qemu_out.seconds = qemu_status, qemu_seconds
@@ -585,6 +599,25 @@ class TestContext:
         self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB: {ending}, {qemu_seconds:.2f}s",
                           str(qemu_out)))
         return gdb_out, qemu_out
+
+
+def _free_port():
+    """A TCP port of 127.0.0.1 that nothing uses just now (the kernel picks
+    it when we bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_gdbinit(path, port):
+    """Write .gdbinit.tmpl, filled in as `make .gdbinit` fills it but for
+    port, to path; return path."""
+    with open(os.path.join(ROOT, ".gdbinit.tmpl"), encoding="utf-8") as f:
+        text = f.read().replace("@GDBPORT@", str(port)).replace("@BUILD@", "build")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
 
 
 def _wait_for_port(port, proc, deadline):
@@ -597,27 +630,6 @@ def _wait_for_port(port, proc, deadline):
             return True
         except OSError:
             time.sleep(0.05)
-    return False
-
-
-def _port_free(port):
-    """True if a QEMU could listen on TCP port: it can be bound on
-    127.0.0.1 and on all addresses. A port held only by connections in
-    TIME_WAIT (a GDB session that just ended) counts as free, since QEMU
-    binds with SO_REUSEADDR: if binding without it fails, retry with it."""
-    for reuse in (0, 1):
-        ok = True
-        for host in ("127.0.0.1", ""):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, reuse)
-                s.bind((host, port))
-            except OSError:
-                ok = False
-            finally:
-                s.close()
-        if ok:
-            return True
     return False
 
 
@@ -650,8 +662,8 @@ def _make_print(target):
 
 class Runner:
     """Runs selected tests and reports them. Holds the options and what is
-    done at most once per grader run: the build, the GDB port check, and
-    the QEMU and GDB command lines."""
+    done at most once per grader run: the build, and the QEMU and GDB
+    command lines."""
 
     def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False):
         """Options: verbose (echo output), build (run make -s before the
@@ -659,8 +671,7 @@ class Runner:
         self.verbose, self.build, self.scale, self.color = verbose, build, scale, color
         self.log_dir = log_dir or os.path.join(ROOT, "build", "grade")
         self.setup_seconds = 0.0      # time spent building etc., not charged to tests
-        self._qemu = self._port = self._gdb = None
-        self._gdbinit = False
+        self._qemu = self._gdb = None
         self._echo_nl = True          # the last echoed output ended a line
 
     # -- once per run
@@ -680,24 +691,10 @@ class Runner:
         finally:
             self.setup_seconds += time.monotonic() - start
 
-    def gdb_port(self):
-        """The GDB port (`make -s print-gdbport`), asked once."""
-        if self._port is None:
-            text = self._timed(lambda: _make_print("print-gdbport"))
-            if not text.isdigit():
-                raise GradeError(f"`make -s print-gdbport` printed {text!r}, not a port number")
-            self._port = int(text)
-        return self._port
-
     def qemu_command(self):
-        """The QEMU argv (`make -s print-qemu`). The first call checks that
-        the GDB port is free and builds (unless --no-build); GradeError if
-        either fails."""
+        """The QEMU argv (`make -s print-qemu`). The first call builds
+        (unless --no-build); GradeError if that fails."""
         if self._qemu is None:
-            port = self.gdb_port()
-            if not _port_free(port):
-                raise GradeError(f"GDB port {port} is in use — is another QEMU (make qemu-gdb?) "
-                                 "running? Stop it and try again.")
             if self.build:
                 status, out, err = self._timed(lambda: _make(merge=True))
                 if status != 0:
@@ -711,14 +708,6 @@ class Runner:
         if self._gdb is None:
             self._gdb = self._timed(lambda: _make_print("print-gdb"))
         return self._gdb
-
-    def make_gdbinit(self):
-        """Bring .gdbinit up to date (`make -s .gdbinit`), once."""
-        if not self._gdbinit:
-            status, out, err = self._timed(lambda: _make(".gdbinit", merge=True))
-            if status != 0:
-                raise GradeError(f"`make -s .gdbinit` failed:\n{(out + err).strip()}")
-            self._gdbinit = True
 
     # -- running tests
 

@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import socket
+import subprocess
 import sys
 import tempfile
 
@@ -251,35 +252,38 @@ if target == "(build)" and os.environ.get("FAKE_MAKE_FAIL"):
     sys.exit(2)
 elif target == "print-qemu":
     print(os.environ["FAKE_QEMU"])
-elif target == "print-gdbport":
-    print(os.environ["FAKE_GDBPORT"])
+elif target == "print-gdb":
+    print(os.environ["FAKE_GDB"])
 elif target != "(build)":
     sys.exit("make: *** No rule to make target " + target)
 """
 
 
-def free_port():
-    """A TCP port that nothing listens on just now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def fake_make_env(tmp, make_log, machine_mode):
+    """The environment for an inner grader with the fake make first in PATH
+    (written to tmp/bin, logging to make_log), whose QEMU is machine.py in
+    machine_mode and whose GDB is machine.py gdb."""
+    bindir = os.path.join(tmp, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    make = os.path.join(bindir, "make")
+    with open(make, "w") as f:
+        f.write(FAKE_MAKE.format(python=sys.executable))
+    os.chmod(make, 0o755)
+    gdb = os.path.join(bindir, "gdb")
+    with open(gdb, "w") as f:
+        f.write(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(MACHINE)} gdb \"$@\"\n")
+    os.chmod(gdb, 0o755)
+    return {"PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "FAKE_MAKE_LOG": make_log,
+            "FAKE_GDB": gdb, "FAKE_QEMU": shlex.join([sys.executable, MACHINE, machine_mode])}
 
 
 @test(points=1)
 def qemu_setup_is_lazy(t):
-    """Only the first t.qemu() builds (once) and checks the GDB port; a
-    failed build or a taken port stops the grader with status 2."""
+    """Only the first t.qemu() builds (once), and no GDB port is asked
+    for; a failed build stops the grader with status 2."""
     with tempfile.TemporaryDirectory() as tmp:
-        bindir = os.path.join(tmp, "bin")
-        os.mkdir(bindir)
-        make = os.path.join(bindir, "make")
-        with open(make, "w") as f:
-            f.write(FAKE_MAKE.format(python=sys.executable))
-        os.chmod(make, 0o755)
         make_log = os.path.join(tmp, "make.log")
-        env = {"PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
-               "FAKE_MAKE_LOG": make_log, "FAKE_GDBPORT": str(free_port()),
-               "FAKE_QEMU": shlex.join([sys.executable, MACHINE, "args"])}
+        env = fake_make_env(tmp, make_log, "args")
 
         def make_calls():
             """The targets the fake make was asked for, then forget them."""
@@ -294,27 +298,41 @@ def qemu_setup_is_lazy(t):
         t.check(out.returncode == 0, f"no QEMU: exit status {out.returncode}")
         t.check(make_calls() == [], "make ran though no test boots QEMU")
 
-        out, _ = grade(t, tmp, "vm", env=env, build=True)
+        out, _ = grade(t, tmp, "vm", "boots", env=env, build=True)
         t.expect(out, r"^  vm/boots +PASS ", r"^  vm/boots_again +PASS ")
         calls = make_calls()
-        t.check(calls == ["print-gdbport", "(build)", "print-qemu"],
-                f"make was asked for {calls}, not print-gdbport, (build), print-qemu")
+        t.check(calls == ["(build)", "print-qemu"],
+                f"make was asked for {calls}, not (build), print-qemu")
 
-        out, _ = grade(t, tmp, "vm", env={**env, "FAKE_MAKE_FAIL": "1"}, build=True)
+        out, _ = grade(t, tmp, "vm", "boots", env={**env, "FAKE_MAKE_FAIL": "1"}, build=True)
         t.check(out.returncode == 2, f"failed build: exit status {out.returncode}, not 2")
         t.expect(out, r"the build failed", r"^cc: error: boom$")
         t.forbid(out, r"passed, ")
 
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("", 0))
-            s.listen()
-            port = s.getsockname()[1]
-            out, _ = grade(t, tmp, "vm", env={**env, "FAKE_GDBPORT": str(port)}, build=True)
-        t.check(out.returncode == 2, f"port taken: exit status {out.returncode}, not 2")
-        t.expect(out, line(f"grade-lab: GDB port {port} is in use — is another QEMU "
-                           "(make qemu-gdb?) running? Stop it and try again."))
-        t.forbid(out, r"booted with")
+
+@test(points=1)
+def gdb_ports_are_private(t):
+    """Two graders at once, and a QEMU holding this user's `make qemu-gdb`
+    port, do not get in each other's way: each t.gdb() picks a free port
+    of its own, and GDB connects to its own machine there."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = fake_make_env(tmp, os.path.join(tmp, "make.log"), "gdbstub")
+        with socket.socket() as held:  # as a forgotten `make qemu-gdb` would
+            held.bind(("127.0.0.1", 0))
+            held.listen()
+            runs = []
+            for i in range(2):
+                os.mkdir(os.path.join(tmp, str(i)))
+                argv = [sys.executable, GRADE_LAB, "--labs-dir", FIXTURES, "--log-dir",
+                        os.path.join(tmp, str(i)), "--no-build", "-v", "vm", "debugs"]
+                runs.append(subprocess.Popen(argv, env={**os.environ, **env}, text=True,
+                                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+            outs = [p.communicate(timeout=30)[0] for p in runs]
+        for i, out in enumerate(outs):
+            t.check(re.search(r"^  vm/debugs +PASS ", out, re.M),
+                    f"grader {i} did not pass vm/debugs:\n{out}")
+        ports = [re.findall(r"stub on (\d+)", out) for out in outs]
+        t.check(all(ports) and ports[0] != ports[1], f"ports {ports}: not one each")
 
 
 @test(points=1)
