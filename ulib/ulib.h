@@ -92,6 +92,7 @@ struct fs_file {        // an open file, as the server knows it
 };
 unsigned int fs_server(unsigned int id);
 unsigned int fs_server_known(void);
+unsigned int fs_server_oldest(void);
 long fs_open(const char *path, int flags, struct fs_file *f);
 long fs_read(struct fs_file *f, void *dst, unsigned long n);
 long fs_pread(struct fs_file *f, void *dst, unsigned long off, unsigned long n);
