@@ -35,3 +35,16 @@ def own_policy_faster(t):
     m = re.search(r"took (\d+)% of the default", out)
     if m and int(m.group(1)) >= 100:
         t.fail(f"the own policy was not faster ({m.group(1)}%)")
+
+
+@test(points=10, timeout=60)
+def file_cache_given_back_on_revocation(t):
+    """Memory given back: after a 4 MiB file workload the file server,
+    asked through the kernel's visible revocation, gives back the pages its
+    block cache took, in time; a program then allocates as many pages as
+    before the workload, and the file system still works."""
+    out = t.qemu(bootargs="init=t_memback")
+    t.expect(out, r"^t_memback: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled", r"did not answer a revocation",
+             r"contents are lost")
