@@ -136,11 +136,11 @@ static struct buf *buf_get(unsigned int block, int read)
   return b;
 }
 
-// Empty cache slot b, whose page is gone or about to go.
+// Empty cache slot b, whose page is gone or about to go (freeing a page
+// breaks its mapping).
 static void buf_forget(struct buf *b)
 {
   unchain(b - bufs);
-  vm_unmap((unsigned long)buf_data(b));
   b->block = 0;
 }
 

@@ -2,9 +2,11 @@
 // allocate, runs a big file workload (the file server's block cache fills
 // up), asks the server for the pages the workload made it take, through
 // the kernel's visible revocation, and counts again: the server gives its
-// clean cached blocks back in time (nothing is taken by force) and the
-// counts agree. Booted with init=t_memback, this program starts the
-// server, so it is the server's creator and may ask it (sys_revoke).
+// clean cached blocks back in time and the counts agree. Then a request
+// the sleeping server cannot answer in time: the kernel takes pages by
+// force, and the server forgets the blocks they held and works on. Booted
+// with init=t_memback, this program starts the server, so it is the
+// server's creator and may ask it (sys_revoke).
 
 #include "user/tsupport.h"
 
@@ -51,14 +53,11 @@ static int workload(unsigned long size)
   return ok && unlink("big") == 0;
 }
 
-// Ask the server for n pages back, as the kernel does under pressure, and
-// let it run to answer (a call it refuses: one that uses no block).
-static void ask_back(unsigned int server, unsigned long n)
+// Let the server run: a call it refuses (one that uses no block).
+static long wake(unsigned int server)
 {
-  unsigned long hz = SYSINFO->timebase_hz;
-  check("ask the file server for the pages back", sys_revoke(server, REVOKE_PAGES, n, hz / 2), 0);
   struct rpc_msg m = {{-1000}};
-  check("... and let it answer", rpc_call(server, &m), -E_INVAL);
+  return rpc_call(server, &m);
 }
 
 int main(int argc, char **argv)
@@ -72,10 +71,25 @@ int main(int argc, char **argv)
   check("write, read and remove a 4 MiB file", workload(BIG), 1);
   unsigned long grown = ENVINFO(server)->npages - held;
   printf("the file server took %lu pages more\n", grown);
-  ask_back(server, grown);
+  // Ask for them as the kernel does under pressure; the server answers
+  // when it next runs.
+  unsigned long hz = SYSINFO->timebase_hz, start = sys_uptime();
+  check("ask the file server for those pages back", sys_revoke(server, REVOKE_PAGES, grown, hz / 10),
+        0);
+  check("... let it run", wake(server), -E_INVAL);
+  check("... it gave them back at once", ENVINFO(server)->npages, held);
+  printf("(it answered in %lu ms)\n", (sys_uptime() - start) * 1000 / hz);
   long after = count_pages();
   printf("pages: %ld before, %ld after\n", before, after);
   check("the pages a program can allocate, before and after", after, before);
-  check("the file system still works", workload(64 * 1024), 1);
+  // A request not answered in time (the server sleeps): the kernel takes
+  // cached blocks' pages by force, and the server forgets them.
+  long r;
+  while ((r = sys_revoke(server, REVOKE_PAGES, 8, 1)) == -E_AGAIN)
+    sys_yield(0);  // the last request is outstanding until its deadline
+  check("ask for 8 pages within a tick", r, 0);
+  while (ENVINFO(server)->npages > held - 8)
+    sys_yield(0);
+  check("the file system still works after the kernel took 8 pages", workload(64 * 1024), 1);
   finish("t_memback");
 }
