@@ -23,8 +23,9 @@
 //
 // The server handles one call at a time (rpc.c), so nothing here is
 // shared between threads; an operation holds off revocation upcalls
-// (exos_critical), so they find the cache between operations. A disk error or a corrupt structure ends the
-// server with a message (clients' calls then fail with -E_BADENV).
+// (exos_critical), so they find the cache between operations. A disk
+// error or a corrupt structure ends the server with a message (clients'
+// calls then fail with -E_BADENV).
 
 #include "ulib.h"
 #include "kernel/riscv.h"

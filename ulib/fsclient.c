@@ -32,8 +32,7 @@ unsigned int fs_server_oldest(void)
   const struct env_info *envs = (const struct env_info *)UENVS;
   unsigned int oldest = 0;
   for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
-    if (envs[i].id != 0 && (oldest == 0 || envs[i].id < oldest) &&
-        strcmp(envs[i].name, "fsd") == 0)
+    if (envs[i].id != 0 && (oldest == 0 || envs[i].id < oldest) && strcmp(envs[i].name, "fsd") == 0)
       oldest = envs[i].id;
   return oldest;
 }

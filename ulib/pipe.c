@@ -36,17 +36,17 @@
 #define PIPE_HOLDERS 256  // one record per environment slot (an id's low 8 bits)
 
 // A holder's record: its environment id above two 16-bit counts of ends.
-#define HOLDER(env)     ((unsigned long)(env) << 32)
-#define HOLDER_ENV(h)   ((unsigned int)((h) >> 32))
-#define ENDS(writing)   ((writing) ? 0xFFFF0000UL : 0xFFFFUL)  // its ends of one kind
-#define ALL_ENDS        0xFFFFFFFFUL
+#define HOLDER(env)      ((unsigned long)(env) << 32)
+#define HOLDER_ENV(h)    ((unsigned int)((h) >> 32))
+#define ENDS(writing)    ((writing) ? 0xFFFF0000UL : 0xFFFFUL)  // its ends of one kind
+#define ALL_ENDS         0xFFFFFFFFUL
 #define ONE_END(writing) ((writing) ? 0x10000UL : 1UL)
 
 struct pipe {
-  volatile unsigned long nread, nwritten;  // bytes so far
-  volatile unsigned int readers, writers;  // open ends, in every process (an upper bound)
-  volatile unsigned int reader, writer;    // who last read and wrote
-  unsigned int owner;                      // the process that owns the pages
+  volatile unsigned long nread, nwritten;        // bytes so far
+  volatile unsigned int readers, writers;        // open ends, in every process (an upper bound)
+  volatile unsigned int reader, writer;          // who last read and wrote
+  unsigned int owner;                            // the process that owns the pages
   volatile unsigned long holders[PIPE_HOLDERS];  // by slot: 0, or HOLDER(env) + ends
 };
 _Static_assert(sizeof(struct pipe) <= PGSIZE, "a pipe's header fits its page");

@@ -38,8 +38,8 @@ static int nresident;
 static unsigned long allowance = NRESIDENT, loads;
 static exos_policy policy = exos_policy_clock;
 static const struct exos_reclaimer *reclaimer;  // a higher layer's rebuildable pages, or NULL
-static unsigned int repossessions_seen;  // entries of the repossession vector handled
-static unsigned long answered;           // deadline of the last request answered
+static unsigned int repossessions_seen;         // entries of the repossession vector handled
+static unsigned long answered;                  // deadline of the last request answered
 static exos_handler next_handler[16];
 volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;  // handlers change them
 

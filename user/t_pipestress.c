@@ -126,8 +126,7 @@ int main(int argc, char **argv)
     waitpid(pid, &status);
     ok += status;
   }
-  check("100 times a child writes and exits: its reader gets every byte, then the end", ok,
-        ROUNDS);
+  check("100 times a child writes and exits: its reader gets every byte, then the end", ok, ROUNDS);
   for (int i = 0; i < SIEVES; i++)
     check("a prime sieve over a chain of 60 processes finds every prime below 282", primes(),
           NPRIMES);
