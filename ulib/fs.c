@@ -4,7 +4,10 @@
 //
 // Layers, bottom up:
 //   block cache  NBUF pages at EXOS_FSCACHE, filled from the disk through
-//                the server's disk binding; least recently used goes first
+//                the server's disk binding; least recently used goes first.
+//                Under memory pressure the kernel's revocation (revoke.c)
+//                takes clean blocks' pages back, between operations; a
+//                block the log still needs (dirty) is never given.
 //   log          every operation is one transaction: the blocks it changed
 //                are written to the log, then the log header (the commit
 //                point), then to their homes, then the header is cleared.
@@ -19,8 +22,10 @@
 //                rename, with the open-file records of each client
 //
 // The server handles one call at a time (rpc.c), so nothing here is
-// shared between threads. A disk error or a corrupt structure ends the
-// server with a message (clients' calls then fail with -E_BADENV).
+// shared between threads; an operation holds off revocation upcalls
+// (exos_critical), so they find the cache between operations. A disk
+// error or a corrupt structure ends the server with a message (clients'
+// calls then fail with -E_BADENV).
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -41,6 +46,7 @@ struct buf {
   short next;           // the next slot in the hash chain, or -1
   unsigned char dirty;  // changed in the transaction being built
   unsigned long used;   // the operation that last used it (for eviction)
+  unsigned long ppn;    // the page holding it
 };
 
 // The tables are allocated at mount (every program links this file; only
@@ -118,7 +124,7 @@ static struct buf *buf_get(unsigned int block, int read)
   struct buf *b = &bufs[victim];
   if (b->block != 0)
     unchain(victim);
-  else if (vm_alloc((unsigned long)buf_data(b), PTE_R | PTE_W) < 0)
+  else if ((long)(b->ppn = vm_alloc((unsigned long)buf_data(b), PTE_R | PTE_W)) < 0)
     panic("no memory for the block cache");
   b->block = block;
   b->used = operation;
@@ -129,6 +135,42 @@ static struct buf *buf_get(unsigned int block, int read)
     disk_transfer(&blk, &b, 1, 0);
   }
   return b;
+}
+
+// Empty cache slot b, whose page is gone or about to go (freeing a page
+// breaks its mapping).
+static void buf_forget(struct buf *b)
+{
+  unchain(b - bufs);
+  b->block = 0;
+}
+
+// Free the pages of up to n clean cached blocks (a revocation request).
+// Returns how many.
+static unsigned long cache_give(unsigned long n)
+{
+  unsigned long done = 0;
+  for (struct buf *b = bufs; b < bufs + NBUF && done < n; b++)
+    if (b->block != 0 && !b->dirty) {
+      buf_forget(b);
+      sys_page_free(b->ppn);
+      done++;
+    }
+  return done;
+}
+
+// The kernel took page ppn: forget the block it held. Returns 1 if it was
+// a cache page. Ends the server if the block was one the log still needs.
+static int cache_taken(unsigned long ppn)
+{
+  for (struct buf *b = bufs; b < bufs + NBUF; b++)
+    if (b->block != 0 && b->ppn == ppn) {
+      if (b->dirty)
+        panic("the kernel took block %u of the transaction", b->block);
+      buf_forget(b);
+      return 1;
+    }
+  return 0;
 }
 
 // The contents of block b (cached).
@@ -919,6 +961,8 @@ static void mount(void)
   memset(holds, 0, NHOLDS * sizeof(*holds));
   for (int i = 0; i < NHASH; i++)
     chains[i] = -1;
+  static const struct exos_reclaimer cache = {cache_give, cache_taken};
+  exos_set_reclaimer(&cache);
   operation = 1;
   struct superblock *s = bread(FS_SUPERBLK);
   if (s->magic != FS_MAGIC || s->nlog < 2 ||
@@ -1013,10 +1057,8 @@ static long file_call(struct rpc_req *r, int h)
   return res;
 }
 
-// Handle one call (rpc.c): the operation in w[0], its result back in w[0].
-// The first call mounts the file system. Calls with paths carry them in
-// the caller's shared page, as reads and writes carry their data.
-void fs_handle(struct rpc_req *r)
+// One call (see fs_handle).
+static void handle(struct rpc_req *r)
 {
   struct rpc_msg *m = &r->msg;
   char path[FS_MAXPATH], path2[FS_MAXPATH];
@@ -1064,4 +1106,15 @@ void fs_handle(struct rpc_req *r)
   }
   commit();
   m->w[0] = res;
+}
+
+// Handle one call (rpc.c): the operation in w[0], its result back in w[0].
+// The first call mounts the file system. Calls with paths carry them in
+// the caller's shared page, as reads and writes carry their data. No
+// revocation upcall comes in the middle (it waits for the end).
+void fs_handle(struct rpc_req *r)
+{
+  exos_critical_enter();
+  handle(r);
+  exos_critical_leave();
 }

@@ -3,10 +3,15 @@
 // this process shares with the server (rpc_buffer).
 //
 // Finding the server: the one this process was handed (spawn and exec pass
-// it on, fork copies it), else a running environment named "fsd", else a
-// new one started here (detached: it holds none of this process's
-// descriptors, and wait() does not wait for it). A server ends itself when
-// it is the last environment left.
+// it on, fork copies it), else the oldest live environment named "fsd",
+// else a new one started here (detached: it holds none of this process's
+// descriptors, and wait() does not wait for it). Processes that find none
+// at once (children forked before their parent's first file call) each
+// start one; a server that finds an older one ends at once, and each
+// starter then takes the oldest, so all agree on one. Ids grow with
+// creation, so "oldest" is "smallest id", and a server created later can
+// never displace the one a process took. A server ends itself when it is
+// the last environment left.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -20,6 +25,18 @@ static int alive(unsigned int env)
   return env != 0 && ((const struct env_info *)UENVS)[env & 255].id == env;
 }
 
+// The oldest live environment named "fsd" (the smallest id), or 0: the
+// file-system server, once it has started.
+unsigned int fs_server_oldest(void)
+{
+  const struct env_info *envs = (const struct env_info *)UENVS;
+  unsigned int oldest = 0;
+  for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
+    if (envs[i].id != 0 && (oldest == 0 || envs[i].id < oldest) && strcmp(envs[i].name, "fsd") == 0)
+      oldest = envs[i].id;
+  return oldest;
+}
+
 // The file-system server this process uses (or, with id nonzero, make it
 // id). Finds or starts one if need be. Returns 0 if there is none and none
 // can be started.
@@ -29,13 +46,12 @@ unsigned int fs_server(unsigned int id)
     server = id;
   if (alive(server))
     return server;
-  const struct env_info *envs = (const struct env_info *)UENVS;
-  for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
-    if (envs[i].id != 0 && strcmp(envs[i].name, "fsd") == 0)
-      return server = envs[i].id;
-  char *argv[] = {"fsd", NULL};
-  int pid = spawn_server("/fsd", argv, 1);  // it needs this process's disk binding
-  return server = pid > 0 ? pid : 0;
+  if ((server = fs_server_oldest()) == 0) {
+    char *argv[] = {"fsd", NULL};
+    spawn_server("/fsd", argv, 1);  // it needs this process's disk binding
+    server = fs_server_oldest();    // ours, or one another process started first
+  }
+  return server;
 }
 
 // The file-system server this process knows of (0: none yet), without

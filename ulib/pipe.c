@@ -11,32 +11,43 @@
 // run. Read returns 0 (end of file) when the buffer is empty and no write
 // end is open anywhere; write fails with -E_PIPE when no read end is.
 //
-// Besides the totals, the header keeps each holder's counts. A process
-// killed before it could close its ends leaves them counted; a reader
-// waiting on an empty pipe (or a writer on a full one) looks for a live
-// holder of the other end, and takes a dead process's counts out, so the
-// end of the input still comes.
-//
+// Besides the totals, the header keeps each holder's counts, one record
+// per environment slot, packed in one word (its id and its read and write
+// ends) so that one compare-and-swap changes it. The records say who holds
+// what; the totals are a cheap upper bound for the common checks, never
+// below the sum of the records (a total grows before a record and shrinks
+// after it), so a process killed mid-update leaves them high, never low.
+// A process killed before it could close its ends leaves its record; a
+// reader waiting on an empty pipe (or a writer on a full one) looks for a
+// live holder of the other end and takes a dead process's record out, so
+// the end of the input still comes. A reader decides that the input has
+// ended only if no writer was left *before* it found the buffer empty: a
+// writer's last bytes are counted before it lets go of its end.
+
 // The process that makes a pipe owns its pages; the kernel frees them when
 // that process ends (so it should outlive the pipe's use, as a shell that
-// waits for its pipeline does) or when it closes the last end anywhere.
+// waits for its pipeline does) or when it closes its last end and no live
+// process holds one.
 
 #include "ulib.h"
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-#define PIPE_HOLDERS 64  // processes that can hold ends of one pipe at once
+#define PIPE_HOLDERS 256  // one record per environment slot (an id's low 8 bits)
+
+// A holder's record: its environment id above two 16-bit counts of ends.
+#define HOLDER(env)      ((unsigned long)(env) << 32)
+#define HOLDER_ENV(h)    ((unsigned int)((h) >> 32))
+#define ENDS(writing)    ((writing) ? 0xFFFF0000UL : 0xFFFFUL)  // its ends of one kind
+#define ALL_ENDS         0xFFFFFFFFUL
+#define ONE_END(writing) ((writing) ? 0x10000UL : 1UL)
 
 struct pipe {
-  volatile unsigned long nread, nwritten;  // bytes so far
-  volatile unsigned int readers, writers;  // open ends, in every process
-  volatile unsigned int reader, writer;    // who last read and wrote
-  unsigned int owner;                      // the process that owns the pages
-  volatile unsigned int overflow;          // some ends have no record: count on them
-  struct {
-    volatile unsigned int env;               // 0: a free record
-    volatile unsigned int readers, writers;  // its open ends
-  } holders[PIPE_HOLDERS];
+  volatile unsigned long nread, nwritten;        // bytes so far
+  volatile unsigned int readers, writers;        // open ends, in every process (an upper bound)
+  volatile unsigned int reader, writer;          // who last read and wrote
+  unsigned int owner;                            // the process that owns the pages
+  volatile unsigned long holders[PIPE_HOLDERS];  // by slot: 0, or HOLDER(env) + ends
 };
 _Static_assert(sizeof(struct pipe) <= PGSIZE, "a pipe's header fits its page");
 
@@ -69,68 +80,77 @@ struct pipe *pipe_new(void)
   return NULL;
 }
 
+// Take record h, of a process that has died, out of *rec, and its ends
+// out of the totals (unless someone else took it out first).
+static void forget(struct pipe *p, volatile unsigned long *rec, unsigned long h)
+{
+  if (__atomic_compare_exchange_n(rec, &h, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    __atomic_fetch_sub(&p->readers, h & ENDS(0), __ATOMIC_SEQ_CST);
+    __atomic_fetch_sub(&p->writers, (h & ENDS(1)) >> 16, __ATOMIC_SEQ_CST);
+  }
+}
+
 // Process env holds n more (or, n negative, fewer) ends of the pipe, read
 // or write ends: an open file of a new pipe, a child's copies (fork,
 // spawn), a close. The process (or, for a child not started yet, its
-// parent) alone changes its record.
+// parent) alone changes its record. Taking ends back from a process whose
+// record is gone does nothing: it died, and a waiter took its ends out.
 void pipe_hold(struct pipe *p, int writing, unsigned int env, int n)
 {
-  int h = -1;
-  for (int i = 0; i < PIPE_HOLDERS && h < 0; i++)
-    if (p->holders[i].env == env)
-      h = i;
-  for (int i = 0; i < PIPE_HOLDERS && h < 0; i++) {
-    unsigned int none = 0;
-    if (__atomic_compare_exchange_n(&p->holders[i].env, &none, env, 0, __ATOMIC_SEQ_CST,
-                                    __ATOMIC_SEQ_CST))
-      h = i;  // claimed a free record
+  volatile unsigned long *rec = &p->holders[env % PIPE_HOLDERS];
+  volatile unsigned int *total = writing ? &p->writers : &p->readers;
+  if (n > 0)
+    __atomic_fetch_add(total, n, __ATOMIC_SEQ_CST);
+  for (;;) {
+    unsigned long h = *rec;
+    if (h == 0 || HOLDER_ENV(h) != env) {
+      if (n < 0)
+        return;
+      if (h != 0) {
+        forget(p, rec, h);  // a dead process's: env lives in its slot now
+        continue;
+      }
+    }
+    unsigned long nh = (h == 0 ? HOLDER(env) : h) + (unsigned long)n * ONE_END(writing);
+    if ((nh & ALL_ENDS) == 0)
+      nh = 0;  // no end left: the slot's record is free
+    if (__atomic_compare_exchange_n(rec, &h, nh, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      break;
   }
-  if (h >= 0)
-    __atomic_fetch_add(writing ? &p->holders[h].writers : &p->holders[h].readers, n,
-                       __ATOMIC_SEQ_CST);
-  else
-    p->overflow = 1;  // counted in the totals only: held_alive must assume them alive
-  __atomic_fetch_add(writing ? &p->writers : &p->readers, n, __ATOMIC_SEQ_CST);
+  if (n < 0)
+    __atomic_fetch_add(total, n, __ATOMIC_SEQ_CST);
 }
 
-// Is an end of the kind (writing or not) held by a live process? The
-// records of processes that died are taken out of the totals on the way.
-static int held_alive(struct pipe *p, int writing)
+// Does a live process hold one of the ends (ENDS(writing) or ALL_ENDS)?
+// The records of processes that died are taken out on the way.
+static int held_alive(struct pipe *p, unsigned long ends)
 {
   const struct env_info *envs = (const struct env_info *)UENVS;
-  int alive = 0;
-  for (int i = 0; i < PIPE_HOLDERS && !alive; i++) {
-    unsigned int env = p->holders[i].env;
-    if (env == 0)
+  for (int i = 0; i < PIPE_HOLDERS; i++) {
+    unsigned long h = p->holders[i];
+    if (h == 0)
       continue;
-    if (envs[env & 255].id == env) {
-      alive = (writing ? p->holders[i].writers : p->holders[i].readers) > 0;
-    } else if (__atomic_compare_exchange_n(&p->holders[i].env, &env, ~0U, 0, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_SEQ_CST)) {
-      // Dead: take its ends out (~0 keeps others off the record meanwhile).
-      __atomic_fetch_sub(&p->readers, p->holders[i].readers, __ATOMIC_SEQ_CST);
-      __atomic_fetch_sub(&p->writers, p->holders[i].writers, __ATOMIC_SEQ_CST);
-      p->holders[i].readers = p->holders[i].writers = 0;
-      __atomic_store_n(&p->holders[i].env, 0, __ATOMIC_SEQ_CST);
-    }
+    if (envs[i].id != HOLDER_ENV(h))
+      forget(p, &p->holders[i], h);
+    else if (h & ends)
+      return 1;
   }
-  return alive || p->overflow;
+  return 0;
 }
 
-// Close one end. When no end is open anywhere the owner frees the pages;
-// every process unmaps them once it holds no end.
+// Close one end. When no live process holds an end the owner frees the
+// pages; every process unmaps them once it holds no end.
 void pipe_close(struct pipe *p, int writing, int last_here)
 {
   pipe_hold(p, writing, sys_getenvid(), -1);
-  unsigned int left = p->readers + p->writers;
   if (!last_here)
     return;
   unsigned long va = (unsigned long)p;
   unsigned long hp = PTE_PPN(vm_pte(va)), dp = PTE_PPN(vm_pte(va + PGSIZE));
-  int mine = p->owner == (unsigned int)sys_getenvid();
+  int unused = p->owner == (unsigned int)sys_getenvid() && !held_alive(p, ALL_ENDS);
   vm_unmap(va);
   vm_unmap(va + PGSIZE);
-  if (mine && left == 0) {
+  if (unused) {
     sys_page_free(hp);
     sys_page_free(dp);
   }
@@ -144,7 +164,13 @@ long pipe_read(struct pipe *p, void *buf, unsigned long n)
   // LAB ipc: wait (yielding to the writer) until there is data or no writer; copy it out
   // HANDOUT: return 0;
   while (p->nread == p->nwritten) {
-    if (p->writers == 0 || !held_alive(p, 1))
+    // No writer first, then still nothing written: else the last writer's
+    // bytes could land, and its end close, between our two looks.
+    int ended = p->writers == 0 || !held_alive(p, ENDS(1));
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (p->nread != p->nwritten)
+      break;
+    if (ended)
       return 0;
     if (p->writer == 0 || p->writer == me || sys_yield(p->writer) < 0)
       sys_yield(0);
@@ -171,7 +197,7 @@ long pipe_write(struct pipe *p, const void *buf, unsigned long n)
       return -E_PIPE;
     unsigned long room = PIPE_BUF - (p->nwritten - p->nread);
     if (room == 0) {
-      if (!held_alive(p, 0))
+      if (!held_alive(p, ENDS(0)))
         return -E_PIPE;
       if (p->reader == 0 || p->reader == me || sys_yield(p->reader) < 0)
         sys_yield(0);

@@ -9,6 +9,10 @@
 // hardware sets in PTEs that ExOS maps without PTE_A; a program may install
 // its own (a scan that knows its order does much better, see user/pagedemo).
 // The same policy picks a victim when a region has used its allowance.
+// Beyond the regions, a higher layer may offer pages it can rebuild (the
+// file server's block cache, fs.c) through exos_set_reclaimer: a request
+// the regions cannot meet is passed on to it, and a page the kernel took
+// that is its own is its to forget, not lost.
 //
 // What ExOS does not give back in time the kernel takes (the abort protocol)
 // and lists in the u-area's repossession vector; the revocation entry runs
@@ -33,8 +37,9 @@ static struct exos_resident resident[NRESIDENT];
 static int nresident;
 static unsigned long allowance = NRESIDENT, loads;
 static exos_policy policy = exos_policy_clock;
-static unsigned int repossessions_seen;  // entries of the repossession vector handled
-static unsigned long answered;           // deadline of the last request answered
+static const struct exos_reclaimer *reclaimer;  // a higher layer's rebuildable pages, or NULL
+static unsigned int repossessions_seen;         // entries of the repossession vector handled
+static unsigned long answered;                  // deadline of the last request answered
 static exos_handler next_handler[16];
 volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;  // handlers change them
 
@@ -66,6 +71,12 @@ exos_policy exos_set_policy(exos_policy p)
   exos_policy old = policy;
   policy = p != NULL ? p : exos_policy_clock;
   return old;
+}
+
+// Offer a higher layer's rebuildable pages to revocation (NULL: none).
+void exos_set_reclaimer(const struct exos_reclaimer *r)
+{
+  reclaimer = r;
 }
 
 // Let paged regions keep at most n pages resident (at least 1).
@@ -199,7 +210,8 @@ static void repossessed(unsigned long ppn)
       resident[i] = resident[--nresident];
       return;
     }
-  exos_pages_lost++;
+  if (reclaimer == NULL || !reclaimer->taken(ppn))
+    exos_pages_lost++;
 }
 
 // The revocation upcall (from exos_revoke_entry in xentry.S): repair what
@@ -225,7 +237,9 @@ void exos_revoke_upcall(struct xframe *f)
   answered = deadline;
   unsigned long arg = U->revoke_arg;
   if (U->revoke_kind == REVOKE_PAGES) {
-    evict_some(arg);
+    unsigned long done = evict_some(arg);
+    if (done < arg && reclaimer != NULL)
+      reclaimer->give(arg - done);
   } else if (U->revoke_kind == REVOKE_PAGE) {
     for (int i = 0; i < nresident; i++)
       if (resident[i].ppn == arg) {

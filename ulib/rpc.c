@@ -17,9 +17,11 @@
 //
 // The client side: rpc_call() retries a refused call after giving the
 // server the processor (directed yield), so a busy server finishes first;
-// a process with no PCT entry gets a few chances to become a server (it may
-// be starting); a server that dies makes the call return -E_BADENV, never
-// hang. An idle server sleeps until a call comes (PCT_SLEEP), so it costs
+// a process with no PCT entry gets a few chances to become a server once it
+// runs, and all the time it needs before (its creator may still be loading
+// it: the kernel refuses calls to it with -E_NOENTRY until it has started
+// and registered its entry); a server that dies makes the call return
+// -E_BADENV, never hang. An idle server sleeps until a call comes (PCT_SLEEP), so it costs
 // nothing while no one calls, and the machine powers off once only idle
 // servers are left.
 
@@ -101,12 +103,24 @@ void rpc_serve(rpc_handler h)
 {
   handler = h;
   exos_rpc_sp = PGROUNDDOWN((unsigned long)__builtin_frame_address(0)) - PGSIZE;
-  long err = sys_env_set_entry(0, ENTRY_PCT, (unsigned long)exos_rpc_entry);
+  // One call at a time from the very first: until told otherwise the kernel
+  // delivers calls to an entry as they come, and a second caller would
+  // start afresh over the first call's half-done work.
+  long err = sys_pct_accept(PCT_ONCE);
+  if (err == 0)
+    err = sys_env_set_entry(0, ENTRY_PCT, (unsigned long)exos_rpc_entry);
   if (err < 0) {
     printf("%s: cannot serve: %s\n", exos_progname(), exos_strerror(err));
     exit(-1);
   }
   idle();
+}
+
+// Has env run yet? One that its creator has not started cannot (a started
+// one waiting for the kernel cannot either, for now: it is given time).
+static int started(unsigned int env)
+{
+  return ((const struct env_info *)UENVS)[env & 255].status == ENV_RUNNABLE;
 }
 
 // Call server with the message in *m; the reply replaces it. Returns the
@@ -117,7 +131,7 @@ long rpc_call(unsigned int server, struct rpc_msg *m)
   const struct rpc_msg call = *m;  // a refusal leaves garbage in *m
   for (int starting = 0;; *m = call) {
     long r = exos_pct_call(m, server);
-    if (r == -E_NOENTRY && starting++ < RPC_START_TRIES)
+    if (r == -E_NOENTRY && (!started(server) || starting++ < RPC_START_TRIES))
       r = -E_AGAIN;  // perhaps a server still starting up
     if (r != -E_REFUSED && r != -E_AGAIN)
       return r;

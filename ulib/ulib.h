@@ -101,6 +101,7 @@ struct fs_file {        // an open file, as the server knows it
 };
 unsigned int fs_server(unsigned int id);
 unsigned int fs_server_known(void);
+unsigned int fs_server_oldest(void);
 long fs_open(const char *path, int flags, struct fs_file *f);
 long fs_read(struct fs_file *f, void *dst, unsigned long n);
 long fs_pread(struct fs_file *f, void *dst, unsigned long off, unsigned long n);
@@ -244,6 +245,14 @@ int region_resident(void);
 void region_set_allowance(unsigned long npages);
 void region_sync(void);
 exos_policy exos_set_policy(exos_policy p);
+// A higher layer's pages it can do without and rebuild (a cache): give(n)
+// frees up to n of them and returns how many; taken(ppn) forgets page ppn,
+// which the kernel took, and returns 1 if it was one of them.
+struct exos_reclaimer {
+  unsigned long (*give)(unsigned long n);
+  int (*taken)(unsigned long ppn);
+};
+void exos_set_reclaimer(const struct exos_reclaimer *r);
 int exos_policy_clock(const struct exos_resident *pages, int n);
 void revoke_init(void);
 void exos_revoke_entry(void);

@@ -7,12 +7,9 @@
 
 int main(int argc, char **argv)
 {
-  // Two programs may have started a server at once: the one with the
-  // larger id ends.
-  const struct env_info *envs = (const struct env_info *)UENVS;
-  unsigned int self = sys_getenvid();
-  for (unsigned long i = 0; i < ((const struct sysinfo *)USYSINFO)->nenv; i++)
-    if (envs[i].id != 0 && envs[i].id < self && strcmp(envs[i].name, "fsd") == 0)
-      return 0;
+  // Several programs may have started a server at once: all but the
+  // oldest end (ulib/fsclient.c).
+  if (fs_server_oldest() != (unsigned int)sys_getenvid())
+    return 0;
   rpc_serve(fs_handle);  // the first call mounts the file system
 }

@@ -91,3 +91,14 @@ def crash_recovery(t):
             break
         n += step
     t.check(runs >= 20, f"only {runs} crash points: the workload writes too little")
+
+
+@test(points=10, timeout=60)
+def first_use_by_many_finds_one_server(t):
+    """The file server's first use, by many processes at once: children
+    forked before their parent's first file call each create a file; every
+    call succeeds and every process finds the same single server."""
+    out = t.qemu(bootargs="init=t_fsfirst")
+    t.expect(out, r"^t_fsfirst: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")

@@ -22,3 +22,14 @@ def pipes(t):
     t.expect(out, r"^t_pipe: all \d+ checks passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+
+
+@test(points=10, timeout=60)
+def pipe_end_of_file_only_when_every_writer_has_closed(t):
+    """A pipe gives end of file only when every writer has closed it: a
+    child's bytes reach its parent however the two are scheduled, and a
+    prime sieve over a chain of 60 forked processes loses no prime."""
+    out = t.qemu(bootargs="init=t_pipestress")
+    t.expect(out, r"^t_pipestress: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")

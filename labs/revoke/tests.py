@@ -35,3 +35,17 @@ def own_policy_faster(t):
     m = re.search(r"took (\d+)% of the default", out)
     if m and int(m.group(1)) >= 100:
         t.fail(f"the own policy was not faster ({m.group(1)}%)")
+
+
+@test(points=10, timeout=60)
+def file_cache_given_back_on_revocation(t):
+    """Memory given back: after a 4 MiB file workload the file server,
+    asked through the kernel's visible revocation, gives back at once the
+    pages its block cache took, and a program then allocates as many pages
+    as before the workload; pages the kernel takes by force from the cache
+    are forgotten, not lost, and the file system still works. (Under
+    -icount: a busy host must not make the server miss its deadline.)"""
+    out = t.qemu(bootargs="init=t_memback", extra_args=["-icount", "shift=0"])
+    t.expect(out, r"^t_memback: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled", r"contents are lost")

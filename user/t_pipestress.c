@@ -1,0 +1,135 @@
+// t_pipestress: a pipe gives end of file only when every writer has closed
+// it, however the processes holding its ends are scheduled: many rounds of
+// a forked child writing to its parent and exiting, then a prime sieve
+// over a chain of 60 forked processes, each reading its neighbour's pipe
+// to the end, run a few times. A reader that sees the end too early loses
+// bytes (a short round) or primes (a short chain).
+
+#include "user/tsupport.h"
+
+#define ROUNDS  100
+#define SIEVES  3
+#define NPRIMES 60  // the primes below 282: one process of the chain each
+#define LIMIT   282
+
+// Read exactly n bytes from fd unless the end comes first. Returns the
+// bytes read.
+static long read_full(int fd, void *buf, long n)
+{
+  long got = 0, r;
+  while (got < n && (r = read(fd, (char *)buf + got, n - got)) > 0)
+    got += r;
+  return got;
+}
+
+// One round, in a process of its own that has just forked and reaped a
+// child: its stack is copy-on-write, so its first wait for the pipe takes
+// page faults whose handler calls the kernel, where a timer tick that came
+// meanwhile preempts it, in the middle of deciding whether the input has
+// ended. A child writes a message and exits; the round's process reads it,
+// then the end of the file. Exits with 1 if it saw exactly that, else 0.
+static void round_trip(void)
+{
+  if (fork() == 0)
+    exit(7);
+  wait(NULL);
+
+  int p[2];
+  char buf[32];
+  if (pipe(p) < 0)
+    exit(0);
+  int pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    write(p[1], "through a pipe", 14);
+    exit(0);
+  }
+  close(p[1]);
+  long n = read(p[0], buf, sizeof(buf));
+  int ok = n == 14 && memcmp(buf, "through a pipe", 14) == 0 && read(p[0], buf, 1) == 0;
+  close(p[0]);
+  waitpid(pid, NULL);
+  exit(ok);
+}
+
+// The sieve from its first process: the first number on in is a prime;
+// report it on out and pass the numbers it does not divide to a forked
+// child, which becomes the next process of the chain. Each ends when its
+// input ends.
+static void sieve(int in, int out)
+{
+  int prime, n, next[2], pid;
+  for (;;) {
+    if (read_full(in, &prime, sizeof(prime)) != sizeof(prime))
+      exit(0);
+    write(out, &prime, sizeof(prime));
+    if (pipe(next) < 0 || (pid = fork()) < 0)
+      exit(1);
+    if (pid != 0)
+      break;
+    close(next[1]);
+    close(in);
+    in = next[0];
+  }
+  close(next[0]);
+  close(out);
+  while (read_full(in, &n, sizeof(n)) == sizeof(n))
+    if (n % prime != 0)
+      write(next[1], &n, sizeof(n));
+  close(next[1]);
+  close(in);
+  waitpid(pid, NULL);
+  exit(0);
+}
+
+// Run the sieve over 2..LIMIT-1. Returns the number of primes that came
+// back in order (NPRIMES when nothing was lost).
+static int primes(void)
+{
+  int numbers[2], results[2];
+  pipe(numbers);
+  pipe(results);
+  int pid = fork();
+  if (pid == 0) {
+    close(numbers[1]);
+    close(results[0]);
+    sieve(numbers[0], results[1]);
+  }
+  close(numbers[0]);
+  close(results[1]);
+  for (int n = 2; n < LIMIT; n++)
+    write(numbers[1], &n, sizeof(n));
+  close(numbers[1]);
+  int got = 0, p, want = 2;
+  while (read_full(results[0], &p, sizeof(p)) == sizeof(p) && p == want) {
+    got++;
+    for (want++; want < LIMIT; want++) {
+      int d = 2;
+      while (want % d != 0)
+        d++;
+      if (d == want)
+        break;
+    }
+  }
+  close(results[0]);
+  waitpid(pid, NULL);
+  return got;
+}
+
+int main(int argc, char **argv)
+{
+  int ok = 0;
+  for (int i = 0; i < ROUNDS; i++) {
+    int pid = fork(), status = 0;
+    if (pid == 0)
+      round_trip();
+    waitpid(pid, &status);
+    ok += status;
+  }
+  check("100 times a child writes and exits: its reader gets every byte, then the end", ok, ROUNDS);
+  for (int i = 0; i < SIEVES; i++)
+    check("a prime sieve over a chain of 60 processes finds every prime below 282", primes(),
+          NPRIMES);
+  kcheck("the rounds and the sieves");
+  finish("t_pipestress");
+}
