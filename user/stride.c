@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     stride_add(pids[i], tickets[i]);
   }
   unsigned long hz = ((const struct sysinfo *)USYSINFO)->timebase_hz;
-  long slices = stride_run(hz * 2);  // two seconds of machine time
+  long slices = stride_run(hz);  // one second of machine time
   for (int i = 0; i < 3; i++) {
     kill(pids[i]);
     waitpid(pids[i], 0);
