@@ -116,8 +116,9 @@
 //    page_grant(ppn, itself, 0)). So a forked child keeps what it shares
 //    with its parent. Grants others hold (a server it lent a page to) are
 //    withdrawn, and every other page is freed.
-//  - The disk ranges it bound to others go with it, and so does every
-//    binding made from those in turn (disk_unbind does the same).
+//  - The disk bindings made from its own pass up to the ones its own were
+//    made from, as its children pass to its parent, who can take them
+//    back: disk_unbind takes a range back from everyone it reached.
 //  - Pinning: no page is freed, repossessed or re-typed while the disk may
 //    still write it. Destroying its owner waits for the device first,
 //    page_free answers -E_BUSY, and the abort protocol passes it by.
@@ -186,7 +187,9 @@
 // send) arrives; it enters at ENTRY_PCT as any call does, so pct_accept
 // itself does not return. A server waiting so costs no processor time, and
 // does not keep the machine on: once only such servers are left, nobody
-// can call them, and the kernel powers off.
+// can call them, and the kernel powers off. A revocation wakes it: then
+// pct_accept returns 0 after the revocation upcall, and calls are refused
+// until it calls pct_accept again.
 #define PCT_SLEEP  (1UL << 33)
 
 #ifndef __ASSEMBLER__

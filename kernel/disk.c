@@ -8,9 +8,11 @@
 // boot the first environment holds the whole disk; an environment holding a
 // range can bind any part of it to itself or a child (its file-system
 // server, say), and can take back a range bound to itself or to a child.
-// Each binding remembers the one it was made from: when a binding goes
-// (unbound, or its holder destroyed), every binding made from it goes too,
-// so a range taken back is taken back from everyone it reached.
+// Each binding remembers the one it was made from: a range taken back
+// (disk_unbind) is taken back from everyone it reached, every binding made
+// from it in turn. When a holder is destroyed, the bindings made from its
+// own pass up to the ones its own were made from, as its children pass to
+// its parent: its parent can still take them back.
 //
 // Blocks are DISK_BLOCK (4096) bytes, eight 512-byte sectors. Requests are
 // asynchronous: disk_io starts one and returns its number; disk_status polls
@@ -497,8 +499,8 @@ const char *disk_check(uint64 *where)
 // Environment e is being destroyed. Wait until the device has finished
 // every request e issued or that uses one of e's pages (no page may be
 // reused while the device may write it); free e's requests, unpin e's
-// pages from others' finished ones, and drop e's bindings and every
-// binding made from them.
+// pages from others' finished ones, and drop e's bindings, passing those
+// made from them up to the ones they were made from.
 void disk_release(struct env *e)
 {
   uint32 id = e->pub->id;
@@ -515,7 +517,14 @@ void disk_release(struct env *e)
       r->page = 0;  // finished: its page is no longer pinned
   }
   struct binding *b = bindings[ENVX(id)];
-  for (int i = 0; i < DISK_BINDINGS; i++)
-    if (b[i].count != 0)
-      unbind_all_from(&b[i]);
+  for (int i = 0; i < DISK_BINDINGS; i++) {
+    if (b[i].count == 0)
+      continue;
+    uint32 ref = binding_ref(ENVX(id), i);
+    for (int slot = 0; slot < NENV; slot++)
+      for (int k = 0; k < DISK_BINDINGS; k++)
+        if (bindings[slot][k].count != 0 && bindings[slot][k].from == ref)
+          bindings[slot][k].from = b[i].from;
+    b[i].count = 0;
+  }
 }

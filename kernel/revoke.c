@@ -35,6 +35,21 @@ static uint64 user_pages(struct env *e)
   return n;
 }
 
+// Make a revocation upcall to e due. A server asleep in pct_accept(PCT_SLEEP)
+// would never get it: wake it (its pct_accept returns 0 after the upcall),
+// refusing calls until it next calls pct_accept, so that no call enters
+// it while it answers.
+static void upcall_due(struct env *e)
+{
+  e->revoke_upcall = 1;
+  if (e->pct_sleeping) {
+    e->pct_sleeping = 0;
+    e->pct_from = PCT_NOBODY;
+    e->tf.a0 = 0;
+    e->pub->status = ENV_RUNNABLE;
+  }
+}
+
 // Ask e to give back (kind, arg) within `ticks` timer ticks. Returns 0,
 // -E_AGAIN while an earlier request to e is outstanding, or -E_INVAL for a
 // request that names something e does not hold.
@@ -59,7 +74,7 @@ long revoke_request(struct env *e, int kind, uint64 arg, uint64 ticks)
   u->revoke_kind = kind;
   u->revoke_arg = arg;
   u->revoke_deadline = rdtime() + (ticks < MAX_REVOKE_TICKS ? ticks : MAX_REVOKE_TICKS) + 1;
-  e->revoke_upcall = 1;
+  upcall_due(e);
   return 0;
 }
 
@@ -108,7 +123,7 @@ static void abort_protocol(struct env *e)
   if (u->repossessed_count != before) {
     printf("rvexo: env %x (%s) did not answer a revocation; took %lu\n", e->pub->id, e->pub->name,
            u->repossessed_count - before);
-    e->revoke_upcall = 1;  // so it can repair its state
+    upcall_due(e);  // so it can repair its state
   }
 }
 

@@ -103,8 +103,7 @@ int main(int argc, char **argv)
 {
   heap = malloc(HEAP_WORDS * sizeof(unsigned long));
   // Start the file server now, as init does at boot: the orphans that exec
-  // find it through what fork handed down. (A disk binding handed down
-  // goes with its holder's, so an orphan could not start one itself.)
+  // find it through what fork handed down.
   struct stat st;
   check("echo is on the disk", stat("echo", &st), 0);
   for (unsigned long i = 0; i < SYSINFO->nenv; i++)

@@ -11,7 +11,8 @@
 #define BIG_VA   0x1000000000UL  // a level-1 table's worth of this program's own space
 #define NTABLES  130             // level-0 tables there: 66,560 slots
 #define NMAPS    66000           // more mappings of one page than 16 bits count
-#define ORPHAN_B 100             // disk blocks bound to the grandchild in the orphan group
+#define ORPHAN_B 100             // disk blocks bound on to the grandchild in the orphan group
+#define ORPHAN_C 200             // ... and a second range
 
 static long server_id;  // set before the caller children are made (they get a copy)
 
@@ -245,24 +246,27 @@ static void unshare(long page)
   sys_page_free(page);
 }
 
-// The middle child: creates a grandchild it never starts, binds it part of
-// its own disk range, tells the parent the grandchild's id, and ends when
+// The middle child: creates a grandchild it never starts, binds it both
+// ranges it was given, tells the parent the grandchild's id, and ends when
 // the parent says so.
 static void middle(void)
 {
   long g = sys_env_create("grandchild");
   sys_disk_bind(g, ORPHAN_B, 10);
+  sys_disk_bind(g, ORPHAN_C, 10);
   SHARED[0] = g;
   while (SHARED[1] == 0)
     sys_yield(0);
 }
 
-// When an environment dies its children pass to its parent, and bindings
-// it handed down die with the range they came from.
+// When an environment dies its children pass to its parent, with the
+// bindings it made for them; a range taken back is taken back from
+// everyone it was bound on to.
 static void orphans(void)
 {
   long page, mid = spawn_sharing("middle", middle, &page);
-  check("bind the middle child a range", sys_disk_bind(mid, ORPHAN_B, 10), 0);
+  check("bind the middle child two ranges",
+        sys_disk_bind(mid, ORPHAN_B, 10) == 0 && sys_disk_bind(mid, ORPHAN_C, 10) == 0, 1);
   sys_env_start(mid);
   while (SHARED[0] == 0)
     sys_yield(mid);
@@ -270,13 +274,15 @@ static void orphans(void)
   check("the middle child made a grandchild", g > 0 && !gone(g), 1);
   check("I do not control my grandchild", sys_env_destroy(g), -E_PERM);
   check("... nor may I bind it a range", sys_disk_bind(g, 0, 1), -E_PERM);
+  check("take the first range back from the middle child", sys_disk_unbind(mid, ORPHAN_B, 10), 0);
   SHARED[1] = 1;
   run_child(mid);
   unshare(page);
   check("the grandchild passed to me when its parent died", ENVINFO(g)->parent_id,
         sys_getenvid());
-  check("... its binding went with its parent's range", sys_disk_unbind(g, ORPHAN_B, 10),
+  check("... the range taken back went from it too", sys_disk_unbind(g, ORPHAN_B, 10),
         -E_NOBINDING);
+  check("... the other it kept, and I can take it back", sys_disk_unbind(g, ORPHAN_C, 10), 0);
   check("... and I can destroy it", sys_env_destroy(g), 0);
   kcheck("orphans");
 }
