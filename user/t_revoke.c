@@ -60,6 +60,16 @@ static void cooperative(void)
   idle_forever();
 }
 
+// A server that waits for calls without the processor: a revocation must
+// wake it to answer, and it sleeps again after.
+static void sleeper(void)
+{
+  fill_pool();
+  sys_env_set_entry(0, ENTRY_REVOKE, (unsigned long)revoke_entry);
+  for (;;)
+    sys_pct_accept(PCT_SLEEP);
+}
+
 // A child that ignores them, then reads its repossession vector: the first
 // 10 entries must be pages of its pool, now free.
 static void stubborn(void)
@@ -193,6 +203,19 @@ int main(int argc, char **argv)
   check("the guaranteed pages stay", user_pages(s), GUARANTEED_PAGES);
   check("the child survived", ENVINFO(s)->id, s);
   kcheck("repossession");
+
+  long z = spawn_child("sleeper", sleeper);
+  sys_env_start(z);
+  let_run(5);
+  long z0 = user_pages(z);
+  check("a server sleeps in pct_accept(PCT_SLEEP)", ENVINFO(z)->status, ENV_NOT_RUNNABLE);
+  check("ask it for 10 pages", sys_revoke(z, REVOKE_PAGES, 10, MS(20)), 0);
+  let_run(40);
+  check("the revocation woke it and it gave 10 pages back (the grader sees none taken)",
+        user_pages(z), z0 - 10);
+  check("... then it slept again", ENVINFO(z)->status, ENV_NOT_RUNNABLE);
+  sys_env_destroy(z);
+  kcheck("a sleeping server");
 
   check("revoke an unknown kind refused", sys_revoke(s, 9, 0, 0), -E_INVAL);
   check("revoke a page the child does not own refused", sys_revoke(s, REVOKE_PAGE, self.root, 0),

@@ -65,6 +65,7 @@ def revocation(t):
              r"^rvexo: env [0-9a-f]+ \(stubborn\) did not answer a revocation; took 10$",
              r"^rvexo: env [0-9a-f]+ \(hog\) did not answer a revocation; took 16$",
              r"^child: repossession vector names 10 pages taken from its pool: ok$")
+    t.forbid(out, r"\(sleeper\) did not answer a revocation")
 
 
 @test(points=20, timeout=60)
