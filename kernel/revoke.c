@@ -50,14 +50,29 @@ static void upcall_due(struct env *e)
   }
 }
 
+// Has e given back all that its outstanding request asks for?
+static int request_met(struct env *e)
+{
+  struct uarea *u = e->uarea;
+  if (u->revoke_kind == REVOKE_PAGES)
+    return user_pages(e) <= e->revoke_keep;
+  if (u->revoke_kind == REVOKE_PAGE)
+    return ppn2page(u->revoke_arg)->owner != e->pub->id;
+  return slice_owner[u->revoke_arg] != e->pub->id;
+}
+
 // Ask e to give back (kind, arg) within `ticks` timer ticks. Returns 0,
-// -E_AGAIN while an earlier request to e is outstanding, or -E_INVAL for a
-// request that names something e does not hold.
+// -E_AGAIN while an earlier request to e is outstanding and not yet met,
+// or -E_INVAL for a request that names something e does not hold.
 long revoke_request(struct env *e, int kind, uint64 arg, uint64 ticks)
 {
   struct uarea *u = e->uarea;
-  if (u->revoke_deadline != 0)
+  if (u->revoke_deadline != 0 && !request_met(e))
     return -E_AGAIN;
+  if (u->revoke_deadline != 0) {  // met before its deadline: it is over
+    u->revoke_deadline = 0;
+    pending--;
+  }
   if (kind == REVOKE_PAGES) {
     uint64 have = user_pages(e);
     e->revoke_keep = have > arg ? have - arg : 0;

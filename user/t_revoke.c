@@ -182,6 +182,14 @@ int main(int argc, char **argv)
   check("ask the stubborn child for 10 pages", sys_revoke(s, REVOKE_PAGES, 10, MS(20)), 0);
   let_run(40);
   check("cooperative child gave 10 pages back", user_pages(c), c0 - 10);
+  check("ask it for one more, by a distant deadline", sys_revoke(c, REVOKE_PAGES, 1, MS(1000)), 0);
+  for (int i = 0; i < 1000 && user_pages(c) > c0 - 11; i++)
+    sys_yield(0);
+  check("... it answered", user_pages(c), c0 - 11);
+  check("a request met before its deadline is over: a new one is taken at once",
+        sys_revoke(c, REVOKE_PAGES, 1, MS(1000)), 0);
+  for (int i = 0; i < 1000 && user_pages(c) > c0 - 12; i++)
+    sys_yield(0);
   check("stubborn child lost 10 pages by force", user_pages(s), s0 - 10);
   check("both still run", ENVINFO(c)->id == (unsigned int)c && ENVINFO(s)->id == (unsigned int)s,
         1);
