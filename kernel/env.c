@@ -2,8 +2,13 @@
 // first one, choosing which one runs, and checked access to user memory.
 //
 // An environment is created by a parent, which controls it: writes its page
-// tables, grants it pages, sets its registers and entry points, starts and
-// destroys it. Nobody else does (an environment also controls itself).
+// tables, grants it pages, sets its registers and entry points, starts it
+// (once) and destroys it. Nobody else does (an environment also controls
+// itself). What happens to everything that refers to an environment when
+// it dies is the "Lifecycles" rule of abi.h, kept by env_destroy: nothing
+// waits on it or wakes it afterwards, nothing it created escapes control,
+// and no page of it is reused while a device may write it. A parent may
+// have ENV_CHILDREN_MAX children at once (its share of the table).
 
 #include "defs.h"
 #include "elf.h"

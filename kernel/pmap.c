@@ -5,6 +5,10 @@
 // the table of pages is exported read-only at UPAGES. Grants let an owner
 // share a page with rights; the reverse map records every user PTE that maps
 // a page, so freeing a page or withdrawing a grant can break each mapping.
+// A user page whose owner died while its descendants held grants on it is
+// owned by nobody (owner 0) and is freed with its last grant. Grant records
+// are a pool of two per page of RAM, each environment charged for those it
+// made, up to a quarter of the pool (-E_QUOTA past it).
 //
 // The kernel page table maps devices and RAM at KERNBASE + physical address
 // ("the direct map") with the least rights each range needs: kernel text
