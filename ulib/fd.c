@@ -90,7 +90,7 @@ long read(int fd, void *buf, unsigned long n)
     return -E_BADF;
   if (f->type == F_PIPE) {
     n = n < PGSIZE ? n : PGSIZE;
-    return exos_probe(buf, n, 1) < 0 ? -E_FAULT : pipe_read(f->pipe, buf, n);
+    return exos_probe(buf, n, 1) < 0 ? -E_FAULT : pipe_take(f->pipe, buf, n);
   }
   if (f->type == F_FILE)
     return fs_read(&f->ff, buf, n);

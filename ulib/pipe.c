@@ -23,11 +23,18 @@
 // the end of the input still comes. A reader decides that the input has
 // ended only if no writer was left *before* it found the buffer empty: a
 // writer's last bytes are counted before it lets go of its end.
+//
+// Several processes may read, or write, one pipe at once (the children of
+// a shell writing to one pipe): each end has a lock, so that one reader
+// and one writer at a time copy and move the counts, and a write of at
+// most PIPE_BUF bytes waits for room for all of it and lands whole, never
+// interleaved with another writer's. A process that dies holding a lock
+// loses it to the next that wants it.
 
-// The process that makes a pipe owns its pages; the kernel frees them when
-// that process ends (so it should outlive the pipe's use, as a shell that
-// waits for its pipeline does) or when it closes its last end and no live
-// process holds one.
+// The process that makes a pipe owns its pages; they are freed when it
+// closes its last end and no live process holds one, or when it ends and
+// none of its descendants holds the pipe (a page its descendants share
+// outlives it: kernel/abi.h, "Lifecycles").
 
 #include "ulib.h"
 #include "kernel/riscv.h"
@@ -46,6 +53,7 @@ struct pipe {
   volatile unsigned long nread, nwritten;        // bytes so far
   volatile unsigned int readers, writers;        // open ends, in every process (an upper bound)
   volatile unsigned int reader, writer;          // who last read and wrote
+  volatile unsigned int rlock, wlock;            // the reader and the writer now (0: none)
   unsigned int owner;                            // the process that owns the pages
   volatile unsigned long holders[PIPE_HOLDERS];  // by slot: 0, or HOLDER(env) + ends
 };
@@ -156,8 +164,37 @@ void pipe_close(struct pipe *p, int writing, int last_here)
   }
 }
 
+// This process's id, read from its u-area (no system call).
+static unsigned int self(void)
+{
+  return ((const volatile struct uarea *)UAREA)->envid;
+}
+
+// Take a pipe end's lock for process me, giving the processor to its
+// holder until it lets go; a holder that has died loses the lock.
+static void end_lock(volatile unsigned int *lock, unsigned int me)
+{
+  const struct env_info *envs = (const struct env_info *)UENVS;
+  for (;;) {
+    unsigned int holder = 0;
+    if (__atomic_compare_exchange_n(lock, &holder, me, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      return;
+    if (envs[holder % PIPE_HOLDERS].id != holder)
+      __atomic_compare_exchange_n(lock, &holder, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    else if (sys_yield(holder) < 0)
+      sys_yield(0);
+  }
+}
+
+// Let go of a pipe end's lock.
+static void end_unlock(volatile unsigned int *lock)
+{
+  __atomic_store_n(lock, 0, __ATOMIC_SEQ_CST);
+}
+
 // Read up to n bytes, waiting until there is at least one or no writer is
-// left. Returns the number read (0: end of file).
+// left. Returns the number read (0: end of file). The caller holds the
+// read lock (pipe_take).
 long pipe_read(struct pipe *p, void *buf, unsigned long n)
 {
   unsigned int me = sys_getenvid();
@@ -187,16 +224,27 @@ long pipe_read(struct pipe *p, void *buf, unsigned long n)
   // END LAB ipc
 }
 
-// Write all n bytes, waiting while the buffer is full. Returns n, or
-// -E_PIPE if no read end is open (any bytes written before that stay).
-long pipe_write(struct pipe *p, const void *buf, unsigned long n)
+// Read up to n bytes as the one reader at a time (see pipe_read).
+long pipe_take(struct pipe *p, void *buf, unsigned long n)
 {
-  unsigned int me = sys_getenvid();
+  end_lock(&p->rlock, self());
+  long r = pipe_read(p, buf, n);
+  end_unlock(&p->rlock);
+  return r;
+}
+
+// Write all n bytes, waiting while the buffer is full, as the one writer
+// at a time: a write of at most PIPE_BUF bytes waits for room for all of
+// them. Returns n, or -E_PIPE if no read end is open (any bytes written
+// before that stay).
+static long write_locked(struct pipe *p, const void *buf, unsigned long n, unsigned int me)
+{
+  unsigned long need = n <= PIPE_BUF ? n : 1;  // room to wait for before copying
   for (unsigned long done = 0; done < n;) {
     if (p->readers == 0)
       return -E_PIPE;
     unsigned long room = PIPE_BUF - (p->nwritten - p->nread);
-    if (room == 0) {
+    if (room < need) {
       if (!held_alive(p, ENDS(0)))
         return -E_PIPE;
       if (p->reader == 0 || p->reader == me || sys_yield(p->reader) < 0)
@@ -212,6 +260,16 @@ long pipe_write(struct pipe *p, const void *buf, unsigned long n)
     done += chunk;
   }
   return n;
+}
+
+// Write all n bytes (see write_locked).
+long pipe_write(struct pipe *p, const void *buf, unsigned long n)
+{
+  unsigned int me = self();
+  end_lock(&p->wlock, me);
+  long r = write_locked(p, buf, n, me);
+  end_unlock(&p->wlock);
+  return r;
 }
 
 // The pipe's two pages (for spawn, which maps them in the child).

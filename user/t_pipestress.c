@@ -3,7 +3,9 @@
 // a forked child writing to its parent and exiting, then a prime sieve
 // over a chain of 60 forked processes, each reading its neighbour's pipe
 // to the end, run a few times. A reader that sees the end too early loses
-// bytes (a short round) or primes (a short chain).
+// bytes (a short round) or primes (a short chain). Then several writers
+// and several readers share one pipe at once: every record written arrives
+// whole, exactly once.
 
 #include "user/tsupport.h"
 
@@ -116,6 +118,79 @@ static int primes(void)
   return got;
 }
 
+#define WRITERS 6
+#define READERS 3
+#define RECORDS 200  // each writer's
+#define RECORD  512  // bytes: a key (the writer's number and a sequence number), then
+                     // words that each repeat it, complemented
+#define WORDS   (RECORD / sizeof(long))
+
+// A writer: RECORDS records of RECORD bytes, one write call each.
+static void writer(int fd, long w)
+{
+  long rec[WORDS];
+  for (long i = 0; i < RECORDS; i++) {
+    rec[0] = w * 1000000 + i;
+    for (unsigned long k = 1; k < WORDS; k++)
+      rec[k] = ~rec[0];
+    if (write(fd, rec, RECORD) != RECORD)
+      exit(1);
+  }
+  exit(0);
+}
+
+// A reader: read whole records to the end, one read call each, and send
+// a tally of them (count, sum of the records' keys, malformed ones) on out.
+static void reader(int fd, int out)
+{
+  long tally[3] = {0, 0, 0}, rec[WORDS];
+  while (read_full(fd, rec, RECORD) == RECORD) {
+    int whole = 1;
+    for (unsigned long k = 1; k < WORDS; k++)
+      whole &= rec[k] == ~rec[0];
+    tally[0]++;
+    tally[1] += rec[0];
+    tally[2] += !whole;
+  }
+  write(out, tally, sizeof(tally));
+  exit(0);
+}
+
+// WRITERS processes write to one pipe and READERS read it, all at once.
+// Returns 1 if every record arrived whole and exactly once.
+static int many_ends(void)
+{
+  int p[2], q[2];
+  if (pipe(p) < 0 || pipe(q) < 0)
+    return 0;
+  for (long w = 0; w < WRITERS; w++)
+    if (fork() == 0) {
+      close(p[0]);
+      writer(p[1], w);
+    }
+  for (int r = 0; r < READERS; r++)
+    if (fork() == 0) {
+      close(p[1]);
+      reader(p[0], q[1]);
+    }
+  close(p[0]);
+  close(p[1]);
+  close(q[1]);
+  long all[3] = {0, 0, 0}, tally[3], want = 0;
+  for (int r = 0; r < READERS; r++)
+    if (read_full(q[0], tally, sizeof(tally)) == sizeof(tally))
+      for (int k = 0; k < 3; k++)
+        all[k] += tally[k];
+  close(q[0]);
+  while (wait(NULL) > 0)
+    ;
+  for (long w = 0; w < WRITERS; w++)
+    for (long i = 0; i < RECORDS; i++)
+      want += w * 1000000 + i;
+  printf("%ld records arrived (%ld malformed) of %d\n", all[0], all[2], WRITERS * RECORDS);
+  return all[0] == WRITERS * RECORDS && all[1] == want && all[2] == 0;
+}
+
 int main(int argc, char **argv)
 {
   int ok = 0;
@@ -130,6 +205,7 @@ int main(int argc, char **argv)
   for (int i = 0; i < SIEVES; i++)
     check("a prime sieve over a chain of 60 processes finds every prime below 282", primes(),
           NPRIMES);
+  check("6 writers and 3 readers on one pipe: every record arrives whole, once", many_ends(), 1);
   kcheck("the rounds and the sieves");
   finish("t_pipestress");
 }
