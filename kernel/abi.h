@@ -93,7 +93,7 @@
   X(26, E_NOTWAITING, "that environment is not waiting for your reply")                            \
   X(27, E_NOBINDING, "block not in a range bound to you")                                          \
   X(28, E_IO, "disk I/O error")                                                                    \
-  X(29, E_NODISK, "no disk")                                                                      \
+  X(29, E_NODISK, "no disk")                                                                       \
   X(30, E_QUOTA, "this environment's share of a kernel table is used up")
 
 #define NERRORS 31  // one more than the largest error number
@@ -202,7 +202,8 @@ enum { SYSCALL_LIST(SYSCALL_NUMBER) };
 _Static_assert(SWITCHING_SYSCALLS ==
                    ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
                     (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply) |
-                    (1UL << SYS_pct_accept) | (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) | (1UL << SYS_env_wait)),
+                    (1UL << SYS_pct_accept) | (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) |
+                    (1UL << SYS_env_wait)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
 _Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply, "SYSNUM_PCT");
 #endif
@@ -268,7 +269,7 @@ struct sysinfo {
   unsigned long console_read, console_write;
   char console_in[256];
 };
-#define CONSOLE_IN 256  // bytes of sysinfo.console_in
+#define CONSOLE_IN     256  // bytes of sysinfo.console_in
 // env_wait(id, ENV_WAIT_INPUT): wait until the child ends or the next byte
 // is typed at the console (whichever comes first; 0 either way).
 #define ENV_WAIT_INPUT 1

@@ -477,8 +477,8 @@ const char *disk_check(uint64 *where)
     if (env_of(r->owner) == NULL)
       return "disk request of an environment that does not exist";
     count[ENVX(r->owner)]++;
-    if (r->state == REQ_PENDING && (!ppn_valid(r->page >> PGSHIFT) ||
-                                    ppn2page(r->page >> PGSHIFT)->type != PG_USER))
+    if (r->state == REQ_PENDING &&
+        (!ppn_valid(r->page >> PGSHIFT) || ppn2page(r->page >> PGSHIFT)->type != PG_USER))
       return "the disk may write a page that is not a user page (pinning broken)";
   }
   for (int slot = 0; slot < NENV; slot++) {

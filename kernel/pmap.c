@@ -363,7 +363,8 @@ const char *grants_check(uint64 *where)
   }
   for (int i = 0; i < NENV; i++) {
     *where = i;
-    if (envs[i].pub->status != ENV_FREE && (envs[i].ngrants != held[i] || envs[i].grants_made != made[i]))
+    if (envs[i].pub->status != ENV_FREE &&
+        (envs[i].ngrants != held[i] || envs[i].grants_made != made[i]))
       return "environment's count of grants held or made is wrong";
   }
   return NULL;

@@ -216,8 +216,7 @@ static NOINLINE long sys_page_grant(struct env *e, uint64 ppn, uint64 id, uint64
   struct env *t = env_of(id);
   if (id > 0xFFFFFFFFUL || t == NULL)
     return -E_BADENV;
-  if (err == -E_PERM && env_controls(e, t) &&
-      (rights & ~(uint64)grant_rights(pa, e->pub->id)) == 0)
+  if (err == -E_PERM && env_controls(e, t) && (rights & ~(uint64)grant_rights(pa, e->pub->id)) == 0)
     err = 0;  // delegation: no more than the caller holds, to its child
   if (err < 0)
     return err;

@@ -121,9 +121,10 @@ static int primes(void)
 #define WRITERS 6
 #define READERS 3
 #define RECORDS 200  // each writer's
-#define RECORD  512  // bytes: a key (the writer's number and a sequence number), then
-                     // words that each repeat it, complemented
-#define WORDS   (RECORD / sizeof(long))
+#define RECORD                                                                                     \
+  512  // bytes: a key (the writer's number and a sequence number), then
+       // words that each repeat it, complemented
+#define WORDS (RECORD / sizeof(long))
 
 // A writer: RECORDS records of RECORD bytes, one write call each.
 static void writer(int fd, long w)

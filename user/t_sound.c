@@ -296,8 +296,7 @@ static void orphans(void)
   SHARED[1] = 1;
   run_child(mid);
   unshare(page);
-  check("the grandchild passed to me when its parent died", ENVINFO(g)->parent_id,
-        sys_getenvid());
+  check("the grandchild passed to me when its parent died", ENVINFO(g)->parent_id, sys_getenvid());
   check("... the range taken back went from it too", sys_disk_unbind(g, ORPHAN_B, 10),
         -E_NOBINDING);
   check("... the other it kept, and I can take it back", sys_disk_unbind(g, ORPHAN_C, 10), 0);
@@ -368,33 +367,34 @@ asm(".globl sleeper\n"
     "sleeper:\n"
     "  li a0, 0\n"
     "  li a1, " XSTR(ENTRY_PCT) "\n"
-    "  la a2, sleeper_entry\n"
-    "  li a7, 9\n"  // SYS_env_set_entry
-    "  ecall\n"
-    "  li s2, 0x1234\n"
-    "  li s11, 0x5678\n"
-    "  li a0, 0x200000000\n"  // PCT_SLEEP
-    "  li a7, 23\n"           // SYS_pct_accept
-    "sleep_ecall:\n"
-    "  ecall\n"
-    "1:li a0, 0\n"
-    "  li a7, 16\n"  // SYS_yield
-    "  ecall\n"
-    "  j 1b\n"
-    "sleeper_entry:\n"
-    "  li a0, 0\n"
-    "  li t0, 0x1234\n"
-    "  bne s2, t0, 2f\n"
-    "  li t0, 0x5678\n"
-    "  bne s11, t0, 2f\n"
-    "  li t0, 0x3FFFFFF000\n"  // UAREA
-    "  ld t1, " XSTR(UAREA_PCT_PC) "(t0)\n"
-    "  la t2, sleep_ecall + 4\n"
-    "  bne t1, t2, 2f\n"
-    "  li a0, 1\n"
-    "2:li a7, 22\n"  // SYS_pct_reply, to the caller in a6
-    "  ecall\n"
-    "  j 1b\n");
+                                "  la a2, sleeper_entry\n"
+                                "  li a7, 9\n"  // SYS_env_set_entry
+                                "  ecall\n"
+                                "  li s2, 0x1234\n"
+                                "  li s11, 0x5678\n"
+                                "  li a0, 0x200000000\n"  // PCT_SLEEP
+                                "  li a7, 23\n"           // SYS_pct_accept
+                                "sleep_ecall:\n"
+                                "  ecall\n"
+                                "1:li a0, 0\n"
+                                "  li a7, 16\n"  // SYS_yield
+                                "  ecall\n"
+                                "  j 1b\n"
+                                "sleeper_entry:\n"
+                                "  li a0, 0\n"
+                                "  li t0, 0x1234\n"
+                                "  bne s2, t0, 2f\n"
+                                "  li t0, 0x5678\n"
+                                "  bne s11, t0, 2f\n"
+                                "  li t0, 0x3FFFFFF000\n"  // UAREA
+                                "  ld t1, " XSTR(UAREA_PCT_PC) "(t0)\n"
+                                                               "  la t2, sleep_ecall + 4\n"
+                                                               "  bne t1, t2, 2f\n"
+                                                               "  li a0, 1\n"
+                                                               "2:li a7, 22\n"  // SYS_pct_reply, to
+                                                                                // the caller in a6
+                                                               "  ecall\n"
+                                                               "  j 1b\n");
 _Static_assert(SYS_env_set_entry == 9 && SYS_pct_accept == 23 && SYS_yield == 16 &&
                    SYS_pct_reply == 22 && PCT_SLEEP == 0x200000000UL && UAREA == 0x3FFFFFF000UL,
                "the numbers in sleeper");
@@ -405,8 +405,7 @@ static void sleeping_server(void)
   sys_env_start(s);
   sys_yield(s);
   check("a server sleeps in pct_accept(PCT_SLEEP)", ENVINFO(s)->status, ENV_NOT_RUNNABLE);
-  check("a call finds its registers and pc as it left them",
-        sys_pct_call(0, 0, 0, 0, 0, 0, s), 1);
+  check("a call finds its registers and pc as it left them", sys_pct_call(0, 0, 0, 0, 0, 0, s), 1);
   sys_env_destroy(s);
   kcheck("sleeping server");
 }
@@ -434,8 +433,8 @@ static int leaks_after(long num, long a0, long a1, long a2, long a6)
                "sd a4, 80(%0)\n sd a5, 88(%0)\n sd a6, 96(%0)\n sd a7, 104(%0)\n"
                :
                : "r"(r), "r"(a0), "r"(a1), "r"(a2), "r"(num), "r"(a6)
-               : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4", "a5",
-                 "a6", "a7", "memory");
+               : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4", "a5", "a6",
+                 "a7", "memory");
   int n = 0;
   for (int i = 0; i < 14; i++)
     n += kernel_address(r[i]);
@@ -447,16 +446,26 @@ static int leaks_after(long num, long a0, long a1, long a2, long a6)
 static void registers(void)
 {
   static const long calls[][4] = {
-      {SYS_getenvid, 0, 0, 0},         {SYS_cputs, 0, 0, 0},
-      {SYS_cgetc, 0, 0, 0},            {SYS_uptime, 0, 0, 0},
-      {SYS_page_free, 1, 0, 0},        {SYS_page_grant, 1, 1, 1},
-      {SYS_pte_write, 1, 1, 1},        {SYS_pte_write_batch, 0, 0, 0},
-      {SYS_slice_free, 999, 0, 0},     {SYS_env_set_entry, 0, 99, 0},
-      {SYS_env_set_xstack, 0, 0, 0},   {SYS_page_alloc, 0, 0, 99},
-      {SYS_disk_status, 99, 0, 0},     {SYS_revoke, 0, 99, 0},
-      {SYS_env_wait, 0x7fffff00, 0, 0}, {SYS_yield, 0x7fffff00, 0, 0},
-      {SYS_pct_reply, 0, 0, 0},        {SYS_pct_accept, 0, 0, 0},
-      {SYS_disk_bind, 0, 0, 0},        {SYS_env_start, 0x7fffff00, 0, 0},
+      {SYS_getenvid, 0, 0, 0},
+      {SYS_cputs, 0, 0, 0},
+      {SYS_cgetc, 0, 0, 0},
+      {SYS_uptime, 0, 0, 0},
+      {SYS_page_free, 1, 0, 0},
+      {SYS_page_grant, 1, 1, 1},
+      {SYS_pte_write, 1, 1, 1},
+      {SYS_pte_write_batch, 0, 0, 0},
+      {SYS_slice_free, 999, 0, 0},
+      {SYS_env_set_entry, 0, 99, 0},
+      {SYS_env_set_xstack, 0, 0, 0},
+      {SYS_page_alloc, 0, 0, 99},
+      {SYS_disk_status, 99, 0, 0},
+      {SYS_revoke, 0, 99, 0},
+      {SYS_env_wait, 0x7fffff00, 0, 0},
+      {SYS_yield, 0x7fffff00, 0, 0},
+      {SYS_pct_reply, 0, 0, 0},
+      {SYS_pct_accept, 0, 0, 0},
+      {SYS_disk_bind, 0, 0, 0},
+      {SYS_env_start, 0x7fffff00, 0, 0},
       {99, 0, 0, 0},
   };
   int leaks = 0;
@@ -502,8 +511,9 @@ static const struct {
   const char *name;
   void (*run)(void);
 } groups[] = {
-    {"ghosts", ghosts}, {"disk_dma", disk_dma},       {"tables", tables},      {"orphans", orphans},
-    {"pools", pools},   {"sleeper", sleeping_server}, {"registers", registers},
+    {"ghosts", ghosts},       {"disk_dma", disk_dma}, {"tables", tables},
+    {"orphans", orphans},     {"pools", pools},       {"sleeper", sleeping_server},
+    {"registers", registers},
 };
 
 // Run every group, or those named in the arguments (ARGS="init=t_sound pools").
