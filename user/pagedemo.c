@@ -31,8 +31,9 @@ static int policy_mru(const struct exos_resident *pages, int n)
 
 // Scan the array PASSES times, summing one word per page. Returns the
 // instructions it took, not counting the waits for the disk; *ins gets the
-// pages read in.
-static unsigned long scan(unsigned long *ins, unsigned long *sum)
+// pages read in. (The fewest of a few runs is what a policy costs: a busy
+// host can only add to a run.)
+static unsigned long scan_once(unsigned long *ins, unsigned long *sum)
 {
   const volatile struct sysinfo *si = (const volatile struct sysinfo *)USYSINFO;
   unsigned long before = exos_pageins, idle = si->idle, start = rdinstret();
@@ -42,6 +43,20 @@ static unsigned long scan(unsigned long *ins, unsigned long *sum)
   unsigned long cost = rdinstret() - start - (si->idle - idle);
   *ins = exos_pageins - before;
   return cost;
+}
+
+#define RUNS 3
+
+// The fewest instructions of RUNS scans (scan_once); *ins as there.
+static unsigned long scan(unsigned long *ins, unsigned long *sum)
+{
+  unsigned long best = ~0UL;
+  for (int r = 0; r < RUNS; r++) {
+    unsigned long cost = scan_once(ins, sum);
+    if (cost < best)
+      best = cost;
+  }
+  return best;
 }
 
 int main(int argc, char **argv)
@@ -56,7 +71,7 @@ int main(int argc, char **argv)
   }
   region_set_allowance(ROOM);
   unsigned long sum = 0, ins, warm;
-  scan(&warm, &sum);  // the first reads are the same for every policy
+  scan_once(&warm, &sum);  // the first reads are the same for every policy
   unsigned long clock_cost = scan(&ins, &sum);
   printf("pagedemo: %d scans of %d pages in %d: default clock: %lu pages read, %lu instructions\n",
          PASSES, NPAGES, ROOM, ins, clock_cost);
