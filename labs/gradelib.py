@@ -534,6 +534,7 @@ class TestContext:
         the test's first boot, so no test sees another's writes, while the
         boots of one test (a crash and the reboot after it) share it."""
         if self._disk is None:
+            os.makedirs(self._runner.log_dir, exist_ok=True)
             self._disk = os.path.join(self._runner.log_dir,
                                       f"{self.test.lab}-{self.test.name}.img".replace(os.sep, "_"))
         return self._disk
