@@ -106,16 +106,11 @@ static struct env *next_runnable(void)
 }
 
 // Wait for an interrupt with nothing to run, and handle it. Returns when the
-// interrupt may have made something runnable. The wait is added to the
-// exported sysinfo->idle: under -icount, rdinstret advances with virtual
-// time while the hart sleeps, by as much as the host takes (a disk request,
-// say), and benchmarks leave that out.
+// interrupt may have made something runnable.
 static void idle(void)
 {
   curenv_clear();
-  uint64 before = rdinstret();
   asm volatile("wfi");  // wakes on an enabled interrupt even with SIE off
-  sysinfo->idle += rdinstret() - before;
   uint64 pending = csr_read(sip) & csr_read(sie);
   if (pending & SIE_SEIE)
     handle_interrupt(SCAUSE_INTR | IRQ_S_EXT);
@@ -125,13 +120,22 @@ static void idle(void)
 
 // Run someone for the rest of the current slice: the next runnable
 // environment, or, with none, idle until there is one. Powers off when no
-// environment is left at all.
+// environment is left at all. The whole time with nothing to run -- from
+// the search that found nothing, through the waits and the timer ticks
+// and searches between them -- is added to the exported sysinfo->idle: under -icount, rdinstret advances with virtual
+// time while the hart sleeps, by as much as the host takes (a disk request
+// on a busy host, say: a tick each millisecond of it), and benchmarks leave
+// that out.
 void schedule(void)
 {
-  for (;;) {
+  uint64 start = rdinstret();
+  for (int idled = 0;; idled = 1) {
     struct env *e = next_runnable();
-    if (e != NULL)
+    if (e != NULL) {
+      if (idled)
+        sysinfo->idle += rdinstret() - start;
       run_with_prologue(e);
+    }
     if (!env_any_alive()) {
       printf("rvexo: no environments left; powering off\n");
       poweroff(0);
