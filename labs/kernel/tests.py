@@ -53,8 +53,12 @@ def time_slices(t):
 
 @test(points=20, timeout=60)
 def pct(t):
-    """Protected control transfer: call, reply, send, refusal, dead callees."""
-    kernel_test(t, "t_pct")
+    """Protected control transfer: call, reply, send, refusal, dead callees.
+    The counting server accepts anyone, so a message may enter it before it
+    has finished the last one if its slice ends in between (PCT_ONCE is what
+    prevents that): under -icount shift=0 slices end at fixed instruction
+    counts, so a busy host cannot move the end into that window."""
+    kernel_test(t, "t_pct", extra_args=["-icount", "shift=0"])
 
 
 @test(points=20, timeout=60)
