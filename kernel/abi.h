@@ -261,7 +261,8 @@ struct sysinfo {
   unsigned long nenv;      // slots in UENVS
   unsigned long timebase_hz;
   unsigned long disk_blocks;  // blocks of DISK_BLOCK bytes on the disk (0: no disk)
-  unsigned long idle;         // rdinstret advance while the hart waited idle (wfi); under
+  unsigned long idle;         // rdinstret advance while the hart had nothing to run (its
+                              // waits, and the ticks and searches between them); under
                               // -icount that is host time, so benchmarks subtract it
   // The console's input, typed and not yet read (cgetc): the bytes
   // console_in[i % CONSOLE_IN] for console_read <= i < console_write.
