@@ -67,6 +67,9 @@ struct env {
   uint32 nchildren;    // live environments whose parent it is
   uint8 nrequests;     // disk requests it issued and has not collected (disk.c)
   uint8 started;       // env_start (or the bootstrap) made it runnable once
+  // Memory pressure (revoke.c)
+  uint8 revoke_plea;  // its outstanding request is a plea: asked, never enforced
+  uint8 declined;     // it let a plea pass unanswered: not asked again until it allocates
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");

@@ -14,7 +14,11 @@
 //
 // Requests come from a parent (sys_revoke, which tests use to be
 // deterministic) or from the kernel when an allocation finds no free page:
-// it then asks the environment furthest above its fair share of user pages.
+// it then asks the environment holding the most user pages (never the
+// asker). Above its fair share the request is enforced as any other; at or
+// below it, it is a plea: asked (a file server gives back its clean cached
+// blocks), never enforced, and one who lets a plea pass unanswered is not
+// asked again until it allocates a page.
 
 #include "defs.h"
 #include "env.h"
@@ -86,6 +90,7 @@ long revoke_request(struct env *e, int kind, uint64 arg, uint64 ticks)
     return -E_INVAL;
   }
   pending++;
+  e->revoke_plea = 0;
   u->revoke_kind = kind;
   u->revoke_arg = arg;
   u->revoke_deadline = rdtime() + (ticks < MAX_REVOKE_TICKS ? ticks : MAX_REVOKE_TICKS) + 1;
@@ -110,7 +115,9 @@ static void abort_protocol(struct env *e)
 {
   struct uarea *u = e->uarea;
   uint64 before = u->repossessed_count;
-  if (u->revoke_kind == REVOKE_PAGES) {
+  if (e->revoke_plea) {  // a plea: nothing is taken
+    e->declined = !request_met(e);
+  } else if (u->revoke_kind == REVOKE_PAGES) {
     uint64 have = user_pages(e), keep = e->revoke_keep;
     if (keep < GUARANTEED_PAGES)
       keep = GUARANTEED_PAGES;
@@ -134,6 +141,7 @@ static void abort_protocol(struct env *e)
     u->repossessed_count++;
   }
   u->revoke_deadline = 0;
+  e->revoke_plea = 0;
   pending--;
   if (u->repossessed_count != before) {
     printf("rvexo: env %x (%s) did not answer a revocation; took %lu\n", e->pub->id, e->pub->name,
@@ -182,15 +190,18 @@ int revoke_under_pressure(struct env *asker)
     uint64 n = user_pages(e);
     total += n;
     live++;
-    if (e != asker && n > most && e->uarea->revoke_deadline == 0) {
+    if (e != asker && n > most && (e->uarea->revoke_deadline == 0 || request_met(e)) &&
+        !e->declined) {
       most = n;
       victim = e;
     }
   }
-  if (victim == NULL || most <= total / live || most <= GUARANTEED_PAGES)
+  if (victim == NULL || most <= GUARANTEED_PAGES ||
+      revoke_request(victim, REVOKE_PAGES, PRESSURE_PAGES,
+                     bootinfo.timebase_hz / 1000000 * PRESSURE_US) < 0)
     return 0;
-  return revoke_request(victim, REVOKE_PAGES, PRESSURE_PAGES,
-                        bootinfo.timebase_hz / 1000000 * PRESSURE_US) == 0;
+  victim->revoke_plea = most <= total / live;
+  return 1;
 }
 
 // Environment e is being destroyed: forget its outstanding request.

@@ -162,6 +162,7 @@ static NOINLINE long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64
     return -E_NOTFREE;
   if (pa == 0)
     return revoke_under_pressure(e) ? -E_AGAIN : -E_NOMEM;
+  t->declined = 0;  // it may be asked under pressure again
   return pa >> PGSHIFT;
 }
 
