@@ -133,12 +133,18 @@ long rpc_call(unsigned int server, struct rpc_msg *m)
     long r = exos_pct_call(m, server);
     if (r == -E_NOENTRY && (!started(server) || starting++ < RPC_START_TRIES))
       r = -E_AGAIN;  // perhaps a server still starting up
+    // A server busy with another call refuses this one (-E_REFUSED); one not ready cannot
+    // take it yet (-E_AGAIN). Either way it needs the processor before it can answer.
+    // LAB ipc: on a refusal, count a retry, yield to the server (or anyone) and call again
+    // HANDOUT: if (r != -E_AGAIN)
+    // HANDOUT:   return r;
+    // HANDOUT: sys_yield(0);
     if (r != -E_REFUSED && r != -E_AGAIN)
       return r;
     exos_rpc_retries++;
-
     if (sys_yield(server) < 0)  // busy: let it finish, or if it cannot run, anyone
       sys_yield(0);
+    // END LAB ipc
   }
 }
 
