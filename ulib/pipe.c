@@ -129,11 +129,19 @@ void pipe_hold(struct pipe *p, int writing, unsigned int env, int n)
     __atomic_fetch_add(total, n, __ATOMIC_SEQ_CST);
 }
 
+// A test's hook, NULL except in tests: called each time this process looks
+// for live holders, so that a test can let another process act at exactly
+// that moment (user/t_pipestress: the last writer writes and exits while
+// its reader looks for writers).
+void (*exos_pipe_looking)(void);
+
 // Does a live process hold one of the ends (ENDS(writing) or ALL_ENDS)?
 // The records of processes that died are taken out on the way.
 static int held_alive(struct pipe *p, unsigned long ends)
 {
   const struct env_info *envs = (const struct env_info *)UENVS;
+  if (exos_pipe_looking != NULL)
+    exos_pipe_looking();
   for (int i = 0; i < PIPE_HOLDERS; i++) {
     unsigned long h = p->holders[i];
     if (h == 0)

@@ -181,6 +181,7 @@ long pipe_read(struct pipe *p, void *buf, unsigned long n);  // with the read lo
 long pipe_take(struct pipe *p, void *buf, unsigned long n);
 long pipe_write(struct pipe *p, const void *buf, unsigned long n);
 void pipe_pages(struct pipe *p, unsigned long *header, unsigned long *data);
+extern void (*exos_pipe_looking)(void);  // a test's hook (pipe.c)
 
 // fork.c, context.S
 void fork_init(void);

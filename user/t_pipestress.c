@@ -24,6 +24,47 @@ static long read_full(int fd, void *buf, long n)
   return got;
 }
 
+static int go[2];  // the hook's signal to the writer of last_words
+
+// The reader's hook (exos_pipe_looking): once, when the reader looks for
+// live writers, let its writer write its last bytes and exit, then go on.
+static void writer_finishes_now(void)
+{
+  exos_pipe_looking = NULL;
+  write(go[1], "!", 1);
+  close(go[1]);
+  while (wait(NULL) > 0)
+    ;
+}
+
+// The reader finds the pipe empty and looks for writers; just then (the
+// hook) the last writer writes and exits. Returns 1 if the reader still
+// got the bytes, then the end of the file.
+static int last_words(void)
+{
+  int p[2];
+  char buf[32];
+  if (pipe(p) < 0 || pipe(go) < 0)
+    return 0;
+  if (fork() == 0) {
+    close(p[0]);
+    close(go[1]);
+    read(go[0], buf, 1);  // until the reader looks for writers
+    write(p[1], "last words", 10);
+    exit(0);
+  }
+  close(p[1]);
+  close(go[0]);
+  exos_pipe_looking = writer_finishes_now;
+  long n = read(p[0], buf, sizeof(buf));
+  int ok = n == 10 && memcmp(buf, "last words", 10) == 0 && read(p[0], buf, 1) == 0;
+  if (n == 0)
+    printf("t_pipestress: the reader found the pipe empty, then no writer, and took the end of "
+           "the file: the writer's last bytes came in between\n");
+  close(p[0]);
+  return ok;
+}
+
 // One round, in a process of its own that has just forked and reaped a
 // child: its stack is copy-on-write, so its first wait for the pipe takes
 // page faults whose handler calls the kernel, where a timer tick that came
@@ -202,6 +243,9 @@ int main(int argc, char **argv)
     waitpid(pid, &status);
     ok += status;
   }
+  check("the last writer writes and exits while its reader looks for writers: the reader gets "
+        "the bytes, then the end",
+        last_words(), 1);
   check("100 times a child writes and exits: its reader gets every byte, then the end", ok, ROUNDS);
   for (int i = 0; i < SIEVES; i++)
     check("a prime sieve over a chain of 60 processes finds every prime below 282", primes(),
