@@ -8,6 +8,7 @@
 // whole, exactly once.
 
 #include "user/tsupport.h"
+#include "ulib/exos.h"
 
 #define ROUNDS  100
 #define SIEVES  3
@@ -24,15 +25,17 @@ static long read_full(int fd, void *buf, long n)
   return got;
 }
 
-static int go[2];  // the hook's signal to the writer of last_words
+// A page this process shares with its children: the hook's word to the
+// writer of last_words.
+#define SHARED_VA 0x2000000000UL
+#define GO        (*(volatile int *)SHARED_VA)
 
 // The reader's hook (exos_pipe_looking): once, when the reader looks for
 // live writers, let its writer write its last bytes and exit, then go on.
 static void writer_finishes_now(void)
 {
   exos_pipe_looking = NULL;
-  write(go[1], "!", 1);
-  close(go[1]);
+  GO = 1;
   while (wait(NULL) > 0)
     ;
 }
@@ -44,24 +47,31 @@ static int last_words(void)
 {
   int p[2];
   char buf[32];
-  if (pipe(p) < 0 || pipe(go) < 0)
+  long shared = vm_alloc(SHARED_VA, PTE_R | PTE_W | PTE_SHARE);
+  if (shared < 0 || pipe(p) < 0)
     return 0;
+  GO = 0;
   if (fork() == 0) {
     close(p[0]);
-    close(go[1]);
-    read(go[0], buf, 1);  // until the reader looks for writers
+    unsigned long end = sys_uptime() + SYSINFO->timebase_hz;
+    while (!GO && (unsigned long)sys_uptime() < end)  // until the reader looks for writers
+      sys_yield(0);
     write(p[1], "last words", 10);
     exit(0);
   }
   close(p[1]);
-  close(go[0]);
   exos_pipe_looking = writer_finishes_now;
   long n = read(p[0], buf, sizeof(buf));
   int ok = n == 10 && memcmp(buf, "last words", 10) == 0 && read(p[0], buf, 1) == 0;
   if (n == 0)
     printf("t_pipestress: the reader found the pipe empty, then no writer, and took the end of "
            "the file: the writer's last bytes came in between\n");
+  exos_pipe_looking = NULL;
   close(p[0]);
+  while (wait(NULL) > 0)
+    ;
+  vm_unmap(SHARED_VA);
+  sys_page_free(shared);
   return ok;
 }
 
