@@ -236,6 +236,8 @@ void exos_revoke_upcall(struct xframe *f)
     return;
   answered = deadline;
   unsigned long arg = U->revoke_arg;
+  // LAB revoke: answer: n pages (the policy picks, the reclaimer adds), a named page, a slice
+  // HANDOUT: (void)arg;
   if (U->revoke_kind == REVOKE_PAGES) {
     unsigned long done = evict_some(arg);
     if (done < arg && reclaimer != NULL)
@@ -249,6 +251,7 @@ void exos_revoke_upcall(struct xframe *f)
   } else if (U->revoke_kind == REVOKE_SLICE) {
     sys_slice_free(arg);
   }
+  // END LAB revoke
 }
 
 // Forget regions (a forked child starts without them: its copies of the

@@ -50,6 +50,79 @@ static int policy_mru(const struct exos_resident *pages, int n)
   return best;
 }
 
+#define PROBE  0x1100000000UL  // pages of the clock's own test (no region)
+#define NPROBE 8
+#define PROBE_PAGE(i) ((volatile unsigned long *)(PROBE + (i) * (unsigned long)PGSIZE))
+
+// Load from every probe page but the ones in skip (a bit each): the
+// hardware sets their PTE_A.
+static void use_probe_pages(unsigned int skip)
+{
+  for (int i = 0; i < NPROBE; i++)
+    if (!(skip >> i & 1))
+      (void)*PROBE_PAGE(i);
+}
+
+// How many probe pages have all of bits set in their PTEs.
+static int probe_pages_with(unsigned long bits)
+{
+  int n = 0;
+  for (int i = 0; i < NPROBE; i++)
+    n += (vm_pte(PROBE + i * PGSIZE) & bits) == bits;
+  return n;
+}
+
+// The default clock on pages of its own, in a child (it is given a time
+// limit there): it clears the accessed bits it passes and keeps the dirty
+// ones, picks a page not used since the hand last passed, and its hand
+// stays where the last sweep stopped (a sweep over pages all used ends
+// where it began). An entry past the n it is given holds an unused page:
+// a clock that looks there is off by one. Exits with the number of failed
+// checks.
+static void clock_probe(void)
+{
+  struct exos_resident pages[NPROBE + 1];
+  for (int i = 0; i <= NPROBE; i++) {
+    long p = vm_alloc(PROBE + i * PGSIZE, PTE_R | PTE_W);  // PTE_A and PTE_D set
+    if (p < 0)
+      exit(1);
+    pages[i] = (struct exos_resident){.va = PROBE + i * PGSIZE, .ppn = p, .loaded = i};
+  }
+  vm_map_ad(pages[NPROBE].va, pages[NPROBE].ppn, PTE_R | PTE_W);
+  int first = exos_policy_clock(pages, NPROBE);
+  check("the clock, every page used: it picks one of the n", first >= 0 && first < NPROBE, 1);
+  check("... after clearing the accessed bit (PTE_A) of every page it passed",
+        probe_pages_with(PTE_A), 0);
+  check("... keeping their dirty bits (PTE_D)", probe_pages_with(PTE_D), NPROBE);
+  use_probe_pages(1 << 5);
+  check("every page used again but page 5: the clock picks 5", exos_policy_clock(pages, NPROBE),
+        5);
+  use_probe_pages(0);
+  int hand = exos_policy_clock(pages, NPROBE);
+  check("then every page: a full sweep from where the hand stopped picks 5 (or 6, past it), "
+        "not 0",
+        hand == 5 || hand == 6, 1);
+  exit(failures);
+}
+
+// Run clock_probe in a child for at most 100 ms. Returns its failures.
+static int clock_probe_in_child(void)
+{
+  int pid = fork(), status = -1;
+  if (pid == 0)
+    clock_probe();
+  unsigned long end = sys_uptime() + MS(100);
+  while (ENVINFO(pid)->id == (unsigned int)pid && (unsigned long)sys_uptime() < end)
+    sys_yield(pid);
+  if (ENVINFO(pid)->id == (unsigned int)pid) {
+    printf("t_paging: the clock chose no page in 100 ms with every page used: a clock that "
+           "never clears PTE_A sweeps for ever\n");
+    kill(pid);
+  }
+  waitpid(pid, &status);
+  return status;
+}
+
 // User pages env id owns, counted from the exported page table.
 static long user_pages(unsigned int id)
 {
@@ -101,6 +174,7 @@ static void repossessed_child(void)
 
 int main(int argc, char **argv)
 {
+  check("the default clock, tried on pages of its own in a child", clock_probe_in_child(), 0);
   check("map a 128-page region over /pagefile", setup_region(), 0);
   region_set_allowance(32);
   for (int i = 0; i < NPAGES; i++)
@@ -142,6 +216,7 @@ int main(int argc, char **argv)
         1);
   let_run(40);
   check("... it was given back", PAGEINFO(ppn)->owner != me, 1);
+  check("... by the policy: the kernel took nothing", u->repossessed_count, taken);
   check("... and the page still reads right", WORD(NPAGES - 1)[0], NPAGES - 1 + 1000);
 
   // A child that ignores revocation loses pages; the parent does not.
