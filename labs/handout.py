@@ -12,7 +12,8 @@ region gives the code the handout has in place of the solution, so that it
 still compiles (e.g. `// HANDOUT: return 0;`); solutions keep it as a comment.
 
 Usage: labs/handout.py LAB [OUTDIR]   (default OUTDIR: build/handout/LAB)
-Only files tracked by git are copied.
+Only files tracked by git are copied, and not the wrong solutions
+(labs/<lab>/wrong/).
 """
 
 import os
@@ -27,6 +28,7 @@ from gradelib import LAB_ORDER  # noqa: E402
 BEGIN = re.compile(r"^(\s*)(//|#) LAB (\w+):")
 END = re.compile(r"^\s*(//|#) END LAB (\w+)\s*$")
 STUB = re.compile(r"^(\s*)(//|#) HANDOUT: (.*)$")
+WRONG = re.compile(r"^labs/[^/]+/wrong/")  # patches of wrong solutions, not handed out
 
 
 def strip_file(text, removed_labs, path):
@@ -71,6 +73,8 @@ def main():
     shutil.rmtree(outdir, ignore_errors=True)
     stripped = 0
     for rel in files:
+        if WRONG.match(rel):
+            continue  # the wrong solutions: their context lines are the answers
         src, dst = os.path.join(top, rel), os.path.join(outdir, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
