@@ -8,11 +8,13 @@ import re
 from gradelib import *
 
 
-@test(points=30, timeout=90)
+@test(points=30, timeout=20)
 def revocation_policy(t):
-    """Paged region over a file, clock and MRU policies, revocation answered
-    by the policy, a child ignoring revocation loses pages (not its parent),
-    a child survives repossession and is stopped when it touches a lost page."""
+    """The clock on pages of its own (accessed bits cleared, dirty bits kept,
+    a hand kept between sweeps); a paged region over a file, clock and MRU
+    policies, revocation answered by the policy (n pages, a named page), a
+    child ignoring revocation loses pages (not its parent), a child survives
+    repossession and is stopped when it touches a lost page."""
     out = t.qemu(bootargs="init=t_paging", extra_args=["-icount", "shift=0"])  # deadlines in instructions
     t.expect(out, r"^t_paging: all \d+ checks passed$",
              r"^rvexo: env [0-9a-f]+ \(t_paging\) did not answer a revocation; took 40$",
@@ -24,7 +26,7 @@ def revocation_policy(t):
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
 
 
-@test(points=10, timeout=90)
+@test(points=10, timeout=15)
 def own_policy_faster(t):
     """The demo: a cyclic scan bigger than its allowance takes fewer
     instructions (under -icount) with the program's own MRU policy."""
@@ -37,7 +39,7 @@ def own_policy_faster(t):
         t.fail(f"the own policy was not faster ({m.group(1)}%)")
 
 
-@test(points=10, timeout=60)
+@test(points=10, timeout=20)
 def file_cache_given_back_on_revocation(t):
     """Memory given back: after a 4 MiB file workload the file server,
     asked through the kernel's visible revocation, gives back at once the
