@@ -385,6 +385,7 @@ static void itrunc(struct dinode *ip)
         bfree(ind[i]);
     bfree(ip->addrs[NDIRECT]);
   }
+  // LAB fs: free the double-indirect block, each indirect block it names, and their blocks
   if (ip->addrs[NDIRECT + 1] != 0) {
     unsigned int *dbl = bread(ip->addrs[NDIRECT + 1]);
     for (int i = 0; i < NINDIRECT; i++) {
@@ -399,6 +400,7 @@ static void itrunc(struct dinode *ip)
     }
     bfree(ip->addrs[NDIRECT + 1]);
   }
+  // END LAB fs
   memset(ip->addrs, 0, sizeof(ip->addrs));
   ip->size = 0;
   log_write(ip);
