@@ -65,6 +65,25 @@ static int has_pattern(int fd, unsigned long off, unsigned long n, int seed)
   return 1;
 }
 
+// Does the disk itself hold the pattern (seed) for n bytes (at most
+// sizeof(buf2)) of the file at path from offset off, read through the
+// disk's format (diskfs, as fsck and mkfs read it) instead of the server?
+// -1 if this program cannot read the disk (only the first program holds
+// the binding).
+static int pattern_on_disk(const char *path, unsigned long off, unsigned long n, int seed)
+{
+  struct diskfs_file f;
+  long r = diskfs_open(path, &f);
+  if (r == -E_NOBINDING)
+    return -1;
+  if (r < 0 || diskfs_read(&f, buf2, off, n) != (long)n)
+    return 0;
+  for (unsigned long i = 0; i < n; i++)
+    if (buf2[i] != byte_at(off + i, seed))
+      return 0;
+  return 1;
+}
+
 // ---------------------------------------------------------------- the tests
 
 // Create, write, read back, stat, truncate, append, seek, holes.
@@ -188,8 +207,17 @@ static void bigfile(void)
   unsigned long dbl = (NDIRECT + NINDIRECT + 2 * NINDIRECT + 5) * 4096UL;
   CHECK(lseek(fd, dbl, SEEK_SET) == (long)dbl && write_pattern(fd, dbl, 9000, 5, 4096) == 9000,
         "write in the double-indirect range");
+  // Then in its first indirect block: an operation after the one that made
+  // the double-indirect block adds an indirect block to it.
+  unsigned long dbl0 = (NDIRECT + NINDIRECT + 7) * 4096UL;
+  CHECK(lseek(fd, dbl0, SEEK_SET) == (long)dbl0 && write_pattern(fd, dbl0, 4096, 6, 4096) == 4096,
+        "write in another indirect block of the double-indirect range");
   CHECK(lseek(fd, 0, SEEK_SET) == 0 && has_pattern(fd, 0, size, 4), "read it all back");
   CHECK(lseek(fd, dbl, SEEK_SET) == (long)dbl && has_pattern(fd, dbl, 9000, 5), "and the far end");
+  CHECK(lseek(fd, dbl0, SEEK_SET) == (long)dbl0 && has_pattern(fd, dbl0, 4096, 6),
+        "and the other block");
+  CHECK(pattern_on_disk("big", dbl, 4096, 5) != 0 && pattern_on_disk("big", dbl0, 4096, 6) != 0,
+        "both are where the disk's format puts them (read from the disk, not the server)");
   close(fd);
   CHECK(unlink("big") == 0, "unlink it");
 }
