@@ -93,19 +93,36 @@ def strip_file(text, removed_labs, path):
     return "".join(out)
 
 
-def tracked_files():
-    """The files git tracks in the reference tree, but the wrong solutions."""
+def check_reference():
+    """Refuse to work in a handout: only the reference tree has the code."""
     if os.path.exists(os.path.join(TOP, MARK)):
         with open(os.path.join(TOP, MARK), encoding="utf-8") as f:
             what = f.readline().strip()
         raise HandoutError(f"this tree is a handout ({what}); make handouts from the "
                            "reference tree, the one with the solutions")
-    try:
+
+
+def tracked_files():
+    """The files git tracks in the reference tree (every file, build/ aside,
+    if it is a copy without git's records), but the wrong solutions."""
+    check_reference()
+    if os.path.exists(os.path.join(TOP, ".git")):
         out = subprocess.run(["git", "ls-files", "-z"], cwd=TOP, check=True,
                              capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        raise HandoutError("the reference tree must be a git checkout (git ls-files failed)")
-    return [rel for rel in out.split("\0") if rel and not WRONG.match(rel)]
+        files = out.split("\0")
+    else:
+        files = _walk_files()
+    return [rel for rel in files if rel and not WRONG.match(rel)]
+
+
+def _walk_files():
+    """Every file under TOP but build/ (a reference tree copied without git)."""
+    files = []
+    for d, subdirs, names in os.walk(TOP):
+        if d == TOP:
+            subdirs[:] = [s for s in subdirs if s not in ("build", ".git")]
+        files += [os.path.relpath(os.path.join(d, f), TOP) for f in names]
+    return sorted(files)
 
 
 def write_tree(dest, removed, keep=lambda rel: True, mark=""):
@@ -247,6 +264,7 @@ def main(argv):
     usage = ("usage: handout.py LAB [DEST] | --repo DEST | --solution LAB REPO\n"
              f"  the labs: {' '.join(student_labs())}")
     try:
+        check_reference()
         if len(argv) == 2 and argv[0] == "--repo":
             make_repo(os.path.abspath(argv[1]))
         elif len(argv) == 3 and argv[0] == "--solution":

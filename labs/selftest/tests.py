@@ -414,3 +414,66 @@ def handout_strips_labs(t):
             t.fail(f"unbalanced markers accepted: {bad!r}")
         except ValueError:
             pass
+
+
+def git(t, repo, *args):
+    """Run git in repo (as a student would); fail the test if it fails."""
+    out = t.run(["git", "-C", repo, "-c", "user.name=student", "-c", "user.email=s@localhost",
+                 *args])
+    if out.returncode != 0:
+        t.fail(f"git {' '.join(args)}: status {out.returncode}\n{out}")
+    return out
+
+
+@test(points=1, timeout=60)
+def handout_repo_carries_work(t):
+    """The class repository (handout.py --repo): a branch per lab, each on
+    the previous; a student's code of one lab merges into the next; a
+    released solution brings that lab's reference code only. Handouts
+    refuse to overwrite, unknown labs, and handouts of handouts."""
+    script = os.path.join(os.path.dirname(HERE), "handout.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        origin, clone = os.path.join(tmp, "class"), os.path.join(tmp, "student")
+        out = t.run([sys.executable, script, "--repo", origin])
+        t.check(out.returncode == 0, f"--repo: status {out.returncode}\n{out}")
+        branches = git(t, origin, "branch", "--format=%(refname:short)").split()
+        t.check(branches[:3] == ["boot", "fork", "fs"] and "upcalls" in branches,
+                f"branches {branches}")
+        t.check(git(t, origin, "merge-base", "--is-ancestor", "boot", "upcalls").returncode == 0,
+                "upcalls is not built on boot")
+        git(t, tmp, "clone", "-q", origin, clone)
+        git(t, clone, "checkout", "-q", "boot")
+        t.check(not os.path.exists(os.path.join(clone, "labs", "upcalls")),
+                "the boot branch has the upcalls lab already")
+        printf_c = os.path.join(clone, "kernel", "printf.c")
+        with open(printf_c) as f:
+            text = f.read()
+        t.check("// Your code here." in text, "the boot branch has boot's solution")
+        with open(printf_c, "w") as f:
+            f.write(text.replace("// Your code here.", "// the student's backtrace", 1))
+        git(t, clone, "commit", "-qam", "boot: my backtrace")
+        git(t, clone, "checkout", "-q", "upcalls")
+        git(t, clone, "merge", "-q", "--no-edit", "boot")
+        with open(printf_c) as f:
+            t.check("the student's backtrace" in f.read(), "the boot work did not carry forward")
+        t.check(os.path.exists(os.path.join(clone, "labs", "upcalls", "tests.py")),
+                "the upcalls branch lacks its tests")
+        t.check(not os.path.exists(os.path.join(clone, "labs", "fork", "wrong")),
+                "the wrong solutions went to students")
+        out = t.run([sys.executable, script, "--solution", "upcalls", origin])
+        t.check(out.returncode == 0, f"--solution: status {out.returncode}\n{out}")
+        git(t, clone, "fetch", "-q")
+        git(t, clone, "merge", "-q", "--no-edit", "origin/solution/upcalls")
+        changed = git(t, clone, "diff", "--name-only", "HEAD~1", "HEAD").split()
+        with open(printf_c) as f:
+            t.check("the student's backtrace" in f.read(), "the solution overwrote boot's work")
+        t.check(changed and all(n.startswith("ulib/") for n in changed),
+                f"the solution of upcalls changed {changed}")
+        out = t.run([sys.executable, script, "boot", clone])
+        t.check(out.returncode == 2 and "not empty; nothing was written" in out,
+                f"a handout over a tree: {out.returncode} {out}")
+        out = t.run([sys.executable, script, "net", os.path.join(tmp, "n")])
+        t.check(out.returncode == 2 and "no lab named 'net'" in out, f"lab net: {out}")
+        out = t.run([sys.executable, os.path.join(clone, "labs", "handout.py"), "fork",
+                     os.path.join(tmp, "h")])
+        t.check(out.returncode == 2 and "this tree is a handout" in out, f"in a handout: {out}")
