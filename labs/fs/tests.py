@@ -19,16 +19,28 @@ FULL = os.environ.get("RVEXO_FULL", "") == "1"
 FSCK_SHOWN = 8  # fsck's lines shown under a failing test (all are in its log)
 
 
-def fsck(t, what):
-    """Run the host's fsck on this test's disk; report what it finds."""
+def run_fsck(t):
+    """Run the host's fsck on this test's disk; return its output (its
+    returncode 0: clean)."""
     out = t.run(["make", "-s", "build/mkfs/fsck"], timeout=60)
     if out.returncode != 0:
         t.fail(f"cannot build fsck:\n{out}")
-    out = t.run([FSCK, t.disk()])
+    return t.run([FSCK, t.disk()])
+
+
+def fsck(t, what):
+    """Run the host's fsck on this test's disk; report what it finds (its
+    first FSCK_SHOWN lines). Returns True if the disk is clean."""
+    out = run_fsck(t)
     if not t.check(out.returncode == 0 and re.search(r": clean: ", out), f"fsck after {what}:"):
         lines = str(out).replace(t.disk() + ": ", "").rstrip().splitlines()
         more = len(lines) - FSCK_SHOWN
         t.note("\n".join(lines[:FSCK_SHOWN] + [f"({more} lines more in the log)"] * (more > 0)))
+        t.hint_if(out, r"past the end of the file",
+                  "fsck found an indirect block where the file's size says there is none: "
+                  "the double-indirect layout is the disk's format (after subtracting "
+                  "NINDIRECT, index / NINDIRECT picks the indirect block, index % NINDIRECT "
+                  "the slot in it).")
     return out.returncode == 0
 
 
@@ -39,22 +51,48 @@ EXPLAINING = re.compile(r"^(t_crashfs|fsd|usertests): .*|^.*(destroyed|panic|ass
 
 
 def explaining(out):
-    """The lines of out that explain what happened (EXPLAINING), indented
-    under a note; the whole console stays in the test's log."""
+    """The lines of out that explain what happened (EXPLAINING; of the
+    "op K done" lines, the last), indented under a note; the whole console
+    stays in the test's log."""
     lines = [m.group(0) for m in EXPLAINING.finditer(out)]
+    done = [i for i, line in enumerate(lines) if re.match(r"t_crashfs: op \d+ done$", line)]
+    lines = [line for i, line in enumerate(lines) if i not in done[:-1]]
     return "\n".join("  " + line for line in lines) or "  (the machine said nothing about it)"
 
 
-@test(points=20, timeout=30)
+# What usertests and fsck say for the typical mistakes, and what each means.
+USERTESTS_SYMPTOMS = [
+    (r"FAIL at line \d+: write in the double-indirect range",
+     "A write past (11 + 1024) blocks found no block: bmap must make (alloc) the "
+     "double-indirect block and the indirect block on the way, and subtract the "
+     "single-indirect range (NINDIRECT) from index first."),
+    (r"FAIL at line \d+: both are where the disk's format puts them",
+     "The server reads its own blocks back, but the disk holds them elsewhere, or not at "
+     "all: the table's slot is index / NINDIRECT and the indirect block's slot index % "
+     "NINDIRECT (after subtracting NINDIRECT), and a slot changed without log_write "
+     "(follow() logs it) never reaches the disk."),
+    (r"FAIL at line \d+: leaked \d+ blocks",
+     "Removing a file leaked blocks: itrunc must free every data block under the "
+     "double-indirect table, each indirect block the table names, and the table itself."),
+]
+
+
+@test(points=20, timeout=30,
+      hint="The double-indirect block (LAB fs in bmap and itrunc): usertests bigfile writes "
+           "and reads in its range and reads the far end straight from the disk; every test "
+           "counts the free blocks after itself.")
 def usertests(t):
     """The quick set of usertests: files, directories, links, unlink of open
-    files, big files, many files, concurrent writers, descriptors across
-    fork, pipes, a hostile client, a full disk; nothing leaks; fsck clean."""
+    files, big files (their far end read straight from the disk too), many
+    files, concurrent writers, descriptors across fork, pipes, a hostile
+    client, a full disk; nothing leaks; fsck clean."""
     out = t.qemu(bootargs="init=usertests")
     t.expect(out, r"^usertests: all \d+ tests passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
     fsck(t, "usertests")
+    for symptom, hint in USERTESTS_SYMPTOMS:
+        t.hint_if(out, symptom, hint)
 
 
 if FULL:
@@ -67,7 +105,39 @@ if FULL:
         fsck(t, "usertests -f")
 
 
-@test(points=30, timeout=60 if FULL else 20)
+# Hints for a crash point that went wrong, by what the reboot said.
+REPLAYED_WRONG = (
+    "The reboot replayed a committed transaction and the disk came out wrong: when the header "
+    "says a transaction is committed, every copy must already be in its log slot "
+    "(sb.logstart + 1 + i; sb.logstart is the header itself), and once the blocks are home the "
+    "header must be cleared, or a later crash replays its old list over a newer transaction's "
+    "copies.")
+HALF_WITHOUT_REPLAY = (
+    "The reboot found nothing to replay, yet the disk holds part of an operation: blocks went "
+    "home before a header committed them (the handout writes them straight home). The order: "
+    "copies to the log's slots, the header (the commit point), the homes, the cleared header.")
+WRONG_WITHOUT_CRASH = (
+    "The same workload run to its end without a crash leaves the disk as fsck found it: an "
+    "operation itself is wrong, not the log. The workload truncates and removes /cr/f, whose "
+    "blocks reach the double-indirect range: does itrunc free all of them?")
+
+
+def diagnose(t, check):
+    """Hint at the mistake behind a crash point that went wrong, from the
+    reboot's output check and, if nothing was replayed, a run of the whole
+    workload without a crash."""
+    if re.search(r"^fsd: replayed ", check, re.M):
+        t.hint(REPLAYED_WRONG)
+        return
+    shutil.copyfile(IMAGE, t.disk())
+    t.qemu(bootargs="init=t_crashfs run")
+    t.hint(HALF_WITHOUT_REPLAY if run_fsck(t).returncode == 0 else WRONG_WITHOUT_CRASH)
+
+
+@test(points=30, timeout=60 if FULL else 20,
+      hint="commit (LAB fs): the copies to the log's slots (sb.logstart + 1 + i), then the "
+           "header (write_log_header(tx_n), the commit point), then the blocks home, then "
+           "write_log_header(0).")
 def crash_recovery(t):
     """Stop the machine at the Nth disk write (kernel diskcrash=N) for N
     across a workload of creates, writes, renames, links and unlinks;
@@ -82,6 +152,9 @@ def crash_recovery(t):
         out = t.qemu(bootargs=f"init=t_crashfs run diskcrash={n}")
         finished = re.search(r"^t_crashfs: all \d+ ops done$", out, re.M) is not None
         if not finished and not re.search(r"^rvexo: diskcrash: stopping the machine", out, re.M):
+            t.hint_if(out, r"^t_crashfs: op \d+ failed",
+                      "An operation failed with no crash involved: the workload writes /cr/f "
+                      "past 4 MiB, in the double-indirect range (usertests bigfile does too).")
             t.fail(f"diskcrash={n}: the workload neither finished nor was stopped "
                    f"(the whole console is in the log):\n{explaining(out)}")
         done = re.findall(r"^t_crashfs: op (\d+) done$", out, re.M)
@@ -91,12 +164,16 @@ def crash_recovery(t):
                      f"diskcrash={n}, {k} ops completed: the disk after the reboot is wrong "
                      f"(the reboot's whole console is in the log):\n{explaining(check)}")
         if not fsck(t, f"diskcrash={n} and a reboot") or not ok:
+            diagnose(t, check)
             return
         runs += 1
         if finished:
             replayed = re.search(r"^fsd: replayed .*", check, re.M)
-            t.check(not replayed, "the workload finished without a crash, yet the reboot found a "
-                    f"committed transaction in the log ({replayed and replayed.group(0)})")
+            if not t.check(not replayed, "the workload finished without a crash, yet the reboot "
+                           f"found a committed transaction in the log "
+                           f"({replayed and replayed.group(0)})"):
+                t.hint("commit() must clear the log header (write_log_header(0)) once the "
+                       "blocks are home.")
             break
         n += step
     t.check(runs >= 20, f"only {runs} crash points: the workload writes too little")

@@ -8,7 +8,39 @@ import re
 from gradelib import *
 
 
-@test(points=30, timeout=20)
+# What t_paging prints for the typical mistakes, and what each means.
+CLOCK_SYMPTOMS = [
+    (r"^t_paging: the clock chose no page in 100 ms",
+     "With every page used, the clock swept for ever: it must clear PTE_A of each used page "
+     "it passes, so that the next time round that page is a victim."),
+    (r"^\.\.\. after clearing the accessed bit .*: FAIL",
+     "The clock left PTE_A set on pages it passed: a used page gets a second chance once, "
+     "by having its bit cleared."),
+    (r"^\.\.\. keeping their dirty bits \(PTE_D\): FAIL",
+     "Clearing PTE_A dropped PTE_D: a page written to then looks clean and is evicted without "
+     "being written back. Map it again with every bit it had but PTE_A."),
+    (r"^the clock, every page used: it picks one of the n: FAIL",
+     "The clock returned an index outside 0..n-1: the hand wraps to 0 when it reaches n."),
+    (r"^every page used again but page 5: the clock picks 5: FAIL",
+     "The clock took a page used since the hand last passed: a page with PTE_A set gets a "
+     "second chance (bit cleared, hand moves on); the first one without it goes."),
+    (r"^then every page: a full sweep .*: FAIL",
+     "The sweep started from the first page again: keep the hand in a static variable so that "
+     "each sweep goes on where the last one stopped."),
+]
+ANSWER_SYMPTOMS = [
+    (r"^\.\.\. so the kernel took nothing: FAIL",
+     "A request for n pages (REVOKE_PAGES) was not answered in time: evict revoke_arg pages "
+     "(evict_some, which asks the policy for each victim)."),
+    (r"^\.\.\. by the policy: the kernel took nothing: FAIL",
+     "A request for one named page (REVOKE_PAGE) must give exactly that page: find the "
+     "resident page whose ppn is revoke_arg and evict it, not one the policy picks."),
+]
+
+
+@test(points=30, timeout=20,
+      hint="t_paging first tries exos_policy_clock on pages of its own (its first checks), "
+           "then the answers of exos_revoke_upcall: each FAIL line names what went wrong.")
 def revocation_policy(t):
     """The clock on pages of its own (accessed bits cleared, dirty bits kept,
     a hand kept between sweeps); a paged region over a file, clock and MRU
@@ -24,9 +56,14 @@ def revocation_policy(t):
              r"its contents are lost$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+    for symptom, hint in CLOCK_SYMPTOMS + ANSWER_SYMPTOMS:
+        t.hint_if(out, symptom, hint)
 
 
-@test(points=10, timeout=15)
+@test(points=10, timeout=15,
+      hint="The default clock must miss on every page of a cyclic scan bigger than its "
+           "allowance (512 pages read in 4 scans of 128 in 32), as a clock does: see "
+           "revocation_policy's checks of exos_policy_clock.")
 def own_policy_faster(t):
     """The demo: a cyclic scan bigger than its allowance takes fewer
     instructions (under -icount) with the program's own MRU policy."""
@@ -37,9 +74,15 @@ def own_policy_faster(t):
     m = re.search(r"took (\d+)% of the default", out)
     if m and int(m.group(1)) >= 100:
         t.fail(f"the own policy was not faster ({m.group(1)}%)")
+    if out.timed_out and "default clock:" not in out:
+        t.hint("pagedemo never finished its scans with the default clock: a clock that never "
+               "clears PTE_A sweeps for ever once every resident page has been used.")
 
 
-@test(points=10, timeout=20)
+@test(points=10, timeout=20,
+      hint="exos_revoke_upcall (LAB revoke): a request for n pages that the paged regions "
+           "cannot meet (evict_some gives fewer) passes the rest to the reclaimer "
+           "(reclaimer->give), which is how the file server's cache gives its pages back.")
 def file_cache_given_back_on_revocation(t):
     """Memory given back: after a 4 MiB file workload the file server,
     asked through the kernel's visible revocation, gives back at once the
