@@ -8,14 +8,15 @@ import re
 from gradelib import *
 
 
-# What t_paging prints for the typical mistakes, and what each means.
+# What t_paging prints for the typical mistakes, and what each means (the
+# clock's in the order t_paging tries them).
 CLOCK_SYMPTOMS = [
     (r"^t_paging: the clock chose no page in 100 ms",
      "With every page used, the clock swept for ever: it must clear PTE_A of each used page "
      "it passes, so that the next time round that page is a victim."),
     (r"^\.\.\. after clearing the accessed bit .*: FAIL",
-     "The clock left PTE_A set on pages it passed: a used page gets a second chance once, "
-     "by having its bit cleared."),
+     "With every page used, the clock left PTE_A set on some: it must clear each used "
+     "page's bit and move the hand on to the next, all the way round if need be."),
     (r"^\.\.\. keeping their dirty bits \(PTE_D\): FAIL",
      "Clearing PTE_A dropped PTE_D: a page written to then looks clean and is evicted without "
      "being written back. Map it again with every bit it had but PTE_A."),
@@ -56,7 +57,12 @@ def revocation_policy(t):
              r"its contents are lost$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
-    for symptom, hint in CLOCK_SYMPTOMS + ANSWER_SYMPTOMS:
+    # The clock's checks build on each other: the first to fail says most.
+    seen = [(m.start(), hint) for rx, hint in CLOCK_SYMPTOMS
+            for m in [re.search(rx, out, re.M)] if m]
+    if seen:
+        t.hint(min(seen)[1])
+    for symptom, hint in ANSWER_SYMPTOMS:
         t.hint_if(out, symptom, hint)
 
 
