@@ -49,10 +49,10 @@ struct buf {
   unsigned long ppn;    // the page holding it
 };
 
-// The tables are allocated at mount (every program links this file; only
-// the server needs them).
-static struct buf *bufs;         // [NBUF]
-static short *chains;            // [NHASH]: the first slot of each chain, or -1
+// Static tables: the server's start takes no page fault (so no fault
+// handler), and a program that does not serve leaves them out (--gc-sections).
+static struct buf bufs[NBUF];
+static short chains[NHASH];      // the first slot of each chain, or -1
 static unsigned long operation;  // counts operations; bufs used by this one are not evicted
 
 // The page holding the contents of cache slot i.
@@ -572,13 +572,13 @@ static struct open_file {
   unsigned int holds;  // hold records naming it; 0: a free slot
   unsigned long off;
   int sought;  // a seek put off where it is, perhaps past the end (no write since)
-} * files;     // [NFILES], allocated at mount
+} files[NFILES];
 
 static struct hold {
   unsigned int env;    // the holder; 0: a free record
   unsigned int file;   // the open file
   unsigned int count;  // the holder's references to it
-} * holds;             // [NHOLDS], allocated at mount
+} holds[NHOLDS];
 
 // Is inum open anywhere?
 static int is_open(unsigned int inum)
@@ -950,15 +950,6 @@ static void free_orphans(void)
 // free orphans. Ends the server if there is no rvexo file system.
 static void mount(void)
 {
-  bufs = malloc(NBUF * sizeof(*bufs));
-  chains = malloc(NHASH * sizeof(*chains));
-  files = malloc(NFILES * sizeof(*files));
-  holds = malloc(NHOLDS * sizeof(*holds));
-  if (bufs == NULL || chains == NULL || files == NULL || holds == NULL)
-    panic("no memory for the file system's tables");
-  memset(bufs, 0, NBUF * sizeof(*bufs));
-  memset(files, 0, NFILES * sizeof(*files));
-  memset(holds, 0, NHOLDS * sizeof(*holds));
   for (int i = 0; i < NHASH; i++)
     chains[i] = -1;
   static const struct exos_reclaimer cache = {cache_give, cache_taken};
