@@ -1,11 +1,27 @@
 # Lab upcalls: ExOS handles its own exceptions. The kernel enters the
 # program's exception entry with every register intact; ExOS saves them on
-# its exception stack, runs a handler in C and resumes without the kernel.
+# its exception stack, runs a handler in C (exos_dispatch, the lab's first
+# exercise) and resumes without the kernel. The heap and the stack get
+# their pages on demand (map_on_demand, the second exercise).
+#
+# Each program here needs well under a second: a time limit of 5 s is
+# reached only by a program stuck taking the same exception over and over.
+
+import re
 
 from gradelib import *
 
+STUCK = ("the program stopped making progress: an exception that no handler resolved was resumed "
+         "again and again (exos_dispatch must not return when the handler returns 0)")
 
-@test(points=20, timeout=30)
+
+def hint(t, out, rx, text):
+    """Show text under the test if it fails and rx matches out."""
+    if re.search(rx, out, re.M):
+        t.note("hint: " + text)
+
+
+@test(points=20, timeout=5)
 def handlers(t):
     """Page faults (load, store, fetch), illegal instruction, breakpoint,
     register-exact resume, nested exceptions, lazy heap, malloc; a guarded
@@ -17,14 +33,33 @@ def handlers(t):
              r"^nested exception handled on the exception stack: ok$",
              r"^a copy into heap not yet touched maps it: ok$",
              r"^\.{65536}$")
-    t.forbid(out, r"FAIL", r"panic")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")
+    hint(t, out, r"not written$", "write exos_dispatch() in ulib/exception.c")
+    hint(t, out, r"^they hold what was stored: FAIL",
+         "resume at the faulting instruction itself (leave f->pc as it is): it must run again")
+    hint(t, out, r"^a copy into heap not yet touched maps it: FAIL",
+         "a guarded access fails only if no handler resolves its fault: run the handler first")
+    hint(t, out, r"^a copy into a heap page made read-only fails.*FAIL",
+         "map a page only where none is mapped (vm_pte): a fault on a mapped page is not a missing "
+         "page")
+    hint(t, out, r"^a probe running off the heap fails: FAIL",
+         "the heap ends at the break (heap_brk): a fault above it is no heap page")
+    hint(t, out, r"^a copy into the stack's guard page fails: FAIL",
+         "the page below STACK_LO is the stack's guard: never map it")
+    hint(t, out, r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x(?!0\b)",
+         "a store faulted on a page mapped on demand: is it writable (PTE_W)?")
+    hint(t, out, r"out of memory at address",
+         "the page mapped must be the one holding the address: PGROUNDDOWN(addr)")
+    if out.timed_out:
+        t.note("hint: " + STUCK)
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=5)
 def unhandled_report(t):
     """An unhandled fault, a failed assert and panic each end the program
     with a report and a backtrace through its own functions."""
-    out = t.qemu(bootargs="init=t_crash")
+    out = t.qemu(bootargs="init=t_crash",
+                 stop=r"^rvexo: no environments left; powering off$|unhandled[\s\S]*unhandled")
     t.expect(out,
              r"^t_crash: unhandled store page fault at pc 0x[0-9a-f]+, address 0x0$",
              r"^  #0 0x[0-9a-f]+ crash_deep[.\w]*\+0x[0-9a-f]+$",
@@ -38,9 +73,19 @@ def unhandled_report(t):
              r"^t_crash: panic ended its program with status -1$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"not reached", r"kernel panic", r"^panic")
+    t.check(len(re.findall(r"unhandled", out)) <= 1, "the unhandled fault was reported again")
+    hint(t, out, r"unhandled[\s\S]*unhandled",
+         "end the program after the report: returning resumes the faulting instruction")
+    hint(t, out, r"^  #0 .* crash_deep.*\n(?!  #1 .* crash_middle)",
+         "crash_deep is a leaf: its caller is found through the return address, so give "
+         "exos_backtrace() the ra the exception interrupted")
+    hint(t, out, r"out of memory at address 0x0$|unhandled .* address 0x0\n(?![\s\S]*backtrace)",
+         "only a heap or stack page is mapped on demand: a null pointer's fault is reported")
+    if out.timed_out:
+        t.note("hint: " + STUCK)
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=5)
 def stack_guard(t):
     """Running into the stack's guard page ends the program with a message."""
     out = t.qemu(bootargs="init=t_overflow")
@@ -48,10 +93,14 @@ def stack_guard(t):
              r"^t_overflow: stack overflow: guard page hit at address 0x[0-9a-f]+ \(pc 0x[0-9a-f]+\)$",
              r"^  #0 0x[0-9a-f]+ recurse\+0x[0-9a-f]+$",
              r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"panic")
+    t.forbid(out, r"panic", r"unhandled")
+    hint(t, out, r"unhandled store page fault",
+         "the stack grows on demand down to STACK_LO, above its guard page")
+    hint(t, out, r"out of memory",
+         "the page below STACK_LO is the guard: a fault there must not be mapped")
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=5)
 def exception_stack_overflow(t):
     """Exceptions nested without end overflow the exception stack: the kernel
     ends the program and keeps running."""
