@@ -144,7 +144,7 @@ def printf_formats(t):
              r"^ktest printf: \[\(null\)\]$")
 
 
-@test(points=10, timeout=15, parent=panic_backtrace)
+@test(points=10, timeout=10, parent=panic_backtrace)
 def gdb(t):
     """GDB stops in the kernel with the right caller, then in init's main."""
     out, _ = t.gdb(["break pmap_init", "continue", "bt",
@@ -156,29 +156,30 @@ def gdb(t):
              r'^\$1 = 0x[0-9a-f]+ "init"$')
 
 
-@test(points=10, timeout=15, parent=panic_backtrace)
+@test(points=10, timeout=10, parent=panic_backtrace)
 def gdb_privilege(t):
-    """The .gdbinit commands across privilege levels: stepi through an ecall
-    into the trap entry, to-user back, kernel memory read from user mode
-    (kx, kp), to-kernel, and a breakpoint in one environment only
-    (break-env). Under -icount the machine's course is the same each run."""
-    out, _ = t.gdb(["hbreak sys_getenvid", "continue", "stepi", "stepi", "info registers priv",
-                    "to-user", "info registers priv", "delete",
-                    "kx/2i kmain", "kp curenv->pub->name", "info registers priv",
-                    "to-kernel", "break-env sh main", "continue", "bt 1",
-                    "kp curenv->pub->name", "kill"],
+    """The .gdbinit commands across privilege levels. A breakpoint in
+    ExOS's libmain, with sh's symbols loaded, stops in init (the first
+    program), while break-env sh libmain stops in sh only; stepi goes
+    through an ecall into the trap entry, to-user back; kernel memory is
+    read from user mode with kx and kp; to-kernel. Under -icount the
+    machine's course is the same each run."""
+    out, _ = t.gdb(["user sh", "hbreak libmain", "continue", "kp curenv->pub->name", "delete",
+                    "user init", "hbreak sys_getenvid", "continue", "stepi", "stepi",
+                    "info registers priv", "to-user", "info registers priv", "delete",
+                    "kx/2i kmain", "kp curenv->pub->name", "info registers priv", "to-kernel",
+                    "break-env sh libmain", "continue", "kp curenv->pub->name", "kill"],
                    extra_args=["-icount", "shift=0"])
     t.expect(out,
-             r"^Breakpoint 1, 0x[0-9a-f]+ in sys_getenvid \(\) at ulib/usys\.S:\d+",
+             r'^\$1 = "init", ',
+             r"^Breakpoint 2, 0x[0-9a-f]+ in sys_getenvid \(\) at ulib/usys\.S:\d+",
              r"^uservec \(\) at kernel/trapvec\.S:\d+",
              r"^to-user: env 100 \(init\) resumes at 0x[0-9a-f]+\n0x[0-9a-f]+ in sys_getenvid \(\) ",
              r"^ +0xffffffc0[0-9a-f]+ <kmain>:\t",
-             r'^\$1 = "init", ',
+             r'^\$2 = "init", ',
              r"^to-kernel: env 100 \(init\) trapped, scause 0x[0-9a-f]+$",
-             r'^add symbol table from file "build/user/sh"',
-             r"^Breakpoint \d+, main \(argc=1, argv=0x[0-9a-f]+\) at user/sh\.c:\d+",
-             r"^#0 +main \(argc=1, argv=0x[0-9a-f]+\) at user/sh\.c:\d+",
-             r'^\$2 = "sh", ')
+             r"^Breakpoint \d+, libmain \(argc=1, argv=0x[0-9a-f]+, .*\) at ulib/libmain\.c:\d+",
+             r'^\$3 = "sh", ')
     t.forbid(out, r"Cannot access memory")
     privs = re.findall(r"^priv +0x(\d)", out, re.M)
     t.check(privs == ["1", "0", "0"], f"privilege levels seen: {privs}, not 1 (after the ecall), "
