@@ -16,12 +16,6 @@ BANNER = r"^rvexo: exokernel for RISC-V, 1 hart \(booted on hart \d+\), 128 MiB 
 FRAME = r"^  #(\d+) (0x[0-9a-f]{16}) (\S+)$"
 
 
-def hint(t, out, rx, text):
-    """Show text under the test if it fails and rx matches out."""
-    if re.search(rx, out, re.M):
-        t.note("hint: " + text)
-
-
 def call_sites():
     """The addresses of the kernel's call instructions (jal, jalr), read
     from build/kernel/kernel.asm."""
@@ -46,11 +40,11 @@ def check_frames(t, out):
     returns = [addr for n, addr, _ in frames if n != "0" and int(addr, 16) not in sites]
     if returns:
         t.check(False, f"frame address {returns[0]} is not a call instruction")
-        t.note("hint: print the call, the return address minus 4: the return address may "
+        t.hint("print the call, the return address minus 4: the return address may "
                "already be in the next function")
-    hint(t, out, r"^  #1 0x[0-9a-f]+ panic_at\+",
+    t.hint_if(out, r"^  #1 0x[0-9a-f]+ panic_at\+",
          "#1 repeats panic_at: the walk started from backtrace()'s own frame, not from fp")
-    hint(t, out, r"^  #0 .*\n(?!  #)",
+    t.hint_if(out, r"^  #0 .*\n(?!  #)",
          "only #0 was printed: the walk ended at once (ra is at fp - 8, the caller's fp at fp - 16)")
 
 
@@ -69,8 +63,8 @@ def panic_backtrace(t):
              r"^  #4 0x[0-9a-f]{16} _start\+0x[0-9a-f]+$")
     t.forbid(out, r"^init:", r" \?$", r"^  #5 ")
     check_frames(t, out)
-    hint(t, out, r"^  #\d+ 0x[0-9a-f]+$", "print each frame with print_frame(), which names it")
-    hint(t, out, r"^  #3 .* kmain\+.*\n(?!  #4)",
+    t.hint_if(out, r"^  #\d+ 0x[0-9a-f]+$", "print each frame with print_frame(), which names it")
+    t.hint_if(out, r"^  #3 .* kmain\+.*\n(?!  #4)",
          "the walk stopped before _start: a frame is printed before its caller's fp is checked")
 
 
@@ -98,12 +92,12 @@ def corrupt_frames(t):
              r"^  #1 0x[0-9a-f]{16} ktest_badframe\+0x[0-9a-f]+$",
              r"^  #31 0x[0-9a-f]{16} ktest_run\+0x[0-9a-f]+$")
     t.forbid(loop, r"^  #32 ", r"recursive panic", r"unexpected trap")
-    hint(t, loop, r"^  #32 ", "bound the walk: a corrupt chain of frame pointers may loop")
+    t.hint_if(loop, r"^  #32 ", "bound the walk: a corrupt chain of frame pointers may loop")
     junk = t.qemu(bootargs="ktest=junkframe")
     t.expect(junk, r"^panic at kernel/ktest\.c:\d+: ktest: a frame chain that leaves the stack$",
              r"^  #2 0x[0-9a-f]{16} ktest_run\+0x[0-9a-f]+$")
     t.forbid(junk, r"^  #3 ", r"recursive panic", r"unexpected trap")
-    hint(t, junk, r"recursive panic|unexpected trap",
+    t.hint_if(junk, r"recursive panic|unexpected trap",
          "check that a frame pointer is on the kernel stack (on_stack) before reading through it")
 
 

@@ -18,16 +18,10 @@ STUCK = ("the program stopped making progress: an exception that no handler reso
          "again and again (exos_dispatch must not return when the handler returns 0)")
 
 
-def hint(t, out, rx, text):
-    """Show text under the test if it fails and rx matches out."""
-    if re.search(rx, out, re.M):
-        t.note("hint: " + text)
-
-
 def unwritten(t, out):
     """True (with a hint) if the program died in the handout's stub of
     exos_dispatch: no other hint applies then."""
-    hint(t, out, r"exos_dispatch\(\) is not written$", "write exos_dispatch() in ulib/exception.c")
+    t.hint_if(out, r"exos_dispatch\(\) is not written$", "write exos_dispatch() in ulib/exception.c")
     return "exos_dispatch() is not written" in out
 
 
@@ -46,32 +40,32 @@ def handlers(t):
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
     if unwritten(t, out):
         return
-    hint(t, out, r"^they hold what was stored: FAIL",
+    t.hint_if(out, r"^they hold what was stored: FAIL",
          "resume at the faulting instruction itself (leave f->pc as it is): it must run again")
-    hint(t, out, r"^a copy into heap not yet touched maps it: FAIL",
+    t.hint_if(out, r"^a copy into heap not yet touched maps it: FAIL",
          "a guarded access fails only if no handler resolves its fault: run the handler first")
-    hint(t, out, r"^a copy into heap not yet touched maps it: ok\n.*read-only fails.*FAIL",
+    t.hint_if(out, r"^a copy into heap not yet touched maps it: ok\n.*read-only fails.*FAIL",
          "map a page only where none is mapped (vm_pte): a fault on a mapped page is not a missing "
          "page")
-    hint(t, out, r"^a copy from an unmapped address fails: FAIL",
+    t.hint_if(out, r"^a copy from an unmapped address fails: FAIL",
          "map a page on demand only in the heap (below the break) and the stack (above its guard)")
-    hint(t, out, r"^a probe running off the heap fails: FAIL",
+    t.hint_if(out, r"^a probe running off the heap fails: FAIL",
          "the heap ends at the break (heap_brk): a fault above it is no heap page")
-    hint(t, out, r"^a copy into the stack's guard page fails: FAIL",
+    t.hint_if(out, r"^a copy into the stack's guard page fails: FAIL",
          "the page below STACK_LO is the stack's guard: never map it")
-    hint(t, out, r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x(?!0\b)",
+    t.hint_if(out, r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x(?!0\b)",
          "a store to the heap was not resolved: does map_on_demand() map the missing page, "
          "writable (PTE_W)?")
-    hint(t, out, r"was taken by the kernel", WRONG_PAGE)
+    t.hint_if(out, r"was taken by the kernel", WRONG_PAGE)
     if out.timed_out:
-        t.note("hint: " + STUCK)
+        t.hint(STUCK)
 
 
 @test(points=10, timeout=5)
 def unhandled_report(t):
     """An unhandled fault, a failed assert and panic each end the program
     with a report and a backtrace through its own functions."""
-    out = t.qemu(bootargs="init=t_crash",
+    out = t.qemu(bootargs="init=t_crash", fatal=r"^panic",  # its own panic and assert are expected
                  stop=r"^rvexo: no environments left; powering off$|unhandled[\s\S]*unhandled")
     t.expect(out,
              r"^t_crash: unhandled store page fault at pc 0x[0-9a-f]+, address 0x0$",
@@ -92,13 +86,13 @@ def unhandled_report(t):
     if unwritten(t, out):
         return
     if out.timed_out:
-        t.note("hint: " + STUCK)
+        t.hint(STUCK)
     elif reports > 1:
-        t.note("hint: end the program after the report: returning resumes the faulting instruction")
+        t.hint("end the program after the report: returning resumes the faulting instruction")
     elif "panic ended its program" in out and not re.search(null_report, out, re.M):
-        t.note("hint: the store through a null pointer was not reported: map a page on demand only "
+        t.hint("the store through a null pointer was not reported: map a page on demand only "
                "in the heap and the stack")
-    hint(t, out, r"^  #0 .* crash_deep.*\n(?!  #1 .* crash_middle)",
+    t.hint_if(out, r"^  #0 .* crash_deep.*\n(?!  #1 .* crash_middle)",
          "crash_deep is a leaf: its caller is found through the return address, so give "
          "exos_backtrace() the ra the exception interrupted")
 
@@ -116,11 +110,11 @@ def stack_guard(t):
         return
     m = re.search(r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x([0-9a-f]+)", out)
     if (m and int(m.group(1), 16) < STACK_LO) or "out of memory" in out:
-        t.note("hint: the stack ran past its guard page: a fault there must not be mapped")
+        t.hint("the stack ran past its guard page: a fault there must not be mapped")
     elif m:
-        t.note("hint: a store to the stack was not resolved: does map_on_demand() map the "
+        t.hint("a store to the stack was not resolved: does map_on_demand() map the "
                "missing page, writable (PTE_W)?")
-    hint(t, out, r"was taken by the kernel", WRONG_PAGE)
+    t.hint_if(out, r"was taken by the kernel", WRONG_PAGE)
 
 
 @test(points=10, timeout=5)
