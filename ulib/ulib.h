@@ -87,7 +87,6 @@ struct diskfs_file {
 };
 long diskfs_open(const char *path, struct diskfs_file *f);
 long diskfs_read(const struct diskfs_file *f, void *dst, unsigned long off, unsigned long n);
-long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
 unsigned int diskfs_cwd(unsigned int inum);
 
 // fsclient.c: the file system, through the file-system server (fs.c)
@@ -110,6 +109,7 @@ long fs_seek(struct fs_file *f, long off, int whence);
 long fs_fstat(struct fs_file *f, struct stat *st);
 void fs_close(struct fs_file *f);
 long fs_share(struct fs_file *f, unsigned int env);
+long fs_bind(struct fs_file *f, unsigned long first, unsigned long n, unsigned int *blocks);
 struct fs_statfs {
   unsigned long free_blocks, blocks;  // data blocks
   unsigned long free_inodes, inodes;  // inodes a file could have (not 0 or the root)

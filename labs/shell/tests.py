@@ -8,14 +8,14 @@ PROMPT = r"(^|\n)\$ $"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def session(t, *commands, timeout=None):
-    """Boot, wait for the prompt, type each command after the prompt that
-    follows the previous one, then a last echo whose output ends the run.
-    A command may also be a (regex, text) pair: type text once regex shows.
-    Returns the output."""
+def session(t, *commands, timeout=None, extra_args=()):
+    """Boot (with QEMU's extra_args), wait for the prompt, type each command
+    after the prompt that follows the previous one, then a last echo whose
+    output ends the run. A command may also be a (regex, text) pair: type
+    text once regex shows. Returns the output."""
     sends = [c if isinstance(c, tuple) else (PROMPT, c + "\n")
              for c in commands + ("echo end-of-session",)]
-    return t.qemu(send=sends, stop=r"^end-of-session$", timeout=timeout)
+    return t.qemu(send=sends, stop=r"^end-of-session$", timeout=timeout, extra_args=extra_args)
 
 
 def readme_counts(pattern=None):
@@ -115,3 +115,14 @@ def xv6_compatibility(t):
              r"^%l forms: -5 18446744073709551615 cafe -9 12 beef -7 7 ff 0x0000000000001000 c s$",
              r"^t_xv6: stack overflow: guard page hit at address 0x[0-9a-f]+ \(pc 0x[0-9a-f]+\)$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"not killed")
+
+
+@test(points=10, timeout=30)
+def paging_from_the_shell(t):
+    """pagedemo and t_paging work from the shell, where they hold no disk
+    binding of their own: the file server binds them /pagefile's blocks."""
+    out = session(t, "pagedemo", "echo demo $?", "t_paging", "echo test $?",
+                  extra_args=["-icount", "shift=0"])  # t_paging's deadlines are in instructions
+    t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
+             r"^demo 0$", r"^t_paging: all \d+ checks passed$", r"^test 0$")
+    t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
