@@ -46,6 +46,7 @@ const char *exos_strerror(long err);
 
 // libmain.c
 void exit(int status) __attribute__((noreturn));
+int exos_args(int *argc, char ***argv, int min, int max, const char *usage);
 void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
 // (ExOS's panic is the symbol exos_panic, so that a program may define a
 // panic of its own, as programs written for xv6 do.)

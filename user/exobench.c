@@ -1099,12 +1099,12 @@ int main(int argc, char **argv)
     if (is_quick(argv[i])) {
       quick = 1;
     } else if (row_named(argv[i]) == NULL) {
-      printf("exobench: unknown argument %s\n", argv[i]);
-      printf("usage: exobench [bench=quick] [ROW...]; the rows:");
+      fprintf(2, "exobench: unknown argument %s\nusage: exobench [bench=quick] [ROW...]; the rows:",
+              argv[i]);
       for (unsigned long k = 0; k < NROWS; k++)
-        printf(" %s", rows[k].name);
-      printf("\n");
-      return 1;
+        fprintf(2, " %s", rows[k].name);
+      fprintf(2, "\n");
+      return 2;
     }
   }
   printf("exobench: %s run; retired instructions (rdinstret) per operation, median of %d runs\n",
@@ -1113,7 +1113,8 @@ int main(int argc, char **argv)
   if (!exact)
     printf("exobench: WARNING: rdinstret is not counting instructions here (QEMU runs without "
            "-icount shift=0): the figures below are not instruction counts (and may vary from "
-           "run to run); no target is marked, and no ratio given. Run `make bench`, or make qemu ICOUNT=1.\n");
+           "run to run); no target is marked, and no ratio given. Run `make bench`, or make "
+           "qemu ICOUNT=1.\n");
   for (int early = 1; early >= 0; early--)  // processes first, while the program is fresh
     for (unsigned long i = 0; i < NROWS; i++)
       if (rows[i].early == early && rows[i].run != NULL) {

@@ -2,8 +2,9 @@
 // test by test. `usertests` runs the quick set (labs/fs runs it in every
 // grading run); `usertests -f` the full set, with bigger files, more files
 // and a disk filled to the last block; `usertests NAME...` only the tests
-// named. After each test the file system must have as many free blocks
-// and inodes as before it: nothing may leak.
+// named (an unknown name or option is an error). After each test the file
+// system must have as many free blocks and inodes as before it: nothing may
+// leak.
 
 #include "ulib/ulib.h"
 #include "kernel/riscv.h"
@@ -540,6 +541,16 @@ static const struct {
     {"badptr", bad_pointers},   {"bind", bind},
     {"fulldisk", fulldisk},
 };
+#define NTESTS (sizeof(tests) / sizeof(tests[0]))
+
+// Is name a test's?
+static int is_test(const char *name)
+{
+  for (unsigned long t = 0; t < NTESTS; t++)
+    if (strcmp(tests[t].name, name) == 0)
+      return 1;
+  return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -552,7 +563,16 @@ int main(int argc, char **argv)
     full = 1;
     first = 2;
   }
-  for (unsigned long t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
+  for (int i = first; i < argc; i++)
+    if (!is_test(argv[i])) {
+      fprintf(2, "usertests: unknown %s %s\nusage: usertests [-f] [TEST...]; the tests:",
+              argv[i][0] == '-' ? "option" : "test", argv[i]);
+      for (unsigned long t = 0; t < NTESTS; t++)
+        fprintf(2, " %s", tests[t].name);
+      fprintf(2, "\n");
+      return 2;
+    }
+  for (unsigned long t = 0; t < NTESTS; t++) {
     int wanted = first == argc;
     for (int i = first; i < argc; i++)
       wanted |= strcmp(argv[i], tests[t].name) == 0;

@@ -1,6 +1,7 @@
 # Lab shell: the shell and the utilities, typed at as a user would.
 
 import os
+import re
 
 from gradelib import *
 
@@ -126,3 +127,34 @@ def paging_from_the_shell(t):
     t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
              r"^demo 0$", r"^t_paging: all \d+ checks passed$", r"^test 0$")
     t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
+
+
+# Each refused command line, what it must print first, and its usage line.
+REFUSED = [
+    ("usertests -q", r"usertests: unknown option -q", r"usage: usertests \[-f\] \[TEST\.\.\.\]"),
+    ("usertests nosuch", r"usertests: unknown test nosuch", r"usage: usertests "),
+    ("ps -a", r"ps: unknown option -a", r"usage: ps"),
+    ("free x", r"usage: free", None),
+    ("cat -n README.md", r"cat: unknown option -n", r"usage: cat \[FILE\.\.\.\]"),
+    ("kill zz", r"kill: zz: not a pid \(hexadecimal, as ps shows it\)", None),
+    ("exit abc", r"sh: exit: abc: not a number", None),
+    ("cd a b", r"usage: cd \[DIR\]", None),
+    ("t_sound nosuch", r"t_sound: unknown group nosuch", r"usage: t_sound \[GROUP\.\.\.\]"),
+    ("fuzz seed=x", r"fuzz: unknown argument seed=x", r"usage: fuzz "),
+    ("exobench -q", r"exobench: unknown argument -q", r"usage: exobench "),
+]
+
+
+@test(points=10, timeout=30)
+def unknown_arguments_refused(t):
+    """Unknown options, test names, groups and rows are errors: a message,
+    the usage, status 2, and nothing run (usertests -q once ran no test and
+    said "all 0 tests passed"); sh's builtins cd and exit check theirs;
+    after "--" an argument is an operand however it starts."""
+    commands = [c for line, _, _ in REFUSED for c in (line, "echo status $?")]
+    out = session(t, *commands, "ls -- -x")
+    for line, first, usage in REFUSED:
+        t.expect(out, r"^\$ %s\n%s\n%s\$ echo status \$\?\nstatus 2$"
+                 % (re.escape(line), first, usage + ".*\n" if usage else ""))
+    t.expect(out, r"^ls: -x: no such file or directory$")
+    t.forbid(out, r"tests passed", r"^# rvexo", r"checks passed", r"^benchmark ")
