@@ -110,10 +110,19 @@ HOSTCC ?= cc
 .PHONY: all build qemu qemu-gdb gdb grade test stress bench handout doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
+# Something is missing: install it on Debian/Ubuntu, or say how, then run
+# the goals again, once (the rules for them below are left out while
+# something is missing: a second recipe would override this one). If the
+# installation did not bring everything, say what is still missing.
+TOOL_GOALS := all build qemu qemu-gdb gdb grade test stress bench
 ifneq ($(strip $(MISSING)),)
-# Something is missing: install it on Debian/Ubuntu, or say how, then re-run.
-all build qemu qemu-gdb gdb grade test stress bench $(KERNEL): tools
-	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
+ifndef RVEXO_TOOLS_TRIED
+$(TOOL_GOALS): tools
+	@$(MAKE) --no-print-directory RVEXO_TOOLS_TRIED=1 $(MAKECMDGOALS)
+else
+$(TOOL_GOALS):
+	@echo "rvexo: still missing after the installation: $(strip $(MISSING)) (see make doctor)"; exit 1
+endif
 endif
 
 tools:
