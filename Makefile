@@ -10,6 +10,7 @@
 #   make bench          instruction counts of every primitive (BENCH=quick: brief)
 #   make handout LAB=x  the tree for lab x, its solutions removed (build/handout/x)
 #   make doctor         show the tools found and what is missing
+#   make compile_commands.json   the compilation database for clangd (editors)
 #   make clean          remove build products
 #
 # Variables: CPUS=n (harts, default 1), MEM=size (default 128M), D=1 (log
@@ -297,6 +298,11 @@ handout:
 
 .gdbinit: .gdbinit.tmpl Makefile
 	sed -e 's/@GDBPORT@/$(GDBPORT)/g' -e 's|@BUILD@|$(B)|g' $< > $@
+
+# The compilation database an editor's clangd reads (README, "Editors"):
+# every compilation of a full build, with its flags (labs/compile_commands.py).
+compile_commands.json: Makefile labs/compile_commands.py
+	@python3 labs/compile_commands.py $@
 
 print-qemu:
 	@echo $(QEMU) $(QEMUOPTS)
