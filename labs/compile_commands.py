@@ -7,11 +7,12 @@ user programs with the flags they are built with.
 
 It asks make for the commands of a whole build without running them
 (`make -n -B all`), keeps each one that compiles a C file of the
-repository (`-c`, a .c file outside build/), and writes an entry for it:
-the repository as the directory, the file, its object and the arguments
-exactly as the build gives them (the kernel's, ExOS's and the programs'
-CFLAGS; XV6PROGS' own). A file the build compiles twice (kernel/string.c:
-for the kernel and for ExOS) has two entries. Assembly files are left
+repository (one .c file outside build/, and -o), and writes an entry for
+it: the repository as the directory, the file, its output and the
+arguments exactly as the build gives them (the cross compiler with the
+kernel's, ExOS's and the programs' CFLAGS, XV6PROGS' own; the host's for
+mkfs and fsck). A file the build compiles twice (kernel/string.c: for the
+kernel and for ExOS) has two entries. Assembly files are left
 out: clangd reads C, and clangd 14 can spin on a .S file. The cross GCC's
 flags that clang spells otherwise are mapped by the repository's .clangd. OUTPUT defaults to compile_commands.json in the repository.
 Exit status 0, or 1 if make failed or found nothing to compile.
@@ -37,7 +38,7 @@ def entries(make_output):
             args = shlex.split(line)
         except ValueError:
             continue  # a shell fragment that is not one command
-        if "-c" not in args or "-o" not in args:
+        if "-o" not in args:
             continue
         sources = [a for a in args[1:] if a.endswith(SOURCE_SUFFIX) and not a.startswith("-")]
         if len(sources) != 1 or sources[0].startswith("build/"):
@@ -61,7 +62,7 @@ def main(argv):
         json.dump(found, f, indent=1)
         f.write("\n")
     print(f"compile_commands: {len(found)} compilations of "
-          f"{len({e['file'] for e in found})} files in {os.path.relpath(out)}")
+          f"{len({e['file'] for e in found})} files in {out}")
     return 0
 
 
