@@ -29,12 +29,25 @@ def readme_counts(pattern=None):
     return len(lines), len(data.split()), len(data)
 
 
+def readme_example(command):
+    """The line README.md's example shows after "$ command", or None."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        lines = [l.strip() for l in f]
+    at = lines.index("$ " + command) if "$ " + command in lines else -1
+    return lines[at + 1] if 0 <= at < len(lines) - 1 else None
+
+
 @test(points=10, timeout=60)
 def pipeline(t):
-    """cat README.md | grep ExOS | wc counts what Python counts."""
+    """cat README.md | grep ExOS | wc counts what Python counts, and what
+    README.md's example shows."""
     out = session(t, "cat README.md | grep ExOS | wc", "echo a | cat | cat | cat | wc")
     lines, words, chars = readme_counts("ExOS")
     t.expect(out, r"^%d %d %d $" % (lines, words, chars), r"^1 1 2 $")
+    shown = readme_example("cat README.md | grep ExOS | wc")
+    t.check(shown == "%d %d %d" % (lines, words, chars),
+            f"README.md's example shows {shown!r} for this command, which prints "
+            f"'{lines} {words} {chars}': update the example")
 
 
 @test(points=10, timeout=60)
