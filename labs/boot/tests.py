@@ -153,12 +153,12 @@ def gdb(t):
 @test(points=10, timeout=10, parent=panic_backtrace)
 def gdb_privilege(t):
     """The .gdbinit commands across privilege levels. A breakpoint in
-    ExOS's libmain, with sh's symbols loaded, stops in init (the first
-    program), while break-env sh libmain stops in sh only; stepi goes
+    ExOS's libmain stops in init (the first program), while break-env sh
+    libmain stops in sh only; stepi goes
     through an ecall into the trap entry, to-user back; kernel memory is
     read from user mode with kx and kp; to-kernel. Under -icount the
     machine's course is the same each run."""
-    out, _ = t.gdb(["user sh", "hbreak libmain", "continue", "kp curenv->pub->name", "delete",
+    out, _ = t.gdb(["user init", "hbreak libmain", "continue", "kp curenv->pub->name", "delete",
                     "user init", "hbreak sys_getenvid", "continue", "stepi", "stepi",
                     "info registers priv", "to-user", "info registers priv", "delete",
                     "kx/2i kmain", "kp curenv->pub->name", "info registers priv", "to-kernel",
