@@ -188,9 +188,11 @@ int main(int argc, char **argv)
   check("the parent's heap is untouched", strcmp(heap, "parent"), 0);
   check("waiting with no children", wait(&status), -1);
   kcheck("fork");
+  stop_if_failed("t_fork");
 
   cow_pages();
   kcheck("copy-on-write pages");
+  stop_if_failed("t_fork");
 
   // Exit statuses.
   int pids[5];
@@ -205,6 +207,7 @@ int main(int argc, char **argv)
   // A tree 4 deep.
   check("a fork tree four deep", tree(4), 4);
   kcheck("fork tree");
+  stop_if_failed("t_fork");
 
   // kill.
   pid = fork();
@@ -230,6 +233,7 @@ int main(int argc, char **argv)
   }
   check("no page leaked by 100 fork/exit/wait cycles", SYSINFO->nfree, free0);
   kcheck("100 cycles");
+  stop_if_failed("t_fork");
 
   // Shared memory reaches a grandchild: its parent passes on the grant it
   // holds. Withdrawing the child's grant withdraws the grandchild's too.
@@ -252,7 +256,7 @@ int main(int argc, char **argv)
     waitpid(grandchild, &status);
     exit(status == -1 ? 9 : 1);
   }
-  while (*shared != 7)
+  for (int i = 0; i < 1000 && *shared != 7 && ENVINFO(child)->id == (unsigned int)child; i++)
     sys_yield(0);
   check("a shared page reaches a grandchild (a grant passed on)", *shared, 7);
   check("... mapped by all three", PAGEINFO(ppn)->mapcount, 3);
@@ -262,6 +266,7 @@ int main(int argc, char **argv)
   waitpid(child, &status);
   check("... and its next access ended it; no grant went up or grew", status, 9);
   kcheck("passed-on grants");
+  stop_if_failed("t_fork");
 
   // env_wait, what waitpid sleeps in when the child cannot run.
   check("env_wait for itself refused", sys_env_wait(getpid(), 0), -E_PERM);

@@ -5,7 +5,7 @@
 from gradelib import *
 
 
-@test(points=30, timeout=60)
+@test(points=30, timeout=10)
 def fork_cow(t):
     """Private copies, one copy per page, exit statuses, a tree four deep,
     kill, 100 fork/exit/wait cycles that leak no page, and shared memory
@@ -20,7 +20,7 @@ def fork_cow(t):
              r"address 0x2600000000$)")
 
 
-@test(points=20, timeout=60)
+@test(points=20, timeout=10)
 def spawn_exec(t):
     """spawn(path, argv) from the file system: arguments, data and bss, exit
     status through wait, kill, errors by name, 20 spawns that leak no page;
@@ -35,7 +35,7 @@ def spawn_exec(t):
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
 
 
-@test(points=20, timeout=60)
+@test(points=20, timeout=30)
 def orphans_keep_memory(t):
     """A forked child whose parent exits keeps running with all its memory,
     before and after it calls exec; 1,000 such orphans give back every page
