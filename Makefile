@@ -8,7 +8,13 @@
 #   make test           run every test (what CI runs)
 #   make stress N=20    run every test N times beside busy loops; list the flaky ones
 #   make bench          instruction counts of every primitive (BENCH=quick: brief)
-#   make handout LAB=x  the tree for lab x, its solutions removed (build/handout/x)
+#   make handout LAB=x  the tree for lab x, its solutions removed (DEST=dir,
+#                       default ../rvexo-x; never overwrites)
+#   make handout-repo DEST=dir    a class's git repository, a branch per lab
+#   make release-solution LAB=x REPO=dir   add branch solution/x to it
+#   make verify-labs    check every lab: starters, earlier labs, wrong solutions
+#   make grade-class LAB=x DIR=dir  grade every submission in dir (J=2 at once)
+#   make autograder LAB=x           the zip for Gradescope (build/autograder-x.zip)
 #   make doctor         show the tools found and what is missing
 #   make clean          remove build products
 #
@@ -107,7 +113,7 @@ HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test stress bench handout doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu qemu-gdb gdb grade test stress bench handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 ifneq ($(strip $(MISSING)),)
@@ -283,8 +289,27 @@ bench: $(KERNEL) $(DISK)
 endif
 
 handout:
-	@test -n "$(LAB)" || { echo "usage: make handout LAB=name"; exit 1; }
-	python3 labs/handout.py $(LAB)
+	@test -n "$(LAB)" || { echo "usage: make handout LAB=name [DEST=dir]"; exit 1; }
+	@python3 labs/handout.py $(LAB) $(DEST)
+
+handout-repo:
+	@test -n "$(DEST)" || { echo "usage: make handout-repo DEST=dir"; exit 1; }
+	@python3 labs/handout.py --repo $(DEST)
+
+release-solution:
+	@test -n "$(LAB)" -a -n "$(REPO)" || { echo "usage: make release-solution LAB=name REPO=dir"; exit 1; }
+	@python3 labs/handout.py --solution $(LAB) $(REPO)
+
+verify-labs:
+	@python3 labs/verify.py $(LAB)
+
+grade-class:
+	@test -n "$(LAB)" -a -n "$(DIR)" || { echo "usage: make grade-class LAB=name DIR=submissions [J=2]"; exit 1; }
+	@python3 labs/classgrade.py $(LAB) $(DIR) -j $(or $(J),2)
+
+autograder:
+	@test -n "$(LAB)" || { echo "usage: make autograder LAB=name"; exit 1; }
+	@python3 labs/classgrade.py $(LAB) --autograder $(B)/autograder-$(LAB).zip
 
 .gdbinit: .gdbinit.tmpl Makefile
 	sed -e 's/@GDBPORT@/$(GDBPORT)/g' -e 's|@BUILD@|$(B)|g' $< > $@

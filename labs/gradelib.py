@@ -10,20 +10,34 @@ Running the tests
     make grade LAB=boot T="banner gdb"
 
 A filter matches a test if it equals the test's name (or lab/name), is a
-substring of it, or matches it as a shell pattern ("panic_*"). If the first
-word is not the name of a lab, every word is a filter over all labs.
+substring of it, or matches it as a shell pattern ("panic_*"); a filter
+"lab/name" equal to a test's selects that test alone. If the first word is
+not the name of a lab, every word is a filter over all labs. A filter that
+matches no test is an error.
+
+Grading one whole lab (`./grade-lab fork`) also runs, after its own tests,
+the tests of the labs before it in LAB_ORDER (selftest aside): a lab must
+not break an earlier one. Their results are shown apart and do not count
+in the lab's score, but a failure among them fails the run (status 1).
+--no-earlier leaves them out.
 
 Options: --list (print "lab/name (points)" for the selected tests and stop),
 -v/--verbose (show each machine's output as it arrives), --json FILE
-(write the results as JSON, see below), --no-build (do not run `make -s`),
+(write the results as JSON, see below), --gradescope FILE (write them in
+the results.json format of Gradescope's autograder: each test's score,
+max_score and, for a failure, what was shown under it), --no-earlier (see
+above), --no-build (do not run `make -s`),
 --labs-dir DIR (where the labs are; default: labs/ next to grade-lab),
 --log-dir DIR (where logs of failed tests go; default: build/grade/ beside
 the labs directory, i.e. build/grade/ of the repository).
 
 Each test prints one line: PASS or FAIL with its points and time, or SKIP
-when its parent test did not pass. For a failing test the missing and
-unexpected lines are listed, and everything the machine printed, in every
-run of that test, is saved to build/grade/<lab>-<test>.log (the log is
+when its parent test did not pass. Under a failing test come the missing
+and unexpected lines; "the machine said:" and the lines of the machines'
+output that explain a failure (EXPLAIN: panics and their backtraces,
+destroyed environments, unhandled faults, asserts, FAIL lines); the hints
+(see below); and the commands that run it alone. Everything the machine
+printed, in every run of that test, is saved to build/grade/<lab>-<test>.log (the log is
 deleted when the test passes again). Each test boots on its own copy of
 the disk image, build/grade/<lab>-<test>.img (kept only when it fails). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
@@ -40,8 +54,14 @@ tests themselves never get in each other's way.
 --json FILE writes {"results": [...], "totals": {...}}: one record per
 selected test, in order, with lab, name, status ("pass", "fail" or
 "skip"), points (earned), max_points, seconds, output_file (the absolute
-path of the saved log, or null) and messages (what was shown for it); the
-totals count passed, failed, skipped, points and max_points.
+path of the saved log, or null), messages (what was shown for it, hints
+as "hint: ..."), machine_said (the explaining lines) and, for an earlier
+lab's test, earlier: true; the totals count the selected tests' passed,
+failed, skipped, points and max_points.
+
+A machine run ends early, FATAL_GRACE seconds after a line that decides
+it (fatal, by default FATAL: a kernel panic, an ExOS panic or failed
+assertion, a FAIL line), so a failing test does not wait out its limit.
 
 Time limits: every time limit is multiplied by the environment variable
 GRADE_TIME_SCALE (a positive number, default 1); on a slow machine run
@@ -67,34 +87,38 @@ LAB_ORDER below; other labs follow, alphabetically. In tests.py:
         out = t.qemu(bootargs="ktest=panic")
         t.expect(out, r"backtrace:", r"ktest_panic\\+0x")
 
-@test(points=1, timeout=30, parent=None, name=None) registers the function
+@test(points=1, timeout=30, parent=None, name=None, hint=None) registers the function
 as a test of the lab, in the order of definition. name defaults to the
 function's name and must be unique in the lab. timeout is the time limit of
 each machine run in the test, in seconds. parent is an earlier test (the
 decorated function, or its name): if the parent ran in this grader run and
 did not pass, this test is skipped. A parent left out by the filters does
-not stop its children from running.
+not stop its children from running. hint is shown whenever the test
+fails: what a student who fails it most likely got wrong.
 
 The test function gets a context t:
 
-t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=())
+t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL)
     Boot the kernel: the QEMU command line printed by `make -s print-qemu`,
     then "-append BOOTARGS" if bootargs is not empty, then extra_args.
     Returns everything the machine printed (see t.run). The first QEMU of a
-    grader run builds the kernel (`make -s`) first.
-t.run(argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None)
+    grader run builds the kernel (`make -s`) first. The run ends soon after
+    a line matching fatal (None: no such end); a test whose machine must
+    print such lines passes its own.
+t.run(argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None, fatal=None)
     Run any command the same way (cwd defaults to the repository root; env
     adds variables to the environment). input is written to its stdin at
     the start (stdin is then closed unless there are sends). send is a list
     of (regex, text): wait until regex matches the output that came after
     the previous send's match, then type text; one after the other. The run
     ends when the program exits, when the regex stop matches the output
-    (checked once all sends are made), or at the time limit (timeout, or
+    (checked once all sends are made), FATAL_GRACE seconds after a line
+    matching fatal, or at the time limit (timeout, or
     the test's, times GRADE_TIME_SCALE); the program and everything it
     started is then killed. Returns the output (stdout and stderr, decoded
     as UTF-8, "\\r" removed): a str with extra attributes returncode
     (negative: killed by that signal), stopped (stop matched), timed_out,
-    and seconds.
+    ended_early (fatal matched), and seconds.
 t.gdb(commands, bootargs="", timeout=None, extra_args=()) -> (gdb_output, qemu_output)
     Boot QEMU halted, waiting for GDB on a free port of 127.0.0.1, then run
     the GDB of `make -s print-gdb` in batch mode with .gdbinit.tmpl filled
@@ -106,6 +130,10 @@ t.forbid(out, *regexes)   no regex may match; each matching line is reported
 t.check(cond, message)    report message if cond is false; returns cond
 t.note(message)           a remark shown only if the test fails
 t.fail(message)           report message and end the test now
+t.hint(message)           a hint shown, after the reports, if the test fails
+t.hint_if(out, rx, msg)   t.hint(msg) if rx matches out: name the mistake
+                          behind a symptom ("a shared page was made writable
+                          in place: did you check mapcount?")
 
 All regexes are Python regexes in MULTILINE mode: ^ and $ match at the
 start and end of every line. Reports do not stop the test, so a failing
@@ -135,6 +163,18 @@ __all__ = ["test"]
 LAB_ORDER = ["selftest", "boot", "kernel", "mkfs", "upcalls", "fork", "sched", "threads", "ipc",
              "shell", "fs", "revoke", "net"]
 
+# The lines that decide a machine run at once (t.qemu's default fatal): a
+# kernel panic, an ExOS panic or failed assertion, a test's FAIL line.
+FATAL = r"^panic|: panic: |: assertion failed: |\bFAIL\b|checks FAILED"
+FATAL_GRACE = 1.0      # seconds a run goes on after a fatal line, for its backtrace
+
+# The lines that explain a failure, shown under it: kernel and ExOS
+# reports, panics with their backtraces, asserts, FAIL lines.
+EXPLAIN = re.compile(r"panic|assertion failed|unhandled|destroyed:|FAIL|did not answer|"
+                     r"^backtrace:|^  #\d+ 0x|^  (sepc|stval) |^rvexo: .*(error|refused|killed)",
+                     re.MULTILINE)
+EXPLAIN_MAX = 12       # lines shown at most; the log has the rest
+
 # The repository: this file is labs/gradelib.py in it.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -160,10 +200,11 @@ class Test:
     """A registered test: lab and name, points, timeout (seconds before
     scaling), parent (a Test or None), doc, and the function fn(t)."""
 
-    def __init__(self, lab, name, points, timeout, parent, fn):
+    def __init__(self, lab, name, points, timeout, parent, fn, hint=None):
         """Record the test's attributes; registering is test()'s job."""
         self.lab, self.name, self.fn = lab, name, fn
         self.points, self.timeout, self.parent = points, timeout, parent
+        self.hint = hint
         self.doc = (fn.__doc__ or "").strip()
 
     @property
@@ -176,9 +217,10 @@ class Test:
         return f"<test {self.fullname}>"
 
 
-def test(points=1, timeout=30, parent=None, name=None):
+def test(points=1, timeout=30, parent=None, name=None, hint=None):
     """Decorator registering fn(t) as a test of the lab whose tests.py is
     being loaded; returns the Test (usable as another test's parent).
+    hint, if given, is shown under the test whenever it fails.
     Also accepted bare, as @test. Raises ValueError on a duplicate name or
     an unknown parent."""
     if callable(points) and not isinstance(points, Test):
@@ -193,7 +235,7 @@ def test(points=1, timeout=30, parent=None, name=None):
         tname = name or fn.__name__
         if any(t.name == tname for t in tests):
             raise ValueError(f"lab {lab}: two tests named {tname}")
-        t = Test(lab, tname, points, timeout, _resolve_parent(lab, tests, parent), fn)
+        t = Test(lab, tname, points, timeout, _resolve_parent(lab, tests, parent), fn, hint)
         tests.append(t)
         return t
     return register
@@ -248,13 +290,27 @@ def load_lab(labs_dir, lab):
     return _LABS[lab]
 
 
-def matches(t, filters):
-    """True if there are no filters, or one of them equals, is a substring
-    of, or fnmatch-matches t's name or lab/name."""
+def matches(t, f):
+    """True if filter f equals, is a substring of, or fnmatch-matches t's
+    name or lab/name."""
+    return any(f == n or f in n or fnmatch.fnmatchcase(n, f) for n in (t.name, t.fullname))
+
+
+def select(tests, filters):
+    """The tests that some filter matches (all tests if there are no
+    filters), in order. A filter "lab/name" equal to a test's lab/name
+    selects that test only, not those whose names it is a substring of.
+    Raises GradeError naming any filter that matches no test."""
     if not filters:
-        return True
-    return any(f == n or f in n or fnmatch.fnmatchcase(n, f)
-               for f in filters for n in (t.name, t.fullname))
+        return list(tests)
+    chosen = set()
+    for f in filters:
+        exact = [t for t in tests if f == t.fullname]
+        found = exact or [t for t in tests if matches(t, f)]
+        if not found:
+            raise GradeError(f"no test matches {f!r} (./grade-lab --list shows them)")
+        chosen.update(found)
+    return [t for t in tests if t in chosen]
 
 
 # ---------------------------------------------------------------- processes
@@ -349,13 +405,16 @@ class _Process:
         except OSError:
             pass
 
-    def interact(self, sends, stop, deadline):
+    def interact(self, sends, stop, deadline, fatal=None):
         """Make the sends ([(compiled regex, text)], in order: each waits for
         its regex in the output after the previous one's match), then watch
-        for stop (a compiled regex or None). Returns (how, unsent): how is
-        "exit" (process ended), "stop" (stop matched) or "time" (the
-        monotonic deadline passed); unsent is how many sends were not made."""
-        pending, mark, exited_at = list(sends), 0, None
+        for stop (a compiled regex or None). A line matching fatal (a
+        compiled regex or None) decides the run: it ends FATAL_GRACE
+        seconds later, so that the lines explaining it (a backtrace) come
+        too. Returns (how, unsent): how is "exit" (process ended), "stop"
+        (stop matched), "fatal" (fatal matched) or "time" (the monotonic
+        deadline passed); unsent is how many sends were not made."""
+        pending, mark, exited_at, scanned, fatal_at = list(sends), 0, None, 0, None
         while True:
             with self._cond:
                 text, eof = self._text, self._eof
@@ -368,12 +427,19 @@ class _Process:
             if not pending and stop is not None and stop.search(text):
                 return "stop", 0
             now = time.monotonic()
+            if fatal is not None and fatal_at is None:
+                lines_end = text.rfind("\n") + 1
+                if fatal.search(text, scanned, lines_end):
+                    fatal_at = now
+                scanned = max(scanned, lines_end)
             if self.exited():
                 # Wait briefly for the last output, unless a left-behind
                 # child keeps the pipe open.
                 exited_at = exited_at or now
                 if eof or now - exited_at > 0.5:
                     return "exit", len(pending)
+            if fatal_at is not None and now - fatal_at >= FATAL_GRACE:
+                return "fatal", len(pending)
             if now >= deadline:
                 return "time", len(pending)
             with self._cond:
@@ -417,10 +483,12 @@ def _stop_all():
 class Output(str):
     """What a run printed, as a str, with how it ended: returncode (None if
     unknown, negative if killed by a signal), stopped (the stop regex
-    matched), timed_out (the time limit was reached), seconds (run time)."""
+    matched), timed_out (the time limit was reached), ended_early (a fatal
+    line ended it), seconds (run time)."""
     returncode = None
     stopped = False
     timed_out = False
+    ended_early = False
     seconds = 0.0
 
 
@@ -434,9 +502,10 @@ class TestContext:
     def __init__(self, test, runner):
         """A fresh context for one run of test under runner."""
         self.test = test
-        self.failures, self.notes, self.runs = [], [], []
+        self.failures, self.notes, self.runs, self.hints = [], [], [], []
         self._runner = runner
         self._disk, self._disk_copied = None, False
+        self._machines = set()   # command lines of the machines booted
 
     # -- checks
 
@@ -477,18 +546,35 @@ class TestContext:
         self.failures.append(str(message))
         raise _StopTest()
 
+    def hint(self, message):
+        """Keep a hint to show, after the failures, if the test fails: what
+        a student's likely mistake is."""
+        if str(message) not in self.hints:
+            self.hints.append(str(message))
+
+    def hint_if(self, out, rx, message):
+        """hint(message) if rx matches somewhere in out (a symptom of
+        the mistake it names). Returns whether it matched."""
+        found = _compile(rx).search(out) is not None
+        if found:
+            self.hint(message)
+        return found
+
     # -- running
 
     def _limit(self, timeout):
         """The time limit in seconds: timeout (or the test's) times the scale."""
         return (self.test.timeout if timeout is None else timeout) * self._runner.scale
 
-    def run(self, argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None):
-        """Run argv until it exits, stop matches, or the time limit; answer
-        prompts with send; return its Output (see the module docstring)."""
+    def run(self, argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None,
+            fatal=None):
+        """Run argv until it exits, stop matches, a fatal line, or the time
+        limit; answer prompts with send; return its Output (see the module
+        docstring)."""
         limit = self._limit(timeout)
         sends = [(_compile(rx), text) for rx, text in send]
         stop_rx = None if stop is None else _compile(stop)
+        fatal_rx = None if fatal is None else _compile(fatal)
         environ = None if env is None else {**os.environ, **{k: str(v) for k, v in env.items()}}
         proc = _Process(argv, cwd=cwd or ROOT, env=environ, echo=self._runner.echo)
         try:
@@ -496,25 +582,28 @@ class TestContext:
                 proc.write(input)
                 if not sends:
                     proc.close_stdin()
-            how, unsent = proc.interact(sends, stop_rx, proc.started + limit)
+            how, unsent = proc.interact(sends, stop_rx, proc.started + limit, fatal_rx)
             seconds = time.monotonic() - proc.started
         finally:
             status = proc.stop()
         if unsent:
             self.notes.append(f"never saw {_show(sends[-unsent][0])}, so "
                               f"{unsent} of {len(sends)} inputs were not typed")
-        return self._record(proc, how, status, seconds, limit, stop_rx)
+        return self._record(proc, how, status, seconds, limit, stop_rx, fatal_rx)
 
-    def _record(self, proc, how, status, seconds, limit, stop_rx):
+    def _record(self, proc, how, status, seconds, limit, stop_rx, fatal_rx=None):
         """Log a finished run, note a reached time limit, and build its Output."""
         out = Output(proc.output())
         out.returncode, out.seconds = status, seconds
         out.stopped, out.timed_out = how == "stop", how == "time"
+        out.ended_early = how == "fatal"
         if how == "time":
             ending = f"time limit ({limit:g}s) reached"
             self.notes.append(ending)
         elif how == "stop":
             ending = f"stopped: {_show(stop_rx)} matched"
+        elif how == "fatal":
+            ending = f"ended early: a line matched {_show(fatal_rx)}"
         elif status is not None and status < 0:
             ending = f"killed by signal {-status}"
         else:
@@ -522,12 +611,19 @@ class TestContext:
         self.runs.append((shlex.join(proc.argv), f"{ending}, {seconds:.2f}s", str(out)))
         return out
 
-    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=()):
+    def machine_outputs(self):
+        """What the machines this test booted printed (not other commands)."""
+        return [output for command, _, output in self.runs if command in self._machines]
+
+    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL):
         """Boot the kernel in QEMU with bootargs and extra_args; see run().
-        The disk is this test's own copy of the image (see disk())."""
+        The disk is this test's own copy of the image (see disk()). The run
+        ends soon after a line matching fatal (default FATAL; None: never)."""
         argv = self._with_disk(self._runner.qemu_command())
         argv += (["-append", bootargs] if bootargs else [])
-        return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout)
+        self._machines.add(shlex.join(argv + list(extra_args)))
+        return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout,
+                        fatal=fatal)
 
     def disk(self):
         """The path of this test's disk: a copy of the built image made at
@@ -597,6 +693,7 @@ class TestContext:
         qemu_out = Output(qemu.output())
         qemu_out.returncode, qemu_out.seconds = qemu_status, qemu_seconds
         ending = f"exited with status {qemu_status}" if qemu_exited else "killed when GDB was done"
+        self._machines.add(shlex.join(qemu.argv))
         self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB: {ending}, {qemu_seconds:.2f}s",
                           str(qemu_out)))
         return gdb_out, qemu_out
@@ -769,11 +866,22 @@ class Runner:
                 os.remove(log)
             return self._result(t, "pass", seconds, None, [])
         messages = ctx.failures + ctx.notes
+        said = _explaining_lines(ctx)
+        hints = ([t.hint] if t.hint else []) + ctx.hints
         self._write_log(log, t, ctx, messages, seconds)
         for m in messages:
             print("    " + m.replace("\n", "\n    "))
+        if said:
+            print("    the machine said:")
+            for line in said:
+                print("      " + line)
+        for h in hints:
+            print("    " + self._paint("hint:", 36) + " " + h.replace("\n", "\n          "))
+        for command in _rerun_commands(t, ctx):
+            print(f"    run it alone: {command}")
         print(f"    output saved to {_pretty_path(log)}", flush=True)
-        return self._result(t, "fail", seconds, log, messages)
+        return self._result(t, "fail", seconds, log, messages + [f"hint: {h}" for h in hints],
+                            said)
 
     def _log_path(self, t):
         """Where test t's log goes: LOG_DIR/<lab>-<name>.log."""
@@ -793,11 +901,54 @@ class Runner:
                 f.write(output if output.endswith("\n") or not output else output + "\n")
 
     @staticmethod
-    def _result(t, status, seconds, log, messages):
+    def _result(t, status, seconds, log, messages, said=()):
         """The --json record of one test."""
         return {"lab": t.lab, "name": t.name, "status": status,
                 "points": t.points if status == "pass" else 0, "max_points": t.points,
-                "seconds": round(seconds, 3), "output_file": log, "messages": messages}
+                "seconds": round(seconds, 3), "output_file": log, "messages": messages,
+                "machine_said": list(said)}
+
+
+def _explaining_lines(ctx):
+    """The lines of a failed test's runs that explain it (EXPLAIN: panics,
+    backtraces, reports of destroyed environments, asserts, FAIL lines),
+    without those already shown as unexpected, at most EXPLAIN_MAX."""
+    shown = {m[len("unexpected line: "):] for m in ctx.failures
+             if m.startswith("unexpected line: ")}
+    lines = []
+    for output in ctx.machine_outputs():
+        for m in EXPLAIN.finditer(output):
+            start = output.rfind("\n", 0, m.start()) + 1
+            end = output.find("\n", m.start())
+            line = output[start:end if end >= 0 else len(output)]
+            if line not in shown and line not in lines:
+                lines.append(line)
+    if len(lines) > EXPLAIN_MAX:
+        rest = len(lines) - EXPLAIN_MAX + 1
+        lines = lines[:EXPLAIN_MAX - 1] + [f"... and {rest} more lines in the log"]
+    return lines
+
+
+def _rerun_commands(t, ctx):
+    """Commands that repeat failed test t alone: the grader on it and, if it
+    booted the machine, `make qemu` with the same boot arguments (of the
+    last boot) and instruction counting."""
+    commands = [f"./grade-lab {t.fullname}"]
+    boots = [(shlex.split(command), ending) for command, ending, _ in ctx.runs
+             if command in ctx._machines]
+    if boots:
+        argv, ending = boots[-1]
+        words = []
+        if "-append" in argv[:-1]:
+            words.append(f'ARGS="{argv[argv.index("-append") + 1]}"')
+        if "-icount" in argv:
+            words.append("ICOUNT=1")
+        smp = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-smp"]
+        if smp and smp[-1] != "1":
+            words.append(f"CPUS={smp[-1]}")
+        make = "make qemu-gdb" if ending.startswith("QEMU for GDB") else "make qemu"
+        commands.append(" ".join([make] + words))
+    return commands
 
 
 def _describe_exception(e, t):
@@ -846,6 +997,10 @@ def _parse_args(argv):
     p.add_argument("--list", action="store_true", help="list the selected tests, run nothing")
     p.add_argument("-v", "--verbose", action="store_true", help="show machine output live")
     p.add_argument("--json", metavar="FILE", help="write the results to FILE as JSON")
+    p.add_argument("--gradescope", metavar="FILE",
+                   help="write the results to FILE in Gradescope's results.json format")
+    p.add_argument("--no-earlier", action="store_true",
+                   help="grading one lab, do not also run the earlier labs' tests")
     p.add_argument("--no-build", action="store_true", help="do not run `make -s` first")
     p.add_argument("--labs-dir", metavar="DIR", help="where the labs are (default: labs/)")
     p.add_argument("--log-dir", metavar="DIR",
@@ -865,9 +1020,12 @@ def _time_scale():
     return scale
 
 
-def _select(labs_dir, words):
-    """Load the labs that words name and return the selected tests: words
-    is [LAB|all, filter...] or [filter...]. GradeError if none match."""
+def _select(labs_dir, words, earlier=True):
+    """Load the labs that words name and return (tests, guard): words is
+    [LAB|all, filter...] or [filter...]; tests are the selected tests. When
+    words name one whole lab and earlier is true, guard holds the tests of
+    the labs before it in LAB_ORDER (selftest aside): a lab must not break
+    them. GradeError if a lab or filter matches nothing."""
     labs = discover_labs(labs_dir)
     if not labs:
         raise GradeError(f"no labs (directories with a tests.py) in {labs_dir}")
@@ -876,12 +1034,21 @@ def _select(labs_dir, words):
     else:
         lab, filters = "all", words
     chosen = labs if lab == "all" else [lab]
-    tests = [t for name in chosen for t in load_lab(labs_dir, name) if matches(t, filters)]
-    if not tests:
-        where = "" if lab == "all" else f" of lab {lab}"
-        raise GradeError(f"no tests{where} match {' '.join(filters)}" if filters
-                         else f"lab {lab} has no tests")
-    return tests
+    every = [t for name in chosen for t in load_lab(labs_dir, name)]
+    if not every:
+        raise GradeError(f"lab {lab} has no tests")
+    try:
+        tests = select(every, filters)
+    except GradeError as e:
+        if lab == "all" and filters and filters[0] == words[0] and "/" not in words[0]:
+            raise GradeError(f"{e}; the labs are: {' '.join(labs)}")
+        raise
+    guard = []
+    if earlier and lab in LAB_ORDER and not filters:
+        before = LAB_ORDER[:LAB_ORDER.index(lab)]
+        guard = [t for name in labs if name in before and name != "selftest"
+                 for t in load_lab(labs_dir, name)]
+    return tests, guard
 
 
 def _on_signal(signum, frame):
@@ -896,13 +1063,14 @@ def main(argv=None):
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _on_signal)
+    started = time.monotonic()
     try:
         labs_dir = os.path.abspath(args.labs_dir or os.path.join(ROOT, "labs"))
         sys.path[1:1] = [labs_dir] if labs_dir not in sys.path else []
-        tests = _select(labs_dir, args.words)
+        tests, guard = _select(labs_dir, args.words, earlier=not args.no_earlier)
         if args.list:
-            for t in tests:
-                print(f"{t.fullname} ({t.points})")
+            for t in tests + guard:
+                print(f"{t.fullname} ({t.points})" + (" [earlier lab]" if t in guard else ""))
             return 0
         log_dir = os.path.abspath(args.log_dir or
                                   os.path.join(os.path.dirname(labs_dir), "build", "grade"))
@@ -910,6 +1078,11 @@ def main(argv=None):
         runner = Runner(verbose=args.verbose, build=not args.no_build, scale=_time_scale(),
                         log_dir=log_dir, color=color)
         results = runner.run_tests(tests)
+        if guard:
+            print(f"\nThe earlier labs' tests, which lab {tests[0].lab} must not break "
+                  f"(--no-earlier: skip them):", flush=True)
+            for r in runner.run_tests(guard):
+                results.append({**r, "earlier": True})
     except GradeError as e:
         _stop_all()
         _end_line()
@@ -922,17 +1095,55 @@ def main(argv=None):
         return 130
     finally:
         _stop_all()
-    totals = _summary(results)
-    status = 1 if totals["failed"] else 0
-    if args.json:
-        try:
-            with open(args.json, "w", encoding="utf-8") as f:
-                json.dump({"results": results, "totals": totals}, f, indent=2)
-                f.write("\n")
-        except OSError as e:
-            print(f"grade-lab: cannot write {args.json}: {e.strerror}", file=sys.stderr)
-            status = 2
+    own = [r for r in results if not r.get("earlier")]
+    totals = _summary(own)
+    broken = [r for r in results if r.get("earlier") and r["status"] == "fail"]
+    status = 1 if totals["failed"] or broken else 0
+    everything = _summary(results)
+    for path, write in ((args.json, _write_json), (args.gradescope, _write_gradescope)):
+        if path:
+            try:
+                write(path, results, totals, broken, time.monotonic() - started)
+            except OSError as e:
+                print(f"grade-lab: cannot write {path}: {e.strerror}", file=sys.stderr)
+                status = 2
     print(f"\nScore: {totals['points']}/{totals['max_points']} points")
-    skipped = f", {totals['skipped']} skipped" if totals["skipped"] else ""
-    print(f"{totals['passed']} passed, {totals['failed']} failed{skipped}")
+    if broken:
+        print(f"but {len(broken)} test{'s' if len(broken) > 1 else ''} of earlier labs "
+              f"fail: the lab is not passed until they pass again")
+    skipped = f", {everything['skipped']} skipped" if everything["skipped"] else ""
+    print(f"{everything['passed']} passed, {everything['failed']} failed{skipped}")
     return status
+
+
+def _write_json(path, results, totals, broken, seconds):
+    """--json: every result record and the totals of the selected tests."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"results": results, "totals": totals}, f, indent=2)
+        f.write("\n")
+
+
+def _write_gradescope(path, results, totals, broken, seconds):
+    """--gradescope: Gradescope's results.json. Each test with its score,
+    max_score and, when it failed, what grade-lab showed under it (the
+    reasons, the lines that explain them, hints); earlier labs' tests are
+    listed with max_score 0, and breaking one is said at the top."""
+    tests = []
+    for r in results:
+        lines = list(r["messages"])
+        if r.get("machine_said"):
+            lines += ["the machine said:"] + ["  " + x for x in r["machine_said"]]
+        earlier = r.get("earlier", False)
+        tests.append({"name": ("earlier lab " if earlier else "") + f"{r['lab']}/{r['name']}",
+                      "score": 0 if earlier else r["points"],
+                      "max_score": 0 if earlier else r["max_points"],
+                      "status": "passed" if r["status"] == "pass" else "failed",
+                      "output": "\n".join(lines), "visibility": "visible"})
+    output = ""
+    if broken:
+        output = (f"{len(broken)} test(s) of earlier labs fail: "
+                  + ", ".join(f"{r['lab']}/{r['name']}" for r in broken))
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"score": totals["points"], "execution_time": round(seconds),
+                   "output": output, "output_format": "text", "tests": tests}, f, indent=2)
+        f.write("\n")

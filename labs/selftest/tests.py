@@ -1,7 +1,7 @@
 # Lab selftest: the grader tests itself, without QEMU.
 #
 # Each test runs an inner grader (python3 grade-lab --labs-dir ...) on the
-# fixture labs in fixtures/ (fake, other, sched, vm), whose "machine" is
+# fixture labs in fixtures/ (fake, other, sched, threads, vm), whose "machine" is
 # fixtures/machine.py, and checks what the inner grader printed, its exit
 # status and its --json file. Logs of the inner runs go to a temporary
 # directory (--log-dir), never to build/grade.
@@ -128,7 +128,13 @@ def exit_status(t):
         t.check(last_line(out) == "1 passed, 1 failed", f"one failed: last line {last_line(out)!r}")
         out, _ = grade(t, tmp, "fake", "no_such_test")
         t.check(out.returncode == 2, f"no test matched: exit status {out.returncode}, not 2")
-        t.expect(out, r"no tests of lab fake match no_such_test")
+        t.expect(out, r"no test matches 'no_such_test'")
+        out, _ = grade(t, tmp, "fake", "greets", "no_such_test")
+        t.check(out.returncode == 2, f"one filter unmatched: exit status {out.returncode}, not 2")
+        t.forbid(out, r"PASS")
+        out, _ = grade(t, tmp, "no_such_lab")
+        t.check(out.returncode == 2, f"unknown lab: exit status {out.returncode}, not 2")
+        t.expect(out, r"the labs are: sched threads fake other vm")
 
 
 @test(points=1)
@@ -194,7 +200,7 @@ def filters_select_tests(t):
     for name in listed(t):
         if name.split("/")[0] not in labs:
             labs.append(name.split("/")[0])
-    t.check(labs == ["sched", "fake", "other", "vm"], f"lab order {labs}")
+    t.check(labs == ["sched", "threads", "fake", "other", "vm"], f"lab order {labs}")
     cases = [(["fake", "greets"], ["fake/greets", "fake/after_greets"]),
              (["greets"], ["fake/greets", "fake/after_greets", "other/greets_too"]),
              (["fake", "after_*", "misses"], ["fake/misses", "fake/after_misses", "fake/after_greets"]),
@@ -220,7 +226,8 @@ def json_results(t):
         results = data.get("results", [])
         t.check([r.get("name") for r in results] == ["greets", "misses", "after_misses"],
                 f"results for {[r.get('name') for r in results]}")
-        keys = {"lab", "name", "points", "max_points", "status", "seconds", "output_file", "messages"}
+        keys = {"lab", "name", "points", "max_points", "status", "seconds", "output_file", "messages",
+                "machine_said"}
         for r in results:
             t.check(set(r) == keys, f"{r.get('name')}: keys {sorted(r)}")
             t.check(isinstance(r.get("seconds"), (int, float)) and r["seconds"] >= 0,
@@ -336,6 +343,57 @@ def gdb_ports_are_private(t):
 
 
 @test(points=1)
+def failure_explained(t):
+    """A fatal line (a FAIL, a panic) ends the run at once, not at the time
+    limit; under the failure come the lines that explain it, the test's
+    hint and the hints whose symptom appeared, and how to run it alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = fake_make_env(tmp, os.path.join(tmp, "make.log"), "crash")
+        out, data = grade(t, tmp, "--no-earlier", "threads", env=env)
+        t.expect(out, r"^  threads/crashes +FAIL +0/4 +\((\d\.\d)s\)$",
+                 line("    missing: /^all ok$/"), line("    the machine said:"),
+                 line("      t_fake: FAIL: got 1, want 2"),
+                 line("      panic at kernel/fake.c:7: fake panic"),
+                 line("      backtrace:"), line("        #0 0x0000000080200010 panic_at+0x10"),
+                 line("    hint: read the panic first"),
+                 line("    hint: a fake panic: the fixture always panics"),
+                 line("    run it alone: ./grade-lab threads/crashes"),
+                 line('    run it alone: make qemu ARGS="init=t_fake"'))
+        t.forbid(out, r"not shown", r"tick", r"time limit")
+        r = record(data, "threads/crashes")
+        t.check(r.get("seconds", 99) < 10, f"the run was not ended early: {r.get('seconds')}s")
+        t.check("hint: read the panic first" in r.get("messages", []), f"--json: {r}")
+
+
+@test(points=1)
+def earlier_labs_guard(t):
+    """Grading one whole lab also runs the earlier labs' tests (a lab must
+    not break them), apart from its score; --no-earlier and filters skip
+    them; --gradescope writes Gradescope's results.json."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = fake_make_env(tmp, os.path.join(tmp, "make.log"), "crash")
+        gs = os.path.join(tmp, "gradescope.json")
+        out, data = grade(t, tmp, "threads", "--gradescope", gs, env=env)
+        t.expect(out, r"^The earlier labs' tests, which lab threads must not break",
+                 r"^  sched/noop +PASS ", line("Score: 0/4 points"),
+                 line("1 passed, 1 failed"))
+        t.check(out.returncode == 1, f"exit status {out.returncode}, not 1")
+        t.check([r.get("earlier", False) for r in (data or {}).get("results", [])] ==
+                [False, True], "--json does not mark the earlier lab's test")
+        with open(gs) as f:
+            scope = json.load(f)
+        names = [(x["name"], x["score"], x["max_score"], x["status"]) for x in scope["tests"]]
+        t.check(names == [("threads/crashes", 0, 4, "failed"),
+                          ("earlier lab sched/noop", 0, 0, "passed")], f"gradescope tests {names}")
+        t.check(scope["score"] == 0 and "hint: read the panic first" in scope["tests"][0]["output"]
+                and "panic at kernel/fake.c:7" in scope["tests"][0]["output"],
+                f"gradescope results: {scope}")
+        for words in (["--no-earlier", "threads"], ["threads", "crashes"]):
+            out, _ = grade(t, tmp, *words, env=env)
+            t.forbid(out, r"sched/noop")
+
+
+@test(points=1)
 def handout_strips_labs(t):
     """labs/handout.py removes the marked code of the lab and later labs,
     leaves the instruction and any HANDOUT stub, keeps earlier labs'
@@ -356,3 +414,66 @@ def handout_strips_labs(t):
             t.fail(f"unbalanced markers accepted: {bad!r}")
         except ValueError:
             pass
+
+
+def git(t, repo, *args):
+    """Run git in repo (as a student would); fail the test if it fails."""
+    out = t.run(["git", "-C", repo, "-c", "user.name=student", "-c", "user.email=s@localhost",
+                 *args])
+    if out.returncode != 0:
+        t.fail(f"git {' '.join(args)}: status {out.returncode}\n{out}")
+    return out
+
+
+@test(points=1, timeout=60)
+def handout_repo_carries_work(t):
+    """The class repository (handout.py --repo): a branch per lab, each on
+    the previous; a student's code of one lab merges into the next; a
+    released solution brings that lab's reference code only. Handouts
+    refuse to overwrite, unknown labs, and handouts of handouts."""
+    script = os.path.join(os.path.dirname(HERE), "handout.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        origin, clone = os.path.join(tmp, "class"), os.path.join(tmp, "student")
+        out = t.run([sys.executable, script, "--repo", origin])
+        t.check(out.returncode == 0, f"--repo: status {out.returncode}\n{out}")
+        branches = git(t, origin, "branch", "--format=%(refname:short)").split()
+        t.check(branches[:3] == ["boot", "fork", "fs"] and "upcalls" in branches,
+                f"branches {branches}")
+        t.check(git(t, origin, "merge-base", "--is-ancestor", "boot", "upcalls").returncode == 0,
+                "upcalls is not built on boot")
+        git(t, tmp, "clone", "-q", origin, clone)
+        git(t, clone, "checkout", "-q", "boot")
+        t.check(not os.path.exists(os.path.join(clone, "labs", "upcalls")),
+                "the boot branch has the upcalls lab already")
+        printf_c = os.path.join(clone, "kernel", "printf.c")
+        with open(printf_c) as f:
+            text = f.read()
+        t.check("// Your code here." in text, "the boot branch has boot's solution")
+        with open(printf_c, "w") as f:
+            f.write(text.replace("// Your code here.", "// the student's backtrace", 1))
+        git(t, clone, "commit", "-qam", "boot: my backtrace")
+        git(t, clone, "checkout", "-q", "upcalls")
+        git(t, clone, "merge", "-q", "--no-edit", "boot")
+        with open(printf_c) as f:
+            t.check("the student's backtrace" in f.read(), "the boot work did not carry forward")
+        t.check(os.path.exists(os.path.join(clone, "labs", "upcalls", "tests.py")),
+                "the upcalls branch lacks its tests")
+        t.check(not os.path.exists(os.path.join(clone, "labs", "fork", "wrong")),
+                "the wrong solutions went to students")
+        out = t.run([sys.executable, script, "--solution", "upcalls", origin])
+        t.check(out.returncode == 0, f"--solution: status {out.returncode}\n{out}")
+        git(t, clone, "fetch", "-q")
+        git(t, clone, "merge", "-q", "--no-edit", "origin/solution/upcalls")
+        changed = git(t, clone, "diff", "--name-only", "HEAD~1", "HEAD").split()
+        with open(printf_c) as f:
+            t.check("the student's backtrace" in f.read(), "the solution overwrote boot's work")
+        t.check(changed and all(n.startswith("ulib/") for n in changed),
+                f"the solution of upcalls changed {changed}")
+        out = t.run([sys.executable, script, "boot", clone])
+        t.check(out.returncode == 2 and "not empty; nothing was written" in out,
+                f"a handout over a tree: {out.returncode} {out}")
+        out = t.run([sys.executable, script, "net", os.path.join(tmp, "n")])
+        t.check(out.returncode == 2 and "no lab named 'net'" in out, f"lab net: {out}")
+        out = t.run([sys.executable, os.path.join(clone, "labs", "handout.py"), "fork",
+                     os.path.join(tmp, "h")])
+        t.check(out.returncode == 2 and "this tree is a handout" in out, f"in a handout: {out}")
