@@ -6,7 +6,9 @@ from gradelib import *
 
 
 # The symptoms of the typical mistakes in the LAB threads code, and what
-# to tell the student who shows one.
+# to tell the student who shows one (the first failing check of the fair
+# mutex names the mistake: the hints for the later ones require the
+# earlier ones to have passed).
 HINTS = [
     (r"^(both spinners progressed|prologues switched).*FAIL",
      "a thread that never yields kept the processor: next_runnable must search from the "
@@ -23,10 +25,10 @@ HINTS = [
     (r"^threads waiting for a mutex do not run.*FAIL",
      "a thread waiting for a mutex kept running: mutex_lock must block it (T_BLOCKED, then"
      " block()), not yield in a loop"),
-    (r"^the unlocking thread cannot take the mutex back.*FAIL",
+    (r"do not run.*: ok\n(.*\n)*?the unlocking thread cannot take the mutex back.*FAIL",
      "mutex_unlock freed the mutex and its caller took it again before the woken waiter "
      "ran: hand the mutex over to the waiter (it owns it when it wakes)"),
-    (r"^the mutex goes to the longest waiter each time.*FAIL",
+    (r"cannot take the mutex back.*: ok\nthe mutex goes to the longest waiter.*FAIL",
      "the mutex went to its waiters out of order (see the order printed above it): "
      "mutex_lock notes when a thread began to wait (wait_since), and mutex_unlock picks "
      "the waiter with the SMALLEST wait_since"),
