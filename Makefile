@@ -311,7 +311,7 @@ release-solution:
 	@python3 labs/handout.py --solution $(LAB) $(REPO)
 
 verify-labs:
-	@python3 labs/verify.py $(LAB)
+	@python3 labs/verify.py -j $(or $(J),2) $(LAB)
 
 grade-class:
 	@test -n "$(LAB)" -a -n "$(DIR)" || { echo "usage: make grade-class LAB=name DIR=submissions [J=2]"; exit 1; }
