@@ -85,6 +85,22 @@ def own_policy_faster(t):
                "clears PTE_A sweeps for ever once every resident page has been used.")
 
 
+PROMPT = r"(^|\n)\$ $"
+
+
+@test(points=10, timeout=30)
+def paging_from_the_shell(t):
+    """pagedemo and t_paging work from the shell, where they hold no disk
+    binding of their own: the file server binds them /pagefile's blocks.
+    (Here, not in lab shell: both run this lab's code to the end.)"""
+    commands = ("pagedemo", "echo demo $?", "t_paging", "echo test $?", "echo end-of-session")
+    out = t.qemu(send=[(PROMPT, c + "\n") for c in commands], stop=r"^end-of-session$",
+                 extra_args=["-icount", "shift=0"])  # t_paging's deadlines are in instructions
+    t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
+             r"^demo 0$", r"^t_paging: all \d+ checks passed$", r"^test 0$")
+    t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
+
+
 @test(points=10, timeout=20,
       hint="exos_revoke_upcall (LAB revoke): a request for n pages that the paged regions "
            "cannot meet (evict_some gives fewer) passes the rest to the reclaimer "
