@@ -88,12 +88,12 @@ def own_policy_faster(t):
 PROMPT = r"(^|\n)\$ $"
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=20)
 def paging_from_the_shell(t):
     """pagedemo and t_paging work from the shell, where they hold no disk
     binding of their own: the file server binds them /pagefile's blocks.
     (Here, not in lab shell: both run this lab's code to the end.)"""
-    commands = ("pagedemo", "echo demo $?", "t_paging", "echo test $?", "echo end-of-session")
+    commands = ("t_paging", "echo test $?", "pagedemo", "echo demo $?", "echo end-of-session")
     out = t.qemu(send=[(PROMPT, c + "\n") for c in commands], stop=r"^end-of-session$",
                  extra_args=["-icount", "shift=0"])  # t_paging's deadlines are in instructions
     t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
