@@ -47,8 +47,8 @@ static int policy_mru(const struct exos_resident *pages, int n)
   return best;
 }
 
-#define PROBE  0x1100000000UL  // pages of the clock's own test (no region)
-#define NPROBE 8
+#define PROBE         0x1100000000UL  // pages of the clock's own test (no region)
+#define NPROBE        8
 #define PROBE_PAGE(i) ((volatile unsigned long *)(PROBE + (i) * (unsigned long)PGSIZE))
 
 // Load from every probe page but the ones in skip (a bit each): the
@@ -92,8 +92,7 @@ static void clock_probe(void)
         probe_pages_with(PTE_A), 0);
   check("... keeping their dirty bits (PTE_D)", probe_pages_with(PTE_D), NPROBE);
   use_probe_pages(1 << 5);
-  check("every page used again but page 5: the clock picks 5", exos_policy_clock(pages, NPROBE),
-        5);
+  check("every page used again but page 5: the clock picks 5", exos_policy_clock(pages, NPROBE), 5);
   use_probe_pages(0);
   int hand = exos_policy_clock(pages, NPROBE);
   check("then every page: a full sweep from where the hand stopped picks 5 (or 6, past it), "
