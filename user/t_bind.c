@@ -136,8 +136,9 @@ struct attack {
 
 static int attacks;
 
-// Try one attack alone, alone in a batch, and after a common write in a
-// batch; each must give its error and leave the entry as it was.
+// Try one attack alone, alone in a batch, after a common write in a batch,
+// and before one (which the batch must then not make); each must give its
+// error and leave the entry as it was.
 static void attack(struct attack a)
 {
   char name[160];
@@ -150,6 +151,9 @@ static void attack(struct attack a)
   check(name, sys_pte_write_batch(&w[1], 1), a.err);
   snprintf(name, sizeof(name), "%s: refused after a common write in a batch", a.name);
   check(name, sys_pte_write_batch(w, 2), a.err);
+  struct pte_write after[2] = {{a.table, a.index, a.pte}, {pt0, 0, LEAF(pg, PTE_R)}};
+  snprintf(name, sizeof(name), "%s: refused before a write in a batch, which is not made", a.name);
+  check(name, sys_pte_write_batch(after, 2) == a.err && view0[0] == LEAF(pg, PTE_R | PTE_W), 1);
   if (a.view && a.index < NPTENTRIES) {
     snprintf(name, sizeof(name), "%s: the entry is unchanged", a.name);
     check(name, a.view[a.index] == before, 1);

@@ -43,17 +43,18 @@ def attacks(t):
     """54 hostile writes, each breaking one rule (U/G/W bits, reserved bits,
     levels, indices, pages not RAM or not ours, grants and their rights,
     writable tables, tables not ours, links of every kind, rewrites of a
-    mapped leaf), each refused with its rule's error alone, in a batch and
-    after a common write in a batch, the entry unchanged; kcheck after each;
-    a child cannot write its parent's tables."""
+    mapped leaf), each refused with its rule's error alone, alone in a
+    batch, after a common write in a batch and before one (then not made),
+    the entry unchanged; kcheck after each; a child cannot write its
+    parent's tables."""
     out = t_bind(t, "attacks")
     t.expect(out, r"^t_bind: 54 attacks refused$")
     t.hint_if(out, r"a rewrite[^\n]*: refused: FAIL",
               "a rewrite of a mapped leaf got through: the common write (rewrite_leaf) must "
               "check every bit it lets through, or hand the write to the general path")
-    t.hint_if(out, r"refused after a common write in a batch: FAIL",
-              "the batch lost an error after a common write: stop at the first failure "
-              "and return it")
+    t.hint_if(out, r"in a batch[^\n]*: FAIL",
+              "a batch must stop at the first write that fails and return its error; "
+              "the writes before it stay made, those after it are not made")
     t.hint_if(out, r"granted R, as R[WX][^\n]*: FAIL",
               "a page held through a grant may be mapped with no more rights than granted")
     t.hint_if(out, r"linked a second time: refused: FAIL",
