@@ -16,6 +16,7 @@
 #   make grade-class LAB=x DIR=dir  grade every submission in dir (J=2 at once)
 #   make autograder LAB=x           the zip for Gradescope (build/autograder-x.zip)
 #   make doctor         show the tools found and what is missing
+#   make compile_commands.json   the compilation database for clangd (editors)
 #   make clean          remove build products
 #
 # Variables: CPUS=n (harts, default 1), MEM=size (default 128M), D=1 (log
@@ -116,10 +117,19 @@ HOSTCC ?= cc
 .PHONY: all build qemu qemu-gdb gdb grade test stress bench handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
+# Something is missing: install it on Debian/Ubuntu, or say how, then run
+# the goals again, once (the rules for them below are left out while
+# something is missing: a second recipe would override this one). If the
+# installation did not bring everything, say what is still missing.
+TOOL_GOALS := all build qemu qemu-gdb gdb grade test stress bench
 ifneq ($(strip $(MISSING)),)
-# Something is missing: install it on Debian/Ubuntu, or say how, then re-run.
-all build qemu qemu-gdb gdb grade test stress bench $(KERNEL): tools
-	@$(MAKE) --no-print-directory $(MAKECMDGOALS)
+ifndef RVEXO_TOOLS_TRIED
+$(TOOL_GOALS): tools
+	@$(MAKE) --no-print-directory RVEXO_TOOLS_TRIED=1 $(MAKECMDGOALS)
+else
+$(TOOL_GOALS):
+	@echo "rvexo: still missing after the installation: $(strip $(MISSING)) (see make doctor)"; exit 1
+endif
 endif
 
 tools:
@@ -313,6 +323,11 @@ autograder:
 
 .gdbinit: .gdbinit.tmpl Makefile
 	sed -e 's/@GDBPORT@/$(GDBPORT)/g' -e 's|@BUILD@|$(B)|g' $< > $@
+
+# The compilation database an editor's clangd reads (README, "Editors"):
+# every compilation of a full build, with its flags (labs/compile_commands.py).
+compile_commands.json: Makefile labs/compile_commands.py
+	@python3 labs/compile_commands.py $@
 
 print-qemu:
 	@echo $(QEMU) $(QEMUOPTS)

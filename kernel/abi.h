@@ -118,7 +118,9 @@
 //    withdrawn, and every other page is freed.
 //  - The disk bindings made from its own pass up to the ones its own were
 //    made from, as its children pass to its parent, who can take them
-//    back: disk_unbind takes a range back from everyone it reached.
+//    back: disk_unbind takes a range back from everyone it reached. (Who
+//    bound a range to an environment it does not control, a file server
+//    to its client, can take that one back too.)
 //  - Pinning: no page is freed, repossessed or re-typed while the disk may
 //    still write it. Destroying its owner waits for the device first,
 //    page_free answers -E_BUSY, and the abort protocol passes it by.
@@ -132,7 +134,7 @@
 //    the pool (two records per page of RAM) that still exist;
 //  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
 //  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
-//    by itself or its parent;
+//    by itself, its parent, or one it waits on in a synchronous call;
 //  - mappings: a page's mapping count cannot overflow (each mapping is a
 //    slot of a level-0 table that the mapping environment owns).
 //  Not shared out: the time-slice vector. A user-level scheduler (ExOS's

@@ -6,8 +6,10 @@
 // or one owned by an environment it controls (a loader fills its child's
 // pages straight from the disk); nothing else is checked at I/O time. At
 // boot the first environment holds the whole disk; an environment holding a
-// range can bind any part of it to itself or a child (its file-system
-// server, say), and can take back a range bound to itself or to a child.
+// range can bind any part of it to itself, a child (its file-system
+// server, say), or an environment waiting in a synchronous call to it (the
+// call is the request: a file server binds a client its file's blocks),
+// and can take back a range bound to itself or to a child, or one it bound.
 // Each binding remembers the one it was made from: a range taken back
 // (disk_unbind) is taken back from everyone it reached, every binding made
 // from it in turn. When a holder is destroyed, the bindings made from its
@@ -279,7 +281,7 @@ void disk_bind_boot(struct env *e)
 }
 
 // disk_bind: caller, which holds [start, start + count), binds it to envid
-// too: itself or a child.
+// too: itself, a child, or one waiting in a synchronous call to the caller.
 long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count)
 {
   struct env *t = envid <= 0xFFFFFFFFUL ? env_of(envid) : NULL;
@@ -287,7 +289,7 @@ long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count)
     return -E_NODISK;
   if (t == NULL)
     return -E_BADENV;
-  if (!env_controls(caller, t))
+  if (!env_controls(caller, t) && t->waiting_on != caller->pub->id)
     return -E_PERM;
   if (count == 0 || start >= nblocks || count > nblocks - start)
     return -E_INVAL;
@@ -298,21 +300,23 @@ long disk_bind(struct env *caller, uint64 envid, uint64 start, uint64 count)
 }
 
 // disk_unbind: remove the range [start, start + count) exactly as bound
-// from the caller itself or from a child, and every binding made from it.
+// from the caller itself or from a child, or as the caller bound it to
+// anyone, and every binding made from it.
 long disk_unbind(struct env *caller, uint64 envid, uint64 start, uint64 count)
 {
   struct env *t = envid == 0 ? caller : envid <= 0xFFFFFFFFUL ? env_of(envid) : NULL;
   if (t == NULL)
     return -E_BADENV;
-  if (!env_controls(caller, t))
-    return -E_PERM;
+  int controls = env_controls(caller, t);
+  uint32 mine = binding_ref(ENVX(caller->pub->id), 0);  // the caller's bindings' names
   struct binding *b = bindings[ENVX(t->pub->id)];
   for (int i = 0; i < DISK_BINDINGS; i++)
-    if (b[i].count != 0 && b[i].start == start && b[i].count == count) {
+    if (b[i].count != 0 && b[i].start == start && b[i].count == count &&
+        (controls || (b[i].from >= mine && b[i].from < mine + DISK_BINDINGS))) {
       unbind_all_from(&b[i]);
       return 0;
     }
-  return -E_NOBINDING;
+  return controls ? -E_NOBINDING : -E_PERM;
 }
 
 // disk_io: start reading (write == 0) or writing block `block` from or to

@@ -4,8 +4,12 @@
 //   ktest=panic    a deliberate panic, to check the symbolised backtrace
 //   ktest=illegal  an illegal instruction in the kernel, to check the trap report
 //   ktest=printf   print known values in every format printf supports
+//   ktest=loopframe, ktest=junkframe  a panic under a frame whose saved frame
+//                  pointer points at itself, or off the kernel stack: the
+//                  backtrace must end anyway
 
 #include "defs.h"
+#include "riscv.h"
 
 // noinline keeps each test a frame of its own in the backtrace.
 static void __attribute__((noinline)) ktest_panic(void)
@@ -16,6 +20,16 @@ static void __attribute__((noinline)) ktest_panic(void)
 static void __attribute__((noinline)) ktest_illegal(void)
 {
   asm volatile(".4byte 0");  // all-zero bits: defined to be illegal
+}
+
+// Panic with this frame's saved frame pointer (the caller's) overwritten:
+// with its own address if loop, else with an address off the kernel stack.
+// (The function never returns, so the lie harms nothing but the backtrace.)
+static void __attribute__((noinline)) ktest_badframe(int loop)
+{
+  volatile uint64 *fp = (uint64 *)r_fp();
+  fp[-2] = loop ? (uint64)fp : 0x1000;
+  panic("ktest: a frame chain that %s", loop ? "loops" : "leaves the stack");
 }
 
 static void __attribute__((noinline)) ktest_printf(void)
@@ -42,6 +56,8 @@ void ktest_run(void)
     ktest_illegal();
   else if (strcmp(t, "printf") == 0)
     ktest_printf();
+  else if (strcmp(t, "loopframe") == 0 || strcmp(t, "junkframe") == 0)
+    ktest_badframe(t[0] == 'l');
   else
     printf("ktest: unknown test '%s'\n", t);
 }

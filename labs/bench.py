@@ -10,8 +10,10 @@
 The exit status is 0 when the table was complete, 1 when it was not (QEMU
 failed, the run timed out, exobench did not finish or a row is malformed).
 
-The JSON is {"mode": "full" or "quick", "runs": N, "command": [...],
-"rows": [...]}, one record per row of the table, in its order:
+The JSON is {"mode": "full" or "quick", "runs": N, "exact": B, "command":
+[...], "rows": [...]}: exact is false when exobench warned that rdinstret
+was not counting instructions (QEMU without -icount shift=0: no target is
+judged then); rows has one record per row of the table, in its order:
     name        the benchmark (README.md, "Benchmarks", says what each is)
     built       false for a subsystem that does not exist yet
     measured    true if the row has a figure
@@ -47,6 +49,7 @@ ROW = re.compile(
     r"(?:\s+(?P<note>.*?))?\s*$")
 TABLE_HEAD = re.compile(r"^benchmark\s+iters\s+instr/op", re.MULTILINE)
 DONE = re.compile(r"^exobench: done$", re.MULTILINE)
+INEXACT = re.compile(r"^exobench: WARNING: rdinstret is not counting instructions", re.MULTILINE)
 
 
 def _number(text):
@@ -59,7 +62,7 @@ def _number(text):
 
 def parse(text):
     """Parse exobench's output (the whole console log is fine). Returns
-    {"mode", "runs", "rows", "complete"}; complete is true when the table
+    {"mode", "runs", "exact", "rows", "complete"}; complete is true when the table
     was there, every line of it parsed, and exobench said it was done.
     Raises ValueError if there is no table at all."""
     text = text.replace("\r", "")
@@ -101,6 +104,7 @@ def parse(text):
         })
     return {"mode": header["mode"] if header else None,
             "runs": int(header["runs"]) if header else None,
+            "exact": INEXACT.search(text) is None,
             "rows": rows,
             "complete": complete and bool(rows) and DONE.search(text) is not None}
 
@@ -163,7 +167,8 @@ def main(argv=None):
     measured = sum(r["measured"] for r in table["rows"])
     missed = [r["name"] for r in table["rows"] if r["target_met"] is False]
     print(f"bench: {measured} of {len(table['rows'])} rows measured"
-          + (f", targets missed: {' '.join(missed)}" if missed else ", every target met")
+          + (f", targets missed: {' '.join(missed)}" if missed else ", every target met"
+             if table["exact"] else ", no target judged: the counts are not exact")
           + (f"; wrote {args.json}" if args.json else ""))
     if not ok:
         why = "timed out" if timed_out else f"QEMU exited with status {status}" if status \

@@ -1,9 +1,9 @@
 // Read-only access to the file system on the disk, straight through this
 // program's own disk binding, for the programs that hold one (the first
 // program, and what it forks): spawn loads the file server from here (it
-// cannot load itself), and paged regions find their backing file's blocks
-// here (user/pagedemo.c, user/t_paging.c). Everything else goes
-// through the file-system server (fsclient.c), which installs every
+// cannot load itself). Everything else goes through the file-system
+// server (fsclient.c; a paged region has it bind the blocks of its
+// backing file, fs_bind), which installs every
 // change on the disk before it replies, so what is read here is what the
 // server last committed. The on-disk format is mkfs's (ulib/fsformat.h).
 //
@@ -76,7 +76,7 @@ static long read_inode(unsigned int inum, struct dinode *di)
 }
 
 // The disk block holding block `index` of file f: 0 for a hole, or an error.
-long diskfs_bmap(const struct diskfs_file *f, unsigned long index)
+static long diskfs_bmap(const struct diskfs_file *f, unsigned long index)
 {
   long err = 0;
   const unsigned int *ind;

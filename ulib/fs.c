@@ -20,6 +20,8 @@
 //   directories  lookups, entries, paths
 //   operations   open, read, write, stat, link, unlink, mkdir, mknod,
 //                rename, with the open-file records of each client
+//   bindings     a client's own binding to its file's blocks (FS_BIND),
+//                taken back before those blocks are freed
 //
 // The server handles one call at a time (rpc.c), so nothing here is
 // shared between threads; an operation holds off revocation upcalls
@@ -49,10 +51,10 @@ struct buf {
   unsigned long ppn;    // the page holding it
 };
 
-// The tables are allocated at mount (every program links this file; only
-// the server needs them).
-static struct buf *bufs;         // [NBUF]
-static short *chains;            // [NHASH]: the first slot of each chain, or -1
+// Static tables: the server's start takes no page fault (so no fault
+// handler), and a program that does not serve leaves them out (--gc-sections).
+static struct buf bufs[NBUF];
+static short chains[NHASH];      // the first slot of each chain, or -1
 static unsigned long operation;  // counts operations; bufs used by this one are not evicted
 
 // The page holding the contents of cache slot i.
@@ -143,6 +145,18 @@ static void buf_forget(struct buf *b)
 {
   unchain(b - bufs);
   b->block = 0;
+}
+
+// Forget block b's cached copy, if any, and free its page (between
+// operations, when every cached block is clean).
+static void buf_drop(unsigned int block)
+{
+  for (int i = chains[block % NHASH]; i >= 0; i = bufs[i].next)
+    if (bufs[i].block == block) {
+      buf_forget(&bufs[i]);
+      sys_page_free(bufs[i].ppn);
+      return;
+    }
 }
 
 // Free the pages of up to n clean cached blocks (a revocation request).
@@ -556,6 +570,89 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
   }
 }
 
+// ---------------------------------------------------------------- bindings
+
+// A client may read and write its file's blocks itself (a paged region
+// over a file, ulib/revoke.c): FS_BIND binds it the blocks, from this
+// server's own binding; the kernel lets a server bind one waiting in a
+// call to it. Each range bound is recorded here, so that it is taken back
+// (disk_unbind) before the file's blocks are freed and reused. The server
+// forgets its cached copies of blocks it binds: from then on the client
+// writes them without telling it (reads through the server see what the
+// client last wrote back; a write through the server is not seen by a
+// page the client holds).
+#define NBOUND 64
+
+static struct bound {
+  unsigned int env;  // the client; 0: a free record
+  unsigned int inum, start, count;
+} bound[NBOUND];
+
+// Is env a live environment?
+static int alive(unsigned int env)
+{
+  return ((const struct env_info *)UENVS)[env & 255].id == env;
+}
+
+// Bind blocks [start, start + count) of file inum to env, unless it holds
+// them already. Returns 0 or an error (E_QUOTA: no record left, or env
+// holds as many ranges as the kernel allows).
+static long bind_range(unsigned int env, unsigned int inum, unsigned int start, unsigned int count)
+{
+  struct bound *free = NULL;
+  for (struct bound *b = bound; b < bound + NBOUND; b++) {
+    if (b->env != 0 && !alive(b->env))
+      b->env = 0;  // the kernel dropped its bindings
+    if (b->env == env && start >= b->start && start + count <= b->start + b->count)
+      return 0;
+    if (b->env == 0 && free == NULL)
+      free = b;
+  }
+  long err = free != NULL ? sys_disk_bind(env, start, count) : -E_QUOTA;
+  if (err == 0)
+    *free = (struct bound){env, inum, start, count};
+  return err;
+}
+
+// Take back every range of inum's blocks bound to a client: they are about
+// to be freed.
+static void unbind_file(unsigned int inum)
+{
+  for (struct bound *b = bound; b < bound + NBOUND; b++)
+    if (b->env != 0 && b->inum == inum) {
+      if (alive(b->env))
+        sys_disk_unbind(b->env, b->start, b->count);
+      b->env = 0;
+    }
+}
+
+// FS_BIND: bind caller the disk blocks of pages [first, first + n) of file
+// inum, each written (no hole), and list them in blocks (the caller's
+// page). Returns 0 or an error: E_INVAL (no file, a page past its end, a
+// hole, n beyond FS_BIND_MAX), E_QUOTA, E_PERM (the caller is not waiting
+// for this reply).
+static long op_bind(unsigned int caller, unsigned int inum, unsigned long first, unsigned long n,
+                    unsigned int *blocks)
+{
+  struct dinode *ip = iget(inum);
+  unsigned long pages = (ip->size + FS_BSIZE - 1) / FS_BSIZE;
+  if (ip->type != T_FILE || n == 0 || n > FS_BIND_MAX || first >= pages || n > pages - first)
+    return -E_INVAL;
+  for (unsigned long i = 0; i < n; i++)
+    if ((blocks[i] = bmap(ip, first + i, 0)) == 0)
+      return -E_INVAL;
+  for (unsigned long i = 0, j; i < n; i = j) {  // one binding per run of consecutive blocks
+    for (j = i + 1; j < n && blocks[j] == blocks[j - 1] + 1; j++)
+      ;
+    long err = bind_range(caller, inum, blocks[i], j - i);
+    if (err < 0)
+      return err;
+  }
+  for (unsigned long i = 0; i < n; i++)
+    buf_drop(blocks[i]);
+  return 0;
+}
+
 // ---------------------------------------------------------------- open files
 
 // An open file: what open() made, with the offset the next read or write
@@ -572,13 +669,13 @@ static struct open_file {
   unsigned int holds;  // hold records naming it; 0: a free slot
   unsigned long off;
   int sought;  // a seek put off where it is, perhaps past the end (no write since)
-} * files;     // [NFILES], allocated at mount
+} files[NFILES];
 
 static struct hold {
   unsigned int env;    // the holder; 0: a free record
   unsigned int file;   // the open file
   unsigned int count;  // the holder's references to it
-} * holds;             // [NHOLDS], allocated at mount
+} holds[NHOLDS];
 
 // Is inum open anywhere?
 static int is_open(unsigned int inum)
@@ -606,6 +703,7 @@ static void iput(unsigned int inum)
   struct dinode *ip = iget(inum);
   if (ip->nlink > 0 || is_open(inum))
     return;
+  unbind_file(inum);
   itrunc(ip);
   ip->type = 0;
   log_write(ip);
@@ -654,12 +752,6 @@ static long new_file(unsigned int env, unsigned int inum, long *hold)
       return *hold < 0 ? *hold : (long)f;
     }
   return -E_NFILE;
-}
-
-// Is env a live environment?
-static int alive(unsigned int env)
-{
-  return ((const struct env_info *)UENVS)[env & 255].id == env;
 }
 
 // Drop the holds of clients that are gone (killed, or ended without
@@ -754,8 +846,10 @@ static long op_open(unsigned int caller, unsigned int cwd, const char *path, lon
   long file = 0, hold = 0;
   if (!(flags & FS_NOREF) && (file = new_file(caller, inum, &hold)) < 0)
     return file;
-  if ((flags & O_TRUNC) && ip->type == T_FILE)
+  if ((flags & O_TRUNC) && ip->type == T_FILE) {
+    unbind_file(inum);
     itrunc(ip);
+  }
   m->w[1] = ip->type;
   m->w[2] = ip->nlink;
   m->w[3] = ip->size;
@@ -950,15 +1044,6 @@ static void free_orphans(void)
 // free orphans. Ends the server if there is no rvexo file system.
 static void mount(void)
 {
-  bufs = malloc(NBUF * sizeof(*bufs));
-  chains = malloc(NHASH * sizeof(*chains));
-  files = malloc(NFILES * sizeof(*files));
-  holds = malloc(NHOLDS * sizeof(*holds));
-  if (bufs == NULL || chains == NULL || files == NULL || holds == NULL)
-    panic("no memory for the file system's tables");
-  memset(bufs, 0, NBUF * sizeof(*bufs));
-  memset(files, 0, NFILES * sizeof(*files));
-  memset(holds, 0, NHOLDS * sizeof(*holds));
   for (int i = 0; i < NHASH; i++)
     chains[i] = -1;
   static const struct exos_reclaimer cache = {cache_give, cache_taken};
@@ -991,7 +1076,7 @@ static long take_path(const char *buf, const char **src, char *dst, unsigned lon
   return 0;
 }
 
-// A call on an open file (FS_READ ... FS_SHARE): w1 the open file, w4 the
+// A call on an open file (FS_READ ... FS_SEEK, FS_BIND): w1 the open file, w4 the
 // caller's hold (a hint). Returns the hold's index, or -E_BADF if the
 // caller holds no such open file.
 static long hold_of(const struct rpc_req *r)
@@ -1012,7 +1097,8 @@ static long file_call(struct rpc_req *r, int h)
   unsigned long off =
       m->w[0] == FS_READ && m->w[2] == FS_AT ? (unsigned long)m->w[5] : files[f].off;
   long res = 0;
-  if ((m->w[0] == FS_READ || m->w[0] == FS_WRITE) && (r->buf == NULL || n > PGSIZE))
+  if ((m->w[0] == FS_READ || m->w[0] == FS_WRITE || m->w[0] == FS_BIND) &&
+      (r->buf == NULL || n > PGSIZE))
     return -E_INVAL;
   switch (m->w[0]) {
   case FS_READ:
@@ -1052,6 +1138,9 @@ static long file_call(struct rpc_req *r, int h)
     res = alive(m->w[2]) ? add_hold(m->w[2], f) : -E_BADENV;
     res = res < 0 ? res : 0;
     break;
+  case FS_BIND:
+    res = op_bind(r->caller, files[f].inum, m->w[2], n, r->buf);
+    break;
   }
   m->w[4] = h;
   return res;
@@ -1068,7 +1157,7 @@ static void handle(struct rpc_req *r)
   if (sb.magic != FS_MAGIC)
     mount();  // at the first call: the server is ready for calls at once
   operation++;
-  if (op >= FS_READ && op <= FS_SEEK) {
+  if ((op >= FS_READ && op <= FS_SEEK) || op == FS_BIND) {
     long h = hold_of(r);
     m->w[0] = h < 0 ? h : file_call(r, h);
     commit();

@@ -214,6 +214,23 @@ long fs_share(struct fs_file *f, unsigned int env)
   return file_call(f, FS_SHARE, &m, env, 0, 0);
 }
 
+// Bind this process, through the server, the disk blocks holding pages
+// [first, first + n) of the open file f (each written: no holes), and put
+// their numbers in blocks[0 .. n-1], so that a paged region (region_map)
+// reads and writes them itself. The binding lasts until this process ends
+// or the file's blocks are freed (truncated, or its last link and last
+// open gone). Returns 0 or an error: E_INVAL (a page past the end, a hole,
+// n beyond FS_BIND_MAX), E_QUOTA (the blocks lie in more ranges than a
+// process may hold), E_FAULT (blocks is bad).
+long fs_bind(struct fs_file *f, unsigned long first, unsigned long n, unsigned int *blocks)
+{
+  struct rpc_msg m;
+  long r = file_call(f, FS_BIND, &m, first, n, 0);
+  if (r == 0 && exos_copy(blocks, rpc_buffer(server), n * sizeof(*blocks)) < 0)
+    r = -E_FAULT;
+  return r;
+}
+
 // How much of the file system is free: fills *s. Returns 0 or an error.
 long fs_statfs(struct fs_statfs *s)
 {

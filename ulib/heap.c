@@ -2,7 +2,9 @@
 //
 // The heap starts at the end of the program and grows with sbrk; its pages
 // are mapped only when first touched (a page fault maps a zeroed page). The
-// stack grows the same way down to EXOS_STACK_MAX below its top; the page
+// stack's top 16 KiB are mapped at start-up, so that starting a program, the
+// file server and the shell's commands take no page fault; below them the
+// stack grows on demand too, down to EXOS_STACK_MAX below its top; the page
 // below that is a guard, and touching it ends the program with a message.
 // sbrk, malloc and free hold exos_critical, so threads (thread.c) may share
 // the heap: no thread switch comes in the middle of one.
@@ -17,6 +19,7 @@ static exos_handler next_fault_handler[16];
 
 #define STACK_LO     (EXOS_STACKTOP - EXOS_STACK_MAX)
 #define HEAP_TRACKED 16384  // heap pages whose first touch is remembered (64 MiB)
+#define STACK_START  4      // stack pages mapped at start-up
 
 // Which pages were mapped once: if one is missing later, the kernel took it
 // (revocation), and mapping a zero page would hide that. For the heap, a bit
@@ -53,6 +56,26 @@ static void report_lost(unsigned long a)
   exit(-1);
 }
 
+// Map a zeroed page at f->addr if it lies in a heap page (below the break)
+// or a stack page (above the guard page) that is not mapped. Returns 1 if
+// it mapped one (the faulting instruction is then retried as it was), 0 for
+// any other address. If memory runs out, ends the program with a message.
+static int map_on_demand(struct xframe *f)
+{
+  // LAB upcalls: map a zeroed page at a missing heap or stack page
+  // HANDOUT: return 0;
+  unsigned long a = f->addr;
+  int own = (a >= heap_start && a < heap_brk) || (a >= STACK_LO && a < EXOS_STACKTOP);
+  if (!own || vm_pte(a) != 0)
+    return 0;
+  if (vm_alloc(PGROUNDDOWN(a), PTE_R | PTE_W) < 0) {
+    printf("%s: out of memory at address 0x%lx\n", exos_progname(), a);
+    exit(-1);
+  }
+  return 1;
+  // END LAB upcalls
+}
+
 // The page-fault handler: map a zero page for the heap or the stack, or
 // report a stack overflow (unless a guarded access, ucopy.S, touched the
 // guard page: that call fails instead). Faults it does not own go to the
@@ -60,16 +83,9 @@ static void report_lost(unsigned long a)
 static int heap_fault(struct xframe *f)
 {
   unsigned long a = f->addr;
-  int own = (a >= heap_start && a < heap_brk) || (a >= STACK_LO && a < EXOS_STACKTOP);
-  if (own && vm_pte(a) == 0) {
-    if (was_mapped(a))
-      report_lost(a);
-    // LAB upcalls: map a zeroed page at the faulting page and resume
-    if (vm_alloc(PGROUNDDOWN(a), PTE_R | PTE_W) < 0) {
-      printf("%s: out of memory at address 0x%lx\n", exos_progname(), a);
-      exit(-1);
-    }
-    // END LAB upcalls
+  if (vm_pte(a) == 0 && was_mapped(a))
+    report_lost(a);  // a zero page would hide what the kernel took
+  if (map_on_demand(f)) {
     note_mapped(a, 1);
     return 1;
   }
@@ -85,12 +101,16 @@ static int heap_fault(struct xframe *f)
   return next != NULL && next(f);
 }
 
-// Set up the heap and the page-fault handler (at start-up).
+// Set up the heap and the page-fault handler, and map the top STACK_START
+// pages of the stack (at start-up).
 void heap_init(void)
 {
   heap_start = heap_brk = (unsigned long)end;
+  for (unsigned long va = EXOS_STACKTOP - STACK_START * PGSIZE; va < EXOS_STACKTOP; va += PGSIZE)
+    if (vm_pte(va) == 0 && vm_alloc(va, PTE_R | PTE_W) < 0)
+      break;  // short of memory: the rest comes on demand, if it can
   while (stack_low > STACK_LO && vm_pte(stack_low - PGSIZE) != 0)
-    stack_low -= PGSIZE;  // the stack its creator mapped
+    stack_low -= PGSIZE;  // the stack mapped so far
   next_fault_handler[EXC_LOAD_PAGE_FAULT] = exos_set_handler(EXC_LOAD_PAGE_FAULT, heap_fault);
   next_fault_handler[EXC_STORE_PAGE_FAULT] = exos_set_handler(EXC_STORE_PAGE_FAULT, heap_fault);
 }

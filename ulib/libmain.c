@@ -39,6 +39,35 @@ void libmain(int argc, char **argv, unsigned long how, const struct fd_handoff *
   exit(main(argc, argv));
 }
 
+// Check the arguments of a program that takes no options (cat, rm, ...)
+// and from min to max operands (max < 0: no limit). A first argument "--"
+// is dropped from *argc, *argv: the rest are operands however they start;
+// otherwise an argument starting with '-' (but "-" alone) is an unknown
+// option. Returns 0, or prints what is wrong and usage to descriptor 2 and
+// returns -1 (the program then ends with status 2).
+int exos_args(int *argc, char ***argv, int min, int max, const char *usage)
+{
+  char **v = *argv;
+  int n = *argc - 1;
+  if (n > 0 && strcmp(v[1], "--") == 0) {
+    v[1] = v[0];
+    (*argv)++;
+    (*argc)--;
+    n--;
+  } else {
+    for (int i = 1; i <= n; i++)
+      if (v[i][0] == '-' && v[i][1] != 0) {
+        fprintf(2, "%s: unknown option %s\n%s\n", v[0], v[i], usage);
+        return -1;
+      }
+  }
+  if (n < min || (max >= 0 && n > max)) {
+    fprintf(2, "%s\n", usage);
+    return -1;
+  }
+  return 0;
+}
+
 // End this program with the given status.
 void exit(int status)
 {

@@ -46,6 +46,7 @@ const char *exos_strerror(long err);
 
 // libmain.c
 void exit(int status) __attribute__((noreturn));
+int exos_args(int *argc, char ***argv, int min, int max, const char *usage);
 void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
 // (ExOS's panic is the symbol exos_panic, so that a program may define a
 // panic of its own, as programs written for xv6 do.)
@@ -87,7 +88,6 @@ struct diskfs_file {
 };
 long diskfs_open(const char *path, struct diskfs_file *f);
 long diskfs_read(const struct diskfs_file *f, void *dst, unsigned long off, unsigned long n);
-long diskfs_bmap(const struct diskfs_file *f, unsigned long index);
 unsigned int diskfs_cwd(unsigned int inum);
 
 // fsclient.c: the file system, through the file-system server (fs.c)
@@ -110,6 +110,7 @@ long fs_seek(struct fs_file *f, long off, int whence);
 long fs_fstat(struct fs_file *f, struct stat *st);
 void fs_close(struct fs_file *f);
 long fs_share(struct fs_file *f, unsigned int env);
+long fs_bind(struct fs_file *f, unsigned long first, unsigned long n, unsigned int *blocks);
 struct fs_statfs {
   unsigned long free_blocks, blocks;  // data blocks
   unsigned long free_inodes, inodes;  // inodes a file could have (not 0 or the root)

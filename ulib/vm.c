@@ -139,14 +139,12 @@ long vm_table(unsigned long va)
   if (va >= UTOP || i2 == WIN || i2 == PX(2, UAREA))
     return -E_INVAL;  // the window and the u-area's region are ExOS's own
   if (!(VIEWROOT[i2] & PTE_V)) {
-    // LAB upcalls: make a level-1 table, link it into the root, show it at VIEW1(i2)
     long t = vm_page_alloc(PG_PT1);
     if (t < 0)
       return t;
     if ((err = sys_pte_write(root, i2, pt_link(t))) < 0 ||
         (err = sys_pte_write(win_meta, i2, leaf(t, PTE_R))) < 0)
       return err;
-    // END LAB upcalls
   }
   unsigned long e1 = VIEW1(i2)[i1];
   if (e1 & PTE_V)

@@ -17,6 +17,8 @@ static int copy(int fd, const char *name)
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 0, -1, "usage: cat [FILE...]") < 0)
+    return 2;
   int status = 0;
   if (argc < 2)
     return copy(0, "standard input") < 0;

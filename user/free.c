@@ -4,6 +4,8 @@
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 0, 0, "usage: free") < 0)
+    return 2;
   const struct sysinfo *si = (const struct sysinfo *)USYSINFO;
   const struct page_info *pages = (const struct page_info *)UPAGES;
   unsigned long by_type[8] = {0};

@@ -908,12 +908,17 @@ static int clean_up(void)
   return escaped;
 }
 
-// Parse "key=N" into *val if arg starts with key=.
-static void arg_num(const char *arg, const char *key, unsigned long *val)
+// Parse arg into *val if it is "key=N" (N decimal). Returns 1 if it was.
+static int arg_num(const char *arg, const char *key, unsigned long *val)
 {
   int n = strlen(key);
-  if (strncmp(arg, key, n) == 0 && arg[n] == '=')
-    *val = atoi(arg + n + 1);
+  if (strncmp(arg, key, n) != 0 || arg[n] != '=' || arg[n + 1] == 0)
+    return 0;
+  for (const char *s = arg + n + 1; *s; s++)
+    if (*s < '0' || *s > '9')
+      return 0;
+  *val = atoi(arg + n + 1);
+  return 1;
 }
 
 // Fuzz with the seed, count and trace of argv; clean up; print the
@@ -921,12 +926,13 @@ static void arg_num(const char *arg, const char *key, unsigned long *val)
 int main(int argc, char **argv)
 {
   unsigned long seed = 1, ncalls = 100000, trace = 0;
-  for (int i = 1; i < argc; i++) {
-    arg_num(argv[i], "seed", &seed);
-    arg_num(argv[i], "calls", &ncalls);
-    arg_num(argv[i], "trace", &trace);
-    arg_num(argv[i], "avoid", &avoid);
-  }
+  for (int i = 1; i < argc; i++)
+    if (!arg_num(argv[i], "seed", &seed) && !arg_num(argv[i], "calls", &ncalls) &&
+        !arg_num(argv[i], "trace", &trace) && !arg_num(argv[i], "avoid", &avoid)) {
+      fprintf(2, "fuzz: unknown argument %s\nusage: fuzz [seed=N] [calls=N] [trace=N] [avoid=N]\n",
+              argv[i]);
+      return 2;
+    }
   F.me = sys_getenvid();
   F.is_main = 1;
   F.rng = seed * 0x9E3779B97F4A7C15UL + 1;

@@ -74,10 +74,8 @@ static int grep(const char *re, int fd, const char *name)
 
 int main(int argc, char **argv)
 {
-  if (argc < 2) {
-    fprintf(2, "usage: grep PATTERN [FILE...]\n");
+  if (exos_args(&argc, &argv, 1, -1, "usage: grep PATTERN [FILE...]") < 0)
     return 2;
-  }
   int found = 0, status = 0;
   if (argc == 2)
     found = grep(argv[1], 0, NULL);

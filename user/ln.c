@@ -4,10 +4,8 @@
 
 int main(int argc, char **argv)
 {
-  if (argc != 3) {
-    fprintf(2, "usage: ln OLD NEW\n");
+  if (exos_args(&argc, &argv, 2, 2, "usage: ln OLD NEW") < 0)
     return 2;
-  }
   int err = link(argv[1], argv[2]);
   if (err < 0) {
     fprintf(2, "ln: %s -> %s: %s\n", argv[2], argv[1], exos_strerror(err));

@@ -50,6 +50,8 @@ static int list(const char *path)
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 0, -1, "usage: ls [PATH...]") < 0)
+    return 2;
   if (argc < 2)
     return list(".");
   int status = 0;

@@ -4,11 +4,9 @@
 
 int main(int argc, char **argv)
 {
-  int status = 0;
-  if (argc < 2) {
-    fprintf(2, "usage: mkdir DIR...\n");
+  if (exos_args(&argc, &argv, 1, -1, "usage: mkdir DIR...") < 0)
     return 2;
-  }
+  int status = 0;
   for (int i = 1; i < argc; i++) {
     int err = mkdir(argv[i]);
     if (err < 0) {

@@ -17,12 +17,10 @@ static const char *last(const char *path)
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 2, -1, "usage: mv OLD NEW | mv FILE... DIR") < 0)
+    return 2;
   struct stat st;
   int status = 0;
-  if (argc < 3) {
-    fprintf(2, "usage: mv OLD NEW | mv FILE... DIR\n");
-    return 2;
-  }
   const char *dest = argv[argc - 1];
   int into = stat(dest, &st) == 0 && st.type == T_DIR;
   if (argc > 3 && !into) {

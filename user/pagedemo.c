@@ -4,9 +4,11 @@
 // pages. ExOS's default policy, the clock, evicts the page the scan will
 // want soonest and misses on every page; the program knows its access
 // order and installs MRU (evict the page just used), which keeps 31 pages
-// resident across passes. Run it with `make qemu ARGS=init=pagedemo`; the
-// costs are retired instructions (rdinstret), exact under -icount, less the
-// time the hart waited idle for the disk (sysinfo.idle: host time there).
+// resident across passes. The file server binds it /pagefile's blocks
+// (fs_bind), so it runs from the shell (`pagedemo`) as well as first
+// (`make qemu ARGS=init=pagedemo`). The costs are retired instructions
+// (rdinstret), exact under -icount, less the time the hart waited idle for
+// the disk (sysinfo.idle: host time there).
 
 #include "ulib/ulib.h"
 #include "ulib/exos.h"
@@ -61,11 +63,11 @@ static unsigned long scan(unsigned long *ins, unsigned long *sum)
 
 int main(int argc, char **argv)
 {
-  struct diskfs_file f;
-  long err = diskfs_open("/pagefile", &f);
-  for (int i = 0; err == 0 && i < NPAGES; i++)
-    blocks[i] = diskfs_bmap(&f, i);
-  if (err < 0 || (err = region_map(REGION, NPAGES, blocks)) < 0) {
+  struct fs_file f;
+  long err = fs_open("/pagefile", O_RDWR, &f);
+  if (err == 0 && (err = fs_bind(&f, 0, NPAGES, blocks)) == 0)
+    err = region_map(REGION, NPAGES, blocks);
+  if (err < 0) {
     printf("pagedemo: cannot map /pagefile: %s\n", exos_strerror(err));
     return 1;
   }

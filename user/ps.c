@@ -4,6 +4,8 @@
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 0, 0, "usage: ps") < 0)
+    return 2;
   const struct env_info *envs = (const struct env_info *)UENVS;
   const struct sysinfo *si = (const struct sysinfo *)USYSINFO;
   static const char *const status[] = {"free", "runnable", "waiting"};

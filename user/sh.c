@@ -101,6 +101,10 @@ static int redirect(int kind, const char *path, int fd)
 static int builtin(int argc, char **argv)
 {
   if (strcmp(argv[0], "cd") == 0) {
+    if (exos_args(&argc, &argv, 0, 1, "usage: cd [DIR]") < 0) {
+      last_status = 2;
+      return 1;
+    }
     long err = chdir(argc > 1 ? argv[1] : "/");
     if (err < 0)
       fprintf(2, "sh: cd: %s: %s\n", argc > 1 ? argv[1] : "/", exos_strerror(err));
@@ -108,9 +112,19 @@ static int builtin(int argc, char **argv)
     return 1;
   }
   if (strcmp(argv[0], "exit") == 0) {
+    if (exos_args(&argc, &argv, 0, 1, "usage: exit [STATUS]") < 0) {
+      last_status = 2;
+      return 1;
+    }
     int status = 0;
-    for (const char *s = argc > 1 ? argv[1] : ""; *s >= '0' && *s <= '9'; s++)
+    const char *s = argc > 1 ? argv[1] : "";
+    for (; *s >= '0' && *s <= '9' && status < 100000000; s++)
       status = status * 10 + *s - '0';
+    if (*s != 0) {
+      fprintf(2, "sh: exit: %s: not a number\n", argv[1]);
+      last_status = 2;
+      return 1;
+    }
     exit(status);
   }
   return 0;
@@ -229,6 +243,8 @@ static void reap(void)
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 0, 1, "usage: sh [SCRIPT]") < 0)
+    return 2;
   int input = 0, interactive = argc < 2;
   if (!interactive && (input = open(argv[1], O_RDONLY)) < 0) {
     fprintf(2, "sh: %s: %s\n", argv[1], exos_strerror(input));

@@ -5,10 +5,8 @@
 
 int main(int argc, char **argv)
 {
-  if (argc != 2) {
-    fprintf(2, "usage: sleep SECONDS\n");
+  if (exos_args(&argc, &argv, 1, 1, "usage: sleep SECONDS") < 0)
     return 2;
-  }
   unsigned long tenths = 0, seen_point = 0;
   for (const char *s = argv[1]; *s; s++) {
     if (*s == '.') {

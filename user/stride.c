@@ -3,6 +3,8 @@
 // slice and hands them out. Each child measures the time it actually ran
 // (rdtime intervals between consecutive samples) in a page it shares with
 // the parent. The shares should come out 3:2:1.
+//
+// Usage: stride [MS]   hand out MS milliseconds of slices (default 1000).
 
 #include "ulib/ulib.h"
 #include "ulib/exos.h"
@@ -36,7 +38,8 @@ int main(int argc, char **argv)
     stride_add(pids[i], tickets[i]);
   }
   unsigned long hz = ((const struct sysinfo *)USYSINFO)->timebase_hz;
-  long slices = stride_run(hz);  // one second of machine time
+  unsigned long ms = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 1000;
+  long slices = stride_run(hz / 1000 * ms);  // ms of machine time
   for (int i = 0; i < 3; i++) {
     kill(pids[i]);
     waitpid(pids[i], 0);

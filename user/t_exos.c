@@ -144,6 +144,10 @@ static void guarded_copies(void)
   check("a copy into the stack's guard page fails", exos_copy(stack_guard, b, 8), -E_FAULT);
   check("a copy into heap not yet touched maps it",
         exos_copy(heap, "abcdefgh", 8) == 0 && heap[7] == 'h', 1);
+  vm_protect((unsigned long)heap, PTE_R);
+  check("a copy into a heap page made read-only fails and leaves it as it was",
+        exos_copy(heap, "XY", 2) == -E_FAULT && heap[0] == 'a', 1);
+  vm_protect((unsigned long)heap, PTE_R | PTE_W);
   check("a probe for writing of a read-only page fails", exos_probe((void *)skip, 1, 1), -E_FAULT);
   check("a probe running off the heap fails", exos_probe(top - 8, 16, 0), -E_FAULT);
   top[-1] = 'x';

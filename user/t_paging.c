@@ -16,17 +16,14 @@ static int mru_calls;
 
 #define MS(n) (SYSINFO->timebase_hz / 1000 * (n))
 
-// Map the region over /pagefile's blocks. Returns 0 or an error.
+// Map the region over /pagefile's blocks, which the file server binds to
+// this process (the first program or not). Returns 0 or an error.
 static long setup_region(void)
 {
-  struct diskfs_file f;
-  long err = diskfs_open("/pagefile", &f);
-  for (unsigned long i = 0; err == 0 && i < NPAGES; i++) {
-    long b = diskfs_bmap(&f, i);
-    if (b <= 0)
-      return b < 0 ? b : -E_BADFS;
-    blocks[i] = b;
-  }
+  struct fs_file f;
+  long err = fs_open("/pagefile", O_RDWR, &f);
+  if (err == 0)
+    err = fs_bind(&f, 0, NPAGES, blocks);
   return err < 0 ? err : region_map(REGION, NPAGES, blocks);
 }
 

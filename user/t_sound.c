@@ -516,11 +516,31 @@ static const struct {
     {"registers", registers},
 };
 
-// Run every group, or those named in the arguments (ARGS="init=t_sound pools").
+#define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+
+// Is name a group's?
+static int is_group(const char *name)
+{
+  for (unsigned long i = 0; i < NGROUPS; i++)
+    if (strcmp(groups[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+// Run every group, or those named in the arguments (ARGS="init=t_sound pools");
+// an unknown name is an error.
 int main(int argc, char **argv)
 {
+  for (int a = 1; a < argc; a++)
+    if (!is_group(argv[a])) {
+      fprintf(2, "t_sound: unknown group %s\nusage: t_sound [GROUP...]; the groups:", argv[a]);
+      for (unsigned long i = 0; i < NGROUPS; i++)
+        fprintf(2, " %s", groups[i].name);
+      fprintf(2, "\n");
+      return 2;
+    }
   aspace_init(&self, sys_getenvid());
-  for (unsigned long i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+  for (unsigned long i = 0; i < NGROUPS; i++) {
     int chosen = argc == 1;
     for (int a = 1; a < argc; a++)
       chosen |= strcmp(argv[a], groups[i].name) == 0;

@@ -214,6 +214,73 @@ static void unlock_others(void *arg)
   other_unlock = mutex_unlock(&pair_lock);
 }
 
+// ---------------------------------------------------------------- (d2) a fair mutex
+
+#define NFAIR 3
+static struct mutex fair_lock;
+static volatile long fair_turn;  // which waiter may queue now (its place: 1, 2, ...)
+static volatile int fair_queued, fair_order[NFAIR + 1], fair_got;
+
+// Wait for its turn (arg: its place in the queue), then queue on
+// fair_lock; note when it gets it, and release it.
+static void fair_waiter(void *arg)
+{
+  while (fair_turn != (long)arg)
+    thread_yield();
+  fair_queued++;
+  mutex_lock(&fair_lock);
+  fair_order[fair_got++] = thread_self();
+  mutex_unlock(&fair_lock);
+}
+
+// Thread 1 holds fair_lock while NFAIR threads queue on it one by one, in
+// an order that is neither their slot order nor its reverse; waiting, they
+// must not run. Then thread 1 unlocks and at once locks again: the mutex
+// must go to the waiters in the order they came, thread 1 last.
+static void fair_mutex(void)
+{
+  static const long place[NFAIR] = {2, 3, 1};  // the queue: the third thread, first, second
+  int tids[NFAIR], want[NFAIR + 1];
+  mutex_init(&fair_lock);
+  mutex_lock(&fair_lock);
+  for (int i = 0; i < NFAIR; i++) {
+    tids[i] = thread_create(fair_waiter, (void *)place[i]);
+    want[place[i] - 1] = tids[i];
+  }
+  want[NFAIR] = thread_self();
+  for (long turn = 1; turn <= NFAIR; turn++) {
+    fair_turn = turn;
+    for (int i = 0; i < 1000 && fair_queued < turn; i++)
+      thread_yield();
+    for (int i = 0; i < 3; i++)
+      thread_yield();  // it goes on into mutex_lock, and blocks there
+  }
+  check("three threads queued on a held mutex", fair_queued, NFAIR);
+  unsigned long sw0 = exos_thread_switches, ep0 = exos_thread_epilogues;
+  unsigned long end = sys_uptime() + ticks(20);
+  while ((unsigned long)sys_uptime() < end)
+    ;
+  printf("while they waited: %lu epilogues, %lu switches\n", exos_thread_epilogues - ep0,
+         exos_thread_switches - sw0);
+  check("threads waiting for a mutex do not run (no switch in 20 ms of preemptions)",
+        exos_thread_epilogues - ep0 >= 5 && exos_thread_switches == sw0, 1);
+  mutex_unlock(&fair_lock);
+  mutex_lock(&fair_lock);  // behind the waiters
+  fair_order[fair_got++] = thread_self();
+  mutex_unlock(&fair_lock);
+  for (int i = 0; i < NFAIR; i++)
+    thread_join(tids[i]);
+  int fifo = fair_got == NFAIR + 1;
+  for (int i = 0; i <= NFAIR; i++)
+    fifo &= fair_order[i] == want[i];
+  printf("the mutex went to threads %d %d %d %d; they came in as %d %d %d, then %d\n",
+         fair_order[0], fair_order[1], fair_order[2], fair_order[3], want[0], want[1], want[2],
+         want[3]);
+  check("the unlocking thread cannot take the mutex back before its waiters",
+        fair_order[0] != thread_self(), 1);
+  check("the mutex goes to the longest waiter each time (first come, first served)", fifo, 1);
+}
+
 // ---------------------------------------------------------------- (e) join at once
 
 static volatile int quick_done;
@@ -310,13 +377,23 @@ static void overflow(void *arg)
   recurse(0);
 }
 
-// Fork a child that runs fn(), and return its exit status (-100 on failure).
+// Fork a child that runs fn(), and return its exit status (-100 on
+// failure, -200 if it still ran after 2 s: it was killed then).
 static int in_child(void (*fn)(void))
 {
   int pid = fork(), status = -100;
   if (pid == 0) {
     fn();
     exit(0);
+  }
+  unsigned long end = sys_uptime() + ticks(2000);
+  while (pid > 0 && ENVINFO(pid)->id == (unsigned int)pid && (unsigned long)sys_uptime() < end)
+    sys_yield(pid);
+  if (pid > 0 && ENVINFO(pid)->id == (unsigned int)pid) {
+    printf("t_thread: the child still runs after 2 s: killed\n");
+    kill(pid);
+    waitpid(pid, &status);
+    return -200;
   }
   if (pid < 0 || waitpid(pid, &status) != pid)
     return -100;
@@ -381,6 +458,7 @@ int main(int argc, char **argv)
   for (int i = 0; i < 50; i++)
     thread_join(thread_create(nothing, NULL));
   check("50 create/join cycles leak no page", SYSINFO->nfree, free0);
+  stop_if_failed("t_thread");
 
   // (b) Preemption: two threads that never yield both make progress while
   // the first thread waits in thread_join.
@@ -402,13 +480,15 @@ int main(int argc, char **argv)
   // is a preemption without a switch: hence at most, not exactly.)
   check("the thread waiting in thread_join did not run: each switch was a preemption",
         main_end == main_mid && sw_end - sw_mid <= epi_end - epi_mid && epi_end > epi_mid, 1);
+  stop_if_failed("t_thread");
   spin_stop = 0;
-  spin_deadline = -1UL;
+  spin_deadline = sys_uptime() + ticks(1000);  // the yielder stops the spinner long before
   sa = thread_create(spinner, (void *)0);
   sb = thread_create(yielder, NULL);
   thread_join(sb);
   thread_join(sa);
   check("a thread that yields the processor lets the others run first", yields_seen >= 15, 1);
+  stop_if_failed("t_thread");
 
   // (c) Register-exactness: two threads check every register in a loop
   // while they are preempted again and again.
@@ -428,6 +508,7 @@ int main(int argc, char **argv)
         regs_result[0] == 0 ? 0 : first_bad_register(regs_a_dump, SEED_A), 0);
   check("every register survived preemption (loop B)",
         regs_result[1] == 0 ? 0 : first_bad_register(regs_b_dump, SEED_B), 0);
+  stop_if_failed("t_thread");
 
   // (d) A mutex: without it, preempted read-delay-write increments lose
   // updates; with it, none are lost.
@@ -459,6 +540,11 @@ int main(int argc, char **argv)
   check("unlock by a thread that does not hold it: refused", other_unlock, -E_PERM);
   check("unlock by the holder", mutex_unlock(&pair_lock), 0);
   check("unlock a free mutex: refused", mutex_unlock(&pair_lock), -E_PERM);
+  stop_if_failed("t_thread");
+
+  // (d2) A fair mutex: its waiters block, and get it first come, first served.
+  fair_mutex();
+  stop_if_failed("t_thread");
 
   // (e) Join of a finished thread returns at once; unknown ids are refused.
   int q = thread_create(quick, NULL);
@@ -473,6 +559,7 @@ int main(int argc, char **argv)
   check("join of an unknown thread: refused", thread_join(12345), -E_INVAL);
   check("join of thread 0: refused", thread_join(0), -E_INVAL);
   check("join of itself: refused", thread_join(thread_self()), -E_INVAL);
+  stop_if_failed("t_thread");
 
   // (f) Exceptions in threads: page faults on the lazy heap, breakpoints
   // and malloc, in four threads preempted in between.
@@ -489,6 +576,7 @@ int main(int argc, char **argv)
   check("each thread's breakpoint was handled", breakpoints, NADDERS);
   printf("fault threads preempted %lu times\n", exos_thread_epilogues - fe0);
   check("the fault threads were preempted meanwhile", exos_thread_epilogues - fe0 >= 5, 1);
+  stop_if_failed("t_thread");
 
   // (g) Reports that end a program, each in a forked child.
   check("a deadlock ends the program with a report (status -1)", in_child(deadlock_child), -1);

@@ -42,6 +42,15 @@ __attribute__((noreturn)) static inline void finish(const char *prog)
   exit(failures != 0);
 }
 
+// End the program now, with the summary, if a check has failed: the checks
+// after it would only add the failure's consequences, or wait for a child
+// that is gone.
+static inline void stop_if_failed(const char *prog)
+{
+  if (failures != 0)
+    finish(prog);
+}
+
 // The exported tables.
 #define SYSINFO       ((const struct sysinfo *)USYSINFO)
 #define ENVINFO(id)   (&((const struct env_info *)UENVS)[(id) & (SYSINFO->nenv - 1)])

@@ -2,8 +2,9 @@
 // test by test. `usertests` runs the quick set (labs/fs runs it in every
 // grading run); `usertests -f` the full set, with bigger files, more files
 // and a disk filled to the last block; `usertests NAME...` only the tests
-// named. After each test the file system must have as many free blocks
-// and inodes as before it: nothing may leak.
+// named (an unknown name or option is an error). After each test the file
+// system must have as many free blocks and inodes as before it: nothing may
+// leak.
 
 #include "ulib/ulib.h"
 #include "kernel/riscv.h"
@@ -410,6 +411,51 @@ static void hostile(void)
         "a spawned program's disk write refused (status %d)", status);
 }
 
+// A program that holds no disk binding has the file server bind it its
+// file's blocks (fs_bind, as paged regions do): it reads and writes them
+// itself, and loses them when the file is truncated.
+static void bind(void)
+{
+  int fd = open("/bound", O_CREAT | O_RDWR | O_TRUNC);
+  CHECK(write_pattern(fd, 0, 3 * PGSIZE, 6, PGSIZE) == 3 * PGSIZE, "write three pages");
+  CHECK(lseek(fd, 5 * PGSIZE, SEEK_SET) == 5 * PGSIZE && write(fd, "end", 3) == 3,
+        "write a sixth page after a hole");
+  close(fd);
+  char *argv[] = {"usertests", "--bound", NULL};
+  int status = -1, pid = spawn("/usertests", argv);
+  CHECK(pid > 0 && waitpid(pid, &status) == pid && status == 0,
+        "a spawned program used its bound blocks (status %d)", status);
+  unlink("/bound");
+}
+
+// bind()'s spawned half: bind /bound's blocks, read and write them
+// straight on the disk, then truncate the file. Returns 0 if all went as
+// it should.
+static int bound(void)
+{
+  struct fs_file f;
+  unsigned int blocks[3], b;
+  long ppn = vm_alloc(0x2000000000UL - PGSIZE, PTE_R | PTE_W), r;
+  char *page = (char *)(0x2000000000UL - PGSIZE);
+  CHECK(ppn > 0 && fs_open("/bound", O_RDWR, &f) == 0, "open /bound");
+  CHECK((r = fs_bind(&f, 0, 3, blocks)) == 0, "bind its three pages: %s", exos_strerror(r));
+  CHECK(fs_bind(&f, 3, 1, &b) == -E_INVAL, "binding a hole refused");
+  CHECK(fs_bind(&f, 6, 1, &b) == -E_INVAL, "binding past the end refused");
+  r = sys_disk_io(blocks[1], ppn, 0);
+  CHECK(r >= 0 && sys_disk_wait(r) == 0 && page[7] == byte_at(PGSIZE + 7, 6),
+        "read the second page's block: %s", exos_strerror(r));
+  memmove(page, "written on the disk", 19);
+  r = sys_disk_io(blocks[1], ppn, 1);
+  CHECK(r >= 0 && sys_disk_wait(r) == 0, "write it: %s", exos_strerror(r));
+  CHECK(fs_pread(&f, buf, PGSIZE, 19) == 19 && memcmp(buf, "written on the disk", 19) == 0,
+        "the server reads what was written on the disk");
+  int fd = open("/bound", O_RDWR | O_TRUNC);
+  close(fd);
+  CHECK(sys_disk_io(blocks[0], ppn, 0) == -E_NOBINDING, "truncating the file took the blocks back");
+  fs_close(&f);
+  return failures != 0;
+}
+
 // Bad pointers get an error, not death: every call handed memory the
 // program may not use (unmapped, past the heap, read-only, the kernel's)
 // returns -E_FAULT, changes nothing, and the program goes on.
@@ -492,19 +538,41 @@ static const struct {
     {"bigfile", bigfile},       {"manyfiles", manyfiles},
     {"concurrent", concurrent}, {"fdsfork", fds_fork},
     {"pipes", pipes},           {"hostile", hostile},
-    {"badptr", bad_pointers},   {"fulldisk", fulldisk},
+    {"badptr", bad_pointers},   {"bind", bind},
+    {"fulldisk", fulldisk},
 };
+#define NTESTS (sizeof(tests) / sizeof(tests[0]))
+
+// Is name a test's?
+static int is_test(const char *name)
+{
+  for (unsigned long t = 0; t < NTESTS; t++)
+    if (strcmp(tests[t].name, name) == 0)
+      return 1;
+  return 0;
+}
 
 int main(int argc, char **argv)
 {
   int first = 1, ran = 0, failed = 0;
   if (argc == 2 && strcmp(argv[1], "--write-superblock") == 0)
     return write_superblock();
+  if (argc == 2 && strcmp(argv[1], "--bound") == 0)
+    return bound();
   if (argc > 1 && strcmp(argv[1], "-f") == 0) {
     full = 1;
     first = 2;
   }
-  for (unsigned long t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
+  for (int i = first; i < argc; i++)
+    if (!is_test(argv[i])) {
+      fprintf(2, "usertests: unknown %s %s\nusage: usertests [-f] [TEST...]; the tests:",
+              argv[i][0] == '-' ? "option" : "test", argv[i]);
+      for (unsigned long t = 0; t < NTESTS; t++)
+        fprintf(2, " %s", tests[t].name);
+      fprintf(2, "\n");
+      return 2;
+    }
+  for (unsigned long t = 0; t < NTESTS; t++) {
     int wanted = first == argc;
     for (int i = first; i < argc; i++)
       wanted |= strcmp(argv[i], tests[t].name) == 0;

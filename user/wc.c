@@ -25,6 +25,8 @@ static void count(int fd, const char *name)
 
 int main(int argc, char **argv)
 {
+  if (exos_args(&argc, &argv, 0, -1, "usage: wc [FILE...]") < 0)
+    return 2;
   if (argc < 2) {
     count(0, "");
     return 0;

@@ -22,13 +22,14 @@ def quick(t):
     out = t.qemu(bootargs="init=exobench bench=quick", extra_args=["-icount", "shift=0"])
     t.expect(out, r"^exobench: quick run; ", r"^exobench: done$",
              r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"panic", r"unhandled", r"\(failed: ", r"kernel trap")
+    t.forbid(out, r"panic", r"unhandled", r"\(failed: ", r"kernel trap", r"^exobench: WARNING")
     try:
         table = bench.parse(out)
     except ValueError as e:
         t.fail(str(e))
     t.check(table["complete"], "bench.py: the table is incomplete or has a malformed line")
     t.check(table["mode"] == "quick", f"mode {table['mode']!r}, not 'quick'")
+    t.check(table["exact"], "exobench took -icount shift=0's counts for inexact ones")
     rows = {r["name"]: r for r in table["rows"]}
     t.check([r["name"] for r in table["rows"]] == ROWS,
             "rows: " + " ".join(r["name"] for r in table["rows"]))
@@ -39,6 +40,8 @@ def quick(t):
         else:
             t.check(r["measured"] and r["per_op"] > 0 and r["iterations"] > 0,
                     f"{name}: no positive figure ({r['per_op']}, note {r['note']!r})")
+            t.check(r["target"] is None or r["target_met"] is not None,
+                    f"{name}: its target is not marked under -icount")
         if r is not None:
             t.check(r["reference"] == REFERENCES.get(name),
                     f"{name}: reference {r['reference']}, want {REFERENCES.get(name)}")
@@ -59,3 +62,26 @@ def select_rows(t):
             t.check(r["note"] == "(not selected)", f"{r['name']}: note {r['note']!r}")
         if r["name"] in ("null-syscall", "pte-write"):
             t.check(r["stable"], f"{r['name']}: runs differ ({r['min']}..{r['max']})")
+
+
+@test(points=5, timeout=30)
+def inexact_counts_warned(t):
+    """Without -icount shift=0, rdinstret is no instruction count (QEMU
+    reads the host's cycle counter, or counts 2^shift an instruction):
+    exobench says so at the top and marks no target; a bad argument is an
+    error with the usage."""
+    out = t.qemu(bootargs="init=exobench bench=quick null-syscall")
+    t.expect(out, r"^exobench: quick run; .*\nexobench: WARNING: rdinstret is not counting "
+             r"instructions here \(QEMU runs without -icount shift=0\)", r"^exobench: done$")
+    table = bench.parse(out)
+    t.check(not table["exact"], "bench.py did not see the warning")
+    for r in table["rows"]:
+        t.check(r["target_met"] is None and r["ratio"] is None,
+                f"{r['name']}: marked {r['target_met']}, ratio {r['ratio']} without exact counts")
+    out = t.qemu(bootargs="init=exobench bench=quick null-syscall",
+                 extra_args=["-icount", "shift=1"])
+    t.expect(out, r"^exobench: WARNING: rdinstret is not counting instructions")
+    out = t.qemu(bootargs="init=exobench -q")
+    t.expect(out, r"^exobench: unknown argument -q$",
+             r"^usage: exobench \[bench=quick\] \[ROW\.\.\.\]")
+    t.forbid(out, r"^benchmark ")

@@ -5,7 +5,40 @@
 from gradelib import *
 
 
-@test(points=30, timeout=60)
+# The symptoms of the typical mistakes in cow_fault (LAB fork), and what to
+# tell the student who shows one. Every test's output is searched for them.
+HINTS = [
+    (r"(exit 7\): FAIL: got [01],|never saw the parent's store.*FAIL)",
+     "one process saw another's stores: a page that is still shared was made writable in "
+     "place. Write in place only when this process owns the page AND mapcount is 1"),
+    (r"writes it in place \(no copy\): FAIL",
+     "a page this process owns and alone maps (mapcount 1) was copied: make it writable "
+     "in place (vm_map with PTE_W) instead of copying it"),
+    (r"no longer PTE_COW: FAIL",
+     "a page made writable still carries PTE_COW: map it with PTE_W and without PTE_COW"),
+    (r"unhandled store page fault",
+     "a store to a copy-on-write page went unhandled: the kernel refuses to map writable a "
+     "page this process does not own (its parent's), so copy such a page even when it has "
+     "one mapping left; and return 1 once the page is writable"),
+    (r"was taken by the kernel",
+     "a page a process still mapped was freed under it: after a copy the original may "
+     "still be mapped by others; give it to add_orphan, which frees it once nobody maps it"),
+    (r"(freed once nobody maps it|no page leaked|every page came back).*FAIL",
+     "pages leak: after a copy, the original this process owns must go to add_orphan "
+     "(whoever still maps it, and however many)"),
+    (r"backtrace:\n(  #\d.*\n)*  #\d+ 0x[0-9a-f]+ copy_page\+",
+     "a fault inside copy_page: copy the page from its start (va is rounded down), not from "
+     "the faulting address"),
+]
+
+
+def _hints(t, out):
+    """Give the hints whose symptoms out shows."""
+    for rx, hint in HINTS:
+        t.hint_if(out, rx, hint)
+
+
+@test(points=30, timeout=10)
 def fork_cow(t):
     """Private copies, one copy per page, exit statuses, a tree four deep,
     kill, 100 fork/exit/wait cycles that leak no page, and shared memory
@@ -18,9 +51,10 @@ def fork_cow(t):
     # The one unhandled fault expected: the grandchild whose grant went away.
     t.forbid(out, r"FAIL", r"panic", r"unhandled (?!load page fault at pc 0x[0-9a-f]+, "
              r"address 0x2600000000$)")
+    _hints(t, out)
 
 
-@test(points=20, timeout=60)
+@test(points=20, timeout=10)
 def spawn_exec(t):
     """spawn(path, argv) from the file system: arguments, data and bss, exit
     status through wait, kill, errors by name, 20 spawns that leak no page;
@@ -33,9 +67,10 @@ def spawn_exec(t):
              r"^echo after exec$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+    _hints(t, out)
 
 
-@test(points=20, timeout=60)
+@test(points=20, timeout=30)
 def orphans_keep_memory(t):
     """A forked child whose parent exits keeps running with all its memory,
     before and after it calls exec; 1,000 such orphans give back every page
@@ -46,3 +81,4 @@ def orphans_keep_memory(t):
              r"^orphan after exec$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"destroyed")
+    _hints(t, out)

@@ -1,6 +1,7 @@
 # Lab shell: the shell and the utilities, typed at as a user would.
 
 import os
+import re
 
 from gradelib import *
 
@@ -8,14 +9,14 @@ PROMPT = r"(^|\n)\$ $"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def session(t, *commands, timeout=None):
-    """Boot, wait for the prompt, type each command after the prompt that
-    follows the previous one, then a last echo whose output ends the run.
-    A command may also be a (regex, text) pair: type text once regex shows.
-    Returns the output."""
+def session(t, *commands, timeout=None, extra_args=()):
+    """Boot (with QEMU's extra_args), wait for the prompt, type each command
+    after the prompt that follows the previous one, then a last echo whose
+    output ends the run. A command may also be a (regex, text) pair: type
+    text once regex shows. Returns the output."""
     sends = [c if isinstance(c, tuple) else (PROMPT, c + "\n")
              for c in commands + ("echo end-of-session",)]
-    return t.qemu(send=sends, stop=r"^end-of-session$", timeout=timeout)
+    return t.qemu(send=sends, stop=r"^end-of-session$", timeout=timeout, extra_args=extra_args)
 
 
 def readme_counts(pattern=None):
@@ -28,12 +29,25 @@ def readme_counts(pattern=None):
     return len(lines), len(data.split()), len(data)
 
 
+def readme_example(command):
+    """The line README.md's example shows after "$ command", or None."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        lines = [l.strip() for l in f]
+    at = lines.index("$ " + command) if "$ " + command in lines else -1
+    return lines[at + 1] if 0 <= at < len(lines) - 1 else None
+
+
 @test(points=10, timeout=60)
 def pipeline(t):
-    """cat README.md | grep ExOS | wc counts what Python counts."""
+    """cat README.md | grep ExOS | wc counts what Python counts, and what
+    README.md's example shows."""
     out = session(t, "cat README.md | grep ExOS | wc", "echo a | cat | cat | cat | wc")
     lines, words, chars = readme_counts("ExOS")
     t.expect(out, r"^%d %d %d $" % (lines, words, chars), r"^1 1 2 $")
+    shown = readme_example("cat README.md | grep ExOS | wc")
+    t.check(shown == "%d %d %d" % (lines, words, chars),
+            f"README.md's example shows {shown!r} for this command, which prints "
+            f"'{lines} {words} {chars}': update the example")
 
 
 @test(points=10, timeout=60)
@@ -115,3 +129,45 @@ def xv6_compatibility(t):
              r"^%l forms: -5 18446744073709551615 cafe -9 12 beef -7 7 ff 0x0000000000001000 c s$",
              r"^t_xv6: stack overflow: guard page hit at address 0x[0-9a-f]+ \(pc 0x[0-9a-f]+\)$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"not killed")
+
+
+@test(points=10, timeout=30)
+def paging_from_the_shell(t):
+    """pagedemo and t_paging work from the shell, where they hold no disk
+    binding of their own: the file server binds them /pagefile's blocks."""
+    out = session(t, "pagedemo", "echo demo $?", "t_paging", "echo test $?",
+                  extra_args=["-icount", "shift=0"])  # t_paging's deadlines are in instructions
+    t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
+             r"^demo 0$", r"^t_paging: all \d+ checks passed$", r"^test 0$")
+    t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
+
+
+# Each refused command line, what it must print first, and its usage line.
+REFUSED = [
+    ("usertests -q", r"usertests: unknown option -q", r"usage: usertests \[-f\] \[TEST\.\.\.\]"),
+    ("usertests nosuch", r"usertests: unknown test nosuch", r"usage: usertests "),
+    ("ps -a", r"ps: unknown option -a", r"usage: ps"),
+    ("free x", r"usage: free", None),
+    ("cat -n README.md", r"cat: unknown option -n", r"usage: cat \[FILE\.\.\.\]"),
+    ("kill zz", r"kill: zz: not a pid \(hexadecimal, as ps shows it\)", None),
+    ("exit abc", r"sh: exit: abc: not a number", None),
+    ("cd a b", r"usage: cd \[DIR\]", None),
+    ("t_sound nosuch", r"t_sound: unknown group nosuch", r"usage: t_sound \[GROUP\.\.\.\]"),
+    ("fuzz seed=x", r"fuzz: unknown argument seed=x", r"usage: fuzz "),
+    ("exobench -q", r"exobench: unknown argument -q", r"usage: exobench "),
+]
+
+
+@test(points=10, timeout=30)
+def unknown_arguments_refused(t):
+    """Unknown options, test names, groups and rows are errors: a message,
+    the usage, status 2, and nothing run (usertests -q once ran no test and
+    said "all 0 tests passed"); sh's builtins cd and exit check theirs;
+    after "--" an argument is an operand however it starts."""
+    commands = [c for line, _, _ in REFUSED for c in (line, "echo status $?")]
+    out = session(t, *commands, "ls -- -x")
+    for line, first, usage in REFUSED:
+        t.expect(out, r"^\$ %s\n%s\n%s\$ echo status \$\?\nstatus 2$"
+                 % (re.escape(line), first, usage + ".*\n" if usage else ""))
+    t.expect(out, r"^ls: -x: no such file or directory$")
+    t.forbid(out, r"tests passed", r"^# rvexo", r"checks passed", r"^benchmark ")

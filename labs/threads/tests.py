@@ -5,14 +5,45 @@
 from gradelib import *
 
 
-@test(points=30, timeout=60)
+# The symptoms of the typical mistakes in the LAB threads code, and what
+# to tell the student who shows one (the first failing check of the fair
+# mutex names the mistake: the hints for the later ones require the
+# earlier ones to have passed).
+HINTS = [
+    (r"^(both spinners progressed|prologues switched).*FAIL",
+     "a thread that never yields kept the processor: next_runnable must search from the "
+     "slot AFTER from's, round-robin, and come to from itself last"),
+    (r"unhandled .* address 0x[0-9a-f]{1,3}\n",
+     "a NULL thread was run: when from is the only runnable thread, next_runnable must "
+     "return from itself (the search ends at from's own slot)"),
+    (r"waits for thread 0 to finish",
+     "a thread blocked in mutex_lock never became runnable again: mutex_unlock must make "
+     "the thread it hands the mutex to runnable"),
+    (r"^with the mutex, exactly the expected total: FAIL",
+     "two threads held the mutex at once: mutex_lock returns to a woken waiter as its "
+     "owner, so mutex_unlock must make it the owner (m->owner), not free the mutex"),
+    (r"^threads waiting for a mutex do not run.*FAIL",
+     "a thread waiting for a mutex kept running: mutex_lock must block it (T_BLOCKED, then"
+     " block()), not yield in a loop"),
+    (r"do not run.*: ok\n(.*\n)*?the unlocking thread cannot take the mutex back.*FAIL",
+     "mutex_unlock freed the mutex and its caller took it again before the woken waiter "
+     "ran: hand the mutex over to the waiter (it owns it when it wakes)"),
+    (r"cannot take the mutex back.*: ok\nthe mutex goes to the longest waiter.*FAIL",
+     "the mutex went to its waiters out of order (see the order printed above it): "
+     "mutex_lock notes when a thread began to wait (wait_since), and mutex_unlock picks "
+     "the waiter with the SMALLEST wait_since"),
+]
+
+
+@test(points=30, timeout=10)
 def threads(t):
     """ExOS threads preempted by the prologue/epilogue upcalls: create, join,
-    yield, register-exact resumption, a mutex that matters, exceptions inside
-    threads, and the deadlock and stack-overflow reports. Under -icount
-    shift=0 the clock follows the instructions: the test sizes its delays
-    by the clock, and a busy host must not change how often a slice ends
-    during them."""
+    yield, register-exact resumption, a mutex that matters and is fair
+    (its waiters block and get it first come, first served), exceptions
+    inside threads, and the deadlock and stack-overflow reports. Under
+    -icount shift=0 the clock follows the instructions: the test sizes its
+    delays by the clock, and a busy host must not change how often a slice
+    ends during them. t_thread stops at its first failing section."""
     out = t.qemu(bootargs="init=t_thread", extra_args=["-icount", "shift=0"])
     t.expect(out,
              r"^t_thread: all \d+ checks passed$",
@@ -21,7 +52,10 @@ def threads(t):
              r"^every register survived preemption \(loop B\): ok$",
              r"^without the mutex, updates are lost: ok$",
              r"^with the mutex, exactly the expected total: ok$",
+             r"^the mutex goes to the longest waiter each time \(first come, first served\): ok$",
              r"^t_thread: deadlock: every thread is blocked$",
              r"^t_thread: thread \d+: stack overflow: guard page hit at address 0x[0-9a-f]+",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
+    for rx, hint in HINTS:
+        t.hint_if(out, rx, hint)

@@ -1,11 +1,31 @@
 # Lab upcalls: ExOS handles its own exceptions. The kernel enters the
 # program's exception entry with every register intact; ExOS saves them on
-# its exception stack, runs a handler in C and resumes without the kernel.
+# its exception stack, runs a handler in C (exos_dispatch, the lab's first
+# exercise) and resumes without the kernel. The heap and the stack get
+# their pages on demand (map_on_demand, the second exercise).
+#
+# Each program here needs well under a second: a time limit of 5 s is
+# reached only by a program stuck taking the same exception over and over.
+
+import re
 
 from gradelib import *
 
+STACK_LO = 0x3F00000000 - (1 << 20)  # EXOS_STACKTOP - EXOS_STACK_MAX: above the guard page
+WRONG_PAGE = ("the page that faulted was still missing after the handler mapped one (ExOS took "
+              "that for a revocation): map the page holding the address, PGROUNDDOWN(addr)")
+STUCK = ("the program stopped making progress: an exception that no handler resolved was resumed "
+         "again and again (exos_dispatch must not return when the handler returns 0)")
 
-@test(points=20, timeout=30)
+
+def unwritten(t, out):
+    """True (with a hint) if the program died in the handout's stub of
+    exos_dispatch: no other hint applies then."""
+    t.hint_if(out, r"exos_dispatch\(\) is not written$", "write exos_dispatch() in ulib/exception.c")
+    return "exos_dispatch() is not written" in out
+
+
+@test(points=20, timeout=5)
 def handlers(t):
     """Page faults (load, store, fetch), illegal instruction, breakpoint,
     register-exact resume, nested exceptions, lazy heap, malloc; a guarded
@@ -17,14 +37,36 @@ def handlers(t):
              r"^nested exception handled on the exception stack: ok$",
              r"^a copy into heap not yet touched maps it: ok$",
              r"^\.{65536}$")
-    t.forbid(out, r"FAIL", r"panic")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")
+    if unwritten(t, out):
+        return
+    t.hint_if(out, r"^they hold what was stored: FAIL",
+         "resume at the faulting instruction itself (leave f->pc as it is): it must run again")
+    t.hint_if(out, r"^a copy into heap not yet touched maps it: FAIL",
+         "a guarded access fails only if no handler resolves its fault: run the handler first")
+    t.hint_if(out, r"^a copy into heap not yet touched maps it: ok\n.*read-only fails.*FAIL",
+         "map a page only where none is mapped (vm_pte): a fault on a mapped page is not a missing "
+         "page")
+    t.hint_if(out, r"^a copy from an unmapped address fails: FAIL",
+         "map a page on demand only in the heap (below the break) and the stack (above its guard)")
+    t.hint_if(out, r"^a probe running off the heap fails: FAIL",
+         "the heap ends at the break (heap_brk): a fault above it is no heap page")
+    t.hint_if(out, r"^a copy into the stack's guard page fails: FAIL",
+         "the page below STACK_LO is the stack's guard: never map it")
+    t.hint_if(out, r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x(?!0\b)",
+         "a store to the heap was not resolved: does map_on_demand() map the missing page, "
+         "writable (PTE_W)?")
+    t.hint_if(out, r"was taken by the kernel", WRONG_PAGE)
+    if out.timed_out:
+        t.hint(STUCK)
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=5)
 def unhandled_report(t):
     """An unhandled fault, a failed assert and panic each end the program
     with a report and a backtrace through its own functions."""
-    out = t.qemu(bootargs="init=t_crash")
+    out = t.qemu(bootargs="init=t_crash", fatal=r"^panic",  # its own panic and assert are expected
+                 stop=r"^rvexo: no environments left; powering off$|unhandled[\s\S]*unhandled")
     t.expect(out,
              r"^t_crash: unhandled store page fault at pc 0x[0-9a-f]+, address 0x0$",
              r"^  #0 0x[0-9a-f]+ crash_deep[.\w]*\+0x[0-9a-f]+$",
@@ -38,9 +80,24 @@ def unhandled_report(t):
              r"^t_crash: panic ended its program with status -1$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"not reached", r"kernel panic", r"^panic")
+    reports = len(re.findall(r"unhandled", out))
+    t.check(reports <= 1, "the unhandled fault was reported again")
+    null_report = r"store page fault at pc 0x[0-9a-f]+, address 0x0$"
+    if unwritten(t, out):
+        return
+    if out.timed_out:
+        t.hint(STUCK)
+    elif reports > 1:
+        t.hint("end the program after the report: returning resumes the faulting instruction")
+    elif "panic ended its program" in out and not re.search(null_report, out, re.M):
+        t.hint("the store through a null pointer was not reported: map a page on demand only "
+               "in the heap and the stack")
+    t.hint_if(out, r"^  #0 .* crash_deep.*\n(?!  #1 .* crash_middle)",
+         "crash_deep is a leaf: its caller is found through the return address, so give "
+         "exos_backtrace() the ra the exception interrupted")
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=5)
 def stack_guard(t):
     """Running into the stack's guard page ends the program with a message."""
     out = t.qemu(bootargs="init=t_overflow")
@@ -48,10 +105,19 @@ def stack_guard(t):
              r"^t_overflow: stack overflow: guard page hit at address 0x[0-9a-f]+ \(pc 0x[0-9a-f]+\)$",
              r"^  #0 0x[0-9a-f]+ recurse\+0x[0-9a-f]+$",
              r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"panic")
+    t.forbid(out, r"panic", r"unhandled")
+    if unwritten(t, out):
+        return
+    m = re.search(r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x([0-9a-f]+)", out)
+    if (m and int(m.group(1), 16) < STACK_LO) or "out of memory" in out:
+        t.hint("the stack ran past its guard page: a fault there must not be mapped")
+    elif m:
+        t.hint("a store to the stack was not resolved: does map_on_demand() map the "
+               "missing page, writable (PTE_W)?")
+    t.hint_if(out, r"was taken by the kernel", WRONG_PAGE)
 
 
-@test(points=10, timeout=30)
+@test(points=10, timeout=5)
 def exception_stack_overflow(t):
     """Exceptions nested without end overflow the exception stack: the kernel
     ends the program and keeps running."""
@@ -61,3 +127,4 @@ def exception_stack_overflow(t):
              r"store page fault",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"panic")
+    unwritten(t, out)
