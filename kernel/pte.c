@@ -236,7 +236,6 @@ static inline int is_leaf(uint64 pte)
 static __attribute__((noinline)) void relink(uint64 pt_pa, int level, uint64 index, uint64 pte_pa,
                                              uint64 old, uint64 pte)
 {
-  // LAB bindings: unlink what old mapped or linked, then link what pte maps or links
   int new_leaf = is_leaf(pte), old_leaf = is_leaf(old);
   // The slot's reverse-map links serve one page at a time: unlink the old
   // page before linking the new one.
@@ -252,7 +251,6 @@ static __attribute__((noinline)) void relink(uint64 pt_pa, int level, uint64 ind
     *link_pte_of(PTE_PA(pte)) = pte_pa;
     set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
   }
-  // END LAB bindings
 }
 
 // Write pte into entry `index` of the level-`level` table at pt_pa, which
