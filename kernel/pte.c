@@ -61,6 +61,7 @@ static inline struct rnode *node_links(uint32 node)
 // linked anywhere) maps the page at pa.
 static inline __attribute__((always_inline)) void rmap_add(uint64 pa, uint64 pte_pa)
 {
+  // LAB bindings: put the slot's node at the head of pa's list; count the mapping
   struct page_priv *pp = page_priv_of(pa);
   uint32 node = pte_node(pte_pa);
   *node_links(node) = (struct rnode){pp->rmap, 0};
@@ -68,11 +69,13 @@ static inline __attribute__((always_inline)) void rmap_add(uint64 pa, uint64 pte
     node_links(pp->rmap)->prev = node;
   pp->rmap = node;
   ppn2page(pa >> PGSHIFT)->mapcount++;
+  // END LAB bindings
 }
 
 // Forget that the leaf PTE at pte_pa maps the page at pa.
 static inline __attribute__((always_inline)) void rmap_remove(uint64 pa, uint64 pte_pa)
 {
+  // LAB bindings: take the slot's node off pa's list; uncount the mapping
   uint32 node = pte_node(pte_pa);
   struct rnode *n = node_links(node);
   if (n->prev)
@@ -82,6 +85,7 @@ static inline __attribute__((always_inline)) void rmap_remove(uint64 pa, uint64 
   if (n->next)
     node_links(n->next)->prev = n->prev;
   ppn2page(pa >> PGSHIFT)->mapcount--;
+  // END LAB bindings
 }
 
 // Call fn(pte_pa) for every leaf PTE that maps the page at pa. fn may
@@ -157,6 +161,8 @@ static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, 
 static inline __attribute__((always_inline)) long check_pte(uint64 pte, int level, uint32 owner,
                                                             uint64 pte_pa)
 {
+  // LAB bindings: the rules at the top of this file, the first one broken named by its error
+  // HANDOUT: return 0;
   if (!(pte & PTE_V))
     return 0;
   if (pte & PTE_RESERVED_BITS)
@@ -196,6 +202,7 @@ static inline __attribute__((always_inline)) long check_pte(uint64 pte, int leve
     return want == PTE_R ? 0 : -E_PTWRITABLE;
   }
   return -E_NOACCESS;  // kernel or free
+  // END LAB bindings
 }
 
 // Check that the caller (NULL: the kernel itself) may write into the
@@ -203,6 +210,9 @@ static inline __attribute__((always_inline)) long check_pte(uint64 pte, int leve
 // Returns 0 or -E_NOTPT.
 static inline long check_table(struct env *caller, uint64 pt_ppn, struct env **owner)
 {
+  // LAB bindings: a page-table page of RAM, of an environment the caller controls
+  // HANDOUT: *owner = env_of(ppn2page(pt_ppn)->owner);
+  // HANDOUT: return 0;
   if (!ppn_valid(pt_ppn) || !is_pt(ppn2page(pt_ppn)))
     return -E_NOTPT;
   struct env *o = env_of(ppn2page(pt_ppn)->owner);
@@ -210,6 +220,7 @@ static inline long check_table(struct env *caller, uint64 pt_ppn, struct env **o
     return -E_NOTPT;
   *owner = o;
   return 0;
+  // END LAB bindings
 }
 
 // Is pte a valid leaf?
@@ -295,6 +306,8 @@ static inline struct fast_write fast_start(struct env *caller)
 static inline __attribute__((always_inline)) long rewrite_leaf(struct fast_write *f, uint64 pt_ppn,
                                                                uint64 index, uint64 pte)
 {
+  // LAB bindings: the common write alone, in a few instructions; 1 for anything else
+  // HANDOUT: return 1;
   if (pt_ppn != f->table) {
     if (pt_ppn - f->base >= f->npages)
       return 1;
@@ -322,6 +335,7 @@ static inline __attribute__((always_inline)) long rewrite_leaf(struct fast_write
   }
   *slot = pte;
   return 0;
+  // END LAB bindings
 }
 
 // pte_write's general case (see below).
@@ -379,6 +393,13 @@ static __attribute__((noinline)) long batch_write(struct env *caller, struct bat
 // first error.
 long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
 {
+  // LAB bindings: the batch: common writes fast, a run in one table checked once, one flush
+  // HANDOUT: for (uint64 i = 0; i < n; i++) {
+  // HANDOUT:   long err = pte_write(caller, w[i].pt_ppn, w[i].index, w[i].pte);
+  // HANDOUT:   if (err < 0)
+  // HANDOUT:     return err;
+  // HANDOUT: }
+  // HANDOUT: return 0;
   struct batch_table t = {NO_TABLE, NULL, 0};
   struct fast_write f = fast_start(caller);
   long err = 0;
@@ -389,6 +410,7 @@ long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
   }
   sfence_vma_all();
   return err;
+  // END LAB bindings
 }
 
 // Clear the leaf PTE at pte_pa (found through the reverse map) and flush it.

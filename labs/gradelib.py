@@ -130,6 +130,8 @@ t.forbid(out, *regexes)   no regex may match; each matching line is reported
 t.check(cond, message)    report message if cond is false; returns cond
 t.note(message)           a remark shown only if the test fails
 t.fail(message)           report message and end the test now
+t.check_answers(path)     report each question ("## Qn. ...") of an answers
+                          file that has no answer of ten words or more
 t.hint(message)           a hint shown, after the reports, if the test fails
 t.hint_if(out, rx, msg)   t.hint(msg) if rx matches out: name the mistake
                           behind a symptom ("a shared page was made writable
@@ -160,8 +162,8 @@ import traceback
 
 __all__ = ["test"]
 
-LAB_ORDER = ["selftest", "boot", "kernel", "mkfs", "upcalls", "fork", "sched", "threads", "ipc",
-             "shell", "fs", "revoke", "net"]
+LAB_ORDER = ["selftest", "boot", "bindings", "kernel", "mkfs", "upcalls", "fork", "sched",
+             "threads", "ipc", "shell", "fs", "revoke", "net"]
 
 # The lines that decide a machine run at once (t.qemu's default fatal): a
 # kernel panic, an ExOS panic or failed assertion, a test's FAIL line.
@@ -545,6 +547,24 @@ class TestContext:
         """Report message and end the test at once."""
         self.failures.append(str(message))
         raise _StopTest()
+
+    def check_answers(self, path, words=10):
+        """Report each question of the answers file at path (a section
+        "## Qn. ...") that has no answer of `words` words or more; lines of
+        markers, quotes (">") and the placeholder "(your answer)" do not
+        count."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            self.fail(f"cannot read {os.path.relpath(path, ROOT)}: {e.strerror}")
+        for section in re.split(r"^## ", text, flags=re.M)[1:]:
+            title, _, body = section.partition("\n")
+            said = [w for line in body.splitlines()
+                    if not re.match(r"\s*(//|>|\(your answer\))", line) for w in line.split()]
+            if len(said) < words:
+                self.failures.append(f"not answered yet in {os.path.relpath(path, ROOT)}: "
+                                     f"{title.strip()}")
 
     def hint(self, message):
         """Keep a hint to show, after the failures, if the test fails: what

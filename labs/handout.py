@@ -10,6 +10,8 @@ of L and of every later lab, leaving the opening marker as the instruction,
 followed by a line `// Your code here.` A line `// HANDOUT: code` inside a
 region gives the code the handout has in place of the solution, so that it
 still compiles (e.g. `// HANDOUT: return 0;`); solutions keep it as a comment.
+In a Markdown file (a lab's answers.md) the region is an answer: the
+handout keeps only its HANDOUT line, e.g. `// HANDOUT: (your answer)`.
 
     handout.py LAB [DEST]        the tree for lab LAB, with the reference
                                  solutions of the earlier labs (default
@@ -75,7 +77,7 @@ def strip_file(text, removed_labs, path):
                 raise ValueError(f"{path}:{line_no}: LAB {begin.group(3)} inside LAB {open_lab}")
             open_lab = begin.group(3)
             out.append(line)
-            if open_lab in removed_labs:
+            if open_lab in removed_labs and not path.endswith(".md"):
                 out.append(f"{begin.group(1)}{begin.group(2)} Your code here.\n")
         elif end:
             if end.group(2) != open_lab:
