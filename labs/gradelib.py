@@ -417,6 +417,7 @@ class _Process:
         (stop matched), "fatal" (fatal matched) or "time" (the monotonic
         deadline passed); unsent is how many sends were not made."""
         pending, mark, exited_at, scanned, fatal_at = list(sends), 0, None, 0, None
+        stop_at = None
         while True:
             with self._cond:
                 text, eof = self._text, self._eof
@@ -426,9 +427,14 @@ class _Process:
                     break
                 mark += m.end()
                 self.write(pending.pop(0)[1])
-            if not pending and stop is not None and stop.search(text):
-                return "stop", 0
             now = time.monotonic()
+            m = stop.search(text) if not pending and stop is not None else None
+            if m:
+                # A match that ends the output so far may be a line still
+                # being written ("...off" of "...off\n"): give it a moment.
+                stop_at = stop_at or now
+                if m.end() < len(text) or text.endswith("\n") or now - stop_at >= 0.2:
+                    return "stop", 0
             if fatal is not None and fatal_at is None:
                 lines_end = text.rfind("\n") + 1
                 if fatal.search(text, scanned, lines_end):
