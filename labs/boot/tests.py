@@ -12,6 +12,8 @@ import re
 import gradelib
 from gradelib import *
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 BANNER = r"^rvexo: exokernel for RISC-V, 1 hart \(booted on hart \d+\), 128 MiB RAM"
 FRAME = r"^  #(\d+) (0x[0-9a-f]{16}) (\S+)$"
 
@@ -178,3 +180,9 @@ def gdb_privilege(t):
     privs = re.findall(r"^priv +0x(\d)", out, re.M)
     t.check(privs == ["1", "0", "0"], f"privilege levels seen: {privs}, not 1 (after the ecall), "
             "0 (after to-user), 0 (after kp)")
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/boot/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))

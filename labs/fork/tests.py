@@ -2,7 +2,11 @@
 # copy-on-write entirely in the library; exit status, wait and kill too;
 # spawn and exec load programs from the file system.
 
+import os
+
 from gradelib import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # The symptoms of the typical mistakes in cow_fault (LAB fork), and what to
@@ -82,3 +86,9 @@ def orphans_keep_memory(t):
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"destroyed")
     _hints(t, out)
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/fork/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))

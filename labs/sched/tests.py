@@ -4,9 +4,12 @@
 # test grades the code marked `LAB threads`, which comes right after sched
 # in LAB_ORDER).
 
+import os
 import re
 
 from gradelib import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _shares(out):
@@ -45,3 +48,9 @@ def stride_3_2_1(t):
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"DO NOT match", r"panic", r"unhandled")
     _hint_shares(t, _shares(out))
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/sched/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))

@@ -7,9 +7,12 @@
 # Each program here needs well under a second: a time limit of 5 s is
 # reached only by a program stuck taking the same exception over and over.
 
+import os
 import re
 
 from gradelib import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 STACK_LO = 0x3F00000000 - (1 << 20)  # EXOS_STACKTOP - EXOS_STACK_MAX: above the guard page
 WRONG_PAGE = ("the page that faulted was still missing after the handler mapped one (ExOS took "
@@ -128,3 +131,9 @@ def exception_stack_overflow(t):
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"panic")
     unwritten(t, out)
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/upcalls/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))
