@@ -12,7 +12,8 @@ import shutil
 
 from gradelib import *
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 FSCK = os.path.join(ROOT, "build", "mkfs", "fsck")
 IMAGE = os.path.join(ROOT, "build", "fs.img")
 FULL = os.environ.get("RVEXO_FULL", "") == "1"
@@ -182,3 +183,9 @@ def crash_recovery(t):
             break
         n += step
     t.check(runs >= 20, f"only {runs} crash points: the workload writes too little")
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/fs/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))

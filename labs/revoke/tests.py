@@ -3,9 +3,12 @@
 # policy, gives pages back when the kernel asks, and repairs its state when
 # the kernel takes them by force.
 
+import os
 import re
 
 from gradelib import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # What t_paging prints for the typical mistakes, and what each means (the
@@ -116,3 +119,9 @@ def file_cache_given_back_on_revocation(t):
     t.expect(out, r"^t_memback: all \d+ checks passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"contents are lost")
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/revoke/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))

@@ -2,7 +2,11 @@
 # ExOS's own prologue and epilogue handlers (the kernel only says when a
 # slice begins and ends).
 
+import os
+
 from gradelib import *
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # The symptoms of the typical mistakes in the LAB threads code, and what
@@ -59,3 +63,9 @@ def threads(t):
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
     for rx, hint in HINTS:
         t.hint_if(out, rx, hint)
+
+
+@test(points=5, timeout=5)
+def answers(t):
+    """labs/threads/answers.md: every question answered."""
+    t.check_answers(os.path.join(HERE, "answers.md"))
