@@ -505,12 +505,14 @@ class Output(str):
 class TestContext:
     """What a test function receives as t: runs machines, checks their
     output, and collects failures (shown, and failing the test), notes
-    (shown only if the test fails) and the log of every run."""
+    (shown only if the test fails), figures (shown either way: what a
+    performance test measured) and the log of every run."""
 
     def __init__(self, test, runner):
         """A fresh context for one run of test under runner."""
         self.test = test
         self.failures, self.notes, self.runs, self.hints = [], [], [], []
+        self.figures = []
         self._runner = runner
         self._disk, self._disk_copied = None, False
         self._machines = set()   # command lines of the machines booted
@@ -585,6 +587,27 @@ class TestContext:
         if found:
             self.hint(message)
         return found
+
+    def instructions(self, row, target, reference):
+        """Boot exobench for its row `row` under -icount shift=0, where a
+        count of retired instructions is the same on every machine and run;
+        note the figure beside the target and the reference's, and fail
+        unless it is at most target. Returns the figure."""
+        import bench
+        out = self.qemu(bootargs=f"init=exobench bench=quick {row}",
+                        extra_args=["-icount", "shift=0"])
+        try:
+            rows = {r["name"]: r for r in bench.parse(out)["rows"]}
+        except ValueError as e:
+            self.fail(f"{row}: {e}")
+        figure = rows.get(row, {}).get("per_op")
+        if figure is None:
+            self.fail(f"{row}: exobench gave no figure")
+        self.figures.append(f"{row}: {figure:g} instructions (target {target}, "
+                            f"the reference {reference})")
+        self.check(figure <= target,
+                   f"{row}: {figure:g} instructions, more than the target {target}")
+        return figure
 
     # -- running
 
@@ -884,6 +907,8 @@ class Runner:
         word = self._paint("PASS", 32) if ok else self._paint("FAIL", 31)
         print(f"{word}  {points:>{pwidth}}  ({seconds:.1f}s)", flush=True)
         _midline = False
+        for figure in ctx.figures:
+            print("    " + figure)
         log = self._log_path(t)
         if ok and ctx._disk_copied:
             os.remove(ctx.disk())  # a failed test's disk stays, for a look

@@ -7,7 +7,6 @@ import os
 import re
 
 from gradelib import *
-import bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PTE_WRITE_TARGET = 150        # instructions; the reference takes 135
@@ -78,28 +77,12 @@ def reverse_map(t):
               "it keeps its mapping after the page is gone")
 
 
-def measured(t, row, target, reference):
-    """Boot exobench for row under -icount; check it meets target."""
-    out = t.qemu(bootargs=f"init=exobench bench=quick {row}", extra_args=["-icount", "shift=0"])
-    try:
-        rows = {r["name"]: r for r in bench.parse(out)["rows"]}
-    except ValueError as e:
-        t.fail(str(e))
-    figure = rows.get(row, {}).get("per_op")
-    if figure is None:
-        t.fail(f"{row}: no figure")
-    print_line = f"{row}: {figure:g} instructions (target {target}, the reference {reference})"
-    t.note(print_line)
-    t.check(figure <= target, f"{row}: {figure:g} instructions, more than the target {target}")
-    return figure
-
-
 @test(points=10, timeout=30, parent=attacks,
       hint="the common write (rewrite_leaf) must not take the general path")
 def fast_write(t):
     """One pte_write rewriting a leaf of one's own takes at most 150
     instructions under -icount (the reference: 135)."""
-    measured(t, "pte-write", PTE_WRITE_TARGET, 135)
+    t.instructions("pte-write", PTE_WRITE_TARGET, 135)
 
 
 @test(points=10, timeout=30, parent=attacks,
@@ -107,7 +90,7 @@ def fast_write(t):
 def fast_batch(t):
     """A batch of 64 rewrites takes at most 45 instructions an entry (the
     reference: 36)."""
-    measured(t, "pte-write-batch", PTE_BATCH_TARGET, 36)
+    t.instructions("pte-write-batch", PTE_BATCH_TARGET, 36)
 
 
 @test(points=5, timeout=5)
