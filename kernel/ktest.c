@@ -7,9 +7,12 @@
 //   ktest=loopframe, ktest=junkframe  a panic under a frame whose saved frame
 //                  pointer points at itself, or off the kernel stack: the
 //                  backtrace must end anyway
+//   ktest=symtab   look up addresses with known answers in small symbol tables
+//                  and in the kernel's own
 
 #include "defs.h"
 #include "riscv.h"
+#include "symtab.h"
 
 // noinline keeps each test a frame of its own in the backtrace.
 static void __attribute__((noinline)) ktest_panic(void)
@@ -44,6 +47,60 @@ static void __attribute__((noinline)) ktest_printf(void)
   printf("ktest printf: [%s]\n", null_string);
 }
 
+// Check one lookup of pc in the first n entries of table against the
+// expected name (NULL: none) and offset; print a FAIL line if it differs.
+// Returns 1 if it does.
+static int symtab_check(const struct ksym *table, uint64 n, uint64 pc,
+                        const char *name, uint64 offset)
+{
+  uint64 off = ~0UL;
+  const char *got = symtab_lookup(table, n, pc, &off);
+  if (got == NULL && name == NULL)
+    return 0;
+  if (got && name && strcmp(got, name) == 0 && off == offset)
+    return 0;
+  printf("ktest symtab: FAIL: %p in %d entries: ", (void *)pc, (int)n);
+  if (got)
+    printf("%s+0x%lx", got, off);
+  else
+    printf("none");
+  printf(", expected ");
+  if (name)
+    printf("%s+0x%lx\n", name, offset);
+  else
+    printf("none\n");
+  return 1;
+}
+
+// symtab_lookup's answers at the edges: before the first symbol, at a
+// symbol's first byte and its last, past the last symbol, in tables of
+// odd and even length, of one entry and of none; then the kernel's own
+// table, which has thousands of entries.
+static void ktest_symtab(void)
+{
+  static const struct ksym t[] = {
+    {0x1000, "one"}, {0x1008, "two"}, {0x1100, "three"}, {0x2000, "four"}, {0x2004, "five"},
+  };
+  int wrong = 0;
+  wrong += symtab_check(t, 5, 0xfff, NULL, 0);
+  wrong += symtab_check(t, 5, 0x1000, "one", 0);
+  wrong += symtab_check(t, 5, 0x1007, "one", 7);
+  wrong += symtab_check(t, 5, 0x1008, "two", 0);
+  wrong += symtab_check(t, 5, 0x10ff, "two", 0xf7);
+  wrong += symtab_check(t, 5, 0x1fff, "three", 0xeff);
+  wrong += symtab_check(t, 5, 0x2004, "five", 0);
+  wrong += symtab_check(t, 5, 0x9000, "five", 0x6ffc);
+  wrong += symtab_check(t, 4, 0x2004, "four", 4);
+  wrong += symtab_check(t, 4, 0x1100, "three", 0);
+  wrong += symtab_check(t, 1, 0x5000, "one", 0x4000);
+  wrong += symtab_check(t, 1, 0x0, NULL, 0);
+  wrong += symtab_check(t, 0, 0x1000, NULL, 0);
+  uint64 self = (uint64)ktest_symtab;
+  wrong += symtab_check(ksym_table, ksym_count, self + 6, "ktest_symtab", 6);
+  wrong += symtab_check(ksym_table, ksym_count, self, "ktest_symtab", 0);
+  printf("ktest symtab: 15 lookups, %d wrong\n", wrong);
+}
+
 // Run the test named by ktest= in the boot arguments, if any.
 void ktest_run(void)
 {
@@ -58,6 +115,8 @@ void ktest_run(void)
     ktest_printf();
   else if (strcmp(t, "loopframe") == 0 || strcmp(t, "junkframe") == 0)
     ktest_badframe(t[0] == 'l');
+  else if (strcmp(t, "symtab") == 0)
+    ktest_symtab();
   else
     printf("ktest: unknown test '%s'\n", t);
 }

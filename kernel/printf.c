@@ -39,15 +39,24 @@ int printf(const char *fmt, ...)
   return 0;
 }
 
+// Whether fp may be a frame pointer on the kernel stack: inside it, with
+// room below for the frame record it points above, and 8-byte aligned.
 static int on_stack(uint64 fp)
 {
+  // LAB boot: fp within boot_stack's KSTACKSIZE bytes, two words above the bottom, aligned
+  // HANDOUT: return 0;
   uint64 lo = (uint64)boot_stack, hi = lo + KSTACKSIZE;
   return fp >= lo + 16 && fp <= hi && (fp & 7) == 0;
+  // END LAB boot
 }
 
+// Whether pc is inside the kernel's code (_start up to etext).
 static int in_text(uint64 pc)
 {
+  // LAB boot: pc within the kernel's text
+  // HANDOUT: return 0;
   return pc >= (uint64)_start && pc < (uint64)etext;
+  // END LAB boot
 }
 
 // Name the kernel function containing pc and set *offset to pc's distance
@@ -57,14 +66,19 @@ const char *symbolize(uint64 pc, uint64 *offset)
   return in_text(pc) ? symtab_lookup(ksym_table, ksym_count, pc, offset) : NULL;
 }
 
+// Print frame number depth of a backtrace, stopped at pc, as
+// "  #depth 0x<16 hex digits> function+0x<offset>", or "... ?" when no
+// function of the kernel contains pc.
 static void print_frame(int depth, uint64 pc)
 {
+  // LAB boot: name pc with symbolize() and print the frame's line
   uint64 off;
   const char *name = symbolize(pc, &off);
   if (name)
     printf("  #%d %p %s+0x%lx\n", depth, (void *)pc, name, off);
   else
     printf("  #%d %p ?\n", depth, (void *)pc);
+  // END LAB boot
 }
 
 // Print the call chain of a function stopped at pc, whose frame pointer is
@@ -72,17 +86,18 @@ static void print_frame(int depth, uint64 pc)
 // frame pointers: a function's saved ra is at fp-8 and its caller's fp at
 // fp-16 -- except in a leaf function, which saves only the caller's fp (at
 // fp-8) and keeps its return address in ra. The walk stops at a zero or
-// implausible frame pointer (entry.S starts the kernel with fp = 0).
+// implausible frame pointer (entry.S starts the kernel with fp = 0), at a
+// return address outside the kernel's text, or after 32 frames.
 void backtrace(uint64 pc, uint64 ra, uint64 fp)
 {
-  int depth = 0;
   printf("backtrace:\n");
+  // LAB boot: print frame #0 at pc; then a leaf's caller (from ra), then walk the chain
+  int depth = 0;
   print_frame(depth++, pc);
   if (on_stack(fp) && on_stack(((uint64 *)fp)[-1]) && in_text(ra - 4)) {
     print_frame(depth++, ra - 4);  // stopped in a leaf function
     fp = ((uint64 *)fp)[-1];
   }
-  // LAB boot: walk the chain of frame pointers, printing each caller
   for (; depth < 32 && on_stack(fp); depth++) {
     uint64 caller = ((uint64 *)fp)[-1];
     if (!in_text(caller - 4))  // the call: it may be the text's last instruction

@@ -51,6 +51,23 @@ def check_frames(t, out):
 
 
 @test(points=10, timeout=10)
+def symbol_lookup(t):
+    """symtab_lookup names the last symbol at or below an address: at a
+    function's first byte and its last, past the last symbol, before the
+    first, in tables of one entry and of none, and in the kernel's own."""
+    out = t.qemu(bootargs="ktest=symtab init=echo")
+    t.expect(out, r"^ktest symtab: 15 lookups, 0 wrong$")
+    t.hint_if(out, r"FAIL: \S+ in \d+ entries: \w+\+\S+, expected \w+\+0x0$",
+              "an address that is a symbol's own is named after the symbol before: "
+              "keep entries whose address is <= pc, not < pc")
+    t.hint_if(out, r"FAIL: .* expected (five|one|four)\+",
+              "the last entry must be a candidate too: an address past every symbol "
+              "belongs to the last one (search over [0, n))")
+    t.hint_if(out, r"^ktest symtab: FAIL: .*: none, expected (?!none)",
+              "symtab_lookup returns NULL only when there is no entry at or below pc")
+
+
+@test(points=10, timeout=10)
 def panic_backtrace(t):
     """A panic prints file:line and names every function on the way to it,
     each frame at the call instruction, down to _start."""
