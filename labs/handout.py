@@ -22,6 +22,9 @@ handout keeps only its HANDOUT line, e.g. `// HANDOUT: (your answer)`.
                                  add the branch solution/LAB to REPO (made
                                  by --repo): lab LAB's reference code, to
                                  merge for a student who is stuck
+    handout.py --count           how many lines each lab's student writes
+                                 (non-blank lines inside its regions of
+                                 code, HANDOUT stubs and Markdown aside)
 
 Only files tracked by git are copied, and not the labs' wrong solutions
 (labs/*/wrong/), which would show the right ones. A handout never
@@ -93,6 +96,39 @@ def strip_file(text, removed_labs, path):
     if open_lab:
         raise ValueError(f"{path}: LAB {open_lab} is never closed")
     return "".join(out)
+
+
+def count_lines():
+    """{lab: {path: lines}}: the non-blank lines of code inside each lab's
+    regions, per file, HANDOUT stubs and Markdown files aside."""
+    counts = {}
+    for rel in tracked_files():
+        if rel.endswith(".md") or not os.path.isfile(os.path.join(TOP, rel)):
+            continue
+        try:
+            with open(os.path.join(TOP, rel), encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except UnicodeDecodeError:
+            continue
+        lab = None
+        for line in lines:
+            if BEGIN.match(line):
+                lab = BEGIN.match(line).group(3)
+            elif END.match(line):
+                lab = None
+            elif lab and line.strip() and not STUB.match(line):
+                files = counts.setdefault(lab, {})
+                files[rel] = files.get(rel, 0) + 1
+    return counts
+
+
+def print_counts():
+    """Print each student lab's line count, in order, and its files."""
+    counts = count_lines()
+    for lab in student_labs():
+        files = counts.get(lab, {})
+        where = ", ".join(f"{path} {n}" for path, n in sorted(files.items()))
+        print(f"{lab:<9} {sum(files.values()):>4}  {where}")
 
 
 def check_reference():
@@ -263,11 +299,13 @@ def make_solution(lab, repo):
 
 def main(argv):
     """Parse argv and make what it asks for; exit 2 with a message on error."""
-    usage = ("usage: handout.py LAB [DEST] | --repo DEST | --solution LAB REPO\n"
+    usage = ("usage: handout.py LAB [DEST] | --repo DEST | --solution LAB REPO | --count\n"
              f"  the labs: {' '.join(student_labs())}")
     try:
         check_reference()
-        if len(argv) == 2 and argv[0] == "--repo":
+        if argv == ["--count"]:
+            print_counts()
+        elif len(argv) == 2 and argv[0] == "--repo":
             make_repo(os.path.abspath(argv[1]))
         elif len(argv) == 3 and argv[0] == "--solution":
             make_solution(argv[1], os.path.abspath(argv[2]))
