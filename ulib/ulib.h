@@ -272,8 +272,8 @@ int exos_policy_clock(const struct exos_resident *pages, int n);
 void revoke_init(void);
 void exos_revoke_entry(void);
 extern void (*exos_revoke_hook)(struct xframe *f);  // xentry.S calls it for revocation
-extern volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
-extern volatile unsigned long exos_critical;
+extern volatile unsigned long exos_pageins, exos_pageouts;
+extern volatile unsigned long exos_pages_lost, exos_critical;  // vm.c, below those who use them
 
 // Enter and leave a section of ExOS code that no asynchronous upcall may
 // interrupt, and so no other thread (thread.c). Sections nest. (The count
