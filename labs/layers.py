@@ -5,8 +5,9 @@
     (what `make layers` runs; with no objects, build/ulib/*.o)
 
 It reads the layering of ExOS from the README's ExOS section: the list
-after the line "ExOS is layered, bottom to top:", one item a layer, each
-naming its files in backquotes (`fork.c`, `context.S`). It takes the
+after the line "ExOS is layered, bottom to top:", one item a layer
+("1. " or "- "), each naming its files in backquotes (`fork.c`,
+`context.S`). It takes the
 file-level call graph from the built objects: the riscv64 `nm` of each
 object says which symbols the file defines and which it uses (a call or a
 reference to data alike); a file uses another if it uses a symbol the
@@ -36,7 +37,8 @@ DEFINED = set("TDBRGSCV")  # nm's letters for a symbol a file defines (W, weak, 
 
 def read_layers(readme):
     """The layers, bottom first, as (name, [file stems]) from the list that
-    follows HEADING: one "- " item a layer, its files in backquotes."""
+    follows HEADING: one item a layer ("1. " or "- "), its files in
+    backquotes; an item may go on over indented lines."""
     with open(readme) as f:
         text = f.read()
     at = text.find(HEADING)
@@ -44,7 +46,7 @@ def read_layers(readme):
         raise ValueError(f"{readme}: no line '{HEADING}'")
     layers, item = [], None
     for line in text[at + len(HEADING):].splitlines()[1:]:
-        if line.startswith("- ") or line.startswith("1. ") or re.match(r"^\d+\. ", line):
+        if line.startswith("- ") or re.match(r"^\d+\. ", line):
             item = line.split(" ", 1)[1]
             layers.append(item)
         elif item is not None and line.startswith(" ") and line.strip():
