@@ -18,15 +18,17 @@
 
 #define NHOOKS 8
 
+typedef void (*hook)(void);  // any hook, cast back to its own type to be called
+
 struct hooks {
   int n;
-  void *fn[NHOOKS];
+  hook fn[NHOOKS];
 };
 
 static struct hooks fork_skip, fork_share, fork_child, at_exit;
 
 // Add fn to h unless it is there. Too many is ExOS's own bug: say so.
-static void add(struct hooks *h, void *fn)
+static void add(struct hooks *h, hook fn)
 {
   for (int i = 0; i < h->n; i++)
     if (h->fn[i] == fn)
@@ -41,14 +43,14 @@ static void add(struct hooks *h, void *fn)
 // Register fn(va): nonzero if fork must leave the page at va out of the child.
 void exos_on_fork_skip(int (*fn)(unsigned long va))
 {
-  add(&fork_skip, fn);
+  add(&fork_skip, (hook)fn);
 }
 
 // Register fn(child, undo): share what the child inherits before it
 // starts; called again with undo = 1 if the child could not start.
 void exos_on_fork_share(void (*fn)(unsigned int child, int undo))
 {
-  add(&fork_share, fn);
+  add(&fork_share, (hook)fn);
 }
 
 // Register fn(): run in a forked child before fork returns 0 there.
@@ -60,7 +62,7 @@ void exos_on_fork_child(void (*fn)(void))
 // Register fn(status): run by exit, the last registered first.
 void exos_on_exit(void (*fn)(int status))
 {
-  add(&at_exit, fn);
+  add(&at_exit, (hook)fn);
 }
 
 // Should fork leave the page at va out of the child? (Any skip hook says so.)
@@ -83,7 +85,7 @@ void exos_fork_share(unsigned int child, int undo)
 void exos_fork_child(void)
 {
   for (int i = 0; i < fork_child.n; i++)
-    ((void (*)(void))fork_child.fn[i])();
+    fork_child.fn[i]();
 }
 
 // End this program with the given status, after the exit hooks.
