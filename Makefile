@@ -8,6 +8,7 @@
 #   make test           run every test (what CI runs)
 #   make stress N=20    run every test N times beside busy loops; list the flaky ones
 #   make bench          instruction counts of every primitive (BENCH=quick: brief)
+#   make layers         check that ExOS's files call only down its layers (README)
 #   make handout LAB=x  the tree for lab x, its solutions removed (DEST=dir,
 #                       default ../rvexo-x; never overwrites)
 #   make handout-repo DEST=dir    a class's git repository, a branch per lab
@@ -81,7 +82,7 @@ KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi
 	pmap.c pte.c env.c sched.c pct.c revoke.c disk.c trap.c trapvec.S syscall.c ktest.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
-ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
+ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/hooks.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
 	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_SRCS += ulib/ucopy.S
@@ -114,14 +115,14 @@ HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test stress bench handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu qemu-gdb gdb grade test stress bench layers handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 # Something is missing: install it on Debian/Ubuntu, or say how, then run
 # the goals again, once (the rules for them below are left out while
 # something is missing: a second recipe would override this one). If the
 # installation did not bring everything, say what is still missing.
-TOOL_GOALS := all build qemu qemu-gdb gdb grade test stress bench
+TOOL_GOALS := all build qemu qemu-gdb gdb grade test stress bench layers
 ifneq ($(strip $(MISSING)),)
 ifndef RVEXO_TOOLS_TRIED
 $(TOOL_GOALS): tools
@@ -296,6 +297,10 @@ stress: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 
 bench: $(KERNEL) $(DISK)
 	@python3 labs/bench.py --json $(B)/bench.json -- $(QEMU) $(BENCHOPTS) -append "$(BENCHARGS)"
+
+# ExOS's call graph, from its objects, against the layers the README lists.
+layers: $(ULIB_OBJS)
+	@python3 labs/layers.py --nm $(NM) $(ULIB_OBJS)
 endif
 
 handout:

@@ -4,8 +4,8 @@
 // line, Enter ends it, ^D on an empty line is the end of the input, and ^C
 // ends the program that is reading (the shell: cancels the line). A read
 // returns at most one line. (A ^C typed for a program that reads nothing
-// is the shell's to see: console_take_interrupt.) Output goes to the
-// kernel's cputs in pieces it takes.
+// is the shell's to see: console_take_interrupt.) Output is printf.c's
+// console_write, at the bottom of ExOS.
 
 #include "ulib.h"
 
@@ -103,21 +103,4 @@ long console_read(void *buf, unsigned long n)
     return -E_FAULT;
   line_pos += k;
   return k;
-}
-
-// Print n bytes from buf, in pieces no bigger than the kernel prints at
-// once (CPUTS_MAX). Returns n, or the kernel's error (E_FAULT for a bad
-// buf) if the first piece fails, or the bytes of the pieces before the
-// one that failed.
-long console_write(const void *buf, unsigned long n)
-{
-  unsigned long done = 0;
-  while (done < n) {
-    unsigned long k = n - done < CPUTS_MAX ? n - done : CPUTS_MAX;
-    long r = sys_cputs((const char *)buf + done, k);
-    if (r < 0)
-      return done > 0 ? (long)done : r;
-    done += k;
-  }
-  return n;
 }

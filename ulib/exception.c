@@ -14,11 +14,6 @@ extern char etext[], exos_upcall_code_start[], exos_upcall_code_end[];
 extern char exos_guarded_start[], exos_guarded_end[], exos_guarded_fault[];
 _Static_assert(EXOS_E_FAULT == E_FAULT, "EXOS_E_FAULT");
 
-// Nonzero while ExOS handles an upcall (xentry.S counts them) or is inside
-// code that an asynchronous upcall must not interrupt: the kernel makes no
-// asynchronous upcall (revocation, prologue, epilogue) while it is set.
-volatile unsigned long exos_critical;
-
 static const char *const cause_names[NCAUSES] = {
     [EXC_INST_MISALIGNED] = "instruction address misaligned",
     [EXC_INST_ACCESS] = "instruction access fault",

@@ -233,8 +233,8 @@ int pipe(int pfd[2])
   return 0;
 }
 
-// Close every descriptor (at exit).
-void fd_close_all(void)
+// Close every descriptor (an exit hook: the status is not needed).
+void fd_close_all(int status)
 {
   for (int fd = 0; fd < NFD; fd++)
     close(fd);
@@ -257,6 +257,12 @@ void fd_share(const struct fd_handoff *h, unsigned int child, int undo)
       continue;
     pipe_hold(f->pipe, f->writable, child, undo ? -1 : 1);
   }
+}
+
+// fork's share hook: the child gets copies of every open file.
+static void fd_fork_share(unsigned int child, int undo)
+{
+  fd_share(NULL, child, undo);
 }
 
 // Describe descriptors for a new program in *h: all of them (exec), or 0,
@@ -298,11 +304,15 @@ long fd_handoff(struct fd_handoff *h, int all,
 }
 
 // Set up the descriptors at start-up: from what the creator handed over,
-// or 0, 1 and 2 on the console.
+// or 0, 1 and 2 on the console. From now on printf writes through them,
+// fork shares them and exit closes them (hooks.c).
 void fd_init(const struct fd_handoff *h)
 {
   memset(files, 0, sizeof(files));
   memset(fds, 0, sizeof(fds));
+  printf_set_output(write);
+  exos_on_fork_share(fd_fork_share);
+  exos_on_exit(fd_close_all);
   if (h == NULL || h->magic != FD_HANDOFF_MAGIC) {
     struct file *c = new_file(F_CONSOLE, 1, 1, NULL);
     for (int fd = 0; fd < 3; fd++)

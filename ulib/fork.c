@@ -133,10 +133,12 @@ static int cow_fault(struct xframe *f)
   // END LAB fork
 }
 
-// Install the copy-on-write handler (at start-up).
+// Install the copy-on-write handler, and exit's hook that records the
+// status (at start-up).
 void fork_init(void)
 {
   next_store_handler = exos_set_handler(EXC_STORE_PAGE_FAULT, cow_fault);
+  exos_on_exit(fork_record_exit);
 }
 
 // ---------------------------------------------------------------- the child's tables
@@ -199,7 +201,7 @@ static long child_private_page(struct child_space *cs, unsigned long va, int cop
 static long share_page(unsigned long va, unsigned long pte, void *arg)
 {
   struct child_space *cs = arg;
-  if (va >= EXOS_SCRATCH || region_contains(va))
+  if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
   if (va >= (unsigned long)data_start && va < (unsigned long)end)
     return child_private_page(cs, va, 1);
@@ -245,9 +247,7 @@ static void fork_child_start(void)
   }
   memset(children, 0, sizeof(children));
   norphans = 0;
-  revoke_init();
-  rpc_forget();
-  thread_fork_child();
+  exos_fork_child();  // the hooks of the layers above (threads, RPC, paged regions)
   exos_resume_context(fork_context, 1);
 }
 
@@ -327,10 +327,10 @@ int fork(void)
   r.pc = (unsigned long)fork_child_start;
   r.sp = EXOS_XSTACK_TOP;
   if (err == 0)
-    fd_share(NULL, id, 0);  // the child's copies of the open files
+    exos_fork_share(id, 0);  // the child's copies of the open files (hooks.c)
   long pid = child_start(slot, &r, err);
   if (err == 0 && pid < 0)
-    fd_share(NULL, id, 1);
+    exos_fork_share(id, 1);
   return pid;
 }
 

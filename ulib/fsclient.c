@@ -5,7 +5,8 @@
 // Finding the server: the one this process was handed (spawn and exec pass
 // it on, fork copies it), else the oldest live environment named "fsd",
 // else a new one started here (detached: it holds none of this process's
-// descriptors, and wait() does not wait for it). Processes that find none
+// descriptors, and wait() does not wait for it; started by the function the
+// start-up gives fs_set_starter, spawn_server: programs are a higher layer). Processes that find none
 // at once (children forked before their parent's first file call) each
 // start one; a server that finds an older one ends at once, and each
 // starter then takes the oldest, so all agree on one. Ids grow with
@@ -18,6 +19,14 @@
 #include "ulib/exos.h"
 
 static unsigned int server;  // the file-system server; 0: not known yet
+static int (*starter)(const char *path, char *const argv[], int with_disk);
+
+// Make start(path, argv, with_disk) the way to start a server when none
+// runs (the start-up gives spawn_server).
+void fs_set_starter(int (*start)(const char *path, char *const argv[], int with_disk))
+{
+  starter = start;
+}
 
 // Is env a live environment?
 static int alive(unsigned int env)
@@ -46,9 +55,9 @@ unsigned int fs_server(unsigned int id)
     server = id;
   if (alive(server))
     return server;
-  if ((server = fs_server_oldest()) == 0) {
+  if ((server = fs_server_oldest()) == 0 && starter != NULL) {
     char *argv[] = {"fsd", NULL};
-    spawn_server("/fsd", argv, 1);  // it needs this process's disk binding
+    starter("/fsd", argv, 1);       // it needs this process's disk binding
     server = fs_server_oldest();    // ours, or one another process started first
   }
   return server;

@@ -1,5 +1,5 @@
-// Program start-up: ExOS sets up its page-table views, exception handling
-// and the heap, runs main(argc, argv) and exits with its return value.
+// Program start-up, the top of ExOS: it brings the layers up in order,
+// bottom to top, runs main(argc, argv) and exits with its return value.
 
 #include "ulib.h"
 #include "ulib/exos.h"
@@ -7,10 +7,10 @@
 int main(int argc, char **argv);
 
 // The program's first C code (from _start): argc and argv as the creator
-// left them (spawn and exec put them on the stack, and the kernel gives the
-// first program its name and boot arguments; a creator may also pass none);
-// how is EXOS_EXEC_MAGIC after exec, whose page-table window stays; fds,
-// the descriptors spawn or exec handed over (NULL: the console).
+// left them (or none); how is EXOS_EXEC_MAGIC after exec, whose page-table
+// window stays; fds, the descriptors spawn or exec handed over (NULL: the
+// console). Each layer's start registers its hooks (hooks.c); threads and
+// RPC have no start: their fork hooks are registered here.
 void libmain(int argc, char **argv, unsigned long how, const struct fd_handoff *fds)
 {
   static char *no_args[2];
@@ -30,9 +30,13 @@ void libmain(int argc, char **argv, unsigned long how, const struct fd_handoff *
     printf("exos: cannot start (error %ld)\n", err);
     exit(-1);
   }
+  exos_set_backtrace(exos_backtrace);  // for panic and assert
   heap_init();
-  fd_init(fds);
   fork_init();
+  exos_on_fork_child(thread_fork_child);
+  exos_on_fork_child(rpc_forget);
+  fs_set_starter(spawn_server);
+  fd_init(fds);
   revoke_init();
   if (how == EXOS_EXEC_MAGIC)
     exec_finish();
@@ -66,42 +70,4 @@ int exos_args(int *argc, char ***argv, int min, int max, const char *usage)
     return -1;
   }
   return 0;
-}
-
-// End this program with the given status.
-void exit(int status)
-{
-  fd_close_all();
-  fork_record_exit(status);
-  sys_env_exit(status);
-  for (;;)
-    ;  // not reached: the kernel does not return from env_exit
-}
-
-// Print where the program is (a backtrace from the caller of the caller).
-static void backtrace_here(void)
-{
-  unsigned long *fp = __builtin_frame_address(0);
-  exos_backtrace(fp[-1] - 4, 0, fp[-2]);
-}
-
-// Report a failed assert() with a backtrace, then exit.
-void exos_assert_fail(const char *expr, const char *file, int line)
-{
-  printf("%s: assertion failed: %s at %s:%d\n", exos_progname(), expr, file, line);
-  backtrace_here();
-  exit(-1);
-}
-
-// End the program with a message (printf's format) and a backtrace.
-void panic(const char *fmt, ...)
-{
-  va_list ap;
-  printf("%s: panic: ", exos_progname());
-  va_start(ap, fmt);
-  vprintf(fmt, ap);
-  va_end(ap);
-  printf("\n");
-  backtrace_here();
-  exit(-1);
 }

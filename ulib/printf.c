@@ -1,7 +1,9 @@
 // The printf family for user programs: formats with kernel/fmt.c, into a
-// buffer written to the console with one system call per buffer-full (the
-// string forms, snprintf and vsnprintf, are kernel/fmt.c's); and the
-// messages for error numbers.
+// buffer written out with one call per buffer-full (the string forms,
+// snprintf and vsnprintf, are kernel/fmt.c's); the console's output; and
+// the messages for error numbers. printf is at the bottom of ExOS: it
+// writes to the console (descriptors 1 and 2 alike) until the descriptors
+// start and install write() as its output (printf_set_output).
 
 #include <stdarg.h>
 #include "ulib.h"
@@ -12,10 +14,42 @@ struct outbuf {
   int fd, failed;
 };
 
+// Print n bytes from buf, in pieces no bigger than the kernel prints at
+// once (CPUTS_MAX). Returns n, or the kernel's error (E_FAULT for a bad
+// buf) if the first piece fails, or the bytes of the pieces before the
+// one that failed.
+long console_write(const void *buf, unsigned long n)
+{
+  unsigned long done = 0;
+  while (done < n) {
+    unsigned long k = n - done < CPUTS_MAX ? n - done : CPUTS_MAX;
+    long r = sys_cputs((const char *)buf + done, k);
+    if (r < 0)
+      return done > 0 ? (long)done : r;
+    done += k;
+  }
+  return n;
+}
+
+// The output before descriptors start: every descriptor is the console.
+static long console_output(int fd, const void *buf, unsigned long n)
+{
+  return console_write(buf, n);
+}
+
+static long (*output)(int fd, const void *buf, unsigned long n) = console_output;
+
+// Make fn(fd, buf, n) the function the printf family writes with (fd.c
+// installs write when descriptors start).
+void printf_set_output(long (*fn)(int fd, const void *buf, unsigned long n))
+{
+  output = fn;
+}
+
 // Write out what b holds.
 static void flush(struct outbuf *b)
 {
-  if (b->len > 0 && write(b->fd, b->data, b->len) < 0)
+  if (b->len > 0 && output(b->fd, b->data, b->len) < 0)
     b->failed = 1;
   b->len = 0;
 }

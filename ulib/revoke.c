@@ -41,7 +41,7 @@ static const struct exos_reclaimer *reclaimer;  // a higher layer's rebuildable 
 static unsigned int repossessions_seen;         // entries of the repossession vector handled
 static unsigned long answered;                  // deadline of the last request answered
 static exos_handler next_handler[16];
-volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;  // handlers change them
+volatile unsigned long exos_pageins, exos_pageouts;  // handlers change them (exos_pages_lost: vm.c)
 
 #define U ((const volatile struct uarea *)UAREA)
 
@@ -256,7 +256,8 @@ void exos_revoke_upcall(struct xframe *f)
 
 // Forget regions (a forked child starts without them: its copies of the
 // resident pages are plain memory) and take up the revocation entry and the
-// region page-fault handler (at start-up).
+// region page-fault handler (at start-up, and in a forked child by the fork
+// hook registered here; fork leaves region pages out of the child).
 void revoke_init(void)
 {
   static int installed;
@@ -269,5 +270,8 @@ void revoke_init(void)
     next_handler[EXC_STORE_PAGE_FAULT] = exos_set_handler(EXC_STORE_PAGE_FAULT, region_fault);
     installed = 1;
   }
+  exos_on_fork_skip(region_contains);
+  exos_on_fork_child(revoke_init);
+  exos_revoke_hook = exos_revoke_upcall;  // what xentry.S's revocation entry calls
   sys_env_set_entry(0, ENTRY_REVOKE, (unsigned long)exos_revoke_entry);
 }

@@ -105,13 +105,14 @@ static struct thread threads[EXOS_MAXTHREADS];
 static int next_tid = 2;
 static exos_handler next_fault_handler[16];
 
-// Shared with xentry.S: the running thread's record (NULL until threads are
-// first used), and the epilogue's note that it has saved it.
-struct thread *volatile exos_thread_cur;
-volatile unsigned long exos_thread_saved;
-// Counters for tests and curious students: epilogues (preemptions),
-// prologues, and switches from one thread to another (by any path).
-volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos_thread_switches;
+// Shared with xentry.S, which defines them (it is a lower layer): the
+// running thread's record (NULL until threads are first used), and the
+// epilogue's note that it has saved it.
+extern struct thread *volatile exos_thread_cur;
+extern volatile unsigned long exos_thread_saved;
+// Counters for tests and curious students: epilogues (preemptions, counted
+// by xentry.S), prologues, and switches from one thread to another (by any path).
+volatile unsigned long exos_thread_prologues, exos_thread_switches;
 
 void exos_thread_epilogue(void), exos_thread_prologue(void);
 void exos_thread_switch(struct thread *from, struct thread *to);
@@ -178,6 +179,7 @@ static void threads_init(void)
   next_fault_handler[EXC_STORE_PAGE_FAULT] =
       exos_set_handler(EXC_STORE_PAGE_FAULT, stack_guard_fault);
   exos_thread_cur = &threads[0];
+  exos_prologue_hook = exos_thread_pick;  // xentry.S's prologue asks it which thread runs
 }
 
 // Register the prologue and epilogue entries with the kernel unless they

@@ -37,22 +37,34 @@ enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
 struct xframe;
 typedef int (*exos_handler)(struct xframe *f);  // returns 1 if it handled the exception
 
-// printf.c
+// printf.c: the bottom of ExOS's output (console_write, the console's)
+long console_write(const void *buf, unsigned long n);
+void printf_set_output(long (*fn)(int fd, const void *buf, unsigned long n));
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 int fprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int vfprintf(int fd, const char *fmt, va_list ap);
 const char *exos_strerror(long err);
 
-// libmain.c
+// hooks.c: how lower layers let higher ones act, and exit, which runs its hooks
+void exos_on_fork_skip(int (*fn)(unsigned long va));
+void exos_on_fork_share(void (*fn)(unsigned int child, int undo));
+void exos_on_fork_child(void (*fn)(void));
+void exos_on_exit(void (*fn)(int status));
+int exos_fork_skip(unsigned long va);
+void exos_fork_share(unsigned int child, int undo);
+void exos_fork_child(void);
 void exit(int status) __attribute__((noreturn));
-int exos_args(int *argc, char ***argv, int min, int max, const char *usage);
+void exos_set_backtrace(void (*fn)(unsigned long pc, unsigned long ra, unsigned long fp));
 void exos_assert_fail(const char *expr, const char *file, int line) __attribute__((noreturn));
 // (ExOS's panic is the symbol exos_panic, so that a program may define a
 // panic of its own, as programs written for xv6 do.)
 void panic(const char *fmt, ...) __asm__("exos_panic")
     __attribute__((noreturn, format(printf, 1, 2)));
 #define assert(e) ((e) ? (void)0 : exos_assert_fail(#e, __FILE__, __LINE__))
+
+// libmain.c: the start-up, at the top
+int exos_args(int *argc, char ***argv, int min, int max, const char *usage);
 
 // exception.c, xentry.S
 void exos_xentry(void);
@@ -102,6 +114,7 @@ struct fs_file {        // an open file, as the server knows it
 unsigned int fs_server(unsigned int id);
 unsigned int fs_server_known(void);
 unsigned int fs_server_oldest(void);
+void fs_set_starter(int (*start)(const char *path, char *const argv[], int with_disk));
 long fs_open(const char *path, int flags, struct fs_file *f);
 long fs_read(struct fs_file *f, void *dst, unsigned long n);
 long fs_pread(struct fs_file *f, void *dst, unsigned long off, unsigned long n);
@@ -152,7 +165,6 @@ int open(const char *path, int flags);
 long lseek(int fd, long off, int whence);
 int fstat(int fd, struct stat *st);
 long console_read(void *buf, unsigned long n);
-long console_write(const void *buf, unsigned long n);
 void console_interrupt_cancels(int cancel);
 int console_take_interrupt(void);
 struct fd_handoff {  // a process's descriptors, for the program it starts
@@ -169,7 +181,7 @@ long write(int fd, const void *buf, unsigned long n);
 int dup(int fd);
 int dup2(int fd, int nfd);
 int pipe(int pfd[2]);
-void fd_close_all(void);
+void fd_close_all(int status);
 void fd_share(const struct fd_handoff *h, unsigned int child, int undo);
 long fd_handoff(struct fd_handoff *h, int all,
                 long (*map)(unsigned long va, unsigned long ppn, void *arg), void *arg);
@@ -259,8 +271,9 @@ void exos_set_reclaimer(const struct exos_reclaimer *r);
 int exos_policy_clock(const struct exos_resident *pages, int n);
 void revoke_init(void);
 void exos_revoke_entry(void);
-extern volatile unsigned long exos_pageins, exos_pageouts, exos_pages_lost;
-extern volatile unsigned long exos_critical;
+extern void (*exos_revoke_hook)(struct xframe *f);  // xentry.S calls it for revocation
+extern volatile unsigned long exos_pageins, exos_pageouts;
+extern volatile unsigned long exos_pages_lost, exos_critical;  // vm.c, below those who use them
 
 // Enter and leave a section of ExOS code that no asynchronous upcall may
 // interrupt, and so no other thread (thread.c). Sections nest. (The count
@@ -292,6 +305,8 @@ void mutex_init(struct mutex *m);
 int mutex_lock(struct mutex *m);
 int mutex_unlock(struct mutex *m);
 void thread_fork_child(void);
+struct thread;
+extern struct thread *(*exos_prologue_hook)(void);  // xentry.S's prologue: the thread to run
 extern volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos_thread_switches;
 
 // heap.c

@@ -27,6 +27,16 @@
 
 static unsigned long root, win1, win_meta, win_self;  // page numbers of the key tables
 
+// Nonzero while ExOS handles an upcall (xentry.S counts them) or is inside
+// code that an asynchronous upcall must not interrupt: the kernel makes no
+// asynchronous upcall (revocation, prologue, epilogue) while it is set.
+// (Here, at the bottom, because the table writes below hold it.)
+volatile unsigned long exos_critical;
+
+// Pages the kernel took by force whose contents are lost: revoke.c counts
+// them, and heap.c reports a touch of one.
+volatile unsigned long exos_pages_lost;
+
 static unsigned long leaf(unsigned long ppn, unsigned long bits)
 {
   return PA2PTE(ppn << 12) | bits | PTE_U | PTE_V | PTE_A | PTE_D;

@@ -141,7 +141,7 @@ exos_revoke_entry:
 	sd	t1, F(0)(gp)
 	sd	zero, F(32)(gp)
 	sd	zero, F(33)(gp)
-	call_handler exos_revoke_upcall
+	call_handler exos_upcall_revoke
 	resume_frame
 
 # ---------------------------------------------------------------- threads
@@ -209,7 +209,7 @@ exos_thread_choose:
 	la	t1, exos_critical
 	sd	t0, 0(t1)
 	mv	s0, zero		# ends backtraces here
-	call	exos_thread_pick
+	call	exos_upcall_prologue
 	# fall through: resume the thread record a0 names
 
 # Resume the thread whose record is at a0: give exos_critical the count it
@@ -252,3 +252,30 @@ exos_thread_switch:
 	mv	a0, a1
 	j	exos_thread_resume
 exos_upcall_code_end:
+
+# ---------------------------------------------------------------- hooks
+# The upcalls a higher layer answers, through hooks it sets when it starts
+# (so that this file, a lower layer, names none of their functions):
+# exos_revoke_hook(frame) answers revocation (revoke.c sets it before it
+# registers exos_revoke_entry), and exos_prologue_hook() returns the record
+# of the thread to resume (thread.c sets it before it registers the
+# prologue). The state the thread upcalls above share with thread.c is
+# defined here too.
+.globl exos_revoke_hook, exos_prologue_hook
+.globl exos_thread_cur, exos_thread_saved, exos_thread_epilogues
+exos_upcall_revoke:
+	la	t0, exos_revoke_hook
+	ld	t0, 0(t0)
+	jr	t0
+exos_upcall_prologue:
+	la	t0, exos_prologue_hook
+	ld	t0, 0(t0)
+	jr	t0
+
+.section .bss
+.p2align 3
+exos_revoke_hook:	.dword 0
+exos_prologue_hook:	.dword 0
+exos_thread_cur:	.dword 0	# struct thread *, the running thread's record
+exos_thread_saved:	.dword 0	# 1: the epilogue saved it
+exos_thread_epilogues:	.dword 0	# slices that ended in a thread (preemptions)

@@ -1,7 +1,8 @@
 # The build itself, on the host (no QEMU): the Makefile says nothing it
-# should not whether or not the tools are there, and `make
+# should not whether or not the tools are there, `make
 # compile_commands.json` gives an editor's clangd every C file with the
-# flags the build compiles it with.
+# flags the build compiles it with, and ExOS's files call only down the
+# layers the README lists (`make layers`).
 
 import glob
 import json
@@ -83,3 +84,27 @@ def compile_commands_for_editors(t):
             args[args.index("-o") + 1] = os.path.join(tmp, "out")
             out = t.run(args, timeout=60)
             t.check(out.returncode == 0, f"{name}: its command failed:\n{out}")
+
+
+@test(points=5, timeout=120)
+def exos_layers(t):
+    """Every call in ExOS points down the layers the README lists, with no
+    circle (`make layers`, labs/layers.py over the built objects); and the
+    check has teeth: with the README's list turned upside down, it reports
+    upward calls and fails."""
+    out = t.run(["make", "-s", "--no-print-directory", "layers"], timeout=100)
+    t.check(out.returncode == 0, f"make layers failed (status {out.returncode}):\n{out}")
+    t.expect(out, r"^layers: \d+ files in \d+ layers, \d+ uses between files: every arrow points down$")
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    head, _, rest = readme.partition("ExOS is layered, bottom to top:\n\n")
+    items = rest[:rest.index("\n\n")].splitlines()
+    flipped = head + "ExOS is layered, bottom to top:\n\n" + "\n".join(reversed(items)) + \
+        rest[rest.index("\n\n"):]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "README.md")
+        with open(path, "w") as f:
+            f.write(flipped)
+        out = t.run(["python3", "labs/layers.py", "--readme", path], timeout=60)
+    t.check(out.returncode == 1 and "upward: libmain" in out,
+            f"labs/layers.py passed a list upside down (status {out.returncode}):\n{out}")
