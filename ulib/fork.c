@@ -13,8 +13,9 @@
 //   - pages mapped with PTE_SHARE are shared writable (shared memory);
 //   - ExOS's own pages (the window, scratch, status and exception-stack
 //     pages) are not shared: the child gets a fresh exception stack.
-// A page this process maps but does not own (its parent's) cannot be granted
-// on, so fork first makes its own copy of such a page.
+// A page this process maps but does not own (its parent's) is copied first,
+// so the child's copy-on-write pages are its parent's own: a grant passed
+// on lasts only as long as the grant it came from.
 //
 // A store to a PTE_COW page faults; cow_fault() makes it writable again if
 // this process owns the page and nobody else maps it (the kernel exports
