@@ -192,8 +192,8 @@ int main(int argc, char **argv)
   // Read-only pages reach the child read-only: a store to its text or its
   // constants must end it, not be made writable as copy-on-write.
   if ((pid = fork()) == 0)
-    exit((vm_pte((unsigned long)main) & (PTE_W | PTE_COW)) != 0       ? 1
-         : (vm_pte((unsigned long)read_only) & (PTE_W | PTE_COW)) != 0 ? 2
+    exit((vm_pte((unsigned long)main) & (PTE_W | PTE_COW)) != 0       ? 21
+         : (vm_pte((unsigned long)read_only) & (PTE_W | PTE_COW)) != 0 ? 22
                                                                         : 0);
   check("the child's text and constants are read-only, not PTE_COW",
         waitpid(pid, &status) == pid ? status : -1, 0);
