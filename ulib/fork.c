@@ -13,8 +13,9 @@
 //   - pages mapped with PTE_SHARE are shared writable (shared memory);
 //   - ExOS's own pages (the window, scratch, status and exception-stack
 //     pages) are not shared: the child gets a fresh exception stack.
-// A page this process maps but does not own (its parent's) cannot be granted
-// on, so fork first makes its own copy of such a page.
+// A page this process maps but does not own (its parent's) is copied first,
+// so the child's copy-on-write pages are its parent's own: a grant passed
+// on lasts only as long as the grant it came from.
 //
 // A store to a PTE_COW page faults; cow_fault() makes it writable again if
 // this process owns the page and nobody else maps it (the kernel exports
@@ -66,6 +67,7 @@ static struct exit_record *status_of(int slot)
 // Free the orphaned originals no one maps any more.
 static void reap_orphans(void)
 {
+  // LAB fork: free every orphan that no one maps any more
   unsigned int me = sys_getenvid();
   for (int i = 0; i < norphans;) {
     const struct page_info *pi = page_info(orphans[i]);
@@ -78,11 +80,13 @@ static void reap_orphans(void)
       i++;
     }
   }
+  // END LAB fork
 }
 
 // Remember an original this process owns but no longer maps.
 static void add_orphan(long ppn)
 {
+  // LAB fork: free the page now if no one maps it, else remember it in orphans[]
   if (page_info(ppn)->mapcount == 0) {
     sys_page_free(ppn);
     return;
@@ -91,12 +95,15 @@ static void add_orphan(long ppn)
     reap_orphans();
   if (norphans < NORPHANS)
     orphans[norphans++] = ppn;  // else it stays allocated until this process exits
+  // END LAB fork
 }
 
 // Replace the page mapped at va by a private copy mapped with `bits`.
 // Returns the new page number or an error.
 static long copy_page(unsigned long va, unsigned long bits)
 {
+  // LAB fork: copy the page at va into a new page of ours and map it there
+  // HANDOUT: return -E_NOSYS;
   long np = vm_page_alloc(PG_USER), err;
   if (np < 0)
     return np;
@@ -108,16 +115,17 @@ static long copy_page(unsigned long va, unsigned long bits)
     return err;
   exos_cow_copies++;
   return np;
+  // END LAB fork
 }
 
 // The store-page-fault handler for copy-on-write pages.
 static int cow_fault(struct xframe *f)
 {
+  // LAB fork: pass on a fault not on a PTE_COW page; make the page writable, copying it if needed
+  // HANDOUT: return next_store_handler != NULL && next_store_handler(f);
   unsigned long va = PGROUNDDOWN(f->addr), pte = f->addr < UTOP ? vm_pte(va) : 0;
   if (!(pte & PTE_V) || !(pte & PTE_COW))
     return next_store_handler != NULL && next_store_handler(f);
-  // LAB fork: make the page writable here, copying it if anyone else maps it
-  // HANDOUT: return 0;
   unsigned long ppn = PTE_PPN(pte), bits = (pte & (PTE_R | PTE_X)) | PTE_R | PTE_W;
   const struct page_info *pi = page_info(ppn);
   int mine = pi->owner == sys_getenvid();
@@ -180,6 +188,8 @@ long child_map(struct child_space *cs, unsigned long va, unsigned long ppn, unsi
 // page there (or zeros, if copy is 0). Returns 0 or an error.
 static long child_private_page(struct child_space *cs, unsigned long va, int copy)
 {
+  // LAB fork: give the child a fresh page of its own at va, a copy of ours if copy is set
+  // HANDOUT: return -E_NOSYS;
   long p = sys_page_alloc(cs->id, 0, PG_USER), err;
   if (p < 0)
     return p;
@@ -193,6 +203,7 @@ static long child_private_page(struct child_space *cs, unsigned long va, int cop
     sys_page_grant(p, me, 0);
   }
   return child_map(cs, va, p, PTE_R | PTE_W);
+  // END LAB fork
 }
 
 // Share the page mapped at va (PTE pte) with the child: data and bss
@@ -200,6 +211,8 @@ static long child_private_page(struct child_space *cs, unsigned long va, int cop
 // read-only. Called for every leaf by vm_for_each_leaf.
 static long share_page(unsigned long va, unsigned long pte, void *arg)
 {
+  // LAB fork: share one page with the child as the file's header says
+  // HANDOUT: return -E_NOSYS;
   struct child_space *cs = arg;
   if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
@@ -230,6 +243,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
       (err = child_map(cs, va, ppn, bits)) < 0)
     return err;
   return (pte & PTE_W) ? vm_map(va, ppn, bits) : 0;
+  // END LAB fork
 }
 
 // ---------------------------------------------------------------- processes
@@ -311,6 +325,8 @@ long child_start(int slot, const struct user_regs *r, long err)
 // pid in the parent, 0 in the child, or a negative error.
 int fork(void)
 {
+  // LAB fork: make the child, build its address space and start it
+  // HANDOUT: return -E_NOSYS;
   reap_orphans();
   if (exos_save_context(fork_context) != 0)
     return 0;  // the child, resumed by fork_child_start
@@ -332,6 +348,7 @@ int fork(void)
   if (err == 0 && pid < 0)
     exos_fork_share(id, 1);
   return pid;
+  // END LAB fork
 }
 
 // Record the exit status for the parent, if there is one.

@@ -325,6 +325,8 @@ struct exec_plan {
 // page and maps it only here, the page's freeing.
 static long plan_removal(unsigned long va, unsigned long pte, void *arg)
 {
+  // LAB fork: plan the clearing of this mapping and, if the page is ours alone, its freeing
+  // HANDOUT: return -E_NOSYS;
   struct exec_plan *p = arg;
   if (va >= EXOS_SCRATCH || (va >= EXOS_PIPES && va < EXOS_PIPES + EXOS_NPIPES * 2 * PGSIZE))
     return 0;  // ExOS's own pages and the pipes stay
@@ -339,12 +341,15 @@ static long plan_removal(unsigned long va, unsigned long pte, void *arg)
       p->sw->nfree < p->max_free)
     p->free[p->sw->nfree++] = PTE_PPN(pte);
   return 0;
+  // END LAB fork
 }
 
 // Plan mapping page ppn at va with bits in the new program. Returns 0 or an error.
 static long plan_mapping(struct exec_plan *p, unsigned long va, unsigned long ppn,
                          unsigned long bits)
 {
+  // LAB fork: plan the entry that maps ppn at va in the new program
+  // HANDOUT: return -E_NOSYS;
   long t = vm_table(va);
   if (t < 0)
     return t;
@@ -353,6 +358,7 @@ static long plan_mapping(struct exec_plan *p, unsigned long va, unsigned long pp
   p->batch[p->sw->nbatch++] =
       (struct pte_write){t, PX(0, va), PA2PTE(ppn << 12) | bits | PTE_U | PTE_V | PTE_A | PTE_D};
   return 0;
+  // END LAB fork
 }
 
 // Read the new program's pages into fresh pages of ours and plan their
@@ -361,6 +367,8 @@ static long plan_mapping(struct exec_plan *p, unsigned long va, unsigned long pp
 static long load_for_exec(struct exec_plan *p, struct image *im, unsigned long *made,
                           unsigned long *nmade, unsigned long max)
 {
+  // LAB fork: read every page of every PT_LOAD segment into a fresh page and plan its mapping
+  // HANDOUT: return -E_NOSYS;
   for (int i = 0; i < im->eh.phnum; i++) {
     const struct proghdr *ph = &im->ph[i];
     for (unsigned long off = 0; ph->type == PT_LOAD && off < ph->memsz; off += PGSIZE) {
@@ -374,6 +382,7 @@ static long load_for_exec(struct exec_plan *p, struct image *im, unsigned long *
     }
   }
   return 0;
+  // END LAB fork
 }
 
 extern char exos_exec_switch[];
@@ -468,6 +477,7 @@ int exec(const char *path, char *const argv[])
 // trampoline's alias and the exec buffer.
 void exec_finish(void)
 {
+  // LAB fork: free the trampoline's alias (if nobody else maps its page) and the exec buffer
   const struct exec_switch *sw = (const struct exec_switch *)EXOS_EXECBUF;
   unsigned long tramp = sw->trampoline_ppn;
   const struct page_info *pi =
@@ -480,6 +490,7 @@ void exec_finish(void)
     vm_unmap(va);
     sys_page_free(PTE_PPN(pte));
   }
+  // END LAB fork
 }
 
 _Static_assert(EXOS_EXECBUF_PAGES >= 4, "the exec buffer: header, batch, free list");

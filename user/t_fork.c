@@ -5,6 +5,7 @@
 
 static volatile long shared_value = 1;
 static char big[3 * 4096];  // data pages: the child gets private copies
+static const char read_only[] = "a constant: shared read-only";
 
 // Fork a chain `depth` deep; each process exits with its child's status + 1.
 static int tree(int depth)
@@ -187,6 +188,15 @@ int main(int argc, char **argv)
   check("the parent's stack is untouched", on_stack, 10);
   check("the parent's heap is untouched", strcmp(heap, "parent"), 0);
   check("waiting with no children", wait(&status), -1);
+
+  // Read-only pages reach the child read-only: a store to its text or its
+  // constants must end it, not be made writable as copy-on-write.
+  if ((pid = fork()) == 0)
+    exit((vm_pte((unsigned long)main) & (PTE_W | PTE_COW)) != 0       ? 21
+         : (vm_pte((unsigned long)read_only) & (PTE_W | PTE_COW)) != 0 ? 22
+                                                                        : 0);
+  check("the child's text and constants are read-only, not PTE_COW",
+        waitpid(pid, &status) == pid ? status : -1, 0);
   kcheck("fork");
   stop_if_failed("t_fork");
 

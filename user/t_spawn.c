@@ -3,6 +3,7 @@
 // `t_spawn child ARGS...`, whose exit status tells what it saw.
 
 #include "user/tsupport.h"
+#include "ulib/exos.h"
 
 // The child: exit with 40 + argc if argv is what the parent passed, else 1.
 static int child(int argc, char **argv)
@@ -61,6 +62,55 @@ static int exec_child(void)
     return 3;  // a failed exec returns, with the program intact
   exec("/t_spawn", args);
   return 4;
+}
+
+#define VERDICT ((volatile long *)0x2500000000UL)  // shared memory: [0] the verdict, [1] a pid
+
+// The grandchild of exec_keeps_shared: wait until its parent (which execs
+// echo) is gone, then check the heap page it was forked with.
+static void __attribute__((noreturn)) check_inherited(unsigned int parent, volatile long *h)
+{
+  VERDICT[1] = getpid();
+  while (ENVINFO(parent)->id == parent)
+    sys_yield(0);
+  int ok = 1;
+  for (unsigned long i = 0; i < PGSIZE / sizeof(long); i++)
+    ok &= h[i] == (long)(i * 7);
+  VERDICT[0] = ok ? 1 : 2;
+  exit(0);
+}
+
+// A process that owns a page a forked child still maps, and then execs:
+// exec frees only what the old program alone mapped, so the child keeps
+// the page. Returns the grandchild's verdict: 1 if its page was intact.
+static long exec_keeps_shared(void)
+{
+  if (vm_alloc((unsigned long)VERDICT, PTE_R | PTE_W | PTE_SHARE) < 0)
+    return -1;
+  VERDICT[0] = VERDICT[1] = 0;
+  int pid = fork(), status;
+  if (pid == 0) {
+    volatile long *h = malloc(2 * PGSIZE);  // fresh heap: a page of this process's own
+    h = (volatile long *)PGROUNDUP((unsigned long)h);
+    for (unsigned long i = 0; i < PGSIZE / sizeof(long); i++)
+      h[i] = i * 7;
+    unsigned int self = getpid();
+    if (fork() == 0)
+      check_inherited(self, h);
+    char *args[] = {"echo", "exec leaves a forked child its pages", NULL};
+    exec("echo", args);
+    exit(5);
+  }
+  waitpid(pid, &status);
+  for (int i = 0; i < 1000 && VERDICT[0] == 0; i++)
+    sys_yield(0);
+  if (VERDICT[1] != 0)
+    sys_env_wait(VERDICT[1], 0);  // ours now that its parent is gone
+  long verdict = VERDICT[0];
+  long ppn = PTE_PPN(vm_pte((unsigned long)VERDICT));
+  vm_unmap((unsigned long)VERDICT);
+  sys_page_free(ppn);
+  return verdict;
 }
 
 int main(int argc, char **argv)
@@ -127,6 +177,7 @@ int main(int argc, char **argv)
     exit(5);
   }
   check("exec echo", waitpid(pid, &status) == pid && status == 0, 1);
+  check("exec frees no page a forked child still maps", exec_keeps_shared(), 1);
   kcheck("exec");
   finish("t_spawn");
 }
