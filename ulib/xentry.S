@@ -57,9 +57,10 @@ exos_upcall_code_start:
 #                       copied in; exos_dispatch(frame); the resume
 
 # LAB upcalls: the frame: save the registers on the exception stack, call C, resume through gp
-# HANDOUT: # Stand-ins until the lab is done: every upcall ends the program with a message.
+# HANDOUT: # Stand-ins until the lab is done: an exception or a thread switch ends the
+# HANDOUT: # program with a message; a revocation upcall resumes at once, unanswered.
 # HANDOUT: .macro save_regs; j exos_xentry; .endm
-# HANDOUT: .macro save_frame save; j exos_xentry; .endm
+# HANDOUT: .macro save_frame save; li gp, UAREA; ld gp, UAREA_REVOKE_PC(gp); jr gp; .endm
 # HANDOUT: .macro call_handler fn; .endm
 # HANDOUT: .macro resume_frame; j exos_xentry; .endm
 # HANDOUT: exos_xentry:
