@@ -1,8 +1,10 @@
 # Lab upcalls: ExOS handles its own exceptions. The kernel enters the
 # program's exception entry with every register intact; ExOS saves them on
-# its exception stack, runs a handler in C (exos_dispatch, the lab's first
-# exercise) and resumes without the kernel. The heap and the stack get
-# their pages on demand (map_on_demand, the second exercise).
+# its exception stack (ulib/xentry.S, the lab's first exercise), runs a
+# handler in C (exos_set_handler and exos_dispatch, the second) and resumes
+# without the kernel. The heap and the stack get their pages on demand, and
+# the stack's guard page ends the program with a report (map_on_demand and
+# report_overflow, the third).
 #
 # Each program here needs well under a second: a time limit of 5 s is
 # reached only by a program stuck taking the same exception over and over.
@@ -21,11 +23,16 @@ STUCK = ("the program stopped making progress: an exception that no handler reso
          "again and again (exos_dispatch must not return when the handler returns 0)")
 
 
+EXCEPTION_TARGET = 160   # instructions, ebreak to resume; the reference takes 148
+PAGEFAULT_TARGET = 600   # instructions, a fault whose handler maps a page; the reference: 576
+
+
 def unwritten(t, out):
-    """True (with a hint) if the program died in the handout's stub of
-    exos_dispatch: no other hint applies then."""
+    """True (with a hint) if the program died in the handout's stubs of
+    xentry.S or exos_dispatch: no other hint applies then."""
+    t.hint_if(out, r"ulib/xentry\.S is not written", "write the exception entry in ulib/xentry.S")
     t.hint_if(out, r"exos_dispatch\(\) is not written$", "write exos_dispatch() in ulib/exception.c")
-    return "exos_dispatch() is not written" in out
+    return "is not written" in out
 
 
 @test(points=20, timeout=5)
@@ -43,6 +50,23 @@ def handlers(t):
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
     if unwritten(t, out):
         return
+    t.hint_if(out, r"^every register but gp survives an exception: FAIL: got (\d+)",
+         "a register changed across an exception (its number is what the check got): save and "
+         "reload every register C code may change (ra, t0..t6, a0..a7) and sp and s0")
+    t.hint_if(out, r"^its sp was 16-byte aligned: FAIL",
+         "C code needs sp 16-byte aligned: the frame must start on a 16-byte boundary (the top "
+         "of the exception stack, or the interrupted sp, minus XFRAME_SIZE)")
+    t.hint_if(out, r"^it ran with exos_critical counted: FAIL",
+         "count the upcall in exos_critical (add 1) before calling the handler")
+    t.hint_if(out, r"^exos_critical is 0 again once the program resumed: FAIL",
+         "count the upcall out of exos_critical (subtract 1) after the handler returns: left "
+         "set, it stops every later asynchronous upcall")
+    t.hint_if(out, r"^the outer handler's frame survived the inner exception: FAIL|"
+                   r"^nested exception handled on the exception stack: FAIL",
+         "an exception taken on the exception stack (sp already on it) must put its frame below "
+         "the interrupted sp, not at the top where the outer frame is")
+    t.hint_if(out, r"^a handler's change to the frame's a0 is what the program resumes with: FAIL",
+         "resume with the registers in the frame, which the handler may have changed")
     t.hint_if(out, r"^they hold what was stored: FAIL",
          "resume at the faulting instruction itself (leave f->pc as it is): it must run again")
     t.hint_if(out, r"^a copy into heap not yet touched maps it: FAIL",
@@ -59,9 +83,15 @@ def handlers(t):
     t.hint_if(out, r"unhandled store page fault at pc 0x[0-9a-f]+, address 0x(?!0\b)",
          "a store to the heap was not resolved: does map_on_demand() map the missing page, "
          "writable (PTE_W)?")
+    t.hint_if(out, r"^a copy into the stack's guard page fails: .*\n(?:.*\n)*.*stack overflow",
+         "a guarded access (exos_fault_is_guarded) that touches the guard page fails the access "
+         "(-E_FAULT): report an overflow only for other faults")
+    t.hint_if(out, r"destroyed: fault on its exception stack",
+         "a handler's fault nested without end: does exos_set_handler return the handler it "
+         "replaced (a handler passing faults on to itself never stops)?")
     t.hint_if(out, r"was taken by the kernel", WRONG_PAGE)
     if out.timed_out:
-        t.hint(STUCK)
+        t.hint(STUCK + "; or the resume does not jump to the frame's pc, which the handler moved")
 
 
 @test(points=10, timeout=5)
@@ -117,6 +147,11 @@ def stack_guard(t):
     elif m:
         t.hint("a store to the stack was not resolved: does map_on_demand() map the "
                "missing page, writable (PTE_W)?")
+    t.hint_if(out, r"^t_overflow: stack overflow.*\n(?:  #.*\n|backtrace:\n)*(?!rvexo: no env).*unhandled",
+         "end the program after the stack-overflow report (exit(-1))")
+    t.hint_if(out, r"fault at (its|the) exception entry|fault on its exception stack",
+         "the handler ran on the stack that overflowed: frames go on the exception stack "
+         "(EXOS_XSTACK_TOP), unless sp is already on it")
     t.hint_if(out, r"was taken by the kernel", WRONG_PAGE)
 
 
@@ -131,6 +166,23 @@ def exception_stack_overflow(t):
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"panic")
     unwritten(t, out)
+
+
+@test(points=5, timeout=10)
+def fast_exception(t):
+    """An exception, from ebreak through exos_dispatch and its handler back
+    to the next instruction, takes at most 160 instructions (the reference:
+    148)."""
+    if t.instructions("exception-upcall", EXCEPTION_TARGET, 148) > EXCEPTION_TARGET:
+        t.hint("an exception saves and reloads only what C code may change (and sp and s0): "
+               "the handler, C code, keeps s1..s11 and tp itself")
+
+
+@test(points=5, timeout=10)
+def fast_page_fault(t):
+    """A page fault whose handler maps a page takes at most 600 instructions
+    (the reference: 576)."""
+    t.instructions("pagefault-upcall", PAGEFAULT_TARGET, 576)
 
 
 @test(points=5, timeout=5)
