@@ -26,8 +26,6 @@ BELOW_SP = ("the handler must not run on the stack the program was using (a faul
             "sp is already on it")
 STUCK = ("the program stopped making progress: an exception that no handler resolved was resumed "
          "again and again (exos_dispatch must not return when the handler returns 0)")
-
-
 EXCEPTION_TARGET = 160   # instructions, ebreak to resume; the reference takes 148
 PAGEFAULT_TARGET = 590   # instructions, a fault whose handler maps a page; the reference: 576
 
@@ -42,8 +40,11 @@ def unwritten(t, out):
 
 @test(points=20, timeout=5)
 def handlers(t):
-    """Page faults (load, store, fetch), illegal instruction, breakpoint,
-    register-exact resume, nested exceptions, lazy heap, malloc; a guarded
+    """Page faults (load, store, fetch), illegal instruction, breakpoint;
+    the handler on the exception stack, 16-byte aligned, with exos_critical
+    counted; a register-exact resume after a handler that changes every
+    register C may change; a handler's change to the frame; nested
+    exceptions leaving the outer frame intact; lazy heap, malloc; a guarded
     copy of a bad pointer fails with E_FAULT and the program goes on; a
     console write longer than the kernel prints at once prints it all."""
     out = t.qemu(bootargs="init=t_exos")
