@@ -76,6 +76,23 @@ static int map_on_demand(struct xframe *f)
   // END LAB upcalls
 }
 
+// If f is a fault on the stack's guard page (the page below STACK_LO),
+// report a stack overflow with a backtrace and end the program, unless a
+// guarded access (ucopy.S) touched it: that call fails instead. For any
+// other fault, return.
+static void report_overflow(struct xframe *f)
+{
+  // LAB upcalls: a fault on the guard page, but not a guarded access's: report and exit
+  unsigned long a = f->addr;
+  if (a >= STACK_LO - PGSIZE && a < STACK_LO && !exos_fault_is_guarded(f)) {
+    printf("%s: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n", exos_progname(), a,
+           f->pc);
+    exos_backtrace(f->pc, f->ra, f->s0);
+    exit(-1);
+  }
+  // END LAB upcalls
+}
+
 // The page-fault handler: map a zero page for the heap or the stack, or
 // report a stack overflow (unless a guarded access, ucopy.S, touched the
 // guard page: that call fails instead). Faults it does not own go to the
@@ -91,12 +108,7 @@ static int heap_fault(struct xframe *f)
   }
   if (a >= 0x10000 && a < heap_start && vm_pte(a) == 0 && exos_pages_lost != 0)
     report_lost(a);  // the program's own text or data
-  if (a >= STACK_LO - PGSIZE && a < STACK_LO && !exos_fault_is_guarded(f)) {
-    printf("%s: stack overflow: guard page hit at address 0x%lx (pc 0x%lx)\n", exos_progname(), a,
-           f->pc);
-    exos_backtrace(f->pc, f->ra, f->s0);
-    exit(-1);
-  }
+  report_overflow(f);
   exos_handler next = next_fault_handler[f->cause];
   return next != NULL && next(f);
 }

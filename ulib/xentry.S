@@ -6,10 +6,9 @@
 # the exception stack, copies the u-area's record into the frame (a nested
 # exception would overwrite the u-area), and calls exos_dispatch(frame) in
 # C on the exception stack, which keeps the rest as the calling convention
-# says. (exos_revoke_entry
-# does the same for revocation upcalls, saving every register; the
-# time-slice upcalls that switch threads are at the end of the file.) When
-# that returns, it reloads the saved registers from the frame and jumps to
+# says. (exos_revoke_entry does the same for revocation upcalls, saving
+# every register; the time-slice upcalls that switch threads are at the end
+# of the file.) When that returns, it reloads the saved registers from the frame and jumps to
 # frame->pc: the interrupted code resumes without entering the kernel.
 #
 # THE REGISTER CONVENTION: gp is reserved for ExOS. RISC-V has no return
@@ -31,6 +30,44 @@
 
 .section .text
 
+# The code from here to exos_upcall_code_end runs with a frame half saved
+# or half restored; ExOS declares it upcall-free (ENTRY_NOUPCALL_LO/HI), so
+# the kernel delivers no asynchronous upcall with the pc inside it.
+.globl exos_xentry, exos_revoke_entry, exos_upcall_code_start, exos_upcall_code_end
+.globl exos_thread_epilogue, exos_thread_prologue, exos_thread_switch
+.p2align 2
+exos_upcall_code_start:
+
+# What the lab's code below provides, as the rest of this file uses it. On
+# entry gp is the only register free (nothing else may change before it is
+# saved), so a frame is reached through gp, and sp is the frame once C runs.
+#   save_regs           store every register but gp (x1, x2, x4..x31) in
+#                       slots 1..31 of the frame at gp
+#   save_frame save=M   point gp at a new frame on the exception stack (its
+#                       top, or just below sp if sp is on it already: a
+#                       nested exception) and store registers with macro M
+#                       (save_regs, or fewer); sp stays 16-byte aligned
+#   call_handler FN     with pc, cause and addr in the frame at gp: count
+#                       the upcall in exos_critical, call FN(frame) with sp
+#                       at the frame and s0 zero, then count it out
+#   resume_frame        reload every register from the frame at sp, then
+#                       jump to its pc through gp, without the kernel
+#   exos_xentry         the exception entry: a frame holding the registers
+#                       C may change, with the u-area's pc, cause and addr
+#                       copied in; exos_dispatch(frame); the resume
+
+# LAB upcalls: the frame: save the registers on the exception stack, call C, resume through gp
+# HANDOUT: # Stand-ins until the lab is done: an exception or a thread switch ends the
+# HANDOUT: # program with a message; a revocation upcall resumes at once, unanswered.
+# HANDOUT: .macro save_regs; j exos_xentry; .endm
+# HANDOUT: .macro save_frame save; li gp, UAREA; ld gp, UAREA_REVOKE_PC(gp); jr gp; .endm
+# HANDOUT: .macro call_handler fn; .endm
+# HANDOUT: .macro resume_frame; j exos_xentry; .endm
+# HANDOUT: exos_xentry:
+# HANDOUT: 	li	sp, EXOS_XSTACK_TOP
+# HANDOUT: 	la	a0, no_xentry
+# HANDOUT: 	call	exos_panic
+# HANDOUT: no_xentry: .string "an exception came, and ulib/xentry.S is not written (lab upcalls)"
 # Registers by number: those a C function may change (ra, t0..t6,
 # a0..a7) with s0, the frame pointer (for backtraces); and the rest but sp
 # and gp (tp, s1..s11), which C code keeps (and never touches tp).
@@ -59,7 +96,9 @@
 
 # Save registers (with the macro `save`: every register but gp, or only
 # the call-clobbered ones) in a new frame on the exception stack (gp is
-# left pointing at it).
+# left pointing at it): at the top of the stack, or, for an exception taken
+# while already on it (a fault inside a handler), just below the
+# interrupted handler's sp. XFRAME_SIZE keeps sp 16-byte aligned.
 .macro save_frame save=save_regs
 	# Where does the frame go? gp is the only scratch register.
 	li	gp, EXOS_XSTACK_LO
@@ -97,7 +136,8 @@
 
 # Enter C: count the upcall in exos_critical (so the kernel makes no
 # asynchronous upcall while one is handled), move sp to the frame and call
-# fn(frame). The frame's pc, cause and addr must be filled in already.
+# fn(frame); then count it out. The frame's pc, cause and addr must be
+# filled in already.
 .macro call_handler fn
 	sd	zero, F(3)(gp)		# the interrupted gp is not kept
 	la	t0, exos_critical
@@ -112,13 +152,10 @@
 	amoadd.d zero, t1, (t0)
 .endm
 
-# The code from here to exos_upcall_code_end runs with a frame half saved
-# or half restored; ExOS declares it upcall-free (ENTRY_NOUPCALL_LO/HI), so
-# the kernel delivers no asynchronous upcall with the pc inside it.
-.globl exos_xentry, exos_revoke_entry, exos_upcall_code_start, exos_upcall_code_end
-.globl exos_thread_epilogue, exos_thread_prologue, exos_thread_switch
-.p2align 2
-exos_upcall_code_start:
+# The exception entry (ENTRY_EXCEPTION): the kernel comes here with every
+# register as the exception left it, the cause, pc and address in the
+# u-area. Copy those into the frame (a nested exception would overwrite
+# the u-area), run exos_dispatch(frame) and resume what the frame says.
 exos_xentry:
 	save_frame save_call_clobbered
 	li	t0, UAREA
@@ -130,6 +167,7 @@ exos_xentry:
 	sd	t1, F(33)(gp)
 	call_handler exos_dispatch
 	resume_call_clobbered
+# END LAB upcalls
 
 # The revocation entry (ENTRY_REVOKE): the same frame, with the pc the
 # kernel kept in revoke_pc; exos_revoke_upcall() answers the kernel.

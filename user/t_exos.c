@@ -6,7 +6,7 @@
 #define REGION 0x2400000000UL  // pages this test maps on demand
 #define PROT   0x2500000000UL  // vm_protect_range's pages straddle this root-entry boundary
 
-static int breakpoints, illegals, demand_maps, nested_inner;
+static int breakpoints, illegals, demand_maps, nested_inner, nested_intact;
 static exos_handler next_load, next_store, next_fetch;
 
 // Skip the faulting 4-byte instruction.
@@ -16,9 +16,35 @@ static int skip(struct xframe *f)
   return 1;
 }
 
+// What the breakpoint handler saw: its sp and exos_critical.
+static unsigned long handler_sp, handler_critical;
+
 static int on_breakpoint(struct xframe *f)
 {
+  asm volatile("mv %0, sp" : "=r"(handler_sp));
+  handler_critical = exos_critical;
   breakpoints++;
+  return skip(f);
+}
+
+// Skip a breakpoint after changing every register a C function may change,
+// as a bigger handler would.
+static int clobber_and_skip(struct xframe *f)
+{
+  asm volatile("li t0, -1; li t1, -1; li t2, -1; li t3, -1; li t4, -1; li t5, -1; li t6, -1\n"
+               "li a0, -1; li a1, -1; li a2, -1; li a3, -1; li a4, -1; li a5, -1; li a6, -1\n"
+               "li a7, -1"
+               :
+               :
+               : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "a0", "a1", "a2", "a3", "a4", "a5",
+                 "a6", "a7");
+  return on_breakpoint(f);
+}
+
+// Skip a breakpoint and change a0: the program resumes with the frame's.
+static int set_a0(struct xframe *f)
+{
+  f->a0 = 42;
   return skip(f);
 }
 
@@ -74,9 +100,11 @@ static int on_fetch_fault(struct xframe *f)
 static int nested_outer(struct xframe *f)
 {
   unsigned long sp;
+  struct xframe before = *f;
   asm volatile("mv %0, sp" : "=r"(sp));
   nested_inner = sp >= EXOS_XSTACK_LO && sp < EXOS_XSTACK_TOP;
   asm volatile(".4byte 0");  // illegal: handled by on_illegal, nested
+  nested_intact = memcmp(&before, f, sizeof(before)) == 0;
   return skip(f);
 }
 
@@ -169,6 +197,11 @@ int main(int argc, char **argv)
 
   asm volatile(".4byte 0x00100073");  // ebreak
   check("breakpoint handled and resumed", breakpoints, 1);
+  check("the handler ran on the exception stack",
+        handler_sp >= EXOS_XSTACK_LO && handler_sp < EXOS_XSTACK_TOP, 1);
+  check("its sp was 16-byte aligned", handler_sp & 15, 0);
+  check("it ran with exos_critical counted", handler_critical, 1);
+  check("exos_critical is 0 again once the program resumed", exos_critical, 0);
   asm volatile(".4byte 0");
   check("illegal instruction handled and resumed", illegals, 1);
   check("load page fault mapped a page", *(volatile unsigned long *)REGION, 0);
@@ -176,13 +209,19 @@ int main(int argc, char **argv)
   check("store page fault mapped a page", *(volatile unsigned long *)(REGION + PGSIZE), 77);
   check("two pages mapped on demand", demand_maps, 2);
   check("instruction page fault mapped code that runs", ((long (*)(void))CODE)(), 42);
+  exos_set_handler(EXC_BREAKPOINT, clobber_and_skip);
   check("every register but gp survives an exception", regs_survive(), 0);
   check("breakpoints so far", breakpoints, 2);
+  exos_set_handler(EXC_BREAKPOINT, set_a0);
+  register long a0 asm("a0") = 7;
+  asm volatile(".4byte 0x00100073" : "+r"(a0));
+  check("a handler's change to the frame's a0 is what the program resumes with", a0, 42);
 
   exos_set_handler(EXC_BREAKPOINT, nested_outer);
   asm volatile(".4byte 0x00100073");
   check("nested exception handled on the exception stack", nested_inner, 1);
   check("the inner one was the illegal instruction", illegals, 2);
+  check("the outer handler's frame survived the inner exception", nested_intact, 1);
 
   // The lazy heap.
   unsigned long free0 = SYSINFO->nfree;
