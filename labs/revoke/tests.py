@@ -32,13 +32,48 @@ CLOCK_SYMPTOMS = [
      "The sweep started from the first page again: keep the hand in a static variable so that "
      "each sweep goes on where the last one stopped."),
 ]
+# The paged regions' and the answer's, each named by its first FAIL line.
 ANSWER_SYMPTOMS = [
+    (r"^a region over part of it is refused: FAIL",
+     "region_map took a range that overlaps a region already mapped: refuse it (-E_INVAL) "
+     "before taking a free slot."),
+    (r"cannot write back page",
+     "evict wrote a page back after giving it away: once sys_page_free has returned, the "
+     "page is not yours and the disk refuses it. Unmap, write back, then free."),
+    (r"^more pages than the allowance: data survives eviction and reload: FAIL",
+     "A page written to came back without the stores: evict must write a dirty page "
+     "(PTE_D in the PTE read BEFORE vm_unmap: afterwards there is none) to its block "
+     "before freeing it."),
+    (r"^\.\.\. with at most 32 resident: FAIL",
+     "More region pages are resident than the allowance: region_fault makes room "
+     "(evict_some(1)) when nresident has reached it, and evict_some gives exactly the n "
+     "pages asked (while any are resident)."),
+    (r"^the program's own policy is used: FAIL",
+     "The policy installed with exos_set_policy was never asked: evict_some must call "
+     "`policy` (the installed one), not exos_policy_clock."),
+    (r"^the policy gave 10 region pages: FAIL",
+     "Asked for 10 pages (REVOKE_PAGES, revoke_arg 10), ExOS gave a different number: "
+     "evict_some(arg) evicts exactly arg pages while any are resident."),
     (r"^\.\.\. so the kernel took nothing: FAIL",
      "A request for n pages (REVOKE_PAGES) was not answered in time: evict revoke_arg pages "
      "(evict_some, which asks the policy for each victim)."),
     (r"^\.\.\. by the policy: the kernel took nothing: FAIL",
      "A request for one named page (REVOKE_PAGE) must give exactly that page: find the "
      "resident page whose ppn is revoke_arg and evict it, not one the policy picks."),
+    (r"^\.\.\. by the answer: the kernel took nothing: FAIL",
+     "A request for a time slice (REVOKE_SLICE) was left to the kernel: free slice "
+     "revoke_arg (sys_slice_free)."),
+    (r"^\.\.\. and leaves no page dirty: FAIL",
+     "region_sync left PTE_D set on a page it wrote back: map it again with every bit but "
+     "PTE_D, or evicting it writes it a second time."),
+    (r"^region_sync writes back the 8 pages just written: FAIL",
+     "region_sync must write_back every resident page whose PTE has PTE_D."),
+    (r"^child: the 4 region pages taken by force are no longer resident: FAIL",
+     "The repair kept a region page the kernel took in resident[]: repossessed(ppn) must "
+     "drop the resident entry with that ppn, so the next touch reads the page in again."),
+    (r"^child: \.\.\. and not lost \(their blocks hold them\): FAIL",
+     "The repair counted a taken region page as lost: its block holds it (what was "
+     "written back), so once its entry is dropped there is nothing more to do (return)."),
 ]
 
 
@@ -83,9 +118,12 @@ def own_policy_faster(t):
     m = re.search(r"took (\d+)% of the default", out)
     if m and int(m.group(1)) >= 100:
         t.fail(f"the own policy was not faster ({m.group(1)}%)")
-    if out.timed_out and "default clock:" not in out:
-        t.hint("pagedemo never finished its scans with the default clock: a clock that never "
-               "clears PTE_A sweeps for ever once every resident page has been used.")
+    t.hint_if(out, r"did not end in \d+ ms",
+              "pagedemo's scan with the default clock did not end: a clock that never clears "
+              "PTE_A sweeps for ever once every resident page has been used.")
+    t.hint_if(out, r"cannot map /pagefile",
+              "region_map refused pagedemo's region: a 128-page range below EXOS_SCRATCH "
+              "that overlaps no region must be taken.")
 
 
 PROMPT = r"(^|\n)\$ $"
