@@ -11,8 +11,8 @@ from gradelib import *
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# What t_paging prints for the typical mistakes, and what each means (the
-# clock's in the order t_paging tries them).
+# What t_paging prints for the typical mistakes, and what each means: the
+# clock's, in the order t_paging tries them.
 CLOCK_SYMPTOMS = [
     (r"^t_paging: the clock chose no page in 100 ms",
      "With every page used, the clock swept for ever: it must clear PTE_A of each used page "
@@ -32,7 +32,8 @@ CLOCK_SYMPTOMS = [
      "The sweep started from the first page again: keep the hand in a static variable so that "
      "each sweep goes on where the last one stopped."),
 ]
-# The paged regions' and the answer's, each named by its first FAIL line.
+# The paged regions', the answer's and the repair's, in the order t_paging
+# meets them.
 ANSWER_SYMPTOMS = [
     (r"^a region over part of it is refused: FAIL",
      "region_map took a range that overlaps a region already mapped: refuse it (-E_INVAL) "
@@ -60,6 +61,9 @@ ANSWER_SYMPTOMS = [
     (r"^\.\.\. by the policy: the kernel took nothing: FAIL",
      "A request for one named page (REVOKE_PAGE) must give exactly that page: find the "
      "resident page whose ppn is revoke_arg and evict it, not one the policy picks."),
+    (r"^\.\.\. written back first: it reads what was stored: FAIL",
+     "A named region page was given up without its stores: give it with evict() (write "
+     "back if dirty, then free, then drop its entry), not by freeing it outright."),
     (r"^\.\.\. by the answer: the kernel took nothing: FAIL",
      "A request for a time slice (REVOKE_SLICE) was left to the kernel: free slice "
      "revoke_arg (sys_slice_free)."),
@@ -78,8 +82,9 @@ ANSWER_SYMPTOMS = [
 
 
 @test(points=30, timeout=20,
-      hint="t_paging first tries exos_policy_clock on pages of its own (its first checks), "
-           "then the answers of exos_revoke_upcall: each FAIL line names what went wrong.")
+      hint="t_paging tries the exercises in the README's order: the clock on pages of its "
+           "own, the regions, paging in and out, the answers, the repair. Each FAIL line "
+           "names what went wrong; the first one says most.")
 def revocation_policy(t):
     """The clock on pages of its own (accessed bits cleared, dirty bits kept,
     a hand kept between sweeps); a paged region over a file, clock and MRU
@@ -95,13 +100,11 @@ def revocation_policy(t):
              r"its contents are lost$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
-    # The clock's checks build on each other: the first to fail says most.
-    seen = [(m.start(), hint) for rx, hint in CLOCK_SYMPTOMS
+    # The checks build on each other: the first to fail says most.
+    seen = [(m.start(), hint) for rx, hint in CLOCK_SYMPTOMS + ANSWER_SYMPTOMS
             for m in [re.search(rx, out, re.M)] if m]
     if seen:
         t.hint(min(seen)[1])
-    for symptom, hint in ANSWER_SYMPTOMS:
-        t.hint_if(out, symptom, hint)
 
 
 @test(points=10, timeout=15,
@@ -142,10 +145,7 @@ def paging_from_the_shell(t):
     t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
 
 
-@test(points=10, timeout=20,
-      hint="exos_revoke_upcall (LAB revoke): a request for n pages that the paged regions "
-           "cannot meet (evict_some gives fewer) passes the rest to the reclaimer "
-           "(reclaimer->give), which is how the file server's cache gives its pages back.")
+@test(points=10, timeout=20)
 def file_cache_given_back_on_revocation(t):
     """Memory given back: after a 4 MiB file workload the file server,
     asked through the kernel's visible revocation, gives back at once the
@@ -157,6 +157,14 @@ def file_cache_given_back_on_revocation(t):
     t.expect(out, r"^t_memback: all \d+ checks passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"contents are lost")
+    t.hint_if(out, r"^(the pages a program can allocate|\.\.\. it gave them back)[^\n]*: FAIL",
+              "answer(): a request for n pages that the paged regions cannot meet "
+              "(evict_some gives fewer) passes the rest to the reclaimer (reclaimer->give), "
+              "which is how the file server's cache gives its pages back.")
+    t.hint_if(out, r"contents are lost",
+              "repossessed(): a taken page that is not a region page may be the reclaimer's "
+              "(the file server's cached block): ask reclaimer->taken(ppn) before counting "
+              "it lost, or the cache goes on using a page it no longer has.")
 
 
 @test(points=5, timeout=5)
