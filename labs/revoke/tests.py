@@ -87,10 +87,13 @@ ANSWER_SYMPTOMS = [
            "names what went wrong; the first one says most.")
 def revocation_policy(t):
     """The clock on pages of its own (accessed bits cleared, dirty bits kept,
-    a hand kept between sweeps); a paged region over a file, clock and MRU
-    policies, revocation answered by the policy (n pages, a named page), a
-    child ignoring revocation loses pages (not its parent), a child survives
-    repossession and is stopped when it touches a lost page."""
+    a hand kept between sweeps); a paged region over a file (overlaps
+    refused), written back when evicted, within its allowance, clock and MRU
+    policies; revocation answered by the policy (n pages, a named page
+    written back first, a slice); a child ignoring revocation loses pages
+    (not its parent); a child survives repossession and is stopped when it
+    touches a lost page; region_sync; a child whose region pages are taken
+    by force reads them in again, none lost."""
     out = t.qemu(bootargs="init=t_paging", extra_args=["-icount", "shift=0"])  # deadlines in instructions
     t.expect(out, r"^t_paging: all \d+ checks passed$",
              r"^rvexo: env [0-9a-f]+ \(t_paging\) did not answer a revocation; took 40$",
