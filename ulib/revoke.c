@@ -47,7 +47,8 @@ volatile unsigned long exos_pageins, exos_pageouts;  // handlers change them (ex
 
 // The default policy: the clock. Sweep the resident pages from where the
 // last sweep stopped; a page used since the hand last passed (PTE_A set)
-// gets a second chance (its PTE_A is cleared), the first one unused goes.
+// gets a second chance (its PTE_A is cleared, every other bit kept), the
+// first one unused goes. Returns its index in pages[0 .. n-1].
 int exos_policy_clock(const struct exos_resident *pages, int n)
 {
   static int hand;
@@ -88,10 +89,19 @@ void region_set_allowance(unsigned long n)
 // The region holding va, or NULL.
 static struct region *region_of(unsigned long va)
 {
+  // LAB revoke: look va up in regions[] (a slot with npages 0 is free)
+  // HANDOUT: return NULL;
   for (int i = 0; i < NREGIONS; i++)
     if (regions[i].npages != 0 && va - regions[i].va < regions[i].npages * PGSIZE)
       return &regions[i];
   return NULL;
+  // END LAB revoke
+}
+
+// The disk block holding the page at va, which region r covers.
+static unsigned long block_of(const struct region *r, unsigned long va)
+{
+  return r->blocks[(va - r->va) / PGSIZE];
 }
 
 // Read or write disk block `block` from or to page ppn, and wait for it.
@@ -101,36 +111,62 @@ static long block_io(unsigned long block, unsigned long ppn, int write)
   return r < 0 ? r : sys_disk_wait(r);
 }
 
-// Evict resident page i: write it back if it is dirty, unmap it and free it.
-static void evict(int i)
+// Write resident page p to its block if pte, its PTE as last read, is
+// dirty (PTE_D), counting it in exos_pageouts. Returns 1 if it wrote the
+// page, 0 if the page was clean, or an error.
+static long write_back(const struct exos_resident *p, unsigned long pte)
 {
-  struct exos_resident *p = &resident[i];
-  struct region *r = region_of(p->va);
-  unsigned long pte = vm_pte(p->va);
-  vm_unmap(p->va);  // first, so no store slips in after the write-back
-  if ((pte & PTE_D) && block_io(r->blocks[(p->va - r->va) / PGSIZE], p->ppn, 1) < 0)
-    printf("%s: cannot write back page 0x%lx\n", exos_progname(), p->va);
-  if (pte & PTE_D)
-    exos_pageouts++;
-  sys_page_free(p->ppn);
-  *p = resident[--nresident];
+  // LAB revoke: a dirty page goes to its region's block (block_of, block_io)
+  // HANDOUT: return 0;
+  if (!(pte & PTE_D))
+    return 0;
+  long err = block_io(block_of(region_of(p->va), p->va), p->ppn, 1);
+  if (err < 0) {
+    printf("%s: cannot write back page 0x%lx (error %ld)\n", exos_progname(), p->va, err);
+    return err;
+  }
+  exos_pageouts++;
+  return 1;
+  // END LAB revoke
 }
 
-// Evict up to n resident pages, chosen by the policy. Returns how many.
+// Evict resident page i: unmap it, write it back if it is dirty, free it,
+// and forget it (the last entry of resident[] takes its place).
+static void evict(int i)
+{
+  // LAB revoke: read the PTE, unmap (no store may slip in), write back, free, forget
+  struct exos_resident *p = &resident[i];
+  unsigned long pte = vm_pte(p->va);
+  vm_unmap(p->va);
+  write_back(p, pte);
+  sys_page_free(p->ppn);
+  *p = resident[--nresident];
+  // END LAB revoke
+}
+
+// Evict up to n resident pages, each the policy's choice. Returns how many.
 static unsigned long evict_some(unsigned long n)
 {
+  // LAB revoke: ask the installed policy for each victim (an index out of range: take 0)
+  // HANDOUT: return 0;
   unsigned long done = 0;
   for (; done < n && nresident > 0; done++) {
     int victim = policy(resident, nresident);
     evict(victim >= 0 && victim < nresident ? victim : 0);
   }
   return done;
+  // END LAB revoke
 }
 
 // The page-fault handler for paged regions: read the page in, making room
-// first if the region is at its allowance or memory is short.
+// first if the region is at its allowance or memory is short. A fault
+// outside the regions, or on a page that is mapped (a protection fault),
+// goes to the handler installed before this one.
 static int region_fault(struct xframe *f)
 {
+  // LAB revoke: page in: room (allowance, -E_NOMEM), read the block, map with PTE_A, note it
+  // HANDOUT: exos_handler next = next_handler[f->cause];
+  // HANDOUT: return next != NULL && next(f);
   unsigned long va = PGROUNDDOWN(f->addr);
   struct region *r = f->addr < UTOP ? region_of(va) : NULL;
   if (r == NULL || vm_pte(va) != 0) {
@@ -143,7 +179,7 @@ static int region_fault(struct xframe *f)
   while ((p = vm_page_alloc(PG_USER)) == -E_NOMEM && evict_some(1) == 1)
     ;
   long err = p;
-  if (p >= 0 && (err = block_io(r->blocks[(va - r->va) / PGSIZE], p, 0)) >= 0)
+  if (p >= 0 && (err = block_io(block_of(r, va), p, 0)) >= 0)
     err = vm_map_ad(va, p, PTE_R | PTE_W | PTE_A);  // PTE_D clear: the hardware marks stores
   if (err < 0) {
     printf("%s: cannot page in 0x%lx (error %ld)\n", exos_progname(), va, err);
@@ -152,6 +188,7 @@ static int region_fault(struct xframe *f)
   resident[nresident++] = (struct exos_resident){.va = va, .ppn = p, .loaded = ++loads};
   exos_pageins++;
   return 1;
+  // END LAB revoke
 }
 
 // How many pages of paged regions are resident.
@@ -169,10 +206,13 @@ int region_contains(unsigned long va)
 // Make [va, va + npages pages) a paged region whose page i lives in disk
 // block blocks[i] (the array must stay valid while the region exists).
 // Pages are read in when touched and written back when evicted if dirty.
-// Returns 0, -E_INVAL for a bad or overlapping range, or -E_NOMEM when
-// NREGIONS regions exist already.
+// Returns 0, -E_INVAL for a bad or overlapping range (or one reaching
+// ExOS's own pages at EXOS_SCRATCH), or -E_NOMEM when NREGIONS regions
+// exist already.
 long region_map(unsigned long va, unsigned long npages, const unsigned int *blocks)
 {
+  // LAB revoke: check the range, then take a free slot of regions[]
+  // HANDOUT: return -E_NOSYS;
   if ((va & (PGSIZE - 1)) || npages == 0 || va >= EXOS_SCRATCH ||
       npages > (EXOS_SCRATCH - va) / PGSIZE)
     return -E_INVAL;
@@ -186,25 +226,31 @@ long region_map(unsigned long va, unsigned long npages, const unsigned int *bloc
       return 0;
     }
   return -E_NOMEM;
+  // END LAB revoke
 }
 
-// Write every dirty resident page of the regions back to its block.
+// Write every dirty resident page of the regions back to its block, and
+// mark it clean (its PTE_D cleared, its other bits kept) so that evicting
+// it later does not write it again.
 void region_sync(void)
 {
+  // LAB revoke: write_back each resident page; a page written is clean again
   for (int i = 0; i < nresident; i++) {
     struct exos_resident *p = &resident[i];
     unsigned long pte = vm_pte(p->va);
-    struct region *r = region_of(p->va);
-    if ((pte & PTE_D) && block_io(r->blocks[(p->va - r->va) / PGSIZE], p->ppn, 1) >= 0) {
+    if (write_back(p, pte) == 1)
       vm_map_ad(p->va, p->ppn, pte & (PTE_R | PTE_W | PTE_X | PTE_A));
-      exos_pageouts++;
-    }
   }
+  // END LAB revoke
 }
 
-// Page ppn was taken by the kernel: forget it.
+// Page ppn was taken by the kernel: forget it. A region page is simply not
+// resident any more (the next touch reads it in again); a page of the
+// higher layer's is its to forget (reclaimer->taken); any other page's
+// contents are lost (exos_pages_lost).
 static void repossessed(unsigned long ppn)
 {
+  // LAB revoke: a resident region page, else the reclaimer's, else lost
   for (int i = 0; i < nresident; i++)
     if (resident[i].ppn == ppn) {
       resident[i] = resident[--nresident];
@@ -212,32 +258,43 @@ static void repossessed(unsigned long ppn)
     }
   if (reclaimer == NULL || !reclaimer->taken(ppn))
     exos_pages_lost++;
+  // END LAB revoke
 }
 
-// The revocation upcall (from exos_revoke_entry in xentry.S): repair what
-// the kernel took, then answer a new request.
-void exos_revoke_upcall(struct xframe *f)
+// Repair what the kernel took by force: handle the entries of the u-area's
+// repossession vector not handled yet (repossessions_seen of them were).
+// An entry is a page number, or a slice position (a small number: nothing
+// to repair); one past the end of the vector, which the kernel counted but
+// could not record, may have been any page: count it lost. Then say how
+// many pages whose contents are lost were taken.
+static void repair(void)
 {
+  // LAB revoke: walk U->repossessed[] from repossessions_seen to U->repossessed_count
   unsigned int taken = U->repossessed_count;
   unsigned long lost = exos_pages_lost;
   for (; repossessions_seen < taken; repossessions_seen++) {
-    unsigned long what = repossessions_seen < NREPOSSESSED ? U->repossessed[repossessions_seen] : 0;
-    if (what >= NSLICES)  // a page (slices are small numbers)
-      repossessed(what);
-    else if (repossessions_seen >= NREPOSSESSED)
+    if (repossessions_seen >= NREPOSSESSED)
       exos_pages_lost++;  // the vector overflowed: assume the worst
+    else if (U->repossessed[repossessions_seen] >= NSLICES)
+      repossessed(U->repossessed[repossessions_seen]);
   }
   if (exos_pages_lost != lost)
     printf("%s: the kernel took %lu pages whose contents are lost\n", exos_progname(),
            exos_pages_lost - lost);
+  // END LAB revoke
+}
 
-  unsigned long deadline = U->revoke_deadline;
+// Answer the kernel's request in the u-area: REVOKE_PAGES, give revoke_arg
+// pages (the policy's victims, then what the reclaimer can give); REVOKE_PAGE,
+// give the named page if it is a resident region page; REVOKE_SLICE, free
+// the slice. Each request is answered once (its deadline identifies it).
+static void answer(void)
+{
+  // LAB revoke: a new request (deadline set, not the one answered last): n pages, a page, a slice
+  unsigned long deadline = U->revoke_deadline, arg = U->revoke_arg;
   if (deadline == 0 || deadline == answered)
     return;
   answered = deadline;
-  unsigned long arg = U->revoke_arg;
-  // LAB revoke: answer: n pages (the policy picks, the reclaimer adds), a named page, a slice
-  // HANDOUT: (void)arg;
   if (U->revoke_kind == REVOKE_PAGES) {
     unsigned long done = evict_some(arg);
     if (done < arg && reclaimer != NULL)
@@ -252,6 +309,14 @@ void exos_revoke_upcall(struct xframe *f)
     sys_slice_free(arg);
   }
   // END LAB revoke
+}
+
+// The revocation upcall (from exos_revoke_entry in xentry.S): repair what
+// the kernel took, then answer a new request.
+void exos_revoke_upcall(struct xframe *f)
+{
+  repair();
+  answer();
 }
 
 // Forget regions (a forked child starts without them: its copies of the

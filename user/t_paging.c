@@ -1,8 +1,8 @@
 // t_paging: ExOS's answer to revocation. A paged region backed by the
 // file /pagefile, its replacement policy (the default clock, and one of the
 // program's own), revocation answered by the policy, a child that ignores
-// revocation, and a child that survives repossession and is told what it
-// lost.
+// revocation, a child that survives repossession and is told what it
+// lost, and one whose region pages are taken by force and read in again.
 
 #include "user/tsupport.h"
 #include "ulib/exos.h"
@@ -27,13 +27,36 @@ static long setup_region(void)
   return err < 0 ? err : region_map(REGION, NPAGES, blocks);
 }
 
+// Do pages first .. first + n - 1 hold their number plus salt in their
+// first and last words?
+static int pages_hold(int first, int n, unsigned long salt)
+{
+  int ok = 1;
+  for (int i = first; i < first + n; i++)
+    ok &= WORD(i)[0] == i + salt && WORD(i)[PGSIZE / 8 - 1] == i + salt;
+  return ok;
+}
+
 // Scan the region: page i's first and last words must hold i + salt.
 static int scan_ok(unsigned long salt)
 {
-  int ok = 1;
+  return pages_hold(0, NPAGES, salt);
+}
+
+// Write i + salt to the first and last words of pages first .. first + n - 1.
+static void fill_pages(int first, int n, unsigned long salt)
+{
+  for (int i = first; i < first + n; i++)
+    WORD(i)[0] = WORD(i)[PGSIZE / 8 - 1] = i + salt;
+}
+
+// How many pages of the region are mapped with all of bits set.
+static int region_pages_with(unsigned long bits)
+{
+  int n = 0;
   for (int i = 0; i < NPAGES; i++)
-    ok &= WORD(i)[0] == i + salt && WORD(i)[PGSIZE / 8 - 1] == i + salt;
-  return ok;
+    n += (vm_pte((unsigned long)WORD(i)) & bits) == bits;
+  return n;
 }
 
 // Most recently used: the right victim for a cyclic scan bigger than memory.
@@ -168,6 +191,34 @@ static void repossessed_child(void)
   exit(0);
 }
 
+// A child whose region pages are taken by force. In a critical section no
+// upcall comes, so it cannot answer its own request for 4 pages, and the
+// kernel takes the 4 it allocated last: region pages. Out of it, ExOS
+// repairs: they are not resident, not lost, and read in again, right, from
+// their blocks (which the parent's region_sync wrote). Exits with the
+// number of failed checks.
+static void forced_child(void)
+{
+  const volatile struct uarea *u = (const volatile struct uarea *)UAREA;
+  if (setup_region() < 0)
+    exit(1);
+  region_set_allowance(8);
+  unsigned long taken = u->repossessed_count, ins = exos_pageins;
+  exos_critical_enter();
+  check("child: read in 8 region pages", pages_hold(0, 8, 2000), 1);
+  check("child: ask itself for 4 pages, in a critical section",
+        sys_revoke(sys_getenvid(), REVOKE_PAGES, 4, MS(1)), 0);
+  while (u->repossessed_count == taken)
+    sys_yield(0);
+  exos_critical_leave();
+  sys_yield(0);  // the repair upcall
+  check("child: the 4 region pages taken by force are no longer resident", region_resident(), 4);
+  check("child: ... and not lost (their blocks hold them)", exos_pages_lost, 0);
+  check("child: touched again, they read right", pages_hold(0, 8, 2000), 1);
+  check("child: ... read in from their blocks", exos_pageins - ins, 12);
+  exit(failures);
+}
+
 int main(int argc, char **argv)
 {
   int clock_failures = clock_probe_in_child();
@@ -175,6 +226,10 @@ int main(int argc, char **argv)
   if (clock_failures != 0)
     finish("t_paging");  // what follows needs a clock that works
   check("map a 128-page region over /pagefile", setup_region(), 0);
+  check("a region over part of it is refused", region_map(REGION + 64 * PGSIZE, 128, blocks),
+        -E_INVAL);
+  check("a region reaching ExOS's own pages is refused",
+        region_map(EXOS_SCRATCH - 4 * PGSIZE, 8, blocks), -E_INVAL);
   region_set_allowance(32);
   for (int i = 0; i < NPAGES; i++)
     WORD(i)[0] = WORD(i)[PGSIZE / 8 - 1] = i + 1000;
@@ -209,14 +264,24 @@ int main(int argc, char **argv)
   check("... and 10 pages went back", user_pages(me), mine - 10);
   check("the region's data is intact", scan_ok(1000), 1);
 
-  // A named page: the policy gives that one.
+  // A named page, just written to: the answer gives that one, written back.
+  fill_pages(NPAGES - 1, 1, 3000);
   unsigned long ppn = PTE_PPN(vm_pte((unsigned long)WORD(NPAGES - 1)));
   check("ask for one named region page", ppn != 0 && sys_revoke(me, REVOKE_PAGE, ppn, MS(20)) == 0,
         1);
   let_run(40);
   check("... it was given back", PAGEINFO(ppn)->owner != me, 1);
   check("... by the policy: the kernel took nothing", u->repossessed_count, taken);
-  check("... and the page still reads right", WORD(NPAGES - 1)[0], NPAGES - 1 + 1000);
+  check("... written back first: it reads what was stored", pages_hold(NPAGES - 1, 1, 3000), 1);
+  fill_pages(NPAGES - 1, 1, 1000);
+
+  // A time slice: the answer frees it.
+  long slice = sys_slice_alloc(0, -1);
+  check("ask for a time slice of this process's",
+        slice >= 0 && sys_revoke(me, REVOKE_SLICE, slice, MS(20)) == 0, 1);
+  let_run(40);
+  check("... it was given back", ((const volatile unsigned int *)USLICES)[slice], 0);
+  check("... by the answer: the kernel took nothing", u->repossessed_count, taken);
 
   // A child that ignores revocation loses pages; the parent does not.
   int pid = fork();
@@ -248,6 +313,19 @@ int main(int argc, char **argv)
   int status = 0;
   check("wait for it", waitpid(pid, &status), pid);
   check("it ran on, and touching a lost page ended it", status, -1);
+
+  // region_sync, then a child whose region pages are taken by force.
+  fill_pages(0, 8, 2000);
+  unsigned long outs = exos_pageouts;
+  region_sync();
+  check("region_sync writes back the 8 pages just written", exos_pageouts - outs, 8);
+  check("... and leaves no page dirty", region_pages_with(PTE_D), 0);
+  check("... and they still read right", pages_hold(0, 8, 2000), 1);
+  pid = fork();
+  if (pid == 0)
+    forced_child();
+  check("a child whose region pages were taken by force read them in again",
+        waitpid(pid, &status) == pid && status == 0, 1);
   kcheck("revocation");
   finish("t_paging");
 }

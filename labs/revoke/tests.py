@@ -11,8 +11,8 @@ from gradelib import *
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-# What t_paging prints for the typical mistakes, and what each means (the
-# clock's in the order t_paging tries them).
+# What t_paging prints for the typical mistakes, and what each means: the
+# clock's, in the order t_paging tries them.
 CLOCK_SYMPTOMS = [
     (r"^t_paging: the clock chose no page in 100 ms",
      "With every page used, the clock swept for ever: it must clear PTE_A of each used page "
@@ -32,25 +32,68 @@ CLOCK_SYMPTOMS = [
      "The sweep started from the first page again: keep the hand in a static variable so that "
      "each sweep goes on where the last one stopped."),
 ]
+# The paged regions', the answer's and the repair's, in the order t_paging
+# meets them.
 ANSWER_SYMPTOMS = [
+    (r"^a region over part of it is refused: FAIL",
+     "region_map took a range that overlaps a region already mapped: refuse it (-E_INVAL) "
+     "before taking a free slot."),
+    (r"cannot write back page",
+     "evict wrote a page back after giving it away: once sys_page_free has returned, the "
+     "page is not yours and the disk refuses it. Unmap, write back, then free."),
+    (r"^more pages than the allowance: data survives eviction and reload: FAIL",
+     "A page written to came back without the stores: evict must write a dirty page "
+     "(PTE_D in the PTE read BEFORE vm_unmap: afterwards there is none) to its block "
+     "before freeing it."),
+    (r"^\.\.\. with at most 32 resident: FAIL",
+     "More region pages are resident than the allowance: region_fault makes room "
+     "(evict_some(1)) when nresident has reached it, and evict_some gives exactly the n "
+     "pages asked (while any are resident)."),
+    (r"^the program's own policy is used: FAIL",
+     "The policy installed with exos_set_policy was never asked: evict_some must call "
+     "`policy` (the installed one), not exos_policy_clock."),
+    (r"^the policy gave 10 region pages: FAIL",
+     "Asked for 10 pages (REVOKE_PAGES, revoke_arg 10), ExOS gave a different number: "
+     "evict_some(arg) evicts exactly arg pages while any are resident."),
     (r"^\.\.\. so the kernel took nothing: FAIL",
      "A request for n pages (REVOKE_PAGES) was not answered in time: evict revoke_arg pages "
      "(evict_some, which asks the policy for each victim)."),
     (r"^\.\.\. by the policy: the kernel took nothing: FAIL",
      "A request for one named page (REVOKE_PAGE) must give exactly that page: find the "
      "resident page whose ppn is revoke_arg and evict it, not one the policy picks."),
+    (r"^\.\.\. written back first: it reads what was stored: FAIL",
+     "A named region page was given up without its stores: give it with evict() (write "
+     "back if dirty, then free, then drop its entry), not by freeing it outright."),
+    (r"^\.\.\. by the answer: the kernel took nothing: FAIL",
+     "A request for a time slice (REVOKE_SLICE) was left to the kernel: free slice "
+     "revoke_arg (sys_slice_free)."),
+    (r"^\.\.\. and leaves no page dirty: FAIL",
+     "region_sync left PTE_D set on a page it wrote back: map it again with every bit but "
+     "PTE_D, or evicting it writes it a second time."),
+    (r"^region_sync writes back the 8 pages just written: FAIL",
+     "region_sync must write_back every resident page whose PTE has PTE_D."),
+    (r"^child: the 4 region pages taken by force are no longer resident: FAIL",
+     "The repair kept a region page the kernel took in resident[]: repossessed(ppn) must "
+     "drop the resident entry with that ppn, so the next touch reads the page in again."),
+    (r"^child: \.\.\. and not lost \(their blocks hold them\): FAIL",
+     "The repair counted a taken region page as lost: its block holds it (what was "
+     "written back), so once its entry is dropped there is nothing more to do (return)."),
 ]
 
 
 @test(points=30, timeout=20,
-      hint="t_paging first tries exos_policy_clock on pages of its own (its first checks), "
-           "then the answers of exos_revoke_upcall: each FAIL line names what went wrong.")
+      hint="t_paging tries the exercises in the README's order: the clock on pages of its "
+           "own, the regions, paging in and out, the answers, the repair. Each FAIL line "
+           "names what went wrong; the first one says most.")
 def revocation_policy(t):
     """The clock on pages of its own (accessed bits cleared, dirty bits kept,
-    a hand kept between sweeps); a paged region over a file, clock and MRU
-    policies, revocation answered by the policy (n pages, a named page), a
-    child ignoring revocation loses pages (not its parent), a child survives
-    repossession and is stopped when it touches a lost page."""
+    a hand kept between sweeps); a paged region over a file (overlaps
+    refused), written back when evicted, within its allowance, clock and MRU
+    policies; revocation answered by the policy (n pages, a named page
+    written back first, a slice); a child ignoring revocation loses pages
+    (not its parent); a child survives repossession and is stopped when it
+    touches a lost page; region_sync; a child whose region pages are taken
+    by force reads them in again, none lost."""
     out = t.qemu(bootargs="init=t_paging", extra_args=["-icount", "shift=0"])  # deadlines in instructions
     t.expect(out, r"^t_paging: all \d+ checks passed$",
              r"^rvexo: env [0-9a-f]+ \(t_paging\) did not answer a revocation; took 40$",
@@ -60,13 +103,11 @@ def revocation_policy(t):
              r"its contents are lost$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
-    # The clock's checks build on each other: the first to fail says most.
-    seen = [(m.start(), hint) for rx, hint in CLOCK_SYMPTOMS
+    # The checks build on each other: the first to fail says most.
+    seen = [(m.start(), hint) for rx, hint in CLOCK_SYMPTOMS + ANSWER_SYMPTOMS
             for m in [re.search(rx, out, re.M)] if m]
     if seen:
         t.hint(min(seen)[1])
-    for symptom, hint in ANSWER_SYMPTOMS:
-        t.hint_if(out, symptom, hint)
 
 
 @test(points=10, timeout=15,
@@ -83,9 +124,12 @@ def own_policy_faster(t):
     m = re.search(r"took (\d+)% of the default", out)
     if m and int(m.group(1)) >= 100:
         t.fail(f"the own policy was not faster ({m.group(1)}%)")
-    if out.timed_out and "default clock:" not in out:
-        t.hint("pagedemo never finished its scans with the default clock: a clock that never "
-               "clears PTE_A sweeps for ever once every resident page has been used.")
+    t.hint_if(out, r"did not end in \d+ ms",
+              "pagedemo's scan with the default clock did not end: a clock that never clears "
+              "PTE_A sweeps for ever once every resident page has been used.")
+    t.hint_if(out, r"cannot map /pagefile",
+              "region_map refused pagedemo's region: a 128-page range below EXOS_SCRATCH "
+              "that overlaps no region must be taken.")
 
 
 PROMPT = r"(^|\n)\$ $"
@@ -104,10 +148,7 @@ def paging_from_the_shell(t):
     t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
 
 
-@test(points=10, timeout=20,
-      hint="exos_revoke_upcall (LAB revoke): a request for n pages that the paged regions "
-           "cannot meet (evict_some gives fewer) passes the rest to the reclaimer "
-           "(reclaimer->give), which is how the file server's cache gives its pages back.")
+@test(points=10, timeout=20)
 def file_cache_given_back_on_revocation(t):
     """Memory given back: after a 4 MiB file workload the file server,
     asked through the kernel's visible revocation, gives back at once the
@@ -119,6 +160,14 @@ def file_cache_given_back_on_revocation(t):
     t.expect(out, r"^t_memback: all \d+ checks passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"unhandled", r"contents are lost")
+    t.hint_if(out, r"^(the pages a program can allocate|\.\.\. it gave them back)[^\n]*: FAIL",
+              "answer(): a request for n pages that the paged regions cannot meet "
+              "(evict_some gives fewer) passes the rest to the reclaimer (reclaimer->give), "
+              "which is how the file server's cache gives its pages back.")
+    t.hint_if(out, r"contents are lost",
+              "repossessed(): a taken page that is not a region page may be the reclaimer's "
+              "(the file server's cached block): ask reclaimer->taken(ppn) before counting "
+              "it lost, or the cache goes on using a page it no longer has.")
 
 
 @test(points=5, timeout=5)
