@@ -10,7 +10,9 @@ For each lab with a handout (default: all), in a scratch copy:
            tests score 0, in under STARTER_SECONDS.
   wrong    for each labs/<lab>/wrong/<name>.patch, the reference tree with
            the patch applied builds, and the lab's tests lose points: every
-           test its "Fails:" line names fails.
+           test its "Fails:" line names fails. (The reference is built once;
+           each check starts from a copy of that build, so make rebuilds
+           only what the patch changes.)
 The reference tree scoring full marks is `make test`'s part. A wrong
 solution is a file whose first lines are
 
@@ -88,11 +90,28 @@ def grade(tree, words, log):
         return json.load(f)["results"], None
 
 
-def copy_reference(dest):
-    """Copy the reference tree's tracked files (as checked out) to dest."""
+def copy_reference(dest, built=None):
+    """Copy the reference tree's tracked files (as checked out) to dest,
+    with their times; and, if built names a tree already built from such a
+    copy, its build/ directory, so that make rebuilds only what a patch
+    then changes."""
     for rel in handout.tracked_files():
         os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
         shutil.copy2(os.path.join(TOP, rel), os.path.join(dest, rel))
+    if built:
+        shutil.copytree(os.path.join(built, "build"), os.path.join(dest, "build"), symlinks=True)
+
+
+def build_base(root):
+    """Build a copy of the reference once, under root, for the wrong
+    solutions' checks to start from; returns its path, or None (with the
+    log kept) if it does not build."""
+    base = os.path.join(root, "base")
+    os.makedirs(base)
+    copy_reference(base)
+    if run(["make", "-s", "-j2"], base, os.path.join(root, "base.log")) != 0:
+        return None
+    return base
 
 
 def check_starter(lab, scratch):
@@ -120,15 +139,16 @@ def check_starter(lab, scratch):
     return not problems, "; ".join(problems) if problems else what
 
 
-def check_wrong(lab, path, scratch):
-    """The check of one wrong solution of lab; returns (ok, one line)."""
+def check_wrong(lab, path, scratch, base=None):
+    """The check of one wrong solution of lab, starting from the built
+    reference base if given; returns (ok, one line)."""
     try:
         mistake, must_fail = read_wrong(path)
     except ValueError as e:
         return False, str(e)
     tree = os.path.join(scratch, "tree")
     log = os.path.join(scratch, "log")
-    copy_reference(tree)
+    copy_reference(tree, base)
     if run(["git", "apply", path], tree, log) != 0:
         return False, "the patch does not apply to the reference"
     results, why = grade(tree, ["--no-earlier", lab], log)
@@ -180,6 +200,7 @@ def main(argv):
            len(wrong_solutions(lab)) < 5]
     root = tempfile.mkdtemp(prefix="rvexo-verify-")
     width = max(len(label) for label, _, _ in jobs)
+    base = build_base(root) if any(patch for _, _, patch in jobs) else None
 
     def one(i, job):
         """Run job i in its own scratch directory."""
@@ -188,7 +209,7 @@ def main(argv):
         os.makedirs(scratch)
         start = time.monotonic()
         try:
-            ok, line = (check_wrong(lab, patch, scratch) if patch
+            ok, line = (check_wrong(lab, patch, scratch, base) if patch
                         else check_starter(lab, scratch))
         except (OSError, handout.HandoutError, subprocess.SubprocessError) as e:
             ok, line = False, f"error: {e}"
