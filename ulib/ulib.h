@@ -283,6 +283,9 @@ static inline void exos_critical_leave(void)
 struct mutex {
   volatile int owner;  // the holder's thread id; 0: free
 };
+struct cond {
+  int unused;  // its sleepers are found in the threads' records
+};
 int thread_create(void (*fn)(void *), void *arg);
 void thread_yield(void);
 int thread_join(int tid);
@@ -292,6 +295,10 @@ unsigned long thread_preemptions(int tid);
 void mutex_init(struct mutex *m);
 int mutex_lock(struct mutex *m);
 int mutex_unlock(struct mutex *m);
+void cond_init(struct cond *c);
+int cond_wait(struct cond *c, struct mutex *m);
+void cond_signal(struct cond *c);
+void cond_broadcast(struct cond *c);
 void thread_fork_child(void);
 extern volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos_thread_switches;
 
