@@ -65,6 +65,58 @@ def threads(t):
         t.hint_if(out, rx, hint)
 
 
+COND_HINTS = [
+    (r"cond_wait without holding the mutex: refused: FAIL",
+     "cond_wait must refuse (-E_PERM) a caller that does not hold the mutex"),
+    (r"a signal sent before anyone slept woke nobody: FAIL",
+     "a signal with no sleeper is not remembered: cond_signal wakes only threads "
+     "blocked in cond_wait on that condition"),
+    (r"one signal wakes exactly one sleeper: FAIL: got [2-9]",
+     "cond_signal woke more than one sleeper: it wakes only the one that has slept "
+     "longest (cond_broadcast wakes all)"),
+    (r"one signal wakes exactly one sleeper: FAIL: got 0",
+     "cond_signal woke nobody: it must make the longest sleeper on c runnable (and "
+     "forget that it sleeps on c)"),
+    (r"\(sleeper 1\): FAIL",
+     "cond_signal woke the wrong sleeper: cond_wait notes when a thread began to "
+     "sleep (wait_since), and cond_signal wakes the one with the SMALLEST"),
+    (r"a broadcast wakes all the others: FAIL",
+     "cond_broadcast must wake every thread sleeping on c"),
+    (r"woke holding the mutex and finished: FAIL|deadlock: every thread is blocked",
+     "a thread that went to sleep in cond_wait kept the mutex, or did not take it "
+     "back: cond_wait releases m (handing it over) before it sleeps and acquires "
+     "it again after it wakes"),
+    (r"every item exactly once: FAIL|never overflowed: FAIL",
+     "two threads used the buffer at once: a thread woken in cond_wait must own "
+     "the mutex again when cond_wait returns"),
+    (r"lost wake-up",
+     "a signal was lost: between releasing the mutex and sleeping, cond_wait must "
+     "not be preemptible (mark the thread as sleeping on c and release m in one "
+     "critical section, then block)"),
+]
+
+
+@test(points=25, timeout=30)
+def condvars(t):
+    """Condition variables (t_cond): cond_wait needs the mutex; a signal
+    with no sleeper is not remembered; cond_signal wakes exactly the
+    longest sleeper and cond_broadcast all; three producers and two
+    consumers share a bounded buffer under preemption without losing or
+    duplicating an item; and a hunt that ends a slice at each point of
+    cond_wait in turn finds no lost wake-up (under -icount shift=0, where
+    a slice ends at the same instruction every run)."""
+    out = t.qemu(bootargs="init=t_cond", extra_args=["-icount", "shift=0"])
+    t.expect(out,
+             r"^one signal wakes exactly one sleeper: ok$",
+             r"^the consumers got every item exactly once: ok$",
+             r"^no wake-up lost in \d+ rounds of slices ending inside cond_wait: ok$",
+             r"^t_cond: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"unhandled")
+    for rx, hint in COND_HINTS:
+        t.hint_if(out, rx, hint)
+
+
 @test(points=5, timeout=5)
 def answers(t):
     """labs/threads/answers.md: every question answered."""
