@@ -21,9 +21,10 @@ static struct client {
 } clients[NCLIENTS];
 static int nclients;
 
-// LAB sched: the client table: find a client, the least pass (virtual "now"), add a client, change its tickets
+// LAB sched: the client table: find a client, the least pass (virtual "now"), add, change tickets, remove
 // HANDOUT: int stride_add(int pid, unsigned long tickets) { (void)pid; (void)tickets; return -1; }
 // HANDOUT: int stride_set_tickets(int pid, unsigned long tickets) { (void)pid; (void)tickets; return -1; }
+// HANDOUT: int stride_remove(int pid) { (void)pid; return -1; }
 // The client for process pid, or NULL.
 static struct client *find(int pid)
 {
@@ -75,6 +76,19 @@ int stride_set_tickets(int pid, unsigned long tickets)
   c->pass = now + (c->pass - now) * stride / c->stride;
   c->tickets = tickets;
   c->stride = stride;
+  return 0;
+}
+
+// Stop scheduling process pid: it gets no more slices from stride_run (it
+// may go on running in slices it owns itself). Returns 0, or -1 if pid is
+// no client.
+int stride_remove(int pid)
+{
+  struct client *c = find(pid);
+  if (c == NULL)
+    return -1;
+  *c = clients[nclients - 1];
+  nclients--;
   return 0;
 }
 // END LAB sched

@@ -232,6 +232,7 @@ int mkdir(const char *path);
 // stride.c
 int stride_add(int pid, unsigned long tickets);
 int stride_set_tickets(int pid, unsigned long tickets);
+int stride_remove(int pid);
 long stride_run(unsigned long ticks);
 
 // vm.c (more)
