@@ -18,8 +18,20 @@ HINTS = [
      "a thread that never yields kept the processor: next_runnable must search from the "
      "slot AFTER from's, round-robin, and come to from itself last"),
     (r"unhandled .* address 0x[0-9a-f]{1,3}\n",
-     "a NULL thread was run: when from is the only runnable thread, next_runnable must "
-     "return from itself (the search ends at from's own slot)"),
+     "a NULL thread was run, or a thread resumed from a record that does not hold its "
+     "registers: when from is the only runnable thread, next_runnable must return from "
+     "itself (the search ends at from's own slot); and exos_thread_switch must store ra "
+     "(as the pc and as ra), sp, tp, s0..s11 and exos_critical in from's record"),
+    (r"unhandled (?!.* address 0x[0-9a-f]{1,3}\n)|every register a call keeps survived.*FAIL",
+     "a thread came back from a switch with registers that were not its own: "
+     "exos_thread_switch must store every register a call keeps (ra, sp, tp, s0..s11) "
+     "and exos_critical in from's record, each in the frame slot of its number"),
+    (r"returned its sum: FAIL",
+     "thread_join returned before the thread had finished: it must block until the "
+     "thread is done (T_DONE), and only then free its slot and stack"),
+    (r"waits for thread [1-9]\d* to finish",
+     "a thread blocked in thread_join was never woken: thread_exit must make the "
+     "threads joining it runnable"),
     (r"waits for thread 0 to finish",
      "a thread blocked in mutex_lock never became runnable again: mutex_unlock must make "
      "the thread it hands the mutex to runnable"),
@@ -39,7 +51,7 @@ HINTS = [
 ]
 
 
-@test(points=30, timeout=10)
+@test(points=30, timeout=20)
 def threads(t):
     """ExOS threads preempted by the prologue/epilogue upcalls: create, join,
     yield, register-exact resumption, a mutex that matters and is fair
@@ -63,6 +75,9 @@ def threads(t):
     t.forbid(out, r"FAIL", r"panic", r"unhandled")
     for rx, hint in HINTS:
         t.hint_if(out, rx, hint)
+    if "stack overflow" in out and "all four joined" not in out:
+        t.hint("a new thread overflowed its stack at once: its sp starts at the TOP of its "
+               "stack (stack_top(slot)), which grows down")
 
 
 COND_HINTS = [
