@@ -34,16 +34,19 @@ static void spin(int slot)
 }
 
 // Fork child slot and make it a client with the given tickets. Returns 0,
-// or -1 (reported).
+// or -1 (reported; no child is left running).
 static int start(int slot, unsigned long tickets)
 {
   if ((pids[slot] = fork()) == 0)
     spin(slot);
-  if (pids[slot] < 0 || stride_add(pids[slot], tickets) < 0) {
-    printf("stride: cannot start child %d with %lu tickets\n", slot + 1, tickets);
-    return -1;
+  if (pids[slot] >= 0 && stride_add(pids[slot], tickets) == 0)
+    return 0;
+  printf("stride: cannot start child %d with %lu tickets\n", slot + 1, tickets);
+  if (pids[slot] >= 0) {
+    kill(pids[slot]);
+    waitpid(pids[slot], 0);
   }
-  return 0;
+  return -1;
 }
 
 // Hand out ms milliseconds of slices to the first n children, which hold
