@@ -6,9 +6,9 @@
 // Threads. Each has a record in threads[] (a slot) holding its saved
 // registers (the frame: pc, x1..x31, its exos_critical count, how often it
 // was preempted; layout in ulib/exos.h) and its state: runnable, blocked
-// (in thread_join or mutex_lock) or done (finished, not yet joined). The
-// program's first thread, on the program's own stack, is thread 1 in slot
-// 0. A new thread gets a 16 KiB stack of its own at the top of its slot's
+// (in thread_join, mutex_lock or cond_wait) or done (finished, not yet
+// joined). The program's first thread, on the program's own stack, is
+// thread 1 in slot 0. A new thread gets a 16 KiB stack of its own at the top of its slot's
 // 64 KiB span above EXOS_TSTACKS, mapped at once; the rest of the span stays
 // unmapped, so running off the stack faults, and the fault is reported as a
 // stack overflow of that thread. Thread ids grow and are never reused. A
@@ -29,7 +29,7 @@
 // After the epilogue's yield the kernel resumes the program right after the
 // ecall (the pc is in the upcall-free range, so it makes no prologue upcall)
 // and the epilogue goes on into the prologue's choice itself.
-// thread_yield, thread_join, thread_exit and mutex_lock switch threads
+// thread_yield, thread_join, thread_exit, mutex_lock and cond_wait switch threads
 // directly from C (exos_thread_switch): only what a call keeps is saved (ra,
 // sp, tp, s0..s11) and the thread resumes by returning from that call.
 // Either kind of saved thread can be resumed by either path.
@@ -54,7 +54,9 @@
 //     critical section; thread_exit and mutex_unlock wake waiters in one
 //     too. mutex_unlock hands the mutex straight to the longest waiter, so
 //     a woken thread owns it when it runs and a busy thread cannot take it
-//     from under a waiter again and again.
+//     from under a waiter again and again. cond_wait marks the thread as
+//     sleeping on the condition and releases the mutex in one critical
+//     section, so a signal sent once the mutex is free finds it asleep.
 //   - The exception stack is shared by all threads. That is safe because an
 //     exception handler runs with exos_critical set: no preemption happens
 //     inside one, and its frames are gone before any other thread runs. For
@@ -70,8 +72,8 @@
 //     call them from one thread at a time. fork copies a snapshot taken
 //     while other threads may run; the child has one thread, the caller.
 //
-// A blocked thread waits for another thread (one that exits, or unlocks a
-// mutex), so when no thread is runnable nothing inside the program can ever
+// A blocked thread waits for another thread (one that exits, unlocks a
+// mutex or signals a condition), so when no thread is runnable nothing inside the program can ever
 // wake one: that is a deadlock, and it ends the program with a report of who
 // waits for whom (yielding the processor would only wait forever). The
 // program ends when its last thread exits, or when any thread calls exit()
