@@ -91,7 +91,7 @@ def stride_3_2_1(t):
 
 @test(points=15, timeout=30, parent=stride_3_2_1)
 def tickets_change(t):
-    """Then the children's tickets change to 1:2:3 while their passes stay,
+    """Then children 1 and 3 change to 1 and 3 tickets (child 2 keeps 2),
     and a fourth child joins with 2: over the next 250 slices the four get
     within 10% of 1:2:3:2 (a changed client or a newcomer that starts at
     the wrong pass takes far more). Then child 2 leaves the scheduler: it
