@@ -25,9 +25,10 @@ static void delay(unsigned long n)
 
 static struct mutex m;
 static struct cond c;
-static volatile int asleep, woken[NSLEEPERS + 1], wake_order[NSLEEPERS], nwoken;
+static volatile int asleep, woken[NSLEEPERS + 1], wake_order[NSLEEPERS], nwoken, held;
 
-// Note this sleeper's place in line, sleep on c once, and note when it woke.
+// Note this sleeper's place in line, sleep on c once, and note when it woke
+// and whether it held the mutex then (its unlock succeeds).
 static void sleeper(void *arg)
 {
   long me = (long)arg;
@@ -36,7 +37,7 @@ static void sleeper(void *arg)
   cond_wait(&c, &m);
   woken[me] = 1;
   wake_order[nwoken++] = me;
-  mutex_unlock(&m);
+  held += mutex_unlock(&m) == 0;
 }
 
 // Start sleepers 1..NSLEEPERS one after another, each asleep on c before the
@@ -63,7 +64,7 @@ static struct mutex buf_lock;
 static struct cond nonempty, nonfull;
 static long buf[BUFSIZE];
 static int buf_head, buf_count, max_count;
-static volatile long consumed_sum, consumed_n, full_waits, empty_waits;
+static volatile long consumed_sum, consumed_n, full_waits, empty_waits, bad_unlocks;
 
 // Put ITEMS values into the buffer, waiting while it is full.
 static void producer(void *arg)
@@ -81,7 +82,7 @@ static void producer(void *arg)
     if (buf_count > max_count)
       max_count = buf_count;
     cond_signal(&nonempty);
-    mutex_unlock(&buf_lock);
+    bad_unlocks += mutex_unlock(&buf_lock) != 0;
   }
 }
 
@@ -101,7 +102,7 @@ static void consumer(void *arg)
     consumed_sum += v;
     consumed_n++;
     cond_signal(&nonfull);
-    mutex_unlock(&buf_lock);
+    bad_unlocks += mutex_unlock(&buf_lock) != 0;
     delay(2500 + 900 * (i % 5));
   }
 }
@@ -205,7 +206,8 @@ int main(int argc, char **argv)
   int joined = 0;
   for (int i = 0; i < NSLEEPERS; i++)
     joined += thread_join(tids[i]) == 0;
-  check("every sleeper woke holding the mutex and finished", joined, NSLEEPERS);
+  check("every sleeper finished", joined, NSLEEPERS);
+  check("every sleeper woke holding the mutex (its unlock succeeded)", held, NSLEEPERS);
   stop_if_failed("t_cond");
 
   // (b) A bounded buffer under preemption.
@@ -228,6 +230,7 @@ int main(int argc, char **argv)
   check("the consumers got every item exactly once", consumed_n == NPROD * ITEMS &&
         consumed_sum == want, 1);
   check("the buffer never overflowed", max_count <= BUFSIZE, 1);
+  check("every producer and consumer held the mutex when it unlocked it", bad_unlocks, 0);
   check("producers waited while it was full and consumers while it was empty",
         full_waits > 0 && empty_waits > 0, 1);
   check("the threads were preempted meanwhile", exos_thread_epilogues - e0 >= 5, 1);

@@ -97,10 +97,12 @@ COND_HINTS = [
      "sleep (wait_since), and cond_signal wakes the one with the SMALLEST"),
     (r"a broadcast wakes all the others: FAIL",
      "cond_broadcast must wake every thread sleeping on c"),
-    (r"woke holding the mutex and finished: FAIL|deadlock: every thread is blocked",
-     "a thread that went to sleep in cond_wait kept the mutex, or did not take it "
-     "back: cond_wait releases m (handing it over) before it sleeps and acquires "
-     "it again after it wakes"),
+    (r"four sleepers asleep on the condition: FAIL",
+     "a thread that went to sleep in cond_wait kept the mutex, so the next could not "
+     "take it: cond_wait releases m (handing it over) before it sleeps"),
+    (r"woke holding the mutex.*FAIL|held the mutex when it unlocked it: FAIL",
+     "a thread returned from cond_wait without the mutex: after it wakes, cond_wait "
+     "must take the mutex back (waiting in line for it) before it returns"),
     (r"every item exactly once: FAIL|never overflowed: FAIL",
      "two threads used the buffer at once: a thread woken in cond_wait must own "
      "the mutex again when cond_wait returns"),
