@@ -6,9 +6,9 @@
 // Threads. Each has a record in threads[] (a slot) holding its saved
 // registers (the frame: pc, x1..x31, its exos_critical count, how often it
 // was preempted; layout in ulib/exos.h) and its state: runnable, blocked
-// (in thread_join or mutex_lock) or done (finished, not yet joined). The
-// program's first thread, on the program's own stack, is thread 1 in slot
-// 0. A new thread gets a 16 KiB stack of its own at the top of its slot's
+// (in thread_join, mutex_lock or cond_wait) or done (finished, not yet
+// joined). The program's first thread, on the program's own stack, is
+// thread 1 in slot 0. A new thread gets a 16 KiB stack of its own at the top of its slot's
 // 64 KiB span above EXOS_TSTACKS, mapped at once; the rest of the span stays
 // unmapped, so running off the stack faults, and the fault is reported as a
 // stack overflow of that thread. Thread ids grow and are never reused. A
@@ -29,7 +29,7 @@
 // After the epilogue's yield the kernel resumes the program right after the
 // ecall (the pc is in the upcall-free range, so it makes no prologue upcall)
 // and the epilogue goes on into the prologue's choice itself.
-// thread_yield, thread_join, thread_exit and mutex_lock switch threads
+// thread_yield, thread_join, thread_exit, mutex_lock and cond_wait switch threads
 // directly from C (exos_thread_switch): only what a call keeps is saved (ra,
 // sp, tp, s0..s11) and the thread resumes by returning from that call.
 // Either kind of saved thread can be resumed by either path.
@@ -54,7 +54,9 @@
 //     critical section; thread_exit and mutex_unlock wake waiters in one
 //     too. mutex_unlock hands the mutex straight to the longest waiter, so
 //     a woken thread owns it when it runs and a busy thread cannot take it
-//     from under a waiter again and again.
+//     from under a waiter again and again. cond_wait marks the thread as
+//     sleeping on the condition and releases the mutex in one critical
+//     section, so a signal sent once the mutex is free finds it asleep.
 //   - The exception stack is shared by all threads. That is safe because an
 //     exception handler runs with exos_critical set: no preemption happens
 //     inside one, and its frames are gone before any other thread runs. For
@@ -70,8 +72,8 @@
 //     call them from one thread at a time. fork copies a snapshot taken
 //     while other threads may run; the child has one thread, the caller.
 //
-// A blocked thread waits for another thread (one that exits, or unlocks a
-// mutex), so when no thread is runnable nothing inside the program can ever
+// A blocked thread waits for another thread (one that exits, unlocks a
+// mutex or signals a condition), so when no thread is runnable nothing inside the program can ever
 // wake one: that is a deadlock, and it ends the program with a report of who
 // waits for whom (yielding the processor would only wait forever). The
 // program ends when its last thread exits, or when any thread calls exit()
@@ -89,6 +91,7 @@ struct thread {
   int state;                          // T_*
   int join_tid;                       // blocked in thread_join: the thread it waits for
   struct mutex *waiting;              // blocked in mutex_lock: the mutex it waits for
+  struct cond *cond;                  // blocked in cond_wait: the condition it waits on
   unsigned long wait_since;  // ... since this tick of wait_clock (first come, first served)
 };
 
@@ -103,6 +106,7 @@ _Static_assert(EXOS_SYS_YIELD == SYS_yield, "EXOS_SYS_YIELD");
 
 static struct thread threads[EXOS_MAXTHREADS];
 static int next_tid = 2;
+static unsigned long wait_clock;  // orders the waiters of mutexes and conditions
 static exos_handler next_fault_handler[16];
 
 // Shared with xentry.S, which defines them (it is a lower layer): the
@@ -239,6 +243,7 @@ struct thread *exos_thread_pick(void)
   return next;
 }
 
+// LAB threads: switch_to and block (and exos_thread_switch in ulib/xentry.S)
 // Run `next` instead of the running thread, which continues (this returns)
 // when it is chosen again. The caller holds exos_critical.
 static void switch_to(struct thread *next)
@@ -260,6 +265,8 @@ static void __attribute__((noreturn)) deadlock(void)
     struct thread *t = &threads[i];
     if (t->state == T_BLOCKED && t->waiting != NULL)
       printf("  thread %d waits for a mutex held by thread %d\n", t->tid, t->waiting->owner);
+    else if (t->state == T_BLOCKED && t->cond != NULL)
+      printf("  thread %d waits on a condition variable\n", t->tid);
     else if (t->state == T_BLOCKED)
       printf("  thread %d waits for thread %d to finish\n", t->tid, t->join_tid);
   }
@@ -282,6 +289,7 @@ static void block(void)
     deadlock();
   switch_to(next);
 }
+// END LAB threads
 
 // A new thread's first code: run fn(arg), then end the thread.
 static void thread_start(void (*fn)(void *), void *arg)
@@ -302,6 +310,9 @@ int thread_create(void (*fn)(void *), void *arg)
   long err = install_upcalls();
   if (err < 0)
     return err;
+  // LAB threads: find a free slot, map its stack, and give the new thread a first context that runs thread_start(fn, arg)
+  // HANDOUT: (void)arg;
+  // HANDOUT: return -E_NOSYS;
   exos_critical_enter();
   int slot = 0;
   while (slot < EXOS_MAXTHREADS && threads[slot].state != T_FREE)
@@ -320,6 +331,7 @@ int thread_create(void (*fn)(void *), void *arg)
   }
   exos_critical_leave();
   return err;
+  // END LAB threads
 }
 
 // Let the next runnable thread run; return when this one is chosen again.
@@ -329,9 +341,11 @@ void thread_yield(void)
 {
   if (RUNNING == NULL || exos_critical != 0)
     return;
+  // LAB threads: switch to the next runnable thread
   exos_critical_enter();
   switch_to(next_runnable(RUNNING));
   exos_critical_leave();
+  // END LAB threads
 }
 
 // Wait until thread tid has finished, then free what it held (its slot and
@@ -341,6 +355,9 @@ void thread_yield(void)
 int thread_join(int tid)
 {
   threads_init();
+  // LAB threads: wait blocked until thread tid is done, then free its slot and stack
+  // HANDOUT: (void)tid;
+  // HANDOUT: return -E_NOSYS;
   exos_critical_enter();
   struct thread *me = RUNNING, *t = find(tid);
   int err = 0;
@@ -363,6 +380,7 @@ int thread_join(int tid)
   }
   exos_critical_leave();
   return err;
+  // END LAB threads
 }
 
 // End the running thread (a thread's function returning ends it too) and
@@ -371,6 +389,8 @@ int thread_join(int tid)
 void thread_exit(void)
 {
   threads_init();
+  // LAB threads: mark this thread done, wake its joiners, and run another thread (or end the program)
+  // HANDOUT: exit(0);
   exos_critical_enter();
   struct thread *me = RUNNING;
   me->state = T_DONE;
@@ -389,6 +409,7 @@ void thread_exit(void)
   switch_to(next);
   for (;;)
     ;  // not reached: nobody resumes a finished thread
+  // END LAB threads
 }
 
 // The running thread's id (1 for the program's first thread).
@@ -404,6 +425,114 @@ unsigned long thread_preemptions(int tid)
   return t != NULL ? t->frame[TFRAME_PREEMPTED] : 0;
 }
 
+// LAB threads: acquire and release, the mutex's hand-over; the condition variables
+// HANDOUT: static void acquire(struct mutex *m) { m->owner = RUNNING->tid; }
+// HANDOUT: static void release(struct mutex *m) { m->owner = 0; }
+// HANDOUT: int cond_wait(struct cond *c, struct mutex *m) { (void)c; (void)m; return -E_NOSYS; }
+// HANDOUT: void cond_signal(struct cond *c) { (void)c; }
+// HANDOUT: void cond_broadcast(struct cond *c) { (void)c; }
+// Make the running thread the owner of m: at once if m is free, else
+// blocked, in line with m's other waiters, until release hands m over. The
+// caller holds exos_critical once and does not own m.
+static void acquire(struct mutex *m)
+{
+  struct thread *me = RUNNING;
+  if (m->owner == 0) {
+    m->owner = me->tid;
+    return;
+  }
+  me->state = T_BLOCKED;
+  me->waiting = m;
+  me->wait_since = ++wait_clock;
+  block();  // returns once release has made us the owner
+}
+
+// Hand m, which the running thread owns, to the thread that has waited
+// longest for it, and make that thread runnable; free m if none waits.
+// The caller holds exos_critical.
+static void release(struct mutex *m)
+{
+  struct thread *next = NULL;
+  for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+    struct thread *t = &threads[i];
+    if (t->state == T_BLOCKED && t->waiting == m &&
+        (next == NULL || t->wait_since < next->wait_since))
+      next = t;
+  }
+  if (next != NULL) {
+    next->waiting = NULL;
+    next->state = T_RUNNABLE;
+    m->owner = next->tid;
+  } else {
+    m->owner = 0;
+  }
+}
+
+// Release m and sleep on c, in one critical section (a signal between the
+// two cannot be lost), until cond_signal or cond_broadcast wakes this
+// thread; then take m again before returning. Returns 0, or -E_PERM if
+// this thread does not hold m.
+int cond_wait(struct cond *c, struct mutex *m)
+{
+  threads_init();
+  exos_critical_enter();
+  struct thread *me = RUNNING;
+  int err = 0;
+  if (m->owner != me->tid) {
+    err = -E_PERM;
+  } else {
+    me->state = T_BLOCKED;
+    me->cond = c;
+    me->wait_since = ++wait_clock;
+    release(m);
+    block();  // returns once a signal has made us runnable
+    acquire(m);
+  }
+  exos_critical_leave();
+  return err;
+}
+
+// Wake the threads sleeping on c: the one that has slept longest, or all of
+// them. The caller holds exos_critical.
+static void wake(struct cond *c, int all)
+{
+  struct thread *first = NULL;
+  for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+    struct thread *t = &threads[i];
+    if (t->state != T_BLOCKED || t->cond != c)
+      continue;
+    if (all) {
+      t->cond = NULL;
+      t->state = T_RUNNABLE;
+    } else if (first == NULL || t->wait_since < first->wait_since) {
+      first = t;
+    }
+  }
+  if (first != NULL) {
+    first->cond = NULL;
+    first->state = T_RUNNABLE;
+  }
+}
+
+// Wake the thread that has slept longest on c, if any.
+void cond_signal(struct cond *c)
+{
+  threads_init();
+  exos_critical_enter();
+  wake(c, 0);
+  exos_critical_leave();
+}
+
+// Wake every thread sleeping on c.
+void cond_broadcast(struct cond *c)
+{
+  threads_init();
+  exos_critical_enter();
+  wake(c, 1);
+  exos_critical_leave();
+}
+// END LAB threads
+
 // Make m an unlocked mutex.
 void mutex_init(struct mutex *m)
 {
@@ -416,23 +545,11 @@ int mutex_lock(struct mutex *m)
 {
   threads_init();
   exos_critical_enter();
-  struct thread *me = RUNNING;
   int err = 0;
-  if (m->owner == me->tid) {
+  if (m->owner == RUNNING->tid)
     err = -E_INVAL;
-  } else {
-    // LAB threads: take m if it is free; else wait blocked until mutex_unlock hands it over
-    if (m->owner == 0) {
-      m->owner = me->tid;
-    } else {
-      static unsigned long wait_clock;  // orders the waiters
-      me->state = T_BLOCKED;
-      me->waiting = m;
-      me->wait_since = ++wait_clock;
-      block();  // returns once mutex_unlock has made us the owner
-    }
-    // END LAB threads
-  }
+  else
+    acquire(m);
   exos_critical_leave();
   return err;
 }
@@ -445,28 +562,18 @@ int mutex_unlock(struct mutex *m)
   threads_init();
   exos_critical_enter();
   int err = 0;
-  if (m->owner != RUNNING->tid) {
+  if (m->owner != RUNNING->tid)
     err = -E_PERM;
-  } else {
-    // LAB threads: hand m to its longest waiter and wake that thread, or free m
-    struct thread *next = NULL;
-    for (int i = 0; i < EXOS_MAXTHREADS; i++) {
-      struct thread *t = &threads[i];
-      if (t->state == T_BLOCKED && t->waiting == m &&
-          (next == NULL || t->wait_since < next->wait_since))
-        next = t;
-    }
-    if (next != NULL) {
-      next->waiting = NULL;
-      next->state = T_RUNNABLE;
-      m->owner = next->tid;
-    } else {
-      m->owner = 0;
-    }
-    // END LAB threads
-  }
+  else
+    release(m);
   exos_critical_leave();
   return err;
+}
+
+// Make c a condition variable with no thread sleeping on it.
+void cond_init(struct cond *c)
+{
+  c->unused = 0;
 }
 
 // In a child just made by fork: only the thread that called fork goes on.

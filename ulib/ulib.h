@@ -243,6 +243,8 @@ int mkdir(const char *path);
 
 // stride.c
 int stride_add(int pid, unsigned long tickets);
+int stride_set_tickets(int pid, unsigned long tickets);
+int stride_remove(int pid);
 long stride_run(unsigned long ticks);
 
 // vm.c (more)
@@ -295,6 +297,9 @@ static inline void exos_critical_leave(void)
 struct mutex {
   volatile int owner;  // the holder's thread id; 0: free
 };
+struct cond {
+  int unused;  // its sleepers are found in the threads' records
+};
 int thread_create(void (*fn)(void *), void *arg);
 void thread_yield(void);
 int thread_join(int tid);
@@ -304,6 +309,10 @@ unsigned long thread_preemptions(int tid);
 void mutex_init(struct mutex *m);
 int mutex_lock(struct mutex *m);
 int mutex_unlock(struct mutex *m);
+void cond_init(struct cond *c);
+int cond_wait(struct cond *c, struct mutex *m);
+void cond_signal(struct cond *c);
+void cond_broadcast(struct cond *c);
 void thread_fork_child(void);
 struct thread;
 extern struct thread *(*exos_prologue_hook)(void);  // xentry.S's prologue: the thread to run

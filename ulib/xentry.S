@@ -268,6 +268,7 @@ exos_thread_resume:
 # switch or the prologue resumes `from`.
 .p2align 2
 exos_thread_switch:
+	# LAB threads: save what a call keeps and exos_critical in from's record, the return address as its pc
 	sd	ra, F(0)(a0)
 	sd	ra, F(1)(a0)
 	sd	sp, F(2)(a0)
@@ -287,6 +288,7 @@ exos_thread_switch:
 	la	t0, exos_critical
 	ld	t1, 0(t0)
 	sd	t1, F(TFRAME_CRITICAL)(a0)
+	# END LAB threads
 	mv	a0, a1
 	j	exos_thread_resume
 exos_upcall_code_end:

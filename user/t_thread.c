@@ -167,6 +167,45 @@ static long first_bad_register(const unsigned long *dump, unsigned long seed)
   return 2;
 }
 
+// yield_regs(seed): give tp and s0..s11 the values seed + n (n: the
+// register's number), call thread_yield(), and return how many of them came
+// back changed. Keeps every register the calling convention says it must.
+// A thread switch from C must give back all that a call keeps.
+long yield_regs(unsigned long seed);
+asm(".globl yield_regs\n"
+    "yield_regs:\n"
+    "  addi sp, sp, -128\n"
+    "  sd ra, 0(sp); sd tp, 8(sp); sd s0, 16(sp); sd s1, 24(sp); sd s2, 32(sp)\n"
+    "  sd s3, 40(sp); sd s4, 48(sp); sd s5, 56(sp); sd s6, 64(sp); sd s7, 72(sp)\n"
+    "  sd s8, 80(sp); sd s9, 88(sp); sd s10, 96(sp); sd s11, 104(sp); sd a0, 112(sp)\n"
+    "  .irp n, 4,8,9,18,19,20,21,22,23,24,25,26,27\n"
+    "  addi x\\n, a0, \\n\n"
+    "  .endr\n"
+    "  call thread_yield\n"
+    "  li a0, 0\n"
+    "  ld t0, 112(sp)\n"
+    "  .irp n, 4,8,9,18,19,20,21,22,23,24,25,26,27\n"
+    "  addi t1, t0, \\n\n"
+    "  beq x\\n, t1, 1f\n"
+    "  addi a0, a0, 1\n"
+    "1:\n"
+    "  .endr\n"
+    "  ld ra, 0(sp); ld tp, 8(sp); ld s0, 16(sp); ld s1, 24(sp); ld s2, 32(sp)\n"
+    "  ld s3, 40(sp); ld s4, 48(sp); ld s5, 56(sp); ld s6, 64(sp); ld s7, 72(sp)\n"
+    "  ld s8, 80(sp); ld s9, 88(sp); ld s10, 96(sp); ld s11, 104(sp)\n"
+    "  addi sp, sp, 128\n"
+    "  ret\n");
+
+static volatile long yield_changed;
+
+// Yield 100 times with tp and s0..s11 set to values of this thread's own
+// (arg picks them), adding up the registers that came back changed.
+static void yield_regs_thread(void *arg)
+{
+  for (int i = 0; i < 100; i++)
+    yield_changed += yield_regs((long)arg << 32);
+}
+
 // ---------------------------------------------------------------- (d) mutex
 
 static struct mutex counter_lock;
@@ -508,6 +547,14 @@ int main(int argc, char **argv)
         regs_result[0] == 0 ? 0 : first_bad_register(regs_a_dump, SEED_A), 0);
   check("every register survived preemption (loop B)",
         regs_result[1] == 0 ? 0 : first_bad_register(regs_b_dump, SEED_B), 0);
+  stop_if_failed("t_thread");
+  unsigned long ys = exos_thread_switches;
+  ra = thread_create(yield_regs_thread, (void *)1);
+  rb = thread_create(yield_regs_thread, (void *)2);
+  thread_join(ra);
+  thread_join(rb);
+  check("threads switched by thread_yield", exos_thread_switches - ys >= 200, 1);
+  check("every register a call keeps survived thread_yield (registers changed)", yield_changed, 0);
   stop_if_failed("t_thread");
 
   // (d) A mutex: without it, preempted read-delay-write increments lose
