@@ -530,14 +530,44 @@ static int dir_empty(struct dinode *dp)
   return 1;
 }
 
-// Where path leads: resolve it from the directory cwd (or the root, for an
-// absolute path). With parent set, stop before the last component: return
-// its directory and leave the component in *name, *len. A component longer
-// than DIRSIZ stands for its first DIRSIZ bytes, as in xv6. Returns an
-// inode number or an error (E_NOTFOUND, E_NOTDIR, E_INVAL for an empty
-// path, or a parent lookup of a path with no last component).
-static long resolve(unsigned int cwd, const char *path, int parent, const char **name,
-                    unsigned long *len)
+// How resolve() treats the last component of a path.
+enum {
+  FOLLOW,    // a symbolic link there is followed: its target is the result
+  NOFOLLOW,  // a symbolic link there is the result itself
+  PARENT,    // it is not looked up: its directory is the result
+};
+#define MAXLINKS 8  // symbolic links one resolve() follows, at most
+
+static long walk(unsigned int cwd, const char *path, int how, const char **name,
+                 unsigned long *len, int *links);
+
+// LAB fs: follow a symbolic link
+// The inode the symbolic link ip names: its contents are a path, resolved
+// from dir (the directory holding the link) when relative, every link on
+// the way followed. *links counts the links this resolve() has followed.
+// Returns an inode number or an error: E_LOOP past MAXLINKS links.
+static long follow_link(unsigned int dir, struct dinode *ip, int *links)
+{
+  char target[FS_MAXPATH];
+  if (++*links > MAXLINKS)
+    return -E_LOOP;
+  if (ip->size == 0 || ip->size >= sizeof(target))
+    panic("symbolic link of %u bytes", ip->size);
+  readi(ip, target, 0, ip->size);
+  target[ip->size] = 0;
+  return walk(dir, target, FOLLOW, NULL, NULL, links);
+}
+// END LAB fs
+
+// Where path leads from the directory cwd (or the root, for an absolute
+// path), the last component treated as how says (PARENT: its directory is
+// returned, the component left in *name, *len). A component longer than
+// DIRSIZ stands for its first DIRSIZ bytes, as in xv6. *links counts the
+// symbolic links followed so far. Returns an inode number or an error
+// (E_NOTFOUND, E_NOTDIR, E_LOOP, E_INVAL for an empty path, or a parent
+// lookup of a path with no last component).
+static long walk(unsigned int cwd, const char *path, int how, const char **name,
+                 unsigned long *len, int *links)
 {
   unsigned int inum = path[0] == '/' ? ROOTINO : cwd;
   struct dinode *ip = iget(inum);
@@ -552,24 +582,42 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
     while (path[n] != 0 && path[n] != '/')
       n++;
     if (n == 0)
-      return parent ? -E_INVAL : (long)inum;
+      return how == PARENT ? -E_INVAL : (long)inum;
     if (ip->type != T_DIR)
       return -E_NOTDIR;
     const char *rest = path + n;
     while (*rest == '/')
       rest++;
     unsigned long k = n < DIRSIZ ? n : DIRSIZ;  // a longer name means its first DIRSIZ bytes
-    if (parent && *rest == 0) {
+    if (how == PARENT && *rest == 0) {
       *name = path;
       *len = k;
       return inum;
     }
+    unsigned int dir = inum;
     if ((inum = dir_lookup(ip, path, k, NULL)) == 0)
       return -E_NOTFOUND;
     if ((ip = iget(inum)) == NULL || ip->type == 0)
       panic("directory entry names free inode %u", inum);
+    // LAB fs: a symbolic link in the middle of the path, or at its end unless how is NOFOLLOW
+    if (ip->type == T_SYMLINK && (*rest != 0 || how == FOLLOW)) {
+      long r = follow_link(dir, ip, links);
+      if (r < 0)
+        return r;
+      ip = iget(inum = r);
+    }
+    // END LAB fs
     path += n;
   }
+}
+
+// Where path leads from cwd, the last component treated as how says
+// (walk). Returns an inode number or an error.
+static long resolve(unsigned int cwd, const char *path, int how, const char **name,
+                    unsigned long *len)
+{
+  int links = 0;
+  return walk(cwd, path, how, name, len, &links);
 }
 
 // ---------------------------------------------------------------- bindings
@@ -778,7 +826,7 @@ static long create(unsigned int cwd, const char *path, short type, short major, 
 {
   const char *name;
   unsigned long len;
-  long dinum = resolve(cwd, path, 1, &name, &len);
+  long dinum = resolve(cwd, path, PARENT, &name, &len);
   if (dinum < 0)
     return dinum;
   struct dinode *dp = iget(dinum);
@@ -822,7 +870,8 @@ static long create(unsigned int cwd, const char *path, short type, short major, 
 }
 
 // FS_OPEN: open path with flags (O_CREAT, O_TRUNC; O_WRONLY or O_RDWR
-// refuse a directory, and so does O_CREAT, as in xv6). Without FS_NOREF,
+// refuse a directory, and so does O_CREAT, as in xv6), following a
+// symbolic link at its end unless FS_NOFOLLOW is set. Without FS_NOREF,
 // makes an open file held by the caller. Replies the open file, type,
 // nlink, size, the hold, major.
 static long op_open(unsigned int caller, unsigned int cwd, const char *path, long flags,
@@ -830,18 +879,15 @@ static long op_open(unsigned int caller, unsigned int cwd, const char *path, lon
 {
   unsigned int inum = 0;
   long r = -E_NOTFOUND;
-  if (flags & O_CREAT) {
+  if (flags & O_CREAT)
     r = create(cwd, path, T_FILE, 0, 0, &inum);
-    if (r == -E_EXIST && inum != 0)
-      r = iget(inum)->type == T_DIR ? -E_ISDIR : (long)inum;
-  }
-  if (r == -E_NOTFOUND && !(flags & O_CREAT))
-    r = resolve(cwd, path, 0, NULL, NULL);
+  if ((r == -E_EXIST && inum != 0) || (r == -E_NOTFOUND && !(flags & O_CREAT)))
+    r = resolve(cwd, path, flags & FS_NOFOLLOW ? NOFOLLOW : FOLLOW, NULL, NULL);
   if (r < 0)
     return r;
   inum = r;
   struct dinode *ip = iget(inum);
-  if (ip->type == T_DIR && (flags & (O_WRONLY | O_RDWR | O_TRUNC)))
+  if (ip->type == T_DIR && (flags & (O_WRONLY | O_RDWR | O_TRUNC | O_CREAT)))
     return -E_ISDIR;
   if ((flags & FS_DIRONLY) && ip->type != T_DIR)
     return -E_NOTDIR;
@@ -888,7 +934,7 @@ static int is_dots(const char *name, unsigned long len)
 static long parent_dir(unsigned int cwd, const char *path, struct dinode **dp, const char **name,
                        unsigned long *len)
 {
-  long dinum = resolve(cwd, path, 1, name, len);
+  long dinum = resolve(cwd, path, PARENT, name, len);
   if (dinum < 0)
     return dinum;
   *dp = iget(dinum);
@@ -922,7 +968,7 @@ static long op_unlink(unsigned int cwd, const char *path, long flags)
 // FS_LINK: a new entry new for the file old (not a directory).
 static long op_link(unsigned int cwd, const char *old, const char *new)
 {
-  long inum = resolve(cwd, old, 0, NULL, NULL);
+  long inum = resolve(cwd, old, FOLLOW, NULL, NULL);
   if (inum < 0)
     return inum;
   struct dinode *ip = iget(inum), *dp;
@@ -943,6 +989,28 @@ static long op_link(unsigned int cwd, const char *old, const char *new)
     log_write(ip);
   }
   return err;
+}
+
+// FS_SYMLINK: a new symbolic link path naming target (which need not
+// exist). Returns 0 or an error (E_INVAL for an empty target, E_EXIST,
+// E_NOSPC...).
+static long op_symlink(unsigned int cwd, const char *target, const char *path)
+{
+  // LAB fs: make the link: an inode of type T_SYMLINK holding the target's path
+  // HANDOUT: return -E_NOSYS;
+  unsigned long n = strlen(target);
+  unsigned int existing;
+  if (n == 0)
+    return -E_INVAL;
+  long inum = create(cwd, path, T_SYMLINK, 0, 0, &existing);
+  if (inum < 0)
+    return inum;
+  if (writei(iget(inum), target, 0, n) != (long)n) {
+    op_unlink(cwd, path, 0);  // the disk is full: take the new name back
+    return -E_NOSPC;
+  }
+  return 0;
+  // END LAB fs
 }
 
 // Is directory inum the directory anc or inside it?
@@ -1166,14 +1234,14 @@ static void handle(struct rpc_req *r)
     return;
   }
   reap();
-  if (op == FS_STATFS || op < FS_OPEN || op > FS_MKNOD) {
+  if (op == FS_STATFS || op < FS_OPEN || (op > FS_MKNOD && op != FS_SYMLINK)) {
     m->w[0] = op == FS_STATFS ? op_statfs(m) : -E_INVAL;
     return;
   }
   if (p == NULL)
     res = -E_INVAL;
   else if ((res = take_path(r->buf, &p, path, sizeof(path))) == 0 &&
-           (op == FS_LINK || op == FS_RENAME))
+           (op == FS_LINK || op == FS_RENAME || op == FS_SYMLINK))
     res = take_path(r->buf, &p, path2, sizeof(path2));
   if (res == 0) {
     switch (op) {
@@ -1188,6 +1256,9 @@ static void handle(struct rpc_req *r)
       break;
     case FS_RENAME:
       res = op_rename(m->w[1], path, path2);
+      break;
+    case FS_SYMLINK:
+      res = op_symlink(m->w[1], path, path2);
       break;
     case FS_MKDIR:
     case FS_MKNOD:
