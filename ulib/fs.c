@@ -217,12 +217,14 @@ static void log_write(const void *p)
 // Write the log header saying n blocks (tx_blocks) are committed.
 static void write_log_header(int n)
 {
+  // LAB fs: the log header
   struct buf *h = buf_get(sb.logstart, 0);
   struct logheader *lh = buf_data(h);
   memset(lh, 0, FS_BSIZE);
   lh->n = n;
   memmove(lh->block, tx_blocks, n * sizeof(tx_blocks[0]));
   buf_write_to(h, sb.logstart);
+  // END LAB fs
 }
 
 // End the transaction: make its blocks durable atomically (copies to the
@@ -231,8 +233,8 @@ static void commit(void)
 {
   if (tx_n == 0)
     return;
-  // Write the transaction's blocks (tx_bufs) to the log's slots, then the header (the commit
-  // point), then the blocks to their homes (tx_blocks), then an empty header.
+  // Write the blocks (tx_bufs) to the log's slots, then the header (the commit point), then the
+  // blocks to their homes (tx_blocks), then an empty header.
   // LAB fs: the commit
   // HANDOUT: disk_transfer(tx_blocks, tx_bufs, tx_n, 1);  // (straight home: not crash-safe)
   unsigned int slots[LOGSIZE];
@@ -252,6 +254,9 @@ static void commit(void)
 // commit point), then empty the log.
 static void log_recover(void)
 {
+  // Install the blocks of a committed transaction from the log's slots, then clear the header
+  // (saying "fsd: replayed N blocks from the log" when there were N).
+  // LAB fs: recovery
   struct logheader lh = *(struct logheader *)bread(sb.logstart);
   if (lh.n > logsize)
     panic("the log header is corrupt (%u blocks)", lh.n);
@@ -266,6 +271,7 @@ static void log_recover(void)
     printf("fsd: replayed %u blocks from the log\n", lh.n);
     write_log_header(0);
   }
+  // END LAB fs
 }
 
 // ---------------------------------------------------------------- blocks
@@ -277,6 +283,8 @@ static unsigned int next_free;  // where balloc looks first (a hint)
 // a byte at a time.
 static unsigned int balloc(void)
 {
+  // LAB fs: the block allocator
+  // HANDOUT: return 0;  // (no allocator yet: the disk looks full)
   unsigned int first = sb.size - sb.nblocks, n = sb.nblocks;
   if (next_free < first || next_free >= sb.size)
     next_free = first;
@@ -300,11 +308,13 @@ static unsigned int balloc(void)
     return b;
   }
   return 0;
+  // END LAB fs
 }
 
 // Free data block b.
 static void bfree(unsigned int b)
 {
+  // LAB fs: free a block
   if (b < sb.size - sb.nblocks || b >= sb.size)
     panic("freeing block %u, which is not a data block", b);
   unsigned char *map = bread(BBLOCK(b, sb));
@@ -313,6 +323,7 @@ static void bfree(unsigned int b)
     panic("freeing free block %u", b);
   map[bit / 8] &= ~(1 << (bit % 8));
   log_write(map);
+  // END LAB fs
 }
 
 // ---------------------------------------------------------------- inodes
@@ -358,6 +369,13 @@ static unsigned int follow(unsigned int *slot, int alloc)
 // blocks on the way to it (0 only if the disk is full).
 static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
 {
+  // LAB fs: the block map: direct, single-indirect, double-indirect blocks
+  // HANDOUT: if (index < NDIRECT)  // (the handout reads direct and single-indirect blocks only)
+  // HANDOUT:   return ip->addrs[index];
+  // HANDOUT: index -= NDIRECT;
+  // HANDOUT: if (alloc || index >= NINDIRECT || ip->addrs[NDIRECT] == 0)
+  // HANDOUT:   return 0;
+  // HANDOUT: return ((unsigned int *)bread(ip->addrs[NDIRECT]))[index];
   if (index < NDIRECT)
     return follow(&ip->addrs[index], alloc);
   index -= NDIRECT;
@@ -365,12 +383,7 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
   if (index < NINDIRECT) {
     if ((table = follow(&ip->addrs[NDIRECT], alloc)) == 0)
       return 0;
-  } else {
-    // The double-indirect block is a table of NINDIRECT indirect blocks, each for NINDIRECT
-    // blocks of the file: find (with alloc, make) the one for this index, and leave its number
-    // in table and the index inside it in index.
-    // LAB fs: the double-indirect block
-    // HANDOUT: return 0;
+  } else {  // the double-indirect block: a table of NINDIRECT indirect blocks
     index -= NINDIRECT;
     if (index >= (unsigned long)NINDIRECT * NINDIRECT)
       return 0;
@@ -380,15 +393,16 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
     if ((table = follow(&dbl[index / NINDIRECT], alloc)) == 0)
       return 0;
     index %= NINDIRECT;
-    // END LAB fs
   }
   unsigned int *ind = bread(table);
   return follow(&ind[index], alloc);
+  // END LAB fs
 }
 
 // Free every block of ip, indirect blocks included: it becomes empty.
 static void itrunc(struct dinode *ip)
 {
+  // LAB fs: truncation
   for (int i = 0; i < NDIRECT; i++)
     if (ip->addrs[i] != 0)
       bfree(ip->addrs[i]);
@@ -399,7 +413,6 @@ static void itrunc(struct dinode *ip)
         bfree(ind[i]);
     bfree(ip->addrs[NDIRECT]);
   }
-  // LAB fs: free the double-indirect block, each indirect block it names, and their blocks
   if (ip->addrs[NDIRECT + 1] != 0) {
     unsigned int *dbl = bread(ip->addrs[NDIRECT + 1]);
     for (int i = 0; i < NINDIRECT; i++) {
@@ -414,10 +427,10 @@ static void itrunc(struct dinode *ip)
     }
     bfree(ip->addrs[NDIRECT + 1]);
   }
-  // END LAB fs
   memset(ip->addrs, 0, sizeof(ip->addrs));
   ip->size = 0;
   log_write(ip);
+  // END LAB fs
 }
 
 // Read up to n bytes at offset off of ip into dst. Returns the count.
@@ -594,19 +607,20 @@ static long walk(unsigned int cwd, const char *path, int how, const char **name,
       *len = k;
       return inum;
     }
-    unsigned int dir = inum;
-    if ((inum = dir_lookup(ip, path, k, NULL)) == 0)
+    unsigned int next = dir_lookup(ip, path, k, NULL);
+    if (next == 0)
       return -E_NOTFOUND;
-    if ((ip = iget(inum)) == NULL || ip->type == 0)
-      panic("directory entry names free inode %u", inum);
+    if ((ip = iget(next)) == NULL || ip->type == 0)
+      panic("directory entry names free inode %u", next);
     // LAB fs: a symbolic link in the middle of the path, or at its end unless how is NOFOLLOW
     if (ip->type == T_SYMLINK && (*rest != 0 || how == FOLLOW)) {
-      long r = follow_link(dir, ip, links);
+      long r = follow_link(inum, ip, links);
       if (r < 0)
         return r;
-      ip = iget(inum = r);
+      ip = iget(next = r);
     }
     // END LAB fs
+    inum = next;
     path += n;
   }
 }

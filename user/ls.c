@@ -18,9 +18,13 @@ static void describe(const char *path, const char *name)
 {
   struct stat st;
   char target[FS_MAXPATH];
-  long err = lstat(path, &st), n = 0;
+  long n = 0;
+  // LAB fs: describe a symbolic link itself (lstat), with the path it names (readlink) in target
+  // HANDOUT: long err = stat(path, &st);
+  long err = lstat(path, &st);
   if (err == 0 && st.type == T_SYMLINK && (n = readlink(path, target, sizeof(target) - 1)) < 0)
     err = n;
+  // END LAB fs
   if (err < 0) {
     fprintf(2, "ls: %s: %s\n", path, exos_strerror(err));
     return;
