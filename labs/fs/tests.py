@@ -94,6 +94,10 @@ USERTESTS_SYMPTOMS = [
 
 # fsck's findings for a bitmap written to the disk wrong, and what each means.
 FSCK_SYMPTOMS = [
+    (r"an orphan",
+     "An inode no directory names survived the reboot: a file unlinked while open when the "
+     "machine stopped. Mounting must free such inodes (free_orphans), each in its own "
+     "transaction."),
     (r"not marked in the bitmap|marked in the bitmap but",
      "The bitmap on the disk disagrees with the inodes: balloc and bfree must log_write the "
      "bitmap block they change, or the change stays in the server's cache."),
@@ -180,8 +184,10 @@ def crash_recovery(t):
     while True:
         shutil.copyfile(IMAGE, t.disk())
         out = t.qemu(bootargs=f"init=t_crashfs run diskcrash={n}")
-        finished = re.search(r"^t_crashfs: all \d+ ops done$", out, re.M) is not None
-        if not finished and not re.search(r"^rvexo: diskcrash: stopping the machine", out, re.M):
+        stopped = re.search(r"^rvexo: diskcrash: stopping the machine", out, re.M) is not None
+        # (stopped after its last op: while the exit freed the file it held open)
+        finished = not stopped and re.search(r"^t_crashfs: all \d+ ops done$", out, re.M)
+        if not finished and not stopped:
             t.hint_if(out, r"^t_crashfs: op \d+ failed",
                       "An operation failed with no crash involved: the workload writes /cr/f "
                       "past 4 MiB, in the double-indirect range (usertests bigfile does too).")
@@ -194,6 +200,8 @@ def crash_recovery(t):
                      f"diskcrash={n}, {k} ops completed: the disk after the reboot is wrong "
                      f"(the reboot's whole console is in the log):\n{explaining(check)}")
         found = fsck(t, f"diskcrash={n} and a reboot")
+        for symptom, hint in FSCK_SYMPTOMS:
+            t.hint_if(found, symptom, hint)
         if found.returncode != 0 or not ok:
             if not re.search(LAYOUT_FINDING, found):  # (fsck's hint says it all)
                 diagnose(t, check)
