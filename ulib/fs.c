@@ -283,8 +283,6 @@ static unsigned int next_free;  // where balloc looks first (a hint)
 // a byte at a time.
 static unsigned int balloc(void)
 {
-  // LAB fs: the block allocator
-  // HANDOUT: return 0;  // (no allocator yet: the disk looks full)
   unsigned int first = sb.size - sb.nblocks, n = sb.nblocks;
   if (next_free < first || next_free >= sb.size)
     next_free = first;
@@ -308,13 +306,11 @@ static unsigned int balloc(void)
     return b;
   }
   return 0;
-  // END LAB fs
 }
 
 // Free data block b.
 static void bfree(unsigned int b)
 {
-  // LAB fs: free a block
   if (b < sb.size - sb.nblocks || b >= sb.size)
     panic("freeing block %u, which is not a data block", b);
   unsigned char *map = bread(BBLOCK(b, sb));
@@ -323,7 +319,6 @@ static void bfree(unsigned int b)
     panic("freeing free block %u", b);
   map[bit / 8] &= ~(1 << (bit % 8));
   log_write(map);
-  // END LAB fs
 }
 
 // ---------------------------------------------------------------- inodes
@@ -370,12 +365,11 @@ static unsigned int follow(unsigned int *slot, int alloc)
 static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
 {
   // LAB fs: the block map: direct, single-indirect, double-indirect blocks
-  // HANDOUT: if (index < NDIRECT)  // (the handout reads direct and single-indirect blocks only)
-  // HANDOUT:   return ip->addrs[index];
+  // HANDOUT: if (index < NDIRECT)  // (the handout's: direct and single-indirect blocks only)
+  // HANDOUT:   return follow(&ip->addrs[index], alloc);
   // HANDOUT: index -= NDIRECT;
-  // HANDOUT: if (alloc || index >= NINDIRECT || ip->addrs[NDIRECT] == 0)
-  // HANDOUT:   return 0;
-  // HANDOUT: return ((unsigned int *)bread(ip->addrs[NDIRECT]))[index];
+  // HANDOUT: unsigned int table = index < NINDIRECT ? follow(&ip->addrs[NDIRECT], alloc) : 0;
+  // HANDOUT: return table == 0 ? 0 : follow((unsigned int *)bread(table) + index, alloc);
   if (index < NDIRECT)
     return follow(&ip->addrs[index], alloc);
   index -= NDIRECT;
@@ -403,6 +397,14 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
 static void itrunc(struct dinode *ip)
 {
   // LAB fs: truncation
+  // HANDOUT: for (unsigned long i = 0, b; i < NDIRECT + NINDIRECT; i++)  // (the handout's: no
+  // HANDOUT:   if ((b = bmap(ip, i, 0)) != 0)                           // double-indirect range)
+  // HANDOUT:     bfree(b);
+  // HANDOUT: if (ip->addrs[NDIRECT] != 0)
+  // HANDOUT:   bfree(ip->addrs[NDIRECT]);
+  // HANDOUT: memset(ip->addrs, 0, sizeof(ip->addrs));
+  // HANDOUT: ip->size = 0;
+  // HANDOUT: log_write(ip);
   for (int i = 0; i < NDIRECT; i++)
     if (ip->addrs[i] != 0)
       bfree(ip->addrs[i]);
@@ -663,6 +665,8 @@ static int alive(unsigned int env)
 // holds as many ranges as the kernel allows).
 static long bind_range(unsigned int env, unsigned int inum, unsigned int start, unsigned int count)
 {
+  // LAB fs: bind a range, recorded
+  // HANDOUT: return -E_NOSYS;
   struct bound *free = NULL;
   for (struct bound *b = bound; b < bound + NBOUND; b++) {
     if (b->env != 0 && !alive(b->env))
@@ -676,18 +680,21 @@ static long bind_range(unsigned int env, unsigned int inum, unsigned int start, 
   if (err == 0)
     *free = (struct bound){env, inum, start, count};
   return err;
+  // END LAB fs
 }
 
 // Take back every range of inum's blocks bound to a client: they are about
 // to be freed.
 static void unbind_file(unsigned int inum)
 {
+  // LAB fs: take back the ranges of inum's blocks
   for (struct bound *b = bound; b < bound + NBOUND; b++)
     if (b->env != 0 && b->inum == inum) {
       if (alive(b->env))
         sys_disk_unbind(b->env, b->start, b->count);
       b->env = 0;
     }
+  // END LAB fs
 }
 
 // FS_BIND: bind caller the disk blocks of pages [first, first + n) of file
@@ -698,6 +705,8 @@ static void unbind_file(unsigned int inum)
 static long op_bind(unsigned int caller, unsigned int inum, unsigned long first, unsigned long n,
                     unsigned int *blocks)
 {
+  // LAB fs: check the request, bind each run of consecutive blocks, forget their cached copies
+  // HANDOUT: return -E_NOSYS;
   struct dinode *ip = iget(inum);
   unsigned long pages = (ip->size + FS_BSIZE - 1) / FS_BSIZE;
   if (ip->type != T_FILE || n == 0 || n > FS_BIND_MAX || first >= pages || n > pages - first)
@@ -715,6 +724,7 @@ static long op_bind(unsigned int caller, unsigned int inum, unsigned long first,
   for (unsigned long i = 0; i < n; i++)
     buf_drop(blocks[i]);
   return 0;
+  // END LAB fs
 }
 
 // ---------------------------------------------------------------- open files

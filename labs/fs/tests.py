@@ -86,6 +86,18 @@ USERTESTS_SYMPTOMS = [
     (r"panic: freeing free block|panic: block \d+ is outside the file system",
      "The server met a block number that is no block of the file: a new block (balloc) must be "
      "zeroed before it serves as an indirect block, and bfree must refuse what is free."),
+    (r"FAIL at line \d+: (bind its three pages|a spawned program used its bound blocks)",
+     "FS_BIND (op_bind, bind_range): check the request (a regular file, pages inside it, no "
+     "hole), then bind each run of consecutive blocks with sys_disk_bind and record it."),
+    (r"FAIL at line \d+: binding (a hole|past the end) refused",
+     "op_bind must refuse a page past the end of the file and a hole (bmap gives 0): there is "
+     "no block to bind, and allocating one is a write the client did not make."),
+    (r"FAIL at line \d+: the server reads what was written on the disk",
+     "After binding, the client writes the blocks on the disk itself: the server must forget "
+     "its cached copies (buf_drop) or it keeps serving the old bytes."),
+    (r"FAIL at line \d+: truncating the file took the blocks back",
+     "Before a file's blocks are freed, unbind_file must take back (sys_disk_unbind) every "
+     "range recorded for it, or the old client still writes blocks another file will get."),
     (r"FAIL at line \d+: leaked \d+ blocks",
      "Removing a file leaked blocks: itrunc must free every data block under the "
      "double-indirect table, each indirect block the table names, and the table itself."),
@@ -109,8 +121,9 @@ USERTESTS = ("files dirs links unlinkopen bigfile manyfiles concurrent fdsfork p
 
 
 @test(points=25, timeout=30,
-      hint="The blocks of a file (LAB fs in balloc, bfree, bmap and itrunc): usertests bigfile "
-           "writes and reads in every range and reads blocks straight from the disk; every test "
+      hint="The blocks of a file (LAB fs in bmap and itrunc) and their bindings (bind_range, "
+           "unbind_file, op_bind): usertests bigfile writes and reads in every range and reads "
+           "blocks straight from the disk, bind binds a file's blocks to a client; every test "
            "counts the free blocks after itself.")
 def usertests(t):
     """The quick set of usertests: files, directories, links, unlink of open
