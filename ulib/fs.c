@@ -17,9 +17,10 @@
 //   blocks       the bitmap allocator
 //   inodes       read and written in place in the cached inode blocks;
 //                direct, single- and double-indirect blocks
-//   directories  lookups, entries, paths
-//   operations   open, read, write, stat, link, unlink, mkdir, mknod,
-//                rename, with the open-file records of each client
+//   directories  lookups, entries, paths (symbolic links followed, at
+//                most MAXLINKS in one path)
+//   operations   open, read, write, stat, link, symlink, unlink, mkdir,
+//                mknod, rename, with the open-file records of each client
 //   bindings     a client's own binding to its file's blocks (FS_BIND),
 //                taken back before those blocks are freed
 //
@@ -556,11 +557,11 @@ enum {
 static long walk(unsigned int cwd, const char *path, int how, const char **name,
                  unsigned long *len, int *links);
 
-// LAB fs: follow a symbolic link
 // The inode the symbolic link ip names: its contents are a path, resolved
 // from dir (the directory holding the link) when relative, every link on
 // the way followed. *links counts the links this resolve() has followed.
 // Returns an inode number or an error: E_LOOP past MAXLINKS links.
+// LAB fs: follow a symbolic link (the function follow_link above)
 static long follow_link(unsigned int dir, struct dinode *ip, int *links)
 {
   char target[FS_MAXPATH];
