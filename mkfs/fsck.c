@@ -301,6 +301,8 @@ static const char *type_name(int t)
     return "file";
   case T_DEVICE:
     return "dev";
+  case T_SYMLINK:
+    return "link";
   default:
     return "?";
   }
@@ -365,8 +367,9 @@ static void check_blocks(unsigned int inum)
 // Check every inode on its own: its type; a free inode has nlink 0, inode
 // 0 is never used, a device has no blocks, and the blocks of files and
 // directories are checked and recorded. Counts the files, directories and
-// devices in counts[T_FILE], counts[T_DIR], counts[T_DEVICE].
-static void check_inodes(unsigned int counts[T_DEVICE + 1])
+// devices in counts[T_FILE], counts[T_DIR], counts[T_DEVICE] (symbolic links,
+// whose contents are a path, in counts[T_SYMLINK]).
+static void check_inodes(unsigned int counts[T_SYMLINK + 1])
 {
   const struct dinode *ip;
   unsigned int inum, i;
@@ -382,7 +385,7 @@ static void check_inodes(unsigned int counts[T_DEVICE + 1])
       problem("inode 0 has type %d, but inode 0 is never used", ip->type);
       continue;
     }
-    if (ip->type != T_DIR && ip->type != T_FILE && ip->type != T_DEVICE) {
+    if (ip->type < T_DIR || ip->type > T_SYMLINK) {
       problem("inode %u has unknown type %d", inum, ip->type);
       continue;
     }
@@ -629,7 +632,7 @@ static void check_links(void)
     want = refs[inum];
     if (ip->type == T_DIR)
       want += subdirs[inum] + (inum == ROOTINO);
-    if (ip->type >= T_DIR && ip->type <= T_DEVICE && (unsigned int)ip->nlink != want)
+    if (ip->type >= T_DIR && ip->type <= T_SYMLINK && (unsigned int)ip->nlink != want)
       problem("%s (inode %u): nlink %d, expected %u", pathof[inum], inum, ip->nlink, want);
   }
 }
@@ -684,7 +687,7 @@ static void list_found(void)
 
 int main(int argc, char **argv)
 {
-  unsigned int counts[T_DEVICE + 1] = {0}, used = 0;
+  unsigned int counts[T_SYMLINK + 1] = {0}, used = 0;
   const unsigned int one = 1;
   int list = 0, arg = 1;
 

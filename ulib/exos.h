@@ -87,11 +87,13 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define FS_SEEK    12  // w2 whence (SEEK_SET, SEEK_CUR, SEEK_END), w3 offset -> the new offset
 #define FS_STATFS  13  // -> 0; w1 free data blocks, w2 data blocks, w3 free inodes, w4 inodes
 #define FS_BIND    14  // w2 first page, w3 pages (<= FS_BIND_MAX) -> 0; their blocks in the page
+#define FS_SYMLINK 15  // w1 cwd; target, path -> 0: path becomes a symbolic link to target
 #define FS_APPEND  1   // FS_WRITE: at the end of the file
 #define FS_AT      2   // FS_READ: at offset w5, leaving the file's offset alone
 #define FS_BIND_MAX 1024  // FS_BIND: pages one call binds (their block numbers fill the page)
 #define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
 #define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory
+#define FS_NOFOLLOW 0x40000  // FS_OPEN flag: a symbolic link at the path's end is opened itself
 
 // Threads (thread.c). Thread slot i (1..EXOS_MAXTHREADS-1; slot 0 is the
 // program's first thread, on the normal stack) has the span of addresses

@@ -17,9 +17,10 @@
 //   blocks       the bitmap allocator
 //   inodes       read and written in place in the cached inode blocks;
 //                direct, single- and double-indirect blocks
-//   directories  lookups, entries, paths
-//   operations   open, read, write, stat, link, unlink, mkdir, mknod,
-//                rename, with the open-file records of each client
+//   directories  lookups, entries, paths (symbolic links followed, at
+//                most MAXLINKS in one path)
+//   operations   open, read, write, stat, link, symlink, unlink, mkdir,
+//                mknod, rename, with the open-file records of each client
 //   bindings     a client's own binding to its file's blocks (FS_BIND),
 //                taken back before those blocks are freed
 //
@@ -217,12 +218,14 @@ static void log_write(const void *p)
 // Write the log header saying n blocks (tx_blocks) are committed.
 static void write_log_header(int n)
 {
+  // LAB fs: the log header
   struct buf *h = buf_get(sb.logstart, 0);
   struct logheader *lh = buf_data(h);
   memset(lh, 0, FS_BSIZE);
   lh->n = n;
   memmove(lh->block, tx_blocks, n * sizeof(tx_blocks[0]));
   buf_write_to(h, sb.logstart);
+  // END LAB fs
 }
 
 // End the transaction: make its blocks durable atomically (copies to the
@@ -231,8 +234,8 @@ static void commit(void)
 {
   if (tx_n == 0)
     return;
-  // Write the transaction's blocks (tx_bufs) to the log's slots, then the header (the commit
-  // point), then the blocks to their homes (tx_blocks), then an empty header.
+  // Write the blocks (tx_bufs) to the log's slots, then the header (the commit point), then the
+  // blocks to their homes (tx_blocks), then an empty header.
   // LAB fs: the commit
   // HANDOUT: disk_transfer(tx_blocks, tx_bufs, tx_n, 1);  // (straight home: not crash-safe)
   unsigned int slots[LOGSIZE];
@@ -252,6 +255,9 @@ static void commit(void)
 // commit point), then empty the log.
 static void log_recover(void)
 {
+  // Install the blocks of a committed transaction from the log's slots, then clear the header
+  // (saying "fsd: replayed N blocks from the log" when there were N).
+  // LAB fs: recovery
   struct logheader lh = *(struct logheader *)bread(sb.logstart);
   if (lh.n > logsize)
     panic("the log header is corrupt (%u blocks)", lh.n);
@@ -266,6 +272,7 @@ static void log_recover(void)
     printf("fsd: replayed %u blocks from the log\n", lh.n);
     write_log_header(0);
   }
+  // END LAB fs
 }
 
 // ---------------------------------------------------------------- blocks
@@ -358,6 +365,12 @@ static unsigned int follow(unsigned int *slot, int alloc)
 // blocks on the way to it (0 only if the disk is full).
 static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
 {
+  // LAB fs: the block map: direct, single-indirect, double-indirect blocks
+  // HANDOUT: if (index < NDIRECT)  // (the handout's: direct and single-indirect blocks only)
+  // HANDOUT:   return follow(&ip->addrs[index], alloc);
+  // HANDOUT: index -= NDIRECT;
+  // HANDOUT: unsigned int table = index < NINDIRECT ? follow(&ip->addrs[NDIRECT], alloc) : 0;
+  // HANDOUT: return table == 0 ? 0 : follow((unsigned int *)bread(table) + index, alloc);
   if (index < NDIRECT)
     return follow(&ip->addrs[index], alloc);
   index -= NDIRECT;
@@ -365,12 +378,7 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
   if (index < NINDIRECT) {
     if ((table = follow(&ip->addrs[NDIRECT], alloc)) == 0)
       return 0;
-  } else {
-    // The double-indirect block is a table of NINDIRECT indirect blocks, each for NINDIRECT
-    // blocks of the file: find (with alloc, make) the one for this index, and leave its number
-    // in table and the index inside it in index.
-    // LAB fs: the double-indirect block
-    // HANDOUT: return 0;
+  } else {  // the double-indirect block: a table of NINDIRECT indirect blocks
     index -= NINDIRECT;
     if (index >= (unsigned long)NINDIRECT * NINDIRECT)
       return 0;
@@ -380,15 +388,24 @@ static unsigned int bmap(struct dinode *ip, unsigned long index, int alloc)
     if ((table = follow(&dbl[index / NINDIRECT], alloc)) == 0)
       return 0;
     index %= NINDIRECT;
-    // END LAB fs
   }
   unsigned int *ind = bread(table);
   return follow(&ind[index], alloc);
+  // END LAB fs
 }
 
 // Free every block of ip, indirect blocks included: it becomes empty.
 static void itrunc(struct dinode *ip)
 {
+  // LAB fs: truncation
+  // HANDOUT: for (unsigned long i = 0, b; i < NDIRECT + NINDIRECT; i++)  // (the handout's: no
+  // HANDOUT:   if ((b = bmap(ip, i, 0)) != 0)                           // double-indirect range)
+  // HANDOUT:     bfree(b);
+  // HANDOUT: if (ip->addrs[NDIRECT] != 0)
+  // HANDOUT:   bfree(ip->addrs[NDIRECT]);
+  // HANDOUT: memset(ip->addrs, 0, sizeof(ip->addrs));
+  // HANDOUT: ip->size = 0;
+  // HANDOUT: log_write(ip);
   for (int i = 0; i < NDIRECT; i++)
     if (ip->addrs[i] != 0)
       bfree(ip->addrs[i]);
@@ -399,7 +416,6 @@ static void itrunc(struct dinode *ip)
         bfree(ind[i]);
     bfree(ip->addrs[NDIRECT]);
   }
-  // LAB fs: free the double-indirect block, each indirect block it names, and their blocks
   if (ip->addrs[NDIRECT + 1] != 0) {
     unsigned int *dbl = bread(ip->addrs[NDIRECT + 1]);
     for (int i = 0; i < NINDIRECT; i++) {
@@ -414,10 +430,10 @@ static void itrunc(struct dinode *ip)
     }
     bfree(ip->addrs[NDIRECT + 1]);
   }
-  // END LAB fs
   memset(ip->addrs, 0, sizeof(ip->addrs));
   ip->size = 0;
   log_write(ip);
+  // END LAB fs
 }
 
 // Read up to n bytes at offset off of ip into dst. Returns the count.
@@ -530,14 +546,44 @@ static int dir_empty(struct dinode *dp)
   return 1;
 }
 
-// Where path leads: resolve it from the directory cwd (or the root, for an
-// absolute path). With parent set, stop before the last component: return
-// its directory and leave the component in *name, *len. A component longer
-// than DIRSIZ stands for its first DIRSIZ bytes, as in xv6. Returns an
-// inode number or an error (E_NOTFOUND, E_NOTDIR, E_INVAL for an empty
-// path, or a parent lookup of a path with no last component).
-static long resolve(unsigned int cwd, const char *path, int parent, const char **name,
-                    unsigned long *len)
+// How resolve() treats the last component of a path.
+enum {
+  FOLLOW,    // a symbolic link there is followed: its target is the result
+  NOFOLLOW,  // a symbolic link there is the result itself
+  PARENT,    // it is not looked up: its directory is the result
+};
+#define MAXLINKS 8  // symbolic links one resolve() follows, at most
+
+static long walk(unsigned int cwd, const char *path, int how, const char **name,
+                 unsigned long *len, int *links);
+
+// The inode the symbolic link ip names: its contents are a path, resolved
+// from dir (the directory holding the link) when relative, every link on
+// the way followed. *links counts the links this resolve() has followed.
+// Returns an inode number or an error: E_LOOP past MAXLINKS links.
+// LAB fs: follow a symbolic link (the function follow_link above)
+static long follow_link(unsigned int dir, struct dinode *ip, int *links)
+{
+  char target[FS_MAXPATH];
+  if (++*links > MAXLINKS)
+    return -E_LOOP;
+  if (ip->size == 0 || ip->size >= sizeof(target))
+    panic("symbolic link of %u bytes", ip->size);
+  readi(ip, target, 0, ip->size);
+  target[ip->size] = 0;
+  return walk(dir, target, FOLLOW, NULL, NULL, links);
+}
+// END LAB fs
+
+// Where path leads from the directory cwd (or the root, for an absolute
+// path), the last component treated as how says (PARENT: its directory is
+// returned, the component left in *name, *len). A component longer than
+// DIRSIZ stands for its first DIRSIZ bytes, as in xv6. *links counts the
+// symbolic links followed so far. Returns an inode number or an error
+// (E_NOTFOUND, E_NOTDIR, E_LOOP, E_INVAL for an empty path, or a parent
+// lookup of a path with no last component).
+static long walk(unsigned int cwd, const char *path, int how, const char **name,
+                 unsigned long *len, int *links)
 {
   unsigned int inum = path[0] == '/' ? ROOTINO : cwd;
   struct dinode *ip = iget(inum);
@@ -552,24 +598,43 @@ static long resolve(unsigned int cwd, const char *path, int parent, const char *
     while (path[n] != 0 && path[n] != '/')
       n++;
     if (n == 0)
-      return parent ? -E_INVAL : (long)inum;
+      return how == PARENT ? -E_INVAL : (long)inum;
     if (ip->type != T_DIR)
       return -E_NOTDIR;
     const char *rest = path + n;
     while (*rest == '/')
       rest++;
     unsigned long k = n < DIRSIZ ? n : DIRSIZ;  // a longer name means its first DIRSIZ bytes
-    if (parent && *rest == 0) {
+    if (how == PARENT && *rest == 0) {
       *name = path;
       *len = k;
       return inum;
     }
-    if ((inum = dir_lookup(ip, path, k, NULL)) == 0)
+    unsigned int next = dir_lookup(ip, path, k, NULL);
+    if (next == 0)
       return -E_NOTFOUND;
-    if ((ip = iget(inum)) == NULL || ip->type == 0)
-      panic("directory entry names free inode %u", inum);
+    if ((ip = iget(next)) == NULL || ip->type == 0)
+      panic("directory entry names free inode %u", next);
+    // LAB fs: a symbolic link in the middle of the path, or at its end unless how is NOFOLLOW
+    if (ip->type == T_SYMLINK && (*rest != 0 || how == FOLLOW)) {
+      long r = follow_link(inum, ip, links);
+      if (r < 0)
+        return r;
+      ip = iget(next = r);
+    }
+    // END LAB fs
+    inum = next;
     path += n;
   }
+}
+
+// Where path leads from cwd, the last component treated as how says
+// (walk). Returns an inode number or an error.
+static long resolve(unsigned int cwd, const char *path, int how, const char **name,
+                    unsigned long *len)
+{
+  int links = 0;
+  return walk(cwd, path, how, name, len, &links);
 }
 
 // ---------------------------------------------------------------- bindings
@@ -601,6 +666,8 @@ static int alive(unsigned int env)
 // holds as many ranges as the kernel allows).
 static long bind_range(unsigned int env, unsigned int inum, unsigned int start, unsigned int count)
 {
+  // LAB fs: bind a range, recorded
+  // HANDOUT: return -E_NOSYS;
   struct bound *free = NULL;
   for (struct bound *b = bound; b < bound + NBOUND; b++) {
     if (b->env != 0 && !alive(b->env))
@@ -614,18 +681,21 @@ static long bind_range(unsigned int env, unsigned int inum, unsigned int start, 
   if (err == 0)
     *free = (struct bound){env, inum, start, count};
   return err;
+  // END LAB fs
 }
 
 // Take back every range of inum's blocks bound to a client: they are about
 // to be freed.
 static void unbind_file(unsigned int inum)
 {
+  // LAB fs: take back the ranges of inum's blocks
   for (struct bound *b = bound; b < bound + NBOUND; b++)
     if (b->env != 0 && b->inum == inum) {
       if (alive(b->env))
         sys_disk_unbind(b->env, b->start, b->count);
       b->env = 0;
     }
+  // END LAB fs
 }
 
 // FS_BIND: bind caller the disk blocks of pages [first, first + n) of file
@@ -636,6 +706,8 @@ static void unbind_file(unsigned int inum)
 static long op_bind(unsigned int caller, unsigned int inum, unsigned long first, unsigned long n,
                     unsigned int *blocks)
 {
+  // LAB fs: check the request, bind each run of consecutive blocks, forget their cached copies
+  // HANDOUT: return -E_NOSYS;
   struct dinode *ip = iget(inum);
   unsigned long pages = (ip->size + FS_BSIZE - 1) / FS_BSIZE;
   if (ip->type != T_FILE || n == 0 || n > FS_BIND_MAX || first >= pages || n > pages - first)
@@ -653,6 +725,7 @@ static long op_bind(unsigned int caller, unsigned int inum, unsigned long first,
   for (unsigned long i = 0; i < n; i++)
     buf_drop(blocks[i]);
   return 0;
+  // END LAB fs
 }
 
 // ---------------------------------------------------------------- open files
@@ -778,7 +851,7 @@ static long create(unsigned int cwd, const char *path, short type, short major, 
 {
   const char *name;
   unsigned long len;
-  long dinum = resolve(cwd, path, 1, &name, &len);
+  long dinum = resolve(cwd, path, PARENT, &name, &len);
   if (dinum < 0)
     return dinum;
   struct dinode *dp = iget(dinum);
@@ -822,7 +895,8 @@ static long create(unsigned int cwd, const char *path, short type, short major, 
 }
 
 // FS_OPEN: open path with flags (O_CREAT, O_TRUNC; O_WRONLY or O_RDWR
-// refuse a directory, and so does O_CREAT, as in xv6). Without FS_NOREF,
+// refuse a directory, and so does O_CREAT, as in xv6), following a
+// symbolic link at its end unless FS_NOFOLLOW is set. Without FS_NOREF,
 // makes an open file held by the caller. Replies the open file, type,
 // nlink, size, the hold, major.
 static long op_open(unsigned int caller, unsigned int cwd, const char *path, long flags,
@@ -830,18 +904,15 @@ static long op_open(unsigned int caller, unsigned int cwd, const char *path, lon
 {
   unsigned int inum = 0;
   long r = -E_NOTFOUND;
-  if (flags & O_CREAT) {
+  if (flags & O_CREAT)
     r = create(cwd, path, T_FILE, 0, 0, &inum);
-    if (r == -E_EXIST && inum != 0)
-      r = iget(inum)->type == T_DIR ? -E_ISDIR : (long)inum;
-  }
-  if (r == -E_NOTFOUND && !(flags & O_CREAT))
-    r = resolve(cwd, path, 0, NULL, NULL);
+  if ((r == -E_EXIST && inum != 0) || (r == -E_NOTFOUND && !(flags & O_CREAT)))
+    r = resolve(cwd, path, flags & FS_NOFOLLOW ? NOFOLLOW : FOLLOW, NULL, NULL);
   if (r < 0)
     return r;
   inum = r;
   struct dinode *ip = iget(inum);
-  if (ip->type == T_DIR && (flags & (O_WRONLY | O_RDWR | O_TRUNC)))
+  if (ip->type == T_DIR && (flags & (O_WRONLY | O_RDWR | O_TRUNC | O_CREAT)))
     return -E_ISDIR;
   if ((flags & FS_DIRONLY) && ip->type != T_DIR)
     return -E_NOTDIR;
@@ -888,7 +959,7 @@ static int is_dots(const char *name, unsigned long len)
 static long parent_dir(unsigned int cwd, const char *path, struct dinode **dp, const char **name,
                        unsigned long *len)
 {
-  long dinum = resolve(cwd, path, 1, name, len);
+  long dinum = resolve(cwd, path, PARENT, name, len);
   if (dinum < 0)
     return dinum;
   *dp = iget(dinum);
@@ -922,7 +993,7 @@ static long op_unlink(unsigned int cwd, const char *path, long flags)
 // FS_LINK: a new entry new for the file old (not a directory).
 static long op_link(unsigned int cwd, const char *old, const char *new)
 {
-  long inum = resolve(cwd, old, 0, NULL, NULL);
+  long inum = resolve(cwd, old, FOLLOW, NULL, NULL);
   if (inum < 0)
     return inum;
   struct dinode *ip = iget(inum), *dp;
@@ -943,6 +1014,28 @@ static long op_link(unsigned int cwd, const char *old, const char *new)
     log_write(ip);
   }
   return err;
+}
+
+// FS_SYMLINK: a new symbolic link path naming target (which need not
+// exist). Returns 0 or an error (E_INVAL for an empty target, E_EXIST,
+// E_NOSPC...).
+static long op_symlink(unsigned int cwd, const char *target, const char *path)
+{
+  // LAB fs: make the link: an inode of type T_SYMLINK holding the target's path
+  // HANDOUT: return -E_NOSYS;
+  unsigned long n = strlen(target);
+  unsigned int existing;
+  if (n == 0)
+    return -E_INVAL;
+  long inum = create(cwd, path, T_SYMLINK, 0, 0, &existing);
+  if (inum < 0)
+    return inum;
+  if (writei(iget(inum), target, 0, n) != (long)n) {
+    op_unlink(cwd, path, 0);  // the disk is full: take the new name back
+    return -E_NOSPC;
+  }
+  return 0;
+  // END LAB fs
 }
 
 // Is directory inum the directory anc or inside it?
@@ -1166,14 +1259,14 @@ static void handle(struct rpc_req *r)
     return;
   }
   reap();
-  if (op == FS_STATFS || op < FS_OPEN || op > FS_MKNOD) {
+  if (op == FS_STATFS || op < FS_OPEN || (op > FS_MKNOD && op != FS_SYMLINK)) {
     m->w[0] = op == FS_STATFS ? op_statfs(m) : -E_INVAL;
     return;
   }
   if (p == NULL)
     res = -E_INVAL;
   else if ((res = take_path(r->buf, &p, path, sizeof(path))) == 0 &&
-           (op == FS_LINK || op == FS_RENAME))
+           (op == FS_LINK || op == FS_RENAME || op == FS_SYMLINK))
     res = take_path(r->buf, &p, path2, sizeof(path2));
   if (res == 0) {
     switch (op) {
@@ -1188,6 +1281,9 @@ static void handle(struct rpc_req *r)
       break;
     case FS_RENAME:
       res = op_rename(m->w[1], path, path2);
+      break;
+    case FS_SYMLINK:
+      res = op_symlink(m->w[1], path, path2);
       break;
     case FS_MKDIR:
     case FS_MKNOD:

@@ -250,12 +250,15 @@ long fs_statfs(struct fs_statfs *s)
   return r;
 }
 
-// What the file at path is. Returns 0 or an error (E_FAULT if path or st
-// is bad).
-int stat(const char *path, struct stat *st)
+// What the file at path is (with nofollow set, a symbolic link at its end
+// is described itself). Returns 0 or an error (E_FAULT if path or st is
+// bad).
+static int stat_path(const char *path, struct stat *st, int nofollow)
 {
   struct fs_file f;
-  long r = exos_probe(st, sizeof(*st), 1) < 0 ? -E_FAULT : fs_open(path, FS_NOREF, &f);
+  long r = exos_probe(st, sizeof(*st), 1) < 0
+               ? -E_FAULT
+               : fs_open(path, FS_NOREF | (nofollow ? FS_NOFOLLOW : 0), &f);
   if (r < 0)
     return r;
   memset(st, 0, sizeof(*st));
@@ -264,6 +267,32 @@ int stat(const char *path, struct stat *st)
   st->nlink = f.nlink;
   st->size = f.size;
   return 0;
+}
+
+// What the file at path is, links followed. Returns 0 or an error.
+int stat(const char *path, struct stat *st)
+{
+  return stat_path(path, st, 0);
+}
+
+// What the file at path is, a symbolic link at its end not followed.
+// Returns 0 or an error.
+int lstat(const char *path, struct stat *st)
+{
+  return stat_path(path, st, 1);
+}
+
+// Read the path the symbolic link at path names into buf (n bytes at most,
+// no NUL added). Returns its length or an error (E_INVAL: no link).
+long readlink(const char *path, char *buf, unsigned long n)
+{
+  struct fs_file f;
+  long r = fs_open(path, FS_NOFOLLOW, &f);
+  if (r < 0)
+    return r;
+  r = f.type == T_SYMLINK ? fs_read(&f, buf, n) : -E_INVAL;
+  fs_close(&f);
+  return r;
 }
 
 // Make the directory at path the current directory. Returns 0 or an error
@@ -304,6 +333,14 @@ int rmdir(const char *path)
 int link(const char *old, const char *new)
 {
   return path_call(FS_LINK, old, new, 0, 0);
+}
+
+// Make path a symbolic link naming target (a path, resolved when the link
+// is used: from the link's directory if it is relative). Returns 0 or an
+// error.
+int symlink(const char *target, const char *path)
+{
+  return path_call(FS_SYMLINK, target, path, 0, 0);
 }
 
 // Rename old to new (replacing a file new, or an empty directory new when

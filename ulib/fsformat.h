@@ -49,6 +49,7 @@ _Static_assert(sizeof(struct superblock) == 32, "superblock is 8 words");
 #define T_DIR    1  // a directory: an array of struct dirent
 #define T_FILE   2  // a regular file
 #define T_DEVICE 3  // a device, named by major and minor
+#define T_SYMLINK 4  // a symbolic link: its contents are the path it names
 
 #define NDIRECT     11              // block addresses held in the inode itself
 #define NINDIRECT   (FS_BSIZE / 4)  // addresses in one indirect block (1024)

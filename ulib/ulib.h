@@ -29,7 +29,8 @@
   X(77, E_NAMETOOLONG, "file name too long")                                                       \
   X(78, E_FBIG, "file too large")                                                                  \
   X(79, E_MLINK, "too many links")                                                                 \
-  X(80, E_NODEV, "no such device")
+  X(80, E_NODEV, "no such device")                                                                \
+  X(81, E_LOOP, "too many symbolic links")
 #define EXOS_ERROR_NUMBER(n, name, text) name = n,
 enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
 #undef EXOS_ERROR_NUMBER
@@ -239,6 +240,9 @@ int atoi(const char *s);
 int mknod(const char *path, short major, short minor);
 int unlink(const char *path);
 int link(const char *old, const char *new);
+int symlink(const char *target, const char *path);
+int lstat(const char *path, struct stat *st);
+long readlink(const char *path, char *buf, unsigned long n);
 int mkdir(const char *path);
 
 // stride.c

@@ -1,23 +1,37 @@
-// ls: list directories (or describe files): name, type, inode, size.
+// ls: list directories (or describe files): name, type, inode, size, and
+// for a symbolic link the path it names.
 
 #include "ulib/ulib.h"
 
 static const char *type_name(int type)
 {
-  return type == T_DIR ? "dir" : type == T_FILE ? "file" : type == T_DEVICE ? "dev" : "?";
+  return type == T_DIR      ? "dir"
+         : type == T_FILE    ? "file"
+         : type == T_DEVICE  ? "dev"
+         : type == T_SYMLINK ? "link"
+                             : "?";
 }
 
-// Print one line about name, whose path is path.
+// Print one line about name, whose path is path (a symbolic link itself,
+// not what it names).
 static void describe(const char *path, const char *name)
 {
   struct stat st;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0 || fstat(fd, &st) < 0) {
-    fprintf(2, "ls: %s: %s\n", path, exos_strerror(fd < 0 ? fd : -E_BADF));
+  char target[FS_MAXPATH];
+  long n = 0;
+  // LAB fs: describe a symbolic link itself (lstat), with the path it names (readlink) in target
+  // HANDOUT: long err = stat(path, &st);
+  long err = lstat(path, &st);
+  if (err == 0 && st.type == T_SYMLINK && (n = readlink(path, target, sizeof(target) - 1)) < 0)
+    err = n;
+  // END LAB fs
+  if (err < 0) {
+    fprintf(2, "ls: %s: %s\n", path, exos_strerror(err));
     return;
   }
-  close(fd);
-  printf("%-14s %-4s %4u %8lu\n", name, type_name(st.type), st.ino, st.size);
+  target[n] = 0;
+  printf("%-14s %-4s %4u %8lu%s%s\n", name, type_name(st.type), st.ino, st.size, n ? " -> " : "",
+         target);
 }
 
 // List path. Returns 0 or 1 on an error.

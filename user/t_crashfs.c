@@ -3,7 +3,9 @@
 // write).
 //
 //   t_crashfs run       does the workload below, one file-system update per
-//                       step, printing "t_crashfs: op K done" after each
+//                       step, printing "t_crashfs: op K done" after each,
+//                       holding all along a file /orphan unlinked while open
+//                       (after a crash, the reboot must free it)
 //   t_crashfs check K   after a reboot on the same disk (the server has
 //                       replayed its log): the tree under /cr must be what
 //                       the first K steps make, or the first K + 1 (the step
@@ -293,6 +295,12 @@ int main(int argc, char **argv)
 {
   static struct model m;
   if (argc == 2 && strcmp(argv[1], "run") == 0) {
+    static char data[8192];
+    int orphan = open("/orphan", O_CREAT | O_RDWR);  // closed by exit
+    if (orphan < 0 || write(orphan, data, sizeof(data)) != sizeof(data) || unlink("/orphan") < 0) {
+      printf("t_crashfs: op 0 failed: an open file unlinked\n");
+      return 1;
+    }
     for (int i = 0; i < NSTEPS; i++) {
       long err = do_step(&workload[i]);
       if (err < 0) {

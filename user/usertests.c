@@ -213,7 +213,16 @@ static void bigfile(void)
   unsigned long dbl0 = (NDIRECT + NINDIRECT + 7) * 4096UL;
   CHECK(lseek(fd, dbl0, SEEK_SET) == (long)dbl0 && write_pattern(fd, dbl0, 4096, 6, 4096) == 4096,
         "write in another indirect block of the double-indirect range");
+  // Across the boundary: the last single-indirect block and the first
+  // double-indirect one.
+  unsigned long edge = (NDIRECT + NINDIRECT - 1) * 4096UL;
+  CHECK(lseek(fd, edge, SEEK_SET) == (long)edge && write_pattern(fd, edge, 8192, 7, 8192) == 8192,
+        "write across the single- to double-indirect boundary");
   CHECK(lseek(fd, 0, SEEK_SET) == 0 && has_pattern(fd, 0, size, 4), "read it all back");
+  CHECK(lseek(fd, edge, SEEK_SET) == (long)edge && has_pattern(fd, edge, 8192, 7),
+        "and the blocks at the boundary");
+  CHECK(pattern_on_disk("big", edge, 8192, 7) != 0,
+        "the boundary's blocks are where the disk's format puts them (read from the disk)");
   CHECK(lseek(fd, dbl, SEEK_SET) == (long)dbl && has_pattern(fd, dbl, 9000, 5), "and the far end");
   CHECK(lseek(fd, dbl0, SEEK_SET) == (long)dbl0 && has_pattern(fd, dbl0, 4096, 6),
         "and the other block");
@@ -557,6 +566,76 @@ static int write_superblock(void)
   return r == -E_NOBINDING ? 0 : 1;
 }
 
+// Open path and read it: does it hold exactly the text want?
+static int reads(const char *path, const char *want)
+{
+  int fd = open(path, O_RDONLY);
+  long n = fd < 0 ? fd : read(fd, buf, sizeof(buf));
+  if (fd >= 0)
+    close(fd);
+  return n == (long)strlen(want) && memcmp(buf, want, n) == 0;
+}
+
+// Symbolic links: to a file, to a directory in the middle of a path,
+// relative to the link's own directory, dangling, in a loop, in a chain up
+// to the bound; unlink removes the link, not its target.
+static void symlinks(void)
+{
+  struct stat st;
+  char name[16], target[16];
+  CHECK(mkdir("sl") == 0 && mkdir("sl/d") == 0, "mkdir sl sl/d");
+  int fd = open("sl/f", O_CREAT | O_RDWR);
+  CHECK(write(fd, "target", 6) == 6, "write sl/f");
+  close(fd);
+  CHECK(symlink("f", "sl/a") == 0, "symlink f sl/a");
+  CHECK(reads("sl/a", "target"), "open sl/a reads sl/f (f is relative to the link's directory)");
+  CHECK(lstat("sl/a", &st) == 0 && st.type == T_SYMLINK && st.size == 1,
+        "lstat sl/a: a link of 1 byte (type %d, size %lu)", st.type, st.size);
+  CHECK(stat("sl/a", &st) == 0 && st.type == T_FILE && st.size == 6, "stat sl/a: the file");
+  CHECK(readlink("sl/a", name, sizeof(name)) == 1 && name[0] == 'f', "readlink sl/a: f");
+  CHECK(symlink("x", "sl/a") == -E_EXIST && symlink("", "sl/e") == -E_INVAL,
+        "symlink onto a name: E_EXIST; to the empty path: E_INVAL");
+  CHECK(symlink("../f", "sl/d/up") == 0 && reads("sl/d/up", "target"),
+        "sl/d/up -> ../f reads sl/f (from sl/d, not from the current directory)");
+  CHECK(symlink("/sl/d", "sl/dl") == 0, "symlink /sl/d sl/dl");
+  fd = open("sl/dl/g", O_CREAT | O_RDWR);
+  CHECK(fd >= 0 && write(fd, "via", 3) == 3, "create sl/dl/g through the link to a directory");
+  close(fd);
+  CHECK(reads("sl/d/g", "via"), "sl/d/g is the file made through sl/dl");
+  CHECK(chdir("sl/dl") == 0 && reads("g", "via") && chdir("/") == 0, "chdir through a link");
+  fd = open("sl/a", O_WRONLY | O_TRUNC);
+  CHECK(fd >= 0 && write(fd, "TARGET", 6) == 6, "write through the link");
+  close(fd);
+  CHECK(reads("sl/f", "TARGET"), "the write went to sl/f");
+  CHECK(symlink("nothere", "sl/dang") == 0 && open("sl/dang", O_RDONLY) == -E_NOTFOUND &&
+            lstat("sl/dang", &st) == 0,
+        "a dangling link: open finds nothing, lstat finds the link");
+  CHECK(symlink("self", "sl/self") == 0 && open("sl/self", O_RDONLY) == -E_LOOP,
+        "a link to itself: E_LOOP, not a hang");
+  CHECK(symlink("/sl/l2", "sl/l1") == 0 && symlink("l1/x", "sl/l2") == 0 &&
+            open("sl/l1", O_RDONLY) == -E_LOOP && stat("sl/l2/y", &st) == -E_LOOP,
+        "two links naming each other: E_LOOP");
+  // A chain of 8 links (c1 -> c2 -> ... -> c8 -> f) is followed; 9 are too many.
+  for (int i = 1; i <= 9; i++) {
+    snprintf(name, sizeof(name), "sl/c%d", i);
+    snprintf(target, sizeof(target), i < 9 ? "c%d" : "f", i + 1);
+    CHECK(symlink(target, name) == 0, "symlink %s %s", target, name);
+  }
+  CHECK(reads("sl/c2", "TARGET"), "a chain of 8 links is followed");
+  CHECK(open("sl/c1", O_RDONLY) == -E_LOOP, "a chain of 9 links: E_LOOP");
+  CHECK(unlink("sl/a") == 0 && lstat("sl/a", &st) == -E_NOTFOUND && reads("sl/f", "TARGET"),
+        "unlink sl/a removes the link, not sl/f");
+  const char *gone[] = {"sl/d/up", "sl/dl", "sl/d/g", "sl/dang", "sl/self", "sl/l1", "sl/l2",
+                        "sl/f"};
+  for (unsigned long i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+    CHECK(unlink(gone[i]) == 0, "unlink %s", gone[i]);
+  for (int i = 1; i <= 9; i++) {
+    snprintf(name, sizeof(name), "sl/c%d", i);
+    CHECK(unlink(name) == 0, "unlink %s", name);
+  }
+  CHECK(rmdir("sl/d") == 0 && rmdir("sl") == 0, "rmdir sl/d sl");
+}
+
 static const struct {
   const char *name;
   void (*fn)(void);
@@ -567,7 +646,7 @@ static const struct {
     {"concurrent", concurrent}, {"fdsfork", fds_fork},
     {"pipes", pipes},           {"hostile", hostile},
     {"badptr", bad_pointers},   {"bind", bind},
-    {"fulldisk", fulldisk},
+    {"fulldisk", fulldisk},     {"symlinks", symlinks},
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
