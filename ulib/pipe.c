@@ -67,6 +67,8 @@ _Static_assert(sizeof(struct pipe) <= PGSIZE, "a pipe's header fits its page");
 // address or NULL (no free slot, or no memory).
 struct pipe *pipe_new(void)
 {
+  // LAB ipc: at a free slot, two pages every holder maps (PTE_SHARE); this process holds both ends
+  // HANDOUT: return NULL;
   for (int i = 0; i < EXOS_NPIPES; i++) {
     if (vm_pte(PIPE_VA(i)) != 0)
       continue;
@@ -86,6 +88,7 @@ struct pipe *pipe_new(void)
     return p;
   }
   return NULL;
+  // END LAB ipc
 }
 
 // Take record h, of a process that has died, out of *rec, and its ends
@@ -142,6 +145,8 @@ static int held_alive(struct pipe *p, unsigned long ends)
   const struct env_info *envs = (const struct env_info *)UENVS;
   if (exos_pipe_looking != NULL)
     exos_pipe_looking();
+  // LAB ipc: look at every record: forget a dead holder's, say yes at a live one with such ends
+  // HANDOUT: return 1;
   for (int i = 0; i < PIPE_HOLDERS; i++) {
     unsigned long h = p->holders[i];
     if (h == 0)
@@ -152,12 +157,15 @@ static int held_alive(struct pipe *p, unsigned long ends)
       return 1;
   }
   return 0;
+  // END LAB ipc
 }
 
 // Close one end. When no live process holds an end the owner frees the
 // pages; every process unmaps them once it holds no end.
 void pipe_close(struct pipe *p, int writing, int last_here)
 {
+  // LAB ipc: let go of the end; with none left here unmap, and free if the owner and none alive
+  // HANDOUT: pipe_hold(p, writing, sys_getenvid(), -1);
   pipe_hold(p, writing, sys_getenvid(), -1);
   if (!last_here)
     return;
@@ -170,6 +178,7 @@ void pipe_close(struct pipe *p, int writing, int last_here)
     sys_page_free(hp);
     sys_page_free(dp);
   }
+  // END LAB ipc
 }
 
 // This process's id, read from its u-area (no system call).
@@ -205,9 +214,9 @@ static void end_unlock(volatile unsigned int *lock)
 // read lock (pipe_take).
 long pipe_read(struct pipe *p, void *buf, unsigned long n)
 {
-  unsigned int me = sys_getenvid();
   // LAB ipc: wait (yielding to the writer) until there is data or no writer; copy it out
-  // HANDOUT: return 0;
+  // HANDOUT: return -E_NOSYS;
+  unsigned int me = self();
   while (p->nread == p->nwritten) {
     // No writer first, then still nothing written: else the last writer's
     // bytes could land, and its end close, between our two looks.
@@ -247,6 +256,8 @@ long pipe_take(struct pipe *p, void *buf, unsigned long n)
 // before that stay).
 static long write_locked(struct pipe *p, const void *buf, unsigned long n, unsigned int me)
 {
+  // LAB ipc: wait for room (yielding to the reader), copy in, then count the bytes
+  // HANDOUT: return -E_NOSYS;
   unsigned long need = n <= PIPE_BUF ? n : 1;  // room to wait for before copying
   for (unsigned long done = 0; done < n;) {
     if (p->readers == 0)
@@ -268,6 +279,7 @@ static long write_locked(struct pipe *p, const void *buf, unsigned long n, unsig
     done += chunk;
   }
   return n;
+  // END LAB ipc
 }
 
 // Write all n bytes (see write_locked).

@@ -53,6 +53,8 @@ static void __attribute__((noreturn)) idle(void)
 // an error.
 static long connect_client(unsigned int caller, unsigned long ppn)
 {
+  // LAB ipc: find the caller's slot, else a free one or a gone client's; map the page there
+  // HANDOUT: return -E_NOSYS;
   int free = -1;
   for (int i = 0; i < NCLIENTS; i++) {
     if (clients[i] == caller)
@@ -68,21 +70,27 @@ static long connect_client(unsigned int caller, unsigned long ppn)
   if (err == 0 && free >= nclients)
     nclients = free + 1;
   return err;
+  // END LAB ipc
 }
 
 // The page the caller shares with this server, or NULL.
 static void *client_page(unsigned int caller)
 {
+  // LAB ipc: the page of the caller's slot, if it has one
+  // HANDOUT: return NULL;
   for (int i = 0; i < nclients; i++)
     if (clients[i] == caller)
       return (void *)(EXOS_RPC_CLIENTS + i * PGSIZE);
   return NULL;
+  // END LAB ipc
 }
 
 // One call arrives (from exos_rpc_entry, on the server's stack): run the
 // handler and reply if the caller waits. Then the server idles.
 void exos_rpc_dispatch(long a0, long a1, long a2, long a3, long a4, long a5, long caller, long kind)
 {
+  // LAB ipc: connect a client's page, or run the handler with its page; reply to a call; idle
+  // HANDOUT: idle();
   struct rpc_req r = {.caller = caller, .msg = {{a0, a1, a2, a3, a4, a5}}};
   if (a0 == RPC_CONNECT) {
     r.msg.w[0] = connect_client(caller, a1);
@@ -95,12 +103,16 @@ void exos_rpc_dispatch(long a0, long a1, long a2, long a3, long a4, long a5, lon
     sys_pct_reply(w[0], w[1], w[2], w[3], w[4], w[5], caller);
   }
   idle();
+  // END LAB ipc
 }
 
 // Become a server: every call is handed to h, on this stack, one at a
 // time. Does not return.
 void rpc_serve(rpc_handler h)
 {
+  // LAB ipc: keep h, choose the calls' stack, accept one call at a time, register the entry, idle
+  // HANDOUT: for (;;)
+  // HANDOUT:   sys_pct_accept(PCT_NOBODY | PCT_SLEEP);  // a server that takes no call yet
   handler = h;
   exos_rpc_sp = PGROUNDDOWN((unsigned long)__builtin_frame_address(0)) - PGSIZE;
   // One call at a time from the very first: until told otherwise the kernel
@@ -114,6 +126,7 @@ void rpc_serve(rpc_handler h)
     exit(-1);
   }
   idle();
+  // END LAB ipc
 }
 
 // Has env run yet? One that its creator has not started cannot (a started
@@ -128,6 +141,8 @@ static int started(unsigned int env)
 // if the server is gone, -E_NOENTRY if it serves nothing.
 long rpc_call(unsigned int server, struct rpc_msg *m)
 {
+  // LAB ipc: call; wait a busy or unready server's turn (yielding to it) and call again
+  // HANDOUT: return -E_NOSYS;
   const struct rpc_msg call = *m;  // a refusal leaves garbage in *m
   for (int starting = 0;; *m = call) {
     long r = exos_pct_call(m, server);
@@ -135,23 +150,21 @@ long rpc_call(unsigned int server, struct rpc_msg *m)
       r = -E_AGAIN;  // perhaps a server still starting up
     // A server busy with another call refuses this one (-E_REFUSED); one not ready cannot
     // take it yet (-E_AGAIN). Either way it needs the processor before it can answer.
-    // LAB ipc: on a refusal, count a retry, yield to the server (or anyone) and call again
-    // HANDOUT: if (r != -E_AGAIN)
-    // HANDOUT:   return r;
-    // HANDOUT: sys_yield(0);
     if (r != -E_REFUSED && r != -E_AGAIN)
       return r;
     exos_rpc_retries++;
     if (sys_yield(server) < 0)  // busy: let it finish, or if it cannot run, anyone
       sys_yield(0);
-    // END LAB ipc
   }
+  // END LAB ipc
 }
 
 // The page shared with server for payloads, mapped and handed over on
 // first use. Returns NULL if it cannot be made.
 void *rpc_buffer(unsigned int server)
 {
+  // LAB ipc: the server's slot if it has one; else a new page, granted and sent (RPC_CONNECT)
+  // HANDOUT: return NULL;
   int free = -1;
   for (int i = 0; i < NSERVERS; i++) {
     if (servers[i] == server)
@@ -173,6 +186,7 @@ void *rpc_buffer(unsigned int server)
   }
   servers[free] = server;
   return (void *)va;
+  // END LAB ipc
 }
 
 // Forget the shared pages (a forked child starts without them: fork does
