@@ -35,6 +35,7 @@
 #define EXOS_FSCACHE       0x3D00000000  // the file-system server's block cache (fs.c)
 #define EXOS_PIPES         0x3F40000000  // pipes: two pages each, shared (kept by exec)
 #define EXOS_NPIPES        128
+#define EXOS_PIPES_END     (EXOS_PIPES + EXOS_NPIPES * 2 * PGSIZE)
 #define PTE_COW            (1UL << 8)  // an RSW bit: the page is shared copy-on-write
 #define PTE_SHARE          (1UL << 9)  // the other RSW bit: fork shares the page writable
 

@@ -50,14 +50,8 @@ static long orphans[NORPHANS];  // pages owned here but maybe mapped only by oth
 static int norphans;
 static exos_handler next_store_handler;
 volatile unsigned long
-    exos_cow_copies;  // copies made by cow_fault (volatile: a fault handler changes it)
+    exos_cow_copies;  // pages copied by copy_page (volatile: a fault handler changes it)
 extern char data_start[], end[];
-
-static const struct page_info *page_info(unsigned long ppn)
-{
-  const struct sysinfo *si = (const struct sysinfo *)USYSINFO;
-  return &((const struct page_info *)UPAGES)[ppn - si->base_ppn];
-}
 
 static struct exit_record *status_of(int slot)
 {
@@ -70,7 +64,7 @@ static void reap_orphans(void)
   // LAB fork: free every orphan that no one maps any more
   unsigned int me = sys_getenvid();
   for (int i = 0; i < norphans;) {
-    const struct page_info *pi = page_info(orphans[i]);
+    const struct page_info *pi = vm_page_info(orphans[i]);
     if (pi->owner != me) {  // taken back by the kernel meanwhile
       orphans[i] = orphans[--norphans];
     } else if (pi->mapcount == 0) {
@@ -87,7 +81,7 @@ static void reap_orphans(void)
 static void add_orphan(long ppn)
 {
   // LAB fork: free the page now if no one maps it, else remember it in orphans[]
-  if (page_info(ppn)->mapcount == 0) {
+  if (vm_page_info(ppn)->mapcount == 0) {
     sys_page_free(ppn);
     return;
   }
@@ -127,7 +121,7 @@ static int cow_fault(struct xframe *f)
   if (!(pte & PTE_V) || !(pte & PTE_COW))
     return next_store_handler != NULL && next_store_handler(f);
   unsigned long ppn = PTE_PPN(pte), bits = (pte & (PTE_R | PTE_X)) | PTE_R | PTE_W;
-  const struct page_info *pi = page_info(ppn);
+  const struct page_info *pi = vm_page_info(ppn);
   int mine = pi->owner == sys_getenvid();
   if (mine && pi->mapcount == 1)
     return vm_map(va, ppn, bits) == 0;
@@ -226,7 +220,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
       return err;
     return child_map(cs, va, ppn, bits);
   }
-  if (page_info(ppn)->owner != sys_getenvid()) {  // not ours to grant: own a copy first
+  if (vm_page_info(ppn)->owner != sys_getenvid()) {  // not ours to grant: own a copy first
     int was_cow = (bits & PTE_COW) != 0;
     bits = was_cow ? (bits & ~PTE_COW) | PTE_W : bits;
     long np = copy_page(va, bits);

@@ -231,16 +231,22 @@ long region_map(unsigned long va, unsigned long npages, const unsigned int *bloc
 
 // Write every dirty resident page of the regions back to its block, and
 // mark it clean (its PTE_D cleared, its other bits kept) so that evicting
-// it later does not write it again.
+// it later does not write it again. Called by the program, so it runs in
+// a critical section: no revocation upcall changes resident[] meanwhile.
 void region_sync(void)
 {
-  // LAB revoke: write_back each resident page; a page written is clean again
+  // LAB revoke: in a critical section, mark each dirty resident page clean, then write it back
+  exos_critical_enter();
   for (int i = 0; i < nresident; i++) {
     struct exos_resident *p = &resident[i];
     unsigned long pte = vm_pte(p->va);
-    if (write_back(p, pte) == 1)
-      vm_map_ad(p->va, p->ppn, pte & (PTE_R | PTE_W | PTE_X | PTE_A));
+    if (!(pte & PTE_D))
+      continue;
+    // Clean first: a store while it is written marks it dirty again.
+    vm_map_ad(p->va, p->ppn, pte & (PTE_R | PTE_W | PTE_X | PTE_A));
+    write_back(p, pte);
   }
+  exos_critical_leave();
   // END LAB revoke
 }
 

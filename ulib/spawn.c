@@ -333,15 +333,14 @@ static long plan_removal(unsigned long va, unsigned long pte, void *arg)
   // LAB fork: plan the clearing of this mapping and, if the page is ours alone, its freeing
   // HANDOUT: return -E_NOSYS;
   struct exec_plan *p = arg;
-  if (va >= EXOS_SCRATCH || (va >= EXOS_PIPES && va < EXOS_PIPES + EXOS_NPIPES * 2 * PGSIZE))
+  if (va >= EXOS_SCRATCH || (va >= EXOS_PIPES && va < EXOS_PIPES_END))
     return 0;  // ExOS's own pages and the pipes stay
   if (p->sw->nbatch == p->max_batch)
     return -E_NOMEM;
   // vm_table only looks the table up: it exists, since va is mapped.
   p->batch[p->sw->nbatch++] = (struct pte_write){vm_table(va), PX(0, va), 0};
   unsigned long ppn = PTE_PPN(pte);
-  const struct page_info *pi =
-      &((const struct page_info *)UPAGES)[ppn - ((const struct sysinfo *)USYSINFO)->base_ppn];
+  const struct page_info *pi = vm_page_info(ppn);
   if (pi->owner == p->me && pi->mapcount == 1 && ppn != p->sw->trampoline_ppn &&
       p->sw->nfree < p->max_free)
     p->free[p->sw->nfree++] = PTE_PPN(pte);
@@ -367,8 +366,8 @@ static long plan_mapping(struct exec_plan *p, unsigned long va, unsigned long pp
 }
 
 // Read the new program's pages into fresh pages of ours and plan their
-// mappings. Returns 0 or an error (the pages made so far are in p->free
-// beyond nfree: the caller frees them).
+// mappings, recording each page made in made[] (at most max; *nmade
+// counts them). Returns 0 or an error (the caller frees the pages made).
 static long load_for_exec(struct exec_plan *p, struct image *im, unsigned long *made,
                           unsigned long *nmade, unsigned long max)
 {
@@ -485,8 +484,7 @@ void exec_finish(void)
   // LAB fork: free the trampoline's alias (if nobody else maps its page) and the exec buffer
   const struct exec_switch *sw = (const struct exec_switch *)EXOS_EXECBUF;
   unsigned long tramp = sw->trampoline_ppn;
-  const struct page_info *pi =
-      &((const struct page_info *)UPAGES)[tramp - ((const struct sysinfo *)USYSINFO)->base_ppn];
+  const struct page_info *pi = vm_page_info(tramp);
   vm_unmap(EXOS_TRAMPOLINE);
   if (pi->owner == (unsigned int)sys_getenvid() && pi->mapcount == 0)
     sys_page_free(tramp);

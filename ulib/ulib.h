@@ -83,6 +83,7 @@ long exos_probe(const void *p, unsigned long n, int write);
 // vm.c
 long vm_init(void);
 long vm_page_alloc(int type);
+const struct page_info *vm_page_info(unsigned long ppn);
 unsigned long vm_pte(unsigned long va);
 long vm_map(unsigned long va, unsigned long ppn, unsigned long bits);
 long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits);

@@ -47,6 +47,14 @@ static unsigned long pt_link(unsigned long ppn)
   return PA2PTE(ppn << 12) | PTE_V;
 }
 
+// The kernel's exported record of physical page ppn (its type, owner and
+// mapcount), read from the read-only table at UPAGES: no system call.
+const struct page_info *vm_page_info(unsigned long ppn)
+{
+  const struct sysinfo *si = (const struct sysinfo *)USYSINFO;
+  return &((const struct page_info *)UPAGES)[ppn - si->base_ppn];
+}
+
 // Allocate a page of the given type for this program, waiting briefly if
 // the kernel is getting memory back from someone (-E_AGAIN).
 long vm_page_alloc(int type)
