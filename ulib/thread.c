@@ -306,13 +306,13 @@ int thread_create(void (*fn)(void *), void *arg)
 {
   if (fn == NULL)
     return -E_INVAL;
+  // LAB threads: register the upcalls; find a free slot, map its stack, and give the new thread a first context that runs thread_start(fn, arg)
+  // HANDOUT: (void)arg;
+  // HANDOUT: return -E_NOSYS;
   threads_init();
   long err = install_upcalls();
   if (err < 0)
     return err;
-  // LAB threads: find a free slot, map its stack, and give the new thread a first context that runs thread_start(fn, arg)
-  // HANDOUT: (void)arg;
-  // HANDOUT: return -E_NOSYS;
   exos_critical_enter();
   int slot = 0;
   while (slot < EXOS_MAXTHREADS && threads[slot].state != T_FREE)

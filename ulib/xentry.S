@@ -212,6 +212,7 @@ exos_revoke_entry:
 # prologue does once it has saved the running thread.
 .p2align 2
 exos_thread_epilogue:
+	# LAB threads: save the running thread, count its preemption, mark it saved, yield(0), then choose
 	save_running_thread
 	ld	t1, F(TFRAME_PREEMPTED)(gp)
 	addi	t1, t1, 1
@@ -227,6 +228,7 @@ exos_thread_epilogue:
 	li	a7, EXOS_SYS_YIELD
 	ecall
 	j	exos_thread_choose
+	# END LAB threads
 
 # ENTRY_PROLOGUE: a slice of ours begins. Unless the epilogue has saved the
 # running thread, its registers are all live here (it stopped in a system
@@ -235,6 +237,7 @@ exos_thread_epilogue:
 # set, the thread to run, and we resume it.
 .p2align 2
 exos_thread_prologue:
+	# LAB threads: save the running thread unless the epilogue did; choose on the exception stack, critical
 	la	gp, exos_thread_saved
 	ld	gp, 0(gp)
 	bnez	gp, exos_thread_choose
@@ -248,6 +251,7 @@ exos_thread_choose:
 	sd	t0, 0(t1)
 	mv	s0, zero		# ends backtraces here
 	call	exos_upcall_prologue
+	# END LAB threads
 	# fall through: resume the thread record a0 names
 
 # Resume the thread whose record is at a0: give exos_critical the count it
