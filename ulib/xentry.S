@@ -51,7 +51,10 @@ exos_upcall_code_start:
 #                       the upcall in exos_critical, call FN(frame) with sp
 #                       at the frame and s0 zero, then count it out
 #   resume_frame        reload every register from the frame at sp, then
-#                       jump to its pc through gp, without the kernel
+#                       jump to its pc through gp, without the kernel (for
+#                       a frame that save_regs filled)
+#   resume_call_clobbered  the same for a frame that holds only the
+#                       registers C may change (the others were never moved)
 #   exos_xentry         the exception entry: a frame holding the registers
 #                       C may change, with the u-area's pc, cause and addr
 #                       copied in; exos_dispatch(frame); the resume
