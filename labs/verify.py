@@ -25,7 +25,9 @@ root (the tree as it is checked out, uncommitted changes included).
 Each check prints one line; the last line is "N passed, N failed". The
 exit status is 0 when all checks passed. -j N runs N checks at once (each
 in its own tree, with its own build, disk images and GDB ports); --keep
-keeps the scratch trees (under the system's temporary directory).
+keeps the scratch trees (under the system's temporary directory); without
+it, a passed check's tree is removed as soon as it is done, and a failed
+one's is kept for a look.
 """
 
 import argparse
@@ -213,6 +215,8 @@ def main(argv):
                         else check_starter(lab, scratch))
         except (OSError, handout.HandoutError, subprocess.SubprocessError) as e:
             ok, line = False, f"error: {e}"
+        if ok and not args.keep:  # a build and its disks each: the whole run would not fit
+            shutil.rmtree(scratch, ignore_errors=True)
         return ok, f"  {label:<{width}}  {'ok  ' if ok else 'FAIL'}  {line} " \
                    f"({time.monotonic() - start:.0f}s)" + ("" if ok else f"\n    log: {scratch}/log")
 
