@@ -603,10 +603,13 @@ class TestContext:
         figure = rows.get(row, {}).get("per_op")
         if figure is None:
             self.fail(f"{row}: exobench gave no figure")
-        self.figures.append(f"{row}: {figure:g} instructions (target {target}, "
-                            f"the reference {reference})")
+        def show(v):
+            """v with thousands separated and at most one decimal: 1,754,613 / 36.2"""
+            return f"{v:,.1f}".removesuffix(".0")
+        self.figures.append(f"{row}: {show(figure)} instructions (target {show(target)}, "
+                            f"the reference {show(reference)})")
         self.check(figure <= target,
-                   f"{row}: {figure:g} instructions, more than the target {target}")
+                   f"{row}: {show(figure)} instructions, more than the target {show(target)}")
         return figure
 
     # -- running
