@@ -115,14 +115,14 @@ HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test stress bench layers handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu qemu-gdb gdb grade test stress bench profile layers handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 # Something is missing: install it on Debian/Ubuntu, or say how, then run
 # the goals again, once (the rules for them below are left out while
 # something is missing: a second recipe would override this one). If the
 # installation did not bring everything, say what is still missing.
-TOOL_GOALS := all build qemu qemu-gdb gdb grade test stress bench layers
+TOOL_GOALS := all build qemu qemu-gdb gdb grade test stress bench profile layers
 ifneq ($(strip $(MISSING)),)
 ifndef RVEXO_TOOLS_TRIED
 $(TOOL_GOALS): tools
@@ -297,6 +297,13 @@ stress: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 
 bench: $(KERNEL) $(DISK)
 	@python3 labs/bench.py --json $(B)/bench.json -- $(QEMU) $(BENCHOPTS) -append "$(BENCHARGS)"
+
+# make profile ROW=fork-exit-wait: where one row's instructions go, by
+# function (labs/profile.py; PROG=fsd also names user code in fsd).
+profile: $(KERNEL) $(DISK)
+	@test -n "$(ROW)" || { echo "usage: make profile ROW=<an exobench row> [PROG=fsd,...]"; exit 2; }
+	@python3 labs/profile.py --nm $(NM) $(if $(PROG),--prog $(PROG)) $(ROW) -- $(QEMU) $(BENCHOPTS) \
+	  -append "init=exobench bench=quick $(ROW)"
 
 # ExOS's call graph, from its objects, against the layers the README lists.
 layers: $(ULIB_OBJS)

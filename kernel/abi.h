@@ -266,6 +266,7 @@ struct sysinfo {
   unsigned long idle;         // rdinstret advance while the hart had nothing to run (its
                               // waits, and the ticks and searches between them); under
                               // -icount that is host time, so benchmarks subtract it
+  unsigned long idle_waits;   // how many times the hart went idle (stretches counted in idle)
   // The console's input, typed and not yet read (cgetc): the bytes
   // console_in[i % CONSOLE_IN] for console_read <= i < console_write.
   // Exported so a shell can see a ^C typed for a program that reads none.

@@ -122,18 +122,21 @@ static void idle(void)
 // environment, or, with none, idle until there is one. Powers off when no
 // environment is left at all. The whole time with nothing to run -- from
 // the search that found nothing, through the waits and the timer ticks
-// and searches between them -- is added to the exported sysinfo->idle: under -icount, rdinstret advances with virtual
-// time while the hart sleeps, by as much as the host takes (a disk request
-// on a busy host, say: a tick each millisecond of it), and benchmarks leave
-// that out.
+// and searches between them -- is added to the exported sysinfo->idle,
+// and each such stretch counted in sysinfo->idle_waits: under -icount,
+// rdinstret advances with virtual time while the hart sleeps, by as much
+// as the host takes (a disk request on a busy host, say: a tick each
+// millisecond of it), and benchmarks leave that out.
 void schedule(void)
 {
   uint64 start = rdinstret();
   for (int idled = 0;; idled = 1) {
     struct env *e = next_runnable();
     if (e != NULL) {
-      if (idled)
+      if (idled) {
         sysinfo->idle += rdinstret() - start;
+        sysinfo->idle_waits++;
+      }
       run_with_prologue(e);
     }
     if (!env_any_alive()) {

@@ -13,8 +13,10 @@
 // reports the difference, less the time the hart spent idle meanwhile
 // (sysinfo->idle: waiting for the disk is host time under -icount). The
 // figure printed is the median of the runs, with their minimum and maximum
-// ("stable" when all runs agree). The process rows (fork, spawn) are
-// measured first, while the program has only its own pages mapped.
+// ("stable" when all runs agree). Each row is measured in a process of its
+// own, a fresh `exobench -row NAME FD` spawned for it, which writes its
+// result to the pipe FD: no row sees what another left behind, so a figure
+// is the same alone, in any order and in the whole table.
 //
 // Without -icount shift=0 the counter is not an instruction count (QEMU then
 // reads the host's cycle counter): exobench checks (exact_counting()), and
@@ -22,8 +24,8 @@
 //
 // Usage: exobench [bench=quick] [ROW...]
 //   bench=quick (or quick): few iterations, for the grader;
-//   ROW...: measure only these rows (the others print as "(not selected)");
-//   anything else is an error.
+//   ROW...: measure only these rows, in this order (the others print as
+//   "(not selected)"); anything else is an error.
 // As the first program: make qemu ICOUNT=1 ARGS="init=exobench bench=quick pte-write".
 // The table's columns are explained in README.md, "Benchmarks"; labs/bench.py
 // parses it into build/bench.json. Adding a row is one function and one line
@@ -40,8 +42,8 @@
 
 // Address-space regions of the benchmarks (root entry 192, between the
 // heap's limit and the stack), each covered by a level-0 table of its own.
-#define FAULT_VA    0x3000000000UL  // pagefault-upcall: pages mapped by the fault handler
-#define PTEW_VA     0x3000200000UL  // pte-write, pte-write-batch: 64 pages
+#define FAULT_VA    0x3000000000UL  // pagefault-map-only: pages mapped by the fault handler
+#define PTEW_VA     0x3000200000UL  // pte-write, pte-write-batch: 64 pages; pte-map-new
 #define APPEL_VA    0x3000400000UL  // the Appel-Li rows: APPEL_PAGES pages
 #define SHARED_VA   0x3000600000    // a page shared with children (no UL: used in assembly)
 #define DATA_VA     0x3000800000UL  // scratch data of a benchmark (batches, sequences)
@@ -207,7 +209,7 @@ static long b_exception_upcall(unsigned long n)
 static long fault_ppn;  // the page the fault handler maps
 static exos_handler next_load_fault;
 
-// The load-fault handler of pagefault-upcall: map fault_ppn at the faulting
+// The load-fault handler of pagefault-map-only: map fault_ppn at the faulting
 // page of the region; other faults go to the handler installed before.
 static int on_load_fault(struct xframe *f)
 {
@@ -236,10 +238,11 @@ static void teardown_pagefault(void)
   sys_page_free(fault_ppn);
 }
 
-// pagefault-upcall: load from an unmapped page; the handler maps it and
-// the load is retried. n distinct pages (at most FAULT_PAGES), unmapped
-// again afterwards (not timed).
-static long b_pagefault_upcall(unsigned long n)
+// pagefault-map-only: load from an unmapped page; the handler maps the page
+// allocated at setup there and the load is retried (nothing is allocated
+// or zeroed: demand-zero-fault does that). n distinct pages (at most
+// FAULT_PAGES), unmapped again afterwards (not timed).
+static long b_pagefault_map_only(unsigned long n)
 {
   if (n > FAULT_PAGES)
     return -E_INVAL;
@@ -248,6 +251,22 @@ static long b_pagefault_upcall(unsigned long n)
   if (writable_pages(FAULT_VA, n) != n)  // each load faulted and had its page mapped
     r = -E_INVAL;
   region_free(FAULT_VA, n, 0);
+  return r;
+}
+
+// demand-zero-fault: grow the heap by a page and store to it; ExOS's
+// fault handler (heap.c) allocates a zeroed page, maps it and the store is
+// retried. The heap shrinks back afterwards (not timed), freeing the pages.
+static long b_demand_zero_fault(unsigned long n)
+{
+  char *start = sbrk(0);
+  if (start == (char *)-1 || PGROUNDUP((unsigned long)start) != (unsigned long)start)
+    start = sbrk(PGROUNDUP((unsigned long)start) - (unsigned long)start);  // page-align the break
+  volatile char *p = sbrk(0);
+  long r = TIMED(n, sbrk(PGSIZE); *p = 1; p += PGSIZE);
+  if (writable_pages((unsigned long)sbrk(0) - n * PGSIZE, n) != n)  // each store got its page
+    r = -E_INVAL;
+  sbrk(-(long)n * PGSIZE);
   return r;
 }
 
@@ -287,6 +306,78 @@ static long b_pte_write(unsigned long n)
 static long b_pte_write_batch(unsigned long n)
 {
   return TIMED(n, sys_pte_write_batch(PTEW_BATCH, BATCH));
+}
+
+#define NEW_PAGES 512  // pte-map-new: one level-0 table's worth
+static long new_ppn[NEW_PAGES];
+static long new_table;
+
+// NEW_PAGES pages allocated (not mapped) and the level-0 table of PTEW_VA,
+// empty; the batch (in DATA_VA) the batched row fills. Returns 0 or an error.
+static long setup_map_new(void)
+{
+  long err = vm_alloc(DATA_VA, PTE_R | PTE_W);
+  if (err < 0 || (new_table = vm_table(PTEW_VA)) < 0)
+    return err < 0 ? err : new_table;
+  for (int i = 0; i < NEW_PAGES; i++)
+    if ((new_ppn[i] = vm_page_alloc(PG_USER)) < 0)
+      return new_ppn[i];
+  return 0;
+}
+
+// Free the pages and the batch.
+static void teardown_map_new(void)
+{
+  for (int i = 0; i < NEW_PAGES && new_ppn[i] > 0; i++)
+    sys_page_free(new_ppn[i]);
+  region_free(DATA_VA, 1, 1);
+}
+
+// The leaf mapping page i of the new pages, read-write.
+static unsigned long new_leaf(unsigned long i)
+{
+  return PA2PTE(new_ppn[i] << PGSHIFT) | PTE_V | PTE_U | PTE_R | PTE_W;
+}
+
+// pte-map-new: one sys_pte_write putting a page not mapped before into an
+// empty slot (the general path: ownership, the reverse map). n pages, at
+// most NEW_PAGES, unmapped again afterwards (not timed).
+static long b_pte_map_new(unsigned long n)
+{
+  if (n > NEW_PAGES)
+    return -E_INVAL;
+  unsigned long t = new_table, i = 0;
+  long r = TIMED(n, sys_pte_write(t, i, new_leaf(i)); i++);
+  if (writable_pages(PTEW_VA, n) != n)
+    r = -E_INVAL;
+  region_free(PTEW_VA, n, 0);
+  return r;
+}
+
+// pte-map-new-batch: one sys_pte_write_batch of BATCH entries, each a page
+// not mapped before into an empty slot (per entry: BATCH operations an
+// iteration). n batches, at most NEW_PAGES / BATCH, unmapped afterwards.
+static long b_pte_map_new_batch(unsigned long n)
+{
+  if (n * BATCH > NEW_PAGES)
+    return -E_INVAL;
+  struct pte_write *w = PTEW_BATCH;
+  unsigned long k = 0;
+  long r = TIMED(n, {
+    for (int j = 0; j < BATCH; j++, k++)
+      w[j] = (struct pte_write){new_table, k, new_leaf(k)};
+    sys_pte_write_batch(w, BATCH);
+  });
+  // the filling of the batch is not the kernel's: time it alone and take it out
+  k = 0;
+  long fill = TIMED(n, {
+    for (int j = 0; j < BATCH; j++, k++)
+      w[j] = (struct pte_write){new_table, k, new_leaf(k)};
+  });
+  if (writable_pages(PTEW_VA, n * BATCH) != n * BATCH)
+    r = -E_INVAL;
+  region_free(PTEW_VA, n * BATCH, 0);
+  return r < 0 ? r : r - fill;
 }
 
 // ---------------------------------------------------------------- control transfer
@@ -558,6 +649,24 @@ static long b_fork_exit_wait(unsigned long n)
 
 static char *const echo_argv[] = {"echo", NULL};
 
+// fork-exec-wait: fork this program, the child execs echo from the file
+// system (it prints a newline and exits), wait for it.
+static long b_fork_exec_wait(unsigned long n)
+{
+  int bad = 0;
+  long r = TIMED(n, {
+    int pid = fork();
+    if (pid == 0) {
+      exec("echo", echo_argv);
+      exit(1);
+    }
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status) != pid || status != 0)
+      bad = 1;
+  });
+  return bad ? -E_INVAL : r;
+}
+
 // spawn-exit-wait: spawn echo from the file system (it prints a newline
 // and exits), wait for it.
 static long b_spawn_exit_wait(unsigned long n)
@@ -569,6 +678,27 @@ static long b_spawn_exit_wait(unsigned long n)
       bad = 1;
   });
   return bad ? -E_INVAL : r;
+}
+
+#define HEAP_1MIB (1L << 20)
+static char *heap_1mib;
+
+// Grow the heap by 1 MiB and touch every page of it (fork-1mib-exit-wait's
+// program). Returns 0 or an error.
+static long setup_heap_1mib(void)
+{
+  heap_1mib = sbrk(HEAP_1MIB);
+  if (heap_1mib == (char *)-1)
+    return -E_NOMEM;
+  for (long off = 0; off < HEAP_1MIB; off += PGSIZE)
+    heap_1mib[off] = 1;
+  return 0;
+}
+
+// Give the heap back.
+static void teardown_heap_1mib(void)
+{
+  sbrk(-HEAP_1MIB);
 }
 
 // ---------------------------------------------------------------- Appel and Li
@@ -846,7 +976,7 @@ struct row {
   unsigned long iters, quick;    // iterations a run (full, quick)
   unsigned long ops;             // operations an iteration
   long reference, target;        // xv6-riscv's figure, the target (NONE: none)
-  int early;                     // measure before the others (on the fresh program)
+  int sized;                     // the note gives the program's size (pages mapped)
   const char *note;
 };
 
@@ -854,31 +984,41 @@ struct row {
 // instructions) where the operation allows, so that no timer interrupt
 // lands in it.
 static const struct row rows[] = {
-    {"null-syscall", b_null_syscall, NULL, NULL, 5000, 50, 1, 1130, 60, 0, "sys_getenvid"},
+    {"null-syscall", b_null_syscall, NULL, NULL, 5000, 50, 1, 1130, 40, 0, "sys_getenvid"},
     {"exception-upcall", b_exception_upcall, setup_breakpoint, teardown_breakpoint, 4000, 50, 1,
-     NONE, 150, 0, "ebreak, ExOS handler, resume"},
-    {"pagefault-upcall", b_pagefault_upcall, setup_pagefault, teardown_pagefault, 512, 20, 1, NONE,
-     1500, 0, "load fault, vm_map, resume"},
+     NONE, 100, 0, "ebreak, ExOS handler, resume"},
+    {"pagefault-map-only", b_pagefault_map_only, setup_pagefault, teardown_pagefault, 512, 20, 1,
+     NONE, NONE, 0, "load fault, vm_map a given page, resume"},
+    {"demand-zero-fault", b_demand_zero_fault, NULL, NULL, 400, 20, 1, 26400, 1200, 0,
+     "sbrk a page, store: alloc, zero, map"},
     {"pte-write", b_pte_write, setup_ptew, teardown_ptew, 4000, 50, 1, NONE, 150, 0,
      "one leaf rewritten"},
     {"pte-write-batch", b_pte_write_batch, setup_ptew, teardown_ptew, 128, 4, BATCH, NONE, 40, 0,
      "per entry, 64 a call"},
+    {"pte-map-new", b_pte_map_new, setup_map_new, teardown_map_new, 512, 20, 1, NONE, 200, 0,
+     "a new page into an empty slot"},
+    {"pte-map-new-batch", b_pte_map_new_batch, setup_map_new, teardown_map_new, 8, 1, BATCH, NONE,
+     NONE, 0, "per entry, 64 new pages a call"},
     {"pct-oneway", b_pct_oneway, setup_server, teardown_server, 1000, 50, 1, NONE, NONE, 0,
      "pct_send's ecall to callee entry"},
-    {"pct-roundtrip", b_pct_roundtrip, setup_server, teardown_server, 4000, 50, 1, NONE, 200, 0,
+    {"pct-roundtrip", b_pct_roundtrip, setup_server, teardown_server, 4000, 50, 1, NONE, 150, 0,
      "pct_call + pct_reply"},
     {"directed-yield", b_directed_yield, setup_partner, teardown_partner, 1000, 20, 2, NONE, NONE,
      0, "per switch"},
     {"slice-switch", b_slice_switch, shared_map, shared_unmap, 20, 2, 1, NONE, NONE, 0,
      "per slice boundary"},
-    {"rpc-roundtrip", b_rpc_roundtrip, setup_rpc, teardown_rpc, 2000, 50, 1, NONE, 400, 0,
+    {"rpc-roundtrip", b_rpc_roundtrip, setup_rpc, teardown_rpc, 2000, 50, 1, NONE, 250, 0,
      "rpc_call, empty body"},
-    {"pipe-roundtrip", b_pipe_roundtrip, setup_pipe, teardown_pipe, 500, 20, 1, 95839, 2000, 0,
+    {"pipe-roundtrip", b_pipe_roundtrip, setup_pipe, teardown_pipe, 500, 20, 1, 95839, 800, 0,
      "1 byte, two processes"},
-    {"fork-exit-wait", b_fork_exit_wait, NULL, NULL, 20, 2, 1, 474592, 474592, 1,
+    {"fork-exit-wait", b_fork_exit_wait, NULL, NULL, 20, 2, 1, 474592, 250000, 1,
      "child exits at once"},
-    {"spawn-exit-wait", b_spawn_exit_wait, NULL, NULL, 10, 2, 1, 1224281, 1224281, 1,
-     "echo from the disk"},
+    {"fork-1mib-exit-wait", b_fork_exit_wait, setup_heap_1mib, teardown_heap_1mib, 10, 2, 1,
+     12283185, NONE, 1, "with 1 MiB of heap touched"},
+    {"fork-exec-wait", b_fork_exec_wait, NULL, NULL, 10, 2, 1, 1303597, 400000, 0,
+     "child execs echo from the disk"},
+    {"spawn-exit-wait", b_spawn_exit_wait, NULL, NULL, 10, 2, 1, NONE, NONE, 0,
+     "echo from the disk, instead of fork+exec"},
     {"appel-prot1", b_appel_prot1, setup_appel, teardown_appel, 2000, 20, 1, NONE, NONE, 0,
      "vm_protect"},
     {"appel-prot100", b_appel_prot100, setup_appel, teardown_appel, 64, 2, 1, NONE, NONE, 0,
@@ -891,7 +1031,7 @@ static const struct row rows[] = {
      "per page"},
     {"appel-dirty", b_appel_dirty, setup_appel, teardown_appel, 10000, 50, 1, NONE, NONE, 0,
      "vm_pte"},
-    {"file-read-1mib", b_file_read, setup_file, teardown_file, 4, 1, 1, NONE, NONE, 0,
+    {"file-read-1mib", b_file_read, setup_file, teardown_file, 4, 1, 1, NONE, 1200000, 0,
      "4 KiB reads, cached in fsd"},
     {"file-write-1mib", b_file_write, setup_file, teardown_file, 2, 1, 1, NONE, NONE, 0,
      "4 KiB writes, each logged"},
@@ -901,9 +1041,11 @@ static const struct row rows[] = {
 struct result {
   long err;               // 0, or why the row could not be measured
   unsigned long ops;      // operations a run
+  unsigned long pages;    // user pages the program had mapped after the row's setup
   long run[RUNS];         // each run's figure, in tenths of an instruction
   long median, min, max;  // in tenths
   long idle[RUNS];        // each run's idle wait (left out of run[]), in tenths an operation
+  long waits[RUNS];       // how many times the hart went idle in each run
 };
 
 static struct result results[NROWS];
@@ -952,6 +1094,25 @@ static void sort_runs(const long *v, long *out)
     }
 }
 
+// Where a profiler (labs/profile.py) starts and stops counting: around
+// each timed run. They must stay distinct functions that are really called.
+__attribute__((noipa)) void bench_profile_begin(void)
+{
+  asm volatile("");
+}
+
+__attribute__((noipa)) void bench_profile_end(void)
+{
+  asm volatile("nop");
+}
+
+// Count a user page (vm_for_each_leaf's callback).
+static long count_page(unsigned long va, unsigned long pte, void *arg)
+{
+  (*(unsigned long *)arg)++;
+  return 0;
+}
+
 // Measure row r into *res: setup, a warm-up run, RUNS runs, each from the
 // start of a fresh time slice, teardown; then the median, minimum and
 // maximum. A row that fails keeps its error in res->err.
@@ -960,15 +1121,19 @@ static void measure(const struct row *r, struct result *res)
   unsigned long n = quick ? r->quick : r->iters;
   res->ops = n * r->ops;
   long err = r->setup != NULL ? r->setup() : 0;
+  vm_for_each_leaf(count_page, &res->pages);
   if (err == 0) {
     long w = r->run(n / 10 ? n / 10 : 1);
     err = w < 0 ? w : 0;
   }
   for (int i = 0; i < RUNS && err == 0; i++) {
     sys_yield(0);  // a fresh time slice
-    unsigned long idle = SYSINFO->idle;
+    unsigned long idle = SYSINFO->idle, waits = SYSINFO->idle_waits;
+    bench_profile_begin();
     long t = r->run(n);
+    bench_profile_end();
     idle = SYSINFO->idle - idle;  // waiting for a device: host time under -icount
+    res->waits[i] = SYSINFO->idle_waits - waits;
     if (t < 0) {
       err = t;
     } else if (t <= (long)idle) {
@@ -986,6 +1151,33 @@ static void measure(const struct row *r, struct result *res)
   res->min = sorted[0];
   res->median = sorted[RUNS / 2];
   res->max = sorted[RUNS - 1];
+}
+
+// Measure row r in a fresh process (`exobench -row NAME`, which runs
+// row_main) whose standard output is a pipe, wait for it to end, and read
+// its result from the pipe into *res. Errors (it could not be started, or ended without a
+// result) go into res->err.
+static void measure_apart(const struct row *r, struct result *res)
+{
+  int p[2], out = dup(1);
+  if ((res->err = out < 0 ? out : pipe(p)) < 0)
+    return;
+  char *argv[] = {"exobench", "-row", (char *)r->name, quick ? "quick" : NULL, NULL};
+  dup2(p[1], 1);  // spawn hands over descriptors 0, 1 and 2
+  int pid = spawn("exobench", argv);
+  dup2(out, 1);
+  close(out);
+  close(p[1]);
+  long got = 0;
+  if (pid >= 0 && waitpid(pid, NULL) == pid)  // asleep meanwhile: not in the row's way
+    for (long k; got < (long)sizeof(*res); got += k)
+      if ((k = read(p[0], (char *)res + got, sizeof(*res) - got)) <= 0)
+        break;
+  close(p[0]);
+  if (pid < 0)
+    res->err = pid;
+  else if (got != sizeof(*res))
+    res->err = -E_IO;
 }
 
 // Write v, in tenths, into buf: thousands separated by commas, and a
@@ -1013,7 +1205,7 @@ static char *fmt_tenths(char *buf, long v)
 // Print the table: one line per row, in the order of `rows`.
 static void print_table(void)
 {
-  printf("%-17s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
+  printf("%-19s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
          "runs (min..max)", "xv6-riscv", "ratio", "target", "mark", "note");
   for (unsigned long i = 0; i < NROWS; i++) {
     const struct row *r = &rows[i];
@@ -1049,19 +1241,23 @@ static void print_table(void)
       strlcpy(note, "(not selected)", sizeof(note));
     else if (r->run != NULL && !ok)
       snprintf(note, sizeof(note), "(failed: %s)", exos_strerror(res->err));
+    else if (r->sized)
+      snprintf(note, sizeof(note), "%s; %lu pages", r->note, res->pages);
     else
       strlcpy(note, r->note, sizeof(note));
-    printf("%-17s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
+    printf("%-19s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
            ratio, target, mark, note);
   }
   for (unsigned long i = 0; i < NROWS; i++) {  // footnotes: idle time left out
-    long sorted[RUNS];
+    long sorted[RUNS], waits[RUNS];
     char idle[24];
     sort_runs(results[i].idle, sorted);
+    sort_runs(results[i].waits, waits);
     if (rows[i].run != NULL && results[i].err == 0 && sorted[RUNS / 2] > 0)
       printf("exobench: %s: not counted above, the hart waited idle (for the disk) %s "
-             "instructions' worth of time an operation (median; host time under -icount)\n",
-             rows[i].name, fmt_tenths(idle, sorted[RUNS / 2]));
+             "instructions' worth of time an operation, in %ld..%ld waits a run (median; host "
+             "time under -icount)\n",
+             rows[i].name, fmt_tenths(idle, sorted[RUNS / 2]), waits[0], waits[RUNS - 1]);
   }
 }
 
@@ -1080,25 +1276,36 @@ static const struct row *row_named(const char *name)
   return NULL;
 }
 
-// Is row r selected by the arguments (names of rows; none: every row)?
-static int selected(const struct row *r, int argc, char **argv)
+// exobench -row NAME [quick], as measure_apart starts it: measure the row
+// NAME and write its result to the standard output, a pipe (which the
+// row's own children do not write: they print to the standard error's
+// file instead). Returns the exit status.
+static int row_main(int argc, char **argv)
 {
-  int any = 0;
-  for (int i = 1; i < argc; i++)
-    if (!is_quick(argv[i])) {
-      any = 1;
-      if (strcmp(argv[i], r->name) == 0)
-        return 1;
-    }
-  return !any;
+  const struct row *r = argc >= 3 ? row_named(argv[2]) : NULL;
+  if (r == NULL || r->run == NULL) {
+    fprintf(2, "exobench: -row: no row %s\n", argc >= 3 ? argv[2] : "named");
+    return 2;
+  }
+  quick = argc >= 4 && is_quick(argv[3]);
+  int out = dup(1);
+  dup2(2, 1);
+  struct result res = {0};
+  measure(r, &res);
+  return write(out, &res, sizeof(res)) == sizeof(res) ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
+  if (argc >= 2 && strcmp(argv[1], "-row") == 0)
+    return row_main(argc, argv);
+  int named = 0;
   for (int i = 1; i < argc; i++) {
     if (is_quick(argv[i])) {
       quick = 1;
-    } else if (row_named(argv[i]) == NULL) {
+    } else if (row_named(argv[i]) != NULL) {
+      named++;
+    } else {
       fprintf(2, "exobench: unknown argument %s\nusage: exobench [bench=quick] [ROW...]; the rows:",
               argv[i]);
       for (unsigned long k = 0; k < NROWS; k++)
@@ -1115,14 +1322,14 @@ int main(int argc, char **argv)
            "-icount shift=0): the figures below are not instruction counts (and may vary from "
            "run to run); no target is marked, and no ratio given. Run `make bench`, or make "
            "qemu ICOUNT=1.\n");
-  for (int early = 1; early >= 0; early--)  // processes first, while the program is fresh
-    for (unsigned long i = 0; i < NROWS; i++)
-      if (rows[i].early == early && rows[i].run != NULL) {
-        if (selected(&rows[i], argc, argv))
-          measure(&rows[i], &results[i]);
-        else
-          results[i].err = SKIPPED;
-      }
+  for (unsigned long i = 0; i < NROWS; i++)
+    results[i].err = SKIPPED;
+  for (int i = 1; i < argc; i++)  // the rows named, in the order named
+    if (!is_quick(argv[i]))
+      measure_apart(row_named(argv[i]), &results[row_named(argv[i]) - rows]);
+  for (unsigned long i = 0; i < NROWS && named == 0; i++)  // none named: every row
+    if (rows[i].run != NULL)
+      measure_apart(&rows[i], &results[i]);
   print_table();
   printf("exobench: done\n");
   return 0;

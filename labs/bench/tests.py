@@ -5,13 +5,15 @@
 from gradelib import *
 import bench
 
-ROWS = ["null-syscall", "exception-upcall", "pagefault-upcall", "pte-write", "pte-write-batch",
-        "pct-oneway", "pct-roundtrip", "directed-yield", "slice-switch", "rpc-roundtrip",
-        "pipe-roundtrip", "fork-exit-wait", "spawn-exit-wait", "appel-prot1", "appel-prot100",
+ROWS = ["null-syscall", "exception-upcall", "pagefault-map-only", "demand-zero-fault", "pte-write",
+        "pte-write-batch", "pte-map-new", "pte-map-new-batch", "pct-oneway", "pct-roundtrip",
+        "directed-yield", "slice-switch", "rpc-roundtrip", "pipe-roundtrip", "fork-exit-wait",
+        "fork-1mib-exit-wait", "fork-exec-wait", "spawn-exit-wait", "appel-prot1", "appel-prot100",
         "appel-unprot100", "appel-appel1", "appel-appel2", "appel-dirty", "file-read-1mib",
         "file-write-1mib"]
-REFERENCES = {"null-syscall": 1130, "pipe-roundtrip": 95839, "fork-exit-wait": 474592,
-              "spawn-exit-wait": 1224281}
+REFERENCES = {"null-syscall": 1130, "demand-zero-fault": 26400, "pipe-roundtrip": 95839,
+              "fork-exit-wait": 474592, "fork-1mib-exit-wait": 12283185,
+              "fork-exec-wait": 1303597}
 
 
 @test(points=10, timeout=120)

@@ -193,7 +193,7 @@ def fast_exception(t):
 def fast_page_fault(t):
     """A page fault whose handler maps a page takes at most 590 instructions
     (the reference: 576)."""
-    t.instructions("pagefault-upcall", PAGEFAULT_TARGET, 576)
+    t.instructions("pagefault-map-only", PAGEFAULT_TARGET, 576)
 
 
 @test(points=5, timeout=5)
