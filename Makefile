@@ -299,11 +299,13 @@ bench: $(KERNEL) $(DISK)
 	@python3 labs/bench.py --json $(B)/bench.json -- $(QEMU) $(BENCHOPTS) -append "$(BENCHARGS)"
 
 # make profile ROW=fork-exit-wait: where one row's instructions go, by
-# function (labs/profile.py; PROG=fsd also names user code in fsd).
+# function (labs/profile.py; PROG=fsd also names user code in fsd; RUNS=1:
+# each run's total, and where the runs differ; BEFORE="rows": measure
+# these first).
 profile: $(KERNEL) $(DISK)
 	@test -n "$(ROW)" || { echo "usage: make profile ROW=<an exobench row> [PROG=fsd,...]"; exit 2; }
-	@python3 labs/profile.py --nm $(NM) $(if $(PROG),--prog $(PROG)) $(ROW) -- $(QEMU) $(BENCHOPTS) \
-	  -append "init=exobench bench=quick $(ROW)"
+	@python3 labs/profile.py --nm $(NM) $(if $(PROG),--prog $(PROG)) $(if $(RUNS),--runs) $(ROW) -- $(QEMU) $(BENCHOPTS) \
+	  -append "init=exobench bench=quick $(BEFORE) $(ROW)"
 
 # ExOS's call graph, from its objects, against the layers the README lists.
 layers: $(ULIB_OBJS)

@@ -10,10 +10,13 @@
 The exit status is 0 when the table was complete, 1 when it was not (QEMU
 failed, the run timed out, exobench did not finish or a row is malformed).
 
-The JSON is {"mode": "full" or "quick", "runs": N, "exact": B, "command":
-[...], "rows": [...]}: exact is false when exobench warned that rdinstret
-was not counting instructions (QEMU without -icount shift=0: no target is
-judged then); rows has one record per row of the table, in its order:
+The JSON is {"mode": "full" or "quick", "runs": N, "exact": B, "method": S,
+"references": S, "command": [...], "notes": [...], "rows": [...]}: exact is
+false when exobench warned that rdinstret was not counting instructions
+(QEMU without -icount shift=0: no target is judged then); method says how a
+figure is measured and references what xv6's figures were measured on;
+notes are the lines exobench printed under the table; rows has one record
+per row of the table, in its order:
     name        the benchmark (README.md, "Benchmarks", says what each is)
     built       false for a subsystem that does not exist yet
     measured    true if the row has a figure
@@ -23,6 +26,10 @@ judged then); rows has one record per row of the table, in its order:
     reference   xv6-riscv's figure (null if none); ratio = reference / per_op
     target      the target (null if none); target_met (null if no figure)
     note        what the operation is, or why there is no figure
+    pages       the user pages of the program a fork row forks (else null)
+    idle_per_op instructions' worth of time the hart waited idle for a device
+                an operation, left out of per_op (null if it never waited)
+    idle_waits  [fewest, most] times the hart went idle in a run (or null)
 Only the Python standard library is used, so the grader can import parse().
 """
 
@@ -49,6 +56,21 @@ ROW = re.compile(
     r"(?:\s+(?P<note>.*?))?\s*$")
 TABLE_HEAD = re.compile(r"^benchmark\s+iters\s+instr/op", re.MULTILINE)
 DONE = re.compile(r"^exobench: done$", re.MULTILINE)
+FOOTNOTE = re.compile(rf"^exobench: (?P<name>[a-z][a-z0-9-]*): not counted above, .* "
+                      rf"(?P<idle>{NUMBER}) instructions' worth .* in (?P<lo>\d+)\.\.(?P<hi>\d+) "
+                      r"waits a run", re.MULTILINE)
+PAGES = re.compile(r"; (\d+) pages$")
+METHOD = ("retired instructions (rdinstret) per operation under QEMU -icount shift=0, where the "
+          "counter advances by exactly one per instruction of the hart (user, ExOS, kernel, "
+          "OpenSBI); each row measured in a fresh exobench process: setup, a warm-up run, then "
+          "the runs, each from the start of a fresh time slice; a run's loop less an empty loop "
+          "of the same shape, less the time the hart waited idle (host time under -icount); "
+          "per_op is the median of the runs")
+REFERENCES = ("xv6-riscv under the same QEMU, one hart, -icount shift=0, measured with rdinstret "
+              "around the same operation in a user program: getpid (null-syscall); a one-byte "
+              "pipe round trip between two processes; fork+exit+wait of its benchmark program, "
+              "and of it with 1 MiB of heap touched; fork+exec(echo)+wait (exec reads the "
+              "program from xv6's buffer cache); a page fault that allocates a zeroed page")
 INEXACT = re.compile(r"^exobench: WARNING: rdinstret is not counting instructions", re.MULTILINE)
 
 
@@ -101,10 +123,25 @@ def parse(text):
             "target": target,
             "target_met": None if m["mark"] == "-" else m["mark"] == "met",
             "note": note,
+            "pages": int(PAGES.search(note)[1]) if PAGES.search(note) else None,
+            "idle_per_op": None,
+            "idle_waits": None,
         })
+    by_name = {r["name"]: r for r in rows}
+    notes = []
+    for line in text[head.end():].splitlines():
+        m = FOOTNOTE.match(line)
+        if m is not None:
+            notes.append(line)
+            if m["name"] in by_name:
+                by_name[m["name"]]["idle_per_op"] = _number(m["idle"])
+                by_name[m["name"]]["idle_waits"] = [int(m["lo"]), int(m["hi"])]
     return {"mode": header["mode"] if header else None,
             "runs": int(header["runs"]) if header else None,
             "exact": INEXACT.search(text) is None,
+            "method": METHOD,
+            "references": REFERENCES,
+            "notes": notes,
             "rows": rows,
             "complete": complete and bool(rows) and DONE.search(text) is not None}
 
@@ -167,8 +204,9 @@ def main(argv=None):
     measured = sum(r["measured"] for r in table["rows"])
     missed = [r["name"] for r in table["rows"] if r["target_met"] is False]
     print(f"bench: {measured} of {len(table['rows'])} rows measured"
-          + (f", targets missed: {' '.join(missed)}" if missed else ", every target met"
-             if table["exact"] else ", no target judged: the counts are not exact")
+          + (f", targets missed: {' '.join(missed)}" if missed
+             else "" if measured == 0 else ", every target met" if table["exact"]
+             else ", no target judged: the counts are not exact")
           + (f"; wrote {args.json}" if args.json else ""))
     if not ok:
         why = "timed out" if timed_out else f"QEMU exited with status {status}" if status \

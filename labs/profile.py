@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """profile.py: where one exobench row spends its instructions (`make profile`).
 
-    python3 labs/profile.py [--top N] [--prog P,...] ROW -- QEMU-COMMAND...
+    python3 labs/profile.py [--top N] [--prog P,...] [--runs] ROW -- QEMU-COMMAND...
 
 Runs the QEMU command (which must boot `init=exobench bench=quick ROW`
 under -icount shift=0) with QEMU logging every instruction it executes
@@ -16,6 +16,14 @@ the right one is the one that ran). The counts are totals over the row's
 timed runs; divide by the runs times the iterations for a figure per
 operation (printed under the table). Without -icount shift=0 the counts
 are still exact, only the timer interrupts land elsewhere.
+
+The command may name other rows before ROW (exobench measures them in the
+order named): only ROW's runs, the last ones, are counted, so one can see
+what running after another row changes.
+
+With --runs it prints each timed run's total instead, and, if they differ,
+the functions whose counts differ between the smallest run and the largest:
+why a row's runs do not agree.
 
 Only the Python standard library is used.
 """
@@ -61,13 +69,13 @@ class Symbols:
 
 
 def count(cmd, begin, end):
-    """Run cmd with its instruction log in a named pipe; return the count of
-    each pc executed between a pc == begin and the next pc == end, and the
-    program's output."""
+    """Run cmd with its instruction log in a named pipe; return a list with,
+    for each stretch from a pc == begin to the next pc == end, the count of
+    each pc executed in it; and the program's output."""
     tmp = tempfile.mkdtemp(prefix="rvexo-profile-")
     fifo = os.path.join(tmp, "trace")
     os.mkfifo(fifo)
-    counts = collections.Counter()
+    runs = []
     try:
         qemu = subprocess.Popen(cmd + ["-singlestep", "-d", "exec,nochain", "-D", fifo],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -80,15 +88,16 @@ def count(cmd, begin, end):
                 pc = int(m.group(1), 16)
                 if pc == begin:
                     on = True
+                    runs.append(collections.Counter())
                 elif pc == end:
                     on = False
                 if on:
-                    counts[pc] += 1
+                    runs[-1][pc] += 1
         output = qemu.communicate()[0].decode(errors="replace")
     finally:
         os.unlink(fifo)
         os.rmdir(tmp)
-    return counts, output
+    return runs, output
 
 
 def main():
@@ -97,6 +106,7 @@ def main():
     ap.add_argument("--prog", default="", help="more user programs to name functions in")
     ap.add_argument("--build", default="build", help="the build directory")
     ap.add_argument("--nm", default="riscv64-linux-gnu-nm")
+    ap.add_argument("--runs", action="store_true", help="each run's total, and why they differ")
     ap.add_argument("row")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     args = ap.parse_args()
@@ -107,28 +117,47 @@ def main():
     progs = ["exobench"] + [p for p in args.prog.split(",") if p]
     users = [(p, Symbols(os.path.join(args.build, "user", p), args.nm)) for p in progs]
     bench = users[0][1]
-    counts, output = count(cmd, bench.address("bench_profile_begin"),
-                           bench.address("bench_profile_end"))
+    runs, output = count(cmd, bench.address("bench_profile_begin"),
+                         bench.address("bench_profile_end"))
     rows = [line for line in output.splitlines() if line.startswith(args.row + " ")]
-    if not rows or "(failed" in rows[0] or "(not selected)" in rows[0]:
+    header = re.search(r"median of (\d+) runs", output)
+    if not rows or "(failed" in rows[0] or "(not selected)" in rows[0] or header is None:
         sys.stdout.write(output)
         sys.exit(f"profile: exobench did not measure {args.row}")
-    by_function = collections.Counter()
-    for pc, n in counts.items():
-        if pc >= KERNEL_BASE:
-            name = "kernel:" + (kernel.name(pc) or "?")
-        elif pc >= FIRMWARE_BASE:
-            name = "opensbi"
-        else:
-            named = {f"{p}:{s.name(pc)}" for p, s in users if s.name(pc)}
-            name = " | ".join(sorted(named)) or f"user:{pc:#x}"
-        by_function[name] += n
-    total = sum(by_function.values())
+    runs = runs[-int(header[1]):]  # ROW's, the last row measured
+
+    def by_function(counts):
+        """counts by pc, summed by function name."""
+        named = collections.Counter()
+        for pc, n in counts.items():
+            if pc >= KERNEL_BASE:
+                name = "kernel:" + (kernel.name(pc) or "?")
+            elif pc >= FIRMWARE_BASE:
+                name = "opensbi"
+            else:
+                names = {f"{p}:{s.name(pc)}" for p, s in users if s.name(pc)}
+                name = " | ".join(sorted(names)) or f"user:{pc:#x}"
+            named[name] += n
+        return named
+
     print(rows[0])
+    if args.runs:
+        totals = [sum(r.values()) for r in runs]
+        print("each run's instructions: " + ", ".join(f"{n:,}" for n in totals))
+        lo, hi = totals.index(min(totals)), totals.index(max(totals))
+        if totals[lo] != totals[hi]:
+            a, b = by_function(runs[lo]), by_function(runs[hi])
+            print(f"{'smallest':>12} {'largest':>12}  function (where runs {lo} and {hi} differ)")
+            for name in sorted(set(a) | set(b), key=lambda n: -abs(b[n] - a[n])):
+                if a[name] != b[name]:
+                    print(f"{a[name]:>12,} {b[name]:>12,}  {name}")
+        return
+    total_by_function = by_function(sum(runs, collections.Counter()))
+    total = sum(total_by_function.values())
     print(f"{'instructions':>12} {'share':>6}  function (timed runs of {args.row})")
-    for name, n in by_function.most_common(args.top):
+    for name, n in total_by_function.most_common(args.top):
         print(f"{n:>12,} {100 * n / total:5.1f}%  {name}")
-    print(f"{total:>12,} 100.0%  in all (warm-up and every run; divide by the runs and "
+    print(f"{total:>12,} 100.0%  in all (every timed run; divide by the runs and the "
           f"iterations for one operation)")
 
 

@@ -6,24 +6,27 @@
 // depend on the host and repeat from run to run.
 //
 // How a row is measured (measure()): its setup, a warm-up run, then RUNS
-// runs of `iters` iterations, each started at the beginning of a fresh time
-// slice (yield(0)), so that a run shorter than a slice sees no timer
-// interrupt and a longer one sees them at the same points every time. A run
+// runs of `iters` iterations, each started, once the other environments
+// wait, at the beginning of a fresh time slice (settle()), so that a run
+// shorter than a slice sees no timer interrupt and a longer one sees them
+// at the same points every time. A run
 // times its loop and then an empty loop of the same shape (TIMED), and
 // reports the difference, less the time the hart spent idle meanwhile
 // (sysinfo->idle: waiting for the disk is host time under -icount). The
 // figure printed is the median of the runs, with their minimum and maximum
 // ("stable" when all runs agree). Each row is measured in a process of its
-// own, a fresh `exobench -row NAME FD` spawned for it, which writes its
-// result to the pipe FD: no row sees what another left behind, so a figure
-// is the same alone, in any order and in the whole table.
+// own, a fresh `exobench -row NAME` spawned for it, which writes its result
+// to its standard output, a pipe: no row sees what another left behind, so
+// a figure is the same alone, in any order and in the whole table.
 //
 // Without -icount shift=0 the counter is not an instruction count (QEMU then
 // reads the host's cycle counter): exobench checks (exact_counting()), and
 // if it is not, says so at the top and marks no target.
 //
-// Usage: exobench [bench=quick] [ROW...]
+// Usage: exobench [bench=quick] [reverse] [ROW...]
 //   bench=quick (or quick): few iterations, for the grader;
+//   reverse: measure the rows in the reverse of the table's order (which
+//   gives the same figures: the order does not matter);
 //   ROW...: measure only these rows, in this order (the others print as
 //   "(not selected)"); anything else is an error.
 // As the first program: make qemu ICOUNT=1 ARGS="init=exobench bench=quick pte-write".
@@ -1051,6 +1054,7 @@ struct result {
 static struct result results[NROWS];
 #define SKIPPED 1  // results[i].err of a row the arguments did not select
 static int quick;  // bench=quick: few iterations
+static int reverse;  // reverse: every row, the last first
 static int exact;  // rdinstret counts instructions exactly (exact_counting)
 
 // Does rdinstret count exactly one per instruction (QEMU's -icount
@@ -1106,6 +1110,29 @@ __attribute__((noipa)) void bench_profile_end(void)
   asm volatile("nop");
 }
 
+// Is an environment other than this one runnable?
+static int others_runnable(void)
+{
+  const volatile struct env_info *envs = (const volatile struct env_info *)UENVS;
+  unsigned int self = getpid();
+  for (unsigned long i = 0; i < SYSINFO->nenv; i++)
+    if (envs[i].status == ENV_RUNNABLE && envs[i].id != self)
+      return 1;
+  return 0;
+}
+
+// Begin a run in the same state whatever ran before: first let the other
+// environments run until they wait (a server that has answered goes back
+// to sleep in pct_accept, say; which of them the round robin picks first
+// depends on history), as far as a few slices allow (a partner that only
+// yields back stays runnable); then start a fresh time slice.
+static void settle(void)
+{
+  for (int i = 0; i < 4 && others_runnable(); i++)
+    sys_yield(0);
+  sys_yield(0);
+}
+
 // Count a user page (vm_for_each_leaf's callback).
 static long count_page(unsigned long va, unsigned long pte, void *arg)
 {
@@ -1127,7 +1154,7 @@ static void measure(const struct row *r, struct result *res)
     err = w < 0 ? w : 0;
   }
   for (int i = 0; i < RUNS && err == 0; i++) {
-    sys_yield(0);  // a fresh time slice
+    settle();
     unsigned long idle = SYSINFO->idle, waits = SYSINFO->idle_waits;
     bench_profile_begin();
     long t = r->run(n);
@@ -1303,10 +1330,14 @@ int main(int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     if (is_quick(argv[i])) {
       quick = 1;
+    } else if (strcmp(argv[i], "reverse") == 0) {
+      reverse = 1;
     } else if (row_named(argv[i]) != NULL) {
       named++;
     } else {
-      fprintf(2, "exobench: unknown argument %s\nusage: exobench [bench=quick] [ROW...]; the rows:",
+      fprintf(2,
+              "exobench: unknown argument %s\nusage: exobench [bench=quick] [reverse] [ROW...]; "
+              "the rows:",
               argv[i]);
       for (unsigned long k = 0; k < NROWS; k++)
         fprintf(2, " %s", rows[k].name);
@@ -1325,11 +1356,13 @@ int main(int argc, char **argv)
   for (unsigned long i = 0; i < NROWS; i++)
     results[i].err = SKIPPED;
   for (int i = 1; i < argc; i++)  // the rows named, in the order named
-    if (!is_quick(argv[i]))
+    if (row_named(argv[i]) != NULL)
       measure_apart(row_named(argv[i]), &results[row_named(argv[i]) - rows]);
-  for (unsigned long i = 0; i < NROWS && named == 0; i++)  // none named: every row
+  for (unsigned long k = 0; k < NROWS && named == 0; k++) {  // none named: every row
+    unsigned long i = reverse ? NROWS - 1 - k : k;
     if (rows[i].run != NULL)
       measure_apart(&rows[i], &results[i]);
+  }
   print_table();
   printf("exobench: done\n");
   return 0;
