@@ -17,7 +17,7 @@ struct bootinfo {
   uint64 timebase_hz;         // rdtime ticks per second
   int nharts;                 // harts in the device tree
   int boot_hart;
-  char bootargs[128];  // /chosen/bootargs, e.g. from QEMU -append
+  char bootargs[1024];  // /chosen/bootargs, e.g. from QEMU -append
 };
 extern struct bootinfo bootinfo;
 const char *bootarg(const char *key, char *buf, size_t size);

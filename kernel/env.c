@@ -130,7 +130,7 @@ static uint64 *user_pte(struct env *e, uint64 va)
   return &table[PX(0, va)];
 }
 
-#define BOOTSTRAP_MAXARGS 16
+#define BOOTSTRAP_MAXARGS 40
 
 // Is the boot-argument word w (n bytes) one the kernel itself reads?
 static int kernel_arg(const char *w, size_t n)
@@ -146,7 +146,7 @@ static int kernel_arg(const char *w, size_t n)
 // stack the way ExOS's spawn lays them out (ulib/spawn.c): argv[0] is its
 // name, then come the space-separated words of the boot arguments except
 // the kernel's own (init=, ktest=, diskcrash=; at most BOOTSTRAP_MAXARGS
-// in all; the rest are dropped). Sets
+// in all; the rest are dropped, with a message). Sets
 // a0 = argc, a1 = argv and sp just below argv (16-byte aligned).
 static void bootstrap_args(struct env *e, const char *name, const char *bootargs)
 {
@@ -155,19 +155,24 @@ static void bootstrap_args(struct env *e, const char *name, const char *bootargs
   int argc = 0;
   word[argc] = name;
   len[argc++] = strlen(name);
-  for (const char *p = bootargs; *p != '\0' && argc < BOOTSTRAP_MAXARGS;) {
+  for (const char *p = bootargs; *p != '\0';) {
     while (*p == ' ')
       p++;
     const char *w = p;
     while (*p != '\0' && *p != ' ')
       p++;
-    if (p > w && !kernel_arg(w, p - w)) {
-      word[argc] = w;
-      len[argc++] = p - w;
+    if (p == w || kernel_arg(w, p - w))
+      continue;
+    if (argc == BOOTSTRAP_MAXARGS) {
+      printf("rvexo: %s gets at most %d boot arguments; the rest are dropped\n", name,
+             BOOTSTRAP_MAXARGS - 1);
+      break;
     }
+    word[argc] = w;
+    len[argc++] = p - w;
   }
-  // Name and boot arguments are short (bootinfo.bootargs is 128 bytes), so
-  // everything fits in the page.
+  // Name and boot arguments are short (bootinfo.bootargs is 1 KiB, argv
+  // BOOTSTRAP_MAXARGS + 1 words), so everything fits in the page.
   uint64 base = INIT_STACKTOP - PGSIZE, top = PGSIZE, argv[BOOTSTRAP_MAXARGS + 1];
   char *page = KADDR(PTE_PA(*user_pte(e, base)));
   for (int i = argc - 1; i >= 0; i--) {

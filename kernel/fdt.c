@@ -84,8 +84,11 @@ void fdt_parse(uint64 fdt_pa, struct bootinfo *bi)
       } else if (depth == 1 && strcmp(path[1], "cpus") == 0 &&
                  strcmp(pname, "timebase-frequency") == 0)
         bi->timebase_hz = be32(val);
-      else if (depth == 1 && strcmp(path[1], "chosen") == 0 && strcmp(pname, "bootargs") == 0)
-        strlcpy(bi->bootargs, (const char *)val, sizeof(bi->bootargs));
+      else if (depth == 1 && strcmp(path[1], "chosen") == 0 && strcmp(pname, "bootargs") == 0 &&
+               strlcpy(bi->bootargs, (const char *)val, sizeof(bi->bootargs)) >=
+                   sizeof(bi->bootargs))
+        printf("rvexo: the boot arguments are longer than %lu bytes; the rest is dropped\n",
+               sizeof(bi->bootargs) - 1);
     } else if (token == FDT_END) {
       break;
     } else if (token != FDT_NOP) {
