@@ -1182,29 +1182,35 @@ static void measure(const struct row *r, struct result *res)
 
 // Measure row r in a fresh process (`exobench -row NAME`, which runs
 // row_main) whose standard output is a pipe, wait for it to end, and read
-// its result from the pipe into *res. Errors (it could not be started, or ended without a
-// result) go into res->err.
+// its result from the pipe into *res. If there is no pipe or no process to
+// be had (a lab's starter, whose pipes or spawn are not written yet), say
+// so and measure it in this one. If the process ends without a result,
+// res->err says so.
 static void measure_apart(const struct row *r, struct result *res)
 {
-  int p[2], out = dup(1);
-  if ((res->err = out < 0 ? out : pipe(p)) < 0)
-    return;
-  char *argv[] = {"exobench", "-row", (char *)r->name, quick ? "quick" : NULL, NULL};
-  dup2(p[1], 1);  // spawn hands over descriptors 0, 1 and 2
-  int pid = spawn("exobench", argv);
-  dup2(out, 1);
-  close(out);
-  close(p[1]);
-  long got = 0;
-  if (pid >= 0 && waitpid(pid, NULL) == pid)  // asleep meanwhile: not in the row's way
-    for (long k; got < (long)sizeof(*res); got += k)
-      if ((k = read(p[0], (char *)res + got, sizeof(*res) - got)) <= 0)
-        break;
-  close(p[0]);
-  if (pid < 0)
-    res->err = pid;
-  else if (got != sizeof(*res))
-    res->err = -E_IO;
+  int p[2], out = dup(1), pid = out;
+  if (out >= 0 && (pid = pipe(p)) == 0) {
+    char *argv[] = {"exobench", "-row", (char *)r->name, quick ? "quick" : NULL, NULL};
+    dup2(p[1], 1);  // spawn hands over descriptors 0, 1 and 2
+    pid = spawn("exobench", argv);
+    dup2(out, 1);
+    close(p[1]);
+    long got = 0;
+    if (pid >= 0 && waitpid(pid, NULL) == pid)  // asleep meanwhile: not in the row's way
+      for (long k; got < (long)sizeof(*res); got += k)
+        if ((k = read(p[0], (char *)res + got, sizeof(*res) - got)) <= 0)
+          break;
+    close(p[0]);
+    if (pid >= 0 && got != sizeof(*res))
+      res->err = -E_IO;
+  }
+  if (out >= 0)
+    close(out);
+  if (pid < 0) {
+    printf("exobench: %s: no process of its own (%s); measured in this one\n", r->name,
+           exos_strerror(pid));
+    measure(r, res);
+  }
 }
 
 // Write v, in tenths, into buf: thousands separated by commas, and a
