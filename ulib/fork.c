@@ -53,6 +53,7 @@ static int norphans;
 static exos_handler next_store_handler;
 volatile unsigned long
     exos_cow_copies;  // pages copied by copy_page (volatile: a fault handler changes it)
+extern char data_start[], end[];
 
 static struct exit_record *status_of(int slot)
 {
@@ -211,7 +212,8 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
   struct child_space *cs = arg;
   if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
-  if (vm_holds_state(va) || PGROUNDDOWN((unsigned long)&exos_cow_copies) == va)
+  if (va >= (unsigned long)data_start && va < (unsigned long)end &&
+      (vm_holds_state(va) || PGROUNDDOWN((unsigned long)&exos_cow_copies) == va))
     return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
