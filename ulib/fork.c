@@ -4,13 +4,11 @@
 //
 // A process id is its environment id. fork() creates a child environment
 // and builds its address space through pte_write into the child's tables:
-//   - the pages of data and bss that hold ExOS's own state (the window's
-//     page numbers, exos_critical, exos_cow_copies) are copied at once into
-//     pages the child owns: the child's start-up code and its fault path
-//     write them before it can handle a copy-on-write fault;
-//   - every other writable page (the rest of data and bss, heap, stack)
-//     becomes read-only with the PTE_COW bit, in the parent and in the
-//     child, which gets a read grant;
+//   - the program's data and bss are copied at once into pages the child
+//     owns (the child's start-up code writes them before it can handle a
+//     copy-on-write fault);
+//   - every other writable page (heap, stack) becomes read-only with the
+//     PTE_COW bit, in the parent and in the child, which gets a read grant;
 //   - read-only pages (text) are shared by a grant;
 //   - pages mapped with PTE_SHARE are shared writable (shared memory);
 //   - ExOS's own pages (the window, scratch, status and exception-stack
@@ -212,8 +210,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
   struct child_space *cs = arg;
   if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
-  if (va >= (unsigned long)data_start && va < (unsigned long)end &&
-      (vm_holds_state(va) || PGROUNDDOWN((unsigned long)&exos_cow_copies) == va))
+  if (va >= (unsigned long)data_start && va < (unsigned long)end)
     return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;

@@ -90,7 +90,6 @@ long vm_map_ad(unsigned long va, unsigned long ppn, unsigned long bits);
 long vm_table(unsigned long va);
 void vm_window(unsigned long keys[3]);
 void vm_adopt(const unsigned long keys[3]);
-int vm_holds_state(unsigned long va);
 long vm_unmap(unsigned long va);
 long vm_protect(unsigned long va, unsigned long bits);
 long vm_protect_range(unsigned long va, unsigned long npages, unsigned long bits);

@@ -188,18 +188,6 @@ void vm_window(unsigned long keys[3])
   keys[0] = win1, keys[1] = win_meta, keys[2] = win_self;
 }
 
-// Does the page at va hold what this file keeps per process (the window's
-// page numbers, exos_critical)? A forked child stores to them before it can
-// handle a copy-on-write fault, so fork gives it its own copy of such a page.
-int vm_holds_state(unsigned long va)
-{
-  const volatile void *state[] = {&root, &win1, &win_meta, &win_self, &exos_critical};
-  for (unsigned long i = 0; i < sizeof(state) / sizeof(state[0]); i++)
-    if (PGROUNDDOWN((unsigned long)state[i]) == PGROUNDDOWN(va))
-      return 1;
-  return 0;
-}
-
 // Take over the window an exec'd-from program built (instead of vm_init).
 void vm_adopt(const unsigned long keys[3])
 {
