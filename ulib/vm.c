@@ -88,41 +88,97 @@ static long view_table0(unsigned long i2, unsigned long i1, unsigned long ppn)
   return w < 0 ? w : sys_pte_write(w, i1, leaf(ppn, PTE_R));
 }
 
+// Is any of the 8 entries from e on valid? (A walk passes 8 empty entries
+// at a time: most of a table is empty.)
+static int any_valid8(const volatile unsigned long *e)
+{
+  return ((e[0] | e[1] | e[2] | e[3] | e[4] | e[5] | e[6] | e[7]) & PTE_V) != 0;
+}
+
+// Page-table writes collected for one pte_write_batch call.
+struct batch {
+  unsigned long n;
+  struct pte_write w[16];  // small: vm_init runs on a new program's first stack page
+};
+
+// Send the writes collected in b to the kernel. Returns 0 or an error.
+static long batch_flush(struct batch *b)
+{
+  long err = b->n == 0 ? 0 : sys_pte_write_batch(b->w, b->n);
+  b->n = 0;
+  return err < 0 ? err : 0;
+}
+
+// Add the write of pte into entry index of table pt to b, sending b when
+// full. Returns 0 or an error.
+static long batch_add(struct batch *b, unsigned long pt, unsigned long index, unsigned long pte)
+{
+  b->w[b->n++] = (struct pte_write){pt, index, pte};
+  return b->n == sizeof(b->w) / sizeof(b->w[0]) ? batch_flush(b) : 0;
+}
+
+// Show in the window every level-0 table of region i2 (whose level-1 table
+// the window shows already), through b. Returns 0 or an error.
+static long view_region(struct batch *b, unsigned long i2)
+{
+  long w = -1;
+  for (unsigned long i1 = 0; i1 < 512; i1++) {
+    if (i1 % 8 == 0 && !any_valid8(&VIEW1(i2)[i1])) {
+      i1 += 7;
+      continue;
+    }
+    unsigned long e1 = VIEW1(i2)[i1];
+    if (!(e1 & PTE_V))
+      continue;
+    if (w < 0) {  // the region's first: the window's table for it
+      if ((w = vm_page_alloc(PG_PT0)) < 0)
+        return w;
+      long err;
+      if ((err = batch_add(b, win1, i2, pt_link(w))) < 0 ||
+          (err = batch_add(b, win_self, i2, leaf(w, PTE_R))) < 0)
+        return err;
+    }
+    long err = batch_add(b, w, i1, leaf(PTE_PPN(e1), PTE_R));
+    if (err < 0)
+      return err;
+  }
+  return 0;
+}
+
 // Build the window and discover the page tables this program's creator made.
 // Returns 0 or an error. Must run before any other vm_ call.
 long vm_init(void)
 {
   unsigned int me = sys_getenvid();
   const struct env_info *info = &((const struct env_info *)UENVS)[me & 255];
-  long err;
+  struct batch b;
+  long err = 0;
   root = info->root_ppn;
-  long a = vm_page_alloc(PG_PT1), b = vm_page_alloc(PG_PT0), c = vm_page_alloc(PG_PT0);
-  if (a < 0 || b < 0 || c < 0)
+  long t1 = vm_page_alloc(PG_PT1), t2 = vm_page_alloc(PG_PT0), t3 = vm_page_alloc(PG_PT0);
+  if (t1 < 0 || t2 < 0 || t3 < 0)
     return -E_NOMEM;
-  win1 = a, win_meta = b, win_self = c;
+  win1 = t1, win_meta = t2, win_self = t3;
   // Link the window's tables and show them, using only known page numbers.
-  if ((err = sys_pte_write(root, WIN, pt_link(win1))) < 0 ||
-      (err = sys_pte_write(win1, META, pt_link(win_meta))) < 0 ||
-      (err = sys_pte_write(win1, WIN, pt_link(win_self))) < 0 ||
-      (err = sys_pte_write(win_meta, 256, leaf(root, PTE_R))) < 0 ||
-      (err = sys_pte_write(win_meta, WIN, leaf(win1, PTE_R))) < 0 ||
-      (err = sys_pte_write(win_self, META, leaf(win_meta, PTE_R))) < 0 ||
-      (err = sys_pte_write(win_self, WIN, leaf(win_self, PTE_R))) < 0)
+  b.n = 0;
+  batch_add(&b, root, WIN, pt_link(win1));
+  batch_add(&b, win1, META, pt_link(win_meta));
+  batch_add(&b, win1, WIN, pt_link(win_self));
+  batch_add(&b, win_meta, 256, leaf(root, PTE_R));
+  batch_add(&b, win_meta, WIN, leaf(win1, PTE_R));
+  batch_add(&b, win_self, META, leaf(win_meta, PTE_R));
+  batch_add(&b, win_self, WIN, leaf(win_self, PTE_R));
+  if ((err = batch_flush(&b)) < 0)
     return err;
-  // Show every table already there.
-  for (unsigned long i2 = 0; i2 < 256; i2++) {
-    unsigned long e2 = VIEWROOT[i2];
-    if (i2 == WIN || !(e2 & PTE_V))
-      continue;
-    if ((err = sys_pte_write(win_meta, i2, leaf(PTE_PPN(e2), PTE_R))) < 0)
-      return err;
-    for (unsigned long i1 = 0; i1 < 512; i1++) {
-      unsigned long e1 = VIEW1(i2)[i1];
-      if ((e1 & PTE_V) && (err = view_table0(i2, i1, PTE_PPN(e1))) < 0)
-        return err;
-    }
-  }
-  return 0;
+  // Show every level-1 table there, then (once they can be read) their level-0 tables.
+  for (unsigned long i2 = 0; i2 < 256 && err == 0; i2++)
+    if (i2 != WIN && (VIEWROOT[i2] & PTE_V))
+      err = batch_add(&b, win_meta, i2, leaf(PTE_PPN(VIEWROOT[i2]), PTE_R));
+  if (err < 0 || (err = batch_flush(&b)) < 0)
+    return err;
+  for (unsigned long i2 = 0; i2 < 256 && err == 0; i2++)
+    if (i2 != WIN && (VIEWROOT[i2] & PTE_V))
+      err = view_region(&b, i2);
+  return err < 0 ? err : batch_flush(&b);
 }
 
 // The page numbers of the window's own tables, for exec: the window
@@ -241,10 +297,18 @@ long vm_for_each_leaf(long (*fn)(unsigned long va, unsigned long pte, void *arg)
     if (!(VIEWROOT[i2] & PTE_V))
       continue;
     for (unsigned long i1 = 0; i1 < 512; i1++) {
+      if (i1 % 8 == 0 && !any_valid8(&VIEW1(i2)[i1])) {
+        i1 += 7;
+        continue;
+      }
       if (!(VIEW1(i2)[i1] & PTE_V))
         continue;
       volatile unsigned long *t = VIEW0(i2, i1);
       for (unsigned long i0 = 0; i0 < 512; i0++) {
+        if (i0 % 8 == 0 && !any_valid8(&t[i0])) {
+          i0 += 7;
+          continue;
+        }
         unsigned long pte = t[i0];
         long r;
         if ((pte & PTE_V) && (r = fn((i2 << 30) | (i1 << 21) | (i0 << 12), pte, arg)) != 0)
