@@ -98,14 +98,17 @@ static uint32 *owner_list(uint32 owner)
 }
 
 // Fill the page at pa with zeros. Every allocation does this, so it stores
-// sixteen words a round: 2 instructions of loop for 16 stores, where a
+// 32 words a round: 2 instructions of loop for 32 stores, where a
 // word-at-a-time memset spends 3 (a page fault's cost was mostly this).
+// 512 stores is the floor without a block-zeroing instruction.
 static void zero_page(uint64 pa)
 {
   uint64 *p = KADDR(pa), *end = p + PGSIZE / sizeof(uint64);
-  for (; p < end; p += 16) {
+  for (; p < end; p += 32) {
     p[0] = p[1] = p[2] = p[3] = p[4] = p[5] = p[6] = p[7] = 0;
     p[8] = p[9] = p[10] = p[11] = p[12] = p[13] = p[14] = p[15] = 0;
+    p[16] = p[17] = p[18] = p[19] = p[20] = p[21] = p[22] = p[23] = 0;
+    p[24] = p[25] = p[26] = p[27] = p[28] = p[29] = p[30] = p[31] = 0;
   }
 }
 
