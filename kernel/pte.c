@@ -229,28 +229,40 @@ static inline int is_leaf(uint64 pte)
   return (pte & PTE_V) && PTE_IS_LEAF(pte);
 }
 
+// A table's link from the PTE at pte_pa goes: it is no longer linked
+// anywhere, nor up to a root.
+static __attribute__((noinline)) void unlink_table(uint64 table_pa)
+{
+  *link_pte_of(table_pa) = 0;
+  set_table_va(table_pa, 0);
+}
+
+// The table at table_pa is linked from the PTE at pte_pa, entry `index`
+// of the level-`level` table at pt_pa.
+static __attribute__((noinline)) void link_table(uint64 table_pa, uint64 pt_pa, int level,
+                                                 uint64 index, uint64 pte_pa)
+{
+  *link_pte_of(table_pa) = pte_pa;
+  set_table_va(table_pa, child_table_va(pt_pa, level, index));
+}
+
 // The bookkeeping of a write that changes what the entry at pte_pa (entry
 // `index` of the level-`level` table at pt_pa) maps, from old to pte: the
-// reverse map, and the links and addresses of tables. Kept out of line so
-// that the common write, new rights for the same page, stays small.
-static __attribute__((noinline)) void relink(uint64 pt_pa, int level, uint64 index, uint64 pte_pa,
-                                             uint64 old, uint64 pte)
+// reverse map, and the links and addresses of tables. A leaf's is a few
+// stores, done in line; a table's is out of line (it may walk a table).
+static inline __attribute__((always_inline)) void relink(uint64 pt_pa, int level, uint64 index,
+                                                         uint64 pte_pa, uint64 old, uint64 pte)
 {
-  int new_leaf = is_leaf(pte), old_leaf = is_leaf(old);
   // The slot's reverse-map links serve one page at a time: unlink the old
   // page before linking the new one.
-  if (old_leaf) {
+  if (is_leaf(old))
     rmap_remove(PTE_PA(old), pte_pa);
-  } else if (old & PTE_V) {
-    *link_pte_of(PTE_PA(old)) = 0;
-    set_table_va(PTE_PA(old), 0);
-  }
-  if (new_leaf) {
+  else if (old & PTE_V)
+    unlink_table(PTE_PA(old));
+  if (is_leaf(pte))
     rmap_add(PTE_PA(pte), pte_pa);
-  } else if (pte & PTE_V) {
-    *link_pte_of(PTE_PA(pte)) = pte_pa;
-    set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
-  }
+  else if (pte & PTE_V)
+    link_table(PTE_PA(pte), pt_pa, level, index, pte_pa);
 }
 
 // Write pte into entry `index` of the level-`level` table at pt_pa, which
