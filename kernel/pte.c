@@ -350,6 +350,31 @@ static inline __attribute__((always_inline)) long rewrite_leaf(struct fast_write
   // END LAB bindings
 }
 
+// The other common write, a new mapping: pte, a valid user leaf (R if W,
+// no reserved bits, G clear) of a user page the caller owns, into an
+// invalid entry of a level-0 table of the caller's own (f->table, found by
+// rewrite_leaf). It passes every rule of the general path; the reverse map
+// records it, and no TLB entry can hold the invalid one. Returns 0 when
+// done, or 1 if the write is not of that kind (nothing changes then).
+static inline __attribute__((always_inline)) long map_new_leaf(struct fast_write *f, uint64 pt_ppn,
+                                                               uint64 index, uint64 pte)
+{
+  if (pt_ppn != f->table || index >= NPTENTRIES)
+    return 1;
+  uint64 pte_pa = (pt_ppn << PGSHIFT) + index * sizeof(uint64);
+  uint64 *slot = (uint64 *)KADDR(pte_pa);
+  if ((*slot & PTE_V) || (pte & (PTE_V | PTE_U | PTE_G)) != (PTE_V | PTE_U) || !(pte & PTE_RWX) ||
+      (pte & (PTE_R | PTE_W)) == PTE_W || (pte & PTE_RESERVED_BITS))
+    return 1;
+  uint64 ppn = PTE_PPN(pte);
+  struct page_info *pi = &f->pages[ppn - f->base];
+  if (ppn - f->base >= f->npages || pi->type != PG_USER || pi->owner != f->me)
+    return 1;
+  rmap_add(ppn << PGSHIFT, pte_pa);
+  *slot = pte;
+  return 0;
+}
+
 // pte_write's general case (see below).
 static __attribute__((noinline)) long pte_write_any(struct env *caller, uint64 pt_ppn, uint64 index,
                                                     uint64 pte)
@@ -372,6 +397,8 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
       flush_entry(pt_ppn << PGSHIFT, 0, index, 1, caller->asid);
       return 0;
     }
+    if (map_new_leaf(&f, pt_ppn, index, pte) == 0)
+      return 0;
   }
   return pte_write_any(caller, pt_ppn, index, pte);
 }
