@@ -111,6 +111,13 @@ static int is_pt(struct page_info *pi)
   return pi->type == PG_PT0 || pi->type == PG_PT1 || pi->type == PG_PT2;
 }
 
+// Are the eight entries from t[0] all zero? Tables are mostly empty: a
+// scan of one tests eight entries at once.
+static inline int eight_empty(const uint64 *t)
+{
+  return (t[0] | t[1] | t[2] | t[3] | t[4] | t[5] | t[6] | t[7]) == 0;
+}
+
 // Record the first virtual address the table at pt_pa translates (va | 1),
 // or 0 when it is no longer linked up to a root; a level-1 table passes the
 // news on to the level-0 tables linked in it.
@@ -120,9 +127,13 @@ static void set_table_va(uint64 pt_pa, uint64 va)
   if (pt_level(ppn2page(pt_pa >> PGSHIFT)) != 1)
     return;
   uint64 *t = KADDR(pt_pa);
-  for (int i = 0; i < NPTENTRIES; i++)
-    if ((t[i] & PTE_V) && !PTE_IS_LEAF(t[i]))
-      *table_va_of(PTE_PA(t[i])) = va ? va | ((uint64)i << (PGSHIFT + 9)) : 0;
+  for (int i = 0; i < NPTENTRIES; i += 8) {
+    if (eight_empty(&t[i]))
+      continue;
+    for (int k = i; k < i + 8; k++)
+      if ((t[k] & PTE_V) && !PTE_IS_LEAF(t[k]))
+        *table_va_of(PTE_PA(t[k])) = va ? va | ((uint64)k << (PGSHIFT + 9)) : 0;
+  }
 }
 
 // The table_va a table gets when linked at entry `index` of the level-`level`
@@ -480,15 +491,15 @@ void unmap_in_env(uint64 pa, uint32 envid)
 
 // Clear every entry of the page-table page at pt_pa (its user half, for a
 // root), dropping the reverse-map records of its leaves and the links of its
-// subtables. Used when its environment is destroyed. A table is mostly
-// empty: eight entries are tested at once, and only those set are cleared.
+// subtables. Used when its environment is destroyed. Only the entries set
+// are cleared (eight_empty skips the rest).
 void pt_clear(uint64 pt_pa)
 {
   struct page_info *pi = ppn2page(pt_pa >> PGSHIFT);
   uint64 *t = KADDR(pt_pa);
   int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
   for (int i = 0; i < n; i += 8) {
-    if ((t[i] | t[i + 1] | t[i + 2] | t[i + 3] | t[i + 4] | t[i + 5] | t[i + 6] | t[i + 7]) == 0)
+    if (eight_empty(&t[i]))
       continue;
     for (int k = i; k < i + 8; k++) {
       if ((t[k] & PTE_V) && PTE_IS_LEAF(t[k]))
