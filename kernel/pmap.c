@@ -155,6 +155,7 @@ uint64 page_alloc_at(uint64 pa, uint32 owner, int type)
   }
   pa = take_free(i, owner, type, 1);
   priv[i].shadow = shadow;
+  priv[i].nvalid = 0;  // (zeroed: no valid entry)
   uint32 *list = owner_list(owner);
   if (list) {
     list_push(list, i);

@@ -296,6 +296,7 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
   if (!same_page)
     relink(pt_pa, level, index, pte_pa, old, pte);
   *slot = pte;
+  page_priv_of(pt_pa)->nvalid += (pte & PTE_V) - (old & PTE_V);
   if ((old & PTE_V) && !batch)
     flush_entry(pt_pa, level, index, is_leaf(old), owner->asid);
   return 0;
@@ -383,6 +384,7 @@ static inline __attribute__((always_inline)) long map_new_leaf(struct fast_write
     return 1;
   rmap_add(ppn << PGSHIFT, pte_pa);
   *slot = pte;
+  page_priv_of(pt_ppn << PGSHIFT)->nvalid++;
   return 0;
 }
 
@@ -469,6 +471,7 @@ void pte_unmap(uint64 pte_pa)
   uint64 *slot = (uint64 *)KADDR(pte_pa);
   rmap_remove(PTE_PA(*slot), pte_pa);
   *slot = 0;
+  page_priv_of(pte_pa)->nvalid--;
   struct env *owner = env_of(ppn2page(pte_pa >> PGSHIFT)->owner);
   if (owner != NULL)
     flush_entry(PGROUNDDOWN(pte_pa), 0, (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1, owner->asid);
@@ -489,16 +492,17 @@ void unmap_in_env(uint64 pa, uint32 envid)
   rmap_each(pa, unmap_if_owned);
 }
 
-// Clear every entry of the page-table page at pt_pa (its user half, for a
-// root), dropping the reverse-map records of its leaves and the links of its
-// subtables. Used when its environment is destroyed. Only the entries set
-// are cleared (eight_empty skips the rest).
+// Clear the valid entries of the page-table page at pt_pa, dropping the
+// reverse-map records of its leaves and the links of its subtables. Used
+// when its environment is destroyed, before the page is freed (and zeroed
+// when next allocated): the scan ends at the last valid entry (nvalid
+// counts them down) and skips empty runs (eight_empty).
 void pt_clear(uint64 pt_pa)
 {
-  struct page_info *pi = ppn2page(pt_pa >> PGSHIFT);
+  struct page_priv *pp = page_priv_of(pt_pa);
   uint64 *t = KADDR(pt_pa);
-  int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
-  for (int i = 0; i < n; i += 8) {
+  int n = ppn2page(pt_pa >> PGSHIFT)->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+  for (int i = 0; i < n && pp->nvalid > 0; i += 8) {
     if (eight_empty(&t[i]))
       continue;
     for (int k = i; k < i + 8; k++) {
@@ -506,6 +510,7 @@ void pt_clear(uint64 pt_pa)
         rmap_remove(PTE_PA(t[k]), pt_pa + k * sizeof(uint64));
       else if (t[k] & PTE_V)
         *link_pte_of(PTE_PA(t[k])) = 0, *table_va_of(PTE_PA(t[k])) = 0;
+      pp->nvalid -= t[k] & PTE_V;
       t[k] = 0;
     }
   }
@@ -608,12 +613,18 @@ long kcheck(void)
         continue;
       uint64 *t = KADDR(pa);
       int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+      uint32 nvalid = 0;
       for (int k = 0; k < n && why == NULL; k++) {
         if (!(t[k] & PTE_V))
           continue;
+        nvalid++;
         leaves += PTE_IS_LEAF(t[k]);
         why = check_entry(e, t[k], pt_level(pi), pa + k * sizeof(uint64));
         where = pa + k * sizeof(uint64);
+      }
+      if (why == NULL && nvalid != page_priv_of(pa)->nvalid) {
+        why = "table's count of valid entries is wrong";
+        where = pa;
       }
     }
   }
