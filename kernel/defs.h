@@ -64,6 +64,7 @@ struct page_priv {
   uint32 rmap;        // first reverse-map record (0: none)
   uint32 grants;      // first grant record (0: none)
   uint32 shadow;      // a level-0 table: page index of its reverse-map links (pmap.c)
+  uint32 nvalid;      // a page-table page: how many of its entries are valid (pte.c)
   uint64 link_pte;    // a page-table page: physical address of the PTE linking it, or 0
   uint64 table_va;    // a page-table page linked up to a root: the first address it
                       // translates, | 1; 0 if not linked up to a root (pte.c)

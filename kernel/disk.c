@@ -122,6 +122,7 @@ static struct vq_avail *avail;
 static struct vq_used *used;
 static uint16 used_seen;  // used->idx already processed
 static struct request requests[DISK_REQUESTS];
+static int uncollected;  // requests not yet collected (not REQ_FREE), all environments'
 static struct binding bindings[NENV][DISK_BINDINGS];
 static uint64 nblocks;
 static int disk_irq;
@@ -353,6 +354,7 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
                         ppn << PGSHIFT, 0,
                         0xFF,           {write ? BLK_OUT : BLK_IN, 0, block * (DISK_BLOCK / 512)}};
   caller->nrequests++;
+  uncollected++;
   // Three descriptors per request, at 3n, 3n+1, 3n+2: header, data, status.
   struct vq_desc *d = &desc[3 * n];
   d[0] = (struct vq_desc){PADDR(&r->header), sizeof(r->header), DESC_NEXT, 3 * n + 1};
@@ -372,6 +374,7 @@ static void request_free(struct request *r)
   struct env *e = env_of(r->owner);
   if (e != NULL)
     e->nrequests--;
+  uncollected--;
   r->state = REQ_FREE;
 }
 
@@ -456,10 +459,11 @@ long disk_wait(struct env *caller, uint64 req)
 }
 
 // Does a request not yet collected (pending, or done but its result not
-// yet taken by disk_status or disk_wait) use the page at pa?
+// yet taken by disk_status or disk_wait) use the page at pa? (Without any
+// such request, as for most page frees, the answer needs no search.)
 int disk_page_busy(uint64 pa)
 {
-  for (int i = 0; i < DISK_REQUESTS; i++)
+  for (int i = 0; i < DISK_REQUESTS && uncollected > 0; i++)
     if (requests[i].state != REQ_FREE && requests[i].page == pa)
       return 1;
   return 0;
@@ -473,11 +477,13 @@ int disk_page_busy(uint64 pa)
 const char *disk_check(uint64 *where)
 {
   uint32 count[NENV] = {0};
+  int total = 0;
   for (int i = 0; i < DISK_REQUESTS; i++) {
     struct request *r = &requests[i];
     *where = i;
     if (r->state == REQ_FREE)
       continue;
+    total++;
     if (env_of(r->owner) == NULL)
       return "disk request of an environment that does not exist";
     count[ENVX(r->owner)]++;
@@ -485,6 +491,8 @@ const char *disk_check(uint64 *where)
         (!ppn_valid(r->page >> PGSHIFT) || ppn2page(r->page >> PGSHIFT)->type != PG_USER))
       return "the disk may write a page that is not a user page (pinning broken)";
   }
+  if (total != uncollected)
+    return "the count of requests not yet collected is wrong";
   for (int slot = 0; slot < NENV; slot++) {
     *where = slot;
     if (env_table[slot].status != ENV_FREE && envs[slot].nrequests != count[slot])

@@ -52,6 +52,7 @@ struct env {
   uint8 forfeit;       // slices it forfeits for overrunning
   // Revocation (revoke.c)
   uint8 revoke_upcall;  // enter ENTRY_REVOKE when it next runs
+  uint32 grants_head;   // the first grant it holds (pmap.c's holder list; 0: none)
   uint64 revoke_keep;   // REVOKE_PAGES: how many user pages it may keep
   // Protected control transfer (pct.c)
   uint32 waiting_on;     // the callee of its synchronous PCT, 0 if none

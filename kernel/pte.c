@@ -111,6 +111,13 @@ static int is_pt(struct page_info *pi)
   return pi->type == PG_PT0 || pi->type == PG_PT1 || pi->type == PG_PT2;
 }
 
+// Are the eight entries from t[0] all zero? Tables are mostly empty: a
+// scan of one tests eight entries at once.
+static inline int eight_empty(const uint64 *t)
+{
+  return (t[0] | t[1] | t[2] | t[3] | t[4] | t[5] | t[6] | t[7]) == 0;
+}
+
 // Record the first virtual address the table at pt_pa translates (va | 1),
 // or 0 when it is no longer linked up to a root; a level-1 table passes the
 // news on to the level-0 tables linked in it.
@@ -120,9 +127,13 @@ static void set_table_va(uint64 pt_pa, uint64 va)
   if (pt_level(ppn2page(pt_pa >> PGSHIFT)) != 1)
     return;
   uint64 *t = KADDR(pt_pa);
-  for (int i = 0; i < NPTENTRIES; i++)
-    if ((t[i] & PTE_V) && !PTE_IS_LEAF(t[i]))
-      *table_va_of(PTE_PA(t[i])) = va ? va | ((uint64)i << (PGSHIFT + 9)) : 0;
+  for (int i = 0; i < NPTENTRIES; i += 8) {
+    if (eight_empty(&t[i]))
+      continue;
+    for (int k = i; k < i + 8; k++)
+      if ((t[k] & PTE_V) && !PTE_IS_LEAF(t[k]))
+        *table_va_of(PTE_PA(t[k])) = va ? va | ((uint64)k << (PGSHIFT + 9)) : 0;
+  }
 }
 
 // The table_va a table gets when linked at entry `index` of the level-`level`
@@ -229,28 +240,40 @@ static inline int is_leaf(uint64 pte)
   return (pte & PTE_V) && PTE_IS_LEAF(pte);
 }
 
+// A table's link from the PTE at pte_pa goes: it is no longer linked
+// anywhere, nor up to a root.
+static __attribute__((noinline)) void unlink_table(uint64 table_pa)
+{
+  *link_pte_of(table_pa) = 0;
+  set_table_va(table_pa, 0);
+}
+
+// The table at table_pa is linked from the PTE at pte_pa, entry `index`
+// of the level-`level` table at pt_pa.
+static __attribute__((noinline)) void link_table(uint64 table_pa, uint64 pt_pa, int level,
+                                                 uint64 index, uint64 pte_pa)
+{
+  *link_pte_of(table_pa) = pte_pa;
+  set_table_va(table_pa, child_table_va(pt_pa, level, index));
+}
+
 // The bookkeeping of a write that changes what the entry at pte_pa (entry
 // `index` of the level-`level` table at pt_pa) maps, from old to pte: the
-// reverse map, and the links and addresses of tables. Kept out of line so
-// that the common write, new rights for the same page, stays small.
-static __attribute__((noinline)) void relink(uint64 pt_pa, int level, uint64 index, uint64 pte_pa,
-                                             uint64 old, uint64 pte)
+// reverse map, and the links and addresses of tables. A leaf's is a few
+// stores, done in line; a table's is out of line (it may walk a table).
+static inline __attribute__((always_inline)) void relink(uint64 pt_pa, int level, uint64 index,
+                                                         uint64 pte_pa, uint64 old, uint64 pte)
 {
-  int new_leaf = is_leaf(pte), old_leaf = is_leaf(old);
   // The slot's reverse-map links serve one page at a time: unlink the old
   // page before linking the new one.
-  if (old_leaf) {
+  if (is_leaf(old))
     rmap_remove(PTE_PA(old), pte_pa);
-  } else if (old & PTE_V) {
-    *link_pte_of(PTE_PA(old)) = 0;
-    set_table_va(PTE_PA(old), 0);
-  }
-  if (new_leaf) {
+  else if (old & PTE_V)
+    unlink_table(PTE_PA(old));
+  if (is_leaf(pte))
     rmap_add(PTE_PA(pte), pte_pa);
-  } else if (pte & PTE_V) {
-    *link_pte_of(PTE_PA(pte)) = pte_pa;
-    set_table_va(PTE_PA(pte), child_table_va(pt_pa, level, index));
-  }
+  else if (pte & PTE_V)
+    link_table(PTE_PA(pte), pt_pa, level, index, pte_pa);
 }
 
 // Write pte into entry `index` of the level-`level` table at pt_pa, which
@@ -273,6 +296,7 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
   if (!same_page)
     relink(pt_pa, level, index, pte_pa, old, pte);
   *slot = pte;
+  page_priv_of(pt_pa)->nvalid += (pte & PTE_V) - (old & PTE_V);
   if ((old & PTE_V) && !batch)
     flush_entry(pt_pa, level, index, is_leaf(old), owner->asid);
   return 0;
@@ -338,6 +362,32 @@ static inline __attribute__((always_inline)) long rewrite_leaf(struct fast_write
   // END LAB bindings
 }
 
+// The other common write, a new mapping: pte, a valid user leaf (R if W,
+// no reserved bits, G clear) of a user page the caller owns, into an
+// invalid entry of a level-0 table of the caller's own (f->table, found by
+// rewrite_leaf). It passes every rule of the general path; the reverse map
+// records it, and no TLB entry can hold the invalid one. Returns 0 when
+// done, or 1 if the write is not of that kind (nothing changes then).
+static inline __attribute__((always_inline)) long map_new_leaf(struct fast_write *f, uint64 pt_ppn,
+                                                               uint64 index, uint64 pte)
+{
+  if (pt_ppn != f->table || index >= NPTENTRIES)
+    return 1;
+  uint64 pte_pa = (pt_ppn << PGSHIFT) + index * sizeof(uint64);
+  uint64 *slot = (uint64 *)KADDR(pte_pa);
+  if ((*slot & PTE_V) || (pte & (PTE_V | PTE_U | PTE_G)) != (PTE_V | PTE_U) || !(pte & PTE_RWX) ||
+      (pte & (PTE_R | PTE_W)) == PTE_W || (pte & PTE_RESERVED_BITS))
+    return 1;
+  uint64 ppn = PTE_PPN(pte);
+  struct page_info *pi = &f->pages[ppn - f->base];
+  if (ppn - f->base >= f->npages || pi->type != PG_USER || pi->owner != f->me)
+    return 1;
+  rmap_add(ppn << PGSHIFT, pte_pa);
+  *slot = pte;
+  page_priv_of(pt_ppn << PGSHIFT)->nvalid++;
+  return 0;
+}
+
 // pte_write's general case (see below).
 static __attribute__((noinline)) long pte_write_any(struct env *caller, uint64 pt_ppn, uint64 index,
                                                     uint64 pte)
@@ -360,6 +410,8 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
       flush_entry(pt_ppn << PGSHIFT, 0, index, 1, caller->asid);
       return 0;
     }
+    if (map_new_leaf(&f, pt_ppn, index, pte) == 0)
+      return 0;
   }
   return pte_write_any(caller, pt_ppn, index, pte);
 }
@@ -419,6 +471,7 @@ void pte_unmap(uint64 pte_pa)
   uint64 *slot = (uint64 *)KADDR(pte_pa);
   rmap_remove(PTE_PA(*slot), pte_pa);
   *slot = 0;
+  page_priv_of(pte_pa)->nvalid--;
   struct env *owner = env_of(ppn2page(pte_pa >> PGSHIFT)->owner);
   if (owner != NULL)
     flush_entry(PGROUNDDOWN(pte_pa), 0, (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1, owner->asid);
@@ -439,20 +492,27 @@ void unmap_in_env(uint64 pa, uint32 envid)
   rmap_each(pa, unmap_if_owned);
 }
 
-// Clear every entry of the page-table page at pt_pa (its user half, for a
-// root), dropping the reverse-map records of its leaves and the links of its
-// subtables. Used when its environment is destroyed.
+// Clear the valid entries of the page-table page at pt_pa, dropping the
+// reverse-map records of its leaves and the links of its subtables. Used
+// when its environment is destroyed, before the page is freed (and zeroed
+// when next allocated): the scan ends at the last valid entry (nvalid
+// counts them down) and skips empty runs (eight_empty).
 void pt_clear(uint64 pt_pa)
 {
-  struct page_info *pi = ppn2page(pt_pa >> PGSHIFT);
+  struct page_priv *pp = page_priv_of(pt_pa);
   uint64 *t = KADDR(pt_pa);
-  int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
-  for (int i = 0; i < n; i++) {
-    if ((t[i] & PTE_V) && PTE_IS_LEAF(t[i]))
-      rmap_remove(PTE_PA(t[i]), pt_pa + i * sizeof(uint64));
-    else if (t[i] & PTE_V)
-      *link_pte_of(PTE_PA(t[i])) = 0, *table_va_of(PTE_PA(t[i])) = 0;
-    t[i] = 0;
+  int n = ppn2page(pt_pa >> PGSHIFT)->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+  for (int i = 0; i < n && pp->nvalid > 0; i += 8) {
+    if (eight_empty(&t[i]))
+      continue;
+    for (int k = i; k < i + 8; k++) {
+      if ((t[k] & PTE_V) && PTE_IS_LEAF(t[k]))
+        rmap_remove(PTE_PA(t[k]), pt_pa + k * sizeof(uint64));
+      else if (t[k] & PTE_V)
+        *link_pte_of(PTE_PA(t[k])) = 0, *table_va_of(PTE_PA(t[k])) = 0;
+      pp->nvalid -= t[k] & PTE_V;
+      t[k] = 0;
+    }
   }
 }
 
@@ -553,12 +613,18 @@ long kcheck(void)
         continue;
       uint64 *t = KADDR(pa);
       int n = pi->type == PG_PT2 ? NPTENTRIES / 2 : NPTENTRIES;
+      uint32 nvalid = 0;
       for (int k = 0; k < n && why == NULL; k++) {
         if (!(t[k] & PTE_V))
           continue;
+        nvalid++;
         leaves += PTE_IS_LEAF(t[k]);
         why = check_entry(e, t[k], pt_level(pi), pa + k * sizeof(uint64));
         where = pa + k * sizeof(uint64);
+      }
+      if (why == NULL && nvalid != page_priv_of(pa)->nvalid) {
+        why = "table's count of valid entries is wrong";
+        where = pa;
       }
     }
   }
