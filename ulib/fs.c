@@ -100,15 +100,21 @@ static void unchain(int i)
 }
 
 // The cache slot for block b, holding its contents if read is set (else
-// uninitialized: the caller fills it). Evicts the least recently used clean
-// slot that this operation has not used. Ends the server if every slot is
-// in use by this operation.
+// uninitialized: the caller fills it). A slot found moves to the front of
+// its hash chain, so finding a block costs what was used since it was last
+// used, whatever else the cache holds. Evicts the least recently used
+// clean slot that this operation has not used. Ends the server if every
+// slot is in use by this operation.
 static struct buf *buf_get(unsigned int block, int read)
 {
   if (block < FS_SUPERBLK || (sb.size != 0 && block >= sb.size))
     panic("block %u is outside the file system", block);
-  for (int i = chains[block % NHASH]; i >= 0; i = bufs[i].next)
-    if (bufs[i].block == block) {
+  for (short *link = &chains[block % NHASH]; *link >= 0; link = &bufs[*link].next)
+    if (bufs[*link].block == block) {
+      int i = *link;
+      *link = bufs[i].next;
+      bufs[i].next = chains[block % NHASH];
+      chains[block % NHASH] = i;
       bufs[i].used = operation;
       return &bufs[i];
     }

@@ -102,6 +102,8 @@ static inline unsigned long instret(void)
 
 // ---------------------------------------------------------------- helpers
 
+#define SYSINFO ((const volatile struct sysinfo *)USYSINFO)
+
 static long shared_ppn;  // the shared page, while mapped
 
 // Map the page shared with children at SHARED_VA (zeroed). Returns 0 or an error.
@@ -169,6 +171,43 @@ static unsigned long instret_step(void)
   unsigned long a, b;
   asm volatile("rdinstret %0\n\trdinstret %1" : "=r"(a), "=r"(b));
   return b - a;
+}
+
+// Is an environment other than this one runnable?
+static int others_runnable(void)
+{
+  const volatile struct env_info *envs = (const volatile struct env_info *)UENVS;
+  unsigned int self = getpid();
+  for (unsigned long i = 0; i < SYSINFO->nenv; i++)
+    if (envs[i].status == ENV_RUNNABLE && envs[i].id != self)
+      return 1;
+  return 0;
+}
+
+// Begin a run in the same state whatever ran before. First let the other
+// environments run until they wait (a server that has answered goes back
+// to sleep in pct_accept, say), as far as a few slices allow (a partner
+// that only yields back stays runnable). Then take every free time slice
+// and give up the rest of this one: the next slice is this process's, so
+// the run begins at its start, whoever the round robin would have picked
+// (the others run only when this process waits or yields to them, or in
+// slices they own). unsettle() gives the slices back.
+static void settle(void)
+{
+  for (int i = 0; i < 4 && others_runnable(); i++)
+    sys_yield(0);
+  while (sys_slice_alloc(0, -1) >= 0)
+    ;
+  sys_yield(0);
+}
+
+// Give back the time slices this process owns (after a run).
+static void unsettle(void)
+{
+  const volatile unsigned int *owner = (const volatile unsigned int *)USLICES;
+  for (int i = 0; i < NSLICES; i++)
+    if (owner[i] == (unsigned int)getpid())
+      sys_slice_free(i);
 }
 
 // ---------------------------------------------------------------- kernel crossings
@@ -626,6 +665,7 @@ static long b_slice_switch(unsigned long n)
   }
   if (pid < 0)
     return pid;
+  unsettle();  // the slices measure() took go to the child
   for (int i = 0; i < NSLICES; i++)
     sys_slice_alloc(pid, i);
   waitpid(pid, NULL);  // its slices come back when it exits
@@ -969,7 +1009,6 @@ static long b_file_write(unsigned long n)
 // ---------------------------------------------------------------- the table
 
 #define NONE    (-1L)
-#define SYSINFO ((const volatile struct sysinfo *)USYSINFO)
 
 struct row {
   const char *name;
@@ -1110,29 +1149,6 @@ __attribute__((noipa)) void bench_profile_end(void)
   asm volatile("nop");
 }
 
-// Is an environment other than this one runnable?
-static int others_runnable(void)
-{
-  const volatile struct env_info *envs = (const volatile struct env_info *)UENVS;
-  unsigned int self = getpid();
-  for (unsigned long i = 0; i < SYSINFO->nenv; i++)
-    if (envs[i].status == ENV_RUNNABLE && envs[i].id != self)
-      return 1;
-  return 0;
-}
-
-// Begin a run in the same state whatever ran before: first let the other
-// environments run until they wait (a server that has answered goes back
-// to sleep in pct_accept, say; which of them the round robin picks first
-// depends on history), as far as a few slices allow (a partner that only
-// yields back stays runnable); then start a fresh time slice.
-static void settle(void)
-{
-  for (int i = 0; i < 4 && others_runnable(); i++)
-    sys_yield(0);
-  sys_yield(0);
-}
-
 // Count a user page (vm_for_each_leaf's callback).
 static long count_page(unsigned long va, unsigned long pte, void *arg)
 {
@@ -1159,6 +1175,7 @@ static void measure(const struct row *r, struct result *res)
     bench_profile_begin();
     long t = r->run(n);
     bench_profile_end();
+    unsettle();
     idle = SYSINFO->idle - idle;  // waiting for a device: host time under -icount
     res->waits[i] = SYSINFO->idle_waits - waits;
     if (t < 0) {

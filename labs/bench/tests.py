@@ -70,6 +70,10 @@ def select_rows(t):
 # host time, and whether one is still pending when the file server waits
 # changes the path it takes (README.md, "Benchmarks", Stability).
 HOST_DEPENDENT = {"file-write-1mib"}
+# Rows that agree between orders only to within NEAR (README.md,
+# "Benchmarks", Stability: which row loaded a program first, or where a
+# timer tick lands in a long run, moves them by up to 0.7%).
+NEAR_ROWS, NEAR = {"fork-1mib-exit-wait", "fork-exec-wait", "spawn-exit-wait"}, 0.01
 
 
 def _figures(t, bootargs):
@@ -84,7 +88,7 @@ def _figures(t, bootargs):
 def order_independent(t):
     """Every row gives the same figure in the table's order, in the reverse
     order and alone (each row runs in a fresh process), but the rows whose
-    figure depends on the host's disk."""
+    figure depends on the host's disk; three rows within 1%."""
     forward = _figures(t, "init=exobench bench=quick")
     backward = _figures(t, "init=exobench bench=quick reverse")
     alone = {}
@@ -98,8 +102,10 @@ def order_independent(t):
         figures = {"in order": forward.get(name), "reversed": backward.get(name)}
         if name in alone:
             figures["alone"] = alone[name]
-        t.check(len(set(figures.values())) == 1,
-                f"{name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+        values = list(figures.values())
+        same = (None not in values and max(values) <= min(values) * (1 + NEAR)
+                if name in NEAR_ROWS else len(set(values)) == 1)
+        t.check(same, f"{name}: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
 
 
 @test(points=5, timeout=30)
