@@ -113,6 +113,9 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define TFRAME_SLOTS     34
 #define EXOS_SYS_YIELD   16  // SYS_yield, for xentry.S (checked in thread.c)
 #define EXOS_E_FAULT     3   // E_FAULT, for ucopy.S (checked in exception.c)
+#define EXOS_E_AGAIN     7   // E_AGAIN, E_NOENTRY, E_REFUSED, for rpc_entry.S (checked in rpc.c)
+#define EXOS_E_NOENTRY   22
+#define EXOS_E_REFUSED   25
 
 // The exception frame: pc, x1..x31 (x3, gp, not kept), cause, address. For
 // a synchronous exception only ra, sp, s0, t0..t6 and a0..a7 are in it

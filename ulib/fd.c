@@ -88,10 +88,8 @@ long read(int fd, void *buf, unsigned long n)
   struct file *f = file_of(fd);
   if (f == NULL || !f->readable)
     return -E_BADF;
-  if (f->type == F_PIPE) {
-    n = n < PGSIZE ? n : PGSIZE;
-    return exos_probe(buf, n, 1) < 0 ? -E_FAULT : pipe_take(f->pipe, buf, n);
-  }
+  if (f->type == F_PIPE)
+    return pipe_take(f->pipe, buf, n < PGSIZE ? n : PGSIZE);
   if (f->type == F_FILE)
     return fs_read(&f->ff, buf, n);
   return console_read(buf, n);
@@ -108,7 +106,7 @@ long write(int fd, const void *buf, unsigned long n)
   if (f == NULL || !f->writable)
     return -E_BADF;
   if (f->type == F_PIPE)
-    return exos_probe(buf, n, 0) < 0 ? -E_FAULT : pipe_write(f->pipe, buf, n);
+    return pipe_write(f->pipe, buf, n);
   if (f->type == F_FILE)
     return fs_write(&f->ff, buf, n, f->append);
   return console_write(buf, n);

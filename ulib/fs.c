@@ -442,7 +442,10 @@ static void itrunc(struct dinode *ip)
   // END LAB fs
 }
 
-// Read up to n bytes at offset off of ip into dst. Returns the count.
+// Read up to n bytes at offset off of ip into dst. Returns the count:
+// short if dst turns bad part-way (it may be a client's page, which the
+// client can free under the server: exos_copy fails where a plain copy
+// would end the server).
 static unsigned long readi(struct dinode *ip, void *dst, unsigned long off, unsigned long n)
 {
   if (off >= ip->size)
@@ -456,8 +459,8 @@ static unsigned long readi(struct dinode *ip, void *dst, unsigned long off, unsi
     unsigned int b = bmap(ip, (off + done) / FS_BSIZE, 0);
     if (b == 0)
       memset((char *)dst + done, 0, chunk);  // a hole
-    else
-      memmove((char *)dst + done, (char *)bread(b) + in, chunk);
+    else if (exos_copy((char *)dst + done, (char *)bread(b) + in, chunk) < 0)
+      return done;
     done += chunk;
   }
   return n;

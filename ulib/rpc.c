@@ -34,6 +34,10 @@
 #define NSERVERS        64     // servers a client can hold pages for
 #define RPC_START_TRIES 100    // yields to a process that has no PCT entry yet
 
+_Static_assert(EXOS_E_AGAIN == E_AGAIN && EXOS_E_NOENTRY == E_NOENTRY &&
+                   EXOS_E_REFUSED == E_REFUSED,
+               "the codes rpc_entry.S knows");
+
 static rpc_handler handler;
 unsigned long exos_rpc_retries;         // calls a busy server refused, retried
 unsigned long exos_rpc_sp;              // the server's stack for each call (rpc_entry.S)
@@ -50,8 +54,8 @@ static void __attribute__((noreturn)) idle(void)
 }
 
 // Map the page ppn a client granted (the RPC_CONNECT call). Returns 0 or
-// an error.
-static long connect_client(unsigned int caller, unsigned long ppn)
+// an error. (Out of line: the common call is another.)
+static long __attribute__((noinline)) connect_client(unsigned int caller, unsigned long ppn)
 {
   // LAB ipc: find the caller's slot, else a free one or a gone client's; map the page there
   // HANDOUT: return -E_NOSYS;
@@ -87,12 +91,16 @@ static void *client_page(unsigned int caller)
 
 // One call arrives (from exos_rpc_entry, on the server's stack): run the
 // handler and reply if the caller waits. Then the server idles.
-void exos_rpc_dispatch(long a0, long a1, long a2, long a3, long a4, long a5, long caller, long kind)
+void __attribute__((noreturn))
+exos_rpc_dispatch(long a0, long a1, long a2, long a3, long a4, long a5, long caller, long kind)
 {
   // LAB ipc: connect a client's page, or run the handler with its page; reply to a call; idle
   // HANDOUT: idle();
-  struct rpc_req r = {.caller = caller, .msg = {{a0, a1, a2, a3, a4, a5}}};
+  struct rpc_req r;  // every field set: nothing to clear
+  r.caller = caller;
+  r.msg = (struct rpc_msg){{a0, a1, a2, a3, a4, a5}};
   if (a0 == RPC_CONNECT) {
+    r.buf = NULL;
     r.msg.w[0] = connect_client(caller, a1);
   } else {
     r.buf = client_page(caller);
@@ -136,16 +144,15 @@ static int started(unsigned int env)
   return ((const struct env_info *)UENVS)[env & 255].status == ENV_RUNNABLE;
 }
 
-// Call server with the message in *m; the reply replaces it. Returns the
-// reply's w[0] (by convention a result or a negative error), or -E_BADENV
-// if the server is gone, -E_NOENTRY if it serves nothing.
-long rpc_call(unsigned int server, struct rpc_msg *m)
+// Call server again with *m after a call the server never saw (r: it was
+// refused, or the server was not ready or had no entry yet), giving it
+// the processor before each try, until one is answered or fails for good.
+// Returns as rpc_call. (Kept out of line: the common call needs none of it.)
+static long __attribute__((noinline)) wait_turn(unsigned int server, struct rpc_msg *m, long r)
 {
-  // LAB ipc: call; wait a busy or unready server's turn (yielding to it) and call again
-  // HANDOUT: return -E_NOSYS;
-  const struct rpc_msg call = *m;  // a refusal leaves garbage in *m
-  for (int starting = 0;; *m = call) {
-    long r = exos_pct_call(m, server);
+  // LAB ipc: wait a busy or unready server's turn (yielding to it) and call again
+  // HANDOUT: return r;
+  for (int starting = 0;; r = exos_pct_call(m, server)) {
     if (r == -E_NOENTRY && (!started(server) || starting++ < RPC_START_TRIES))
       r = -E_AGAIN;  // perhaps a server still starting up
     // A server busy with another call refuses this one (-E_REFUSED); one not ready cannot
@@ -156,6 +163,20 @@ long rpc_call(unsigned int server, struct rpc_msg *m)
     if (sys_yield(server) < 0)  // busy: let it finish, or if it cannot run, anyone
       sys_yield(0);
   }
+  // END LAB ipc
+}
+
+// Call server with the message in *m; the reply replaces it. Returns the
+// reply's w[0] (by convention a result or a negative error), or -E_BADENV
+// if the server is gone, -E_NOENTRY if it serves nothing.
+long rpc_call(unsigned int server, struct rpc_msg *m)
+{
+  // LAB ipc: call; a call the server never saw waits its turn
+  // HANDOUT: return -E_NOSYS;
+  long r = exos_pct_call(m, server);
+  if (r == -E_REFUSED || r == -E_AGAIN || r == -E_NOENTRY)
+    return wait_turn(server, m, r);  // *m is still the message (rpc_entry.S)
+  return r;
   // END LAB ipc
 }
 

@@ -6,9 +6,13 @@
 # stack and dispatch (which never returns).
 #
 # exos_pct_call(m, server): pct_call with a0..a5 from m->w, storing the
-# six reply registers back into m->w; returns a0.
+# six reply registers back into m->w; returns a0. A call the server never
+# saw (refused, not ready, no entry: -E_REFUSED, -E_AGAIN, -E_NOENTRY)
+# leaves m->w as it was, the message to call again with (a system call
+# may change a1..a5).
 
 #include "kernel/abi.h"
+#include "ulib/exos.h"
 
 .section .text
 .globl exos_rpc_entry, exos_pct_call
@@ -25,7 +29,7 @@ exos_rpc_entry:
 
 .p2align 2
 exos_pct_call:
-	# LAB ipc: a0..a5 from m->w, a6 the server, a7 SYSNUM_PCT_CALL, ecall; the reply into m->w
+	# LAB ipc: a0..a5 from m->w, a6 the server, a7 SYSNUM_PCT_CALL, ecall; a reply into m->w
 	# HANDOUT: li	a0, -2			# -E_NOSYS
 	# HANDOUT: ret
 	addi	sp, sp, -16
@@ -40,13 +44,20 @@ exos_pct_call:
 	ld	a5, 40(s1)
 	li	a7, SYSNUM_PCT_CALL
 	ecall
-	sd	a0, 0(s1)
+	bgez	a0, 1f			# the server's reply
+	li	t0, -EXOS_E_REFUSED
+	beq	a0, t0, 2f
+	li	t0, -EXOS_E_AGAIN
+	beq	a0, t0, 2f
+	li	t0, -EXOS_E_NOENTRY
+	beq	a0, t0, 2f
+1:	sd	a0, 0(s1)
 	sd	a1, 8(s1)
 	sd	a2, 16(s1)
 	sd	a3, 24(s1)
 	sd	a4, 32(s1)
 	sd	a5, 40(s1)
-	ld	s1, 0(sp)
+2:	ld	s1, 0(sp)
 	addi	sp, sp, 16
 	ret
 	# END LAB ipc

@@ -192,7 +192,6 @@ struct pipe;
 struct pipe *pipe_new(void);
 void pipe_hold(struct pipe *p, int writing, unsigned int env, int n);
 void pipe_close(struct pipe *p, int writing, int last_here);
-long pipe_read(struct pipe *p, void *buf, unsigned long n);  // with the read lock held
 long pipe_take(struct pipe *p, void *buf, unsigned long n);
 long pipe_write(struct pipe *p, const void *buf, unsigned long n);
 void pipe_pages(struct pipe *p, unsigned long *header, unsigned long *data);

@@ -8,8 +8,8 @@ from gradelib import *
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-RPC_ROUNDTRIP_TARGET = 380    # instructions; the reference: 338
-PIPE_ROUNDTRIP_TARGET = 1400  # instructions; the reference: 1,278
+RPC_ROUNDTRIP_TARGET = 305    # instructions; the reference: 291
+PIPE_ROUNDTRIP_TARGET = 1100  # instructions; the reference: 1,032
 
 
 def first_failure(out):
@@ -51,15 +51,17 @@ def rpc_calls(t):
               "processor first (sys_yield(server)).")
     t.hint_if(first, r"^a call: FAIL: got (?!-22,)",
               "The first call, made while the server was still starting (so not taken at "
-              "first, and made again), got a wrong answer: a call the kernel did not take "
-              "leaves garbage in *m; put the caller's message back before calling again.")
+              "first, and made again), got a wrong answer: exos_pct_call must leave *m as it "
+              "was when the kernel did not take the call (-E_REFUSED, -E_AGAIN, -E_NOENTRY: "
+              "a1..a5 may be garbage then), so the call is made again with the message.")
     t.hint_if(out, r"^\s+#\d+ 0x[0-9a-f]+ exos_rpc_dispatch\+",
               "The server faulted in its handler: the req->buf it was given is not a page "
               "this caller shares. client_page must give the page of the caller's own slot "
               "(a page whose client is gone is unmapped), or NULL.")
     t.hint_if(first, r"^the reply's other words: FAIL",
               "The call's result came back but not the reply's other words: exos_pct_call "
-              "stores all six reply registers a0..a5 into m->w after the ecall.")
+              "stores all six reply registers a0..a5 into m->w after the ecall (unless the "
+              "kernel did not take the call).")
     t.hint_if(first, r"^the server sees the caller's id: FAIL",
               "The handler's req->caller is the kernel's a6 at the entry, the caller's id.")
     t.hint_if(first, r"^a page shared with the server: FAIL",
@@ -78,10 +80,10 @@ def rpc_calls(t):
 
 
 @test(points=15, timeout=25,
-      hint="rpc_call (LAB ipc): a call the kernel refuses because the server is busy "
-           "(-E_REFUSED) waits its turn: put the message back (a refusal leaves garbage in "
-           "*m), count a retry in exos_rpc_retries, give the server the processor "
-           "(sys_yield(server), or sys_yield(0) if that fails) and call again.")
+      hint="rpc_call and wait_turn (LAB ipc): a call the kernel refuses because the server "
+           "is busy (-E_REFUSED) waits its turn: count a retry in exos_rpc_retries, give the "
+           "server the processor (sys_yield(server), or sys_yield(0) if that fails) and call "
+           "again with the message (exos_pct_call leaves *m alone on a refusal).")
 def rpc_busy_server(t):
     """Three clients at once, 600 slow calls: a busy server refuses the
     others (the kernel, with PCT_ONCE), who wait their turn and get every
@@ -90,7 +92,8 @@ def rpc_busy_server(t):
     first = first_failure(out)
     t.hint_if(first, r"^three clients at once.*: FAIL",
               "A client got a wrong answer: a refusal (-E_REFUSED) is not the call's result, "
-              "and it leaves garbage in *m: put the message back before calling again.")
+              "and exos_pct_call must not store its garbage registers into *m: the call "
+              "is made again with the message.")
     t.hint_if(first, r"^t_rpc: a client still waits",
               "A client never got its answer: the server must take one call at a time "
               "(sys_pct_accept with PCT_ONCE before the entry is registered, and again in "
@@ -101,7 +104,7 @@ def rpc_busy_server(t):
 
 
 @test(points=10, timeout=20,
-      hint="rpc_call (LAB ipc): only a refusal (-E_REFUSED) or a server not ready (-E_AGAIN) "
+      hint="wait_turn (LAB ipc): only a refusal (-E_REFUSED) or a server not ready (-E_AGAIN) "
            "is waited for; -E_BADENV (the server is gone) is the call's result at once.")
 def rpc_dead_server(t):
     """A server that dies during a call: the call fails with -E_BADENV, and
@@ -189,9 +192,9 @@ def pipe_end_of_file_only_when_every_writer_has_closed(t):
       hint="the common call is one PCT each way: no system call besides exos_pct_call's ecall "
            "when the server is free, no search longer than the clients in use")
 def rpc_roundtrip(t):
-    """An empty RPC, call and reply, takes at most 380 instructions under
-    -icount (the reference: 338)."""
-    t.instructions("rpc-roundtrip", RPC_ROUNDTRIP_TARGET, 338)
+    """An empty RPC, call and reply, takes at most 305 instructions under
+    -icount (the reference: 291)."""
+    t.instructions("rpc-roundtrip", RPC_ROUNDTRIP_TARGET, 291)
 
 
 @test(points=5, timeout=30, parent=pipes,
@@ -199,9 +202,9 @@ def rpc_roundtrip(t):
            "yield), not to anyone and not by spinning; the common read and write make no "
            "system call besides that yield")
 def pipe_roundtrip(t):
-    """One byte to a partner and back over two pipes takes at most 1,400
-    instructions under -icount (the reference: 1,238)."""
-    t.instructions("pipe-roundtrip", PIPE_ROUNDTRIP_TARGET, 1278)
+    """One byte to a partner and back over two pipes takes at most 1,100
+    instructions under -icount (the reference: 1,032)."""
+    t.instructions("pipe-roundtrip", PIPE_ROUNDTRIP_TARGET, 1032)
 
 
 @test(points=5, timeout=5)
