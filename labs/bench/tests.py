@@ -72,8 +72,8 @@ def select_rows(t):
 HOST_DEPENDENT = {"file-write-1mib"}
 # Rows that agree between orders only to within NEAR (README.md,
 # "Benchmarks", Stability: where the file server's allocator puts the file,
-# which row loaded a program first, where a timer tick lands in a long run
-# move them by up to 0.7%).
+# and where the kernel's round robin starts its scan of the environment
+# table, move them by up to 0.7%).
 NEAR_ROWS = {"fork-1mib-exit-wait", "fork-exec-wait", "spawn-exit-wait", "file-read-1mib"}
 NEAR = 0.01
 
