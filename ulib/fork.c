@@ -46,12 +46,15 @@ struct child {
 };
 
 static struct child children[EXOS_MAXCHILD];
-static long orphans[NORPHANS];  // pages owned here but maybe mapped only by others
-static int norphans;
+// Pages owned here but maybe mapped only by others. The fault handler adds
+// to them, so they are ExOS's state: a copy-on-write fault in the middle of
+// add_orphan would add to them under its feet.
+static EXOS_STATE long orphans[NORPHANS];
+static EXOS_STATE int norphans;
 static exos_handler next_store_handler;
-volatile unsigned long
+EXOS_STATE volatile unsigned long
     exos_cow_copies;  // pages copied by copy_page (volatile: a fault handler changes it)
-extern char data_start[], end[];
+extern char exos_state_start[], exos_state_end[];
 
 static struct exit_record *status_of(int slot)
 {
@@ -101,10 +104,10 @@ static long copy_page(unsigned long va, unsigned long bits)
   long np = vm_page_alloc(PG_USER), err;
   if (np < 0)
     return np;
-  if ((err = vm_map(EXOS_SCRATCH, np, PTE_R | PTE_W)) < 0)
+  if ((err = vm_map(EXOS_COWSCRATCH, np, PTE_R | PTE_W)) < 0)
     return err;
-  memmove((void *)EXOS_SCRATCH, (void *)va, PGSIZE);
-  vm_unmap(EXOS_SCRATCH);
+  memmove((void *)EXOS_COWSCRATCH, (void *)va, PGSIZE);
+  vm_unmap(EXOS_COWSCRATCH);
   if ((err = vm_map(va, np, bits)) < 0)
     return err;
   exos_cow_copies++;
@@ -210,7 +213,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
   struct child_space *cs = arg;
   if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
-  if (va >= (unsigned long)data_start && va < (unsigned long)end)
+  if (va >= (unsigned long)exos_state_start && va < (unsigned long)exos_state_end)
     return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
