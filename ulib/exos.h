@@ -100,6 +100,10 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 // (with xentry.S's own variables); fork copies those pages to the child at
 // once and makes the rest of data and bss copy-on-write.
 #define EXOS_STATE __attribute__((section(".bss.exos_state")))
+// The same for thread.c's records, on pages of their own within ExOS's
+// state (exos_threads_start to exos_threads_end): all zero until the first
+// thread is made, when fork gives a child fresh pages instead of copies.
+#define EXOS_STATE_THREADS __attribute__((section(".bss.exos_threads")))
 
 #define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
 #define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory

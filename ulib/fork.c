@@ -9,8 +9,9 @@
 //     child owns: the child's start-up code writes them before it can
 //     handle a copy-on-write fault, and the upcall entry and the fault
 //     handler write them where a fault cannot be taken or would trip over
-//     itself; so are the pages of the stack fork runs on, from its frame
-//     up, which both processes write at once;
+//     itself (but thread.c's records, all zero until the first thread is
+//     made, are fresh zero pages until then); so are the pages of the stack
+//     fork runs on, from its frame up, which both processes write at once;
 //   - every other writable page (the rest of data and bss, heap, stack)
 //     becomes read-only with the PTE_COW bit, in the parent and in the
 //     child, which gets a read grant;
@@ -61,7 +62,8 @@ static EXOS_STATE int norphans;
 static exos_handler next_store_handler;
 EXOS_STATE volatile unsigned long
     exos_cow_copies;  // pages copied by copy_page (volatile: a fault handler changes it)
-extern char exos_state_start[], exos_state_end[];
+extern char exos_state_start[], exos_state_end[], exos_threads_start[], exos_threads_end[];
+extern struct thread *volatile exos_thread_cur;  // xentry.S: NULL until the first thread
 
 static struct exit_record *status_of(int slot)
 {
@@ -220,6 +222,14 @@ static int live_stack(unsigned long va)
          va < EXOS_STACKTOP;
 }
 
+// Is the page at va one of thread.c's records' while no thread was ever
+// made? They are all zero then: the child gets a fresh page, not a copy.
+static int unused_thread_page(unsigned long va)
+{
+  return exos_thread_cur == NULL && va >= (unsigned long)exos_threads_start &&
+         va < (unsigned long)exos_threads_end;
+}
+
 // Share the page mapped at va (PTE pte) with the child: ExOS's state and
 // the live stack privately, ExOS's own pages not at all, the rest
 // copy-on-write or read-only. Called for every leaf by vm_for_each_leaf.
@@ -232,7 +242,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
   if ((va >= (unsigned long)exos_state_start && va < (unsigned long)exos_state_end) ||
       live_stack(va))
-    return child_private_page(cs, va, 1);
+    return child_private_page(cs, va, !unused_thread_page(va));
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
   if (bits & PTE_SHARE) {  // shared memory: the child maps the same page with the same rights

@@ -37,10 +37,9 @@
 static rpc_handler handler;
 unsigned long exos_rpc_retries;         // calls a busy server refused, retried
 unsigned long exos_rpc_sp;              // the server's stack for each call (rpc_entry.S)
-// ExOS's state (exos.h): a forked child clears them first thing (rpc_forget).
-static EXOS_STATE unsigned int clients[NCLIENTS];  // slot i's page: EXOS_RPC_CLIENTS + i pages
-static EXOS_STATE int nclients;  // slots ever used: every call searches only these
-static EXOS_STATE unsigned int servers[NSERVERS];  // slot i's page: EXOS_RPC_SERVERS + i pages
+static unsigned int clients[NCLIENTS];  // slot i's page is at EXOS_RPC_CLIENTS + i pages
+static int nclients;                    // slots ever used: every call searches only these
+static unsigned int servers[NSERVERS];  // slot i's page is at EXOS_RPC_SERVERS + i pages
 
 // The server's idle state: accept one call, and wait for it without the
 // processor (the call enters at exos_rpc_entry).
