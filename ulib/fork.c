@@ -240,9 +240,11 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
   struct child_space *cs = arg;
   if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
+  if (unused_thread_page(va))
+    return child_private_page(cs, va, 0);  // all zero: a fresh page does
   if ((va >= (unsigned long)exos_state_start && va < (unsigned long)exos_state_end) ||
       live_stack(va))
-    return child_private_page(cs, va, !unused_thread_page(va));
+    return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
   if (bits & PTE_SHARE) {  // shared memory: the child maps the same page with the same rights
