@@ -10,8 +10,7 @@
 //     handle a copy-on-write fault, and the upcall entry and the fault
 //     handler write them where a fault cannot be taken or would trip over
 //     itself (but thread.c's records, all zero until the first thread is
-//     made, are fresh zero pages until then); so are the pages of the stack
-//     fork runs on, from its frame up, which both processes write at once;
+//     made, are fresh zero pages until then);
 //   - every other writable page (the rest of data and bss, heap, stack)
 //     becomes read-only with the PTE_COW bit, in the parent and in the
 //     child, which gets a read grant;
@@ -212,16 +211,6 @@ static long child_private_page(struct child_space *cs, unsigned long va, int cop
   // END LAB fork
 }
 
-// Is the page at va part of the stack fork runs on, at or above this
-// frame? Both processes write such a page at once (the parent as fork goes
-// on, the child as it returns), so a copy now spares two copy-on-write faults.
-static int live_stack(unsigned long va)
-{
-  unsigned long fp = r_fp();
-  return fp > EXOS_STACKTOP - EXOS_STACK_MAX && fp <= EXOS_STACKTOP && va + PGSIZE > fp &&
-         va < EXOS_STACKTOP;
-}
-
 // Is the page at va one of thread.c's records' while no thread was ever
 // made? They are all zero then: the child gets a fresh page, not a copy.
 static int unused_thread_page(unsigned long va)
@@ -230,9 +219,9 @@ static int unused_thread_page(unsigned long va)
          va < (unsigned long)exos_threads_end;
 }
 
-// Share the page mapped at va (PTE pte) with the child: ExOS's state and
-// the live stack privately, ExOS's own pages not at all, the rest
-// copy-on-write or read-only. Called for every leaf by vm_for_each_leaf.
+// Share the page mapped at va (PTE pte) with the child: ExOS's state
+// privately, ExOS's own pages not at all, the rest copy-on-write or
+// read-only. Called for every leaf by vm_for_each_leaf.
 static long share_page(unsigned long va, unsigned long pte, void *arg)
 {
   // LAB fork: share one page with the child as the file's header says
@@ -242,8 +231,7 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
   if (unused_thread_page(va))
     return child_private_page(cs, va, 0);  // all zero: a fresh page does
-  if ((va >= (unsigned long)exos_state_start && va < (unsigned long)exos_state_end) ||
-      live_stack(va))
+  if (va >= (unsigned long)exos_state_start && va < (unsigned long)exos_state_end)
     return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
