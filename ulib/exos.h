@@ -27,6 +27,7 @@
 #define EXOS_TRAMPOLINE    0x3F7FF03000  // exec's last step runs from an alias here
 #define EXOS_EXECBUF       0x3F7FF04000  // exec's plan: struct exec_switch, then the batch
 #define EXOS_EXECBUF_PAGES 8
+#define EXOS_COWSCRATCH    0x3F7FF0C000  // copy_page's (fork.c): a fault may come mid-EXOS_SCRATCH
 #define EXOS_EXEC_MAGIC    0x6578656321  // a2 at the entry of an exec'd program
 #define EXOS_CHILDREN      0x3F7FF10000  // the status pages of this process's children
 #define EXOS_MAXCHILD      64
@@ -92,6 +93,18 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 #define FS_APPEND  1   // FS_WRITE: at the end of the file
 #define FS_AT      2   // FS_READ: at offset w5, leaving the file's offset alone
 #define FS_BIND_MAX 1024  // FS_BIND: pages one call binds (their block numbers fill the page)
+// ExOS's state that code which cannot take a copy-on-write fault writes:
+// xentry.S's entry and thread switches (upcall-free: a fault there ends the
+// program) and a forked child's start-up before it handles faults. The
+// linker script (user/user.ld) gathers it on pages of its own after the bss
+// (with xentry.S's own variables); fork copies those pages to the child at
+// once and makes the rest of data and bss copy-on-write.
+#define EXOS_STATE __attribute__((section(".bss.exos_state")))
+// The same for thread.c's records, on pages of their own within ExOS's
+// state (exos_threads_start to exos_threads_end): all zero until the first
+// thread is made, when fork gives a child fresh pages instead of copies.
+#define EXOS_STATE_THREADS __attribute__((section(".bss.exos_threads")))
+
 #define FS_NOREF   0x10000  // FS_OPEN flag: look only, record no open (stat, chdir)
 #define FS_DIRONLY 0x20000  // FS_OPEN flag: refuse anything but a directory
 #define FS_NOFOLLOW 0x40000  // FS_OPEN flag: a symbolic link at the path's end is opened itself

@@ -4,15 +4,22 @@
 //
 // A process id is its environment id. fork() creates a child environment
 // and builds its address space through pte_write into the child's tables:
-//   - the program's data and bss are copied at once into pages the child
-//     owns (the child's start-up code writes them before it can handle a
-//     copy-on-write fault);
-//   - every other writable page (heap, stack) becomes read-only with the
-//     PTE_COW bit, in the parent and in the child, which gets a read grant;
+//   - the pages of ExOS's state (exos_state_start to exos_state_end: what
+//     EXOS_STATE marks, see ulib/exos.h) are copied at once into pages the
+//     child owns: the child's start-up code writes them before it can
+//     handle a copy-on-write fault, and the upcall entry and the fault
+//     handler write them where a fault cannot be taken or would trip over
+//     itself (but thread.c's records, all zero until the first thread is
+//     made, are fresh zero pages until then);
+//   - every other writable page (the rest of data and bss, heap, stack)
+//     becomes read-only with the PTE_COW bit, in the parent and in the
+//     child, which gets a read grant;
 //   - read-only pages (text) are shared by a grant;
 //   - pages mapped with PTE_SHARE are shared writable (shared memory);
 //   - ExOS's own pages (the window, scratch, status and exception-stack
 //     pages) are not shared: the child gets a fresh exception stack.
+// copy_page copies through a scratch page of its own, EXOS_COWSCRATCH: a
+// copy-on-write fault may come while EXOS_SCRATCH is in use.
 // A page this process maps but does not own (its parent's) is copied first,
 // so the child's copy-on-write pages are its parent's own: a grant passed
 // on lasts only as long as the grant it came from.
@@ -45,13 +52,17 @@ struct child {
   long status_ppn;
 };
 
-static struct child children[EXOS_MAXCHILD];
-static long orphans[NORPHANS];  // pages owned here but maybe mapped only by others
-static int norphans;
+static EXOS_STATE struct child children[EXOS_MAXCHILD];  // a forked child clears it first thing
+// Pages owned here but maybe mapped only by others. The fault handler adds
+// to them, so they are ExOS's state: a copy-on-write fault in the middle of
+// add_orphan would add to them under its feet.
+static EXOS_STATE long orphans[NORPHANS];
+static EXOS_STATE int norphans;
 static exos_handler next_store_handler;
-volatile unsigned long
+EXOS_STATE volatile unsigned long
     exos_cow_copies;  // pages copied by copy_page (volatile: a fault handler changes it)
-extern char data_start[], end[];
+extern char exos_state_start[], exos_state_end[], exos_threads_start[], exos_threads_end[];
+extern struct thread *volatile exos_thread_cur;  // xentry.S: NULL until the first thread
 
 static struct exit_record *status_of(int slot)
 {
@@ -101,10 +112,10 @@ static long copy_page(unsigned long va, unsigned long bits)
   long np = vm_page_alloc(PG_USER), err;
   if (np < 0)
     return np;
-  if ((err = vm_map(EXOS_SCRATCH, np, PTE_R | PTE_W)) < 0)
+  if ((err = vm_map(EXOS_COWSCRATCH, np, PTE_R | PTE_W)) < 0)
     return err;
-  memmove((void *)EXOS_SCRATCH, (void *)va, PGSIZE);
-  vm_unmap(EXOS_SCRATCH);
+  memmove((void *)EXOS_COWSCRATCH, (void *)va, PGSIZE);
+  vm_unmap(EXOS_COWSCRATCH);
   if ((err = vm_map(va, np, bits)) < 0)
     return err;
   exos_cow_copies++;
@@ -200,7 +211,15 @@ static long child_private_page(struct child_space *cs, unsigned long va, int cop
   // END LAB fork
 }
 
-// Share the page mapped at va (PTE pte) with the child: data and bss
+// Is the page at va one of thread.c's records' while no thread was ever
+// made? They are all zero then: the child gets a fresh page, not a copy.
+static int unused_thread_page(unsigned long va)
+{
+  return exos_thread_cur == NULL && va >= (unsigned long)exos_threads_start &&
+         va < (unsigned long)exos_threads_end;
+}
+
+// Share the page mapped at va (PTE pte) with the child: ExOS's state
 // privately, ExOS's own pages not at all, the rest copy-on-write or
 // read-only. Called for every leaf by vm_for_each_leaf.
 static long share_page(unsigned long va, unsigned long pte, void *arg)
@@ -210,7 +229,9 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
   struct child_space *cs = arg;
   if (va >= EXOS_SCRATCH || exos_fork_skip(va))
     return 0;  // ExOS's own (scratch, status pages, exception stack), paged regions
-  if (va >= (unsigned long)data_start && va < (unsigned long)end)
+  if (unused_thread_page(va))
+    return child_private_page(cs, va, 0);  // all zero: a fresh page does
+  if (va >= (unsigned long)exos_state_start && va < (unsigned long)exos_state_end)
     return child_private_page(cs, va, 1);
   unsigned long ppn = PTE_PPN(pte), bits = pte & (PTE_R | PTE_W | PTE_X | PTE_COW | PTE_SHARE);
   long err;
@@ -242,7 +263,9 @@ static long share_page(unsigned long va, unsigned long pte, void *arg)
 
 // ---------------------------------------------------------------- processes
 
-static long fork_context[15];  // where fork() was called (see context.S)
+// Where fork() was called (see context.S); written at every fork, so kept
+// with ExOS's state rather than faulting on a copy-on-write page each time.
+static EXOS_STATE long fork_context[15];
 
 // The child's first code, on its fresh exception stack: rebuild ExOS's view
 // of its page tables, take up exception handling, forget the parent's

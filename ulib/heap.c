@@ -100,7 +100,7 @@ static void report_overflow(struct xframe *f)
 static int heap_fault(struct xframe *f)
 {
   unsigned long a = f->addr;
-  if (vm_pte(a) == 0 && was_mapped(a))
+  if (was_mapped(a) && vm_pte(a) == 0)  // (a new page's fault reads no PTE here)
     report_lost(a);  // a zero page would hide what the kernel took
   if (map_on_demand(f)) {
     note_mapped(a, 1);

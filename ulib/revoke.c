@@ -32,14 +32,15 @@ struct region {
   const unsigned int *blocks;  // the disk block holding each page
 };
 
-static struct region regions[NREGIONS];
+// What revoke_init sets is ExOS's state (exos.h): a forked child sets it first thing.
+static EXOS_STATE struct region regions[NREGIONS];
 static struct exos_resident resident[NRESIDENT];
-static int nresident;
+static EXOS_STATE int nresident;
 static unsigned long allowance = NRESIDENT, loads;
 static exos_policy policy = exos_policy_clock;
 static const struct exos_reclaimer *reclaimer;  // a higher layer's rebuildable pages, or NULL
-static unsigned int repossessions_seen;         // entries of the repossession vector handled
-static unsigned long answered;                  // deadline of the last request answered
+static EXOS_STATE unsigned int repossessions_seen;  // entries of the repossession vector handled
+static EXOS_STATE unsigned long answered;           // deadline of the last request answered
 static exos_handler next_handler[16];
 volatile unsigned long exos_pageins, exos_pageouts;  // handlers change them (exos_pages_lost: vm.c)
 

@@ -104,7 +104,7 @@ _Static_assert(EXOS_SYS_YIELD == SYS_yield, "EXOS_SYS_YIELD");
 #define A1      11
 #define RUNNING (exos_thread_cur)
 
-static struct thread threads[EXOS_MAXTHREADS];
+static EXOS_STATE_THREADS struct thread threads[EXOS_MAXTHREADS];  // xentry.S saves frames here
 static int next_tid = 2;
 static unsigned long wait_clock;  // orders the waiters of mutexes and conditions
 static exos_handler next_fault_handler[16];

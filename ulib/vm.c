@@ -25,13 +25,14 @@
 #define VIEWROOT      ((volatile unsigned long *)(EXOS_UVPT + (512UL << 20) + (256UL << 12)))
 #define META          256  // region (WIN, META) holds the level-1 views and the root's
 
-static unsigned long root, win1, win_meta, win_self;  // page numbers of the key tables
+// The page numbers of the key tables (a forked child sets them first thing).
+static EXOS_STATE unsigned long root, win1, win_meta, win_self;
 
 // Nonzero while ExOS handles an upcall (xentry.S counts them) or is inside
 // code that an asynchronous upcall must not interrupt: the kernel makes no
 // asynchronous upcall (revocation, prologue, epilogue) while it is set.
 // (Here, at the bottom, because the table writes below hold it.)
-volatile unsigned long exos_critical;
+EXOS_STATE volatile unsigned long exos_critical;
 
 // Pages the kernel took by force whose contents are lost: revoke.c counts
 // them, and heap.c reports a touch of one.
