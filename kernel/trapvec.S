@@ -23,15 +23,11 @@
 #define TF(reg) (8 * reg)
 
 # Zero the registers a system call may change (abi.h) that the kernel's C
-# code may have left a kernel address in: t0, t2..t6 and a1..a7 (the fast
-# path leaves the user's pc in t1).
+# code may have left a kernel address in: t0 and a1..a7. (The fast path
+# leaves the user's pc in t1; the kernel's C code is built never to use
+# t2..t6 (-ffixed-*, in the Makefile), so they still hold the user's values.)
 .macro clear_scratch
 	li	t0, 0
-	li	t2, 0
-	li	t3, 0
-	li	t4, 0
-	li	t5, 0
-	li	t6, 0
 	li	a1, 0
 	li	a2, 0
 	li	a3, 0
