@@ -181,13 +181,9 @@ $(B)/mkfs/fsck: mkfs/fsck.c ulib/fsformat.h
 	@mkdir -p $(@D)
 	$(HOSTCC) -O2 -std=c11 -Wall -Wextra -Werror -I. -o $@ mkfs/fsck.c
 
-# The kernel's C code never uses t2..t6 (kernel/trapvec.S): a fast system
-# call returns to user mode without clearing them.
-KERNEL_FIXED := -ffixed-t2 -ffixed-t3 -ffixed-t4 -ffixed-t5 -ffixed-t6
-
 $(B)/kernel/%.o: kernel/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(KERNEL_FIXED) -c -o $@ $<
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/kernel/%.o: kernel/%.S
 	@mkdir -p $(@D)

@@ -53,8 +53,9 @@
   X(32, env_wait, long, (unsigned int envid, unsigned long flags))
 
 // Calls that may switch to another environment. The fast path leaves them
-// to the full trap path, which saves every register first. (A bit mask of
-// call numbers, all below 64.)
+// to the full trap path, which saves every register first, except the
+// common cases of pct_call, pct_reply and yield(id), which trapvec.S
+// switches itself. (A bit mask of call numbers, all below 64.)
 #define SYSNUM_PCT_CALL  20  // for trapvec.S's fast paths
 #define SYSNUM_PCT_REPLY 22
 #define SYSNUM_YIELD     16

@@ -8,8 +8,10 @@
 # System calls that cannot switch environments take a fast path: the ABI
 # (kernel/abi.h) lets a call change a1..a7 and t0..t6 like a C call, and the
 # kernel's C code preserves s0..s11 itself, so only ra, sp and tp are saved
-# before calling syscall() on the hart's kernel stack. Every other trap, and
-# the calls in SWITCHING_SYSCALLS, save all registers and go to trap_user().
+# before calling syscall() on the hart's kernel stack, and t0, t2..t6 and
+# a1..a7 are cleared on the way out. Of the calls in SWITCHING_SYSCALLS, pct_call,
+# pct_reply and yield(id) switch in assembly in their common case (below);
+# every other trap and call saves all registers and goes to trap_user().
 #
 # kernelvec: traps while in the kernel. The kernel runs with interrupts off,
 # so these are always bugs; kerneltrap() reports and panics. During a fast
@@ -23,11 +25,15 @@
 #define TF(reg) (8 * reg)
 
 # Zero the registers a system call may change (abi.h) that the kernel's C
-# code may have left a kernel address in: t0 and a1..a7. (The fast path
-# leaves the user's pc in t1; the kernel's C code is built never to use
-# t2..t6 (-ffixed-*, in the Makefile), so they still hold the user's values.)
+# code may have left a kernel address in: t0, t2..t6 and a1..a7 (the fast
+# path leaves the user's pc in t1).
 .macro clear_scratch
 	li	t0, 0
+	li	t2, 0
+	li	t3, 0
+	li	t4, 0
+	li	t5, 0
+	li	t6, 0
 	li	a1, 0
 	li	a2, 0
 	li	a3, 0

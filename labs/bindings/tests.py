@@ -9,7 +9,7 @@ import re
 from gradelib import *
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PTE_WRITE_TARGET = 150        # instructions; the reference takes 132
+PTE_WRITE_TARGET = 150        # instructions; the reference takes 137
 PTE_BATCH_TARGET = 45         # instructions per entry; the reference takes 36
 
 
@@ -81,8 +81,8 @@ def reverse_map(t):
       hint="the common write (rewrite_leaf) must not take the general path")
 def fast_write(t):
     """One pte_write rewriting a leaf of one's own takes at most 150
-    instructions under -icount (the reference: 132)."""
-    t.instructions("pte-write", PTE_WRITE_TARGET, 132)
+    instructions under -icount (the reference: 137)."""
+    t.instructions("pte-write", PTE_WRITE_TARGET, 137)
 
 
 @test(points=10, timeout=30, parent=attacks,
