@@ -53,10 +53,12 @@
   X(32, env_wait, long, (unsigned int envid, unsigned long flags))
 
 // Calls that may switch to another environment. The fast path leaves them
-// to the full trap path, which saves every register first. (A bit mask of
-// call numbers, all below 64.)
+// to the full trap path, which saves every register first, except the
+// common cases of pct_call, pct_reply and yield(id), which trapvec.S
+// switches itself. (A bit mask of call numbers, all below 64.)
 #define SYSNUM_PCT_CALL  20  // for trapvec.S's fast paths
 #define SYSNUM_PCT_REPLY 22
+#define SYSNUM_YIELD     16
 #define SWITCHING_SYSCALLS                                                                         \
   ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 23) | \
    (1UL << 30) | (1UL << 31) | (1UL << 32))
@@ -207,7 +209,9 @@ _Static_assert(SWITCHING_SYSCALLS ==
                     (1UL << SYS_pct_accept) | (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) |
                     (1UL << SYS_env_wait)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
-_Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply, "SYSNUM_PCT");
+_Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply &&
+                   SYSNUM_YIELD == SYS_yield,
+               "SYSNUM_*");
 #endif
 
 #ifndef __ASSEMBLER__

@@ -8,8 +8,10 @@
 # System calls that cannot switch environments take a fast path: the ABI
 # (kernel/abi.h) lets a call change a1..a7 and t0..t6 like a C call, and the
 # kernel's C code preserves s0..s11 itself, so only ra, sp and tp are saved
-# before calling syscall() on the hart's kernel stack. Every other trap, and
-# the calls in SWITCHING_SYSCALLS, save all registers and go to trap_user().
+# before calling syscall() on the hart's kernel stack, and t0, t2..t6 and
+# a1..a7 are cleared on the way out. Of the calls in SWITCHING_SYSCALLS, pct_call,
+# pct_reply and yield(id) switch in assembly in their common case (below);
+# every other trap and call saves all registers and goes to trap_user().
 #
 # kernelvec: traps while in the kernel. The kernel runs with interrupts off,
 # so these are always bugs; kerneltrap() reports and panics. During a fast
@@ -137,11 +139,13 @@ switching:
 	beq	a7, t1, pct_call_fast
 	li	t1, SYSNUM_PCT_REPLY
 	beq	a7, t1, pct_reply_fast
+	li	t1, SYSNUM_YIELD
+	beq	a7, t1, yield_fast
 	j	full_save
 
-# t0 = &envs[id & (NENV - 1)] for the id in a6 (clobbers t1).
-.macro env_slot
-	andi	t0, a6, NENV - 1
+# t0 = &envs[id & (NENV - 1)] for the id in register idreg (clobbers t1).
+.macro env_slot idreg=a6
+	andi	t0, \idreg, NENV - 1
 	slli	t0, t0, ENV_SIZE_SHIFT
 	la	t1, envs
 	add	t0, t0, t1
@@ -289,6 +293,44 @@ pct_reply_fast:
 	li	t2, 0
 	li	t3, 0
 	restore_and_return temps=0	# it returns from pct_call
+
+# yield(id) with id != 0, the common case: the target exists, is runnable,
+# has no upcall pending and no prologue entry (else sched_yield() decides
+# whether it enters there), and the hardware has ASIDs. The caller's
+# yield returns 0; the target resumes with every register it had (it may
+# have been stopped by an interrupt), as run_with_prologue() would.
+yield_fast:
+	csrr	t2, sscratch		# t2 = the target's id (the user's a0)
+	beqz	t2, full_save		# yield(0): the slice goes back to the vector
+	env_slot t2
+	ld	t1, ENV_SATP(t0)
+	beqz	t1, pct_slow		# no ASIDs (or a free slot)
+	ld	t3, ENV_PUB(t0)
+	lwu	t1, ENVINFO_ID(t3)
+	bne	t1, t2, pct_slow	# no such environment (an id above 32 bits:)
+	lwu	t1, ENVINFO_STATUS(t3)
+	addi	t1, t1, -ENV_RUNNABLE
+	bnez	t1, pct_slow		# not runnable: -E_BADENV from the C path
+	lbu	t1, ENV_REVOKE_UPCALL(t0)
+	bnez	t1, pct_slow
+	ld	t1, ENV_UAREA(t0)
+	ld	t1, UAREA_ENTRY + 8 * ENTRY_PROLOGUE(t1)
+	bnez	t1, pct_slow
+	save_preserved
+	sd	zero, TF(10)(a0)	# the caller's yield returns 0
+	sb	zero, ENV_KERNEL_SAVED(t0)
+	ld	t1, TF(0)(t0)
+	csrw	sepc, t1
+	switch_to_t0
+	ld	a0, TF(10)(t0)
+	ld	a1, TF(11)(t0)
+	ld	a2, TF(12)(t0)
+	ld	a3, TF(13)(t0)
+	ld	a4, TF(14)(t0)
+	ld	a5, TF(15)(t0)
+	ld	a6, TF(16)(t0)
+	ld	a7, TF(17)(t0)
+	restore_and_return
 
 # A fast path above gave up after using t1..t6: an ecall may change them,
 # but must not leave them holding kernel addresses (the full path saves

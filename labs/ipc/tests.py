@@ -9,7 +9,7 @@ from gradelib import *
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 RPC_ROUNDTRIP_TARGET = 305    # instructions; the reference: 291
-PIPE_ROUNDTRIP_TARGET = 1100  # instructions; the reference: 1,032
+PIPE_ROUNDTRIP_TARGET = 800  # instructions; the reference: 772
 
 
 def first_failure(out):
@@ -202,9 +202,9 @@ def rpc_roundtrip(t):
            "yield), not to anyone and not by spinning; the common read and write make no "
            "system call besides that yield")
 def pipe_roundtrip(t):
-    """One byte to a partner and back over two pipes takes at most 1,100
-    instructions under -icount (the reference: 1,032)."""
-    t.instructions("pipe-roundtrip", PIPE_ROUNDTRIP_TARGET, 1032)
+    """One byte to a partner and back over two pipes takes at most 800
+    instructions under -icount (the reference: 772)."""
+    t.instructions("pipe-roundtrip", PIPE_ROUNDTRIP_TARGET, 772)
 
 
 @test(points=5, timeout=5)

@@ -10,7 +10,7 @@ from gradelib import *
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-DIRECTED_YIELD_TARGET = 260  # instructions per switch; the reference takes 234
+DIRECTED_YIELD_TARGET = 110  # instructions per switch; the reference takes 104
 _runs = {}  # stride's output, run once for both tests that read it
 
 
@@ -111,9 +111,9 @@ def tickets_change(t):
       hint="a directed yield is one system call: the kernel switches straight to the target")
 def directed_yield(t):
     """A directed yield to a partner that yields straight back takes at most
-    260 instructions a switch under -icount (the reference: 234): the
+    110 instructions a switch under -icount (the reference: 104): the
     mechanism stride_run hands each slice out with."""
-    t.instructions("directed-yield", DIRECTED_YIELD_TARGET, 234)
+    t.instructions("directed-yield", DIRECTED_YIELD_TARGET, 104)
 
 
 @test(points=5, timeout=5)
