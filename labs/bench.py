@@ -160,7 +160,9 @@ def run(command, timeout):
             data = None
         if data:
             chunks.append(data)
-            sys.stdout.write(data.decode("utf-8", "replace").replace("\r", ""))
+            # echo, which the process rows run, prints empty lines: not shown
+            shown = re.sub(r"\n\n+", "\n", data.decode("utf-8", "replace").replace("\r", ""))
+            sys.stdout.write(shown)
             sys.stdout.flush()
         elif data == b"":
             break
@@ -205,7 +207,7 @@ def main(argv=None):
     missed = [r["name"] for r in table["rows"] if r["target_met"] is False]
     print(f"bench: {measured} of {len(table['rows'])} rows measured"
           + (f", targets missed: {' '.join(missed)}" if missed
-             else "" if measured == 0 else ", every target met" if table["exact"]
+             else "" if measured == 0 else ", no target missed" if table["exact"]
              else ", no target judged: the counts are not exact")
           + (f"; wrote {args.json}" if args.json else ""))
     if not ok:
