@@ -181,15 +181,24 @@ $(B)/mkfs/fsck: mkfs/fsck.c ulib/fsformat.h
 	@mkdir -p $(@D)
 	$(HOSTCC) -O2 -std=c11 -Wall -Wextra -Werror -I. -o $@ mkfs/fsck.c
 
-$(B)/kernel/%.o: kernel/%.c
+# Every object depends on the compiler and its flags, written to $(FLAGS)
+# and rewritten only when they change (make CFLAGS=... rebuilds all).
+FLAGS := $(B)/flags
+$(FLAGS): .FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(CFLAGS) / $(ASFLAGS) / $(XV6_CFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CFLAGS) / $(ASFLAGS) / $(XV6_CFLAGS)' > $@
+.PHONY: .FORCE
+
+$(B)/kernel/%.o: kernel/%.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/kernel/%.o: kernel/%.S
+$(B)/kernel/%.o: kernel/%.S $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(ASFLAGS) -c -o $@ $<
 
-$(B)/kernel/progs.o: kernel/progs.sh $(UPROG_FILES)
+$(B)/kernel/progs.o: kernel/progs.sh $(UPROG_FILES) $(FLAGS)
 	@mkdir -p $(@D)
 	kernel/progs.sh $(UPROG_FILES) > $(B)/kernel/progs.S
 	$(CC) $(ASFLAGS) -c -o $@ $(B)/kernel/progs.S
@@ -206,19 +215,19 @@ $(KERNEL): $(KERNEL_OBJS) kernel/kernel.ld kernel/ksyms.sh $(B)/kernel/ksyms0.o
 	  { echo "kernel: functions moved between link passes"; rm -f $@; exit 1; }
 	$(OBJDUMP) -S $@ > $(B)/kernel/kernel.asm
 
-$(B)/ulib/%.o: ulib/%.c
+$(B)/ulib/%.o: ulib/%.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/ulib/%.o: ulib/%.S
+$(B)/ulib/%.o: ulib/%.S $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(ASFLAGS) -c -o $@ $<
 
-$(B)/ulib/%.o: kernel/%.c
+$(B)/ulib/%.o: kernel/%.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/user/%.o: user/%.c
+$(B)/user/%.o: user/%.c $(FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
