@@ -89,7 +89,7 @@ void virtio_ready(volatile uint8 *regs)
 // tell the device.
 void virtio_post(volatile uint8 *regs, int q, struct virtq *vq, uint16 head)
 {
-  vq->avail->ring[vq->avail->idx % vq->size] = head;
+  vq->avail->ring[vq->avail->idx & (vq->size - 1)] = head;
   __sync_synchronize();
   vq->avail->idx++;
   __sync_synchronize();
