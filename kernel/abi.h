@@ -310,6 +310,8 @@ struct sysinfo {
 // does not match it.) Filters alike in every term but the value of the
 // LAST one are merged: the frame's last field is looked up in a hash
 // table, so put the field that tells yours from others' (a port) last.
+// A filter is refused (-E_CLAIMED) if some frame could pass both it and
+// another environment's filter, or if it is one installed already.
 #define DPF_TERMS     16
 #define NET_FRAME_MAX 1514  // bytes of an Ethernet frame without its checksum
 #define NET_FRAME_MIN 14    // its header: shorter frames are dropped as malformed

@@ -181,10 +181,10 @@ void net_release(struct env *e);
 const char *net_check(uint64 *where);
 
 // dpf.c
-long dpf_insert(int f, struct dpf_term *t, uint64 n);
+long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n);
 void dpf_remove(int f);
 int dpf_match(const uint8 *frame, uint64 len);
-const char *dpf_check(const uint8 *installed, uint64 *where);
+const char *dpf_check(const uint32 *installed, uint64 *where);
 
 // pct.c
 long pct_transfer(struct env *e, uint64 callee_id, int kind);

@@ -15,11 +15,16 @@
 //    once; its last field is then looked up in the class's hash table. So
 //    a frame costs one test per class, not per filter: a thousand UDP
 //    ports are one class.
-//  - No stealing: a filter whose class already holds its value (whoever's
-//    it is) is refused with -E_CLAIMED, so no two filters accept the same
-//    frames by the same terms.
-//  - Classes are tried most terms first (the most specific wins); among
-//    classes with as many terms, the older first.
+//  - No stealing: a filter is refused with -E_CLAIMED if some frame could
+//    pass both it and a filter of another environment's (every byte both
+//    test agrees under both masks), or if it is one the table holds
+//    already, whoever's it is (the same class and value). So a more
+//    specific filter cannot take part of another's frames: "port 7000
+//    from this host" is refused while someone holds port 7000. A filter
+//    whose own terms contradict each other matches nothing: -E_BADFILTER.
+//  - One environment's own filters may overlap: classes are tried most
+//    terms first (the most specific wins); among classes with as many
+//    terms, the older first.
 //
 // Filters are named by their slot in net.c's table (0..NET_FILTERS-1);
 // net.c owns them (who, the ring) and calls dpf_insert and dpf_remove.
@@ -38,15 +43,20 @@ struct dpf_class {
 };
 
 struct member {
-  uint8 cls;   // its class + 1; 0: not installed
-  uint8 next;  // the next filter on its hash chain, + 1; 0: the end
-  uint32 key;  // its last term's value
+  uint8 cls;     // its class + 1; 0: not installed
+  uint8 next;    // the next filter on its hash chain, + 1; 0: the end
+  uint32 key;    // its last term's value
+  uint32 owner;  // the environment that installed it
 };
 
 static struct dpf_class classes[DPF_CLASSES];
 static uint8 order[DPF_CLASSES];  // the classes in use, in the order frames try them
 static int nclasses;
 static struct member members[NET_FILTERS];
+// The filter being downloaded, byte by byte: the bits of frame byte i it
+// tests (0: none) and the values they must have. Kept all zero between
+// downloads.
+static uint8 test_mask[NET_FRAME_MAX], test_value[NET_FRAME_MAX];
 
 _Static_assert(NET_FILTERS < 256 && DPF_CLASSES < 256, "uint8 links");
 
@@ -121,6 +131,61 @@ static int class_new(const struct dpf_term *t, int n)
   return c;
 }
 
+// Byte i (0: the first, most significant) of term t's mask and value.
+static uint8 mask_byte(const struct dpf_term *t, int i)
+{
+  return t->mask >> (8 * (t->length - 1 - i));
+}
+
+static uint8 value_byte(const struct dpf_term *t, int i)
+{
+  return t->value >> (8 * (t->length - 1 - i));
+}
+
+// Spread the n terms t over test_mask and test_value (undo: 0 clears
+// them again). Returns 0 if two of them contradict each other.
+static int spread(const struct dpf_term *t, uint64 n, int undo)
+{
+  int consistent = 1;
+  for (uint64 k = 0; k < n; k++)
+    for (int i = 0; i < t[k].length; i++) {
+      int at = t[k].offset + i;
+      uint8 m = mask_byte(&t[k], i), v = value_byte(&t[k], i);
+      if ((test_value[at] ^ v) & test_mask[at] & m)
+        consistent = 0;
+      test_mask[at] = undo ? 0 : test_mask[at] | m;
+      test_value[at] = undo ? 0 : test_value[at] | v;
+    }
+  return consistent;
+}
+
+// Could a frame pass both the spread filter and installed filter g?
+// (Yes unless a byte both test must differ.)
+static int overlaps(int g)
+{
+  struct dpf_class *k = &classes[members[g].cls - 1];
+  for (int j = 0; j < k->nterms; j++) {
+    struct dpf_term t = k->term[j];
+    if (j == k->nterms - 1)
+      t.value = members[g].key;
+    for (int i = 0; i < t.length; i++)
+      if ((test_value[t.offset + i] ^ value_byte(&t, i)) & test_mask[t.offset + i] &
+          mask_byte(&t, i))
+        return 0;
+  }
+  return 1;
+}
+
+// Is the spread filter one no frame of another environment's filters
+// could also pass?
+static int unclaimed(uint32 owner)
+{
+  for (int g = 0; g < NET_FILTERS; g++)
+    if (members[g].cls != 0 && members[g].owner != owner && overlaps(g))
+      return 0;
+  return 1;
+}
+
 // The filter of class c whose key is key, + 1; 0 if none.
 static uint32 lookup(struct dpf_class *c, uint32 key)
 {
@@ -131,15 +196,22 @@ static uint32 lookup(struct dpf_class *c, uint32 key)
 }
 
 // Check filter f's n terms (copied from the user into t, which may be
-// reordered) and merge it into the table. Returns 0, -E_BADFILTER,
-// -E_CLAIMED, or -E_AGAIN if it would need a class and none is free.
-long dpf_insert(int f, struct dpf_term *t, uint64 n)
+// reordered), installed by environment owner, and merge it into the
+// table. Returns 0, -E_BADFILTER, -E_CLAIMED, or -E_AGAIN if it would
+// need a class and none is free.
+long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n)
 {
   if (n == 0 || n > DPF_TERMS)
     return -E_BADFILTER;
   for (uint64 i = 0; i < n; i++)
     if (!term_ok(&t[i]))
       return -E_BADFILTER;
+  int consistent = spread(t, n, 0), ours = consistent && unclaimed(owner);
+  spread(t, n, 1);
+  if (!consistent)
+    return -E_BADFILTER;
+  if (!ours)
+    return -E_CLAIMED;
   for (uint64 i = 1; i + 1 < n; i++)  // sort all but the last (insertion sort: n is small)
     for (uint64 j = i; j > 0 && term_before(&t[j], &t[j - 1]); j--) {
       struct dpf_term x = t[j];
@@ -153,7 +225,7 @@ long dpf_insert(int f, struct dpf_term *t, uint64 n)
     return -E_AGAIN;
   struct dpf_class *k = &classes[c];
   uint32 h = hash(t[n - 1].value);
-  members[f] = (struct member){c + 1, k->bucket[h], t[n - 1].value};
+  members[f] = (struct member){c + 1, k->bucket[h], t[n - 1].value, owner};
   k->bucket[h] = f + 1;
   k->nfilters++;
   return 0;
@@ -168,7 +240,7 @@ void dpf_remove(int f)
   while (*link != f + 1)
     link = &members[*link - 1].next;
   *link = members[f].next;
-  members[f] = (struct member){0, 0, 0};
+  members[f] = (struct member){0, 0, 0, 0};
   if (--k->nfilters > 0)
     return;
   k->nterms = 0;
@@ -210,12 +282,12 @@ int dpf_match(const uint8 *frame, uint64 len)
   return -1;
 }
 
-// For kcheck: installed is the table of which filter slots net.c has in
-// use. Every such filter is on the hash chain of its class for its key,
-// and no other is; each class counts its filters right; the order lists
+// For kcheck: installed[f] is the owner of net.c's filter f (0: free).
+// Every such filter is on the hash chain of its class for its key, with
+// that owner, and no other is; each class counts its filters right; the order lists
 // exactly the classes in use, most terms first. Returns NULL or the
 // violation, with the filter or class in *where.
-const char *dpf_check(const uint8 *installed, uint64 *where)
+const char *dpf_check(const uint32 *installed, uint64 *where)
 {
   int count[DPF_CLASSES] = {0}, listed = 0;
   for (int c = 0; c < DPF_CLASSES; c++)
@@ -230,7 +302,7 @@ const char *dpf_check(const uint8 *installed, uint64 *where)
       }
   for (int f = 0; f < NET_FILTERS; f++) {
     *where = f;
-    if ((members[f].cls != 0) != (installed[f] != 0))
+    if ((members[f].cls != 0) != (installed[f] != 0) || members[f].owner != installed[f])
       return "packet filter in the merged table but not installed, or the reverse";
   }
   int used = 0, installed_count = 0;

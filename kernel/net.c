@@ -7,8 +7,8 @@
 // for each frame that arrives, runs the merged filters and copies the
 // frame into the ring of the one that accepts it, without understanding
 // what the frame is. What the kernel guarantees:
-//  - A frame goes to at most one filter (dpf.c refuses a filter that
-//    would take another's frames). A frame no filter accepts is counted
+//  - A frame goes to at most one filter, and no environment's filter can
+//    take frames another's accepts (dpf.c refuses it). A frame no filter accepts is counted
 //    (sysinfo.net_unmatched) and dropped; so is a malformed one, shorter
 //    than an Ethernet header or longer than NET_FRAME_MAX
 //    (sysinfo.net_malformed). (QEMU drops a frame longer than a page
@@ -222,7 +222,7 @@ long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, u
     f++;
   if (f == NET_FILTERS)
     return -E_AGAIN;
-  long err = dpf_insert(f, t, n);
+  long err = dpf_insert(f, caller->pub->id, t, n);
   if (err < 0)
     return err;
   filters[f] = (struct filter){caller->pub->id, npages, 0, 0, {0}};
@@ -345,11 +345,12 @@ void net_release(struct env *e)
 // filters installed. Returns NULL or the violation.
 const char *net_check(uint64 *where)
 {
-  uint8 installed[NET_FILTERS], count_f[NENV] = {0}, count_s[NENV] = {0};
+  uint32 installed[NET_FILTERS];
+  uint8 count_f[NENV] = {0}, count_s[NENV] = {0};
   for (int f = 0; f < NET_FILTERS; f++) {
     struct filter *fl = &filters[f];
     *where = f;
-    installed[f] = fl->owner != 0;
+    installed[f] = fl->owner;
     if (fl->owner == 0)
       continue;
     struct env *e = env_of(fl->owner);

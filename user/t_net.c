@@ -179,6 +179,17 @@ static void waiting_child(void)
   check("child: install the parent's port 7000 refused",
         (t[3].value = 7000, sys_net_filter(t, 4, (const unsigned long *)child_ring, 1)),
         -E_CLAIMED);
+  struct dpf_term more[5];
+  memmove(more, udp_terms, sizeof(udp_terms));
+  more[3].value = 7000;
+  more[4] = (struct dpf_term){26, 4, 0xFFFFFFFF, 0x0A000202};  // from 10.0.2.2
+  check("child: port 7000 from one host refused (part of the parent's)",
+        sys_net_filter(more, 5, (const unsigned long *)child_ring, 1), -E_CLAIMED);
+  check("child: every IPv4 frame refused (the parent's among them)",
+        sys_net_filter(udp_terms, 1, (const unsigned long *)child_ring, 1), -E_CLAIMED);
+  struct dpf_term arp = {12, 2, 0xFFFF, 0x0806};
+  check("child: ARP frames (none of the parent's)",
+        sys_net_filter(&arp, 1, (const unsigned long *)child_ring, 1) >= 0, 1);
   check("child: a ring page of its parent's refused",
         (t[3].value = 9001, sys_net_filter(t, 4, (const unsigned long *)ring, 1)), -E_NOACCESS);
   check("child: remove its parent's filter refused", sys_net_unfilter(echo_filter), -E_PERM);
@@ -211,6 +222,12 @@ __attribute__((noreturn)) static void attacks(void)
         -E_CLAIMED);
   long f2 = udp_filter(7001, 1);
   check("another port in the same class", f2 >= 0, 1);
+  long all = sys_net_filter(udp_terms, 1, (const unsigned long *)ring, 1);
+  check("every IPv4 frame, beside its own ports", all >= 0, 1);
+  check("remove it", sys_net_unfilter(all), 0);
+  struct dpf_term never[2] = {{12, 2, 0xFFFF, 0x0800}, {12, 1, 0xFF, 0x86}};
+  check("terms that contradict each other refused",
+        sys_net_filter(never, 2, (const unsigned long *)ring, 1), -E_BADFILTER);
 
   struct dpf_term past = {1511, 4, 0xFFFFFFFF, 0};
   check("a term reading past the largest frame refused",

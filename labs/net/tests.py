@@ -146,8 +146,8 @@ def counters(t, out):
 @test(points=20, timeout=60)
 def filter_bindings(t):
     """Packet filters: refused at download when they read past the largest
-    frame, have too many terms or bad ones; a second filter for a port
-    another environment holds refused; quotas; sends checked; an
+    frame, have too many terms or bad ones; a filter for a port another
+    environment holds refused, and so is one for part of its frames; quotas; sends checked; an
     environment destroyed with its filter installed leaves nothing."""
     out = t.qemu(bootargs="init=t_net")
     t.expect(out, r"^rvexo: network device \(virtio-net\)$", r"^t_net: all \d+ checks passed$",
