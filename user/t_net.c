@@ -207,6 +207,73 @@ static void abandoning_child(void)
     sys_net_send(page, 0, 60);
 }
 
+// The next pseudo-random number (xorshift64), for random_calls.
+static unsigned long rnd(void)
+{
+  static unsigned long x = 88172645463325252UL;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return x;
+}
+
+// A random number that is often near a boundary: small, just below or
+// above a limit, or anything.
+static unsigned long edgy(unsigned long limit)
+{
+  switch (rnd() % 4) {
+  case 0:
+    return rnd() % 4;
+  case 1:
+    return limit - 1 + rnd() % 3;
+  case 2:
+    return rnd() % (limit + 1);
+  default:
+    return rnd();
+  }
+}
+
+// n random network calls with random arguments (terms, ring pages that
+// are its own, others' or none, sends, removals); each must return a
+// result or a refusal, and the kernel's invariants must hold after.
+static void random_calls(int n)
+{
+  struct dpf_term t[DPF_TERMS];
+  unsigned long pages[NET_RING_PAGES];
+  int refused = 0;
+  for (int i = 0; i < n; i++) {
+    long r;
+    switch (rnd() % 5) {
+    case 0:
+    case 1:
+      for (int k = 0; k < DPF_TERMS; k++)
+        t[k] = (struct dpf_term){edgy(NET_FRAME_MAX), edgy(4), rnd() % 3 ? 0xFF : rnd(),
+                                 rnd() % 3 ? rnd() % 4 : rnd()};
+      for (int k = 0; k < NET_RING_PAGES; k++)
+        pages[k] = rnd() % 2 ? (unsigned long)ring[rnd() % NRING] : SYSINFO->base_ppn + edgy(SYSINFO->npages);
+      r = sys_net_filter(t, edgy(DPF_TERMS), pages, edgy(NET_RING_PAGES));
+      break;
+    case 2:
+      r = sys_net_unfilter(edgy(NET_FILTERS_PER_ENV * 8));
+      break;
+    case 3:
+      r = sys_net_send(rnd() % 2 ? (unsigned long)out_ppn : SYSINFO->base_ppn + edgy(SYSINFO->npages),
+                       edgy(PGSIZE), edgy(NET_FRAME_MAX));
+      break;
+    default:
+      r = sys_net_status(edgy(NET_SENDS), rnd() % 2);
+      break;
+    }
+    refused += r < 0;
+  }
+  printf("t_net: %d random calls, %d refused\n", n, refused);
+  for (int f = 0; f < 64; f++)
+    sys_net_unfilter(f);
+  for (int q = 0; q < NET_SENDS; q++)
+    sys_net_status(q, 1);
+  kcheck("random calls");
+}
+
 // Filters and sends, properly and attacked, with no traffic.
 __attribute__((noreturn)) static void attacks(void)
 {
@@ -336,6 +403,7 @@ __attribute__((noreturn)) static void attacks(void)
 
   check("remove the filters", sys_net_unfilter(echo_filter) == 0 && sys_net_unfilter(f2) == 0, 1);
   kcheck("removing everything");
+  random_calls(20000);
   finish("t_net");
 }
 
