@@ -17,7 +17,10 @@
 //    user page), and the kernel checks it again before each copy, so a
 //    page its owner freed or lost is never written: the frame is dropped
 //    and counted (sysinfo.net_overflow), as is one for a ring page still
-//    full (abi.h, struct net_slot). Nothing of a ring is pinned.
+//    full (abi.h, struct net_slot). The ring is kept in order: the next
+//    frame tries the same page again (so a ring whose page its owner gave
+//    up receives nothing more until the filter is installed again).
+//    Nothing of a ring is pinned.
 //  - net_wait gives up the processor until the filter's ring has
 //    received more frames than the caller has seen (no spinning).
 //  - Sending: net_send copies the frame from a page the caller owns into
