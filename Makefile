@@ -263,6 +263,8 @@ QEMUOPTS := $(QEMUBASE) -smp $(CPUS)
 # reaches nothing beyond it: no DNS, no outbound connection), forwarding
 # UDP port NET_UDP_PORT and TCP port NET_TCP_PORT of the host's 127.0.0.1
 # (and nothing else) to the machine's ports 7 (UDP echo) and 80 (HTTP).
+# (Restricted, QEMU's stack drops every UDP datagram the machine sends, so
+# the UDP port carries datagrams in only; the TCP port works both ways.)
 # make qemu and qemu-gdb forward this user's ports (by default 30000 +
 # uid % 5000, as GDBPORT); the grader's and make bench's machines forward
 # from port 0, any port free at the time, so that machines booted at once

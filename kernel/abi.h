@@ -319,6 +319,7 @@ struct sysinfo {
 #define NET_RING_PAGES      16  // pages of one filter's ring at most
 #define NET_SENDS_PER_ENV   8   // sends not yet collected per environment
 #define NET_SENDS           32  // sends not yet collected, machine-wide
+#define NET_WAIT_ALL        0xFFFFFFFFUL  // net_wait: on all the caller's filters
 
 struct dpf_term {
   unsigned short offset;

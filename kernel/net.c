@@ -22,7 +22,9 @@
 //    up receives nothing more until the filter is installed again).
 //    Nothing of a ring is pinned.
 //  - net_wait gives up the processor until the filter's ring has
-//    received more frames than the caller has seen (no spinning).
+//    received more frames than the caller has seen (no spinning); with
+//    NET_WAIT_ALL, until all the caller's filters together have (an
+//    environment with several filters sleeps on all of them at once).
 //  - Sending: net_send copies the frame from a page the caller owns into
 //    the kernel at once (so the page may be freed or changed at any time
 //    after) and returns a request number; the device sends it later;
@@ -69,6 +71,8 @@ static uint64 rx_page[RXQ];  // physical addresses of the receive buffers
 static struct filter filters[NET_FILTERS];
 static struct send sends[NET_SENDS];
 static uint8 nfilters[NENV], nsends[NENV];  // each environment's share in use
+static uint64 received_by[NENV];  // frames all of an environment's filters have received
+static uint8 waits_all[NENV];     // it waits in net_wait(NET_WAIT_ALL, ...)
 
 // Find a modern virtio network device, set up its queues and give it the
 // receive buffers. Without one the kernel runs on, and the network calls
@@ -117,11 +121,13 @@ static void deliver(struct filter *f, const uint8 *frame, uint64 n)
   __sync_synchronize();
   slot->full = 1;
   f->received++;
-  if (f->waiting) {
+  uint32 x = ENVX(f->owner);
+  received_by[x]++;
+  if (f->waiting || waits_all[x]) {
     struct env *e = env_of(f->owner);
-    f->waiting = 0;
-    e->tf.a0 = f->received;
+    e->tf.a0 = f->waiting ? f->received : received_by[x];
     e->pub->status = ENV_RUNNABLE;
+    f->waiting = waits_all[x] = 0;
   }
 }
 
@@ -252,19 +258,25 @@ long net_unfilter(struct env *caller, uint64 f)
   return 0;
 }
 
-// net_wait: the number of frames filter f has put in its ring so far,
+// net_wait: the number of frames filter f (NET_WAIT_ALL: all the
+// caller's filters together, since it began) has put in its ring so far,
 // once it is more than `seen` (the caller gives up the processor until
 // then).
 long net_wait(struct env *caller, uint64 f, uint64 seen)
 {
+  uint32 x = ENVX(caller->pub->id);
   struct filter *fl = own_filter(caller, f);
-  if (fl == NULL)
+  if (fl == NULL && f != NET_WAIT_ALL)
     return -E_PERM;
-  if (seen > fl->received)
+  uint64 received = fl != NULL ? fl->received : received_by[x];
+  if (seen > received)
     return -E_INVAL;
-  if (seen < fl->received)
-    return fl->received;
-  fl->waiting = 1;
+  if (seen < received)
+    return received;
+  if (fl != NULL)
+    fl->waiting = 1;
+  else
+    waits_all[x] = 1;
   caller->pub->status = ENV_NOT_RUNNABLE;
   schedule();
 }
@@ -324,6 +336,8 @@ long net_status(struct env *caller, uint64 req, uint64 wait)
 // finish as orphans (see net_release).
 static __attribute__((noinline)) void release_all(uint32 id)
 {
+  received_by[ENVX(id)] = 0;
+  waits_all[ENVX(id)] = 0;
   for (int f = 0; f < NET_FILTERS; f++)
     if (filters[f].owner == id)
       filter_free(&filters[f]);
@@ -344,7 +358,8 @@ static __attribute__((noinline)) void release_all(uint32 id)
 void net_release(struct env *e)
 {
   uint32 id = e->pub->id;
-  if (nfilters[ENVX(id)] != 0 || nsends[ENVX(id)] != 0)
+  if (nfilters[ENVX(id)] != 0 || nsends[ENVX(id)] != 0 || received_by[ENVX(id)] != 0 ||
+      waits_all[ENVX(id)] != 0)
     release_all(id);
 }
 
@@ -390,6 +405,10 @@ const char *net_check(uint64 *where)
       return "environment's count of packet filters or sends is wrong";
     if (nfilters[slot] > NET_FILTERS_PER_ENV || nsends[slot] > NET_SENDS_PER_ENV)
       return "environment holds more than its share of filters or sends";
+    if (env_table[slot].status == ENV_FREE && (received_by[slot] != 0 || waits_all[slot] != 0))
+      return "free environment slot keeps network state";
+    if (waits_all[slot] && env_table[slot].status == ENV_RUNNABLE)
+      return "environment waiting for frames is runnable";
   }
   return dpf_check(installed, where);
 }

@@ -4,20 +4,22 @@
 //                  with no traffic: refusals at download, no stealing a
 //                  port, quotas, and an environment destroyed with its
 //                  filters installed
-//   t_net echo     a UDP echo server on port ECHO_PORT, built by hand
-//                  (Ethernet, IPv4 and UDP headers written here), for the
-//                  host-side tests in labs/net/tests.py: it sends "ready"
-//                  once its filter is in, echoes every datagram, and on
-//                  "quit" prints the kernel's network counters, answers
-//                  "bye" and ends
+//   t_net echo     a UDP echo server on port ECHO_PORT (7), built by hand
+//                  (Ethernet, IPv4 and UDP headers written here), that
+//                  answers ARP requests for its address (10.0.2.15) too,
+//                  for the host-side tests in labs/net/tests.py: it
+//                  sends "ready" once its filters are in, echoes every
+//                  datagram, and on "quit" prints the kernel's network
+//                  counters, answers "bye" and ends
 
 #include "user/tsupport.h"
 
-#define ECHO_PORT 7777
+#define ECHO_PORT 7
 #define RING      0x2400000000UL  // ring pages, mapped one after another
 #define SLOT(i)   ((volatile struct net_slot *)(RING + (i)*PGSIZE))
 #define OUT       0x2500000000UL  // the page frames are sent from
 #define NRING     8
+#define NUDP      6  // ring pages 0..5 are the echo port's, 6..7 ARP's
 
 static long ring[NRING], out_ppn;
 static long echo_filter;
@@ -118,6 +120,45 @@ static long echo(volatile struct net_slot *s)
   return send_out(len);
 }
 
+// Answer the ARP request in ring slot s (it asks for our address: the
+// filter says so) with our Ethernet address.
+static long answer_arp(volatile struct net_slot *s)
+{
+  static const unsigned char mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  unsigned char *f = (unsigned char *)OUT;
+  if (s->len < 42)
+    return -E_INVAL;
+  memmove(f, (const void *)s->frame, 42);
+  memmove(f, (const void *)(s->frame + 6), 6);  // to the asker
+  memmove(f + 6, mac, 6);
+  put16(f + 20, 2);                                    // a reply
+  memmove(f + 32, (const void *)(s->frame + 22), 10);  // its target: the asker
+  memmove(f + 22, mac, 6);                             // its sender: us
+  memmove(f + 28, (const void *)(s->frame + 38), 4);
+  return send_out(42);
+}
+
+// Where the server is in one of its rings: pages first .. first + n - 1
+// of the ring pages, the next frame to take in page first + next % n.
+struct ring_view {
+  int first, n;
+  unsigned long next;
+};
+
+// The next frame ring r holds, or NULL if the kernel has put none there.
+static volatile struct net_slot *next_frame(struct ring_view *r)
+{
+  volatile struct net_slot *s = SLOT(r->first + r->next % r->n);
+  return s->full ? s : NULL;
+}
+
+// Give the frame next_frame returned back to the kernel.
+static void frame_done(struct ring_view *r)
+{
+  SLOT(r->first + r->next % r->n)->full = 0;
+  r->next++;
+}
+
 // Print the kernel's network counters.
 static void counters(void)
 {
@@ -129,31 +170,37 @@ static void counters(void)
 // The echo server: see the top of the file.
 __attribute__((noreturn)) static void serve(void)
 {
-  echo_filter = udp_filter(ECHO_PORT, NRING);
+  static const struct dpf_term arp_terms[3] = {
+      {12, 2, 0xFFFF, 0x0806},          // Ethernet type: ARP
+      {20, 2, 0xFFFF, 1},               // a request
+      {38, 4, 0xFFFFFFFF, 0x0A00020F},  // for 10.0.2.15
+  };
+  echo_filter = udp_filter(ECHO_PORT, NUDP);
   check("install the filter for the echo port", echo_filter >= 0, 1);
+  check("install the filter for ARP requests",
+        sys_net_filter(arp_terms, 3, (const unsigned long *)&ring[NUDP], NRING - NUDP) >= 0, 1);
   stop_if_failed("t_net");
-  const char ready[] = "ready";
-  check("send ready", send_out(build_udp(ECHO_PORT, ready, 5)), 0);
+  check("send ready", send_out(build_udp(ECHO_PORT, "ready", 5)), 0);
+  struct ring_view udp = {0, NUDP, 0}, arp = {NUDP, NRING - NUDP, 0};
   long seen = 0, echoed = 0, bad = 0;
+  volatile struct net_slot *s;
   for (int done = 0; !done;) {
-    long n = sys_net_wait(echo_filter, seen);
+    long n = sys_net_wait(NET_WAIT_ALL, seen);
     if (n <= seen) {
       check("net_wait", n, seen + 1);
       break;
     }
-    for (; seen < n; seen++) {
-      volatile struct net_slot *s = SLOT(seen % NRING);
-      if (!s->full) {
-        check("a frame counted is in its ring page", 0, 1);
-        break;
-      }
-      if (s->len == 46 && memcmp((const void *)(s->frame + 42), "quit", 4) == 0)
+    seen = n;
+    for (; (s = next_frame(&arp)) != NULL; frame_done(&arp))
+      answer_arp(s);
+    for (; !done && (s = next_frame(&udp)) != NULL; frame_done(&udp)) {
+      if (s->len >= 46 && get16(s->frame + 38) == 12 &&
+          memcmp((const void *)(s->frame + 42), "quit", 4) == 0)
         done = 1;
       else if (echo(s) == 0)
         echoed++;
       else
         bad++;
-      s->full = 0;
     }
   }
   printf("t_net: echoed %ld datagrams, %ld not whole\n", echoed, bad);
@@ -351,6 +398,8 @@ __attribute__((noreturn)) static void attacks(void)
   check("remove another's filter number refused", sys_net_unfilter(60), -E_PERM);
   check("remove filter 1000 refused", sys_net_unfilter(1000), -E_PERM);
   check("wait with seen past what arrived refused", sys_net_wait(echo_filter, 5), -E_INVAL);
+  check("wait on all with seen past what arrived refused", sys_net_wait(NET_WAIT_ALL, 1),
+        -E_INVAL);
   kcheck("filters");
 
   // Sends.

@@ -16,7 +16,7 @@ from gradelib import *
 GUEST_MAC = bytes.fromhex("525400123456")  # QEMU's default for the first NIC
 HOST_MAC = bytes.fromhex("020000000001")
 HOST_IP, GUEST_IP = bytes([10, 0, 2, 2]), bytes([10, 0, 2, 15])
-ECHO_PORT = 7777  # user/t_net.c
+ECHO_PORT = 7  # user/t_net.c
 HOST_PORT = 5000
 
 
@@ -180,6 +180,45 @@ def udp_echo(t):
     for w in wrong or []:
         t.check(False, w)
     t.expect(out, r"^t_net: echoed 6 datagrams, 0 not whole$")
+
+
+def free_udp_port():
+    """A UDP port of 127.0.0.1 that nothing uses just now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@test(points=10, timeout=60)
+def udp_forwarded_in(t):
+    """The server behind QEMU's user-mode network in restricted mode, as
+    `make qemu` runs it, with a UDP port of 127.0.0.1 forwarded to the
+    machine's port 7: QEMU's stack asks for the machine's Ethernet address
+    (the server answers ARP by hand) and delivers the datagrams. (The
+    answers go no further: in restricted mode QEMU's stack (libslirp)
+    drops every UDP datagram the machine sends, forwarded port or not;
+    a forwarded TCP port works both ways.) The host cannot see when the
+    server is up, so it sends for a few seconds, then says quit."""
+    port = free_udp_port()
+
+    def talk():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(30):
+                s.sendto(b"forwarded %d" % i, ("127.0.0.1", port))
+                time.sleep(0.1)
+            for _ in range(50):
+                s.sendto(b"quit", ("127.0.0.1", port))
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=talk, daemon=True)
+    thread.start()
+    out = t.qemu(bootargs="init=t_net echo",
+                 extra_args=["-netdev", f"user,id=net0,restrict=on,hostfwd=udp:127.0.0.1:{port}-:7"])
+    thread.join(1)
+    m = re.search(r"^t_net: echoed (\d+) datagrams", out, re.M)
+    t.check(m is not None and int(m.group(1)) > 0, "no datagram came through the forwarded port")
+    t.expect(out, r"^t_net: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
 
 
 @test(points=20, timeout=60)
