@@ -10,11 +10,14 @@
 //                  for the host-side tests in labs/net/tests.py: it
 //                  sends "ready" once its filters are in, echoes every
 //                  datagram, and on "quit" prints the kernel's network
-//                  counters, answers "bye" and ends
+//                  counters, answers "bye" and ends; a child of its takes
+//                  the datagrams for port SINK_PORT until the server, told
+//                  "kill", destroys it (while they still come)
 
 #include "user/tsupport.h"
 
 #define ECHO_PORT 7
+#define SINK_PORT 9
 #define RING      0x2400000000UL  // ring pages, mapped one after another
 #define SLOT(i)   ((volatile struct net_slot *)(RING + (i)*PGSIZE))
 #define OUT       0x2500000000UL  // the page frames are sent from
@@ -167,6 +170,27 @@ static void counters(void)
          si->net_received, si->net_malformed, si->net_unmatched, si->net_overflow, si->net_sent);
 }
 
+// The pages a child made by spawn_child uses (it has none of ExOS).
+static long child_ring[1];
+
+// The server's child: take the datagrams for SINK_PORT, forever.
+static void sink_child(void)
+{
+  struct dpf_term t[4];
+  memmove(t, udp_terms, sizeof(t));
+  t[3].value = SINK_PORT;
+  child_ring[0] = sys_page_alloc(0, 0, PG_USER);
+  long f = sys_net_filter(t, 4, (const unsigned long *)child_ring, 1);
+  check("child: install the filter for the sink port", f >= 0, 1);
+  volatile struct net_slot *s = (volatile struct net_slot *)SCRATCH;
+  struct aspace as;
+  aspace_init(&as, sys_getenvid());
+  if (aspace_map(&as, SCRATCH, child_ring[0], PTE_R | PTE_W) < 0)
+    check("child: map its ring page", 0, 1);
+  for (long seen = 0; (seen = sys_net_wait(f, seen)) > 0;)
+    s->full = 0;
+}
+
 // The echo server: see the top of the file.
 __attribute__((noreturn)) static void serve(void)
 {
@@ -179,6 +203,10 @@ __attribute__((noreturn)) static void serve(void)
   check("install the filter for the echo port", echo_filter >= 0, 1);
   check("install the filter for ARP requests",
         sys_net_filter(arp_terms, 3, (const unsigned long *)&ring[NUDP], NRING - NUDP) >= 0, 1);
+  long sink = spawn_child("sink", sink_child);
+  check("make the sink child", sink > 0 && sys_env_start(sink) == 0, 1);
+  while (ENVINFO(sink)->status == ENV_RUNNABLE)
+    sys_yield(sink);  // until it waits for its first frame
   stop_if_failed("t_net");
   check("send ready", send_out(build_udp(ECHO_PORT, "ready", 5)), 0);
   struct ring_view udp = {0, NUDP, 0}, arp = {NUDP, NRING - NUDP, 0};
@@ -197,21 +225,25 @@ __attribute__((noreturn)) static void serve(void)
       if (s->len >= 46 && get16(s->frame + 38) == 12 &&
           memcmp((const void *)(s->frame + 42), "quit", 4) == 0)
         done = 1;
+      else if (s->len >= 46 && get16(s->frame + 38) == 12 &&
+               memcmp((const void *)(s->frame + 42), "kill", 4) == 0 &&
+               ENVINFO(sink)->id == (unsigned int)sink)
+        printf("t_net: destroyed the sink child, frames for it coming: %ld\n",
+               sys_env_destroy(sink));
       else if (echo(s) == 0)
         echoed++;
       else
         bad++;
     }
   }
+  if (ENVINFO(sink)->id == (unsigned int)sink)
+    sys_env_destroy(sink);  // never told to
   printf("t_net: echoed %ld datagrams, %ld not whole\n", echoed, bad);
   counters();
   kcheck("serving");
   check("send bye", send_out(build_udp(ECHO_PORT, "bye", 3)), 0);
   finish("t_net");
 }
-
-// The pages a child made by spawn_child uses (it has none of ExOS).
-static long child_ring[1];
 
 // A child that installs the filter for port 9000 and waits for frames
 // that never come, until its parent destroys it.

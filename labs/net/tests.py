@@ -17,6 +17,7 @@ GUEST_MAC = bytes.fromhex("525400123456")  # QEMU's default for the first NIC
 HOST_MAC = bytes.fromhex("020000000001")
 HOST_IP, GUEST_IP = bytes([10, 0, 2, 2]), bytes([10, 0, 2, 15])
 ECHO_PORT = 7  # user/t_net.c
+SINK_PORT = 9
 HOST_PORT = 5000
 
 
@@ -254,14 +255,21 @@ def malformed_frames(t):
 
 @test(points=20, timeout=90)
 def flood(t):
-    """3,000 frames as fast as the host sends them (echo datagrams, frames
-    no filter wants, malformed ones): no panic, kcheck OK, and the counters
-    add up to no more than was sent."""
-    sent = 3000
+    """4,000 frames as fast as the host sends them (echo datagrams, frames
+    for a child's filter, frames no filter wants, malformed ones), the
+    child destroyed half-way while its frames still come: no panic, kcheck
+    OK, and the counters add up to no more than was sent."""
+    sent = 4000
 
     def talk(wire):
-        for i in range(sent // 3):
+        for i in range(sent // 4):
+            if i == sent // 8:  # a pause, so that the host's socket drops no kill
+                for _ in range(3):
+                    time.sleep(0.2)
+                    wire.send(udp_frame(b"kill"))
+                time.sleep(0.2)
             wire.send(udp_frame(b"flood %d" % i))
+            wire.send(udp_frame(b"sink %d" % i, dport=SINK_PORT))
             wire.send(bytes(60))
             wire.send(bytes(5))
         return wire.wait_for(b"bye", 60, resend=udp_frame(b"quit"))
@@ -273,3 +281,4 @@ def flood(t):
     delivered = int(m.group(1)) + 1 if m else 0
     t.check(c["received"] >= c["malformed"] + c["unmatched"] + c["overflow"] + delivered,
             f"the counters do not add up: {c}")
+    t.expect(out, r"^t_net: destroyed the sink child, frames for it coming: 0$")
