@@ -268,11 +268,12 @@ QEMUOPTS := $(QEMUBASE) -smp $(CPUS)
 # make qemu and qemu-gdb forward this user's ports (by default 30000 +
 # uid % 5000, as GDBPORT); the grader's and make bench's machines forward
 # from port 0, any port free at the time, so that machines booted at once
-# never collide. A test that gives its own -netdev (labs/net/tests.py:
+# never collide. No IPv6: its stack would send router advertisements
+# unasked, now and then. A test that gives its own -netdev (labs/net/tests.py:
 # -netdev socket on 127.0.0.1, raw frames in and out) replaces this one.
 NET_UDP_PORT ?= $(shell expr $$(id -u) % 5000 + 30000)
 NET_TCP_PORT ?= $(NET_UDP_PORT)
-qemunet = -netdev user,id=net0,restrict=on,hostfwd=udp:127.0.0.1:$(1)-:7,hostfwd=tcp:127.0.0.1:$(2)-:80 \
+qemunet = -netdev user,id=net0,restrict=on,ipv6=off,hostfwd=udp:127.0.0.1:$(1)-:7,hostfwd=tcp:127.0.0.1:$(2)-:80 \
 	-device virtio-net-device,netdev=net0
 ifeq ($(D),1)
 QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
