@@ -73,6 +73,7 @@ static struct send sends[NET_SENDS];
 static uint8 nfilters[NENV], nsends[NENV];  // each environment's share in use
 static uint64 received_by[NENV];  // frames all of an environment's filters have received
 static uint8 waits_all[NENV];     // it waits in net_wait(NET_WAIT_ALL, ...)
+static uint8 used_net[NENV];      // it has installed a filter or sent (net_release)
 
 // Find a modern virtio network device, set up its queues and give it the
 // receive buffers. Without one the kernel runs on, and the network calls
@@ -235,6 +236,7 @@ long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, u
   if (err < 0)
     return err;
   filters[f] = (struct filter){caller->pub->id, npages, 0, 0, {0}};
+  used_net[ENVX(caller->pub->id)] = 1;
   memmove(filters[f].ring, ring, npages * sizeof(ring[0]));
   nfilters[ENVX(caller->pub->id)]++;
   return f;
@@ -307,6 +309,7 @@ long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
   memset(s->buf, 0, NET_HDR);
   memmove(s->buf + NET_HDR, (uint8 *)KADDR(ppn << PGSHIFT) + off, len);
   nsends[ENVX(caller->pub->id)]++;
+  used_net[ENVX(caller->pub->id)] = 1;
   txq.desc[n] = (struct vq_desc){PADDR(s->buf), NET_HDR + len, 0, 0};
   virtio_post(regs, 1, &txq, n);
   return n;
@@ -338,6 +341,7 @@ static __attribute__((noinline)) void release_all(uint32 id)
 {
   received_by[ENVX(id)] = 0;
   waits_all[ENVX(id)] = 0;
+  used_net[ENVX(id)] = 0;
   for (int f = 0; f < NET_FILTERS; f++)
     if (filters[f].owner == id)
       filter_free(&filters[f]);
@@ -358,8 +362,7 @@ static __attribute__((noinline)) void release_all(uint32 id)
 void net_release(struct env *e)
 {
   uint32 id = e->pub->id;
-  if (nfilters[ENVX(id)] != 0 || nsends[ENVX(id)] != 0 || received_by[ENVX(id)] != 0 ||
-      waits_all[ENVX(id)] != 0)
+  if (used_net[ENVX(id)])
     release_all(id);
 }
 
@@ -405,8 +408,11 @@ const char *net_check(uint64 *where)
       return "environment's count of packet filters or sends is wrong";
     if (nfilters[slot] > NET_FILTERS_PER_ENV || nsends[slot] > NET_SENDS_PER_ENV)
       return "environment holds more than its share of filters or sends";
-    if (env_table[slot].status == ENV_FREE && (received_by[slot] != 0 || waits_all[slot] != 0))
+    if (env_table[slot].status == ENV_FREE &&
+        (received_by[slot] != 0 || waits_all[slot] != 0 || used_net[slot] != 0))
       return "free environment slot keeps network state";
+    if (!used_net[slot] && (nfilters[slot] != 0 || nsends[slot] != 0 || received_by[slot] != 0))
+      return "environment uses the network unmarked (its teardown would miss it)";
     if (waits_all[slot] && env_table[slot].status == ENV_RUNNABLE)
       return "environment waiting for frames is runnable";
   }

@@ -84,14 +84,3 @@ void virtio_ready(volatile uint8 *regs)
   virtio_write(regs, VIRTIO_STATUS,
                STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
 }
-
-// Make the descriptor chain starting at head available on queue q and
-// tell the device.
-void virtio_post(volatile uint8 *regs, int q, struct virtq *vq, uint16 head)
-{
-  vq->avail->ring[vq->avail->idx & (vq->size - 1)] = head;
-  __sync_synchronize();
-  vq->avail->idx++;
-  __sync_synchronize();
-  virtio_write(regs, VIRTIO_QUEUE_NOTIFY, q);
-}

@@ -83,6 +83,16 @@ void virtio_negotiate(volatile uint8 *regs, const char *name);
 void virtio_queue_init(volatile uint8 *regs, int q, uint16 size, struct virtq *vq,
                        const char *name);
 void virtio_ready(volatile uint8 *regs);
-void virtio_post(volatile uint8 *regs, int q, struct virtq *vq, uint16 head);
+
+// Make the descriptor chain starting at head available on queue q and
+// tell the device. (Inline: on every disk request's path.)
+static inline void virtio_post(volatile uint8 *regs, int q, struct virtq *vq, uint16 head)
+{
+  vq->avail->ring[vq->avail->idx & (vq->size - 1)] = head;
+  __sync_synchronize();
+  vq->avail->idx++;
+  __sync_synchronize();
+  virtio_write(regs, VIRTIO_QUEUE_NOTIFY, q);
+}
 
 #endif
