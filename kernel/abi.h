@@ -102,7 +102,7 @@
   X(28, E_IO, "disk I/O error")                                                                    \
   X(29, E_NODISK, "no disk")                                                                       \
   X(30, E_QUOTA, "this environment's share of a kernel table is used up")                          \
-  X(31, E_BADFILTER, "packet filter refused: a bad term, too many, or a read past the largest frame") \
+  X(31, E_BADFILTER, "bad packet filter: a bad term, too many, or one past any frame")             \
   X(32, E_CLAIMED, "another filter already claims these packets")                                  \
   X(33, E_NONET, "no network device")
 
@@ -312,13 +312,13 @@ struct sysinfo {
 // table, so put the field that tells yours from others' (a port) last.
 // A filter is refused (-E_CLAIMED) if some frame could pass both it and
 // another environment's filter, or if it is one installed already.
-#define DPF_TERMS     16
-#define NET_FRAME_MAX 1514  // bytes of an Ethernet frame without its checksum
-#define NET_FRAME_MIN 14    // its header: shorter frames are dropped as malformed
+#define DPF_TERMS           16
+#define NET_FRAME_MAX       1514  // bytes of an Ethernet frame without its checksum
+#define NET_FRAME_MIN       14    // its header: shorter frames are dropped as malformed
 #define NET_FILTERS_PER_ENV 8
-#define NET_RING_PAGES      16  // pages of one filter's ring at most
-#define NET_SENDS_PER_ENV   8   // sends not yet collected per environment
-#define NET_SENDS           32  // sends not yet collected, machine-wide
+#define NET_RING_PAGES      16            // pages of one filter's ring at most
+#define NET_SENDS_PER_ENV   8             // sends not yet collected per environment
+#define NET_SENDS           32            // sends not yet collected, machine-wide
 #define NET_WAIT_ALL        0xFFFFFFFFUL  // net_wait: on all the caller's filters
 
 struct dpf_term {

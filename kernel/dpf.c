@@ -294,8 +294,7 @@ const char *dpf_check(const uint32 *installed, uint64 *where)
     for (uint32 b = 0; b < BUCKETS; b++)
       for (uint32 f = classes[c].bucket[b], steps = 0; f != 0; f = members[f - 1].next) {
         *where = f - 1;
-        if (++steps > NET_FILTERS || members[f - 1].cls != c + 1 ||
-            hash(members[f - 1].key) != b)
+        if (++steps > NET_FILTERS || members[f - 1].cls != c + 1 || hash(members[f - 1].key) != b)
           return "packet filter on the wrong hash chain (or a chain loops)";
         count[c]++;
         listed++;

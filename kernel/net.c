@@ -43,15 +43,15 @@
 #include "riscv.h"
 #include "virtio.h"
 
-#define NET_HDR 12        // the virtio-net header before each frame (virtio 1.x, 5.1.6)
-#define RXQ     16        // receive buffers, one page each
-#define TXQ     NET_SENDS // transmit descriptors: descriptor i carries send i
+#define NET_HDR 12         // the virtio-net header before each frame (virtio 1.x, 5.1.6)
+#define RXQ     16         // receive buffers, one page each
+#define TXQ     NET_SENDS  // transmit descriptors: descriptor i carries send i
 
 struct filter {
   uint32 owner;  // 0: free
   uint8 npages;
-  uint8 waiting;    // its owner waits in net_wait for it
-  uint64 received;  // frames put in its ring; the next goes to ring[received % npages]
+  uint8 waiting;                // its owner waits in net_wait for it
+  uint64 received;              // frames put in its ring; the next goes to ring[received % npages]
   uint64 ring[NET_RING_PAGES];  // page numbers
 };
 
@@ -59,8 +59,8 @@ enum send_state { SEND_FREE, SEND_PENDING, SEND_DONE };
 
 struct send {
   enum send_state state;
-  uint32 owner;  // 0: its owner is gone (it is freed when the device is done)
-  int waiting;   // its owner waits in net_status for it
+  uint32 owner;                        // 0: its owner is gone (it is freed when the device is done)
+  int waiting;                         // its owner waits in net_status for it
   uint8 buf[NET_HDR + NET_FRAME_MAX];  // the header (zeros: no offloads), then the frame
 };
 
@@ -71,9 +71,9 @@ static uint64 rx_page[RXQ];  // physical addresses of the receive buffers
 static struct filter filters[NET_FILTERS];
 static struct send sends[NET_SENDS];
 static uint8 nfilters[NENV], nsends[NENV];  // each environment's share in use
-static uint64 received_by[NENV];  // frames all of an environment's filters have received
-static uint8 waits_all[NENV];     // it waits in net_wait(NET_WAIT_ALL, ...)
-static uint8 used_net[NENV];      // it has installed a filter or sent (net_release)
+static uint64 received_by[NENV];            // frames all of an environment's filters have received
+static uint8 waits_all[NENV];               // it waits in net_wait(NET_WAIT_ALL, ...)
+static uint8 used_net[NENV];                // it has installed a filter or sent (net_release)
 
 // Find a modern virtio network device, set up its queues and give it the
 // receive buffers. Without one the kernel runs on, and the network calls

@@ -57,8 +57,7 @@ static void write64(volatile uint8 *regs, int off, uint64 value)
 // Give queue q `size` descriptors (a power of two, at most 256) in two
 // kernel pages: the descriptors and the available ring in one, the used
 // ring in the other.
-void virtio_queue_init(volatile uint8 *regs, int q, uint16 size, struct virtq *vq,
-                       const char *name)
+void virtio_queue_init(volatile uint8 *regs, int q, uint16 size, struct virtq *vq, const char *name)
 {
   virtio_write(regs, VIRTIO_QUEUE_SEL, q);
   if (virtio_read(regs, VIRTIO_QUEUE_NUM_MAX) < size)

@@ -81,10 +81,10 @@ static long send_out(unsigned long len)
 // frame's length.
 static unsigned long build_udp(unsigned int port, const void *payload, unsigned long n)
 {
-  static const unsigned char eth[14] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x52, 0x54,
-                                        0x00, 0x12, 0x34, 0x56, 0x08, 0x00};
-  static const unsigned char ip[20] = {0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17,
-                                       0,    0, 10, 0, 2, 15, 10,  0, 2, 2};
+  static const unsigned char eth[14] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x52,
+                                        0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x00};
+  static const unsigned char ip[20] = {0x45, 0, 0,  0, 0, 0,  0x40, 0, 64, 17,
+                                       0,    0, 10, 0, 2, 15, 10,   0, 2,  2};
   unsigned char *f = (unsigned char *)OUT;
   memmove(f, eth, 14);
   memmove(f + 14, ip, 20);
@@ -329,14 +329,16 @@ static void random_calls(int n)
         t[k] = (struct dpf_term){edgy(NET_FRAME_MAX), edgy(4), rnd() % 3 ? 0xFF : rnd(),
                                  rnd() % 3 ? rnd() % 4 : rnd()};
       for (int k = 0; k < NET_RING_PAGES; k++)
-        pages[k] = rnd() % 2 ? (unsigned long)ring[rnd() % NRING] : SYSINFO->base_ppn + edgy(SYSINFO->npages);
+        pages[k] = rnd() % 2 ? (unsigned long)ring[rnd() % NRING]
+                             : SYSINFO->base_ppn + edgy(SYSINFO->npages);
       r = sys_net_filter(t, edgy(DPF_TERMS), pages, edgy(NET_RING_PAGES));
       break;
     case 2:
       r = sys_net_unfilter(edgy(NET_FILTERS_PER_ENV * 8));
       break;
     case 3:
-      r = sys_net_send(rnd() % 2 ? (unsigned long)out_ppn : SYSINFO->base_ppn + edgy(SYSINFO->npages),
+      r = sys_net_send(rnd() % 2 ? (unsigned long)out_ppn
+                                 : SYSINFO->base_ppn + edgy(SYSINFO->npages),
                        edgy(PGSIZE), edgy(NET_FRAME_MAX));
       break;
     default:
@@ -364,8 +366,8 @@ __attribute__((noreturn)) static void attacks(void)
   t[0] = udp_terms[2];  // its terms in another order: the same filter
   t[2] = udp_terms[0];
   t[3].value = 7000;
-  check("the same terms in another order refused", sys_net_filter(t, 4, (const unsigned long *)ring, 1),
-        -E_CLAIMED);
+  check("the same terms in another order refused",
+        sys_net_filter(t, 4, (const unsigned long *)ring, 1), -E_CLAIMED);
   long f2 = udp_filter(7001, 1);
   check("another port in the same class", f2 >= 0, 1);
   long all = sys_net_filter(udp_terms, 1, (const unsigned long *)ring, 1);
@@ -400,10 +402,10 @@ __attribute__((noreturn)) static void attacks(void)
   for (unsigned long i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     check("a bad term refused", sys_net_filter(&bad[i], 1, (const unsigned long *)ring, 1),
           -E_BADFILTER);
-  check("terms at a bad address refused", sys_net_filter((void *)0x10, 1, (const unsigned long *)ring, 1),
-        -E_FAULT);
-  check("terms in the kernel refused", sys_net_filter((void *)USYSINFO, 1, (const unsigned long *)ring, 1),
-        -E_FAULT);
+  check("terms at a bad address refused",
+        sys_net_filter((void *)0x10, 1, (const unsigned long *)ring, 1), -E_FAULT);
+  check("terms in the kernel refused",
+        sys_net_filter((void *)USYSINFO, 1, (const unsigned long *)ring, 1), -E_FAULT);
 
   t[0] = (struct dpf_term){12, 2, 0xFFFF, 0x0806};  // ARP
   unsigned long pages[NET_RING_PAGES + 1];
@@ -430,8 +432,7 @@ __attribute__((noreturn)) static void attacks(void)
   check("remove another's filter number refused", sys_net_unfilter(60), -E_PERM);
   check("remove filter 1000 refused", sys_net_unfilter(1000), -E_PERM);
   check("wait with seen past what arrived refused", sys_net_wait(echo_filter, 5), -E_INVAL);
-  check("wait on all with seen past what arrived refused", sys_net_wait(NET_WAIT_ALL, 1),
-        -E_INVAL);
+  check("wait on all with seen past what arrived refused", sys_net_wait(NET_WAIT_ALL, 1), -E_INVAL);
   kcheck("filters");
 
   // Sends.
@@ -439,8 +440,8 @@ __attribute__((noreturn)) static void attacks(void)
   check("send a frame", send_out(len), 0);
   check("send from a page outside RAM refused", sys_net_send(1, 0, len), -E_BADPPN);
   check("send from a kernel page refused", sys_net_send(SYSINFO->base_ppn, 0, len), -E_NOACCESS);
-  check("send from its root table refused",
-        sys_net_send(ENVINFO(sys_getenvid())->root_ppn, 0, len), -E_NOACCESS);
+  check("send from its root table refused", sys_net_send(ENVINFO(sys_getenvid())->root_ppn, 0, len),
+        -E_NOACCESS);
   check("send 13 bytes refused", sys_net_send(out_ppn, 0, 13), -E_INVAL);
   check("send 1515 bytes refused", sys_net_send(out_ppn, 0, 1515), -E_INVAL);
   check("send past the page's end refused", sys_net_send(out_ppn, 4000, 100), -E_INVAL);

@@ -213,8 +213,8 @@ def udp_forwarded_in(t):
 
     thread = threading.Thread(target=talk, daemon=True)
     thread.start()
-    out = t.qemu(bootargs="init=t_net echo",
-                 extra_args=["-netdev", f"user,id=net0,restrict=on,hostfwd=udp:127.0.0.1:{port}-:7"])
+    netdev = f"user,id=net0,restrict=on,ipv6=off,hostfwd=udp:127.0.0.1:{port}-:7"
+    out = t.qemu(bootargs="init=t_net echo", extra_args=["-netdev", netdev])
     thread.join(1)
     m = re.search(r"^t_net: echoed (\d+) datagrams", out, re.M)
     t.check(m is not None and int(m.group(1)) > 0, "no datagram came through the forwarded port")
