@@ -21,7 +21,8 @@
 #   make clean          remove build products
 #
 # Variables: CPUS=n (harts, default 1), MEM=size (default 128M), D=1 (log
-# interrupts and guest errors to qemu.log), ARGS="..." (kernel boot
+# interrupts and guest errors to qemu.log), NET_UDP_PORT=n NET_TCP_PORT=n
+# (the host ports make qemu forwards to the machine), ARGS="..." (kernel boot
 # arguments), ICOUNT=1 (-icount shift=0), BENCH=quick (make bench, briefly),
 # TOOLPREFIX=riscv64-xxx- (cross tools to use).
 
@@ -79,7 +80,7 @@ ULDFLAGS := --gc-sections
 B := build
 
 KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi.c fdt.c \
-	pmap.c pte.c env.c sched.c pct.c revoke.c disk.c trap.c trapvec.S syscall.c ktest.c
+	pmap.c pte.c env.c sched.c pct.c revoke.c virtio.c disk.c net.c dpf.c trap.c trapvec.S syscall.c ktest.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/hooks.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
@@ -90,7 +91,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz
+UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Programs written for xv6 (XV6PROGS, in UPROGS too) build with xv6's own
@@ -266,6 +267,23 @@ QEMUBASE := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) \
 	-global virtio-mmio.force-legacy=false \
 	-drive file=$(DISK),if=none,format=raw,id=disk0,cache=unsafe -device virtio-blk-device,drive=disk0
 QEMUOPTS := $(QEMUBASE) -smp $(CPUS)
+
+# The network: QEMU's user-mode stack in restricted mode (the machine
+# reaches nothing beyond it: no DNS, no outbound connection), forwarding
+# UDP port NET_UDP_PORT and TCP port NET_TCP_PORT of the host's 127.0.0.1
+# (and nothing else) to the machine's ports 7 (UDP echo) and 80 (HTTP).
+# (Restricted, QEMU's stack drops every UDP datagram the machine sends, so
+# the UDP port carries datagrams in only; the TCP port works both ways.)
+# make qemu and qemu-gdb forward this user's ports (by default 30000 +
+# uid % 5000, as GDBPORT); the grader's and make bench's machines forward
+# from port 0, any port free at the time, so that machines booted at once
+# never collide. No IPv6: its stack would send router advertisements
+# unasked, now and then. A test that gives its own -netdev (labs/net/tests.py:
+# -netdev socket on 127.0.0.1, raw frames in and out) replaces this one.
+NET_UDP_PORT ?= $(shell expr $$(id -u) % 5000 + 30000)
+NET_TCP_PORT ?= $(NET_UDP_PORT)
+qemunet = -netdev user,id=net0,restrict=on,ipv6=off,hostfwd=udp:127.0.0.1:$(1)-:7,hostfwd=tcp:127.0.0.1:$(2)-:80 \
+	-device virtio-net-device,netdev=net0
 ifeq ($(D),1)
 QEMUOPTS += -d int,guest_errors -D qemu.log -no-reboot
 endif
@@ -279,18 +297,19 @@ QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
 # build/bench.json. BENCH=quick: few iterations; other words of BENCH name
 # the rows to measure (BENCH="quick pte-write").
 BENCH ?=
-BENCHOPTS := $(QEMUBASE) -snapshot -smp 1 -icount shift=0
+BENCHOPTS := $(QEMUBASE) -snapshot -smp 1 -icount shift=0 $(call qemunet,0,0)
 BENCHARGS := init=exobench$(if $(filter quick,$(BENCH)), bench=quick)$(foreach r,$(filter-out quick full,$(BENCH)), $(r))
 
 ifeq ($(strip $(MISSING)),)
 qemu: $(KERNEL) $(DISK)
 	@echo "*** Booting rvexo (quit QEMU: Ctrl-A x)"
-	@$(QEMU) $(QEMUOPTS) $(QEMUARGS); s=$$?; \
+	@echo "*** Forwarding 127.0.0.1 UDP $(NET_UDP_PORT) and TCP $(NET_TCP_PORT) to the machine's 7 and 80"
+	@$(QEMU) $(QEMUOPTS) $(call qemunet,$(NET_UDP_PORT),$(NET_TCP_PORT)) $(QEMUARGS); s=$$?; \
 	  [ $$s = 0 ] || echo "*** QEMU exited with status $$s"; exit $$s
 
 qemu-gdb: $(KERNEL) $(DISK) .gdbinit
 	@echo "*** Waiting for GDB on port $(GDBPORT): run 'make gdb' in another terminal"
-	@$(QEMU) $(QEMUOPTS) $(QEMUARGS) -S -gdb tcp::$(GDBPORT)
+	@$(QEMU) $(QEMUOPTS) $(call qemunet,$(NET_UDP_PORT),$(NET_TCP_PORT)) $(QEMUARGS) -S -gdb tcp::$(GDBPORT)
 
 gdb: .gdbinit
 	$(GDB) -q -nx -x .gdbinit
@@ -353,7 +372,7 @@ compile_commands.json: Makefile labs/compile_commands.py
 	@python3 labs/compile_commands.py $@
 
 print-qemu:
-	@echo $(QEMU) $(QEMUOPTS)
+	@echo $(QEMU) $(QEMUOPTS) $(call qemunet,0,0)
 
 print-gdbport:
 	@echo $(GDBPORT)

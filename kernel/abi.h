@@ -50,7 +50,14 @@
   X(29, disk_status, long, (unsigned long request))                                                \
   X(30, disk_wait, long, (unsigned long request))                                                  \
   X(31, cgetc_wait, long, (void))                                                                  \
-  X(32, env_wait, long, (unsigned int envid, unsigned long flags))
+  X(32, env_wait, long, (unsigned int envid, unsigned long flags))                                 \
+  X(33, net_filter, long,                                                                          \
+    (const struct dpf_term *terms, unsigned long nterms, const unsigned long *ring,                \
+     unsigned long npages))                                                                        \
+  X(34, net_unfilter, long, (unsigned long filter))                                                \
+  X(35, net_wait, long, (unsigned long filter, unsigned long seen))                                \
+  X(36, net_send, long, (unsigned long ppn, unsigned long offset, unsigned long len))              \
+  X(37, net_status, long, (unsigned long request, int wait))
 
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first, except the
@@ -61,7 +68,7 @@
 #define SYSNUM_YIELD     16
 #define SWITCHING_SYSCALLS                                                                         \
   ((1UL << 4) | (1UL << 7) | (1UL << 16) | (1UL << 20) | (1UL << 21) | (1UL << 22) | (1UL << 23) | \
-   (1UL << 30) | (1UL << 31) | (1UL << 32))
+   (1UL << 30) | (1UL << 31) | (1UL << 32) | (1UL << 35) | (1UL << 37))
 
 // Error codes. System calls return their negation. Each refusal of a
 // page-table write has a code of its own, so a library OS (and a student)
@@ -96,9 +103,12 @@
   X(27, E_NOBINDING, "block not in a range bound to you")                                          \
   X(28, E_IO, "disk I/O error")                                                                    \
   X(29, E_NODISK, "no disk")                                                                       \
-  X(30, E_QUOTA, "this environment's share of a kernel table is used up")
+  X(30, E_QUOTA, "this environment's share of a kernel table is used up")                          \
+  X(31, E_BADFILTER, "bad packet filter: a bad term, too many, or one past any frame")             \
+  X(32, E_CLAIMED, "another filter already claims these packets")                                  \
+  X(33, E_NONET, "no network device")
 
-#define NERRORS 31  // one more than the largest error number
+#define NERRORS 34  // one more than the largest error number
 
 // Environment status (struct env_info).
 #define ENV_FREE         0
@@ -123,6 +133,8 @@
 //    back: disk_unbind takes a range back from everyone it reached. (Who
 //    bound a range to an environment it does not control, a file server
 //    to its client, can take that one back too.)
+//  - Its packet filters are removed; its sends in flight finish as the
+//    kernel's (their frames were copied), and are then freed.
 //  - Pinning: no page is freed, repossessed or re-typed while the disk may
 //    still write it. Destroying its owner waits for the device first,
 //    page_free answers -E_BUSY, and the abort protocol passes it by.
@@ -137,6 +149,8 @@
 //  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
 //  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
 //    by itself, its parent, or one it waits on in a synchronous call;
+//  - packet filters: NET_FILTERS_PER_ENV per environment (64 in all);
+//  - network sends: NET_SENDS_PER_ENV not yet collected per environment;
 //  - mappings: a page's mapping count cannot overflow (each mapping is a
 //    slot of a level-0 table that the mapping environment owns).
 //  Not shared out: the time-slice vector. A user-level scheduler (ExOS's
@@ -207,7 +221,7 @@ _Static_assert(SWITCHING_SYSCALLS ==
                    ((1UL << SYS_env_exit) | (1UL << SYS_env_destroy) | (1UL << SYS_yield) |
                     (1UL << SYS_pct_call) | (1UL << SYS_pct_send) | (1UL << SYS_pct_reply) |
                     (1UL << SYS_pct_accept) | (1UL << SYS_disk_wait) | (1UL << SYS_cgetc_wait) |
-                    (1UL << SYS_env_wait)),
+                    (1UL << SYS_env_wait) | (1UL << SYS_net_wait) | (1UL << SYS_net_status)),
                "SWITCHING_SYSCALLS names the calls that may switch environments");
 _Static_assert(SYSNUM_PCT_CALL == SYS_pct_call && SYSNUM_PCT_REPLY == SYS_pct_reply &&
                    SYSNUM_YIELD == SYS_yield,
@@ -276,6 +290,12 @@ struct sysinfo {
   // Exported so a shell can see a ^C typed for a program that reads none.
   unsigned long console_read, console_write;
   char console_in[256];
+  // The network (kernel/net.c): frames the device delivered, and of them
+  // those dropped as malformed (shorter than an Ethernet header or longer
+  // than NET_FRAME_MAX), those no filter accepted, and those a filter
+  // accepted but whose ring was full (or whose ring page its owner no
+  // longer owns); frames sent.
+  unsigned long net_received, net_malformed, net_unmatched, net_overflow, net_sent;
 };
 #define CONSOLE_IN     256  // bytes of sysinfo.console_in
 // env_wait(id, ENV_WAIT_INPUT): wait until the child ends or the next byte
@@ -284,6 +304,43 @@ struct sysinfo {
 
 #define DISK_BLOCK    4096  // the disk is read and written in page-sized blocks
 #define DISK_REQUESTS 32    // requests not yet collected, machine-wide
+
+// The network (kernel/net.c, kernel/dpf.c). A packet filter is a list of
+// 1..DPF_TERMS terms, all of which must hold: the `length`-byte field at
+// `offset` in the frame, read in network byte order, ANDed with mask,
+// equals value. The kernel checks a filter when it is downloaded:
+// length 1, 2 or 4, offset + length <= NET_FRAME_MAX, mask and value
+// within the field, value within the mask. (A frame too short for a term
+// does not match it.) Filters alike in every term but the value of the
+// LAST one are merged: the frame's last field is looked up in a hash
+// table, so put the field that tells yours from others' (a port) last.
+// A filter is refused (-E_CLAIMED) if some frame could pass both it and
+// another environment's filter, or if it is one installed already.
+#define DPF_TERMS           16
+#define NET_FRAME_MAX       1514  // bytes of an Ethernet frame without its checksum
+#define NET_FRAME_MIN       14    // its header: shorter frames are dropped as malformed
+#define NET_FILTERS_PER_ENV 8
+#define NET_RING_PAGES      16            // pages of one filter's ring at most
+#define NET_SENDS_PER_ENV   8             // sends not yet collected per environment
+#define NET_SENDS           32            // sends not yet collected, machine-wide
+#define NET_WAIT_ALL        0xFFFFFFFFUL  // net_wait: on all the caller's filters
+
+struct dpf_term {
+  unsigned short offset;
+  unsigned short length;  // 1, 2 or 4
+  unsigned int mask;
+  unsigned int value;
+};
+
+// A ring page: the kernel puts one accepted frame in each page of a
+// filter's ring in turn, when the page's `full` word is 0; it writes the
+// frame and its length first, then sets full to 1. The owner clears full
+// when it has taken the frame. A frame for a page still full is dropped.
+struct net_slot {
+  volatile unsigned int full;
+  unsigned int len;
+  unsigned char frame[NET_FRAME_MAX];
+};
 
 // Revocation (sys_revoke kinds): give back `arg` pages, or page `arg`, or
 // time slice `arg`, within `ticks` timer ticks (timebase units).

@@ -167,6 +167,25 @@ int disk_page_busy(uint64 pa);
 void disk_release(struct env *e);
 const char *disk_check(uint64 *where);
 
+// net.c
+#define NET_FILTERS 64  // packet filters installed, machine-wide
+void net_init(void);
+int net_irq_number(void);
+void net_intr(void);
+long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, uint64 npages);
+long net_unfilter(struct env *caller, uint64 f);
+long net_wait(struct env *caller, uint64 f, uint64 seen);
+long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len);
+long net_status(struct env *caller, uint64 req, uint64 wait);
+void net_release(struct env *e);
+const char *net_check(uint64 *where);
+
+// dpf.c
+long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n);
+void dpf_remove(int f);
+int dpf_match(const uint8 *frame, uint64 len);
+const char *dpf_check(const uint32 *installed, uint64 *where);
+
 // pct.c
 long pct_transfer(struct env *e, uint64 callee_id, int kind);
 long pct_reply(struct env *e, uint64 caller_id);

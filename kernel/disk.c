@@ -32,64 +32,9 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "virtio.h"
 
-// virtio-mmio registers (virtio 1.x, section 4.2.2).
-#define VIRTIO_MAGIC               0x000  // "virt"
-#define VIRTIO_VERSION             0x004
-#define VIRTIO_DEVICE_ID           0x008
-#define VIRTIO_DEVICE_FEATURES     0x010
-#define VIRTIO_DEVICE_FEATURES_SEL 0x014
-#define VIRTIO_DRIVER_FEATURES     0x020
-#define VIRTIO_DRIVER_FEATURES_SEL 0x024
-#define VIRTIO_QUEUE_SEL           0x030
-#define VIRTIO_QUEUE_NUM_MAX       0x034
-#define VIRTIO_QUEUE_NUM           0x038
-#define VIRTIO_QUEUE_READY         0x044
-#define VIRTIO_QUEUE_NOTIFY        0x050
-#define VIRTIO_INTERRUPT_STATUS    0x060
-#define VIRTIO_INTERRUPT_ACK       0x064
-#define VIRTIO_STATUS              0x070
-#define VIRTIO_QUEUE_DESC          0x080  // low word; high word at +4
-#define VIRTIO_QUEUE_DRIVER        0x090  // the available ring
-#define VIRTIO_QUEUE_DEVICE        0x0a0  // the used ring
-#define VIRTIO_CONFIG              0x100  // virtio-blk: capacity in sectors (64 bits)
-
-#define STATUS_ACKNOWLEDGE 1
-#define STATUS_DRIVER      2
-#define STATUS_DRIVER_OK   4
-#define STATUS_FEATURES_OK 8
-#define FEATURE_VERSION_1  (1U << 0)  // bit 32 of the features, in the high word
-
-#define DEVICE_ID_BLOCK 2
-#define VIRTIO_SLOTS    8
-#define QSIZE           128  // descriptors; three per request
-
-// Split virtqueue structures (virtio 1.x, section 2.7).
-struct vq_desc {
-  uint64 addr;
-  uint32 len;
-  uint16 flags;
-  uint16 next;
-};
-#define DESC_NEXT  1
-#define DESC_WRITE 2  // the device writes this buffer
-
-struct vq_avail {
-  uint16 flags;
-  uint16 idx;
-  uint16 ring[QSIZE];
-};
-
-struct vq_used_elem {
-  uint32 id;
-  uint32 len;
-};
-
-struct vq_used {
-  uint16 flags;
-  uint16 idx;
-  struct vq_used_elem ring[QSIZE];
-};
+#define QSIZE 128  // descriptors; three per request
 
 // The request header virtio-blk reads before the data.
 struct blk_header {
@@ -117,10 +62,7 @@ struct binding {
 };
 
 static volatile uint8 *regs;  // the device's registers (direct map); NULL: no disk
-static struct vq_desc *desc;
-static struct vq_avail *avail;
-static struct vq_used *used;
-static uint16 used_seen;  // used->idx already processed
+static struct virtq vq;
 static struct request requests[DISK_REQUESTS];
 static int uncollected;  // requests not yet collected (not REQ_FREE), all environments'
 static struct binding bindings[NENV][DISK_BINDINGS];
@@ -130,68 +72,18 @@ static uint64 writes_left = ~0UL;  // before diskcrash= stops the machine
 
 static void collect_used(void);
 
-static uint32 reg_read(int off)
-{
-  return *(volatile uint32 *)(regs + off);
-}
-
-static void reg_write(int off, uint32 value)
-{
-  *(volatile uint32 *)(regs + off) = value;
-}
-
-static void reg_write64(int off, uint64 value)
-{
-  reg_write(off, (uint32)value);
-  reg_write(off + 4, value >> 32);
-}
-
 // Find a modern virtio block device and set up its request queue. Without
 // one the kernel runs on, and the disk calls answer -E_NODISK.
 void disk_init(void)
 {
-  for (int slot = 0; slot < VIRTIO_SLOTS && regs == NULL; slot++) {
-    volatile uint8 *r = KADDR(VIRTIO0_PHYS + slot * 0x1000UL);
-    if (*(volatile uint32 *)(r + VIRTIO_MAGIC) == 0x74726976 &&
-        *(volatile uint32 *)(r + VIRTIO_VERSION) == 2 &&
-        *(volatile uint32 *)(r + VIRTIO_DEVICE_ID) == DEVICE_ID_BLOCK) {
-      regs = r;
-      disk_irq = VIRTIO0_IRQ + slot;
-    }
-  }
+  regs = virtio_find(DEVICE_ID_BLOCK, &disk_irq);
   if (regs == NULL) {
     printf("rvexo: no disk\n");
     return;
   }
-
-  reg_write(VIRTIO_STATUS, 0);  // reset
-  reg_write(VIRTIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
-  reg_write(VIRTIO_DEVICE_FEATURES_SEL, 1);
-  uint32 high = reg_read(VIRTIO_DEVICE_FEATURES);
-  reg_write(VIRTIO_DRIVER_FEATURES_SEL, 1);
-  reg_write(VIRTIO_DRIVER_FEATURES, high & FEATURE_VERSION_1);
-  reg_write(VIRTIO_DRIVER_FEATURES_SEL, 0);
-  reg_write(VIRTIO_DRIVER_FEATURES, 0);  // no optional features
-  reg_write(VIRTIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
-  if (!(reg_read(VIRTIO_STATUS) & STATUS_FEATURES_OK) || !(high & FEATURE_VERSION_1))
-    panic("virtio-blk: device refused our features");
-
-  reg_write(VIRTIO_QUEUE_SEL, 0);
-  if (reg_read(VIRTIO_QUEUE_NUM_MAX) < QSIZE)
-    panic("virtio-blk: queue too small");
-  uint64 ring_page = page_alloc(0, PG_KERNEL), used_page = page_alloc(0, PG_KERNEL);
-  if (ring_page == 0 || used_page == 0)
-    panic("virtio-blk: out of memory");
-  desc = KADDR(ring_page);
-  avail = KADDR(ring_page + QSIZE * sizeof(struct vq_desc));
-  used = KADDR(used_page);
-  reg_write(VIRTIO_QUEUE_NUM, QSIZE);
-  reg_write64(VIRTIO_QUEUE_DESC, ring_page);
-  reg_write64(VIRTIO_QUEUE_DRIVER, ring_page + QSIZE * sizeof(struct vq_desc));
-  reg_write64(VIRTIO_QUEUE_DEVICE, used_page);
-  reg_write(VIRTIO_QUEUE_READY, 1);
-  reg_write(VIRTIO_STATUS,
-            STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+  virtio_negotiate(regs, "virtio-blk");
+  virtio_queue_init(regs, 0, QSIZE, &vq, "virtio-blk");
+  virtio_ready(regs);
 
   uint64 sectors = *(volatile uint64 *)(regs + VIRTIO_CONFIG);
   nblocks = sectors / (DISK_BLOCK / 512);
@@ -356,15 +248,11 @@ long disk_io(struct env *caller, uint64 block, uint64 ppn, uint64 write)
   caller->nrequests++;
   uncollected++;
   // Three descriptors per request, at 3n, 3n+1, 3n+2: header, data, status.
-  struct vq_desc *d = &desc[3 * n];
+  struct vq_desc *d = &vq.desc[3 * n];
   d[0] = (struct vq_desc){PADDR(&r->header), sizeof(r->header), DESC_NEXT, 3 * n + 1};
   d[1] = (struct vq_desc){r->page, DISK_BLOCK, DESC_NEXT | (write ? 0 : DESC_WRITE), 3 * n + 2};
   d[2] = (struct vq_desc){PADDR(&r->status), 1, DESC_WRITE, 0};
-  avail->ring[avail->idx % QSIZE] = 3 * n;
-  __sync_synchronize();
-  avail->idx++;
-  __sync_synchronize();
-  reg_write(VIRTIO_QUEUE_NOTIFY, 0);
+  virtio_post(regs, 0, &vq, 3 * n);
   return n;
 }
 
@@ -389,9 +277,9 @@ static long result_of(struct request *r)
 static void collect_used(void)
 {
   __sync_synchronize();
-  while (used_seen != used->idx) {
-    uint32 head = used->ring[used_seen % QSIZE].id;
-    used_seen++;
+  while (vq.seen != vq.used->idx) {
+    uint32 head = vq.used->ring[vq.seen % QSIZE].id;
+    vq.seen++;
     struct request *r = &requests[head / 3];
     if (head % 3 != 0 || head / 3 >= DISK_REQUESTS || r->state != REQ_PENDING)
       panic("virtio-blk: device completed an unknown request %u", head);
@@ -408,7 +296,7 @@ static void collect_used(void)
 // The disk's interrupt.
 void disk_intr(void)
 {
-  reg_write(VIRTIO_INTERRUPT_ACK, reg_read(VIRTIO_INTERRUPT_STATUS) & 3);
+  virtio_write(regs, VIRTIO_INTERRUPT_ACK, virtio_read(regs, VIRTIO_INTERRUPT_STATUS) & 3);
   collect_used();
 }
 

@@ -286,6 +286,7 @@ static void destroy_one(struct env *e)
   if (curenv == e)
     curenv_clear();
   disk_release(e);  // first: waits until no device writes a page of e's
+  net_release(e);
   slices_release(e);
   pct_callee_gone(e);
   revoke_forget(e);

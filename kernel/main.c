@@ -77,6 +77,7 @@ void kmain(uint64 hartid, uint64 fdt_pa)
   trap_init();
   plic_init(hartid);
   disk_init();
+  net_init();
   ktest_run();
   start_first_env();
   sched_start();

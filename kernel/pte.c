@@ -658,6 +658,8 @@ long kcheck(void)
     why = grants_check(&where);
   if (why == NULL)
     why = disk_check(&where);
+  if (why == NULL)
+    why = net_check(&where);
 
   if (why != NULL) {
     printf("kcheck: FAIL: %s (at %p)\n", why, (void *)where);

@@ -372,6 +372,16 @@ syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64
     return disk_status(e, a0);
   case SYS_disk_wait:
     return disk_wait(e, a0);
+  case SYS_net_filter:
+    return net_filter(e, a0, a1, a2, a3);
+  case SYS_net_unfilter:
+    return net_unfilter(e, a0);
+  case SYS_net_wait:
+    return net_wait(e, a0, a1);
+  case SYS_net_send:
+    return net_send(e, a0, a1, a2);
+  case SYS_net_status:
+    return net_status(e, a0, a1);
   case SYS_uptime:
     return rdtime();
   case SYS_kcheck:

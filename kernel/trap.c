@@ -57,6 +57,8 @@ static void external_intr(void)
     uart_intr();
   else if (irq != 0 && irq == disk_irq_number())
     disk_intr();
+  else if (irq != 0 && irq == net_irq_number())
+    net_intr();
   if (irq != 0)
     plic_complete(hart, irq);
 }

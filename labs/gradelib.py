@@ -100,7 +100,8 @@ The test function gets a context t:
 
 t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL)
     Boot the kernel: the QEMU command line printed by `make -s print-qemu`,
-    then "-append BOOTARGS" if bootargs is not empty, then extra_args.
+    then "-append BOOTARGS" if bootargs is not empty, then extra_args. A
+    -netdev in extra_args replaces the command line's own (same id, net0).
     Returns everything the machine printed (see t.run). The first QEMU of a
     grader run builds the kernel (`make -s`) first. The run ends soon after
     a line matching fatal (None: no such end); a test whose machine must
@@ -672,6 +673,8 @@ class TestContext:
         The disk is this test's own copy of the image (see disk()). The run
         ends soon after a line matching fatal (default FATAL; None: never)."""
         argv = self._with_disk(self._runner.qemu_command())
+        if "-netdev" in extra_args and "-netdev" in argv:  # the test's network replaces ours
+            del argv[argv.index("-netdev"):argv.index("-netdev") + 2]
         argv += (["-append", bootargs] if bootargs else [])
         self._machines.add(shlex.join(argv + list(extra_args)))
         return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout,

@@ -1,0 +1,420 @@
+// The network: a virtio-net driver (virtio over MMIO, the modern
+// interface) exported through downloaded packet filters (dpf.c).
+//
+// Secure binding for the network: an environment downloads a packet
+// filter that says which frames are its own, with a ring of pages it owns
+// to receive them in. The kernel checks the filter once (dpf.c) and then,
+// for each frame that arrives, runs the merged filters and copies the
+// frame into the ring of the one that accepts it, without understanding
+// what the frame is. What the kernel guarantees:
+//  - A frame goes to at most one filter, and no environment's filter can
+//    take frames another's accepts (dpf.c refuses it). A frame no filter accepts is counted
+//    (sysinfo.net_unmatched) and dropped; so is a malformed one, shorter
+//    than an Ethernet header or longer than NET_FRAME_MAX
+//    (sysinfo.net_malformed). (QEMU drops a frame longer than a page
+//    before the kernel sees it: the receive buffers are a page each.)
+//  - The ring: net_filter checks that the caller owns each ring page (a
+//    user page), and the kernel checks it again before each copy, so a
+//    page its owner freed or lost is never written: the frame is dropped
+//    and counted (sysinfo.net_overflow), as is one for a ring page still
+//    full (abi.h, struct net_slot). The ring is kept in order: the next
+//    frame tries the same page again (so a ring whose page its owner gave
+//    up receives nothing more until the filter is installed again).
+//    Nothing of a ring is pinned.
+//  - net_wait gives up the processor until the filter's ring has
+//    received more frames than the caller has seen (no spinning); with
+//    NET_WAIT_ALL, until all the caller's filters together have (an
+//    environment with several filters sleeps on all of them at once).
+//  - Sending: net_send copies the frame from a page the caller owns into
+//    the kernel at once (so the page may be freed or changed at any time
+//    after) and returns a request number; the device sends it later;
+//    net_status polls the request, or waits for it.
+//  - Pools: NET_FILTERS_PER_ENV filters and NET_SENDS_PER_ENV requests
+//    not yet collected per environment (-E_QUOTA past that).
+//  - Lifecycles: an environment's filters die with it (env_destroy calls
+//    net_release); its sends in flight finish as the kernel's (their
+//    buffers were always the kernel's) and are then freed.
+//  - Nothing is sent anywhere but by net_send: the kernel itself never
+//    transmits.
+
+#include "defs.h"
+#include "env.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "virtio.h"
+
+#define NET_HDR 12         // the virtio-net header before each frame (virtio 1.x, 5.1.6)
+#define RXQ     16         // receive buffers, one page each
+#define TXQ     NET_SENDS  // transmit descriptors: descriptor i carries send i
+
+struct filter {
+  uint32 owner;  // 0: free
+  uint8 npages;
+  uint8 waiting;                // its owner waits in net_wait for it
+  uint64 received;              // frames put in its ring; the next goes to ring[received % npages]
+  uint64 ring[NET_RING_PAGES];  // page numbers
+};
+
+enum send_state { SEND_FREE, SEND_PENDING, SEND_DONE };
+
+struct send {
+  enum send_state state;
+  uint32 owner;                        // 0: its owner is gone (it is freed when the device is done)
+  int waiting;                         // its owner waits in net_status for it
+  uint8 buf[NET_HDR + NET_FRAME_MAX];  // the header (zeros: no offloads), then the frame
+};
+
+static volatile uint8 *regs;  // the device's registers; NULL: no network
+static int net_irq;
+static struct virtq rxq, txq;
+static uint64 rx_page[RXQ];  // physical addresses of the receive buffers
+static struct filter filters[NET_FILTERS];
+static struct send sends[NET_SENDS];
+static uint8 nfilters[NENV], nsends[NENV];  // each environment's share in use
+static uint64 received_by[NENV];            // frames all of an environment's filters have received
+static uint8 waits_all[NENV];               // it waits in net_wait(NET_WAIT_ALL, ...)
+static uint8 used_net[NENV];                // it has installed a filter or sent (net_release)
+
+// Find a modern virtio network device, set up its queues and give it the
+// receive buffers. Without one the kernel runs on, and the network calls
+// answer -E_NONET.
+void net_init(void)
+{
+  regs = virtio_find(DEVICE_ID_NET, &net_irq);
+  if (regs == NULL) {
+    printf("rvexo: no network device\n");
+    return;
+  }
+  virtio_negotiate(regs, "virtio-net");
+  virtio_queue_init(regs, 0, RXQ, &rxq, "virtio-net");
+  virtio_queue_init(regs, 1, TXQ, &txq, "virtio-net");
+  virtio_ready(regs);
+  for (int i = 0; i < RXQ; i++) {
+    if ((rx_page[i] = page_alloc(0, PG_KERNEL)) == 0)
+      panic("virtio-net: out of memory");
+    rxq.desc[i] = (struct vq_desc){rx_page[i], PGSIZE, DESC_WRITE, 0};
+    virtio_post(regs, 0, &rxq, i);
+  }
+  plic_enable(bootinfo.boot_hart, net_irq);
+  printf("rvexo: network device (virtio-net)\n");
+}
+
+// The IRQ the network device interrupts on (0 if there is none).
+int net_irq_number(void)
+{
+  return regs != NULL ? net_irq : 0;
+}
+
+// Put a frame (n bytes) that filter f accepted into the next page of its
+// ring, if its owner still owns that page and has emptied it, and wake
+// the owner if it waits for it.
+static void deliver(struct filter *f, const uint8 *frame, uint64 n)
+{
+  uint64 ppn = f->ring[f->received % f->npages];
+  struct page_info *pi = ppn2page(ppn);
+  struct net_slot *slot = KADDR(ppn << PGSHIFT);
+  if (pi->owner != f->owner || pi->type != PG_USER || slot->full) {
+    sysinfo->net_overflow++;
+    return;
+  }
+  slot->len = n;
+  memmove(slot->frame, frame, n);
+  __sync_synchronize();
+  slot->full = 1;
+  f->received++;
+  uint32 x = ENVX(f->owner);
+  received_by[x]++;
+  if (f->waiting || waits_all[x]) {
+    struct env *e = env_of(f->owner);
+    e->tf.a0 = f->waiting ? f->received : received_by[x];
+    e->pub->status = ENV_RUNNABLE;
+    f->waiting = waits_all[x] = 0;
+  }
+}
+
+// A frame arrived in a receive buffer (len bytes, the header included):
+// give it to the filter that accepts it, or count it and drop it.
+static void receive(const uint8 *buf, uint64 len)
+{
+  sysinfo->net_received++;
+  if (len < NET_HDR + NET_FRAME_MIN || len > NET_HDR + NET_FRAME_MAX) {
+    sysinfo->net_malformed++;
+    return;
+  }
+  int f = dpf_match(buf + NET_HDR, len - NET_HDR);
+  if (f < 0)
+    sysinfo->net_unmatched++;
+  else
+    deliver(&filters[f], buf + NET_HDR, len - NET_HDR);
+}
+
+// Free send s: its owner collected it, or it finished after its owner died.
+static void send_free(struct send *s)
+{
+  if (s->owner != 0)
+    nsends[ENVX(s->owner)]--;
+  s->state = SEND_FREE;
+}
+
+// Take the transmit queue's finished sends: mark them done, and wake
+// their waiting owners (freeing them) or free the orphans.
+static void collect_sent(void)
+{
+  __sync_synchronize();
+  while (txq.seen != txq.used->idx) {
+    uint32 id = txq.used->ring[txq.seen % TXQ].id;
+    txq.seen++;
+    if (id >= NET_SENDS || sends[id].state != SEND_PENDING)
+      panic("virtio-net: device finished an unknown send %u", id);
+    struct send *s = &sends[id];
+    s->state = SEND_DONE;
+    sysinfo->net_sent++;
+    struct env *e = env_of(s->owner);
+    if (s->owner == 0) {
+      send_free(s);
+    } else if (s->waiting) {
+      e->tf.a0 = 0;
+      e->pub->status = ENV_RUNNABLE;
+      send_free(s);
+    }
+  }
+}
+
+// The network's interrupt: take the frames that arrived (and give their
+// buffers back to the device) and the sends that finished.
+void net_intr(void)
+{
+  virtio_write(regs, VIRTIO_INTERRUPT_ACK, virtio_read(regs, VIRTIO_INTERRUPT_STATUS) & 3);
+  __sync_synchronize();
+  while (rxq.seen != rxq.used->idx) {
+    struct vq_used_elem u = rxq.used->ring[rxq.seen % RXQ];
+    rxq.seen++;
+    if (u.id >= RXQ)
+      panic("virtio-net: device used an unknown receive buffer %u", u.id);
+    receive(KADDR(rx_page[u.id]), u.len);
+    virtio_post(regs, 0, &rxq, u.id);
+  }
+  collect_sent();
+}
+
+// The caller's filter number f, or NULL.
+static struct filter *own_filter(struct env *caller, uint64 f)
+{
+  return f < NET_FILTERS && filters[f].owner == caller->pub->id ? &filters[f] : NULL;
+}
+
+// net_filter: check the filter of n terms at user address terms_va and
+// the npages ring pages named at ring_va (page numbers the caller owns),
+// and install it. Returns the filter's number.
+long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, uint64 npages)
+{
+  struct dpf_term t[DPF_TERMS];
+  uint64 ring[NET_RING_PAGES];
+  if (regs == NULL)
+    return -E_NONET;
+  if (n == 0 || n > DPF_TERMS)
+    return -E_BADFILTER;
+  if (npages == 0 || npages > NET_RING_PAGES)
+    return -E_INVAL;
+  if (copy_from_user(caller, t, terms_va, n * sizeof(t[0])) < 0 ||
+      copy_from_user(caller, ring, ring_va, npages * sizeof(ring[0])) < 0)
+    return -E_FAULT;
+  for (uint64 i = 0; i < npages; i++) {
+    if (!ppn_valid(ring[i]))
+      return -E_BADPPN;
+    if (ppn2page(ring[i])->owner != caller->pub->id || ppn2page(ring[i])->type != PG_USER)
+      return -E_NOACCESS;
+  }
+  if (nfilters[ENVX(caller->pub->id)] >= NET_FILTERS_PER_ENV)
+    return -E_QUOTA;
+  int f = 0;
+  while (f < NET_FILTERS && filters[f].owner != 0)
+    f++;
+  if (f == NET_FILTERS)
+    return -E_AGAIN;
+  long err = dpf_insert(f, caller->pub->id, t, n);
+  if (err < 0)
+    return err;
+  filters[f] = (struct filter){caller->pub->id, npages, 0, 0, {0}};
+  used_net[ENVX(caller->pub->id)] = 1;
+  memmove(filters[f].ring, ring, npages * sizeof(ring[0]));
+  nfilters[ENVX(caller->pub->id)]++;
+  return f;
+}
+
+// Remove filter f (its owner's).
+static void filter_free(struct filter *f)
+{
+  dpf_remove(f - filters);
+  nfilters[ENVX(f->owner)]--;
+  f->owner = 0;
+}
+
+// net_unfilter: remove the caller's filter f.
+long net_unfilter(struct env *caller, uint64 f)
+{
+  struct filter *fl = own_filter(caller, f);
+  if (fl == NULL)
+    return -E_PERM;
+  filter_free(fl);
+  return 0;
+}
+
+// net_wait: the number of frames filter f (NET_WAIT_ALL: all the
+// caller's filters together, since it began) has put in its ring so far,
+// once it is more than `seen` (the caller gives up the processor until
+// then).
+long net_wait(struct env *caller, uint64 f, uint64 seen)
+{
+  uint32 x = ENVX(caller->pub->id);
+  struct filter *fl = own_filter(caller, f);
+  if (fl == NULL && f != NET_WAIT_ALL)
+    return -E_PERM;
+  uint64 received = fl != NULL ? fl->received : received_by[x];
+  if (seen > received)
+    return -E_INVAL;
+  if (seen < received)
+    return received;
+  if (fl != NULL)
+    fl->waiting = 1;
+  else
+    waits_all[x] = 1;
+  caller->pub->status = ENV_NOT_RUNNABLE;
+  schedule();
+}
+
+// net_send: send the len-byte frame at byte offset off of page ppn, which
+// the caller owns. The frame is copied now; returns the request number.
+long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
+{
+  if (regs == NULL)
+    return -E_NONET;
+  if (!ppn_valid(ppn))
+    return -E_BADPPN;
+  if (ppn2page(ppn)->owner != caller->pub->id || ppn2page(ppn)->type != PG_USER)
+    return -E_NOACCESS;
+  if (len < NET_FRAME_MIN || len > NET_FRAME_MAX || off > PGSIZE - len)
+    return -E_INVAL;
+  if (nsends[ENVX(caller->pub->id)] >= NET_SENDS_PER_ENV)
+    return -E_QUOTA;
+  int n = 0;
+  while (n < NET_SENDS && sends[n].state != SEND_FREE)
+    n++;
+  if (n == NET_SENDS)
+    return -E_AGAIN;
+  struct send *s = &sends[n];
+  s->state = SEND_PENDING;
+  s->owner = caller->pub->id;
+  s->waiting = 0;
+  memset(s->buf, 0, NET_HDR);
+  memmove(s->buf + NET_HDR, (uint8 *)KADDR(ppn << PGSHIFT) + off, len);
+  nsends[ENVX(caller->pub->id)]++;
+  used_net[ENVX(caller->pub->id)] = 1;
+  txq.desc[n] = (struct vq_desc){PADDR(s->buf), NET_HDR + len, 0, 0};
+  virtio_post(regs, 1, &txq, n);
+  return n;
+}
+
+// net_status: 1 while the caller's request req is being sent (with wait,
+// give up the processor until it is sent instead); 0 once it is, and the
+// request number is free again.
+long net_status(struct env *caller, uint64 req, uint64 wait)
+{
+  if (req >= NET_SENDS || sends[req].state == SEND_FREE || sends[req].owner != caller->pub->id)
+    return -E_PERM;
+  struct send *s = &sends[req];
+  collect_sent();
+  if (s->state == SEND_DONE) {
+    send_free(s);
+    return 0;
+  }
+  if (!wait)
+    return 1;
+  s->waiting = 1;
+  caller->pub->status = ENV_NOT_RUNNABLE;
+  schedule();
+}
+
+// Remove the filters of the environment id, and let its sends in flight
+// finish as orphans (see net_release).
+static __attribute__((noinline)) void release_all(uint32 id)
+{
+  received_by[ENVX(id)] = 0;
+  waits_all[ENVX(id)] = 0;
+  used_net[ENVX(id)] = 0;
+  for (int f = 0; f < NET_FILTERS; f++)
+    if (filters[f].owner == id)
+      filter_free(&filters[f]);
+  for (int i = 0; i < NET_SENDS; i++)
+    if (sends[i].state != SEND_FREE && sends[i].owner == id) {
+      if (sends[i].state == SEND_DONE) {
+        send_free(&sends[i]);
+      } else {
+        nsends[ENVX(id)]--;
+        sends[i].owner = 0;
+      }
+    }
+}
+
+// Environment e is being destroyed: remove its filters, and let its sends
+// in flight finish as orphans. (Most environments never use the network:
+// for them, no search and no frame.)
+void net_release(struct env *e)
+{
+  uint32 id = e->pub->id;
+  if (used_net[ENVX(id)])
+    release_all(id);
+}
+
+// For kcheck: every filter and every send not yet collected belongs to a
+// live environment (an orphaned send is still in flight), each
+// environment's counts are right and within its share, a filter's waiter
+// is not runnable, and the merged table (dpf_check) holds exactly the
+// filters installed. Returns NULL or the violation.
+const char *net_check(uint64 *where)
+{
+  uint32 installed[NET_FILTERS];
+  uint8 count_f[NENV] = {0}, count_s[NENV] = {0};
+  for (int f = 0; f < NET_FILTERS; f++) {
+    struct filter *fl = &filters[f];
+    *where = f;
+    installed[f] = fl->owner;
+    if (fl->owner == 0)
+      continue;
+    struct env *e = env_of(fl->owner);
+    if (e == NULL)
+      return "packet filter of an environment that does not exist";
+    if (fl->npages == 0 || fl->npages > NET_RING_PAGES)
+      return "packet filter with a bad ring";
+    if (fl->waiting && e->pub->status == ENV_RUNNABLE)
+      return "environment waiting for frames is runnable";
+    count_f[ENVX(fl->owner)]++;
+  }
+  for (int i = 0; i < NET_SENDS; i++) {
+    struct send *s = &sends[i];
+    *where = i;
+    if (s->state == SEND_FREE)
+      continue;
+    if (s->owner == 0 && s->state != SEND_PENDING)
+      return "finished send of a dead environment not freed";
+    if (s->owner != 0 && env_of(s->owner) == NULL)
+      return "send of an environment that does not exist";
+    if (s->owner != 0)
+      count_s[ENVX(s->owner)]++;
+  }
+  for (int slot = 0; slot < NENV; slot++) {
+    *where = slot;
+    if (count_f[slot] != nfilters[slot] || count_s[slot] != nsends[slot])
+      return "environment's count of packet filters or sends is wrong";
+    if (nfilters[slot] > NET_FILTERS_PER_ENV || nsends[slot] > NET_SENDS_PER_ENV)
+      return "environment holds more than its share of filters or sends";
+    if (env_table[slot].status == ENV_FREE &&
+        (received_by[slot] != 0 || waits_all[slot] != 0 || used_net[slot] != 0))
+      return "free environment slot keeps network state";
+    if (!used_net[slot] && (nfilters[slot] != 0 || nsends[slot] != 0 || received_by[slot] != 0))
+      return "environment uses the network unmarked (its teardown would miss it)";
+    if (waits_all[slot] && env_table[slot].status == ENV_RUNNABLE)
+      return "environment waiting for frames is runnable";
+  }
+  return dpf_check(installed, where);
+}

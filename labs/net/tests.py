@@ -1,0 +1,284 @@
+# The network's kernel half: virtio-net and packet-filter bindings (DPF).
+# The program is user/t_net. The tests that need traffic boot the machine
+# with its Ethernet on QEMU's -netdev socket over UDP on 127.0.0.1 (it
+# replaces the Makefile's user-mode network): this file is the other end
+# of the wire, sending raw frames and reading what the machine sends.
+# Nothing here sends a packet anywhere but 127.0.0.1.
+
+import re
+import socket
+import struct
+import threading
+import time
+
+from gradelib import *
+
+GUEST_MAC = bytes.fromhex("525400123456")  # QEMU's default for the first NIC
+HOST_MAC = bytes.fromhex("020000000001")
+HOST_IP, GUEST_IP = bytes([10, 0, 2, 2]), bytes([10, 0, 2, 15])
+ECHO_PORT = 7  # user/t_net.c
+SINK_PORT = 9
+HOST_PORT = 5000
+
+
+def checksum(data):
+    """The Internet checksum of data (an even number of bytes)."""
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def udp_frame(payload, dport=ECHO_PORT, sport=HOST_PORT):
+    """An Ethernet frame carrying an IPv4 UDP datagram from the host to
+    the machine (IP header checksummed, no UDP checksum)."""
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(payload), 1, 0x4000, 64, 17, 0,
+                     HOST_IP, GUEST_IP)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    return GUEST_MAC + HOST_MAC + b"\x08\x00" + ip + udp + payload
+
+
+def udp_payload(frame):
+    """The payload of a UDP datagram the machine sent, or None."""
+    if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+        return None
+    return frame[42:14 + struct.unpack("!H", frame[16:18])[0]]
+
+
+def reply_problems(frame, payload):
+    """What is wrong with frame as the echo of udp_frame(payload)."""
+    wrong = []
+    if frame[:6] != HOST_MAC or frame[6:12] != GUEST_MAC:
+        wrong.append("Ethernet addresses not swapped")
+    if len(frame) < 42:
+        return wrong + [f"only {len(frame)} bytes"]
+    if checksum(frame[14:34]) != 0:
+        wrong.append("bad IP header checksum")
+    if frame[26:30] != GUEST_IP or frame[30:34] != HOST_IP:
+        wrong.append("IP addresses not swapped")
+    if struct.unpack("!HH", frame[34:38]) != (ECHO_PORT, HOST_PORT):
+        wrong.append("UDP ports not swapped")
+    if udp_payload(frame) != payload:
+        wrong.append("payload differs")
+    return wrong
+
+
+class Wire:
+    """The host's end of the machine's Ethernet: QEMU sends its frames to
+    our UDP socket, and reads ours from a port of its own, both on
+    127.0.0.1."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            self.qemu_port = s.getsockname()[1]
+
+    def qemu_args(self):
+        """The -netdev that connects the machine to this wire."""
+        return ["-netdev", f"socket,id=net0,udp=127.0.0.1:{self.sock.getsockname()[1]},"
+                           f"localaddr=127.0.0.1:{self.qemu_port}"]
+
+    def send(self, frame):
+        self.sock.sendto(frame, ("127.0.0.1", self.qemu_port))
+
+    def recv(self, seconds):
+        """The next frame the machine sends within seconds, or None."""
+        self.sock.settimeout(seconds)
+        try:
+            return self.sock.recv(65536)
+        except socket.timeout:
+            return None
+
+    def wait_for(self, payload, seconds, resend=None):
+        """Read frames until a UDP datagram carrying payload, within
+        seconds (sending resend every half second meanwhile, if given).
+        Returns whether it came."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if resend is not None:
+                self.send(resend)
+            frame = self.recv(0.5)
+            if frame is not None and udp_payload(frame) == payload:
+                return True
+        return False
+
+
+def with_traffic(t, talk, timeout):
+    """Boot t_net's echo server on a wire and run talk(wire) beside it once
+    the server says it is ready; returns (the machine's output, what talk
+    returned). talk ends the server (quit)."""
+    wire = Wire()
+    result = {}
+
+    def run():
+        try:
+            if not wire.wait_for(b"ready", timeout):
+                result["error"] = "the machine never said it was ready"
+                return
+            result["value"] = talk(wire)
+        except Exception as e:  # reported below, in the test's thread
+            result["error"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    out = t.qemu(bootargs="init=t_net echo", extra_args=wire.qemu_args(), timeout=timeout)
+    thread.join(5)
+    wire.sock.close()
+    if "error" in result:
+        t.fail(result["error"])
+    t.expect(out, r"^t_net: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out, result.get("value")
+
+
+def counters(t, out):
+    """The kernel's network counters t_net printed, as a dict."""
+    m = re.search(r"^t_net: counters: (.*)$", out, re.M)
+    if m is None:
+        t.fail("t_net printed no counters")
+    words = m.group(1).split()
+    return {words[i]: int(words[i + 1]) for i in range(0, len(words), 2)}
+
+
+@test(points=20, timeout=60)
+def filter_bindings(t):
+    """Packet filters: refused at download when they read past the largest
+    frame, have too many terms or bad ones; a filter for a port another
+    environment holds refused, and so is one for part of its frames; quotas; sends checked; an
+    environment destroyed with its filter installed leaves nothing."""
+    out = t.qemu(bootargs="init=t_net")
+    t.expect(out, r"^rvexo: network device \(virtio-net\)$", r"^t_net: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=20, timeout=60)
+def udp_echo(t):
+    """A UDP echo server written by hand on the filter and ring (user/t_net):
+    each datagram comes back with addresses and ports swapped, a valid IP
+    checksum and the same payload, from empty to the largest."""
+    def talk(wire):
+        wrong = []
+        for size in (0, 1, 18, 100, 1000, 1472):
+            payload = bytes((i * 7 + size) & 0xFF for i in range(size))
+            wire.send(udp_frame(payload))
+            for _ in range(20):
+                frame = wire.recv(5)
+                if frame is None or udp_payload(frame) == payload:
+                    break
+            if frame is None:
+                wrong.append(f"no answer to {size} bytes")
+            else:
+                wrong += [f"{size} bytes: {w}" for w in reply_problems(frame, payload)]
+        wire.send(udp_frame(b"quit"))
+        wire.wait_for(b"bye", 10)
+        return wrong
+    out, wrong = with_traffic(t, talk, timeout=60)
+    for w in wrong or []:
+        t.check(False, w)
+    t.expect(out, r"^t_net: echoed 6 datagrams, 0 not whole$")
+
+
+def free_udp_port():
+    """A UDP port of 127.0.0.1 that nothing uses just now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@test(points=10, timeout=60)
+def udp_forwarded_in(t):
+    """The server behind QEMU's user-mode network in restricted mode, as
+    `make qemu` runs it, with a UDP port of 127.0.0.1 forwarded to the
+    machine's port 7: QEMU's stack asks for the machine's Ethernet address
+    (the server answers ARP by hand) and delivers the datagrams. (The
+    answers go no further: in restricted mode QEMU's stack (libslirp)
+    drops every UDP datagram the machine sends, forwarded port or not;
+    a forwarded TCP port works both ways.) The host cannot see when the
+    server is up, so it sends for a few seconds, then says quit."""
+    port = free_udp_port()
+
+    def talk():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(30):
+                s.sendto(b"forwarded %d" % i, ("127.0.0.1", port))
+                time.sleep(0.1)
+            for _ in range(50):
+                s.sendto(b"quit", ("127.0.0.1", port))
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=talk, daemon=True)
+    thread.start()
+    netdev = f"user,id=net0,restrict=on,ipv6=off,hostfwd=udp:127.0.0.1:{port}-:7"
+    out = t.qemu(bootargs="init=t_net echo", extra_args=["-netdev", netdev])
+    thread.join(1)
+    m = re.search(r"^t_net: echoed (\d+) datagrams", out, re.M)
+    t.check(m is not None and int(m.group(1)) > 0, "no datagram came through the forwarded port")
+    t.expect(out, r"^t_net: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=20, timeout=60)
+def malformed_frames(t):
+    """Frames of every length from 1 to 64 (no filter's), a UDP frame to the
+    echo port cut at every byte before its payload, and frames over the
+    MTU: each dropped and counted as malformed (shorter than an Ethernet
+    header, longer than 1514 bytes) or unmatched (no filter accepts it;
+    a field past the frame's end matches nothing), or, cut after the
+    port, given to the server, which finds it not whole. (Lengths only
+    from 1: QEMU's socket transport takes an empty datagram for the end of
+    the connection. QEMU itself drops a frame longer than a receive
+    buffer, a page: the 9000-byte one never reaches the kernel.)"""
+    def talk(wire):
+        for n in range(1, 65):
+            wire.send(bytes(n))
+        whole = udp_frame(b"")
+        for n in range(1, 42):
+            wire.send(whole[:n])
+        for n in (1515, 2000, 4000, 9000):
+            wire.send(udp_frame(bytes(n - 42)))
+        wire.send(udp_frame(b"quit"))
+        return wire.wait_for(b"bye", 20)
+    out, bye = with_traffic(t, talk, timeout=60)
+    t.check(bye, "the server never said bye")
+    c = counters(t, out)
+    want = {"malformed": 13 + 13 + 3, "unmatched": 51 + 24, "overflow": 0}
+    for name, n in want.items():
+        t.check(c.get(name) == n, f"{c.get(name)} frames counted {name}, not {n}")
+    t.check(c.get("received") == 29 + 75 + 5, f"{c.get('received')} frames received, not 109")
+    t.expect(out, r"^t_net: echoed 0 datagrams, 4 not whole$")
+
+
+@test(points=20, timeout=90)
+def flood(t):
+    """4,000 frames as fast as the host sends them (echo datagrams, frames
+    for a child's filter, frames no filter wants, malformed ones), the
+    child destroyed half-way while its frames still come: no panic, kcheck
+    OK, and the counters add up to no more than was sent."""
+    sent = 4000
+
+    def talk(wire):
+        for i in range(sent // 4):
+            if i == sent // 8:  # a pause, so that the host's socket drops no kill
+                for _ in range(3):
+                    time.sleep(0.2)
+                    wire.send(udp_frame(b"kill"))
+                time.sleep(0.2)
+            wire.send(udp_frame(b"flood %d" % i))
+            wire.send(udp_frame(b"sink %d" % i, dport=SINK_PORT))
+            wire.send(bytes(60))
+            wire.send(bytes(5))
+        return wire.wait_for(b"bye", 60, resend=udp_frame(b"quit"))
+    out, bye = with_traffic(t, talk, timeout=90)
+    t.check(bye, "the server never said bye")
+    c = counters(t, out)
+    t.check(0 < c["received"] <= sent + 200, f"{c['received']} frames received of {sent} sent")
+    m = re.search(r"^t_net: echoed (\d+) datagrams", out, re.M)
+    delivered = int(m.group(1)) + 1 if m else 0
+    t.check(c["received"] >= c["malformed"] + c["unmatched"] + c["overflow"] + delivered,
+            f"the counters do not add up: {c}")
+    t.expect(out, r"^t_net: destroyed the sink child, frames for it coming: 0$")
