@@ -84,6 +84,8 @@ static struct fz {
   unsigned long kchecks, kfails, leaks;
   struct rec ring[NRING];
   struct pte_write batch[16];
+  struct dpf_term terms[16];  // a packet filter to download (op_net)
+  unsigned long net_ring[16];  // and its ring's pages
   struct user_regs regs;
 } F;
 
@@ -721,6 +723,38 @@ static void op_disk(void)
   }
 }
 
+// Download a packet filter (random terms, a ring of pages from the pool:
+// ours, a child's, the kernel's), remove one, send bytes of a page, or
+// look at a send or a filter's frames; never a wait that could block
+// (nothing arrives while fuzzing: the wait names more frames than came).
+static void op_net(void)
+{
+  static const unsigned short lengths[] = {1, 2, 4, 3};
+  unsigned long n = one_in(10) ? rnd() : 1 + below(4), np = one_in(10) ? rnd() : 1 + below(4);
+  switch (below(5)) {
+  case 0:
+  case 1:
+    for (int i = 0; i < 16; i++) {
+      unsigned int len = lengths[below(one_in(10) ? 4 : 3)];
+      unsigned int mask = one_in(4) ? (unsigned int)rnd() : len >= 4 ? ~0U : (1U << 8 * len) - 1;
+      F.terms[i] = (struct dpf_term){one_in(10) ? rnd() : below(64), len, mask, rnd() & mask};
+      F.net_ring[i] = a_ppn();
+    }
+    call(SYS_net_filter, one_in(10) ? 0x1000 : (long)F.terms, n, (long)F.net_ring, np, 0, 0);
+    break;
+  case 2:
+    call(SYS_net_unfilter, one_in(4) ? rnd() : below(64), 0, 0, 0, 0, 0);
+    break;
+  case 3:
+    call(SYS_net_send, a_ppn(), one_in(4) ? rnd() : below(PGSIZE),
+         one_in(4) ? rnd() : 14 + below(1501), 0, 0, 0);
+    break;
+  default:
+    call(SYS_net_status, one_in(4) ? rnd() : below(32), 0, 0, 0, 0, 0);
+    call(SYS_net_wait, one_in(2) ? rnd() : below(64), 1UL << 40, 0, 0, 0, 0);
+  }
+}
+
 // Wait only for what ends: a worker, or an id that names nobody.
 static void op_env_wait(void)
 {
@@ -850,6 +884,7 @@ static const struct op ops[] = {
     {op_env_set_regs, 6, 0},    {op_env_set_xstack, 6, 0},   {op_env_start, 6, 0},
     {op_pct_call, 9, 0},        {op_pct_send, 6, 0},         {op_pct_reply, 3, 0},
     {op_pct_accept, 3, 0},      {op_revoke, 6, 0},           {op_disk, 12, 0},
+    {op_net, 9, 0},
     {op_env_wait, 3, 1},        {seq_server, 3, 1},          {seq_worker, 1, 1},
     {seq_disk_then_free, 3, 0}, {seq_grant, 3, 0},
 };
