@@ -296,6 +296,12 @@ struct sysinfo {
   // accepted but whose ring was full (or whose ring page its owner no
   // longer owns); frames sent.
   unsigned long net_received, net_malformed, net_unmatched, net_overflow, net_sent;
+  // Stamps (rdinstret) for benchmarks: when the kernel took the last frame
+  // from the device, when the packet filters had found its filter (or
+  // none), and when it next handed a frame to the device to send after
+  // that arrival (a reply's transmission: net_tx_instret - net_rx_instret
+  // is everything the hart did in between).
+  unsigned long net_rx_instret, net_match_instret, net_tx_instret;
 };
 #define CONSOLE_IN     256  // bytes of sysinfo.console_in
 // env_wait(id, ENV_WAIT_INPUT): wait until the child ends or the next byte

@@ -168,7 +168,7 @@ void disk_release(struct env *e);
 const char *disk_check(uint64 *where);
 
 // net.c
-#define NET_FILTERS 64  // packet filters installed, machine-wide
+#define NET_FILTERS 128  // packet filters installed, machine-wide
 void net_init(void);
 int net_irq_number(void);
 void net_intr(void);

@@ -136,12 +136,14 @@ static void deliver(struct filter *f, const uint8 *frame, uint64 n)
 // give it to the filter that accepts it, or count it and drop it.
 static void receive(const uint8 *buf, uint64 len)
 {
+  sysinfo->net_rx_instret = rdinstret();
   sysinfo->net_received++;
   if (len < NET_HDR + NET_FRAME_MIN || len > NET_HDR + NET_FRAME_MAX) {
     sysinfo->net_malformed++;
     return;
   }
   int f = dpf_match(buf + NET_HDR, len - NET_HDR);
+  sysinfo->net_match_instret = rdinstret();
   if (f < 0)
     sysinfo->net_unmatched++;
   else
@@ -311,6 +313,8 @@ long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
   nsends[ENVX(caller->pub->id)]++;
   used_net[ENVX(caller->pub->id)] = 1;
   txq.desc[n] = (struct vq_desc){PADDR(s->buf), NET_HDR + len, 0, 0};
+  if (sysinfo->net_tx_instret < sysinfo->net_rx_instret)  // the first send since a frame came
+    sysinfo->net_tx_instret = rdinstret();
   virtio_post(regs, 1, &txq, n);
   return n;
 }

@@ -30,15 +30,24 @@ per row of the table, in its order:
     idle_per_op instructions' worth of time the hart waited idle for a device
                 an operation, left out of per_op (null if it never waited)
     idle_waits  [fewest, most] times the hart went idle in a run (or null)
-Only the Python standard library is used, so the grader can import parse().
+
+The network rows (udp-roundtrip-*, filter-demux-*) need a peer on the
+machine's Ethernet: with a QEMU command, bench.py gives the machine a
+-netdev socket on 127.0.0.1 (replacing the command's own -netdev) and
+answers it (Peer). After the table it draws the round-trip rows as a chart
+(chart()). Nothing is sent anywhere but 127.0.0.1.
+Only the Python standard library is used, so the grader can import parse()
+and Peer.
 """
 
 import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 HEADER = re.compile(r"^exobench: (?P<mode>\w+) run; .* median of (?P<runs>\d+) runs$",
@@ -146,6 +155,97 @@ def parse(text):
             "complete": complete and bool(rows) and DONE.search(text) is not None}
 
 
+TX_DELAY = 20000  # ns of the machine's time from a send to its frame leaving (Peer)
+
+
+class Peer:
+    """The host's end of the machine's Ethernet for the network rows, over
+    QEMU's -netdev socket (UDP on 127.0.0.1): every UDP datagram the
+    machine sends saying "go" comes back at once, addresses and ports
+    swapped, saying "ok" (the same length, so the IP checksum holds); any
+    other frame is ignored. So the machine asks for each frame it measures
+    and the host never waits on the machine's time. answered counts the
+    answers."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            self.qemu_port = s.getsockname()[1]
+        self.answered = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def qemu_args(self):
+        """The -netdev that puts the machine on this peer's wire."""
+        return ["-netdev", f"socket,id=net0,udp=127.0.0.1:{self.sock.getsockname()[1]},"
+                           f"localaddr=127.0.0.1:{self.qemu_port}",
+                "-global", f"virtio-net-device.tx=timer", "-global",
+                f"virtio-net-device.x-txtimer={TX_DELAY}"]
+
+    def command(self, command):
+        """command with its -netdev replaced by qemu_args() (the device,
+        -device virtio-net-device,netdev=net0, stays; added if missing)."""
+        command = list(command)
+        if "-netdev" in command:
+            at = command.index("-netdev")
+            return command[:at] + self.qemu_args() + command[at + 2:]
+        return command + self.qemu_args() + ["-device", "virtio-net-device,netdev=net0"]
+
+    @staticmethod
+    def answer(frame):
+        """The answer to frame, or None if it is not a "go" datagram."""
+        if (len(frame) < 44 or frame[12:14] != b"\x08\x00" or frame[14] != 0x45
+                or frame[23] != 17 or frame[16:18] != b"\x00\x1e" or frame[42:44] != b"go"):
+            return None
+        f = bytearray(frame[:44])
+        for at, n in ((0, 6), (26, 4), (34, 2)):  # Ethernet, IP addresses; UDP ports
+            f[at:at + n], f[at + n:at + 2 * n] = frame[at + n:at + 2 * n], frame[at:at + n]
+        f[42:44] = b"ok"
+        return bytes(f)
+
+    def _serve(self):
+        while True:
+            try:
+                frame = self.sock.recv(65536)
+            except OSError:  # closed
+                return
+            reply = self.answer(frame)
+            if reply is not None:
+                self.sock.sendto(reply, ("127.0.0.1", self.qemu_port))
+                self.answered += 1
+
+    def close(self):
+        self.sock.close()
+
+
+# The round-trip rows: (name, competing processes), as exobench names them.
+ROUNDTRIP = re.compile(r"^udp-roundtrip-(?P<kind>ash|user)-(?P<procs>\d+)$")
+
+
+def chart(rows, width=50):
+    """The round-trip rows as text: a bar for each count of competing
+    processes, the handler's above the owner's, on one linear scale (the
+    widest bar is the largest figure). "" if no such row has a figure."""
+    figures = {}
+    for r in rows:
+        m = ROUNDTRIP.match(r["name"])
+        if m is not None and r["measured"]:
+            figures[int(m["procs"]), m["kind"]] = r["per_op"]
+    if not figures:
+        return ""
+    top = max(figures.values())
+    lines = ["udp round trip, instructions from a datagram's arrival to its echo's "
+             "transmission (ash: a handler in the kernel echoes; user: the owner process):"]
+    for procs in sorted({p for p, _ in figures}):
+        for kind in ("ash", "user"):
+            if (procs, kind) in figures:
+                v = figures[procs, kind]
+                bar = "#" * max(1, round(v / top * width))
+                lines.append(f"{procs:>3} busy {kind:<4} |{bar:<{width}} {v:>12,.0f}")
+    return "\n".join(lines)
+
+
 def run(command, timeout):
     """Run command with its output shown as it comes; return (output text,
     exit status, timed_out). QEMU gets no terminal on stdin."""
@@ -188,7 +288,10 @@ def main(argv=None):
         with open(args.parse, encoding="utf-8", errors="replace") as f:
             text, status, timed_out = f.read(), 0, False
     elif args.command:
+        peer = Peer()
+        args.command = peer.command(args.command)
         text, status, timed_out = run(args.command, args.timeout)
+        peer.close()
     else:
         p.error("give a QEMU command after --, or --parse LOG")
     try:
@@ -203,6 +306,9 @@ def main(argv=None):
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(table, f, indent=2)
             f.write("\n")
+    drawn = chart(table["rows"])
+    if drawn:
+        print(drawn)
     measured = sum(r["measured"] for r in table["rows"])
     missed = [r["name"] for r in table["rows"] if r["target_met"] is False]
     print(f"bench: {measured} of {len(table['rows'])} rows measured"

@@ -23,10 +23,11 @@
 // reads the host's cycle counter): exobench checks (exact_counting()), and
 // if it is not, says so at the top and marks no target.
 //
-// Usage: exobench [bench=quick] [reverse] [ROW...]
+// Usage: exobench [bench=quick] [reverse] [net] [ROW...]
 //   bench=quick (or quick): few iterations, for the grader;
 //   reverse: measure the rows in the reverse of the table's order (which
 //   gives the same figures: the order does not matter);
+//   net: the network rows (they need the host's peer: labs/bench.py);
 //   ROW...: measure only these rows, in this order (the others print as
 //   "(not selected)"); anything else is an error.
 // As the first program: make qemu ICOUNT=1 ARGS="init=exobench bench=quick pte-write".
@@ -61,6 +62,8 @@ struct shared {
   volatile unsigned long slice_instr;  // slice-switch: instructions in the child's window
   volatile unsigned long slice_iters;  //   and iterations of its busy loop in that window
   volatile unsigned long slice_done;   //   1 once the child has written them
+  volatile long net_port, net_count;   // filter-demux: a child's filters to install; 0 once
+                                       // it has (or the error)
 };
 #define SHARED             ((struct shared *)SHARED_VA)
 #define SHARED_SLICE_INSTR 8
@@ -1006,6 +1009,286 @@ static long b_file_write(unsigned long n)
   return file_passes(n, 1);
 }
 
+// ---------------------------------------------------------------- the network
+
+// The network rows measure with the kernel's stamps (abi.h, struct
+// sysinfo): net_rx_instret when the kernel took a frame from the device,
+// net_match_instret when the packet filters had found whose it is, and
+// net_tx_instret when the next frame was handed to the device after it.
+// The frames come from a peer on the host (labs/bench.py, which `make
+// bench` runs; everything stays on 127.0.0.1): each round trip, this
+// process sends the peer a datagram saying "go" and the peer sends it
+// back (addresses and ports swapped) saying "ok". So the peer never waits
+// on the machine's time: a frame arrives whenever the host delivers it,
+// and only what the machine does from its arrival on is counted. The
+// processor is shared as usual (no settle(): the competing processes get
+// every slice they would).
+
+#define NET_VA     0x3000A00000UL  // the ring pages, then the page frames are sent from
+#define NET_RING   2               // ring pages
+#define NET_OUT    (NET_VA + NET_RING * PGSIZE)
+#define NET_SLOT(i) ((volatile struct net_slot *)(NET_VA + (i) % NET_RING * PGSIZE))
+#define NET_PORT   7007   // the row's UDP port (0x1B5F)
+#define OTHER_PORT 20000  // filter-demux: the other filters' ports from here on
+#define GO_OFFSET  2048   // where the "go" frame sits in the out page
+#define NET_KIDS   16     // competing processes, or children holding filters, at most
+#define NET_RETRIES 20   // datagrams a run that came too early (b_udp_user), at most
+#define PEER_WAIT  4      // seconds of the machine's time to wait for the peer's first answer
+
+// The "go" datagram: from 52:54:00:12:34:56 (QEMU's first NIC), 10.0.2.15
+// port NET_PORT, to 10.0.2.2 port 7 (the peer takes any), IP header
+// checksummed, no UDP checksum.
+static const unsigned char go_frame[44] = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x00,  // Ethernet
+    0x45, 0x00, 0x00, 0x1E, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x22, 0xBF,  // IPv4, 30 bytes
+    0x0A, 0x00, 0x02, 0x0F, 0x0A, 0x00, 0x02, 0x02,                          //
+    0x1B, 0x5F, 0x00, 0x07, 0x00, 0x0A, 0x00, 0x00,                          // UDP, 10 bytes
+    'g',  'o'};
+
+// UDP over IPv4 (no options) to port `port`, the port last (dpf.c merges
+// filters that differ only there).
+static struct dpf_term udp_to(unsigned int port, int i)
+{
+  static const struct dpf_term terms[4] = {
+      {12, 2, 0xFFFF, 0x0800}, {14, 1, 0xFF, 0x45}, {23, 1, 0xFF, 17}, {36, 2, 0xFFFF, 0}};
+  struct dpf_term t = terms[i];
+  if (i == 3)
+    t.value = port;
+  return t;
+}
+
+// Install a filter for UDP port `port` with the ring pages ring[0..n-1].
+// Returns its number or an error.
+static long udp_filter(unsigned int port, const unsigned long *ring, unsigned long n)
+{
+  struct dpf_term t[4];
+  for (int i = 0; i < 4; i++)
+    t[i] = udp_to(port, i);
+  return sys_net_filter(t, 4, ring, n);
+}
+
+static unsigned long net_ring[NET_RING], net_out;
+static long net_filter_no;
+static unsigned long net_seen;  // frames taken from the ring
+static int net_kid[NET_KIDS], net_nkids;
+
+// Send the "go" datagram. Returns the request number or an error.
+static long ask_peer(void)
+{
+  return sys_net_send(net_out, GO_OFFSET, sizeof(go_frame));
+}
+
+// The pages, the filter for NET_PORT, and the peer's first answer (it may
+// take a while to come: the first frame is waited for with a limit, the
+// others without). Returns 0 or an error (-E_AGAIN: no peer answered).
+static long net_begin(void)
+{
+  for (int i = 0; i <= NET_RING; i++) {
+    long p = vm_alloc(NET_VA + i * PGSIZE, PTE_R | PTE_W | PTE_SHARE);  // forks do not copy it
+    if (p < 0)
+      return p;
+    if (i < NET_RING)
+      net_ring[i] = p;
+    else
+      net_out = p;
+  }
+  memmove((char *)NET_OUT + GO_OFFSET, go_frame, sizeof(go_frame));
+  if ((net_filter_no = udp_filter(NET_PORT, net_ring, NET_RING)) < 0)
+    return net_filter_no;
+  long go = ask_peer();
+  if (go < 0)
+    return go;
+  unsigned long end = rdtime() + PEER_WAIT * SYSINFO->timebase_hz;
+  while (!NET_SLOT(0)->full && rdtime() < end)
+    sys_yield(0);
+  if (!NET_SLOT(0)->full) {
+    fprintf(2, "exobench: no answer from the host's peer (labs/bench.py answers: make bench)\n");
+    return -E_AGAIN;
+  }
+  NET_SLOT(0)->full = 0;
+  net_seen = 1;
+  return sys_net_status(go, 1);
+}
+
+// Wait for the next datagram in the ring. Returns its slot, or NULL.
+static volatile struct net_slot *net_next(void)
+{
+  long got = sys_net_wait(net_filter_no, net_seen);
+  if (got <= (long)net_seen)
+    return NULL;
+  return NET_SLOT(net_seen++);
+}
+
+// Wait until send request req has left the machine, spinning (no one
+// else runs meanwhile), and collect it. Returns 0 or an error. (The
+// device holds a frame TX_DELAY before sending it, labs/bench.py, unless
+// one is already waiting: so the "go" must not follow a frame still
+// held, or it would leave at once.)
+static long net_sent(long req)
+{
+  long r;
+  while ((r = sys_net_status(req, 0)) == 1)
+    ;
+  return r;
+}
+
+// A busy process: it spins for ever, taking every time slice it is given.
+static void spin(void)
+{
+  for (;;)
+    asm volatile("");
+}
+
+// Fork `n` children running fn (which never returns) into net_kid.
+// Returns 0 or an error.
+static long net_fork(int n, void (*fn)(void))
+{
+  for (; net_nkids < n; net_nkids++) {
+    int pid = fork();
+    if (pid == 0)
+      fn();
+    if (pid < 0)
+      return pid;
+    net_kid[net_nkids] = pid;
+  }
+  return 0;
+}
+
+static int net_arg;  // the row's competing processes, or filters (measure sets it)
+
+// udp-roundtrip rows: net_arg busy children (forked first: the network's
+// pages are then this process's alone), the pages, the filter, the peer.
+static long setup_roundtrip(void)
+{
+  long err = net_fork(net_arg, spin);
+  return err < 0 ? err : net_begin();
+}
+
+// End the children (the filter, the pages and the children's slots go
+// with this process).
+static void teardown_net(void)
+{
+  for (int i = 0; i < net_nkids; i++)
+    end_child(net_kid[i]);
+  net_nkids = 0;
+}
+
+// Turn the datagram in slot s into its echo in the out page: the frame
+// copied with its Ethernet and IP addresses and its UDP ports swapped
+// (the IP checksum is the same). Returns its length.
+static unsigned long echo_frame(volatile struct net_slot *s)
+{
+  static const unsigned char fields[3][2] = {{0, 6}, {26, 4}, {34, 2}};  // offset, length
+  unsigned char *f = (unsigned char *)NET_OUT;
+  unsigned long len = s->len;
+  memmove(f, (const void *)s->frame, len);
+  for (int i = 0; i < 3; i++) {
+    int at = fields[i][0], n = fields[i][1];
+    memmove(f + at, (const void *)(s->frame + at + n), n);
+    memmove(f + at + n, (const void *)(s->frame + at), n);
+  }
+  return len;
+}
+
+// udp-roundtrip-user-K: n round trips; in each, this process wakes from
+// net_wait with the peer's datagram, writes the echo in its own page and
+// sends it. Returns the instructions from each datagram's arrival to its
+// echo's transmission, summed. A datagram that came before this process
+// went to sleep for it (the host answered within a few hundred
+// instructions: QEMU's own threads decide when) took another path, one
+// without a wake-up: it is not counted, and the peer is asked again
+// (at most NET_RETRIES times a run).
+static long b_udp_user(unsigned long n)
+{
+  long total = 0;
+  for (unsigned long i = 0, tries = 0; i < n; tries++) {
+    long go = ask_peer(), reply;
+    unsigned long asked = instret();
+    volatile struct net_slot *s = go < 0 ? NULL : net_next();
+    if (s == NULL || tries > n + NET_RETRIES)
+      return go < 0 ? go : s == NULL ? -E_INVAL : -E_AGAIN;
+    unsigned long len = echo_frame(s);
+    s->full = 0;
+    if ((reply = sys_net_send(net_out, 0, len)) < 0)
+      return reply;
+    unsigned long rx = SYSINFO->net_rx_instret, tx = SYSINFO->net_tx_instret;
+    long err = net_sent(go);
+    if (err == 0)
+      err = net_sent(reply);
+    if (err < 0 || tx < rx)
+      return err < 0 ? err : -E_INVAL;
+    if (rx > asked)
+      total += tx - rx, i++;
+  }
+  return total;
+}
+
+// A child of filter-demux's: install the filters for OTHER_PORT +
+// shared->net_port .. + net_count - 1 (a page of its own as their ring),
+// say so in the shared page (net_count 0, or the error), and sleep for
+// ever (none of its ports gets a frame).
+static void hold_filters(void)
+{
+  long ring = vm_page_alloc(PG_USER), err = ring;
+  for (long i = 0; i < SHARED->net_count && err >= 0; i++)
+    err = udp_filter(OTHER_PORT + SHARED->net_port + i, (unsigned long *)&ring, 1);
+  SHARED->net_count = err < 0 ? err : 0;
+  for (;;)
+    sys_net_wait(NET_WAIT_ALL, 0);
+}
+
+// filter-demux-N: the filter of this process's port and N - 1 others for
+// other ports, all one class: up to NET_FILTERS_PER_ENV - 1 of them this
+// process's, the rest in children that hold NET_FILTERS_PER_ENV each.
+static long setup_demux(void)
+{
+  long err = shared_map();
+  if (err < 0 || (err = net_begin()) < 0)
+    return err;
+  int others = net_arg - 1, mine = others < NET_FILTERS_PER_ENV - 1 ? others : NET_FILTERS_PER_ENV - 1;
+  for (int i = 0; i < mine; i++)
+    if ((err = udp_filter(OTHER_PORT + i, net_ring, 1)) < 0)
+      return err;
+  for (int port = mine; port < others; port += NET_FILTERS_PER_ENV) {
+    SHARED->net_port = port;
+    SHARED->net_count = others - port < NET_FILTERS_PER_ENV ? others - port : NET_FILTERS_PER_ENV;
+    if ((err = net_fork(net_nkids + 1, hold_filters)) < 0)
+      return err;
+    while (SHARED->net_count > 0)  // the child installs them
+      sys_yield(net_kid[net_nkids - 1]);
+    if (SHARED->net_count < 0)
+      return SHARED->net_count;
+  }
+  return 0;
+}
+
+// End the children (their filters go with them) and unmap the shared page.
+static void teardown_demux(void)
+{
+  teardown_net();
+  shared_unmap();
+}
+
+// filter-demux-N: n datagrams for this process's port; for each, the
+// instructions from its arrival to the packet filters' verdict (the
+// kernel's whole demultiplexing), summed.
+static long b_filter_demux(unsigned long n)
+{
+  long total = 0;
+  for (unsigned long i = 0; i < n; i++) {
+    long go = ask_peer();
+    volatile struct net_slot *s = go < 0 ? NULL : net_next();
+    if (s == NULL)
+      return go < 0 ? go : -E_INVAL;
+    s->full = 0;
+    total += SYSINFO->net_match_instret - SYSINFO->net_rx_instret;
+    long err = net_sent(go);
+    if (err < 0)
+      return err;
+  }
+  return total;
+}
+
 // ---------------------------------------------------------------- the table
 
 #define NONE    (-1L)
@@ -1018,9 +1301,14 @@ struct row {
   unsigned long iters, quick;    // iterations a run (full, quick)
   unsigned long ops;             // operations an iteration
   long reference, target;        // xv6-riscv's figure, the target (NONE: none)
-  int sized;                     // the note gives the program's size (pages mapped)
+  int kind;                      // PLAIN, SIZED or NET
   const char *note;
 };
+#define PLAIN 0  // a row as measure() describes it
+#define SIZED 1  // the note gives the program's size (pages mapped)
+#define NET   2  // a network row: it gives its own figure (no idle to leave out), the
+                 // processor is shared as usual (no settle()), and its name ends in its
+                 // count of competing processes or packet filters (net_arg)
 
 // Iteration counts keep a run within one time slice (1,000,000
 // instructions) where the operation allows, so that no timer interrupt
@@ -1053,10 +1341,10 @@ static const struct row rows[] = {
      "rpc_call, empty body"},
     {"pipe-roundtrip", b_pipe_roundtrip, setup_pipe, teardown_pipe, 500, 20, 1, 95839, 800, 0,
      "1 byte, two processes"},
-    {"fork-exit-wait", b_fork_exit_wait, NULL, NULL, 20, 2, 1, 474592, 250000, 1,
+    {"fork-exit-wait", b_fork_exit_wait, NULL, NULL, 20, 2, 1, 474592, 250000, SIZED,
      "child exits at once"},
     {"fork-1mib-exit-wait", b_fork_exit_wait, setup_heap_1mib, teardown_heap_1mib, 10, 2, 1,
-     12283185, NONE, 1, "with 1 MiB of heap touched"},
+     12283185, NONE, SIZED, "with 1 MiB of heap touched"},
     {"fork-exec-wait", b_fork_exec_wait, NULL, NULL, 10, 2, 1, 1303597, 400000, 0,
      "child execs echo from the disk"},
     {"spawn-exit-wait", b_spawn_exit_wait, NULL, NULL, 10, 2, 1, NONE, NONE, 0,
@@ -1077,6 +1365,36 @@ static const struct row rows[] = {
      "4 KiB reads, cached in fsd"},
     {"file-write-1mib", b_file_write, setup_file, teardown_file, 2, 1, 1, NONE, NONE, 0,
      "4 KiB writes, each logged"},
+    {"udp-roundtrip-user-0", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+     "owner echoes; 0 busy processes"},
+    {"udp-roundtrip-user-1", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+     "owner echoes; 1 busy processes"},
+    {"udp-roundtrip-user-2", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+     "owner echoes; 2 busy processes"},
+    {"udp-roundtrip-user-4", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+     "owner echoes; 4 busy processes"},
+    {"udp-roundtrip-user-8", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+     "owner echoes; 8 busy processes"},
+    {"udp-roundtrip-user-16", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+     "owner echoes; 16 busy processes"},
+    {"udp-roundtrip-ash-0", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
+     "handler echoes; 0 busy processes"},
+    {"udp-roundtrip-ash-1", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
+     "handler echoes; 1 busy processes"},
+    {"udp-roundtrip-ash-2", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
+     "handler echoes; 2 busy processes"},
+    {"udp-roundtrip-ash-4", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
+     "handler echoes; 4 busy processes"},
+    {"udp-roundtrip-ash-8", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
+     "handler echoes; 8 busy processes"},
+    {"udp-roundtrip-ash-16", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
+     "handler echoes; 16 busy processes"},
+    {"filter-demux-1", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
+     "arrival to filter found; 1 filters"},
+    {"filter-demux-10", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
+     "arrival to filter found; 10 filters"},
+    {"filter-demux-100", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
+     "arrival to filter found; 100 filters"},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -1156,6 +1474,16 @@ static long count_page(unsigned long va, unsigned long pte, void *arg)
   return 0;
 }
 
+// The number a network row's name ends in ("filter-demux-100": 100).
+static int name_count(const char *name)
+{
+  const char *last = name;
+  for (const char *p = name; *p != '\0'; p++)
+    if (*p == '-')
+      last = p + 1;
+  return atoi(last);
+}
+
 // Measure row r into *res: setup, a warm-up run, RUNS runs, each from the
 // start of a fresh time slice, teardown; then the median, minimum and
 // maximum. A row that fails keeps its error in res->err.
@@ -1163,6 +1491,8 @@ static void measure(const struct row *r, struct result *res)
 {
   unsigned long n = quick ? r->quick : r->iters;
   res->ops = n * r->ops;
+  if (r->kind == NET)
+    net_arg = name_count(r->name);
   long err = r->setup != NULL ? r->setup() : 0;
   vm_for_each_leaf(count_page, &res->pages);
   if (err == 0) {
@@ -1170,13 +1500,15 @@ static void measure(const struct row *r, struct result *res)
     err = w < 0 ? w : 0;
   }
   for (int i = 0; i < RUNS && err == 0; i++) {
-    settle();
+    if (r->kind != NET)
+      settle();
     unsigned long idle = SYSINFO->idle, waits = SYSINFO->idle_waits;
     bench_profile_begin();
     long t = r->run(n);
     bench_profile_end();
-    unsettle();
-    idle = SYSINFO->idle - idle;  // waiting for a device: host time under -icount
+    if (r->kind != NET)
+      unsettle();
+    idle = r->kind == NET ? 0 : SYSINFO->idle - idle;  // waiting for a device: host time under -icount
     res->waits[i] = SYSINFO->idle_waits - waits;
     if (t < 0) {
       err = t;
@@ -1255,7 +1587,7 @@ static char *fmt_tenths(char *buf, long v)
 // Print the table: one line per row, in the order of `rows`.
 static void print_table(void)
 {
-  printf("%-19s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
+  printf("%-21s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
          "runs (min..max)", "xv6-riscv", "ratio", "target", "mark", "note");
   for (unsigned long i = 0; i < NROWS; i++) {
     const struct row *r = &rows[i];
@@ -1291,11 +1623,11 @@ static void print_table(void)
       strlcpy(note, "(not selected)", sizeof(note));
     else if (r->run != NULL && !ok)
       snprintf(note, sizeof(note), "(failed: %s)", exos_strerror(res->err));
-    else if (r->sized)
+    else if (r->kind == SIZED)
       snprintf(note, sizeof(note), "%s; %lu pages", r->note, res->pages);
     else
       strlcpy(note, r->note, sizeof(note));
-    printf("%-19s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
+    printf("%-21s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
            ratio, target, mark, note);
   }
   for (unsigned long i = 0; i < NROWS; i++) {  // footnotes: idle time left out
@@ -1355,11 +1687,12 @@ int main(int argc, char **argv)
       quick = 1;
     } else if (strcmp(argv[i], "reverse") == 0) {
       reverse = 1;
-    } else if (row_named(argv[i]) != NULL) {
+    } else if (row_named(argv[i]) != NULL || strcmp(argv[i], "net") == 0) {
       named++;
     } else {
       fprintf(2,
-              "exobench: unknown argument %s\nusage: exobench [bench=quick] [reverse] [ROW...]; "
+              "exobench: unknown argument %s\nusage: exobench [bench=quick] [reverse] [net] "
+              "[ROW...]; "
               "the rows:",
               argv[i]);
       for (unsigned long k = 0; k < NROWS; k++)
@@ -1378,9 +1711,13 @@ int main(int argc, char **argv)
            "qemu ICOUNT=1.\n");
   for (unsigned long i = 0; i < NROWS; i++)
     results[i].err = SKIPPED;
-  for (int i = 1; i < argc; i++)  // the rows named, in the order named
+  for (int i = 1; i < argc; i++) {  // the rows named, in the order named
     if (row_named(argv[i]) != NULL)
       measure_apart(row_named(argv[i]), &results[row_named(argv[i]) - rows]);
+    for (unsigned long k = 0; k < NROWS && strcmp(argv[i], "net") == 0; k++)
+      if (rows[k].kind == NET && rows[k].run != NULL)
+        measure_apart(&rows[k], &results[k]);
+  }
   for (unsigned long k = 0; k < NROWS && named == 0; k++) {  // none named: every row
     unsigned long i = reverse ? NROWS - 1 - k : k;
     if (rows[i].run != NULL)
