@@ -1619,9 +1619,11 @@ static void print_table(void)
       if (ok && exact)
         mark = res->median <= r->target * 10 ? "met" : "MISSED";
     }
-    if (r->run != NULL && res->err == SKIPPED)
+    if (r->run == NULL)
+      strlcpy(note, "(not built yet)", sizeof(note));
+    else if (res->err == SKIPPED)
       strlcpy(note, "(not selected)", sizeof(note));
-    else if (r->run != NULL && !ok)
+    else if (!ok)
       snprintf(note, sizeof(note), "(failed: %s)", exos_strerror(res->err));
     else if (r->kind == SIZED)
       snprintf(note, sizeof(note), "%s; %lu pages", r->note, res->pages);
