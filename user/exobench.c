@@ -1365,17 +1365,17 @@ static const struct row rows[] = {
      "4 KiB reads, cached in fsd"},
     {"file-write-1mib", b_file_write, setup_file, teardown_file, 2, 1, 1, NONE, NONE, 0,
      "4 KiB writes, each logged"},
-    {"udp-roundtrip-user-0", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+    {"udp-roundtrip-user-0", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 0 busy processes"},
-    {"udp-roundtrip-user-1", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+    {"udp-roundtrip-user-1", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 1 busy processes"},
-    {"udp-roundtrip-user-2", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+    {"udp-roundtrip-user-2", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 2 busy processes"},
-    {"udp-roundtrip-user-4", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+    {"udp-roundtrip-user-4", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 4 busy processes"},
-    {"udp-roundtrip-user-8", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+    {"udp-roundtrip-user-8", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 8 busy processes"},
-    {"udp-roundtrip-user-16", b_udp_user, setup_roundtrip, teardown_net, 20, 4, 1, NONE, NONE, NET,
+    {"udp-roundtrip-user-16", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 16 busy processes"},
     {"udp-roundtrip-ash-0", NULL, NULL, NULL, 100, 10, 1, NONE, NONE, NET,
      "handler echoes; 0 busy processes"},
@@ -1587,7 +1587,7 @@ static char *fmt_tenths(char *buf, long v)
 // Print the table: one line per row, in the order of `rows`.
 static void print_table(void)
 {
-  printf("%-21s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
+  printf("%-21s %7s %12s  %-27s %10s %8s %11s  %-6s  %s\n", "benchmark", "iters", "instr/op",
          "runs (min..max)", "xv6-riscv", "ratio", "target", "mark", "note");
   for (unsigned long i = 0; i < NROWS; i++) {
     const struct row *r = &rows[i];
@@ -1629,7 +1629,7 @@ static void print_table(void)
       snprintf(note, sizeof(note), "%s; %lu pages", r->note, res->pages);
     else
       strlcpy(note, r->note, sizeof(note));
-    printf("%-21s %7s %10s  %-23s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
+    printf("%-21s %7s %12s  %-27s %10s %8s %11s  %-6s  %s\n", r->name, iters, per_op, runs, ref,
            ratio, target, mark, note);
   }
   for (unsigned long i = 0; i < NROWS; i++) {  // footnotes: idle time left out
