@@ -14,7 +14,9 @@
 //
 // The server's filters (UDP over IPv4 to a port, unless said):
 //   port 7    ash_udp_echo: answers in the kernel, the owner never sees it
-//   port 8    control (a ring): "quit"
+//   port 8    control (a ring): "quit"; "lose": the server frees the echo
+//             handler's page (unmapping it first), so the handler stops
+//             at its next frame
 //   ports 9 or 10   one filter, an OR of both (a ring)
 //   port 11   a handler that reads past the end of a short frame
 //   port 12   a handler that writes past its page
@@ -30,6 +32,7 @@
 #define NPAGES 5
 
 static long ring[NRING], page[NPAGES];
+static int freed;  // pages the server freed on "lose"
 
 // Ring pages of each filter: first .. first + n - 1, the next frame in
 // first + next % n.
@@ -140,8 +143,8 @@ static void counters(unsigned long c[8])
   } while (c[0] != si->net_received);
 }
 
-// Take every frame the ring of filter v holds; returns how many, and
-// whether one was "quit" in *quit.
+// Take every frame the ring of filter v holds; returns how many. Carries
+// out "lose", and says whether one was "quit" in *quit.
 static long drain(struct ring_view *v, int *quit)
 {
   long n = 0;
@@ -149,6 +152,11 @@ static long drain(struct ring_view *v, int *quit)
   while ((s = SLOT(v->first + v->next % v->n))->full) {
     if (s->len >= 46 && memcmp((const void *)(s->frame + 42), "quit", 4) == 0)
       *quit = 1;
+    if (s->len >= 46 && memcmp((const void *)(s->frame + 42), "lose", 4) == 0 && !freed) {
+      check("free the echo handler's page",
+            aspace_unmap(&self, PAGE) == 0 && sys_page_free(page[0]) == 0, 1);
+      freed = 1;
+    }
     s->full = 0;
     v->next++;
     n++;
@@ -219,7 +227,7 @@ __attribute__((noreturn)) static void serve(void)
          c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
   check("the counters add up", c[0], c[1] + c[2] - c[6] + c[4] + c[5] + c[3]);
   check("every frame put in a ring was taken", all, c[5]);
-  check("no page lost", SYSINFO->nfree, nfree);
+  check("no page lost", SYSINFO->nfree, nfree + freed);
   kcheck("removing everything");
   check("send bye", say("bye"), 0);
   finish("t_ash");
