@@ -57,7 +57,10 @@
   X(34, net_unfilter, long, (unsigned long filter))                                                \
   X(35, net_wait, long, (unsigned long filter, unsigned long seen))                                \
   X(36, net_send, long, (unsigned long ppn, unsigned long offset, unsigned long len))              \
-  X(37, net_status, long, (unsigned long request, int wait))
+  X(37, net_status, long, (unsigned long request, int wait))                                       \
+  X(38, net_handler, long,                                                                         \
+    (unsigned long filter, const struct ash_insn *code, unsigned long ninsns,                      \
+     const unsigned long *pages, unsigned long npages))
 
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first, except the
@@ -106,9 +109,13 @@
   X(30, E_QUOTA, "this environment's share of a kernel table is used up")                          \
   X(31, E_BADFILTER, "bad packet filter: a bad term, too many, or one past any frame")             \
   X(32, E_CLAIMED, "another filter already claims these packets")                                  \
-  X(33, E_NONET, "no network device")
+  X(33, E_NONET, "no network device")                                                              \
+  X(34, E_ASHLONG, "handler longer than ASH_INSNS instructions")                                   \
+  X(35, E_ASHJUMP, "handler jumps backward or out of its code, or runs off its end")                \
+  X(36, E_ASHOP, "handler has a bad opcode, register, unused field or verdict")                    \
+  X(37, E_ASHBOUNDS, "handler's constant address is outside any frame or its pages")
 
-#define NERRORS 34  // one more than the largest error number
+#define NERRORS 38  // one more than the largest error number
 
 // Environment status (struct env_info).
 #define ENV_FREE         0
@@ -149,7 +156,7 @@
 //  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
 //  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
 //    by itself, its parent, or one it waits on in a synchronous call;
-//  - packet filters: NET_FILTERS_PER_ENV per environment (64 in all);
+//  - packet filters: NET_FILTERS_PER_ENV per environment (NET_FILTERS, 112, in all);
 //  - network sends: NET_SENDS_PER_ENV not yet collected per environment;
 //  - mappings: a page's mapping count cannot overflow (each mapping is a
 //    slot of a level-0 table that the mapping environment owns).
@@ -273,6 +280,18 @@ struct env_info {
   char name[16];
 };
 
+#define NET_FILTERS 112  // packet filters installed, machine-wide (sysinfo.ash: one page)
+
+// What the kernel exports of filter f's handler (sysinfo.ash[f]), reset
+// when a handler is installed.
+struct ash_info {
+  unsigned int installed;  // 1 while the filter has a handler (stopped or not)
+  unsigned int stopped;    // ASH_STOP_*, 0 while it runs
+  unsigned int pc;         // the instruction it stopped at
+  unsigned int sent;       // frames it sent
+  unsigned long runs;      // frames it ran on
+  unsigned long instret;   // instructions the processor spent running it (rdinstret)
+};
 // Facts about the machine, exported read-only at USYSINFO.
 struct sysinfo {
   unsigned long base_ppn;  // physical page number of the first entry in UPAGES
@@ -294,8 +313,14 @@ struct sysinfo {
   // those dropped as malformed (shorter than an Ethernet header or longer
   // than NET_FRAME_MAX), those no filter accepted, and those a filter
   // accepted but whose ring was full (or whose ring page its owner no
-  // longer owns); frames sent.
+  // longer owns); frames sent. Of the frames not malformed: those a
+  // filter's handler consumed, those put in a ring, and those no filter
+  // accepted that went to the default filter (counted in net_unmatched
+  // too). So received = malformed + unmatched - defaulted + consumed +
+  // delivered + overflow.
   unsigned long net_received, net_malformed, net_unmatched, net_overflow, net_sent;
+  unsigned long net_consumed, net_delivered, net_defaulted;
+  struct ash_info ash[NET_FILTERS];  // each filter's handler (ASH), by filter number
   // Stamps (rdinstret) for benchmarks: when the kernel took the last frame
   // from the device, when the packet filters had found its filter (or
   // none), and when it next handed a frame to the device to send after
@@ -303,6 +328,7 @@ struct sysinfo {
   // is everything the hart did in between).
   unsigned long net_rx_instret, net_match_instret, net_tx_instret;
 };
+_Static_assert(sizeof(struct sysinfo) <= 4096, "sysinfo is exported in one page");
 #define CONSOLE_IN     256  // bytes of sysinfo.console_in
 // env_wait(id, ENV_WAIT_INPUT): wait until the child ends or the next byte
 // is typed at the console (whichever comes first; 0 either way).
@@ -322,7 +348,19 @@ struct sysinfo {
 // table, so put the field that tells yours from others' (a port) last.
 // A filter is refused (-E_CLAIMED) if some frame could pass both it and
 // another environment's filter, or if it is one installed already.
+//
+// ORs: a filter may be 1..DPF_ALTS alternatives, separated by a term of
+// length 0 (DPF_OR, the rest of it zero): a frame matches if any
+// alternative holds. Each alternative is merged and checked for overlap
+// with others' filters like a filter of its own.
+//
+// The default filter: a filter with no terms (nterms 0) takes every frame
+// no other filter accepts (they are still counted in net_unmatched). One
+// environment holds it at a time (-E_CLAIMED for another); it goes with
+// its filter or its environment.
 #define DPF_TERMS           16
+#define DPF_ALTS            4   // alternatives of one filter at most
+#define DPF_CALL_TERMS      32  // terms in one net_filter call at most, separators included
 #define NET_FRAME_MAX       1514  // bytes of an Ethernet frame without its checksum
 #define NET_FRAME_MIN       14    // its header: shorter frames are dropped as malformed
 #define NET_FILTERS_PER_ENV 8
@@ -333,10 +371,98 @@ struct sysinfo {
 
 struct dpf_term {
   unsigned short offset;
-  unsigned short length;  // 1, 2 or 4
+  unsigned short length;  // 1, 2 or 4; 0: DPF_OR
   unsigned int mask;
   unsigned int value;
 };
+#define DPF_OR ((struct dpf_term){0, 0, 0, 0})
+
+// Application-specific safe handlers (ASHs, kernel/ash.c). net_handler
+// attaches to a filter its owner's handler: code the kernel runs on each
+// frame the filter accepts, in the kernel, at once, without scheduling
+// the owner. The kernel copies the code and checks it at download:
+//  - 1..ASH_INSNS instructions (0 removes the handler), the last a RET;
+//  - every opcode one of ASH_OP_LIST, every register field below
+//    ASH_REGS, the fields an opcode does not use zero, register 0 never
+//    written, RET's verdict ASH_DELIVER or ASH_CONSUME;
+//  - jumps only forward (a skip of 0..127) and onto an instruction of
+//    the code: so each
+//    instruction runs at most once, and a run costs at most the length;
+//  - a constant address (b = 0) inside any frame (NET_FRAME_MAX bytes) or
+//    the handler's pages; the pages (1..ASH_PAGES, an array of page
+//    numbers like a ring's) the caller's own user pages.
+// A handler sees two memories: the frame, read-only, bytes 0..len-1; and
+// its pages, one after the other (page i at i * PGSIZE), read and
+// written. A range (COPY, CSUM, SEND, a load or store) must lie in the
+// frame, or within one of the pages. That, and that the owner still owns
+// the pages, the kernel checks while it runs: a handler that breaks a
+// rule is stopped (disabled), the frame goes to the ring as if there were
+// no handler, and sysinfo.ash[filter] says why and where; the kernel goes
+// on. Install the handler again to restart it.
+//
+// The machine: ASH_REGS 32-bit registers; r0 is always 0, r1 holds the
+// frame's length when the handler starts, the others 0. Every
+// instruction's second operand is `r[b] + k` ("op2"; b = 0 gives the
+// constant k). Loads and stores are in network byte order.
+#define ASH_INSNS 128
+#define ASH_PAGES 4
+#define ASH_REGS  8
+#define ASH_SENDS_PER_RUN 4  // frames one run may send (SEND past that stops it)
+#define ASH_OP_LIST(X)                                                                            \
+  X(1, ASH_MOV, "r[a] = op2")                                                                     \
+  X(2, ASH_ADD, "r[a] += op2")                                                                    \
+  X(3, ASH_SUB, "r[a] -= op2")                                                                    \
+  X(4, ASH_AND, "r[a] &= op2")                                                                    \
+  X(5, ASH_OR, "r[a] |= op2")                                                                     \
+  X(6, ASH_XOR, "r[a] ^= op2")                                                                    \
+  X(7, ASH_SHL, "r[a] <<= op2 % 32")                                                              \
+  X(8, ASH_SHR, "r[a] >>= op2 % 32")                                                              \
+  X(9, ASH_LDF1, "r[a] = the byte of the frame at op2")                                           \
+  X(10, ASH_LDF2, "r[a] = the 2 bytes of the frame at op2")                                       \
+  X(11, ASH_LDF4, "r[a] = the 4 bytes of the frame at op2")                                       \
+  X(12, ASH_LDP1, "r[a] = the byte of the pages at op2")                                          \
+  X(13, ASH_LDP2, "r[a] = the 2 bytes of the pages at op2")                                       \
+  X(14, ASH_LDP4, "r[a] = the 4 bytes of the pages at op2")                                       \
+  X(15, ASH_STP1, "the byte of the pages at op2 = r[a]")                                          \
+  X(16, ASH_STP2, "the 2 bytes of the pages at op2 = r[a]")                                       \
+  X(17, ASH_STP4, "the 4 bytes of the pages at op2 = r[a]")                                       \
+  X(18, ASH_COPY, "copy r[c] bytes of the frame at op2 to the pages at r[a]")                     \
+  X(19, ASH_CSUM, "r[a] = the Internet checksum of r[c] bytes of the pages at op2")               \
+  X(20, ASH_CSUMF, "r[a] = the Internet checksum of r[c] bytes of the frame at op2")              \
+  X(21, ASH_SEND, "send r[c] bytes of the pages at op2 as a frame (a = 0)")                       \
+  X(22, ASH_JEQ, "if r[a] == op2, skip the next c instructions")                                  \
+  X(23, ASH_JNE, "if r[a] != op2, skip the next c instructions")                                  \
+  X(24, ASH_JLT, "if r[a] < op2 (unsigned), skip the next c instructions")                        \
+  X(25, ASH_JGE, "if r[a] >= op2 (unsigned), skip the next c instructions")                       \
+  X(26, ASH_RET, "end with verdict k (a = b = c = 0)")
+#define ASH_OP_NUMBER(n, name, text) name = n,
+enum { ASH_OP_LIST(ASH_OP_NUMBER) };
+#undef ASH_OP_NUMBER
+#define ASH_NOPS 27  // one more than the largest opcode
+
+struct ash_insn {
+  unsigned char op;    // ASH_*
+  unsigned char a, b;  // registers
+  unsigned char c;     // a register (COPY, CSUM, CSUMF, SEND) or a jump's skip, a signed byte
+  unsigned int k;      // the constant in op2, or RET's verdict
+};
+
+// Verdicts (RET's k). ASH_DELIVER: put the frame in the ring and wake the
+// owner as if there were no handler. ASH_CONSUME: the handler dealt with
+// it: the ring and the owner see nothing.
+#define ASH_DELIVER 0
+#define ASH_CONSUME 1
+
+// Why a handler was stopped (sysinfo.ash[f].stopped; 0: it runs).
+#define ASH_STOP_LIST(X)                                                                          \
+  X(1, ASH_STOP_FRAME, "read past the frame's end")                                               \
+  X(2, ASH_STOP_PAGES, "address outside its pages (or a range across a page boundary)")           \
+  X(3, ASH_STOP_LOST, "its owner no longer owns one of its pages")                                \
+  X(4, ASH_STOP_SEND, "a send refused (quota, no free slot, or a bad length)")
+#define ASH_STOP_NUMBER(n, name, text) name = n,
+enum { ASH_STOP_LIST(ASH_STOP_NUMBER) };
+#undef ASH_STOP_NUMBER
+
 
 // A ring page: the kernel puts one accepted frame in each page of a
 // filter's ring in turn, when the page's `full` word is 0; it writes the

@@ -168,7 +168,6 @@ void disk_release(struct env *e);
 const char *disk_check(uint64 *where);
 
 // net.c
-#define NET_FILTERS 128  // packet filters installed, machine-wide
 void net_init(void);
 int net_irq_number(void);
 void net_intr(void);
@@ -177,8 +176,18 @@ long net_unfilter(struct env *caller, uint64 f);
 long net_wait(struct env *caller, uint64 f, uint64 seen);
 long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len);
 long net_status(struct env *caller, uint64 req, uint64 wait);
+long net_send_frame(uint32 owner, const uint8 *frame, uint64 len, int by_handler);
+long net_handler(struct env *caller, uint64 f, uint64 code_va, uint64 ninsns, uint64 pages_va,
+                 uint64 npages);
 void net_release(struct env *e);
 const char *net_check(uint64 *where);
+
+// ash.c
+long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, const uint64 *pages,
+                 uint64 npages);
+void ash_remove(int f);
+int ash_run(int f, const uint8 *frame, uint64 len);
+const char *ash_check(const uint32 *installed, uint64 *where);
 
 // dpf.c
 long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n);

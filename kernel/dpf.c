@@ -2,7 +2,11 @@
 // the merged table that decides which filter, if any, a frame is for.
 //
 // What the kernel guarantees (the filter language is in abi.h):
-//  - A filter is checked once, at download, and refused (-E_BADFILTER)
+//  - A filter is 1..DPF_ALTS alternatives separated by DPF_OR terms; each
+//    alternative is a member of the merged table of its own, and all that
+//    follows holds for each (a frame matches the filter if it matches any
+//    of its alternatives). A filter's own alternatives may overlap.
+//  - An alternative is checked once, at download, and refused (-E_BADFILTER)
 //    unless it has 1..DPF_TERMS terms, each of length 1, 2 or 4, with
 //    offset + length <= NET_FRAME_MAX, a nonzero mask within the field and
 //    a value within the mask. There are no loops or jumps to check: a
@@ -28,23 +32,25 @@
 //
 // Filters are named by their slot in net.c's table (0..NET_FILTERS-1);
 // net.c owns them (who, the ring) and calls dpf_insert and dpf_remove.
+// Alternative a of filter f is member f * DPF_ALTS + a of the table.
 
 #include "defs.h"
 
 #define DPF_CLASSES 16
 #define HASH_BITS   6
 #define BUCKETS     (1 << HASH_BITS)
+#define MEMBERS     (NET_FILTERS * DPF_ALTS)
 
 struct dpf_class {
   int nterms;                       // 0: unused
   struct dpf_term term[DPF_TERMS];  // the last term's value is not used: it is the key
   int nfilters;
-  uint8 bucket[BUCKETS];  // first filter of each hash chain, + 1; 0: empty
+  uint16 bucket[BUCKETS];  // first member of each hash chain, + 1; 0: empty
 };
 
 struct member {
   uint8 cls;     // its class + 1; 0: not installed
-  uint8 next;    // the next filter on its hash chain, + 1; 0: the end
+  uint16 next;   // the next member on its hash chain, + 1; 0: the end
   uint32 key;    // its last term's value
   uint32 owner;  // the environment that installed it
 };
@@ -52,13 +58,13 @@ struct member {
 static struct dpf_class classes[DPF_CLASSES];
 static uint8 order[DPF_CLASSES];  // the classes in use, in the order frames try them
 static int nclasses;
-static struct member members[NET_FILTERS];
+static struct member members[MEMBERS];
 // The filter being downloaded, byte by byte: the bits of frame byte i it
 // tests (0: none) and the values they must have. Kept all zero between
 // downloads.
 static uint8 test_mask[NET_FRAME_MAX], test_value[NET_FRAME_MAX];
 
-_Static_assert(NET_FILTERS < 256 && DPF_CLASSES < 256, "uint8 links");
+_Static_assert(MEMBERS < 65536 && DPF_CLASSES < 256, "uint16 and uint8 links");
 
 // The hash chain for value key.
 static uint32 hash(uint32 key)
@@ -180,13 +186,13 @@ static int overlaps(int g)
 // could also pass?
 static int unclaimed(uint32 owner)
 {
-  for (int g = 0; g < NET_FILTERS; g++)
+  for (int g = 0; g < MEMBERS; g++)
     if (members[g].cls != 0 && members[g].owner != owner && overlaps(g))
       return 0;
   return 1;
 }
 
-// The filter of class c whose key is key, + 1; 0 if none.
+// The member of class c whose key is key, + 1; 0 if none.
 static uint32 lookup(struct dpf_class *c, uint32 key)
 {
   uint32 f = c->bucket[hash(key)];
@@ -195,11 +201,11 @@ static uint32 lookup(struct dpf_class *c, uint32 key)
   return f;
 }
 
-// Check filter f's n terms (copied from the user into t, which may be
-// reordered), installed by environment owner, and merge it into the
-// table. Returns 0, -E_BADFILTER, -E_CLAIMED, or -E_AGAIN if it would
-// need a class and none is free.
-long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n)
+// Check the n terms t of one alternative (which may be reordered),
+// installed by environment owner, and merge it into the table as member
+// m. Returns 0, -E_BADFILTER, -E_CLAIMED, or -E_AGAIN if it would need a
+// class and none is free.
+static long insert_member(int m, uint32 owner, struct dpf_term *t, uint64 n)
 {
   if (n == 0 || n > DPF_TERMS)
     return -E_BADFILTER;
@@ -225,22 +231,22 @@ long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n)
     return -E_AGAIN;
   struct dpf_class *k = &classes[c];
   uint32 h = hash(t[n - 1].value);
-  members[f] = (struct member){c + 1, k->bucket[h], t[n - 1].value, owner};
-  k->bucket[h] = f + 1;
+  members[m] = (struct member){c + 1, k->bucket[h], t[n - 1].value, owner};
+  k->bucket[h] = m + 1;
   k->nfilters++;
   return 0;
 }
 
-// Take filter f out of the table (and its class, if it was the last one).
-void dpf_remove(int f)
+// Take member m out of the table (and its class, if it was the last one).
+static void remove_member(int m)
 {
-  int c = members[f].cls - 1;
+  int c = members[m].cls - 1;
   struct dpf_class *k = &classes[c];
-  uint8 *link = &k->bucket[hash(members[f].key)];
-  while (*link != f + 1)
+  uint16 *link = &k->bucket[hash(members[m].key)];
+  while (*link != m + 1)
     link = &members[*link - 1].next;
-  *link = members[f].next;
-  members[f] = (struct member){0, 0, 0, 0};
+  *link = members[m].next;
+  members[m] = (struct member){0, 0, 0, 0};
   if (--k->nfilters > 0)
     return;
   k->nterms = 0;
@@ -249,6 +255,41 @@ void dpf_remove(int f)
     at++;
   nclasses--;
   memmove(&order[at], &order[at + 1], nclasses - at);
+}
+
+// Take filter f out of the table: each of its alternatives.
+void dpf_remove(int f)
+{
+  for (int m = f * DPF_ALTS; m < (f + 1) * DPF_ALTS; m++)
+    if (members[m].cls != 0)
+      remove_member(m);
+}
+
+// Check filter f's n terms (copied from the user into t, which may be
+// reordered): 1..DPF_ALTS alternatives separated by DPF_OR terms,
+// installed by environment owner; merge each into the table. Returns 0
+// or insert_member's refusal (the table is then as it was), or
+// -E_BADFILTER for an empty alternative, a separator with fields set, or
+// too many alternatives.
+long dpf_insert(int f, uint32 owner, struct dpf_term *t, uint64 n)
+{
+  uint64 start = 0;
+  int alt = 0;
+  long err = 0;
+  for (uint64 i = 0; i <= n && err == 0; i++) {
+    if (i < n && t[i].length != 0)
+      continue;
+    if (i < n && (t[i].offset != 0 || t[i].mask != 0 || t[i].value != 0))
+      err = -E_BADFILTER;
+    else if (alt == DPF_ALTS)
+      err = -E_BADFILTER;
+    else
+      err = insert_member(f * DPF_ALTS + alt++, owner, &t[start], i - start);
+    start = i + 1;
+  }
+  if (err < 0)
+    dpf_remove(f);
+  return err;
 }
 
 // The field term t tests in frame (len bytes), masked, in *v. Returns 0 if
@@ -275,18 +316,19 @@ int dpf_match(const uint8 *frame, uint64 len)
       i++;
     if (i < k->nterms - 1 || !field(frame, len, &k->term[i], &v))
       continue;
-    uint32 f = lookup(k, v);
-    if (f != 0)
-      return f - 1;
+    uint32 m = lookup(k, v);
+    if (m != 0)
+      return (m - 1) / DPF_ALTS;
   }
   return -1;
 }
 
-// For kcheck: installed[f] is the owner of net.c's filter f (0: free).
-// Every such filter is on the hash chain of its class for its key, with
-// that owner, and no other is; each class counts its filters right; the order lists
-// exactly the classes in use, most terms first. Returns NULL or the
-// violation, with the filter or class in *where.
+// For kcheck: installed[f] is the owner of net.c's filter f (0: free, or
+// in no table: the default filter). Every such filter's alternatives are
+// on the hash chains of their classes for their keys, with that owner,
+// and no other member is; each class counts its members right; the order
+// lists exactly the classes in use, most terms first. Returns NULL or the
+// violation, with the member or class in *where.
 const char *dpf_check(const uint32 *installed, uint64 *where)
 {
   int count[DPF_CLASSES] = {0}, listed = 0;
@@ -294,19 +336,21 @@ const char *dpf_check(const uint32 *installed, uint64 *where)
     for (uint32 b = 0; b < BUCKETS; b++)
       for (uint32 f = classes[c].bucket[b], steps = 0; f != 0; f = members[f - 1].next) {
         *where = f - 1;
-        if (++steps > NET_FILTERS || members[f - 1].cls != c + 1 || hash(members[f - 1].key) != b)
+        if (++steps > MEMBERS || members[f - 1].cls != c + 1 || hash(members[f - 1].key) != b)
           return "packet filter on the wrong hash chain (or a chain loops)";
         count[c]++;
         listed++;
       }
-  for (int f = 0; f < NET_FILTERS; f++) {
-    *where = f;
-    if ((members[f].cls != 0) != (installed[f] != 0) || members[f].owner != installed[f])
-      return "packet filter in the merged table but not installed, or the reverse";
-  }
   int used = 0, installed_count = 0;
-  for (int f = 0; f < NET_FILTERS; f++)
-    installed_count += installed[f] != 0;
+  for (int m = 0; m < MEMBERS; m++) {
+    *where = m;
+    uint32 owner = installed[m / DPF_ALTS];
+    if (members[m].cls != 0 && (owner == 0 || members[m].owner != owner))
+      return "packet filter in the merged table but not installed";
+    if (m % DPF_ALTS == 0 && owner != 0 && members[m].cls == 0)
+      return "packet filter installed but not in the merged table";
+    installed_count += members[m].cls != 0;
+  }
   for (int c = 0; c < DPF_CLASSES; c++) {
     *where = c;
     if (count[c] != classes[c].nfilters || (classes[c].nterms != 0) != (count[c] != 0))

@@ -8,8 +8,10 @@
 // frame into the ring of the one that accepts it, without understanding
 // what the frame is. What the kernel guarantees:
 //  - A frame goes to at most one filter, and no environment's filter can
-//    take frames another's accepts (dpf.c refuses it). A frame no filter accepts is counted
-//    (sysinfo.net_unmatched) and dropped; so is a malformed one, shorter
+//    take frames another's accepts (dpf.c refuses it). A frame no filter
+//    accepts is counted (sysinfo.net_unmatched) and goes to the default
+//    filter's ring (a filter of no terms: one at a time, machine-wide),
+//    or is dropped if there is none; so is a malformed one, shorter
 //    than an Ethernet header or longer than NET_FRAME_MAX
 //    (sysinfo.net_malformed). (QEMU drops a frame longer than a page
 //    before the kernel sees it: the receive buffers are a page each.)
@@ -34,8 +36,13 @@
 //  - Lifecycles: an environment's filters die with it (env_destroy calls
 //    net_release); its sends in flight finish as the kernel's (their
 //    buffers were always the kernel's) and are then freed.
-//  - Nothing is sent anywhere but by net_send: the kernel itself never
-//    transmits.
+//  - Handlers (ash.c): a filter's owner may attach a handler to it
+//    (net_handler); the kernel runs it on each frame the filter accepts,
+//    before the ring, and puts the frame in the ring (waking the owner)
+//    only if it says ASH_DELIVER or was stopped. Its sends count against
+//    its owner's share, and are freed when done (nobody collects them).
+//  - Nothing is sent anywhere but by net_send or a handler's SEND: the
+//    kernel itself never transmits.
 
 #include "defs.h"
 #include "env.h"
@@ -61,6 +68,7 @@ struct send {
   enum send_state state;
   uint32 owner;                        // 0: its owner is gone (it is freed when the device is done)
   int waiting;                         // its owner waits in net_status for it
+  int by_handler;                      // a handler sent it: freed when done, never collected
   uint8 buf[NET_HDR + NET_FRAME_MAX];  // the header (zeros: no offloads), then the frame
 };
 
@@ -74,6 +82,7 @@ static uint8 nfilters[NENV], nsends[NENV];  // each environment's share in use
 static uint64 received_by[NENV];            // frames all of an environment's filters have received
 static uint8 waits_all[NENV];               // it waits in net_wait(NET_WAIT_ALL, ...)
 static uint8 used_net[NENV];                // it has installed a filter or sent (net_release)
+static int default_filter = -1;             // the filter of no terms, taking the unmatched
 
 // Find a modern virtio network device, set up its queues and give it the
 // receive buffers. Without one the kernel runs on, and the network calls
@@ -105,11 +114,16 @@ int net_irq_number(void)
   return regs != NULL ? net_irq : 0;
 }
 
-// Put a frame (n bytes) that filter f accepted into the next page of its
-// ring, if its owner still owns that page and has emptied it, and wake
-// the owner if it waits for it.
+// Give a frame (n bytes) that filter f accepted to its handler, if it has
+// one; unless the handler consumed it, put it into the next page of the
+// filter's ring, if its owner still owns that page and has emptied it,
+// and wake the owner if it waits for it.
 static void deliver(struct filter *f, const uint8 *frame, uint64 n)
 {
+  if (ash_run(f - filters, frame, n) == ASH_CONSUME) {
+    sysinfo->net_consumed++;
+    return;
+  }
   uint64 ppn = f->ring[f->received % f->npages];
   struct page_info *pi = ppn2page(ppn);
   struct net_slot *slot = KADDR(ppn << PGSHIFT);
@@ -121,6 +135,7 @@ static void deliver(struct filter *f, const uint8 *frame, uint64 n)
   memmove(slot->frame, frame, n);
   __sync_synchronize();
   slot->full = 1;
+  sysinfo->net_delivered++;
   f->received++;
   uint32 x = ENVX(f->owner);
   received_by[x]++;
@@ -133,7 +148,8 @@ static void deliver(struct filter *f, const uint8 *frame, uint64 n)
 }
 
 // A frame arrived in a receive buffer (len bytes, the header included):
-// give it to the filter that accepts it, or count it and drop it.
+// give it to the filter that accepts it, or count it and give it to the
+// default filter (or drop it).
 static void receive(const uint8 *buf, uint64 len)
 {
   sysinfo->net_rx_instret = rdinstret();
@@ -144,9 +160,12 @@ static void receive(const uint8 *buf, uint64 len)
   }
   int f = dpf_match(buf + NET_HDR, len - NET_HDR);
   sysinfo->net_match_instret = rdinstret();
-  if (f < 0)
+  if (f < 0) {
     sysinfo->net_unmatched++;
-  else
+    sysinfo->net_defaulted += default_filter >= 0;
+    f = default_filter;
+  }
+  if (f >= 0)
     deliver(&filters[f], buf + NET_HDR, len - NET_HDR);
 }
 
@@ -172,7 +191,7 @@ static void collect_sent(void)
     s->state = SEND_DONE;
     sysinfo->net_sent++;
     struct env *e = env_of(s->owner);
-    if (s->owner == 0) {
+    if (s->owner == 0 || s->by_handler) {
       send_free(s);
     } else if (s->waiting) {
       e->tf.a0 = 0;
@@ -205,28 +224,38 @@ static struct filter *own_filter(struct env *caller, uint64 f)
   return f < NET_FILTERS && filters[f].owner == caller->pub->id ? &filters[f] : NULL;
 }
 
-// net_filter: check the filter of n terms at user address terms_va and
-// the npages ring pages named at ring_va (page numbers the caller owns),
-// and install it. Returns the filter's number.
+// Are the n page numbers at p pages of RAM the caller owns, as user
+// pages? Returns 0 or the refusal.
+static long own_pages(struct env *caller, const uint64 *p, uint64 n)
+{
+  for (uint64 i = 0; i < n; i++) {
+    if (!ppn_valid(p[i]))
+      return -E_BADPPN;
+    if (ppn2page(p[i])->owner != caller->pub->id || ppn2page(p[i])->type != PG_USER)
+      return -E_NOACCESS;
+  }
+  return 0;
+}
+
+// net_filter: check the filter of n terms at user address terms_va (n =
+// 0: the default filter) and the npages ring pages named at ring_va (page
+// numbers the caller owns), and install it. Returns the filter's number.
 long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, uint64 npages)
 {
-  struct dpf_term t[DPF_TERMS];
+  struct dpf_term t[DPF_CALL_TERMS];
   uint64 ring[NET_RING_PAGES];
   if (regs == NULL)
     return -E_NONET;
-  if (n == 0 || n > DPF_TERMS)
+  if (n > DPF_CALL_TERMS)
     return -E_BADFILTER;
   if (npages == 0 || npages > NET_RING_PAGES)
     return -E_INVAL;
   if (copy_from_user(caller, t, terms_va, n * sizeof(t[0])) < 0 ||
       copy_from_user(caller, ring, ring_va, npages * sizeof(ring[0])) < 0)
     return -E_FAULT;
-  for (uint64 i = 0; i < npages; i++) {
-    if (!ppn_valid(ring[i]))
-      return -E_BADPPN;
-    if (ppn2page(ring[i])->owner != caller->pub->id || ppn2page(ring[i])->type != PG_USER)
-      return -E_NOACCESS;
-  }
+  long err = own_pages(caller, ring, npages);
+  if (err < 0)
+    return err;
   if (nfilters[ENVX(caller->pub->id)] >= NET_FILTERS_PER_ENV)
     return -E_QUOTA;
   int f = 0;
@@ -234,9 +263,12 @@ long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, u
     f++;
   if (f == NET_FILTERS)
     return -E_AGAIN;
-  long err = dpf_insert(f, caller->pub->id, t, n);
-  if (err < 0)
+  if (n == 0 && default_filter >= 0)
+    return -E_CLAIMED;
+  if (n > 0 && (err = dpf_insert(f, caller->pub->id, t, n)) < 0)
     return err;
+  if (n == 0)
+    default_filter = f;
   filters[f] = (struct filter){caller->pub->id, npages, 0, 0, {0}};
   used_net[ENVX(caller->pub->id)] = 1;
   memmove(filters[f].ring, ring, npages * sizeof(ring[0]));
@@ -247,7 +279,11 @@ long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, u
 // Remove filter f (its owner's).
 static void filter_free(struct filter *f)
 {
-  dpf_remove(f - filters);
+  ash_remove(f - filters);
+  if (f - filters == default_filter)
+    default_filter = -1;
+  else
+    dpf_remove(f - filters);
   nfilters[ENVX(f->owner)]--;
   f->owner = 0;
 }
@@ -285,19 +321,17 @@ long net_wait(struct env *caller, uint64 f, uint64 seen)
   schedule();
 }
 
-// net_send: send the len-byte frame at byte offset off of page ppn, which
-// the caller owns. The frame is copied now; returns the request number.
-long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
+// Send the len-byte frame at frame (kernel memory) for environment
+// owner: copy it now into a free send request, within owner's share, and
+// give it to the device. by_handler: a handler sends it, and it is freed
+// when the device is done. Returns the request number, or the refusal.
+long net_send_frame(uint32 owner, const uint8 *frame, uint64 len, int by_handler)
 {
-  if (regs == NULL)
-    return -E_NONET;
-  if (!ppn_valid(ppn))
-    return -E_BADPPN;
-  if (ppn2page(ppn)->owner != caller->pub->id || ppn2page(ppn)->type != PG_USER)
-    return -E_NOACCESS;
-  if (len < NET_FRAME_MIN || len > NET_FRAME_MAX || off > PGSIZE - len)
+  if (len < NET_FRAME_MIN || len > NET_FRAME_MAX)
     return -E_INVAL;
-  if (nsends[ENVX(caller->pub->id)] >= NET_SENDS_PER_ENV)
+  if (nsends[ENVX(owner)] >= NET_SENDS_PER_ENV)
+    collect_sent();  // a handler's may be done: they free themselves
+  if (nsends[ENVX(owner)] >= NET_SENDS_PER_ENV)
     return -E_QUOTA;
   int n = 0;
   while (n < NET_SENDS && sends[n].state != SEND_FREE)
@@ -306,12 +340,13 @@ long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
     return -E_AGAIN;
   struct send *s = &sends[n];
   s->state = SEND_PENDING;
-  s->owner = caller->pub->id;
+  s->owner = owner;
   s->waiting = 0;
+  s->by_handler = by_handler;
   memset(s->buf, 0, NET_HDR);
-  memmove(s->buf + NET_HDR, (uint8 *)KADDR(ppn << PGSHIFT) + off, len);
-  nsends[ENVX(caller->pub->id)]++;
-  used_net[ENVX(caller->pub->id)] = 1;
+  memmove(s->buf + NET_HDR, frame, len);
+  nsends[ENVX(owner)]++;
+  used_net[ENVX(owner)] = 1;
   txq.desc[n] = (struct vq_desc){PADDR(s->buf), NET_HDR + len, 0, 0};
   if (sysinfo->net_tx_instret < sysinfo->net_rx_instret)  // the first send since a frame came
     sysinfo->net_tx_instret = rdinstret();
@@ -319,12 +354,51 @@ long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
   return n;
 }
 
+// net_send: send the len-byte frame at byte offset off of page ppn, which
+// the caller owns. The frame is copied now; returns the request number.
+long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len)
+{
+  if (regs == NULL)
+    return -E_NONET;
+  long err = own_pages(caller, &ppn, 1);
+  if (err < 0)
+    return err;
+  if (len < NET_FRAME_MIN || len > NET_FRAME_MAX || off > PGSIZE - len)
+    return -E_INVAL;
+  return net_send_frame(caller->pub->id, (uint8 *)KADDR(ppn << PGSHIFT) + off, len, 0);
+}
+
+// net_handler: attach to the caller's filter f the handler of ninsns
+// instructions at user address code_va, with the npages pages named at
+// pages_va (ninsns 0: remove its handler). The kernel checks it
+// (ash_install) and keeps a copy.
+long net_handler(struct env *caller, uint64 f, uint64 code_va, uint64 ninsns, uint64 pages_va,
+                 uint64 npages)
+{
+  struct ash_insn code[ASH_INSNS];
+  uint64 pages[ASH_PAGES];
+  if (own_filter(caller, f) == NULL)
+    return -E_PERM;
+  if (ninsns > ASH_INSNS)
+    return -E_ASHLONG;
+  if (ninsns > 0 && (npages == 0 || npages > ASH_PAGES))
+    return -E_INVAL;
+  if (ninsns > 0 && (copy_from_user(caller, code, code_va, ninsns * sizeof(code[0])) < 0 ||
+                     copy_from_user(caller, pages, pages_va, npages * sizeof(pages[0])) < 0))
+    return -E_FAULT;
+  long err = ninsns > 0 ? own_pages(caller, pages, npages) : 0;
+  if (err < 0)
+    return err;
+  return ash_install(f, caller->pub->id, code, ninsns, pages, npages);
+}
+
 // net_status: 1 while the caller's request req is being sent (with wait,
 // give up the processor until it is sent instead); 0 once it is, and the
 // request number is free again.
 long net_status(struct env *caller, uint64 req, uint64 wait)
 {
-  if (req >= NET_SENDS || sends[req].state == SEND_FREE || sends[req].owner != caller->pub->id)
+  if (req >= NET_SENDS || sends[req].state == SEND_FREE || sends[req].owner != caller->pub->id ||
+      sends[req].by_handler)
     return -E_PERM;
   struct send *s = &sends[req];
   collect_sent();
@@ -399,8 +473,8 @@ const char *net_check(uint64 *where)
     *where = i;
     if (s->state == SEND_FREE)
       continue;
-    if (s->owner == 0 && s->state != SEND_PENDING)
-      return "finished send of a dead environment not freed";
+    if ((s->owner == 0 || s->by_handler) && s->state != SEND_PENDING)
+      return "finished send of a dead environment or a handler not freed";
     if (s->owner != 0 && env_of(s->owner) == NULL)
       return "send of an environment that does not exist";
     if (s->owner != 0)
@@ -420,5 +494,11 @@ const char *net_check(uint64 *where)
     if (waits_all[slot] && env_table[slot].status == ENV_RUNNABLE)
       return "environment waiting for frames is runnable";
   }
-  return dpf_check(installed, where);
+  const char *why = ash_check(installed, where);
+  *where = default_filter;
+  if (why == NULL && default_filter >= 0 && filters[default_filter].owner == 0)
+    why = "the default filter is not installed";
+  if (why == NULL && default_filter >= 0)
+    installed[default_filter] = 0;  // it is in no merged table
+  return why != NULL ? why : dpf_check(installed, where);
 }

@@ -382,6 +382,8 @@ syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64
     return net_send(e, a0, a1, a2);
   case SYS_net_status:
     return net_status(e, a0, a1);
+  case SYS_net_handler:
+    return net_handler(e, a0, a1, a2, a3, a4);
   case SYS_uptime:
     return rdtime();
   case SYS_kcheck:

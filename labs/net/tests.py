@@ -111,28 +111,7 @@ def with_traffic(t, talk, timeout):
     """Boot t_net's echo server on a wire and run talk(wire) beside it once
     the server says it is ready; returns (the machine's output, what talk
     returned). talk ends the server (quit)."""
-    wire = Wire()
-    result = {}
-
-    def run():
-        try:
-            if not wire.wait_for(b"ready", timeout):
-                result["error"] = "the machine never said it was ready"
-                return
-            result["value"] = talk(wire)
-        except Exception as e:  # reported below, in the test's thread
-            result["error"] = f"{type(e).__name__}: {e}"
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    out = t.qemu(bootargs="init=t_net echo", extra_args=wire.qemu_args(), timeout=timeout)
-    thread.join(5)
-    wire.sock.close()
-    if "error" in result:
-        t.fail(result["error"])
-    t.expect(out, r"^t_net: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
-    return out, result.get("value")
+    return on_wire(t, "t_net echo", talk, timeout)
 
 
 def counters(t, out):
@@ -282,3 +261,254 @@ def flood(t):
     t.check(c["received"] >= c["malformed"] + c["unmatched"] + c["overflow"] + delivered,
             f"the counters do not add up: {c}")
     t.expect(out, r"^t_net: destroyed the sink child, frames for it coming: 0$")
+
+
+# Application-specific safe handlers (kernel/ash.c), ORs of filters and the
+# default filter: the program is user/t_ash; `t_ash serve` is the machine
+# the tests below talk to (its filters are listed at the top of the file).
+
+def on_wire(t, prog, talk, timeout, extra_args=()):
+    """Boot with init=prog on a wire and run talk(wire) beside it once the
+    machine says "ready"; returns (the machine's output, what talk
+    returned), having checked that the program passed its checks and the
+    kernel is whole. talk ends the program."""
+    wire = Wire()
+    result = {}
+
+    def run():
+        try:
+            if not wire.wait_for(b"ready", timeout):
+                result["error"] = "the machine never said it was ready"
+                return
+            result["value"] = talk(wire)
+        except Exception as e:  # reported below, in the test's thread
+            result["error"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    out = t.qemu(bootargs=f"init={prog}", extra_args=wire.qemu_args() + list(extra_args),
+                 timeout=timeout)
+    thread.join(5)
+    wire.sock.close()
+    if "error" in result:
+        t.fail(result["error"])
+    name = prog.split()[0]
+    t.expect(out, rf"^{name}: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out, result.get("value")
+
+
+def ash_serve(t, talk, timeout, icount=False):
+    """Run talk beside `t_ash serve` (on_wire), with -icount shift=0 if
+    icount, so that rdinstret counts instructions."""
+    return on_wire(t, "t_ash serve", talk, timeout, ["-icount", "shift=0"] if icount else [])
+
+
+def ash_quit(wire):
+    """Tell t_ash serve to quit (port 8) until it says bye."""
+    return wire.wait_for(b"bye", 60, resend=udp_frame(b"quit", dport=8))
+
+
+def ash_report(t, out):
+    """What t_ash serve printed on quit: the frames taken from each ring,
+    each handler's line, and the kernel's counters, as dicts."""
+    m = re.search(r"^t_ash: woken (\d+) times; frames taken from the rings: (.*)$", out, re.M)
+    c = re.search(r"^t_ash: counters: (.*)$", out, re.M)
+    if m is None or c is None:
+        t.fail("t_ash printed no report")
+    words, counts = m.group(2).split(), c.group(1).split()
+    rings = {words[i]: int(words[i + 1]) for i in range(0, len(words), 2)}
+    rings["wakeups"] = int(m.group(1))
+    handlers = {}
+    for h in re.finditer(r"^t_ash: handler (\w+): runs (\d+) sent (\d+) stopped (\d+) \((.*)\) "
+                         r"at (\d+) instret (\d+)$", out, re.M):
+        handlers[h.group(1)] = {"runs": int(h.group(2)), "sent": int(h.group(3)),
+                                "stopped": int(h.group(4)), "why": h.group(5),
+                                "pc": int(h.group(6)), "instret": int(h.group(7))}
+    return rings, handlers, {counts[i]: int(counts[i + 1]) for i in range(0, len(counts), 2)}
+
+
+def echo_reply(frame):
+    """The reply ash_udp_echo builds for frame, byte for byte."""
+    n = 14 + struct.unpack("!H", frame[16:18])[0]
+    ip = bytearray(frame[14:34])
+    ip[8] = 64
+    ip[12:16], ip[16:20] = frame[30:34], frame[26:30]
+    ip[10:12] = b"\0\0"
+    ip[10:12] = struct.pack("!H", checksum(bytes(ip)))
+    return (frame[6:12] + frame[0:6] + frame[12:14] + bytes(ip) + frame[36:38] + frame[34:36] +
+            frame[38:40] + b"\0\0" + frame[42:n])
+
+
+@test(points=20, timeout=60)
+def ash_udp_echo(t):
+    """A handler in the kernel (ulib/ash.c's ash_udp_echo) answers UDP
+    echoes of every size while its owner sleeps in net_wait: each reply
+    byte-exact (addresses and ports swapped, a good IP checksum), the
+    owner never woken for them and its echo ring empty; a datagram whose
+    lengths disagree goes to the ring instead."""
+    sizes = (0, 1, 18, 100, 1000, 1472)
+
+    def talk(wire):
+        wrong = []
+        for size in sizes:
+            payload = bytes((i * 5 + size) & 0xFF for i in range(size))
+            frame = udp_frame(payload)
+            wire.send(frame)
+            got = None
+            for _ in range(20):
+                got = wire.recv(5)
+                if got is None or udp_payload(got) == payload:
+                    break
+            if got is None:
+                wrong.append(f"no answer to {size} bytes")
+            elif got != echo_reply(frame):
+                wrong += [f"{size} bytes: {w}" for w in reply_problems(got, payload)] or \
+                    [f"{size} bytes: the reply differs from the expected bytes"]
+        bad = bytearray(udp_frame(b"not whole"))
+        bad[38:40] = struct.pack("!H", 100)  # a UDP length the IP length disagrees with
+        wire.send(bytes(bad))
+        time.sleep(0.5)
+        ash_quit(wire)
+        return wrong
+    out, wrong = ash_serve(t, talk, timeout=60, icount=True)
+    for w in wrong or []:
+        t.check(False, w)
+    rings, handlers, c = ash_report(t, out)
+    echo = handlers.get("echo", {})
+    t.check(echo.get("runs") == len(sizes) + 1 and echo.get("sent") == len(sizes),
+            f"the echo handler ran {echo.get('runs')} times and sent {echo.get('sent')} frames, "
+            f"not {len(sizes) + 1} and {len(sizes)}")
+    t.check(echo.get("stopped") == 0, f"the echo handler was stopped: {echo.get('why')}")
+    t.check(rings.get("echo") == 1, f"{rings.get('echo')} frames in the echo ring, not 1 "
+            "(the datagram that is not whole)")
+    t.check(c.get("consumed") == len(sizes), f"{c.get('consumed')} frames consumed, not {len(sizes)}")
+    if echo.get("runs"):
+        print(f"    ash_udp_echo: {echo['instret'] // echo['runs']} instructions a frame "
+              f"(in the kernel, rdinstret)")
+
+
+@test(points=20, timeout=60)
+def ash_stopped(t):
+    """Handlers that break a rule at run time are stopped and their owner
+    told (sysinfo.ash: why, and at which instruction): one reads past the
+    end of a short frame, one writes past its page, one sends more than
+    ASH_SENDS_PER_RUN frames (the ones before went out). Each frame that
+    stopped a handler, and the next for its filter, go to the ring; kcheck
+    holds; and the kernel goes on answering echoes with the echo handler,
+    until its owner frees the handler's page: the next frame stops it
+    (nothing is pinned; the kernel checks the pages before each run)."""
+    def talk(wire):
+        for port in (11, 12, 13):
+            wire.send(udp_frame(b"stop %d" % port, dport=port))
+            time.sleep(0.2)
+            wire.send(udp_frame(b"again %d" % port, dport=port))
+        sent_back = 0
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            frame = wire.recv(0.5)
+            sent_back += frame is not None and udp_payload(frame) == b"stop 13"
+            if sent_back == 4:
+                break
+        echoed = wire.wait_for(b"after", 10, resend=udp_frame(b"after"))
+        wire.send(udp_frame(b"lose", dport=8))
+        time.sleep(0.5)
+        wire.send(udp_frame(b"lost"))
+        answered = wire.wait_for(b"lost", 1)
+        ash_quit(wire)
+        return sent_back, echoed and not answered
+    out, value = ash_serve(t, talk, timeout=60)
+    sent_back, echoed = value or (0, False)
+    t.check(echoed, "no echo answered after the handlers were stopped, or one answered "
+            "after its owner freed the echo handler's page")
+    t.check(sent_back == 4, f"{sent_back} frames of the handler that sends too many, not 4")
+    rings, handlers, c = ash_report(t, out)
+    want = {"badread": (1, 0, "read past the frame"), "badwrite": (2, 2, "address outside"),
+            "badsend": (4, 5, "a send refused"), "echo": (3, 0, "no longer owns")}
+    for name, (stopped, pc, why) in want.items():
+        h = handlers.get(name)
+        if h is None:
+            t.check(False, f"no report of the {name} handler")
+            continue
+        t.check(h["stopped"] == stopped and h["pc"] == pc and why in h["why"],
+                f"{name}: stopped {h['stopped']} ({h['why']}) at {h['pc']}, not {stopped} at {pc}")
+        if name != "echo":
+            t.check(h["runs"] == 1, f"{name}: ran {h['runs']} times, not once (it was stopped)")
+            t.check(rings.get(name) == 2, f"{name}: {rings.get(name)} frames in its ring, not 2")
+    t.check(rings.get("echo") == 1, f"{rings.get('echo')} frames in the echo ring, not 1 (the "
+            "one that found its handler's page gone)")
+    t.check(handlers.get("badsend", {}).get("sent") == 4, "the handler that sends too many: "
+            f"{handlers.get('badsend', {}).get('sent')} frames sent, not 4")
+
+
+@test(points=20, timeout=60)
+def filter_or_default(t):
+    """One filter, an OR of two UDP ports, gets the frames of both into its
+    ring; the default filter gets every frame no filter accepts (a port
+    nobody holds, another protocol, a short junk frame), counted as
+    unmatched too; the counters add up."""
+    def talk(wire):
+        frames = []
+        for i in range(5):
+            frames += [udp_frame(b"nine %d" % i, dport=9), udp_frame(b"ten %d" % i, dport=10),
+                       udp_frame(b"nobody %d" % i, dport=12345)]
+        frames += [GUEST_MAC + HOST_MAC + b"\x86\xdd" + bytes(40), bytes(20)]  # IPv6, junk
+        for frame in frames:
+            wire.send(frame)
+            time.sleep(0.05)  # the rings are two pages: the server drains them
+        time.sleep(0.5)
+        return ash_quit(wire)
+    out, bye = ash_serve(t, talk, timeout=60)
+    t.check(bye, "the server never said bye")
+    rings, _, c = ash_report(t, out)
+    t.check(rings.get("sink") == 10, f"{rings.get('sink')} frames for ports 9 or 10, not 10")
+    t.check(rings.get("default") == 7, f"{rings.get('default')} frames to the default filter, not 7")
+    t.check(c.get("defaulted") == 7 and c.get("unmatched") == 7,
+            f"counted {c.get('unmatched')} unmatched and {c.get('defaulted')} defaulted, not 7")
+
+
+@test(points=20, timeout=60)
+def ash_bindings(t):
+    """With no traffic (user/t_ash): hostile handlers refused at download,
+    each with its own error (too long, a jump backward or past the end,
+    one that can run off its end, bad opcodes, registers, unused fields
+    or verdict, constant addresses past any frame or its pages, pages not
+    its own, another environment's filter or pages); ORs and the default
+    filter refused where they would take another environment's frames; a
+    child destroyed with an OR, handlers and filters installed leaves
+    nothing (sysinfo's handlers, its ports, every page free again)."""
+    out = t.qemu(bootargs="init=t_ash")
+    t.expect(out, r"^t_ash: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=20, timeout=120)
+def flood_100k(t):
+    """100,000 frames as fast as the host sends them: a quarter each to a
+    handler that counts and consumes them, to an OR filter's ring, to
+    nobody (the default filter's ring), and malformed. No panic, kcheck
+    OK, the kernel's counters add up exactly (every frame received is
+    malformed, unmatched, consumed, put in a ring or dropped for a full
+    one), the handler counted every frame it ran on, and no page lost.
+    (QEMU and the host's socket drop what the machine cannot take in
+    time: the machine receives what it can.)"""
+    sent = 100000
+    frames = [udp_frame(b"count", dport=14), udp_frame(b"sink", dport=9),
+              udp_frame(b"nobody", dport=12345), bytes(5)]
+
+    def talk(wire):
+        start = time.monotonic()
+        for i in range(sent):
+            wire.send(frames[i % 4])
+        seconds = time.monotonic() - start
+        return seconds, ash_quit(wire)
+    start = time.monotonic()
+    out, value = ash_serve(t, talk, timeout=120)
+    seconds, bye = value or (0, False)
+    t.check(bye, "the server never said bye")
+    rings, handlers, c = ash_report(t, out)
+    t.check(0 < c["received"] <= sent + 200, f"{c['received']} frames received of {sent} sent")
+    t.check(handlers.get("counter", {}).get("runs", 0) > 0, "the counting handler never ran")
+    t.check(handlers.get("counter", {}).get("stopped") == 0, "the counting handler was stopped")
+    t.note(f"sent {sent} frames in {seconds:.1f} s; the test took {time.monotonic() - start:.1f} s; "
+           f"counters {c}")
