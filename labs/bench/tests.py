@@ -85,11 +85,11 @@ def select_rows(t):
 # Rows whose figure depends on the host: the disk's requests complete in
 # host time, and whether one is still pending when the file server waits
 # changes the path it takes (README.md, "Benchmarks", Stability).
-# So do the round trips with busy processes: how long the peer's datagram
-# takes to come, in the machine's time, decides how much of a busy
-# process's slice is left when it comes (README.md, "Benchmarks", The
-# network rows).
-HOST_DEPENDENT = {"file-write-1mib"} | {f"udp-roundtrip-user-{k}" for k in PROCS if k > 0}
+# So do the owner's round trips: how long the peer's datagram takes to
+# come, in the machine's time, decides how much of a busy process's slice
+# is left when it comes, or, with none, whether a timer tick falls due
+# while the hart waits for it (README.md, "Benchmarks", Stability).
+HOST_DEPENDENT = {"file-write-1mib"} | {f"udp-roundtrip-user-{k}" for k in PROCS}
 # Rows that agree between orders only to within NEAR (README.md,
 # "Benchmarks", Stability: where the file server's allocator puts the file,
 # and where the kernel's round robin starts its scan of the environment
