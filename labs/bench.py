@@ -74,7 +74,10 @@ METHOD = ("retired instructions (rdinstret) per operation under QEMU -icount shi
           "OpenSBI); each row measured in a fresh exobench process: setup, a warm-up run, then "
           "the runs, each from the start of a fresh time slice; a run's loop less an empty loop "
           "of the same shape, less the time the hart waited idle (host time under -icount); "
-          "per_op is the median of the runs")
+          "per_op is the median of the runs; the network rows (udp-roundtrip-*, filter-demux-*) "
+          "instead sum, over a run's frames, the kernel's stamps from each frame's arrival "
+          "(sysinfo net_rx_instret) to its echo's transmission (net_tx_instret) or its filter "
+          "found (net_match_instret), the processor shared as usual")
 REFERENCES = ("xv6-riscv under the same QEMU, one hart, -icount shift=0, measured with rdinstret "
               "around the same operation in a user program: getpid (null-syscall); a one-byte "
               "pipe round trip between two processes; fork+exit+wait of its benchmark program, "
@@ -164,8 +167,7 @@ class Peer:
     machine sends saying "go" comes back at once, addresses and ports
     swapped, saying "ok" (the same length, so the IP checksum holds); any
     other frame is ignored. So the machine asks for each frame it measures
-    and the host never waits on the machine's time. answered counts the
-    answers."""
+    and the host never waits on the machine's time."""
 
     def __init__(self):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -173,15 +175,18 @@ class Peer:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", 0))
             self.qemu_port = s.getsockname()[1]
-        self.answered = 0
         threading.Thread(target=self._serve, daemon=True).start()
 
     def qemu_args(self):
-        """The -netdev that puts the machine on this peer's wire."""
+        """The -netdev that puts the machine on this peer's wire, and the
+        device in its timer mode: a frame the machine sends leaves TX_DELAY
+        later (unless one is held already: then both leave at once), so
+        the sender of a "go" is asleep waiting for the answer before it
+        can come (README.md, "Benchmarks", the network rows)."""
         return ["-netdev", f"socket,id=net0,udp=127.0.0.1:{self.sock.getsockname()[1]},"
                            f"localaddr=127.0.0.1:{self.qemu_port}",
-                "-global", f"virtio-net-device.tx=timer", "-global",
-                f"virtio-net-device.x-txtimer={TX_DELAY}"]
+                "-global", "virtio-net-device.tx=timer",
+                "-global", f"virtio-net-device.x-txtimer={TX_DELAY}"]
 
     def command(self, command):
         """command with its -netdev replaced by qemu_args() (the device,
@@ -213,13 +218,12 @@ class Peer:
             reply = self.answer(frame)
             if reply is not None:
                 self.sock.sendto(reply, ("127.0.0.1", self.qemu_port))
-                self.answered += 1
 
     def close(self):
         self.sock.close()
 
 
-# The round-trip rows: (name, competing processes), as exobench names them.
+# The round-trip rows' names: who answers (ash or user), busy processes.
 ROUNDTRIP = re.compile(r"^udp-roundtrip-(?P<kind>ash|user)-(?P<procs>\d+)$")
 
 

@@ -51,6 +51,7 @@
 #define APPEL_VA    0x3000400000UL  // the Appel-Li rows: APPEL_PAGES pages
 #define SHARED_VA   0x3000600000    // a page shared with children (no UL: used in assembly)
 #define DATA_VA     0x3000800000UL  // scratch data of a benchmark (batches, sequences)
+#define NET_VA      0x3000A00000UL  // the network rows: ring pages, then the page sent from
 #define FAULT_PAGES 512
 #define BATCH       64
 #define APPEL_PAGES 100
@@ -1024,16 +1025,15 @@ static long b_file_write(unsigned long n)
 // processor is shared as usual (no settle(): the competing processes get
 // every slice they would).
 
-#define NET_VA     0x3000A00000UL  // the ring pages, then the page frames are sent from
-#define NET_RING   2               // ring pages
-#define NET_OUT    (NET_VA + NET_RING * PGSIZE)
+#define NET_RING    2  // ring pages
+#define NET_OUT     (NET_VA + NET_RING * PGSIZE)
 #define NET_SLOT(i) ((volatile struct net_slot *)(NET_VA + (i) % NET_RING * PGSIZE))
-#define NET_PORT   7007   // the row's UDP port (0x1B5F)
-#define OTHER_PORT 20000  // filter-demux: the other filters' ports from here on
-#define GO_OFFSET  2048   // where the "go" frame sits in the out page
-#define NET_KIDS   16     // competing processes, or children holding filters, at most
-#define NET_RETRIES 20   // datagrams a run that came too early (b_udp_user), at most
-#define PEER_WAIT  4      // seconds of the machine's time to wait for the peer's first answer
+#define NET_PORT    7007   // the row's UDP port (0x1B5F)
+#define OTHER_PORT  20000  // filter-demux: the other filters' ports from here on
+#define GO_OFFSET   2048   // where the "go" frame sits in the out page
+#define NET_KIDS    16     // competing processes, or children holding filters, at most
+#define NET_RETRIES 20     // datagrams a run that came too early (b_udp_user), at most
+#define PEER_WAIT   4      // seconds of the machine's time to wait for the peer's first answer
 
 // The "go" datagram: from 52:54:00:12:34:56 (QEMU's first NIC), 10.0.2.15
 // port NET_PORT, to 10.0.2.2 port 7 (the peer takes any), IP header
@@ -1143,6 +1143,8 @@ static void spin(void)
 // Returns 0 or an error.
 static long net_fork(int n, void (*fn)(void))
 {
+  if (n > NET_KIDS)
+    return -E_INVAL;
   for (; net_nkids < n; net_nkids++) {
     int pid = fork();
     if (pid == 0)
@@ -1194,10 +1196,11 @@ static unsigned long echo_frame(volatile struct net_slot *s)
 // net_wait with the peer's datagram, writes the echo in its own page and
 // sends it. Returns the instructions from each datagram's arrival to its
 // echo's transmission, summed. A datagram that came before this process
-// went to sleep for it (the host answered within a few hundred
-// instructions: QEMU's own threads decide when) took another path, one
-// without a wake-up: it is not counted, and the peer is asked again
-// (at most NET_RETRIES times a run).
+// went to sleep for it took another path, one without a wake-up: it is
+// not counted, and the peer is asked again (at most NET_RETRIES times a
+// run). (The device's delay, labs/bench.py's TX_DELAY, keeps that from
+// happening: without it QEMU could send the go and take the answer
+// before the processor went on from the device's register.)
 static long b_udp_user(unsigned long n)
 {
   long total = 0;
@@ -1282,7 +1285,8 @@ static long setup_demux(void)
   long err = shared_map();
   if (err < 0 || (err = net_begin()) < 0)
     return err;
-  int others = net_arg - 1, mine = others < NET_FILTERS_PER_ENV - 1 ? others : NET_FILTERS_PER_ENV - 1;
+  int others = net_arg - 1,
+      mine = others < NET_FILTERS_PER_ENV - 1 ? others : NET_FILTERS_PER_ENV - 1;
   for (int i = 0; i < mine; i++)
     if ((err = udp_filter(OTHER_PORT + i, net_ring, 1)) < 0)
       return err;
@@ -1341,11 +1345,14 @@ struct row {
   int kind;                      // PLAIN, SIZED or NET
   const char *note;
 };
-#define PLAIN 0  // a row as measure() describes it
-#define SIZED 1  // the note gives the program's size (pages mapped)
-#define NET   2  // a network row: it gives its own figure (no idle to leave out), the
-                 // processor is shared as usual (no settle()), and its name ends in its
-                 // count of competing processes or packet filters (net_arg)
+// A row's kind. PLAIN: as measure() describes it. SIZED: its note gives
+// the program's size (pages mapped). NET: a network row, which gives its
+// own figure (no idle to leave out), shares the processor as usual (no
+// settle()), and whose name ends in its count of competing processes or
+// packet filters (net_arg).
+#define PLAIN 0
+#define SIZED 1
+#define NET   2
 
 // Iteration counts keep a run within one time slice (1,000,000
 // instructions) where the operation allows, so that no timer interrupt
@@ -1405,7 +1412,7 @@ static const struct row rows[] = {
     {"udp-roundtrip-user-0", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 0 busy processes"},
     {"udp-roundtrip-user-1", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
-     "owner echoes; 1 busy processes"},
+     "owner echoes; 1 busy process"},
     {"udp-roundtrip-user-2", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "owner echoes; 2 busy processes"},
     {"udp-roundtrip-user-4", b_udp_user, setup_roundtrip, teardown_net, 10, 3, 1, NONE, NONE, NET,
@@ -1417,7 +1424,7 @@ static const struct row rows[] = {
     {"udp-roundtrip-ash-0", b_udp_ash, setup_ash, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "handler echoes; 0 busy processes"},
     {"udp-roundtrip-ash-1", b_udp_ash, setup_ash, teardown_net, 10, 3, 1, NONE, NONE, NET,
-     "handler echoes; 1 busy processes"},
+     "handler echoes; 1 busy process"},
     {"udp-roundtrip-ash-2", b_udp_ash, setup_ash, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "handler echoes; 2 busy processes"},
     {"udp-roundtrip-ash-4", b_udp_ash, setup_ash, teardown_net, 10, 3, 1, NONE, NONE, NET,
@@ -1427,7 +1434,7 @@ static const struct row rows[] = {
     {"udp-roundtrip-ash-16", b_udp_ash, setup_ash, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "handler echoes; 16 busy processes"},
     {"filter-demux-1", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
-     "arrival to filter found; 1 filters"},
+     "arrival to filter found; 1 filter"},
     {"filter-demux-10", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
      "arrival to filter found; 10 filters"},
     {"filter-demux-100", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
@@ -1545,7 +1552,8 @@ static void measure(const struct row *r, struct result *res)
     bench_profile_end();
     if (r->kind != NET)
       unsettle();
-    idle = r->kind == NET ? 0 : SYSINFO->idle - idle;  // waiting for a device: host time under -icount
+    // waiting for a device: host time under -icount
+    idle = r->kind == NET ? 0 : SYSINFO->idle - idle;
     res->waits[i] = SYSINFO->idle_waits - waits;
     if (t < 0) {
       err = t;
