@@ -291,6 +291,7 @@ struct ash_info {
   unsigned int sent;       // frames it sent
   unsigned long runs;      // frames it ran on
   unsigned long instret;   // instructions the processor spent running it (rdinstret)
+  unsigned long last;      // of them, its last run's
 };
 // Facts about the machine, exported read-only at USYSINFO.
 struct sysinfo {

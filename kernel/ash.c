@@ -151,7 +151,7 @@ long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, con
   h->npages = npages;
   memmove(h->page, pages, npages * sizeof(pages[0]));
   memmove(h->code, code, n * sizeof(code[0]));
-  sysinfo->ash[f] = (struct ash_info){1, 0, 0, 0, 0, 0};
+  sysinfo->ash[f] = (struct ash_info){1, 0, 0, 0, 0, 0, 0};
   return 0;
 }
 
@@ -159,7 +159,7 @@ long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, con
 void ash_remove(int f)
 {
   handlers[f].owner = 0;
-  sysinfo->ash[f] = (struct ash_info){0, 0, 0, 0, 0, 0};
+  sysinfo->ash[f] = (struct ash_info){0, 0, 0, 0, 0, 0, 0};
 }
 
 // The kernel address of the n bytes at offset off of h's pages, or NULL
@@ -333,7 +333,8 @@ int ash_run(int f, const uint8 *frame, uint64 len)
     info->pc = pc;
     verdict = ASH_DELIVER;
   }
-  info->instret += rdinstret() - start;
+  info->last = rdinstret() - start;
+  info->instret += info->last;
   return verdict;
 }
 

@@ -203,9 +203,9 @@ __attribute__((noreturn)) static void serve(void)
       runs = a->runs, count = (unsigned long)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
     while (runs != a->runs);
     if (a->installed)
-      printf("t_ash: handler %s: runs %lu sent %u stopped %u (%s) at %u instret %lu\n",
+      printf("t_ash: handler %s: runs %lu sent %u stopped %u (%s) at %u instret %lu last %lu\n",
              views[i].name, runs, a->sent, a->stopped, ash_stop_reason(a->stopped), a->pc,
-             a->instret);
+             a->instret, a->last);
     if (i == COUNTER)
       check("the counter handler counted every run", count, runs);
   }
