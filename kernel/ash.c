@@ -219,8 +219,7 @@ static int taken(int op, uint32 x, uint32 y)
 
 // Run handler h on the frame (len bytes). Returns its verdict, or 0 with
 // *stop set to the reason (ASH_STOP_*) and *pc to where it stopped.
-static int interpret(const struct handler *h, const uint8 *frame, uint64 len, uint32 *pc,
-                     int *stop)
+static int interpret(const struct handler *h, const uint8 *frame, uint64 len, uint32 *pc, int *stop)
 {
   uint32 r[ASH_REGS] = {0};
   int sends = 0;

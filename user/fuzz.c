@@ -84,8 +84,8 @@ static struct fz {
   unsigned long kchecks, kfails, leaks;
   struct rec ring[NRING];
   struct pte_write batch[16];
-  struct dpf_term terms[16];  // a packet filter to download (op_net)
-  unsigned long net_ring[16];  // and its ring's pages (or a handler's)
+  struct dpf_term terms[16];           // a packet filter to download (op_net)
+  unsigned long net_ring[16];          // and its ring's pages (or a handler's)
   struct ash_insn ash[ASH_INSNS + 1];  // a handler to download (op_net)
   long net_filter;                     // the filter last installed
   struct user_regs regs;
@@ -743,7 +743,9 @@ static void random_handler(unsigned long n)
     int uses_c = op == ASH_COPY || op == ASH_CSUM || op == ASH_SEND;
     unsigned long ahead = n - i - 1;  // instructions after this one
     *in = (struct ash_insn){op, op == ASH_SEND ? 0 : 1 + below(ASH_REGS - 1), below(ASH_REGS),
-                            jump ? below(ahead > 1 ? ahead - 1 : 1) : uses_c ? below(ASH_REGS) : 0,
+                            jump     ? below(ahead > 1 ? ahead - 1 : 1)
+                            : uses_c ? below(ASH_REGS)
+                                     : 0,
                             one_in(8) ? r : below(1500)};
   }
   if (n > 0 && !one_in(20))
@@ -771,16 +773,16 @@ static void op_net(void)
         F.terms[i] = DPF_OR;
       F.net_ring[i] = a_ppn();
     }
-    long f = call(SYS_net_filter, one_in(10) ? 0x1000 : (long)F.terms, n, (long)F.net_ring, np,
-                  0, 0);
+    long f =
+        call(SYS_net_filter, one_in(10) ? 0x1000 : (long)F.terms, n, (long)F.net_ring, np, 0, 0);
     F.net_filter = f >= 0 ? f : F.net_filter;
     break;
   case 4:
     n = one_in(10) ? rnd() : below(ASH_INSNS + 2);
     random_handler(n > ASH_INSNS ? ASH_INSNS + 1 : n);
     for (int i = 0; i < 16; i++)
-      F.net_ring[i] = one_in(2) && F.npool > 0 ? F.pool[below(F.npool < POOL ? F.npool : POOL)]
-                                                : a_ppn();
+      F.net_ring[i] =
+          one_in(2) && F.npool > 0 ? F.pool[below(F.npool < POOL ? F.npool : POOL)] : a_ppn();
     call(SYS_net_handler, one_in(4) ? (long)below(64) : F.net_filter,
          one_in(10) ? 0x1000 : (long)F.ash, n, (long)F.net_ring, one_in(2) ? 1 : np, 0);
     break;
