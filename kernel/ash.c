@@ -217,28 +217,27 @@ static int taken(int op, uint32 x, uint32 y)
   }
 }
 
+// The n bytes at offset off of the frame (len bytes), or NULL unless
+// they lie within it.
+static const uint8 *frame_range(const uint8 *frame, uint64 len, uint64 off, uint64 n)
+{
+  return off + n <= len ? frame + off : NULL;
+}
+
 // Run handler h on the frame (len bytes). Returns its verdict, or 0 with
-// *stop set to the reason (ASH_STOP_*) and *pc to where it stopped.
-static int interpret(const struct handler *h, const uint8 *frame, uint64 len, uint32 *pc, int *stop)
+// *stop set to the reason (ASH_STOP_*) and *at to where it stopped.
+static int interpret(const struct handler *h, const uint8 *frame, uint64 len, uint32 *at, int *stop)
 {
   uint32 r[ASH_REGS] = {0};
   int sends = 0;
+  const uint8 *src;
+  uint8 *dst;
   r[1] = len;
-  for (*pc = 0;; (*pc)++) {
-    const struct ash_insn *in = &h->code[*pc];
-    struct opinfo o = ops[in->op];
+  for (uint32 pc = 0;; pc++) {
+    const struct ash_insn *in = &h->code[pc];
     uint32 op2 = r[in->b] + in->k;
-    uint64 n = o.use & USE_C ? r[in->c] : o.size;  // the bytes it touches at op2
-    const uint8 *src = NULL;
-    uint8 *dst = NULL;
-    if (o.mem == MEM_FRAME && (src = (uint64)op2 + n <= len ? frame + op2 : NULL) == NULL) {
-      *stop = ASH_STOP_FRAME;
-      return 0;
-    }
-    if (o.mem == MEM_PAGES && (dst = page_range(h, op2, n)) == NULL) {
-      *stop = ASH_STOP_PAGES;
-      return 0;
-    }
+    int size = ops[in->op].size;  // of a load or a store
+    *at = pc;
     switch (in->op) {
     case ASH_MOV:
       r[in->a] = op2;
@@ -267,33 +266,45 @@ static int interpret(const struct handler *h, const uint8 *frame, uint64 len, ui
     case ASH_LDF1:
     case ASH_LDF2:
     case ASH_LDF4:
-      r[in->a] = get(src, n);
+      if ((src = frame_range(frame, len, op2, size)) == NULL)
+        goto outside_frame;
+      r[in->a] = get(src, size);
       break;
     case ASH_LDP1:
     case ASH_LDP2:
     case ASH_LDP4:
-      r[in->a] = get(dst, n);
+      if ((dst = page_range(h, op2, size)) == NULL)
+        goto outside_pages;
+      r[in->a] = get(dst, size);
       break;
     case ASH_STP1:
     case ASH_STP2:
     case ASH_STP4:
-      put(dst, n, r[in->a]);
+      if ((dst = page_range(h, op2, size)) == NULL)
+        goto outside_pages;
+      put(dst, size, r[in->a]);
       break;
     case ASH_COPY:
-      if ((dst = page_range(h, r[in->a], n)) == NULL) {
-        *stop = ASH_STOP_PAGES;
-        return 0;
-      }
-      memmove(dst, src, n);
+      if ((src = frame_range(frame, len, op2, r[in->c])) == NULL)
+        goto outside_frame;
+      if ((dst = page_range(h, r[in->a], r[in->c])) == NULL)
+        goto outside_pages;
+      memmove(dst, src, r[in->c]);
       break;
     case ASH_CSUM:
-      r[in->a] = checksum(dst, n);
+      if ((dst = page_range(h, op2, r[in->c])) == NULL)
+        goto outside_pages;
+      r[in->a] = checksum(dst, r[in->c]);
       break;
     case ASH_CSUMF:
-      r[in->a] = checksum(src, n);
+      if ((src = frame_range(frame, len, op2, r[in->c])) == NULL)
+        goto outside_frame;
+      r[in->a] = checksum(src, r[in->c]);
       break;
     case ASH_SEND:
-      if (++sends > ASH_SENDS_PER_RUN || net_send_frame(h->owner, dst, n, 1) < 0) {
+      if ((dst = page_range(h, op2, r[in->c])) == NULL)
+        goto outside_pages;
+      if (++sends > ASH_SENDS_PER_RUN || net_send_frame(h->owner, dst, r[in->c], 1) < 0) {
         *stop = ASH_STOP_SEND;
         return 0;
       }
@@ -303,10 +314,16 @@ static int interpret(const struct handler *h, const uint8 *frame, uint64 len, ui
       return in->k;
     default:  // a branch
       if (taken(in->op, r[in->a], op2))
-        *pc += in->c;
+        pc += in->c;
       break;
     }
   }
+outside_frame:
+  *stop = ASH_STOP_FRAME;
+  return 0;
+outside_pages:
+  *stop = ASH_STOP_PAGES;
+  return 0;
 }
 
 // Filter f accepted a frame (len bytes): run its handler, if it has one
