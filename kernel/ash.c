@@ -87,14 +87,13 @@ static const struct opinfo ops[ASH_NOPS] = {
 };
 
 // Check the n instructions of code against the rules in abi.h, for a
-// handler with npages pages. Returns 0 or the refusal (-E_ASH*), with
-// the instruction at fault in *pc.
-static long verify(const struct ash_insn *code, uint64 n, uint64 npages, uint64 *pc)
+// handler with npages pages. Returns 0 or the refusal (-E_ASH*).
+static long verify(const struct ash_insn *code, uint64 n, uint64 npages)
 {
   if (n > ASH_INSNS)
     return -E_ASHLONG;
-  for (*pc = 0; *pc < n; (*pc)++) {
-    const struct ash_insn *in = &code[*pc];
+  for (uint64 pc = 0; pc < n; pc++) {
+    const struct ash_insn *in = &code[pc];
     if (in->op == 0 || in->op >= ASH_NOPS)
       return -E_ASHOP;
     struct opinfo o = ops[in->op];
@@ -108,7 +107,7 @@ static long verify(const struct ash_insn *code, uint64 n, uint64 npages, uint64 
       return -E_ASHOP;  // r0 is always 0
     if (in->op == ASH_RET && in->k != ASH_DELIVER && in->k != ASH_CONSUME)
       return -E_ASHOP;
-    if ((o.use & SKIP_C) && (skip < 0 || *pc + 1 + skip >= n))
+    if ((o.use & SKIP_C) && (skip < 0 || pc + 1 + skip >= n))
       return -E_ASHJUMP;  // backward, or past the end
     uint64 limit = o.mem == MEM_FRAME ? NET_FRAME_MAX : npages * PGSIZE;
     if (o.mem != MEM_NONE && in->b == 0 && (uint64)in->k + o.size > limit)
@@ -137,12 +136,11 @@ static int pages_owned(const struct handler *h)
 long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, const uint64 *pages,
                  uint64 npages)
 {
-  uint64 pc;
   if (n == 0) {
     ash_remove(f);
     return 0;
   }
-  long err = verify(code, n, npages, &pc);
+  long err = verify(code, n, npages);
   if (err < 0)
     return err;
   struct handler *h = &handlers[f];
@@ -364,7 +362,6 @@ const char *ash_check(const uint32 *installed, uint64 *where)
 {
   for (int f = 0; f < NET_FILTERS; f++) {
     struct handler *h = &handlers[f];
-    uint64 pc;
     *where = f;
     if ((h->owner != 0) != sysinfo->ash[f].installed)
       return "handler installed, but sysinfo says not (or the reverse)";
@@ -372,7 +369,7 @@ const char *ash_check(const uint32 *installed, uint64 *where)
       continue;
     if (h->owner != installed[f])
       return "handler on a filter that is not its owner's";
-    if (h->ninsns == 0 || verify(h->code, h->ninsns, h->npages, &pc) < 0)
+    if (h->ninsns == 0 || verify(h->code, h->ninsns, h->npages) < 0)
       return "installed handler fails the download check";
     if (h->npages == 0 || h->npages > ASH_PAGES)
       return "handler with a bad number of pages";
