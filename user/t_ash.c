@@ -28,7 +28,7 @@
 
 #define RING   0x2400000000UL  // ring pages, mapped one after another
 #define PAGE   0x2500000000UL  // handler pages, likewise
-#define NRING  10
+#define NRING  17
 #define NPAGES 5
 
 static long ring[NRING], page[NPAGES];
@@ -46,9 +46,9 @@ struct ring_view {
 enum { ECHO, CONTROL, SINK, BADREAD, BADWRITE, BADSEND, COUNTER, DEFAULT, NFILTERS };
 
 static struct ring_view views[NFILTERS] = {
-    {"echo", 0, 1, 0, 0},    {"control", 1, 1, 0, 0},  {"sink", 2, 2, 0, 0},
-    {"badread", 4, 1, 0, 0}, {"badwrite", 5, 1, 0, 0}, {"badsend", 6, 1, 0, 0},
-    {"counter", 7, 1, 0, 0}, {"default", 8, 2, 0, 0},
+    {"echo", 0, 1, 0, 0},     {"control", 1, 1, 0, 0},  {"sink", 2, 4, 0, 0},
+    {"badread", 6, 2, 0, 0},  {"badwrite", 8, 2, 0, 0}, {"badsend", 10, 2, 0, 0},
+    {"counter", 12, 1, 0, 0}, {"default", 13, 4, 0, 0},
 };
 
 #define SLOT(i) ((volatile struct net_slot *)(RING + (i)*PGSIZE))

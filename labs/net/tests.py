@@ -455,7 +455,7 @@ def filter_or_default(t):
         frames += [GUEST_MAC + HOST_MAC + b"\x86\xdd" + bytes(40), bytes(20)]  # IPv6, junk
         for frame in frames:
             wire.send(frame)
-            time.sleep(0.05)  # the rings are two pages: the server drains them
+            time.sleep(0.05)  # the rings are four pages: the server drains them meanwhile
         time.sleep(0.5)
         return ash_quit(wire)
     out, bye = ash_serve(t, talk, timeout=60)
