@@ -140,8 +140,9 @@
 //    back: disk_unbind takes a range back from everyone it reached. (Who
 //    bound a range to an environment it does not control, a file server
 //    to its client, can take that one back too.)
-//  - Its packet filters are removed; its sends in flight finish as the
-//    kernel's (their frames were copied), and are then freed.
+//  - Its packet filters are removed, with their handlers (and the default
+//    filter, if it held it); its sends in flight, its handlers' too,
+//    finish as the kernel's (their frames were copied), and are then freed.
 //  - Pinning: no page is freed, repossessed or re-typed while the disk may
 //    still write it. Destroying its owner waits for the device first,
 //    page_free answers -E_BUSY, and the abort protocol passes it by.
@@ -156,8 +157,10 @@
 //  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
 //  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
 //    by itself, its parent, or one it waits on in a synchronous call;
-//  - packet filters: NET_FILTERS_PER_ENV per environment (64 in all);
-//  - network sends: NET_SENDS_PER_ENV not yet collected per environment;
+//  - packet filters: NET_FILTERS_PER_ENV per environment (64 in all), one
+//    handler each;
+//  - network sends: NET_SENDS_PER_ENV not yet collected per environment
+//    (its handlers' sends in flight among them);
 //  - mappings: a page's mapping count cannot overflow (each mapping is a
 //    slot of a level-0 table that the mapping environment owns).
 //  Not shared out: the time-slice vector. A user-level scheduler (ExOS's
