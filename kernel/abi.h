@@ -111,7 +111,7 @@
   X(32, E_CLAIMED, "another filter already claims these packets")                                  \
   X(33, E_NONET, "no network device")                                                              \
   X(34, E_ASHLONG, "handler longer than ASH_INSNS instructions")                                   \
-  X(35, E_ASHJUMP, "handler jumps backward or out of its code, or runs off its end")                \
+  X(35, E_ASHJUMP, "handler jumps backward or out of its code, or runs off its end")               \
   X(36, E_ASHOP, "handler has a bad opcode, register, unused field or verdict")                    \
   X(37, E_ASHBOUNDS, "handler's constant address is outside any frame or its pages")
 
@@ -140,8 +140,9 @@
 //    back: disk_unbind takes a range back from everyone it reached. (Who
 //    bound a range to an environment it does not control, a file server
 //    to its client, can take that one back too.)
-//  - Its packet filters are removed; its sends in flight finish as the
-//    kernel's (their frames were copied), and are then freed.
+//  - Its packet filters are removed, with their handlers (and the default
+//    filter, if it held it); its sends in flight, its handlers' too,
+//    finish as the kernel's (their frames were copied), and are then freed.
 //  - Pinning: no page is freed, repossessed or re-typed while the disk may
 //    still write it. Destroying its owner waits for the device first,
 //    page_free answers -E_BUSY, and the abort protocol passes it by.
@@ -156,8 +157,10 @@
 //  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
 //  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
 //    by itself, its parent, or one it waits on in a synchronous call;
-//  - packet filters: NET_FILTERS_PER_ENV per environment (NET_FILTERS, 112, in all);
-//  - network sends: NET_SENDS_PER_ENV not yet collected per environment;
+//  - packet filters: NET_FILTERS_PER_ENV per environment (NET_FILTERS, 112, in all), one
+//    handler each;
+//  - network sends: NET_SENDS_PER_ENV not yet collected per environment
+//    (its handlers' sends in flight among them);
 //  - mappings: a page's mapping count cannot overflow (each mapping is a
 //    slot of a level-0 table that the mapping environment owns).
 //  Not shared out: the time-slice vector. A user-level scheduler (ExOS's
@@ -291,6 +294,7 @@ struct ash_info {
   unsigned int sent;       // frames it sent
   unsigned long runs;      // frames it ran on
   unsigned long instret;   // instructions the processor spent running it (rdinstret)
+  unsigned long last;      // of them, its last run's
 };
 // Facts about the machine, exported read-only at USYSINFO.
 struct sysinfo {
@@ -359,8 +363,8 @@ _Static_assert(sizeof(struct sysinfo) <= 4096, "sysinfo is exported in one page"
 // environment holds it at a time (-E_CLAIMED for another); it goes with
 // its filter or its environment.
 #define DPF_TERMS           16
-#define DPF_ALTS            4   // alternatives of one filter at most
-#define DPF_CALL_TERMS      32  // terms in one net_filter call at most, separators included
+#define DPF_ALTS            4     // alternatives of one filter at most
+#define DPF_CALL_TERMS      32    // terms in one net_filter call at most, separators included
 #define NET_FRAME_MAX       1514  // bytes of an Ethernet frame without its checksum
 #define NET_FRAME_MIN       14    // its header: shorter frames are dropped as malformed
 #define NET_FILTERS_PER_ENV 8
@@ -404,36 +408,36 @@ struct dpf_term {
 // frame's length when the handler starts, the others 0. Every
 // instruction's second operand is `r[b] + k` ("op2"; b = 0 gives the
 // constant k). Loads and stores are in network byte order.
-#define ASH_INSNS 128
-#define ASH_PAGES 4
-#define ASH_REGS  8
+#define ASH_INSNS         128
+#define ASH_PAGES         4
+#define ASH_REGS          8
 #define ASH_SENDS_PER_RUN 4  // frames one run may send (SEND past that stops it)
-#define ASH_OP_LIST(X)                                                                            \
-  X(1, ASH_MOV, "r[a] = op2")                                                                     \
-  X(2, ASH_ADD, "r[a] += op2")                                                                    \
-  X(3, ASH_SUB, "r[a] -= op2")                                                                    \
-  X(4, ASH_AND, "r[a] &= op2")                                                                    \
-  X(5, ASH_OR, "r[a] |= op2")                                                                     \
-  X(6, ASH_XOR, "r[a] ^= op2")                                                                    \
-  X(7, ASH_SHL, "r[a] <<= op2 % 32")                                                              \
-  X(8, ASH_SHR, "r[a] >>= op2 % 32")                                                              \
-  X(9, ASH_LDF1, "r[a] = the byte of the frame at op2")                                           \
-  X(10, ASH_LDF2, "r[a] = the 2 bytes of the frame at op2")                                       \
-  X(11, ASH_LDF4, "r[a] = the 4 bytes of the frame at op2")                                       \
-  X(12, ASH_LDP1, "r[a] = the byte of the pages at op2")                                          \
-  X(13, ASH_LDP2, "r[a] = the 2 bytes of the pages at op2")                                       \
-  X(14, ASH_LDP4, "r[a] = the 4 bytes of the pages at op2")                                       \
-  X(15, ASH_STP1, "the byte of the pages at op2 = r[a]")                                          \
-  X(16, ASH_STP2, "the 2 bytes of the pages at op2 = r[a]")                                       \
-  X(17, ASH_STP4, "the 4 bytes of the pages at op2 = r[a]")                                       \
-  X(18, ASH_COPY, "copy r[c] bytes of the frame at op2 to the pages at r[a]")                     \
-  X(19, ASH_CSUM, "r[a] = the Internet checksum of r[c] bytes of the pages at op2")               \
-  X(20, ASH_CSUMF, "r[a] = the Internet checksum of r[c] bytes of the frame at op2")              \
-  X(21, ASH_SEND, "send r[c] bytes of the pages at op2 as a frame (a = 0)")                       \
-  X(22, ASH_JEQ, "if r[a] == op2, skip the next c instructions")                                  \
-  X(23, ASH_JNE, "if r[a] != op2, skip the next c instructions")                                  \
-  X(24, ASH_JLT, "if r[a] < op2 (unsigned), skip the next c instructions")                        \
-  X(25, ASH_JGE, "if r[a] >= op2 (unsigned), skip the next c instructions")                       \
+#define ASH_OP_LIST(X)                                                                             \
+  X(1, ASH_MOV, "r[a] = op2")                                                                      \
+  X(2, ASH_ADD, "r[a] += op2")                                                                     \
+  X(3, ASH_SUB, "r[a] -= op2")                                                                     \
+  X(4, ASH_AND, "r[a] &= op2")                                                                     \
+  X(5, ASH_OR, "r[a] |= op2")                                                                      \
+  X(6, ASH_XOR, "r[a] ^= op2")                                                                     \
+  X(7, ASH_SHL, "r[a] <<= op2 % 32")                                                               \
+  X(8, ASH_SHR, "r[a] >>= op2 % 32")                                                               \
+  X(9, ASH_LDF1, "r[a] = the byte of the frame at op2")                                            \
+  X(10, ASH_LDF2, "r[a] = the 2 bytes of the frame at op2")                                        \
+  X(11, ASH_LDF4, "r[a] = the 4 bytes of the frame at op2")                                        \
+  X(12, ASH_LDP1, "r[a] = the byte of the pages at op2")                                           \
+  X(13, ASH_LDP2, "r[a] = the 2 bytes of the pages at op2")                                        \
+  X(14, ASH_LDP4, "r[a] = the 4 bytes of the pages at op2")                                        \
+  X(15, ASH_STP1, "the byte of the pages at op2 = r[a]")                                           \
+  X(16, ASH_STP2, "the 2 bytes of the pages at op2 = r[a]")                                        \
+  X(17, ASH_STP4, "the 4 bytes of the pages at op2 = r[a]")                                        \
+  X(18, ASH_COPY, "copy r[c] bytes of the frame at op2 to the pages at r[a]")                      \
+  X(19, ASH_CSUM, "r[a] = the Internet checksum of r[c] bytes of the pages at op2")                \
+  X(20, ASH_CSUMF, "r[a] = the Internet checksum of r[c] bytes of the frame at op2")               \
+  X(21, ASH_SEND, "send r[c] bytes of the pages at op2 as a frame (a = 0)")                        \
+  X(22, ASH_JEQ, "if r[a] == op2, skip the next c instructions")                                   \
+  X(23, ASH_JNE, "if r[a] != op2, skip the next c instructions")                                   \
+  X(24, ASH_JLT, "if r[a] < op2 (unsigned), skip the next c instructions")                         \
+  X(25, ASH_JGE, "if r[a] >= op2 (unsigned), skip the next c instructions")                        \
   X(26, ASH_RET, "end with verdict k (a = b = c = 0)")
 #define ASH_OP_NUMBER(n, name, text) name = n,
 enum { ASH_OP_LIST(ASH_OP_NUMBER) };
@@ -454,15 +458,14 @@ struct ash_insn {
 #define ASH_CONSUME 1
 
 // Why a handler was stopped (sysinfo.ash[f].stopped; 0: it runs).
-#define ASH_STOP_LIST(X)                                                                          \
-  X(1, ASH_STOP_FRAME, "read past the frame's end")                                               \
-  X(2, ASH_STOP_PAGES, "address outside its pages (or a range across a page boundary)")           \
-  X(3, ASH_STOP_LOST, "its owner no longer owns one of its pages")                                \
+#define ASH_STOP_LIST(X)                                                                           \
+  X(1, ASH_STOP_FRAME, "read past the frame's end")                                                \
+  X(2, ASH_STOP_PAGES, "address outside its pages (or a range across a page boundary)")            \
+  X(3, ASH_STOP_LOST, "its owner no longer owns one of its pages")                                 \
   X(4, ASH_STOP_SEND, "a send refused (quota, no free slot, or a bad length)")
 #define ASH_STOP_NUMBER(n, name, text) name = n,
 enum { ASH_STOP_LIST(ASH_STOP_NUMBER) };
 #undef ASH_STOP_NUMBER
-
 
 // A ring page: the kernel puts one accepted frame in each page of a
 // filter's ring in turn, when the page's `full` word is 0; it writes the

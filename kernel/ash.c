@@ -87,14 +87,13 @@ static const struct opinfo ops[ASH_NOPS] = {
 };
 
 // Check the n instructions of code against the rules in abi.h, for a
-// handler with npages pages. Returns 0 or the refusal (-E_ASH*), with
-// the instruction at fault in *pc.
-static long verify(const struct ash_insn *code, uint64 n, uint64 npages, uint64 *pc)
+// handler with npages pages. Returns 0 or the refusal (-E_ASH*).
+static long verify(const struct ash_insn *code, uint64 n, uint64 npages)
 {
   if (n > ASH_INSNS)
     return -E_ASHLONG;
-  for (*pc = 0; *pc < n; (*pc)++) {
-    const struct ash_insn *in = &code[*pc];
+  for (uint64 pc = 0; pc < n; pc++) {
+    const struct ash_insn *in = &code[pc];
     if (in->op == 0 || in->op >= ASH_NOPS)
       return -E_ASHOP;
     struct opinfo o = ops[in->op];
@@ -108,7 +107,7 @@ static long verify(const struct ash_insn *code, uint64 n, uint64 npages, uint64 
       return -E_ASHOP;  // r0 is always 0
     if (in->op == ASH_RET && in->k != ASH_DELIVER && in->k != ASH_CONSUME)
       return -E_ASHOP;
-    if ((o.use & SKIP_C) && (skip < 0 || *pc + 1 + skip >= n))
+    if ((o.use & SKIP_C) && (skip < 0 || pc + 1 + skip >= n))
       return -E_ASHJUMP;  // backward, or past the end
     uint64 limit = o.mem == MEM_FRAME ? NET_FRAME_MAX : npages * PGSIZE;
     if (o.mem != MEM_NONE && in->b == 0 && (uint64)in->k + o.size > limit)
@@ -137,12 +136,11 @@ static int pages_owned(const struct handler *h)
 long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, const uint64 *pages,
                  uint64 npages)
 {
-  uint64 pc;
   if (n == 0) {
     ash_remove(f);
     return 0;
   }
-  long err = verify(code, n, npages, &pc);
+  long err = verify(code, n, npages);
   if (err < 0)
     return err;
   struct handler *h = &handlers[f];
@@ -151,7 +149,7 @@ long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, con
   h->npages = npages;
   memmove(h->page, pages, npages * sizeof(pages[0]));
   memmove(h->code, code, n * sizeof(code[0]));
-  sysinfo->ash[f] = (struct ash_info){1, 0, 0, 0, 0, 0};
+  sysinfo->ash[f] = (struct ash_info){1, 0, 0, 0, 0, 0, 0};
   return 0;
 }
 
@@ -159,7 +157,7 @@ long ash_install(int f, uint32 owner, const struct ash_insn *code, uint64 n, con
 void ash_remove(int f)
 {
   handlers[f].owner = 0;
-  sysinfo->ash[f] = (struct ash_info){0, 0, 0, 0, 0, 0};
+  sysinfo->ash[f] = (struct ash_info){0, 0, 0, 0, 0, 0, 0};
 }
 
 // The kernel address of the n bytes at offset off of h's pages, or NULL
@@ -217,29 +215,27 @@ static int taken(int op, uint32 x, uint32 y)
   }
 }
 
+// The n bytes at offset off of the frame (len bytes), or NULL unless
+// they lie within it.
+static const uint8 *frame_range(const uint8 *frame, uint64 len, uint64 off, uint64 n)
+{
+  return off + n <= len ? frame + off : NULL;
+}
+
 // Run handler h on the frame (len bytes). Returns its verdict, or 0 with
-// *stop set to the reason (ASH_STOP_*) and *pc to where it stopped.
-static int interpret(const struct handler *h, const uint8 *frame, uint64 len, uint32 *pc,
-                     int *stop)
+// *stop set to the reason (ASH_STOP_*) and *at to where it stopped.
+static int interpret(const struct handler *h, const uint8 *frame, uint64 len, uint32 *at, int *stop)
 {
   uint32 r[ASH_REGS] = {0};
   int sends = 0;
+  const uint8 *src;
+  uint8 *dst;
   r[1] = len;
-  for (*pc = 0;; (*pc)++) {
-    const struct ash_insn *in = &h->code[*pc];
-    struct opinfo o = ops[in->op];
+  for (uint32 pc = 0;; pc++) {
+    const struct ash_insn *in = &h->code[pc];
     uint32 op2 = r[in->b] + in->k;
-    uint64 n = o.use & USE_C ? r[in->c] : o.size;  // the bytes it touches at op2
-    const uint8 *src = NULL;
-    uint8 *dst = NULL;
-    if (o.mem == MEM_FRAME && (src = (uint64)op2 + n <= len ? frame + op2 : NULL) == NULL) {
-      *stop = ASH_STOP_FRAME;
-      return 0;
-    }
-    if (o.mem == MEM_PAGES && (dst = page_range(h, op2, n)) == NULL) {
-      *stop = ASH_STOP_PAGES;
-      return 0;
-    }
+    int size = ops[in->op].size;  // of a load or a store
+    *at = pc;
     switch (in->op) {
     case ASH_MOV:
       r[in->a] = op2;
@@ -268,33 +264,45 @@ static int interpret(const struct handler *h, const uint8 *frame, uint64 len, ui
     case ASH_LDF1:
     case ASH_LDF2:
     case ASH_LDF4:
-      r[in->a] = get(src, n);
+      if ((src = frame_range(frame, len, op2, size)) == NULL)
+        goto outside_frame;
+      r[in->a] = get(src, size);
       break;
     case ASH_LDP1:
     case ASH_LDP2:
     case ASH_LDP4:
-      r[in->a] = get(dst, n);
+      if ((dst = page_range(h, op2, size)) == NULL)
+        goto outside_pages;
+      r[in->a] = get(dst, size);
       break;
     case ASH_STP1:
     case ASH_STP2:
     case ASH_STP4:
-      put(dst, n, r[in->a]);
+      if ((dst = page_range(h, op2, size)) == NULL)
+        goto outside_pages;
+      put(dst, size, r[in->a]);
       break;
     case ASH_COPY:
-      if ((dst = page_range(h, r[in->a], n)) == NULL) {
-        *stop = ASH_STOP_PAGES;
-        return 0;
-      }
-      memmove(dst, src, n);
+      if ((src = frame_range(frame, len, op2, r[in->c])) == NULL)
+        goto outside_frame;
+      if ((dst = page_range(h, r[in->a], r[in->c])) == NULL)
+        goto outside_pages;
+      memmove(dst, src, r[in->c]);
       break;
     case ASH_CSUM:
-      r[in->a] = checksum(dst, n);
+      if ((dst = page_range(h, op2, r[in->c])) == NULL)
+        goto outside_pages;
+      r[in->a] = checksum(dst, r[in->c]);
       break;
     case ASH_CSUMF:
-      r[in->a] = checksum(src, n);
+      if ((src = frame_range(frame, len, op2, r[in->c])) == NULL)
+        goto outside_frame;
+      r[in->a] = checksum(src, r[in->c]);
       break;
     case ASH_SEND:
-      if (++sends > ASH_SENDS_PER_RUN || net_send_frame(h->owner, dst, n, 1) < 0) {
+      if ((dst = page_range(h, op2, r[in->c])) == NULL)
+        goto outside_pages;
+      if (++sends > ASH_SENDS_PER_RUN || net_send_frame(h->owner, dst, r[in->c], 1) < 0) {
         *stop = ASH_STOP_SEND;
         return 0;
       }
@@ -304,10 +312,16 @@ static int interpret(const struct handler *h, const uint8 *frame, uint64 len, ui
       return in->k;
     default:  // a branch
       if (taken(in->op, r[in->a], op2))
-        *pc += in->c;
+        pc += in->c;
       break;
     }
   }
+outside_frame:
+  *stop = ASH_STOP_FRAME;
+  return 0;
+outside_pages:
+  *stop = ASH_STOP_PAGES;
+  return 0;
 }
 
 // Filter f accepted a frame (len bytes): run its handler, if it has one
@@ -333,7 +347,8 @@ int ash_run(int f, const uint8 *frame, uint64 len)
     info->pc = pc;
     verdict = ASH_DELIVER;
   }
-  info->instret += rdinstret() - start;
+  info->last = rdinstret() - start;
+  info->instret += info->last;
   return verdict;
 }
 
@@ -347,7 +362,6 @@ const char *ash_check(const uint32 *installed, uint64 *where)
 {
   for (int f = 0; f < NET_FILTERS; f++) {
     struct handler *h = &handlers[f];
-    uint64 pc;
     *where = f;
     if ((h->owner != 0) != sysinfo->ash[f].installed)
       return "handler installed, but sysinfo says not (or the reverse)";
@@ -355,7 +369,7 @@ const char *ash_check(const uint32 *installed, uint64 *where)
       continue;
     if (h->owner != installed[f])
       return "handler on a filter that is not its owner's";
-    if (h->ninsns == 0 || verify(h->code, h->ninsns, h->npages, &pc) < 0)
+    if (h->ninsns == 0 || verify(h->code, h->ninsns, h->npages) < 0)
       return "installed handler fails the download check";
     if (h->npages == 0 || h->npages > ASH_PAGES)
       return "handler with a bad number of pages";

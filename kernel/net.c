@@ -445,10 +445,12 @@ void net_release(struct env *e)
 }
 
 // For kcheck: every filter and every send not yet collected belongs to a
-// live environment (an orphaned send is still in flight), each
-// environment's counts are right and within its share, a filter's waiter
-// is not runnable, and the merged table (dpf_check) holds exactly the
-// filters installed. Returns NULL or the violation.
+// live environment (an orphaned send, or a handler's, is still in
+// flight), each environment's counts are right and within its share, a
+// filter's waiter is not runnable, every handler sits on its owner's
+// filter (ash_check), the default filter is installed, and the merged
+// table (dpf_check) holds exactly the other filters installed. Returns
+// NULL or the violation.
 const char *net_check(uint64 *where)
 {
   uint32 installed[NET_FILTERS];
@@ -495,10 +497,13 @@ const char *net_check(uint64 *where)
       return "environment waiting for frames is runnable";
   }
   const char *why = ash_check(installed, where);
-  *where = default_filter;
-  if (why == NULL && default_filter >= 0 && filters[default_filter].owner == 0)
-    why = "the default filter is not installed";
-  if (why == NULL && default_filter >= 0)
+  if (why != NULL)
+    return why;
+  if (default_filter >= 0) {
+    *where = default_filter;
+    if (filters[default_filter].owner == 0)
+      return "the default filter is not installed";
     installed[default_filter] = 0;  // it is in no merged table
-  return why != NULL ? why : dpf_check(installed, where);
+  }
+  return dpf_check(installed, where);
 }

@@ -327,27 +327,29 @@ extern volatile unsigned long exos_thread_epilogues, exos_thread_prologues, exos
 // ash_insn; op2 is r[b] + k (b = 0: the constant k). A jump skips the
 // next `skip` instructions when taken: count them by hand (the kernel
 // refuses a jump past the end, so a miscount is caught at download).
+// clang-format off
 #define ASH_INSN(op, a, b, c, k) {(op), (a), (b), (c), (k)}
-#define ash_mov(a, b, k)        ASH_INSN(ASH_MOV, a, b, 0, k)
-#define ash_add(a, b, k)        ASH_INSN(ASH_ADD, a, b, 0, k)
-#define ash_sub(a, b, k)        ASH_INSN(ASH_SUB, a, b, 0, k)
-#define ash_and(a, b, k)        ASH_INSN(ASH_AND, a, b, 0, k)
-#define ash_or(a, b, k)         ASH_INSN(ASH_OR, a, b, 0, k)
-#define ash_xor(a, b, k)        ASH_INSN(ASH_XOR, a, b, 0, k)
-#define ash_shl(a, b, k)        ASH_INSN(ASH_SHL, a, b, 0, k)
-#define ash_shr(a, b, k)        ASH_INSN(ASH_SHR, a, b, 0, k)
-#define ash_ldf(n, a, b, k)     ASH_INSN(ASH_LDF##n, a, b, 0, k)  // n: 1, 2 or 4 bytes
-#define ash_ldp(n, a, b, k)     ASH_INSN(ASH_LDP##n, a, b, 0, k)
-#define ash_stp(n, a, b, k)     ASH_INSN(ASH_STP##n, a, b, 0, k)
-#define ash_copy(a, b, k, c)    ASH_INSN(ASH_COPY, a, b, c, k)  // r[c] bytes: frame op2 -> page r[a]
-#define ash_csum(a, b, k, c)    ASH_INSN(ASH_CSUM, a, b, c, k)
-#define ash_csumf(a, b, k, c)   ASH_INSN(ASH_CSUMF, a, b, c, k)
-#define ash_send(b, k, c)       ASH_INSN(ASH_SEND, 0, b, c, k)
-#define ash_jeq(a, b, k, skip)  ASH_INSN(ASH_JEQ, a, b, skip, k)
-#define ash_jne(a, b, k, skip)  ASH_INSN(ASH_JNE, a, b, skip, k)
-#define ash_jlt(a, b, k, skip)  ASH_INSN(ASH_JLT, a, b, skip, k)
-#define ash_jge(a, b, k, skip)  ASH_INSN(ASH_JGE, a, b, skip, k)
-#define ash_ret(verdict)        ASH_INSN(ASH_RET, 0, 0, 0, verdict)
+// clang-format on
+#define ash_mov(a, b, k)       ASH_INSN(ASH_MOV, a, b, 0, k)
+#define ash_add(a, b, k)       ASH_INSN(ASH_ADD, a, b, 0, k)
+#define ash_sub(a, b, k)       ASH_INSN(ASH_SUB, a, b, 0, k)
+#define ash_and(a, b, k)       ASH_INSN(ASH_AND, a, b, 0, k)
+#define ash_or(a, b, k)        ASH_INSN(ASH_OR, a, b, 0, k)
+#define ash_xor(a, b, k)       ASH_INSN(ASH_XOR, a, b, 0, k)
+#define ash_shl(a, b, k)       ASH_INSN(ASH_SHL, a, b, 0, k)
+#define ash_shr(a, b, k)       ASH_INSN(ASH_SHR, a, b, 0, k)
+#define ash_ldf(n, a, b, k)    ASH_INSN(ASH_LDF##n, a, b, 0, k)  // n: 1, 2 or 4 bytes
+#define ash_ldp(n, a, b, k)    ASH_INSN(ASH_LDP##n, a, b, 0, k)
+#define ash_stp(n, a, b, k)    ASH_INSN(ASH_STP##n, a, b, 0, k)
+#define ash_copy(a, b, k, c)   ASH_INSN(ASH_COPY, a, b, c, k)  // r[c] bytes: frame op2 -> page r[a]
+#define ash_csum(a, b, k, c)   ASH_INSN(ASH_CSUM, a, b, c, k)
+#define ash_csumf(a, b, k, c)  ASH_INSN(ASH_CSUMF, a, b, c, k)
+#define ash_send(b, k, c)      ASH_INSN(ASH_SEND, 0, b, c, k)
+#define ash_jeq(a, b, k, skip) ASH_INSN(ASH_JEQ, a, b, skip, k)
+#define ash_jne(a, b, k, skip) ASH_INSN(ASH_JNE, a, b, skip, k)
+#define ash_jlt(a, b, k, skip) ASH_INSN(ASH_JLT, a, b, skip, k)
+#define ash_jge(a, b, k, skip) ASH_INSN(ASH_JGE, a, b, skip, k)
+#define ash_ret(verdict)       ASH_INSN(ASH_RET, 0, 0, 0, verdict)
 long ash_udp_echo(long filter, unsigned long ppn);
 const char *ash_stop_reason(unsigned int stopped);
 

@@ -84,8 +84,10 @@ static struct fz {
   unsigned long kchecks, kfails, leaks;
   struct rec ring[NRING];
   struct pte_write batch[16];
-  struct dpf_term terms[16];  // a packet filter to download (op_net)
-  unsigned long net_ring[16];  // and its ring's pages
+  struct dpf_term terms[16];           // a packet filter to download (op_net)
+  unsigned long net_ring[16];          // and its ring's pages (or a handler's)
+  struct ash_insn ash[ASH_INSNS + 1];  // a handler to download (op_net)
+  long net_filter;                     // the filter last installed
   struct user_regs regs;
 } F;
 
@@ -723,24 +725,66 @@ static void op_disk(void)
   }
 }
 
-// Download a packet filter (random terms, a ring of pages from the pool:
-// ours, a child's, the kernel's), remove one, send bytes of a page, or
-// look at a send or a filter's frames; never a wait that could block
-// (nothing arrives while fuzzing: the wait names more frames than came).
+// A handler of n instructions in F.ash: now and then an instruction of
+// random bytes, mostly ones that look valid (registers, forward jumps
+// and constants in range), a RET at the end.
+static void random_handler(unsigned long n)
+{
+  static const unsigned char ops[] = {ASH_MOV,  ASH_ADD,  ASH_LDF2, ASH_LDP4, ASH_STP1,
+                                      ASH_COPY, ASH_CSUM, ASH_SEND, ASH_JEQ,  ASH_JLT};
+  for (unsigned long i = 0; i < n; i++) {
+    struct ash_insn *in = &F.ash[i];
+    unsigned long r = rnd();
+    if (one_in(20)) {
+      memmove(in, &r, sizeof(*in));
+      continue;
+    }
+    int op = ops[below(sizeof(ops))], jump = op == ASH_JEQ || op == ASH_JLT;
+    int uses_c = op == ASH_COPY || op == ASH_CSUM || op == ASH_SEND;
+    unsigned long ahead = n - i - 1;  // instructions after this one
+    *in = (struct ash_insn){op, op == ASH_SEND ? 0 : 1 + below(ASH_REGS - 1), below(ASH_REGS),
+                            jump     ? below(ahead > 1 ? ahead - 1 : 1)
+                            : uses_c ? below(ASH_REGS)
+                                     : 0,
+                            one_in(8) ? r : below(1500)};
+  }
+  if (n > 0 && !one_in(20))
+    F.ash[n - 1] = (struct ash_insn){ASH_RET, 0, 0, 0, below(2)};
+}
+
+// Download a packet filter (random terms, sometimes ORs or none, a ring
+// of pages from the pool: ours, a child's, the kernel's) or a handler
+// (random code and pages), remove one, send bytes of a page, or look at a
+// send or a filter's frames; never a wait that could block (nothing
+// arrives while fuzzing: the wait names more frames than came).
 static void op_net(void)
 {
   static const unsigned short lengths[] = {1, 2, 4, 3};
-  unsigned long n = one_in(10) ? rnd() : 1 + below(4), np = one_in(10) ? rnd() : 1 + below(4);
-  switch (below(5)) {
+  unsigned long n = one_in(10) ? rnd() : one_in(20) ? 0 : 1 + below(4);
+  unsigned long np = one_in(10) ? rnd() : 1 + below(4);
+  switch (below(6)) {
   case 0:
   case 1:
     for (int i = 0; i < 16; i++) {
       unsigned int len = lengths[below(one_in(10) ? 4 : 3)];
       unsigned int mask = one_in(4) ? (unsigned int)rnd() : len >= 4 ? ~0U : (1U << 8 * len) - 1;
       F.terms[i] = (struct dpf_term){one_in(10) ? rnd() : below(64), len, mask, rnd() & mask};
+      if (one_in(6))
+        F.terms[i] = DPF_OR;
       F.net_ring[i] = a_ppn();
     }
-    call(SYS_net_filter, one_in(10) ? 0x1000 : (long)F.terms, n, (long)F.net_ring, np, 0, 0);
+    long f =
+        call(SYS_net_filter, one_in(10) ? 0x1000 : (long)F.terms, n, (long)F.net_ring, np, 0, 0);
+    F.net_filter = f >= 0 ? f : F.net_filter;
+    break;
+  case 4:
+    n = one_in(10) ? rnd() : below(ASH_INSNS + 2);
+    random_handler(n > ASH_INSNS ? ASH_INSNS + 1 : n);
+    for (int i = 0; i < 16; i++)
+      F.net_ring[i] =
+          one_in(2) && F.npool > 0 ? F.pool[below(F.npool < POOL ? F.npool : POOL)] : a_ppn();
+    call(SYS_net_handler, one_in(4) ? (long)below(64) : F.net_filter,
+         one_in(10) ? 0x1000 : (long)F.ash, n, (long)F.net_ring, one_in(2) ? 1 : np, 0);
     break;
   case 2:
     call(SYS_net_unfilter, one_in(4) ? rnd() : below(64), 0, 0, 0, 0, 0);

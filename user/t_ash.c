@@ -28,7 +28,7 @@
 
 #define RING   0x2400000000UL  // ring pages, mapped one after another
 #define PAGE   0x2500000000UL  // handler pages, likewise
-#define NRING  10
+#define NRING  17
 #define NPAGES 5
 
 static long ring[NRING], page[NPAGES];
@@ -46,9 +46,9 @@ struct ring_view {
 enum { ECHO, CONTROL, SINK, BADREAD, BADWRITE, BADSEND, COUNTER, DEFAULT, NFILTERS };
 
 static struct ring_view views[NFILTERS] = {
-    {"echo", 0, 1, 0, 0},     {"control", 1, 1, 0, 0},   {"sink", 2, 2, 0, 0},
-    {"badread", 4, 1, 0, 0},  {"badwrite", 5, 1, 0, 0},  {"badsend", 6, 1, 0, 0},
-    {"counter", 7, 1, 0, 0},  {"default", 8, 2, 0, 0},
+    {"echo", 0, 1, 0, 0},     {"control", 1, 1, 0, 0},  {"sink", 2, 4, 0, 0},
+    {"badread", 6, 2, 0, 0},  {"badwrite", 8, 2, 0, 0}, {"badsend", 10, 2, 0, 0},
+    {"counter", 12, 1, 0, 0}, {"default", 13, 4, 0, 0},
 };
 
 #define SLOT(i) ((volatile struct net_slot *)(RING + (i)*PGSIZE))
@@ -87,7 +87,7 @@ static const struct ash_insn bad_read[] = {
 };
 static const struct ash_insn bad_write[] = {
     ash_mov(2, 1, 0),
-    ash_shl(2, 0, 12),      // r2 = the frame's length * 4096: past the one page
+    ash_shl(2, 0, 12),  // r2 = the frame's length * 4096: past the one page
     ash_stp(4, 2, 2, 0),
     ash_ret(ASH_CONSUME),
 };
@@ -203,9 +203,9 @@ __attribute__((noreturn)) static void serve(void)
       runs = a->runs, count = (unsigned long)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
     while (runs != a->runs);
     if (a->installed)
-      printf("t_ash: handler %s: runs %lu sent %u stopped %u (%s) at %u instret %lu\n",
+      printf("t_ash: handler %s: runs %lu sent %u stopped %u (%s) at %u instret %lu last %lu\n",
              views[i].name, runs, a->sent, a->stopped, ash_stop_reason(a->stopped), a->pc,
-             a->instret);
+             a->instret, a->last);
     if (i == COUNTER)
       check("the counter handler counted every run", count, runs);
   }
@@ -285,15 +285,15 @@ static void refusals(void)
   try_insn("a load past any frame refused", (struct ash_insn)ash_ldf(4, 2, 0, 1511), -E_ASHBOUNDS);
   try_insn("a checksum starting at the largest frame's end",
            (struct ash_insn)ash_csumf(2, 0, 1514, 1), 0);
-  try_insn("a checksum starting past any frame refused",
-           (struct ash_insn)ash_csumf(2, 0, 1515, 1), -E_ASHBOUNDS);
+  try_insn("a checksum starting past any frame refused", (struct ash_insn)ash_csumf(2, 0, 1515, 1),
+           -E_ASHBOUNDS);
   try_insn("a store at the page's last byte", (struct ash_insn)ash_stp(1, 1, 0, 4095), 0);
   try_insn("a store past its one page refused", (struct ash_insn)ash_stp(1, 1, 0, 4096),
            -E_ASHBOUNDS);
   try_insn("a send from past its one page refused", (struct ash_insn)ash_send(0, 5000, 1),
            -E_ASHBOUNDS);
-  try_insn("an address in a register: checked when it runs", (struct ash_insn)ash_stp(1, 1, 1, 9999),
-           0);
+  try_insn("an address in a register: checked when it runs",
+           (struct ash_insn)ash_stp(1, 1, 1, 9999), 0);
 
   struct ash_insn ret[1] = {ash_ret(ASH_DELIVER)};
   unsigned long pages[ASH_PAGES + 1] = {page[0], page[1], page[2], page[3], page[4]};
