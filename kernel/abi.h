@@ -157,7 +157,7 @@
 //  - disk requests: DISK_REQUESTS_PER_ENV not yet collected per environment;
 //  - disk bindings: DISK_BINDINGS ranges per environment, bound to it only
 //    by itself, its parent, or one it waits on in a synchronous call;
-//  - packet filters: NET_FILTERS_PER_ENV per environment (NET_FILTERS, 112, in all), one
+//  - packet filters: NET_FILTERS_PER_ENV per environment (64 in all), one
 //    handler each;
 //  - network sends: NET_SENDS_PER_ENV not yet collected per environment
 //    (its handlers' sends in flight among them);
@@ -283,7 +283,7 @@ struct env_info {
   char name[16];
 };
 
-#define NET_FILTERS 112  // packet filters installed, machine-wide (sysinfo.ash: one page)
+#define NET_FILTERS 64  // packet filters installed, machine-wide
 
 // What the kernel exports of filter f's handler (sysinfo.ash[f]), reset
 // when a handler is installed.

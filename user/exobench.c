@@ -1045,26 +1045,24 @@ static const unsigned char go_frame[44] = {
     0x1B, 0x5F, 0x00, 0x07, 0x00, 0x0A, 0x00, 0x00,                          // UDP, 10 bytes
     'g',  'o'};
 
-// UDP over IPv4 (no options) to port `port`, the port last (dpf.c merges
-// filters that differ only there).
-static struct dpf_term udp_to(unsigned int port, int i)
+// Install a filter for the UDP ports port .. port + nports - 1 (IPv4 with
+// no options; the port last, so that dpf.c merges them all into one
+// class; an OR of them: nports at most DPF_ALTS) with the ring pages
+// ring[0..n-1]. Returns its number or an error.
+static long udp_filter(unsigned int port, int nports, const unsigned long *ring, unsigned long n)
 {
-  static const struct dpf_term terms[4] = {
+  static const struct dpf_term udp[4] = {
       {12, 2, 0xFFFF, 0x0800}, {14, 1, 0xFF, 0x45}, {23, 1, 0xFF, 17}, {36, 2, 0xFFFF, 0}};
-  struct dpf_term t = terms[i];
-  if (i == 3)
-    t.value = port;
-  return t;
-}
-
-// Install a filter for UDP port `port` with the ring pages ring[0..n-1].
-// Returns its number or an error.
-static long udp_filter(unsigned int port, const unsigned long *ring, unsigned long n)
-{
-  struct dpf_term t[4];
-  for (int i = 0; i < 4; i++)
-    t[i] = udp_to(port, i);
-  return sys_net_filter(t, 4, ring, n);
+  struct dpf_term t[DPF_ALTS * 5];
+  int k = 0;
+  for (int i = 0; i < nports; i++) {
+    if (i > 0)
+      t[k++] = DPF_OR;
+    memmove(&t[k], udp, sizeof(udp));
+    t[k + 3].value = port + i;
+    k += 4;
+  }
+  return sys_net_filter(t, k, ring, n);
 }
 
 static unsigned long net_ring[NET_RING], net_out;
@@ -1093,7 +1091,7 @@ static long net_begin(void)
       net_out = p;
   }
   memmove((char *)NET_OUT + GO_OFFSET, go_frame, sizeof(go_frame));
-  if ((net_filter_no = udp_filter(NET_PORT, net_ring, NET_RING)) < 0)
+  if ((net_filter_no = udp_filter(NET_PORT, 1, net_ring, NET_RING)) < 0)
     return net_filter_no;
   long go = ask_peer();
   if (go < 0)
@@ -1263,36 +1261,52 @@ static long b_udp_ash(unsigned long n)
   return total;
 }
 
-// A child of filter-demux's: install the filters for OTHER_PORT +
-// shared->net_port .. + net_count - 1 (a page of its own as their ring),
-// say so in the shared page (net_count 0, or the error), and sleep for
-// ever (none of its ports gets a frame).
+// Install filters for the UDP ports port .. port + nports - 1, DPF_ALTS
+// ports a filter (ORs), with ring page ring. Returns 0 or an error.
+static long udp_filters(unsigned int port, int nports, unsigned long ring)
+{
+  for (int i = 0; i < nports; i += DPF_ALTS) {
+    long f = udp_filter(port + i, nports - i < DPF_ALTS ? nports - i : DPF_ALTS, &ring, 1);
+    if (f < 0)
+      return f;
+  }
+  return 0;
+}
+
+// A child of filter-demux's: install the filters for shared->net_count
+// ports from OTHER_PORT + shared->net_port on (a page of its own as their
+// ring), say so in the shared page (net_count 0, or the error), and sleep
+// for ever (none of its ports gets a frame).
 static void hold_filters(void)
 {
   long ring = vm_page_alloc(PG_USER), err = ring;
-  for (long i = 0; i < SHARED->net_count && err >= 0; i++)
-    err = udp_filter(OTHER_PORT + SHARED->net_port + i, (unsigned long *)&ring, 1);
+  if (ring >= 0)
+    err = udp_filters(OTHER_PORT + SHARED->net_port, SHARED->net_count, ring);
   SHARED->net_count = err < 0 ? err : 0;
   for (;;)
     sys_net_wait(NET_WAIT_ALL, 0);
 }
 
-// filter-demux-N: the filter of this process's port and N - 1 others for
-// other ports, all one class: up to NET_FILTERS_PER_ENV - 1 of them this
-// process's, the rest in children that hold NET_FILTERS_PER_ENV each.
+#define PORTS_PER_ENV (NET_FILTERS_PER_ENV * DPF_ALTS)
+
+// filter-demux-N: the filter of this process's port and N - 1 other ports
+// in the merged table, all one class, in filters of DPF_ALTS ports (ORs;
+// the machine has NET_FILTERS filters, but each of a filter's
+// alternatives is an entry of the table of its own): this process's
+// other filters hold up to PORTS_PER_ENV - DPF_ALTS of them, children
+// PORTS_PER_ENV each.
 static long setup_demux(void)
 {
   long err = shared_map();
   if (err < 0 || (err = net_begin()) < 0)
     return err;
-  int others = net_arg - 1,
-      mine = others < NET_FILTERS_PER_ENV - 1 ? others : NET_FILTERS_PER_ENV - 1;
-  for (int i = 0; i < mine; i++)
-    if ((err = udp_filter(OTHER_PORT + i, net_ring, 1)) < 0)
-      return err;
-  for (int port = mine; port < others; port += NET_FILTERS_PER_ENV) {
+  int others = net_arg - 1, mine = PORTS_PER_ENV - DPF_ALTS;
+  mine = others < mine ? others : mine;
+  if ((err = udp_filters(OTHER_PORT, mine, net_ring[0])) < 0)
+    return err;
+  for (int port = mine; port < others; port += PORTS_PER_ENV) {
     SHARED->net_port = port;
-    SHARED->net_count = others - port < NET_FILTERS_PER_ENV ? others - port : NET_FILTERS_PER_ENV;
+    SHARED->net_count = others - port < PORTS_PER_ENV ? others - port : PORTS_PER_ENV;
     if ((err = net_fork(net_nkids + 1, hold_filters)) < 0)
       return err;
     while (SHARED->net_count > 0)  // the child installs them
@@ -1434,11 +1448,11 @@ static const struct row rows[] = {
     {"udp-roundtrip-ash-16", b_udp_ash, setup_ash, teardown_net, 10, 3, 1, NONE, NONE, NET,
      "handler echoes; 16 busy processes"},
     {"filter-demux-1", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
-     "arrival to filter found; 1 filter"},
+     "arrival to filter found; 1 port"},
     {"filter-demux-10", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
-     "arrival to filter found; 10 filters"},
+     "arrival to filter found; 10 ports"},
     {"filter-demux-100", b_filter_demux, setup_demux, teardown_demux, 100, 10, 1, NONE, NONE, NET,
-     "arrival to filter found; 100 filters"},
+     "arrival to filter found; 100 ports"},
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 

@@ -160,7 +160,7 @@ def network_rows(t):
     round trip answered by a handler in the kernel costs about the same
     with 16 busy processes as with none, while one the owner process
     answers grows with them (it waits for its turn to run); finding a
-    frame's filter costs the same with 100 filters installed as with one;
+    frame's filter costs the same with 100 ports filtered as with one;
     bench.py draws the round trips as a chart."""
     out = _boot(t, "init=exobench bench=quick net")
     t.expect(out, r"^exobench: done$")
@@ -180,5 +180,5 @@ def network_rows(t):
             f"16 busy processes: owner {user16}, handler {ash16}")
     d1, d100 = fig.get("filter-demux-1"), fig.get("filter-demux-100")
     t.check(None not in (d1, d100) and d100 <= 1.25 * d1,
-            f"finding the filter: {d100} with 100 installed, {d1} with one")
+            f"finding the filter: {d100} with 100 ports filtered, {d1} with one")
     t.check("udp round trip" in bench.chart(table["rows"]), "no chart")
