@@ -55,7 +55,7 @@
     (const struct dpf_term *terms, unsigned long nterms, const unsigned long *ring,                \
      unsigned long npages))                                                                        \
   X(34, net_unfilter, long, (unsigned long filter))                                                \
-  X(35, net_wait, long, (unsigned long filter, unsigned long seen))                                \
+  X(35, net_wait, long, (unsigned long filter, unsigned long seen, unsigned long deadline))         \
   X(36, net_send, long, (unsigned long ppn, unsigned long offset, unsigned long len))              \
   X(37, net_status, long, (unsigned long request, int wait))
 
@@ -106,9 +106,10 @@
   X(30, E_QUOTA, "this environment's share of a kernel table is used up")                          \
   X(31, E_BADFILTER, "bad packet filter: a bad term, too many, or one past any frame")             \
   X(32, E_CLAIMED, "another filter already claims these packets")                                  \
-  X(33, E_NONET, "no network device")
+  X(33, E_NONET, "no network device")                                                              \
+  X(34, E_TIMEOUT, "the deadline passed first")
 
-#define NERRORS 34  // one more than the largest error number
+#define NERRORS 35  // one more than the largest error number
 
 // Environment status (struct env_info).
 #define ENV_FREE         0
