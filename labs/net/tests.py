@@ -282,3 +282,195 @@ def flood(t):
     t.check(c["received"] >= c["malformed"] + c["unmatched"] + c["overflow"] + delivered,
             f"the counters do not add up: {c}")
     t.expect(out, r"^t_net: destroyed the sink child, frames for it coming: 0$")
+
+
+# ExOS's network stack (ulib/ether.c, ip.c, udp.c, tcp.c, socket.c) and
+# its programs (user/netd.c, ping.c, udpecho.c, httpd.c, nc.c). These
+# boot the usual machine (init starts netd, then the shell) and type
+# commands to the shell.
+
+def ip_frame(proto, payload, src=HOST_IP, dst=GUEST_IP, dst_mac=GUEST_MAC, src_mac=HOST_MAC,
+             bad_checksum=False):
+    """An Ethernet frame carrying an IPv4 packet (header checksummed,
+    wrongly if bad_checksum)."""
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, proto, 0,
+                     src, dst)
+    s = checksum(ip) ^ (0x5555 if bad_checksum else 0)
+    return dst_mac + src_mac + b"\x08\x00" + ip[:10] + struct.pack("!H", s) + ip[12:] + payload
+
+
+def icmp_echo(kind, ident, seq, data, bad_checksum=False):
+    """An ICMP echo message (kind 8: request, 0: reply)."""
+    m = struct.pack("!BBHHH", kind, 0, 0, ident, seq) + data
+    s = checksum(m + b"\0" * (len(m) % 2)) ^ (0x1111 if bad_checksum else 0)
+    return m[:2] + struct.pack("!H", s) + m[4:]
+
+
+def arp_frame(op, sender_mac, sender_ip, target_mac, target_ip, dst_mac=b"\xff" * 6):
+    """An ARP request (op 1) or reply (op 2) over Ethernet."""
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sender_mac, sender_ip, target_mac,
+                       target_ip)
+    return dst_mac + sender_mac + b"\x08\x06" + body
+
+
+def answer_host(wire, frame):
+    """Be the host 10.0.2.2 on the wire: answer an ARP request for it and
+    an ICMP echo request to it. Returns what frame was ("arp", "ping", or
+    None)."""
+    if frame[12:14] == b"\x08\x06" and len(frame) >= 42 and frame[38:42] == HOST_IP:
+        wire.send(arp_frame(2, HOST_MAC, HOST_IP, frame[22:28], frame[28:32], frame[6:12]))
+        return "arp"
+    if (frame[12:14] == b"\x08\x00" and len(frame) >= 42 and frame[23] == 1 and frame[34] == 8
+            and frame[30:34] == HOST_IP):
+        n = struct.unpack("!H", frame[16:18])[0] - 20
+        req = frame[34:34 + n]
+        reply = icmp_echo(0, *struct.unpack("!HH", req[4:8]), req[8:])
+        wire.send(ip_frame(1, reply, src=HOST_IP, dst=frame[26:30], dst_mac=frame[6:12]))
+        return "ping"
+    return None
+
+
+DONE_PORT = 9  # the last command of every run: `udpecho 9 1`
+
+
+def shell_with_wire(t, commands, talk, timeout):
+    """Boot the machine on a wire, type commands (a list of (regex, text))
+    to the shell, then `udpecho 9 1`, and run talk(wire) beside it. When
+    talk returns, send "done" to port 9 until it comes back (being the
+    host 10.0.2.2 meanwhile: answer_host); the run ends once the machine
+    says it echoed it. Returns (the machine's output, what talk returned)."""
+    wire = Wire()
+    result = {}
+
+    def run():
+        try:
+            result["value"] = talk(wire)
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                wire.send(udp_frame(b"done", dport=DONE_PORT))
+                f = wire.recv(0.5)
+                while f is not None and udp_payload(f) != b"done":
+                    answer_host(wire, f)
+                    f = wire.recv(0.5)
+                if f is not None:
+                    break
+        except Exception as e:
+            result["error"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    commands = list(commands) + [(r"\$ ", f"udpecho {DONE_PORT} 1\n")]
+    out = t.qemu(send=commands, stop=r"udpecho: echoed 1 datagrams", extra_args=wire.qemu_args(),
+                 timeout=timeout)
+    thread.join(5)
+    wire.sock.close()
+    if "error" in result:
+        t.fail(result["error"])
+    t.expect(out, r"udpecho: echoed 1 datagrams")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out, result.get("value")
+
+
+@test(points=10, timeout=90)
+def icmp_echo_answered(t):
+    """netd, started by init, answers ARP requests for 10.0.2.15 and ICMP
+    echo requests of every size from 0 to 1472 data bytes (the same
+    identifier, sequence number and data, a valid checksum); a request with
+    a bad IP header checksum, a bad ICMP checksum or cut short gets no
+    answer, and netd goes on answering after them."""
+    def talk(wire):
+        wrong = []
+        ask = arp_frame(1, HOST_MAC, HOST_IP, bytes(6), GUEST_IP)
+        for _ in range(60):  # until netd is up
+            wire.send(ask)
+            f = wire.recv(0.5)
+            if f is not None and f[12:14] == b"\x08\x06":
+                break
+        else:
+            return ["no answer to ARP"]
+        if (f[20:22] != b"\x00\x02" or f[22:28] != GUEST_MAC or f[28:32] != GUEST_IP or
+                f[32:38] != HOST_MAC or f[38:42] != HOST_IP or f[:6] != HOST_MAC):
+            wrong.append(f"a wrong ARP reply: {f[:42].hex()}")
+        sizes = (0, 1, 2, 3, 56, 100, 1000, 1471, 1472)
+        for seq, size in enumerate(sizes):
+            data = bytes((i * 13 + size) & 0xFF for i in range(size))
+            wire.send(ip_frame(1, icmp_echo(8, 0x4242, seq, data)))
+            for _ in range(10):
+                f = wire.recv(3)
+                if f is None or (f[12:14] == b"\x08\x00" and f[23] == 1):
+                    break
+            if f is None:
+                wrong.append(f"no reply to {size} bytes")
+                continue
+            n = struct.unpack("!H", f[16:18])[0] - 20
+            m = f[34:34 + n]
+            if checksum(f[14:34]) != 0 or checksum(m + b"\0" * (len(m) % 2)) != 0:
+                wrong.append(f"{size} bytes: a bad checksum")
+            if m[0] != 0 or struct.unpack("!HH", m[4:8]) != (0x4242, seq) or m[8:] != data:
+                wrong.append(f"{size} bytes: not the echo")
+            if f[26:30] != GUEST_IP or f[30:34] != HOST_IP or f[:6] != HOST_MAC:
+                wrong.append(f"{size} bytes: wrong addresses")
+        for bad in (ip_frame(1, icmp_echo(8, 1, 1, b"x" * 10), bad_checksum=True),
+                    ip_frame(1, icmp_echo(8, 1, 2, b"y" * 10, bad_checksum=True)),
+                    ip_frame(1, icmp_echo(8, 1, 3, b"z" * 10))[:40]):
+            wire.send(bad)
+        f = wire.recv(1)
+        if f is not None and f[12:14] == b"\x08\x00" and f[23] == 1:
+            wrong.append(f"an answer to a bad request: {f[:42].hex()}")
+        wire.send(ip_frame(1, icmp_echo(8, 7, 7, b"last")))
+        f = wire.recv(3)
+        if f is None or f[23] != 1 or f[34] != 0:
+            wrong.append("no answer after the bad requests")
+        return wrong
+
+    out, wrong = shell_with_wire(t, [], talk, timeout=60)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+
+
+@test(points=10, timeout=60)
+def ping(t):
+    """The guest's `ping 10.0.2.2 -c 3` against this side playing the host
+    (answering its ARP request and its echo requests): three replies, each
+    with its round trip, and the summary."""
+    out, _ = shell_with_wire(t, [(r"\$ ", "ping 10.0.2.2 -c 3\n")], lambda wire: None, timeout=40)
+    t.expect(out, r"64 bytes from 10\.0\.2\.2: icmp_seq=0 time=\d+ ticks",
+             r"icmp_seq=2 time=\d+ ticks", r"--- 10\.0\.2\.2: 3 sent, 3 received, round trip")
+
+
+@test(points=10, timeout=90)
+def udp_socket_echo(t):
+    """`udpecho` (a UDP socket descriptor: recvfrom, connect, write)
+    echoes payloads of 0 to 1472 bytes with ports and addresses swapped;
+    a second `udpecho` on the same port, in another environment while the
+    first runs, is refused with the kernel's E_CLAIMED."""
+    sizes = (0, 1, 18, 100, 1000, 1471, 1472)
+
+    def talk(wire):
+        wrong = []
+        for size in sizes:
+            payload = bytes((i * 7 + size) & 0xFF for i in range(size))
+            if not wire.wait_for(payload, 20, resend=udp_frame(payload)):
+                wrong.append(f"no echo of {size} bytes")
+                continue
+        return wrong
+
+    # (wait_for checks the payload only: reply_problems checks the rest.)
+    def talk_checked(wire):
+        wrong = talk(wire)
+        payload = b"checked"
+        wire.send(udp_frame(payload))
+        for _ in range(20):
+            f = wire.recv(5)
+            if f is None or udp_payload(f) == payload:
+                break
+        wrong += ["last datagram: " + w for w in (reply_problems(f, payload) if f else ["none"])]
+        return wrong
+
+    commands = [(r"\$ ", f"udpecho 7 {len(sizes) + 1} &\n"), (r"udpecho: port 7\n", "udpecho 7\n"),
+                (r"udpecho: echoed", "\n")]
+    out, wrong = shell_with_wire(t, commands, talk_checked, timeout=60)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+    t.expect(out, r"udpecho: port 7: another filter already claims these packets",
+             rf"udpecho: echoed {len(sizes) + 1} datagrams; 0 bad")
