@@ -183,9 +183,11 @@ static void timers(void)
     }
     net_stats.tcp_retransmits++;
     t->rto = t->rto * 2 < TCP_RTO_MAX ? t->rto * 2 : TCP_RTO_MAX;
-    if (t->fin_sent && t->snd_nxt != t->snd_una)
-      t->fin_sent = 0;  // it goes again after the data
-    t->snd_nxt = t->snd_una;
+    if (t->state != SYN_SENT && t->state != SYN_RCVD) {  // (output sends a SYN again as it is)
+      if (t->fin_sent && t->snd_nxt != t->snd_una)
+        t->fin_sent = 0;  // it goes again after the data
+      t->snd_nxt = t->snd_una;
+    }
     output(t, 1);
   }
 }
