@@ -19,12 +19,12 @@
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-#define RING(l, i)    (EXOS_NET + ((l)*NET_RING_PAGES + (i)) * PGSIZE)
-#define OUT           RING(NET_FILTERS_PER_ENV, 0)  // the page frames are sent from
-#define ARP_ENTRIES   16
-#define ARP_LIFETIME  (60 * NET_SECOND)
-#define ARP_TRIES     4  // requests before giving up, ARP_WAIT apart
-#define ARP_WAIT      (NET_SECOND / 4)
+#define RING(l, i)   (EXOS_NET + ((l)*NET_RING_PAGES + (i)) * PGSIZE)
+#define OUT          RING(NET_FILTERS_PER_ENV, 0)  // the page frames are sent from
+#define ARP_ENTRIES  16
+#define ARP_LIFETIME (60 * NET_SECOND)
+#define ARP_TRIES    4  // requests before giving up, ARP_WAIT apart
+#define ARP_WAIT     (NET_SECOND / 4)
 
 const unsigned char net_mac[6] = NET_MAC;
 struct net_stats net_stats;
@@ -37,9 +37,9 @@ struct listener {
   void *arg;
 };
 static struct listener ls[NET_FILTERS_PER_ENV];
-static int nls;               // slots ever used (ls[nls..] are free)
-static unsigned long seen;    // frames the kernel had given all our filters at the last wait
-static long out_ppn;          // 0: not yet allocated
+static int nls;             // slots ever used (ls[nls..] are free)
+static unsigned long seen;  // frames the kernel had given all our filters at the last wait
+static long out_ppn;        // 0: not yet allocated
 static long flight[NET_SENDS_PER_ENV];  // sends not yet collected
 static int nflight;
 
@@ -174,7 +174,8 @@ long eth_send(const unsigned char *dst, unsigned int type, const struct net_piec
   net_put16(f + 12, type);
   collect(nflight == NET_SENDS_PER_ENV);
   long req = sys_net_send(out_ppn, 0, len);
-  for (int tries = 0; req == -E_AGAIN && tries < 100; tries++) {  // the machine's sends are all in flight
+  for (int tries = 0; req == -E_AGAIN && tries < 100;
+       tries++) {  // the machine's sends are all in flight
     sys_yield(0);
     req = sys_net_send(out_ppn, 0, len);
   }

@@ -28,34 +28,45 @@
 
 #include "ulib.h"
 
-#define TCP_BUF     (16 * 1024)  // bytes of each send and receive buffer
-#define TCP_MSS     1460
-#define TCP_RTO     (NET_SECOND / 5)
-#define TCP_RTO_MAX (2 * NET_SECOND)
-#define TCP_GIVE_UP 10
-#define TCP_LINGER  (5 * NET_SECOND)
-#define TCP_BACKLOG 4  // connections a listener holds not yet accepted
+#define TCP_BUF        (16 * 1024)  // bytes of each send and receive buffer
+#define TCP_MSS        1460
+#define TCP_RTO        (NET_SECOND / 5)
+#define TCP_RTO_MAX    (2 * NET_SECOND)
+#define TCP_GIVE_UP    10
+#define TCP_LINGER     (5 * NET_SECOND)
+#define TCP_BACKLOG    4  // connections a listener holds not yet accepted
 #define TCP_FIRST_PORT 49152
-#define FIN 1
-#define SYN 2
-#define RST 4
-#define PSH 8
-#define ACK 16
+#define FIN            1
+#define SYN            2
+#define RST            4
+#define PSH            8
+#define ACK            16
 
-enum { CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT,
-       CLOSING, LAST_ACK, TIME_WAIT };
+enum {
+  CLOSED,
+  LISTEN,
+  SYN_SENT,
+  SYN_RCVD,
+  ESTABLISHED,
+  FIN_WAIT_1,
+  FIN_WAIT_2,
+  CLOSE_WAIT,
+  CLOSING,
+  LAST_ACK,
+  TIME_WAIT
+};
 
 struct tcp_sock {
   int state, err;  // err: why it failed (E_CONNRESET, ...), once CLOSED
   unsigned int lport, rip, rport;
-  long listen;               // the eth_listen handle its segments come through; -1: none
-  int refs;                  // a listener: itself and its connections still open
-  int accepted;              // a listener's connection: accept has returned it
-  struct tcp_sock *parent;   // the listener it came through, or NULL
-  struct tcp_sock *next;     // the list of all
+  long listen;              // the eth_listen handle its segments come through; -1: none
+  int refs;                 // a listener: itself and its connections still open
+  int accepted;             // a listener's connection: accept has returned it
+  struct tcp_sock *parent;  // the listener it came through, or NULL
+  struct tcp_sock *next;    // the list of all
   unsigned int snd_una, snd_nxt, snd_wnd, iss;  // sequence numbers (modulo 2^32)
   unsigned int rcv_nxt;
-  int fin_queued, fin_sent;  // close has asked for a FIN; it is among the bytes sent
+  int fin_queued, fin_sent;               // close has asked for a FIN; it is among the bytes sent
   unsigned long deadline, rto, expiries;  // the retransmission timer (0: stopped)
   unsigned long slen;                     // sbuf[0..slen) are sent from snd_una on
   unsigned long rhead, rlen;              // rbuf[rhead..] (circularly) are not yet read

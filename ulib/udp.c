@@ -17,8 +17,8 @@ struct dgram {
 };
 
 struct udp_sock {
-  unsigned int port;  // 0: not bound
-  long listen;        // eth_listen's handle
+  unsigned int port;         // 0: not bound
+  long listen;               // eth_listen's handle
   unsigned long head, tail;  // queue[head % UDP_QUEUE] is the oldest; tail: one past the newest
   struct dgram queue[UDP_QUEUE];
 };
@@ -96,7 +96,8 @@ long udp_sendto(struct udp_sock *u, const void *buf, unsigned long n, unsigned i
   net_put16(h + 2, port);
   net_put16(h + 4, 8 + n);
   net_put16(h + 6, 0);
-  unsigned int sum = net_fold(net_sum(net_sum(ip_pseudo_sum(NET_IP, ip, IP_UDP, 8 + n), h, 8), buf, n));
+  unsigned int sum =
+      net_fold(net_sum(net_sum(ip_pseudo_sum(NET_IP, ip, IP_UDP, 8 + n), h, 8), buf, n));
   net_put16(h + 6, sum == 0 ? 0xFFFF : sum);
   struct net_piece p[2] = {{h, 8}, {buf, n}};
   long err = ip_send(ip, IP_UDP, p, 2);

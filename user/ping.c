@@ -52,8 +52,11 @@ int main(int argc, char **argv)
     return 2;
   }
   ident = sys_getenvid() & 0xFFFF;
-  struct dpf_term t[5] = {{12, 2, 0xFFFF, ETH_IP}, {14, 1, 0xFF, 0x45}, {23, 1, 0xFF, IP_ICMP},
-                          {34, 1, 0xFF, 0},        {38, 2, 0xFFFF, ident}};
+  struct dpf_term t[5] = {{12, 2, 0xFFFF, ETH_IP},
+                          {14, 1, 0xFF, 0x45},
+                          {23, 1, 0xFF, IP_ICMP},
+                          {34, 1, 0xFF, 0},
+                          {38, 2, 0xFFFF, ident}};
   long err = eth_listen(t, 5, 4, reply_in, NULL);
   if (err < 0) {
     printf("ping: %s\n", exos_strerror(err));

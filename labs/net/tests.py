@@ -433,8 +433,10 @@ def icmp_echo_answered(t):
 def ping(t):
     """The guest's `ping 10.0.2.2 -c 3` against this side playing the host
     (answering its ARP request and its echo requests): three replies, each
-    with its round trip, and the summary."""
-    out, _ = shell_with_wire(t, [(r"\$ ", "ping 10.0.2.2 -c 3\n")], lambda wire: None, timeout=40)
+    with its round trip, and the summary; with `httpd` listening beside it
+    (two programs' stacks at once)."""
+    commands = [(r"\$ ", "httpd &\n"), (r"httpd: port 80", "ping 10.0.2.2 -c 3\n")]
+    out, _ = shell_with_wire(t, commands, lambda wire: None, timeout=40)
     t.expect(out, r"64 bytes from 10\.0\.2\.2: icmp_seq=0 time=\d+ ticks",
              r"icmp_seq=2 time=\d+ ticks", r"--- 10\.0\.2\.2: 3 sent, 3 received, round trip")
 
@@ -553,3 +555,59 @@ def tcp_retransmit(t):
     out = http_session(t, "httpd 80 -d 7 &", timeout=130)
     m = re.search(r"httpd: GET /mib 200 1048576 bytes \(retransmissions (\d+)\)", out)
     t.check(m is not None and int(m.group(1)) > 0, "no retransmission counted")
+
+
+@test(points=10, timeout=60)
+def nc(t):
+    """`nc` as a client: `echo ... | nc 10.0.2.100 1234` reaches a TCP
+    server of this side on 127.0.0.1 through QEMU's guestfwd (restricted
+    mode lets the machine reach that address only), sends its standard
+    input and prints the answer; `nc -l 8080 &`, started first, takes a
+    connection through a forwarded port and prints what comes. (QEMU's
+    guestfwd does not pass the end of the server's stream on, so the
+    client nc still waits when the run ends.)"""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(40)
+    port = free_tcp_port()
+    got = {}
+
+    def serve():
+        try:
+            c, _ = server.accept()
+            with c:
+                c.settimeout(20)
+                data = b""
+                while b"\n" not in data:
+                    more = c.recv(4096)
+                    if not more:
+                        break
+                    data += more
+                got["line"] = data
+                c.sendall(b"hello from the host\n")
+            for _ in range(80):  # then be the client of nc -l
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                        s.sendall(b"to the listening nc\n")
+                        time.sleep(0.5)
+                    break
+                except OSError:
+                    time.sleep(0.25)
+        except Exception as e:
+            got["error"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    netdev = (f"user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:{port}-:8080,"
+              f"guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:{server.getsockname()[1]}")
+
+    out = t.qemu(send=[(r"\$ ", "nc -l 8080 &\n"),
+                       (r"\$ ", "echo hello from the guest | nc 10.0.2.100 1234\n")],
+                 stop=r"^to the listening nc$", extra_args=["-netdev", netdev], timeout=50)
+    thread.join(5)
+    server.close()
+    t.check("error" not in got, got.get("error", ""))
+    t.check(got.get("line") == b"hello from the guest\n", f"the server got {got.get('line')!r}")
+    t.expect(out, r"^hello from the host$", r"^to the listening nc$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"^nc: ")
