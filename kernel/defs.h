@@ -176,6 +176,7 @@ long net_filter(struct env *caller, uint64 terms_va, uint64 n, uint64 ring_va, u
 long net_unfilter(struct env *caller, uint64 f);
 long net_wait(struct env *caller, uint64 f, uint64 seen, uint64 deadline);
 void net_check_deadlines(void);
+extern int net_deadlines;
 long net_send(struct env *caller, uint64 ppn, uint64 off, uint64 len);
 long net_status(struct env *caller, uint64 req, uint64 wait);
 void net_release(struct env *e);

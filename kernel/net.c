@@ -27,8 +27,7 @@
 //    environment with several filters sleeps on all of them at once).
 //    With a deadline (an rdtime value) it gives up then and returns
 //    -E_TIMEOUT: the timer interrupt, which comes at least every slice,
-//    checks the deadlines (net_check_deadlines), and costs nothing while
-//    no one has one.
+//    checks the deadlines (net_check_deadlines) while anyone has one.
 //  - Sending: net_send copies the frame from a page the caller owns into
 //    the kernel at once (so the page may be freed or changed at any time
 //    after) and returns a request number; the device sends it later;
@@ -80,7 +79,7 @@ static uint8 waits_all[NENV];               // it waits in net_wait(NET_WAIT_ALL
 static uint8 used_net[NENV];                // it has installed a filter or sent (net_release)
 static uint64 deadline_of[NENV];  // rdtime at which its net_wait gives up; 0: none
 static uint32 wait_filter[NENV];  // the filter its last net_wait with a deadline waits on
-static int deadlines;             // nonzero entries of deadline_of (the timer's check is free at 0)
+int net_deadlines;                // nonzero entries of deadline_of (sched_timer checks them only then)
 
 // Find a modern virtio network device, set up its queues and give it the
 // receive buffers. Without one the kernel runs on, and the network calls
@@ -289,7 +288,7 @@ long net_wait(struct env *caller, uint64 f, uint64 seen, uint64 deadline)
     fl->waiting = 1;
   else
     waits_all[x] = 1;
-  deadlines += (deadline != 0) - (deadline_of[x] != 0);
+  net_deadlines += (deadline != 0) - (deadline_of[x] != 0);
   deadline_of[x] = deadline;
   wait_filter[x] = f;
   used_net[x] = 1;  // so that its teardown clears the deadline
@@ -300,17 +299,16 @@ long net_wait(struct env *caller, uint64 f, uint64 seen, uint64 deadline)
 // Forget environment slot x's deadline.
 static void deadline_clear(uint32 x)
 {
-  deadlines -= deadline_of[x] != 0;
+  net_deadlines -= deadline_of[x] != 0;
   deadline_of[x] = 0;
 }
 
-// Called on every timer interrupt: wake with -E_TIMEOUT each environment
-// whose net_wait deadline has passed, and forget the deadlines of those a
-// frame woke first (deliver does not look at deadlines).
+// Called on every timer interrupt while net_deadlines is nonzero: wake
+// with -E_TIMEOUT each environment whose net_wait deadline has passed, and
+// forget the deadlines of those a frame woke first (deliver does not look
+// at deadlines).
 void net_check_deadlines(void)
 {
-  if (deadlines == 0)
-    return;
   uint64 now = rdtime();
   for (uint32 x = 0; x < NENV; x++) {
     if (deadline_of[x] == 0)
@@ -473,7 +471,7 @@ const char *net_check(uint64 *where)
     deadline_count += deadline_of[slot] != 0;
   }
   *where = deadline_count;
-  if (deadline_count != deadlines)
+  if (deadline_count != net_deadlines)
     return "count of net_wait deadlines is wrong";
   return dpf_check(installed, where);
 }

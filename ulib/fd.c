@@ -27,6 +27,7 @@ struct file {
 };
 
 static struct file files[NFILE];
+static const struct sock_ops *sock_ops;  // socket.c's, once it made a socket (fd_socket)
 static signed char fds[NFD];  // the file's slot + 1; 0: closed
 
 // The open file descriptor fd names, or NULL.
@@ -71,9 +72,9 @@ int close(int fd)
   fds[fd] = 0;
   if (--f->refs == 0 && f->type == F_FILE)
     fs_close(&f->ff);
-  if (f->refs == 0 && f->type == F_SOCKET)
-    sock_close(f->sock);
-  if (f->refs == 0 && f->type == F_PIPE) {
+  else if (f->refs == 0 && f->type == F_SOCKET)
+    sock_ops->close(f->sock);
+  else if (f->refs == 0 && f->type == F_PIPE) {
     int last_here = 1;  // does another open file of ours hold this pipe?
     for (int i = 0; i < NFILE; i++)
       last_here &= !(files[i].refs > 0 && files[i].pipe == f->pipe);
@@ -97,7 +98,7 @@ long read(int fd, void *buf, unsigned long n)
   if (f->type == F_FILE)
     return fs_read(&f->ff, buf, n);
   if (f->type == F_SOCKET)
-    return sock_read(f->sock, buf, n);
+    return sock_ops->read(f->sock, buf, n);
   return console_read(buf, n);
 }
 
@@ -116,7 +117,7 @@ long write(int fd, const void *buf, unsigned long n)
   if (f->type == F_FILE)
     return fs_write(&f->ff, buf, n, f->append);
   if (f->type == F_SOCKET)
-    return sock_write(f->sock, buf, n);
+    return sock_ops->write(f->sock, buf, n);
   return console_write(buf, n);
 }
 
@@ -239,9 +240,27 @@ int pipe(int pfd[2])
   return 0;
 }
 
-// A descriptor (the lowest free) for socket s. Returns it or an error.
-int fd_socket(struct sock *s)
+// fork's child hook: the child's copies of sockets are closed (their
+// filters are the parent's), without touching the parent's.
+static void fd_fork_child(void)
 {
+  for (int fd = 0; fd < NFD; fd++)
+    if (file_of(fd) != NULL && file_of(fd)->type == F_SOCKET)
+      fds[fd] = 0;
+  for (int i = 0; i < NFILE; i++)
+    if (files[i].type == F_SOCKET)
+      files[i].refs = 0;
+}
+
+// A descriptor (the lowest free) for socket s, which ops reads, writes
+// and closes. Returns it or an error. (Through ops, a program that makes
+// no socket links none of the network; its first socket makes fork close
+// sockets in the child: fd_fork_child.)
+int fd_socket(struct sock *s, const struct sock_ops *ops)
+{
+  if (sock_ops == NULL)
+    exos_on_fork_child(fd_fork_child);
+  sock_ops = ops;
   struct file *f = new_file(F_SOCKET, 1, 1, NULL);
   int fd = free_fd();
   if (f == NULL || fd < 0)
@@ -256,18 +275,6 @@ struct sock *fd_sock(int fd)
 {
   struct file *f = file_of(fd);
   return f != NULL && f->type == F_SOCKET ? f->sock : NULL;
-}
-
-// fork's child hook: the child's copies of sockets are closed (their
-// filters are the parent's), without touching the parent's.
-static void fd_fork_child(void)
-{
-  for (int fd = 0; fd < NFD; fd++)
-    if (file_of(fd) != NULL && file_of(fd)->type == F_SOCKET)
-      fds[fd] = 0;
-  for (int i = 0; i < NFILE; i++)
-    if (files[i].type == F_SOCKET)
-      files[i].refs = 0;
 }
 
 // Close every descriptor (an exit hook: the status is not needed).
@@ -351,7 +358,6 @@ void fd_init(const struct fd_handoff *h)
   memset(fds, 0, sizeof(fds));
   printf_set_output(write);
   exos_on_fork_share(fd_fork_share);
-  exos_on_fork_child(fd_fork_child);
   exos_on_exit(fd_close_all);
   if (h == NULL || h->magic != FD_HANDOFF_MAGIC) {
     struct file *c = new_file(F_CONSOLE, 1, 1, NULL);

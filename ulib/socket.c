@@ -1,6 +1,6 @@
 // Sockets as descriptors: socket() makes one (UDP or TCP) and returns a
 // descriptor, on which read, write and close work as on a pipe (fd.c
-// calls sock_read, sock_write and sock_close). A socket is this process's
+// calls them through the ops it is given). A socket is this process's
 // alone: the filters that bring its packets are its environment's, so
 // spawn and exec do not hand it over, and a forked child's copy is
 // closed (its reads and writes fail with E_BADF).
@@ -11,6 +11,11 @@
 // descriptor); read gives 0 at the end of the stream.
 
 #include "ulib.h"
+
+static long sock_read(struct sock *s, void *buf, unsigned long n);
+static long sock_write(struct sock *s, const void *buf, unsigned long n);
+static void sock_close(struct sock *s);
+static const struct sock_ops ops = {sock_read, sock_write, sock_close};
 
 struct sock {
   int type;  // SOCK_DGRAM or SOCK_STREAM
@@ -36,7 +41,7 @@ int socket(int type)
     free(s);
     return type == SOCK_DGRAM || type == SOCK_STREAM ? -E_NOMEM : -E_INVAL;
   }
-  int fd = fd_socket(s);
+  int fd = fd_socket(s, &ops);
   if (fd < 0)
     sock_close(s);
   return fd;
@@ -103,7 +108,7 @@ int accept(int fd, unsigned int *ip, unsigned int *port)
     *ip = pip;
   if (port != NULL)
     *port = pport;
-  int nfd = fd_socket(c);
+  int nfd = fd_socket(c, &ops);
   if (nfd < 0)
     sock_close(c);
   return nfd;
@@ -136,7 +141,7 @@ long recvfrom(int fd, void *buf, unsigned long n, unsigned int *ip, unsigned int
 
 // read on a socket: the next datagram (UDP), or up to n bytes of the
 // stream, 0 at its end (TCP). Returns the count or an error.
-long sock_read(struct sock *s, void *buf, unsigned long n)
+static long sock_read(struct sock *s, void *buf, unsigned long n)
 {
   if (exos_probe(buf, n, 1) < 0)
     return -E_FAULT;
@@ -147,7 +152,7 @@ long sock_read(struct sock *s, void *buf, unsigned long n)
 
 // write on a socket: one datagram to where connect said (UDP), or all n
 // bytes onto the stream (TCP). Returns n or an error.
-long sock_write(struct sock *s, const void *buf, unsigned long n)
+static long sock_write(struct sock *s, const void *buf, unsigned long n)
 {
   if (exos_probe(buf, n, 0) < 0)
     return -E_FAULT;
@@ -160,7 +165,7 @@ long sock_write(struct sock *s, const void *buf, unsigned long n)
 
 // Close socket s (its last descriptor went): a TCP connection is closed
 // both ways first (see tcp_close).
-void sock_close(struct sock *s)
+static void sock_close(struct sock *s)
 {
   if (s->udp != NULL)
     udp_close(s->udp);

@@ -316,11 +316,13 @@ int listen(int fd, unsigned int port);
 int accept(int fd, unsigned int *ip, unsigned int *port);
 long sendto(int fd, const void *buf, unsigned long n, unsigned int ip, unsigned int port);
 long recvfrom(int fd, void *buf, unsigned long n, unsigned int *ip, unsigned int *port);
-int fd_socket(struct sock *s);
+struct sock_ops {  // what fd.c calls for a socket descriptor
+  long (*read)(struct sock *s, void *buf, unsigned long n);
+  long (*write)(struct sock *s, const void *buf, unsigned long n);
+  void (*close)(struct sock *s);
+};
+int fd_socket(struct sock *s, const struct sock_ops *ops);
 struct sock *fd_sock(int fd);
-long sock_read(struct sock *s, void *buf, unsigned long n);
-long sock_write(struct sock *s, const void *buf, unsigned long n);
-void sock_close(struct sock *s);
 
 // fork.c, context.S
 void fork_init(void);
