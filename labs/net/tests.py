@@ -611,3 +611,83 @@ def nc(t):
     t.check(got.get("line") == b"hello from the guest\n", f"the server got {got.get('line')!r}")
     t.expect(out, r"^hello from the host$", r"^to the listening nc$")
     t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"^nc: ")
+
+
+def tcp_frame(sport, dport, seq, ack, flags, payload=b"", window=8192):
+    """An Ethernet frame carrying a TCP segment from the host to the
+    machine, checksummed. flags: a string of F S R P A."""
+    bits = sum(b for b, c in zip((1, 2, 4, 8, 16), "FSRPA") if c in flags)
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, bits, window, 0, 0)
+    pseudo = HOST_IP + GUEST_IP + struct.pack("!BBH", 0, 6, len(h) + len(payload))
+    data = pseudo + h + payload
+    s = checksum(data + b"\0" * (len(data) % 2))
+    return ip_frame(6, h[:16] + struct.pack("!H", s) + h[18:] + payload)
+
+
+def tcp_reply(wire, sport, seconds=3):
+    """The next TCP segment the machine sends to port sport: (flags, seq,
+    ack, payload), or None."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        f = wire.recv(0.5)
+        if f is None or answer_host(wire, f) or f[12:14] != b"\x08\x00" or f[23] != 6:
+            continue
+        h = f[34:]
+        if struct.unpack("!H", h[2:4])[0] != sport:
+            continue
+        n = struct.unpack("!H", f[16:18])[0] - 20 - (h[12] >> 4) * 4
+        flags = "".join(c for b, c in zip((1, 2, 4, 8, 16), "FSRPA") if h[13] & b)
+        return flags, *struct.unpack("!II", h[4:12]), h[(h[12] >> 4) * 4:][:n]
+    return None
+
+
+@test(points=10, timeout=60)
+def tcp_handshake_and_reset(t):
+    """Raw TCP against `httpd`: a SYN to port 80 gets a SYN-ACK
+    acknowledging it; a bad checksum is ignored; a segment for no
+    connection (an ACK from a port that never connected) gets a RST whose
+    sequence number is its acknowledgement; a request on the opened
+    connection is answered (404) and closed with FIN."""
+    def talk(wire):
+        wrong = []
+        for _ in range(40):  # until httpd listens
+            wire.send(tcp_frame(40000, 80, 1000, 0, "S"))
+            r = tcp_reply(wire, 40000, 0.5)
+            if r is not None:
+                break
+        else:
+            return ["no answer to SYN"]
+        if r[0] != "SA" or r[2] != 1001:
+            wrong.append(f"SYN answered {r[:3]}, not SA with ack 1001")
+        iss = r[1]
+        bad = tcp_frame(40001, 80, 5, 77, "A")
+        wire.send(bad[:50] + bytes([bad[50] ^ 0xFF]) + bad[51:])  # its checksum wrong
+        wire.send(tcp_frame(40002, 80, 5, 777777, "A"))
+        r = tcp_reply(wire, 40002)
+        if r is None or r[0] != "R" or r[1] != 777777:
+            wrong.append(f"an ACK for no connection answered {r and r[:3]}, not R with seq 777777")
+        if tcp_reply(wire, 40001, 0.5) is not None:
+            wrong.append("a segment with a bad checksum answered")
+        req = b"GET /nothing HTTP/1.0\r\n\r\n"
+        wire.send(tcp_frame(40000, 80, 1001, iss + 1, "PA", req))
+        got, fin = b"", False
+        for _ in range(20):
+            r = tcp_reply(wire, 40000)
+            if r is None:
+                break
+            got += r[3]
+            if "F" in r[0]:
+                fin = True
+                wire.send(tcp_frame(40000, 80, 1001 + len(req), r[1] + len(r[3]) + 1, "FA"))
+                break
+            if r[3]:
+                wire.send(tcp_frame(40000, 80, 1001 + len(req), r[1] + len(r[3]), "A"))
+        if not got.startswith(b"HTTP/1.0 404"):
+            wrong.append(f"the request answered {got[:40]!r}")
+        if not fin:
+            wrong.append("no FIN")
+        return wrong
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=40)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
