@@ -114,9 +114,9 @@ static int dispatch(void)
       volatile struct net_slot *s = (void *)RING(h, l->next % l->npages);
       if (!s->full)
         break;
+      l->next++;  // first: a function that waits (ARP) must not see this frame again
       l->fn(l->arg, (const unsigned char *)s->frame, s->len);
       s->full = 0;
-      l->next++;
       n++;
     }
   }

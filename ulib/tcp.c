@@ -179,6 +179,8 @@ static void finish(struct tcp_sock *t, long err)
   t->deadline = 0;
 }
 
+static void release(struct tcp_sock *t);
+
 // Run the retransmission timers that have run out: send again from the
 // oldest unacknowledged byte, or give up.
 static void timers(void)
@@ -222,8 +224,13 @@ static long step(unsigned long until)
 static void passive_open(struct tcp_sock *l, unsigned int rip, unsigned int rport, unsigned int seq)
 {
   int waiting = 0;
-  for (struct tcp_sock *t = all; t != NULL; t = t->next)
-    waiting += t->parent == l && !t->accepted;
+  for (struct tcp_sock *t = all, *next; t != NULL; t = next) {
+    next = t->next;
+    if (t->parent == l && !t->accepted && t->state == CLOSED)
+      release(t);  // reset or timed out before accept took it
+    else
+      waiting += t->parent == l && !t->accepted;
+  }
   struct tcp_sock *t = waiting < TCP_BACKLOG ? tcp_open() : NULL;
   if (t == NULL)
     return;  // the peer will send its SYN again
