@@ -8,6 +8,7 @@
 #include "ulib.h"
 
 #define UDP_QUEUE     8      // datagrams waiting per socket
+#define UDP_RING      8      // pages of its filter's ring
 #define UDP_EPHEMERAL 49152  // the first port given to unbound sockets
 
 struct dgram {
@@ -67,7 +68,7 @@ long udp_bind(struct udp_sock *u, unsigned int port)
     return -E_INVAL;
   struct dpf_term t[4] = {
       {12, 2, 0xFFFF, ETH_IP}, {14, 1, 0xFF, 0x45}, {23, 1, 0xFF, IP_UDP}, {36, 2, 0xFFFF, port}};
-  long h = eth_listen(t, 4, 4, udp_in, u);
+  long h = eth_listen(t, 4, UDP_RING, udp_in, u);
   if (h < 0)
     return h;
   u->listen = h;

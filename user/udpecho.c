@@ -5,6 +5,9 @@
 //
 // Each datagram goes back to its sender with the same payload: recvfrom
 // says who sent it, connect makes the socket send there, write sends.
+// At the end it prints how many it echoed, how many frames for its port
+// the stack dropped as bad (IP or UDP header, checksum, length, or a
+// fragment) and how many because its queue was full.
 
 #include "ulib/ulib.h"
 
@@ -34,7 +37,7 @@ int main(int argc, char **argv)
     echoed++;
   }
   printf("udpecho: echoed %d datagrams; %lu bad, %lu dropped (queue full)\n", echoed,
-         net_stats.udp_bad + net_stats.ip_bad, net_stats.udp_full);
+         net_stats.udp_bad + net_stats.ip_bad + net_stats.ip_fragments, net_stats.udp_full);
   close(fd);
   return 0;
 }

@@ -691,3 +691,116 @@ def tcp_handshake_and_reset(t):
     out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=40)
     for w in wrong if wrong is not None else ["the host side did not finish"]:
         t.check(False, w)
+
+
+@test(points=10, timeout=60)
+def udp_malformed_dropped(t):
+    """Frames for `udpecho`'s port that are bad in each way the stack
+    checks -- cut at every byte from the UDP header on, an IP header
+    checksum wrong, a UDP checksum wrong, a UDP length past the packet or
+    below 8, an IP total length past the frame, a fragment (more
+    fragments set, or an offset) -- are dropped and counted, never echoed;
+    a good datagram after them is echoed."""
+    good = udp_frame(b"good")
+    bad = [good[:n] for n in range(38, len(good))]  # the port is in: they reach udpecho
+    ip = bytearray(good)
+    ip[24] ^= 0xFF
+    bad.append(bytes(ip))
+    u = bytearray(good)
+    u[40:42] = b"\x12\x34"  # a UDP checksum that is not 0 and wrong
+    bad.append(bytes(u))
+    for n in (13 + 8, 7):
+        u = bytearray(good)
+        u[38:40] = struct.pack("!H", n)
+        bad.append(bytes(u))
+    u = bytearray(good)
+    u[16:18] = struct.pack("!H", 200)
+    u[24:26] = b"\0\0"
+    u[24:26] = struct.pack("!H", checksum(bytes(u[14:34])))
+    bad.append(bytes(u))
+    for frag in (0x2000, 0x0001):
+        u = bytearray(good)
+        u[20:22] = struct.pack("!H", frag)
+        u[24:26] = b"\0\0"
+        u[24:26] = struct.pack("!H", checksum(bytes(u[14:34])))
+        bad.append(bytes(u))
+
+    def talk(wire):
+        if not wire.wait_for(b"first", 20, resend=udp_frame(b"first")):
+            return ["udpecho never answered"]
+        for f in bad:
+            wire.send(f)
+            time.sleep(0.02)  # not faster than it takes them: a full ring drops frames
+        wrong = []
+        f = wire.recv(1)
+        while f is not None:
+            if udp_payload(f) is not None:
+                wrong.append(f"a bad frame echoed: {f[:44].hex()}")
+            f = wire.recv(0.5)
+        if not wire.wait_for(b"good", 10, resend=good):
+            wrong.append("the good datagram after them not echoed")
+        return wrong
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "udpecho 7 2\n")], talk, timeout=50)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+    t.expect(out, rf"udpecho: echoed 2 datagrams; {len(bad)} bad, 0 dropped")
+
+
+@test(points=10, timeout=60)
+def tcp_window_and_order(t):
+    """Raw TCP against `httpd`, this side advertising a window of 1000
+    bytes: the request's second half sent before its first is dropped
+    (the acknowledgement does not move past the first byte), then the
+    halves in order are taken; the answer (/README.md) never goes past the
+    window this side advertised, and comes whole and in order."""
+    window = 1000
+
+    def talk(wire):
+        wrong = []
+        for _ in range(40):
+            wire.send(tcp_frame(41000, 80, 1000, 0, "S", window=window))
+            r = tcp_reply(wire, 41000, 0.5)
+            if r is not None:
+                break
+        else:
+            return ["no answer to SYN"]
+        iss = r[1]
+        req = b"GET /README.md HTTP/1.0\r\n\r\n"
+        half = 10
+        wire.send(tcp_frame(41000, 80, 1001, iss + 1, "A", window=window))
+        wire.send(tcp_frame(41000, 80, 1001 + half, iss + 1, "PA", req[half:], window=window))
+        r = tcp_reply(wire, 41000)
+        if r is None or r[2] != 1001:
+            wrong.append(f"a segment out of order answered {r and r[:3]}, not an ACK of 1001")
+        wire.send(tcp_frame(41000, 80, 1001, iss + 1, "PA", req[:half], window=window))
+        wire.send(tcp_frame(41000, 80, 1001 + half, iss + 1, "PA", req[half:], window=window))
+        got, acked, fin = b"", iss + 1, False
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not fin:
+            r = tcp_reply(wire, 41000)
+            if r is None:
+                break
+            flags, seq, _, data = r
+            if seq + len(data) > acked + window:
+                wrong.append(f"{len(data)} bytes at {seq - iss}: past the window ({acked - iss} + {window})")
+            if seq == acked and data:
+                got += data
+                acked += len(data)
+            if "F" in flags and seq == acked:
+                fin = True
+                acked += 1
+            wire.send(tcp_frame(41000, 80, 1001 + len(req), acked, "A", window=window))
+        with open("README.md", "rb") as f:
+            readme = f.read()
+        head, _, body = got.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.0 200") or body != readme:
+            wrong.append(f"the answer: {head[:20]!r}, {len(body)} of {len(readme)} bytes right"
+                         if body != readme else f"the answer: {head[:20]!r}")
+        if not fin:
+            wrong.append("no FIN")
+        return wrong[:5]
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=50)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
