@@ -433,12 +433,16 @@ def icmp_echo_answered(t):
 def ping(t):
     """The guest's `ping 10.0.2.2 -c 3` against this side playing the host
     (answering its ARP request and its echo requests): three replies, each
-    with its round trip, and the summary; with `httpd` listening beside it
-    (two programs' stacks at once)."""
-    commands = [(r"\$ ", "httpd &\n"), (r"httpd: port 80", "ping 10.0.2.2 -c 3\n")]
+    with its round trip, and the summary; twice at once (each ping takes
+    the replies with its identifier, each asks ARP for itself), with
+    `httpd` listening beside them."""
+    commands = [(r"\$ ", "httpd &\n"), (r"httpd: port 80", "ping 10.0.2.2 -c 3 &\n"),
+                (r"\$ ", "ping 10.0.2.2 -c 3\n")]
     out, _ = shell_with_wire(t, commands, lambda wire: None, timeout=40)
     t.expect(out, r"64 bytes from 10\.0\.2\.2: icmp_seq=0 time=\d+ ticks",
-             r"icmp_seq=2 time=\d+ ticks", r"--- 10\.0\.2\.2: 3 sent, 3 received, round trip")
+             r"icmp_seq=2 time=\d+ ticks")
+    n = len(re.findall(r"--- 10\.0\.2\.2: 3 sent, 3 received, round trip", out))
+    t.check(n == 2, f"{n} pings of 2 got all their replies")
 
 
 @test(points=10, timeout=90)
@@ -563,7 +567,8 @@ def nc(t):
     server of this side on 127.0.0.1 through QEMU's guestfwd (restricted
     mode lets the machine reach that address only), sends its standard
     input and prints the answer; `nc -l 8080 &`, started first, takes a
-    connection through a forwarded port and prints what comes. (QEMU's
+    connection through a forwarded port and prints what comes; `udpecho`
+    beside them takes a datagram through a forwarded UDP port. (QEMU's
     guestfwd does not pass the end of the server's stream on, so the
     client nc still waits when the run ends.)"""
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -586,6 +591,8 @@ def nc(t):
                     data += more
                 got["line"] = data
                 c.sendall(b"hello from the host\n")
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.sendto(b"to udpecho", ("127.0.0.1", udp_port))
             for _ in range(80):  # then be the client of nc -l
                 try:
                     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -599,17 +606,20 @@ def nc(t):
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
+    udp_port = free_udp_port()
     netdev = (f"user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:{port}-:8080,"
+              f"hostfwd=udp:127.0.0.1:{udp_port}-:7,"
               f"guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:{server.getsockname()[1]}")
 
-    out = t.qemu(send=[(r"\$ ", "nc -l 8080 &\n"),
+    out = t.qemu(send=[(r"\$ ", "udpecho 7 1 &\n"), (r"\$ ", "nc -l 8080 &\n"),
                        (r"\$ ", "echo hello from the guest | nc 10.0.2.100 1234\n")],
                  stop=r"^to the listening nc$", extra_args=["-netdev", netdev], timeout=50)
     thread.join(5)
     server.close()
     t.check("error" not in got, got.get("error", ""))
     t.check(got.get("line") == b"hello from the guest\n", f"the server got {got.get('line')!r}")
-    t.expect(out, r"^hello from the host$", r"^to the listening nc$")
+    t.expect(out, r"^hello from the host$", r"^to the listening nc$",
+             r"udpecho: echoed 1 datagrams")
     t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"^nc: ")
 
 
