@@ -52,8 +52,7 @@ enum {
   FIN_WAIT_2,
   CLOSE_WAIT,
   CLOSING,
-  LAST_ACK,
-  TIME_WAIT
+  LAST_ACK
 };
 
 struct tcp_sock {
@@ -163,6 +162,8 @@ static void output(struct tcp_sock *t, int probe)
     t->snd_nxt += n;
     timer_start(t);
   }
+  if (t->snd_nxt - t->snd_una < t->slen)
+    timer_start(t);  // data waits for the window: probe it when the timer runs out
   if (t->fin_queued && !t->fin_sent && t->snd_nxt == t->snd_una + t->slen) {
     send_seg(t, t->snd_nxt, FIN | ACK, NULL, 0);
     t->snd_nxt++;
@@ -450,8 +451,8 @@ struct tcp_sock *tcp_accept(struct tcp_sock *l, long *err)
 // Returns the count, 0 at the end (the peer's FIN), or t's error.
 long tcp_read(struct tcp_sock *t, void *buf, unsigned long n)
 {
-  while (t->rlen == 0 && (t->state == ESTABLISHED || t->state == FIN_WAIT_1 ||
-                          t->state == FIN_WAIT_2 || t->state == SYN_RCVD))
+  while (t->rlen == 0 &&
+         (t->state == ESTABLISHED || t->state == FIN_WAIT_1 || t->state == FIN_WAIT_2))
     step(0);
   if (t->rlen == 0)
     return t->state == CLOSED && t->err < 0 ? t->err : 0;
