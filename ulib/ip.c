@@ -8,6 +8,13 @@
 
 static unsigned int ip_id;  // the identification of the next packet sent
 
+// Count a packet dropped in *counter. Returns -E_INVAL.
+static long drop(unsigned long *counter)
+{
+  (*counter)++;
+  return -E_INVAL;
+}
+
 // Add the n bytes at p, as big-endian 16-bit words (an odd last byte
 // padded with zero), to the running one's-complement sum `sum`.
 unsigned long net_sum(unsigned long sum, const void *p, unsigned long n)
@@ -46,15 +53,15 @@ long ip_check(const unsigned char *f, unsigned long len, struct ip_packet *p)
 {
   const unsigned char *h = f + ETH_HDR;
   if (len < ETH_HDR + IP_HDR || net_get16(f + 12) != ETH_IP || h[0] >> 4 != 4)
-    return net_stats.ip_bad++, -E_INVAL;
+    return drop(&net_stats.ip_bad);
   unsigned long hlen = (h[0] & 15) * 4, total = net_get16(h + 2);
   if (hlen < IP_HDR || total < hlen || total > len - ETH_HDR || net_fold(net_sum(0, h, hlen)) != 0)
-    return net_stats.ip_bad++, -E_INVAL;
+    return drop(&net_stats.ip_bad);
   if (net_get16(h + 6) & 0x3FFF)  // more fragments, or an offset: a fragment
-    return net_stats.ip_fragments++, -E_INVAL;
+    return drop(&net_stats.ip_fragments);
   *p = (struct ip_packet){net_get32(h + 12), net_get32(h + 16), h[9], h + hlen, total - hlen};
   if (p->dst != NET_IP && p->dst != 0xFFFFFFFFU)
-    return net_stats.ip_bad++, -E_INVAL;
+    return drop(&net_stats.ip_bad);
   if ((p->src & NET_NETMASK) == (NET_IP & NET_NETMASK))
     arp_learn(p->src, f + 6);
   return 0;
@@ -100,7 +107,7 @@ long icmp_answer(const unsigned char *f, unsigned long len)
   if (ip_check(f, len, &p) < 0)
     return -E_INVAL;
   if (p.proto != IP_ICMP || p.len < 8 || p.data[0] != 8 || net_fold(net_sum(0, p.data, p.len)) != 0)
-    return net_stats.ip_bad++, -E_INVAL;
+    return drop(&net_stats.ip_bad);
   unsigned char h[8];
   memmove(h, p.data, 8);
   h[0] = 0;  // an echo reply
