@@ -325,6 +325,9 @@ struct sysinfo {
 #define NET_SENDS_PER_ENV   8             // sends not yet collected per environment
 #define NET_SENDS           32            // sends not yet collected, machine-wide
 #define NET_WAIT_ALL        0xFFFFFFFFUL  // net_wait: on all the caller's filters
+// net_wait(filter, seen, deadline): sleeps until the filter has received
+// more than `seen` frames; deadline, if nonzero, is the rdtime value at
+// which it gives up with -E_TIMEOUT (at once if it has passed).
 
 struct dpf_term {
   unsigned short offset;
