@@ -10,6 +10,9 @@
 // and has the kernel copy it (net_send); up to NET_SENDS_PER_ENV sends
 // are left in flight and collected later.
 //
+// A program's first filter removes any its environment holds already:
+// exec freed the old program's rings, not its filters.
+//
 // ARP: a cache of neighbours' Ethernet addresses, each kept for
 // ARP_LIFETIME. arp_resolve asks for a missing one itself (a filter for
 // the replies from that address, only while it asks); arp_answer is
@@ -19,12 +22,13 @@
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-#define RING(l, i)   (EXOS_NET + ((l)*NET_RING_PAGES + (i)) * PGSIZE)
-#define OUT          RING(NET_FILTERS_PER_ENV, 0)  // the page frames are sent from
-#define ARP_ENTRIES  16
-#define ARP_LIFETIME (60 * NET_SECOND)
-#define ARP_TRIES    4  // requests before giving up, ARP_WAIT apart
-#define ARP_WAIT     (NET_SECOND / 4)
+#define RING(l, i)     (EXOS_NET + ((l)*NET_RING_PAGES + (i)) * PGSIZE)
+#define OUT            RING(NET_FILTERS_PER_ENV, 0)  // the page frames are sent from
+#define KERNEL_FILTERS 64  // the kernel's filter numbers (abi.h: 64 in all)
+#define ARP_ENTRIES    16
+#define ARP_LIFETIME   (60 * NET_SECOND)
+#define ARP_TRIES      4  // requests before giving up, ARP_WAIT apart
+#define ARP_WAIT       (NET_SECOND / 4)
 
 const unsigned char net_mac[6] = NET_MAC;
 struct net_stats net_stats;
@@ -62,10 +66,12 @@ static int in_net_area(unsigned long va)
 // filter takes some of the same frames, E_QUOTA, E_NONET, ...) or E_NOMEM.
 long eth_listen(const struct dpf_term *t, int n, int npages, eth_input fn, void *arg)
 {
-  static int hooked;
-  if (!hooked) {
+  static int started;
+  if (!started) {  // this program's first filter
     exos_on_fork_skip(in_net_area);
-    hooked = 1;
+    for (unsigned long f = 0; f < KERNEL_FILTERS; f++)
+      sys_net_unfilter(f);  // one a program before exec in this environment left
+    started = 1;
   }
   int l = 0;
   while (l < NET_FILTERS_PER_ENV && l < nls && ls[l].filter >= 0)
