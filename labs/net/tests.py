@@ -814,3 +814,25 @@ def tcp_window_and_order(t):
     out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=50)
     for w in wrong if wrong is not None else ["the host side did not finish"]:
         t.check(False, w)
+
+
+@test(points=5, timeout=40)
+def tcp_connect_refused(t):
+    """`nc 10.0.2.2 4444` against this side answering its SYN with a reset:
+    nc says the connection was refused (ExOS's E_CONNREFUSED), and ends."""
+    def talk(wire):
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            f = wire.recv(0.5)
+            if f is None or answer_host(wire, f) or f[12:14] != b"\x08\x00" or f[23] != 6:
+                continue
+            sport, dport, seq = struct.unpack("!HHI", f[34:42])
+            if dport == 4444 and f[47] & 2:
+                wire.send(tcp_frame(4444, sport, 0, seq + 1, "RA", window=0))
+                return None
+        return ["no SYN came"]
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "nc 10.0.2.2 4444\n")], talk, timeout=30)
+    for w in wrong or []:
+        t.check(False, w)
+    t.expect(out, r"^nc: connection refused$")
