@@ -21,6 +21,23 @@ static int whole(const char *req)
   return 0;
 }
 
+// The Content-Type for the file at path, from its name's ending.
+static const char *content_type(const char *path)
+{
+  static const char *types[][2] = {{".html", "text/html"},
+                                   {".md", "text/plain"},
+                                   {".txt", "text/plain"},
+                                   {".sh", "text/plain"},
+                                   {".c", "text/plain"}};
+  unsigned long n = strlen(path);
+  for (unsigned long i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    unsigned long m = strlen(types[i][0]);
+    if (n >= m && strcmp(path + n - m, types[i][0]) == 0)
+      return types[i][1];
+  }
+  return "application/octet-stream";
+}
+
 // Send the whole string s on fd.
 static void say(int fd, const char *s)
 {
@@ -55,9 +72,9 @@ static void answer(int c, char *req)
     return;
   }
   snprintf(buf, sizeof(buf),
-           "HTTP/1.0 200 OK\r\nContent-Length: %lu\r\nContent-Type: application/octet-stream\r\n"
+           "HTTP/1.0 200 OK\r\nContent-Length: %lu\r\nContent-Type: %s\r\n"
            "Connection: close\r\n\r\n",
-           (unsigned long)st.size);
+           (unsigned long)st.size, content_type(path));
   say(c, buf);
   unsigned long sent = 0;
   long n;
