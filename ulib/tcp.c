@@ -350,8 +350,9 @@ static void tcp_in(void *arg, const unsigned char *f, unsigned long len)
     passive_open(l, p.src, sport, seq);
   } else if (t == NULL) {
     reset_reply(&p, h, p.len - hlen);
-  } else if (flags & RST) {
-    finish(t, t->state == SYN_SENT ? -E_CONNREFUSED : -E_CONNRESET);
+  } else if (flags & RST) {  // believed only if it names exactly what we expect
+    if (t->state == SYN_SENT ? (flags & ACK) && ack == t->iss + 1 : seq == t->rcv_nxt)
+      finish(t, t->state == SYN_SENT ? -E_CONNREFUSED : -E_CONNRESET);
   } else if (t->state == SYN_SENT) {
     if ((flags & (SYN | ACK)) != (SYN | ACK) || ack != t->iss + 1) {
       reset_reply(&p, h, p.len - hlen);
@@ -364,8 +365,9 @@ static void tcp_in(void *arg, const unsigned char *f, unsigned long len)
   } else if (flags & ACK) {
     if (t->state == SYN_RCVD && ack == t->iss + 1)
       t->state = ESTABLISHED;
-    if (t->state != SYN_RCVD)
-      acked(t, ack, window);
+    if (t->state == SYN_RCVD)
+      return;  // not acknowledging our SYN: the handshake is not over
+    acked(t, ack, window);
     take(t, seq, h + hlen, p.len - hlen, flags & FIN);
     output(t, 0);
   }
