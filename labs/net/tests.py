@@ -656,8 +656,9 @@ def tcp_handshake_and_reset(t):
     """Raw TCP against `httpd`: a SYN to port 80 gets a SYN-ACK
     acknowledging it; a bad checksum is ignored; a segment for no
     connection (an ACK from a port that never connected) gets a RST whose
-    sequence number is its acknowledgement; a request on the opened
-    connection is answered (404) and closed with FIN."""
+    sequence number is its acknowledgement; a RST with a wrong sequence
+    number does not close the opened connection, on which a request is
+    answered (404) and closed with FIN."""
     def talk(wire):
         wrong = []
         for _ in range(40):  # until httpd listens
@@ -678,6 +679,8 @@ def tcp_handshake_and_reset(t):
             wrong.append(f"an ACK for no connection answered {r and r[:3]}, not R with seq 777777")
         if tcp_reply(wire, 40001, 0.5) is not None:
             wrong.append("a segment with a bad checksum answered")
+        wire.send(tcp_frame(40000, 80, 1001, iss + 1, "A"))
+        wire.send(tcp_frame(40000, 80, 99999, 0, "R"))  # not its sequence number: ignored
         req = b"GET /nothing HTTP/1.0\r\n\r\n"
         wire.send(tcp_frame(40000, 80, 1001, iss + 1, "PA", req))
         got, fin = b"", False
