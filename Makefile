@@ -86,14 +86,15 @@ KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/ker
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/hooks.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
 	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
-	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c kernel/fmt.c kernel/string.c kernel/symtab.c
+	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c \
+	ulib/ether.c ulib/ip.c ulib/udp.c ulib/tcp.c ulib/socket.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_SRCS += ulib/ucopy.S
 ULIB_SRCS += ulib/ash.c
 ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net
+UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc
 UPROGS += t_ash
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
@@ -110,7 +111,7 @@ $(XV6PROGS:%=$(B)/user/%.o): CFLAGS := $(XV6_CFLAGS)
 # Files besides the programs that go into the file system: pagefile is
 # 512 KiB of zeros, the backing store the paging tests and demo use;
 # hello.sh a shell script the shell's tests run.
-FS_EXTRA := README.md user/hello.sh $(B)/pagefile
+FS_EXTRA := README.md user/hello.sh $(B)/pagefile $(B)/mib
 
 KERNEL := $(B)/kernel/kernel
 MKFS := $(B)/mkfs/mkfs
@@ -174,6 +175,12 @@ $(B)/fs/%: $(B)/user/%
 $(B)/pagefile:
 	@mkdir -p $(@D)
 	head -c 524288 /dev/zero > $@
+
+# /mib: 1 MiB of pseudo-random bytes (always the same) for httpd to serve
+# (labs/net/tests.py fetches it and compares its hash).
+$(B)/mib:
+	@mkdir -p $(@D)
+	python3 -c 'import random, sys; sys.stdout.buffer.write(random.Random(15).randbytes(1 << 20))' > $@
 
 # mkfs runs on the host.
 $(B)/mkfs/mkfs: mkfs/mkfs.c ulib/fsformat.h

@@ -55,7 +55,7 @@
     (const struct dpf_term *terms, unsigned long nterms, const unsigned long *ring,                \
      unsigned long npages))                                                                        \
   X(34, net_unfilter, long, (unsigned long filter))                                                \
-  X(35, net_wait, long, (unsigned long filter, unsigned long seen))                                \
+  X(35, net_wait, long, (unsigned long filter, unsigned long seen, unsigned long deadline))         \
   X(36, net_send, long, (unsigned long ppn, unsigned long offset, unsigned long len))              \
   X(37, net_status, long, (unsigned long request, int wait))                                       \
   X(38, net_handler, long,                                                                         \
@@ -113,9 +113,10 @@
   X(34, E_ASHLONG, "handler longer than ASH_INSNS instructions")                                   \
   X(35, E_ASHJUMP, "handler jumps backward or out of its code, or runs off its end")               \
   X(36, E_ASHOP, "handler has a bad opcode, register, unused field or verdict")                    \
-  X(37, E_ASHBOUNDS, "handler's constant address is outside any frame or its pages")
+  X(37, E_ASHBOUNDS, "handler's constant address is outside any frame or its pages")                \
+  X(38, E_TIMEOUT, "the deadline passed first")
 
-#define NERRORS 38  // one more than the largest error number
+#define NERRORS 39  // one more than the largest error number
 
 // Environment status (struct env_info).
 #define ENV_FREE         0
@@ -372,6 +373,9 @@ _Static_assert(sizeof(struct sysinfo) <= 4096, "sysinfo is exported in one page"
 #define NET_SENDS_PER_ENV   8             // sends not yet collected per environment
 #define NET_SENDS           32            // sends not yet collected, machine-wide
 #define NET_WAIT_ALL        0xFFFFFFFFUL  // net_wait: on all the caller's filters
+// net_wait(filter, seen, deadline): sleeps until the filter has received
+// more than `seen` frames; deadline, if nonzero, is the rdtime value at
+// which it gives up with -E_TIMEOUT (at once if it has passed).
 
 struct dpf_term {
   unsigned short offset;

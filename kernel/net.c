@@ -27,6 +27,9 @@
 //    received more frames than the caller has seen (no spinning); with
 //    NET_WAIT_ALL, until all the caller's filters together have (an
 //    environment with several filters sleeps on all of them at once).
+//    With a deadline (an rdtime value) it gives up then and returns
+//    -E_TIMEOUT: the timer interrupt, which comes at least every slice,
+//    checks the deadlines (net_check_deadlines) while anyone has one.
 //  - Sending: net_send copies the frame from a page the caller owns into
 //    the kernel at once (so the page may be freed or changed at any time
 //    after) and returns a request number; the device sends it later;
@@ -83,6 +86,9 @@ static uint64 received_by[NENV];            // frames all of an environment's fi
 static uint8 waits_all[NENV];               // it waits in net_wait(NET_WAIT_ALL, ...)
 static uint8 used_net[NENV];                // it has installed a filter or sent (net_release)
 static int default_filter = -1;             // the filter of no terms, taking the unmatched
+static uint64 deadline_of[NENV];  // rdtime at which its net_wait gives up; 0: none
+static uint32 wait_filter[NENV];  // the filter its last net_wait with a deadline waits on
+int net_deadlines;                // nonzero entries of deadline_of (sched_timer checks them only then)
 
 // Find a modern virtio network device, set up its queues and give it the
 // receive buffers. Without one the kernel runs on, and the network calls
@@ -301,8 +307,9 @@ long net_unfilter(struct env *caller, uint64 f)
 // net_wait: the number of frames filter f (NET_WAIT_ALL: all the
 // caller's filters together, since it began) has put in its ring so far,
 // once it is more than `seen` (the caller gives up the processor until
-// then).
-long net_wait(struct env *caller, uint64 f, uint64 seen)
+// then). With deadline nonzero, -E_TIMEOUT instead if none has come by
+// the time rdtime reaches it (at once if it has passed).
+long net_wait(struct env *caller, uint64 f, uint64 seen, uint64 deadline)
 {
   uint32 x = ENVX(caller->pub->id);
   struct filter *fl = own_filter(caller, f);
@@ -313,12 +320,54 @@ long net_wait(struct env *caller, uint64 f, uint64 seen)
     return -E_INVAL;
   if (seen < received)
     return received;
+  if (deadline != 0 && rdtime() >= deadline)
+    return -E_TIMEOUT;
   if (fl != NULL)
     fl->waiting = 1;
   else
     waits_all[x] = 1;
+  net_deadlines += (deadline != 0) - (deadline_of[x] != 0);
+  deadline_of[x] = deadline;
+  wait_filter[x] = f;
+  used_net[x] = 1;  // so that its teardown clears the deadline
   caller->pub->status = ENV_NOT_RUNNABLE;
   schedule();
+}
+
+// Forget environment slot x's deadline.
+static void deadline_clear(uint32 x)
+{
+  net_deadlines -= deadline_of[x] != 0;
+  deadline_of[x] = 0;
+}
+
+// Called on every timer interrupt while net_deadlines is nonzero: wake
+// with -E_TIMEOUT each environment whose net_wait deadline has passed, and
+// forget the deadlines of those a frame woke first (deliver does not look
+// at deadlines).
+void net_check_deadlines(void)
+{
+  uint64 now = rdtime();
+  for (uint32 x = 0; x < NENV; x++) {
+    if (deadline_of[x] == 0)
+      continue;
+    uint32 f = wait_filter[x];
+    struct env *e = &envs[x];
+    int waits = f == NET_WAIT_ALL ? waits_all[x]
+                                  : f < NET_FILTERS && filters[f].owner == e->pub->id &&
+                                        filters[f].waiting;
+    if (!waits || e->pub->status == ENV_RUNNABLE) {
+      deadline_clear(x);
+    } else if (now >= deadline_of[x]) {
+      if (f == NET_WAIT_ALL)
+        waits_all[x] = 0;
+      else
+        filters[f].waiting = 0;
+      deadline_clear(x);
+      e->tf.a0 = -E_TIMEOUT;
+      e->pub->status = ENV_RUNNABLE;
+    }
+  }
 }
 
 // Send the len-byte frame at frame (kernel memory) for environment
@@ -419,6 +468,7 @@ static __attribute__((noinline)) void release_all(uint32 id)
 {
   received_by[ENVX(id)] = 0;
   waits_all[ENVX(id)] = 0;
+  deadline_clear(ENVX(id));
   used_net[ENVX(id)] = 0;
   for (int f = 0; f < NET_FILTERS; f++)
     if (filters[f].owner == id)
@@ -455,6 +505,7 @@ const char *net_check(uint64 *where)
 {
   uint32 installed[NET_FILTERS];
   uint8 count_f[NENV] = {0}, count_s[NENV] = {0};
+  int deadline_count = 0;
   for (int f = 0; f < NET_FILTERS; f++) {
     struct filter *fl = &filters[f];
     *where = f;
@@ -495,6 +546,9 @@ const char *net_check(uint64 *where)
       return "environment uses the network unmarked (its teardown would miss it)";
     if (waits_all[slot] && env_table[slot].status == ENV_RUNNABLE)
       return "environment waiting for frames is runnable";
+    if (env_table[slot].status == ENV_FREE && deadline_of[slot] != 0)
+      return "free environment slot keeps a net_wait deadline";
+    deadline_count += deadline_of[slot] != 0;
   }
   const char *why = ash_check(installed, where);
   if (why != NULL)
@@ -505,5 +559,8 @@ const char *net_check(uint64 *where)
       return "the default filter is not installed";
     installed[default_filter] = 0;  // it is in no merged table
   }
+  *where = deadline_count;
+  if (deadline_count != net_deadlines)
+    return "count of net_wait deadlines is wrong";
   return dpf_check(installed, where);
 }

@@ -200,6 +200,8 @@ static void __attribute__((noreturn)) overrun(struct env *e)
 void sched_timer(void)
 {
   revoke_check_deadlines();
+  if (net_deadlines != 0)
+    net_check_deadlines();
   uint64 now = rdtime();
   struct env *e = curenv;
   if (e == NULL) {  // in the idle loop: keep the clock going and return to it

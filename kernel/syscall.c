@@ -377,7 +377,7 @@ syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64
   case SYS_net_unfilter:
     return net_unfilter(e, a0);
   case SYS_net_wait:
-    return net_wait(e, a0, a1);
+    return net_wait(e, a0, a1, a2);
   case SYS_net_send:
     return net_send(e, a0, a1, a2);
   case SYS_net_status:

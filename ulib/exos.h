@@ -37,6 +37,7 @@
 #define EXOS_PIPES         0x3F40000000  // pipes: two pages each, shared (kept by exec)
 #define EXOS_NPIPES        128
 #define EXOS_PIPES_END     (EXOS_PIPES + EXOS_NPIPES * 2 * PGSIZE)
+#define EXOS_NET           0x3C00000000  // the network's rings and the page frames leave from (ether.c)
 #define PTE_COW            (1UL << 8)  // an RSW bit: the page is shared copy-on-write
 #define PTE_SHARE          (1UL << 9)  // the other RSW bit: fork shares the page writable
 

@@ -3,7 +3,8 @@
 // A descriptor refers to an open file (struct file) that dup shares; an
 // open file is the console, one end of a pipe, or a file or directory of
 // the file system, reached through its server (fsclient.c), which keeps a
-// record of each open so an unlinked file lives until its last close. The
+// record of each open so an unlinked file lives until its last close, or
+// a socket (socket.c: this process's own, never handed over). The
 // tables are this process's own:
 // fork copies them (and tells each pipe it has one more holder), exec hands them all to the new
 // program and spawn hands over 0, 1 and 2, in the new program's argument page (struct fd_handoff);
@@ -15,16 +16,18 @@
 #include "kernel/riscv.h"
 #include "ulib/exos.h"
 
-enum { F_NONE, F_CONSOLE, F_PIPE, F_FILE };
+enum { F_NONE, F_CONSOLE, F_PIPE, F_FILE, F_SOCKET };
 
 struct file {
   int refs;  // descriptors naming it; 0: a free slot
   unsigned char type, readable, writable, append;
   struct pipe *pipe;  // F_PIPE
   struct fs_file ff;  // F_FILE (the server keeps its offset: processes share it)
+  struct sock *sock;  // F_SOCKET
 };
 
 static struct file files[NFILE];
+static const struct sock_ops *sock_ops;  // socket.c's, once it made a socket (fd_socket)
 static signed char fds[NFD];  // the file's slot + 1; 0: closed
 
 // The open file descriptor fd names, or NULL.
@@ -69,7 +72,9 @@ int close(int fd)
   fds[fd] = 0;
   if (--f->refs == 0 && f->type == F_FILE)
     fs_close(&f->ff);
-  if (f->refs == 0 && f->type == F_PIPE) {
+  else if (f->refs == 0 && f->type == F_SOCKET)
+    sock_ops->close(f->sock);
+  else if (f->refs == 0 && f->type == F_PIPE) {
     int last_here = 1;  // does another open file of ours hold this pipe?
     for (int i = 0; i < NFILE; i++)
       last_here &= !(files[i].refs > 0 && files[i].pipe == f->pipe);
@@ -92,6 +97,8 @@ long read(int fd, void *buf, unsigned long n)
     return pipe_take(f->pipe, buf, n < PGSIZE ? n : PGSIZE);
   if (f->type == F_FILE)
     return fs_read(&f->ff, buf, n);
+  if (f->type == F_SOCKET)
+    return sock_ops->read(f->sock, buf, n);
   return console_read(buf, n);
 }
 
@@ -109,6 +116,8 @@ long write(int fd, const void *buf, unsigned long n)
     return pipe_write(f->pipe, buf, n);
   if (f->type == F_FILE)
     return fs_write(&f->ff, buf, n, f->append);
+  if (f->type == F_SOCKET)
+    return sock_ops->write(f->sock, buf, n);
   return console_write(buf, n);
 }
 
@@ -231,6 +240,43 @@ int pipe(int pfd[2])
   return 0;
 }
 
+// fork's child hook: the child's copies of sockets are closed (their
+// filters are the parent's), without touching the parent's.
+static void fd_fork_child(void)
+{
+  for (int fd = 0; fd < NFD; fd++)
+    if (file_of(fd) != NULL && file_of(fd)->type == F_SOCKET)
+      fds[fd] = 0;
+  for (int i = 0; i < NFILE; i++)
+    if (files[i].type == F_SOCKET)
+      files[i].refs = 0;
+}
+
+// A descriptor (the lowest free) for socket s, which ops reads, writes
+// and closes. Returns it or an error. (Through ops, a program that makes
+// no socket links none of the network; its first socket makes fork close
+// sockets in the child: fd_fork_child.)
+int fd_socket(struct sock *s, const struct sock_ops *ops)
+{
+  if (sock_ops == NULL)
+    exos_on_fork_child(fd_fork_child);
+  sock_ops = ops;
+  struct file *f = new_file(F_SOCKET, 1, 1, NULL);
+  int fd = free_fd();
+  if (f == NULL || fd < 0)
+    return f == NULL ? -E_NFILE : fd;
+  f->sock = s;
+  install(fd, f);
+  return fd;
+}
+
+// The socket descriptor fd names, or NULL.
+struct sock *fd_sock(int fd)
+{
+  struct file *f = file_of(fd);
+  return f != NULL && f->type == F_SOCKET ? f->sock : NULL;
+}
+
 // Close every descriptor (an exit hook: the status is not needed).
 void fd_close_all(int status)
 {
@@ -277,6 +323,8 @@ long fd_handoff(struct fd_handoff *h, int all,
     if (f == NULL)
       continue;
     int i = f - files;
+    if (f->type == F_SOCKET)
+      continue;  // this process's own
     h->fds[fd] = i + 1;
     if (h->files[i].type != F_NONE)
       continue;  // already described (dup)

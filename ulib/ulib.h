@@ -30,7 +30,12 @@
   X(78, E_FBIG, "file too large")                                                                  \
   X(79, E_MLINK, "too many links")                                                                 \
   X(80, E_NODEV, "no such device")                                                                \
-  X(81, E_LOOP, "too many symbolic links")
+  X(81, E_LOOP, "too many symbolic links")                                                         \
+  X(82, E_CONNREFUSED, "connection refused")                                                       \
+  X(83, E_CONNRESET, "connection reset by the peer")                                               \
+  X(84, E_NOTCONN, "socket not connected")                                                         \
+  X(85, E_HOSTUNREACH, "no answer to ARP: host unreachable")                                       \
+  X(86, E_NOTSOCK, "not a socket of that kind")
 #define EXOS_ERROR_NUMBER(n, name, text) name = n,
 enum { EXOS_ERROR_LIST(EXOS_ERROR_NUMBER) };
 #undef EXOS_ERROR_NUMBER
@@ -146,6 +151,109 @@ int spawn_server(const char *path, char *const argv[], int with_disk);
 int exec(const char *path, char *const argv[]);
 void exec_finish(void);
 
+
+// The network (ether.c, ip.c, udp.c, tcp.c; socket.c for descriptors).
+// The design: the kernel hands each program the frames its own packet
+// filters accept, so each program carries its own stack. What belongs to
+// no single program -- ARP requests for our address and ICMP echo
+// requests -- belongs to the daemon netd, which init starts: it answers
+// them and nothing else. A program that needs a neighbour's Ethernet
+// address asks for it itself: for the moment of the question it installs
+// a filter for ARP replies from that address (the last term: the sender's
+// IP, so such filters merge), sends the request, records the answer in its
+// own cache (entries expire) and removes the filter; it also learns the
+// addresses of those who send it IP. Each UDP socket owns its port, each
+// TCP listener or connection its local port, through a filter of its own;
+// a ping owns the ICMP echo replies that carry its identifier. A port
+// another program holds is refused by the kernel (-E_CLAIMED).
+// Addresses are in host byte order here; on the wire, network order.
+#define NET_IP       0x0A00020FU  // 10.0.2.15: QEMU's user network gives the machine this
+#define NET_GATEWAY  0x0A000202U  // 10.0.2.2: its gateway (and the host, seen from here)
+#define NET_NETMASK  0xFFFFFF00U  // a /24
+#define NET_MAC      {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}  // QEMU's first NIC
+#define NET_MTU      1500
+#define ETH_HDR      14
+#define IP_HDR       20
+#define UDP_MAX      (NET_MTU - IP_HDR - 8)  // 1472: the largest UDP payload
+#define ETH_IP       0x0800
+#define ETH_ARP      0x0806
+#define IP_ICMP      1
+#define IP_TCP       6
+#define IP_UDP       17
+#define NET_SECOND   (((const struct sysinfo *)USYSINFO)->timebase_hz)  // rdtime ticks a second
+
+// Big-endian fields of a frame.
+static inline unsigned int net_get16(const volatile unsigned char *p)
+{
+  return p[0] << 8 | p[1];
+}
+static inline unsigned int net_get32(const volatile unsigned char *p)
+{
+  return (unsigned int)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+static inline void net_put16(unsigned char *p, unsigned int v)
+{
+  p[0] = v >> 8;
+  p[1] = v;
+}
+static inline void net_put32(unsigned char *p, unsigned int v)
+{
+  net_put16(p, v >> 16);
+  net_put16(p + 2, v);
+}
+struct net_piece {  // part of a frame to send (eth_send)
+  const void *p;
+  unsigned long n;
+};
+struct net_stats {  // what the stack dropped, and why
+  unsigned long ip_bad, ip_fragments, udp_bad, udp_full, tcp_bad, tcp_unordered,
+      tcp_retransmits, tcp_dropped_on_purpose, tcp_resets;
+};
+extern struct net_stats net_stats;
+// ether.c: frames in and out, and ARP
+typedef void (*eth_input)(void *arg, const unsigned char *frame, unsigned long len);
+long eth_listen(const struct dpf_term *t, int n, int npages, eth_input fn, void *arg);
+void eth_unlisten(long h);
+long eth_poll(unsigned long deadline);
+long eth_send(const unsigned char *dst, unsigned int type, const struct net_piece *p, int n);
+long arp_resolve(unsigned int ip, unsigned char mac[6]);
+void arp_learn(unsigned int ip, const unsigned char *mac);
+long arp_answer(const unsigned char *frame, unsigned long len);
+extern const unsigned char net_mac[6];
+// ip.c: IPv4 and ICMP
+struct ip_packet {  // a packet ip_check accepted
+  unsigned int src, dst, proto;
+  const unsigned char *data;  // its payload
+  unsigned long len;
+};
+long ip_check(const unsigned char *frame, unsigned long len, struct ip_packet *p);
+long ip_send(unsigned int dst, unsigned int proto, const struct net_piece *p, int n);
+unsigned long net_sum(unsigned long sum, const void *p, unsigned long n);
+unsigned int net_fold(unsigned long sum);
+unsigned long ip_pseudo_sum(unsigned int src, unsigned int dst, unsigned int proto, unsigned long n);
+long icmp_answer(const unsigned char *frame, unsigned long len);
+int net_parse_ip(const char *s, unsigned int *ip);
+// udp.c: datagram sockets
+struct udp_sock;
+struct udp_sock *udp_open(void);
+long udp_bind(struct udp_sock *u, unsigned int port);
+long udp_sendto(struct udp_sock *u, const void *buf, unsigned long n, unsigned int ip,
+                unsigned int port);
+long udp_recvfrom(struct udp_sock *u, void *buf, unsigned long n, unsigned int *ip,
+                  unsigned int *port);
+void udp_close(struct udp_sock *u);
+// tcp.c: stream sockets
+struct tcp_sock;
+extern unsigned int tcp_drop_every;  // a test's knob: drop every Nth segment in and out (0: none)
+struct tcp_sock *tcp_open(void);
+long tcp_connect(struct tcp_sock *t, unsigned int ip, unsigned int port);
+long tcp_listen(struct tcp_sock *t, unsigned int port);
+struct tcp_sock *tcp_accept(struct tcp_sock *l, long *err);
+long tcp_read(struct tcp_sock *t, void *buf, unsigned long n);
+long tcp_write(struct tcp_sock *t, const void *buf, unsigned long n);
+void tcp_close(struct tcp_sock *t);
+void tcp_peer(const struct tcp_sock *t, unsigned int *ip, unsigned int *port);
+
 // fd.c, pipe.c: file descriptors (the console and pipes, for now)
 #define NFD   32       // descriptors a process may have open
 #define NFILE 32       // open files (what descriptors name; dup shares one)
@@ -196,6 +304,25 @@ long pipe_take(struct pipe *p, void *buf, unsigned long n);
 long pipe_write(struct pipe *p, const void *buf, unsigned long n);
 void pipe_pages(struct pipe *p, unsigned long *header, unsigned long *data);
 extern void (*exos_pipe_looking)(void);  // a test's hook (pipe.c)
+
+// socket.c: sockets as descriptors (read, write and close work on them)
+#define SOCK_DGRAM  1  // UDP
+#define SOCK_STREAM 2  // TCP
+struct sock;
+int socket(int type);
+int bind(int fd, unsigned int port);
+int connect(int fd, unsigned int ip, unsigned int port);
+int listen(int fd, unsigned int port);
+int accept(int fd, unsigned int *ip, unsigned int *port);
+long sendto(int fd, const void *buf, unsigned long n, unsigned int ip, unsigned int port);
+long recvfrom(int fd, void *buf, unsigned long n, unsigned int *ip, unsigned int *port);
+struct sock_ops {  // what fd.c calls for a socket descriptor
+  long (*read)(struct sock *s, void *buf, unsigned long n);
+  long (*write)(struct sock *s, const void *buf, unsigned long n);
+  void (*close)(struct sock *s);
+};
+int fd_socket(struct sock *s, const struct sock_ops *ops);
+struct sock *fd_sock(int fd);
 
 // fork.c, context.S
 void fork_init(void);

@@ -1111,7 +1111,7 @@ static long net_begin(void)
 // Wait for the next datagram in the ring. Returns its slot, or NULL.
 static volatile struct net_slot *net_next(void)
 {
-  long got = sys_net_wait(net_filter_no, net_seen);
+  long got = sys_net_wait(net_filter_no, net_seen, 0);
   if (got <= (long)net_seen)
     return NULL;
   return NET_SLOT(net_seen++);
@@ -1284,7 +1284,7 @@ static void hold_filters(void)
     err = udp_filters(OTHER_PORT + SHARED->net_port, SHARED->net_count, ring);
   SHARED->net_count = err < 0 ? err : 0;
   for (;;)
-    sys_net_wait(NET_WAIT_ALL, 0);
+    sys_net_wait(NET_WAIT_ALL, 0, 0);
 }
 
 #define PORTS_PER_ENV (NET_FILTERS_PER_ENV * DPF_ALTS)

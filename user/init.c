@@ -1,6 +1,7 @@
 // init: the first user program, started by the kernel itself. It starts
-// the file-system server, then the shell on the console, and a new shell
-// whenever the shell ends.
+// the file-system server and the network daemon (netd: it answers ARP
+// and ping, and sleeps otherwise), then the shell on the console, and a
+// new shell whenever the shell ends.
 
 #include "ulib/ulib.h"
 
@@ -9,6 +10,10 @@ int main(int argc, char **argv)
   printf("init: hello from user space, environment %lx\n", sys_getenvid());
   if (fs_server(0) == 0)
     printf("init: cannot start the file-system server /fsd\n");
+  char *netd[] = {"netd", NULL};
+  int err = spawn_server("/netd", netd, 0);
+  if (err < 0)
+    printf("init: cannot start /netd: %s\n", exos_strerror(err));
   char *sh[] = {"sh", NULL};
   for (;;) {
     int pid = spawn("/sh", sh), status = 0;

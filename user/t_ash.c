@@ -184,7 +184,7 @@ __attribute__((noreturn)) static void serve(void)
   check("send ready", say("ready"), 0);
   long taken[NFILTERS] = {0}, seen = 0, wakeups = 0;
   for (int quit = 0; !quit;) {
-    long n = sys_net_wait(NET_WAIT_ALL, seen);
+    long n = sys_net_wait(NET_WAIT_ALL, seen, 0);
     if (n <= seen) {
       check("net_wait", n, seen + 1);
       break;
@@ -349,7 +349,7 @@ static void child(void)
   check("child: a handler with its parent's page refused", attach(f[1], ret, 1, 0), -E_NOACCESS);
   check("child: ash_udp_echo on the OR", ash_udp_echo(f[0], child_ring[0]), 0);
   check("child: a handler on port 7202's", sys_net_handler(f[1], ret, 1, cr + 1, 1), 0);
-  sys_net_wait(NET_WAIT_ALL, 0);
+  sys_net_wait(NET_WAIT_ALL, 0, 0);
   check("child: net_wait returned with no frame", 0, 1);
 }
 

@@ -12,7 +12,9 @@
 //                  datagram, and on "quit" prints the kernel's network
 //                  counters, answers "bye" and ends; a child of its takes
 //                  the datagrams for port SINK_PORT until the server, told
-//                  "kill", destroys it (while they still come)
+//                  "kill", destroys it (while they still come). It waits
+//                  with a deadline that never comes, so each frame wakes
+//                  it with one pending (net_wait forgets it then).
 
 #include "user/tsupport.h"
 
@@ -187,7 +189,7 @@ static void sink_child(void)
   aspace_init(&as, sys_getenvid());
   if (aspace_map(&as, SCRATCH, child_ring[0], PTE_R | PTE_W) < 0)
     check("child: map its ring page", 0, 1);
-  for (long seen = 0; (seen = sys_net_wait(f, seen)) > 0;)
+  for (long seen = 0; (seen = sys_net_wait(f, seen, 0)) > 0;)
     s->full = 0;
 }
 
@@ -213,7 +215,7 @@ __attribute__((noreturn)) static void serve(void)
   long seen = 0, echoed = 0, bad = 0;
   volatile struct net_slot *s;
   for (int done = 0; !done;) {
-    long n = sys_net_wait(NET_WAIT_ALL, seen);
+    long n = sys_net_wait(NET_WAIT_ALL, seen, sys_uptime() + 1000 * SYSINFO->timebase_hz);
     if (n <= seen) {
       check("net_wait", n, seen + 1);
       break;
@@ -272,9 +274,9 @@ static void waiting_child(void)
   check("child: a ring page of its parent's refused",
         (t[3].value = 9001, sys_net_filter(t, 4, (const unsigned long *)ring, 1)), -E_NOACCESS);
   check("child: remove its parent's filter refused", sys_net_unfilter(echo_filter), -E_PERM);
-  check("child: wait on its parent's filter refused", sys_net_wait(echo_filter, 0), -E_PERM);
+  check("child: wait on its parent's filter refused", sys_net_wait(echo_filter, 0, 0), -E_PERM);
   check("child: send from its parent's page refused", sys_net_send(out_ppn, 0, 60), -E_NOACCESS);
-  sys_net_wait(f, 0);
+  sys_net_wait(f, 0, -1UL);  // a deadline that never comes
   check("child: net_wait returned with no frame", 0, 1);
 }
 
@@ -432,8 +434,18 @@ __attribute__((noreturn)) static void attacks(void)
     sys_net_unfilter(mine[i]);
   check("remove another's filter number refused", sys_net_unfilter(60), -E_PERM);
   check("remove filter 1000 refused", sys_net_unfilter(1000), -E_PERM);
-  check("wait with seen past what arrived refused", sys_net_wait(echo_filter, 5), -E_INVAL);
-  check("wait on all with seen past what arrived refused", sys_net_wait(NET_WAIT_ALL, 1), -E_INVAL);
+  check("wait with seen past what arrived refused", sys_net_wait(echo_filter, 5, 0), -E_INVAL);
+  check("wait on all with seen past what arrived refused", sys_net_wait(NET_WAIT_ALL, 1, 0),
+        -E_INVAL);
+  check("wait with a deadline passed: at once", sys_net_wait(echo_filter, 0, 1), -E_TIMEOUT);
+  unsigned long hz = SYSINFO->timebase_hz, start = sys_uptime();
+  check("wait on all for 50 ms", sys_net_wait(NET_WAIT_ALL, 0, start + hz / 20), -E_TIMEOUT);
+  check("it waited 50 ms at least", sys_uptime() - start >= hz / 20, 1);
+  check("and not a second", sys_uptime() - start < hz, 1);
+  start = sys_uptime();
+  check("wait on one filter for 20 ms", sys_net_wait(echo_filter, 0, start + hz / 50), -E_TIMEOUT);
+  check("it waited 20 ms at least", sys_uptime() - start >= hz / 50, 1);
+  kcheck("waits with deadlines");
   kcheck("filters");
 
   // Sends.

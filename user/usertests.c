@@ -451,7 +451,7 @@ static void hostile(void)
 // A program that holds no disk binding has the file server bind it its
 // file's blocks (fs_bind, as paged regions do): it reads and writes them
 // itself, and loses them when the file is truncated.
-static void bind(void)
+static void bind_blocks(void)
 {
   int fd = open("/bound", O_CREAT | O_RDWR | O_TRUNC);
   CHECK(write_pattern(fd, 0, 3 * PGSIZE, 6, PGSIZE) == 3 * PGSIZE, "write three pages");
@@ -465,7 +465,7 @@ static void bind(void)
   unlink("/bound");
 }
 
-// bind()'s spawned half: bind /bound's blocks, read and write them
+// bind_blocks()'s spawned half: bind /bound's blocks, read and write them
 // straight on the disk, then truncate the file. Returns 0 if all went as
 // it should.
 static int bound(void)
@@ -645,7 +645,7 @@ static const struct {
     {"bigfile", bigfile},       {"manyfiles", manyfiles},
     {"concurrent", concurrent}, {"fdsfork", fds_fork},
     {"pipes", pipes},           {"hostile", hostile},
-    {"badptr", bad_pointers},   {"bind", bind},
+    {"badptr", bad_pointers},   {"bind", bind_blocks},
     {"fulldisk", fulldisk},     {"symlinks", symlinks},
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))

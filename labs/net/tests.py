@@ -5,6 +5,7 @@
 # of the wire, sending raw frames and reading what the machine sends.
 # Nothing here sends a packet anywhere but 127.0.0.1.
 
+import random
 import re
 import socket
 import struct
@@ -512,3 +513,561 @@ def flood_100k(t):
     t.check(handlers.get("counter", {}).get("stopped") == 0, "the counting handler was stopped")
     t.note(f"sent {sent} frames in {seconds:.1f} s; the test took {time.monotonic() - start:.1f} s; "
            f"counters {c}")
+
+
+
+
+# ExOS's network stack (ulib/ether.c, ip.c, udp.c, tcp.c, socket.c) and
+# its programs (user/netd.c, ping.c, udpecho.c, httpd.c, nc.c). These
+# boot the usual machine (init starts netd, then the shell) and type
+# commands to the shell.
+
+def ip_frame(proto, payload, src=HOST_IP, dst=GUEST_IP, dst_mac=GUEST_MAC, src_mac=HOST_MAC,
+             bad_checksum=False):
+    """An Ethernet frame carrying an IPv4 packet (header checksummed,
+    wrongly if bad_checksum)."""
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, proto, 0,
+                     src, dst)
+    s = checksum(ip) ^ (0x5555 if bad_checksum else 0)
+    return dst_mac + src_mac + b"\x08\x00" + ip[:10] + struct.pack("!H", s) + ip[12:] + payload
+
+
+def icmp_echo(kind, ident, seq, data, bad_checksum=False):
+    """An ICMP echo message (kind 8: request, 0: reply)."""
+    m = struct.pack("!BBHHH", kind, 0, 0, ident, seq) + data
+    s = checksum(m + b"\0" * (len(m) % 2)) ^ (0x1111 if bad_checksum else 0)
+    return m[:2] + struct.pack("!H", s) + m[4:]
+
+
+def arp_frame(op, sender_mac, sender_ip, target_mac, target_ip, dst_mac=b"\xff" * 6):
+    """An ARP request (op 1) or reply (op 2) over Ethernet."""
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sender_mac, sender_ip, target_mac,
+                       target_ip)
+    return dst_mac + sender_mac + b"\x08\x06" + body
+
+
+def answer_host(wire, frame):
+    """Be the host 10.0.2.2 on the wire: answer an ARP request for it and
+    an ICMP echo request to it. Returns what frame was ("arp", "ping", or
+    None)."""
+    if frame[12:14] == b"\x08\x06" and len(frame) >= 42 and frame[38:42] == HOST_IP:
+        wire.send(arp_frame(2, HOST_MAC, HOST_IP, frame[22:28], frame[28:32], frame[6:12]))
+        return "arp"
+    if (frame[12:14] == b"\x08\x00" and len(frame) >= 42 and frame[23] == 1 and frame[34] == 8
+            and frame[30:34] == HOST_IP):
+        n = struct.unpack("!H", frame[16:18])[0] - 20
+        req = frame[34:34 + n]
+        reply = icmp_echo(0, *struct.unpack("!HH", req[4:8]), req[8:])
+        wire.send(ip_frame(1, reply, src=HOST_IP, dst=frame[26:30], dst_mac=frame[6:12]))
+        return "ping"
+    return None
+
+
+DONE_PORT = 9  # the last command of every run: `udpecho 9 1`
+
+
+def shell_with_wire(t, commands, talk, timeout):
+    """Boot the machine on a wire, type commands (a list of (regex, text))
+    to the shell, then `udpecho 9 1`, and run talk(wire) beside it. When
+    talk returns, send "done" to port 9 until it comes back (being the
+    host 10.0.2.2 meanwhile: answer_host); the run ends once the machine
+    says it echoed it. Returns (the machine's output, what talk returned)."""
+    wire = Wire()
+    result = {}
+
+    def run():
+        try:
+            result["value"] = talk(wire)
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                wire.send(udp_frame(b"done", dport=DONE_PORT))
+                f = wire.recv(0.5)
+                while f is not None and udp_payload(f) != b"done":
+                    answer_host(wire, f)
+                    f = wire.recv(0.5)
+                if f is not None:
+                    break
+        except Exception as e:
+            result["error"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    commands = list(commands) + [(r"\$ ", f"udpecho {DONE_PORT} 1\n")]
+    out = t.qemu(send=commands, stop=r"udpecho: echoed 1 datagrams", extra_args=wire.qemu_args(),
+                 timeout=timeout)
+    thread.join(5)
+    wire.sock.close()
+    if "error" in result:
+        t.fail(result["error"])
+    t.expect(out, r"udpecho: echoed 1 datagrams")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out, result.get("value")
+
+
+@test(points=10, timeout=90)
+def icmp_echo_answered(t):
+    """netd, started by init, answers ARP requests for 10.0.2.15 and ICMP
+    echo requests of every size from 0 to 1472 data bytes (the same
+    identifier, sequence number and data, a valid checksum); a request with
+    a bad IP header checksum, a bad ICMP checksum or cut short gets no
+    answer, and netd goes on answering after them."""
+    def talk(wire):
+        wrong = []
+        ask = arp_frame(1, HOST_MAC, HOST_IP, bytes(6), GUEST_IP)
+        for _ in range(60):  # until netd is up
+            wire.send(ask)
+            f = wire.recv(0.5)
+            if f is not None and f[12:14] == b"\x08\x06":
+                break
+        else:
+            return ["no answer to ARP"]
+        if (f[20:22] != b"\x00\x02" or f[22:28] != GUEST_MAC or f[28:32] != GUEST_IP or
+                f[32:38] != HOST_MAC or f[38:42] != HOST_IP or f[:6] != HOST_MAC):
+            wrong.append(f"a wrong ARP reply: {f[:42].hex()}")
+        sizes = (0, 1, 2, 3, 56, 100, 1000, 1471, 1472)
+        for seq, size in enumerate(sizes):
+            data = bytes((i * 13 + size) & 0xFF for i in range(size))
+            wire.send(ip_frame(1, icmp_echo(8, 0x4242, seq, data)))
+            for _ in range(10):
+                f = wire.recv(3)
+                if f is None or (f[12:14] == b"\x08\x00" and f[23] == 1):
+                    break
+            if f is None:
+                wrong.append(f"no reply to {size} bytes")
+                continue
+            n = struct.unpack("!H", f[16:18])[0] - 20
+            m = f[34:34 + n]
+            if checksum(f[14:34]) != 0 or checksum(m + b"\0" * (len(m) % 2)) != 0:
+                wrong.append(f"{size} bytes: a bad checksum")
+            if m[0] != 0 or struct.unpack("!HH", m[4:8]) != (0x4242, seq) or m[8:] != data:
+                wrong.append(f"{size} bytes: not the echo")
+            if f[26:30] != GUEST_IP or f[30:34] != HOST_IP or f[:6] != HOST_MAC:
+                wrong.append(f"{size} bytes: wrong addresses")
+        for bad in (ip_frame(1, icmp_echo(8, 1, 1, b"x" * 10), bad_checksum=True),
+                    ip_frame(1, icmp_echo(8, 1, 2, b"y" * 10, bad_checksum=True)),
+                    ip_frame(1, icmp_echo(8, 1, 3, b"z" * 10))[:40]):
+            wire.send(bad)
+        f = wire.recv(1)
+        if f is not None and f[12:14] == b"\x08\x00" and f[23] == 1:
+            wrong.append(f"an answer to a bad request: {f[:42].hex()}")
+        wire.send(ip_frame(1, icmp_echo(8, 7, 7, b"last")))
+        f = wire.recv(3)
+        if f is None or f[23] != 1 or f[34] != 0:
+            wrong.append("no answer after the bad requests")
+        return wrong
+
+    out, wrong = shell_with_wire(t, [], talk, timeout=60)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+
+
+@test(points=10, timeout=60)
+def ping(t):
+    """The guest's `ping 10.0.2.2 -c 3` against this side playing the host
+    (answering its ARP request and its echo requests): three replies, each
+    with its round trip, and the summary; twice at once (each ping takes
+    the replies with its identifier, each asks ARP for itself), with
+    `httpd` listening beside them."""
+    commands = [(r"\$ ", "httpd &\n"), (r"httpd: port 80", "ping 10.0.2.2 -c 3 &\n"),
+                (r"\$ ", "ping 10.0.2.2 -c 3\n")]
+    out, _ = shell_with_wire(t, commands, lambda wire: None, timeout=40)
+    t.expect(out, r"64 bytes from 10\.0\.2\.2: icmp_seq=0 time=\d+ ticks",
+             r"icmp_seq=2 time=\d+ ticks")
+    n = len(re.findall(r"--- 10\.0\.2\.2: 3 sent, 3 received, round trip", out))
+    t.check(n == 2, f"{n} pings of 2 got all their replies")
+
+
+@test(points=10, timeout=90)
+def udp_socket_echo(t):
+    """`udpecho` (a UDP socket descriptor: recvfrom, connect, write)
+    echoes payloads of 0 to 1472 bytes with ports and addresses swapped;
+    a second `udpecho` on the same port, in another environment while the
+    first runs, is refused with the kernel's E_CLAIMED."""
+    sizes = (0, 1, 18, 100, 1000, 1471, 1472)
+
+    def talk(wire):
+        wrong = []
+        for size in sizes:
+            payload = bytes((i * 7 + size) & 0xFF for i in range(size))
+            if not wire.wait_for(payload, 20, resend=udp_frame(payload)):
+                wrong.append(f"no echo of {size} bytes")
+                continue
+        return wrong
+
+    # (wait_for checks the payload only: reply_problems checks the rest.)
+    def talk_checked(wire):
+        wrong = talk(wire)
+        payload = b"checked"
+        wire.send(udp_frame(payload))
+        for _ in range(20):
+            f = wire.recv(5)
+            if f is None or udp_payload(f) == payload:
+                break
+        wrong += ["last datagram: " + w for w in (reply_problems(f, payload) if f else ["none"])]
+        return wrong
+
+    commands = [(r"\$ ", f"udpecho 7 {len(sizes) + 1} &\n"), (r"udpecho: port 7\n", "udpecho 7\n"),
+                (r"udpecho: echoed", "\n")]
+    out, wrong = shell_with_wire(t, commands, talk_checked, timeout=60)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+    t.expect(out, r"udpecho: port 7: another filter already claims these packets",
+             rf"udpecho: echoed {len(sizes) + 1} datagrams; 0 bad")
+
+
+def free_tcp_port():
+    """A TCP port of 127.0.0.1 that nothing uses just now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url, seconds):
+    """GET url with urllib, trying again until seconds have passed (the
+    server may not be up yet). Returns (status, body), or (None, error)."""
+    import urllib.error
+    import urllib.request
+    end, err = time.monotonic() + seconds, None
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=20) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+        except (OSError, ValueError) as e:  # refused, reset, timed out: not up yet
+            err = e
+            time.sleep(0.5)
+    return None, f"{type(err).__name__}: {err}"
+
+
+def http_session(t, httpd, timeout):
+    """Boot the usual machine with QEMU's user-mode network in restricted
+    mode, a free TCP port of 127.0.0.1 forwarded to the machine's port 80,
+    run the shell command httpd, then fetch /mib, /nothing and /done (the
+    run ends when httpd logs the last) through the forwarded port. Checks /mib byte for byte (its hash: the Makefile
+    makes it) and the 404. Returns the machine's output."""
+    import hashlib
+    port = free_tcp_port()
+    got = {}
+
+    def talk():
+        got["mib"] = fetch(f"http://127.0.0.1:{port}/mib", timeout / 2)
+        got["missing"] = fetch(f"http://127.0.0.1:{port}/nothing", 20)
+        fetch(f"http://127.0.0.1:{port}/done", 20)  # the run ends when httpd logs it
+
+    thread = threading.Thread(target=talk, daemon=True)
+    thread.start()
+    netdev = f"user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:{port}-:80"
+    out = t.qemu(send=[(r"\$ ", httpd + "\n")], stop=r"httpd: GET /done 404",
+                 extra_args=["-netdev", netdev], timeout=timeout)
+    thread.join(10)
+    want = hashlib.sha256(random.Random(15).randbytes(1 << 20)).hexdigest()
+    status, body = got.get("mib", (None, "no answer"))
+    t.check(status == 200, f"/mib: status {status}: {body if status is None else ''}")
+    if status == 200:
+        t.check(len(body) == 1 << 20, f"/mib: {len(body)} bytes, not 1 MiB")
+        t.check(hashlib.sha256(body).hexdigest() == want, "/mib: the bytes differ")
+    status, body = got.get("missing", (None, "no answer"))
+    t.check(status == 404, f"/nothing: status {status}, not 404")
+    t.expect(out, r"httpd: GET /mib 200 1048576 bytes")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out
+
+
+@test(points=20, timeout=120)
+def tcp_http_1mib(t):
+    """`httpd` (TCP: listen, accept, read, write, close on descriptors)
+    serves a 1 MiB file through a forwarded port of 127.0.0.1 to urllib,
+    byte for byte, and answers 404 for a file that is not there."""
+    http_session(t, "httpd &", timeout=100)
+
+
+@test(points=20, timeout=150)
+def tcp_retransmit(t):
+    """The same with httpd's stack told to drop every 7th TCP segment it
+    receives and every 7th it sends (`httpd 80 -d 7`): the file still
+    arrives byte for byte, through retransmissions on timeout (a count
+    above 0, printed by httpd) and in-order delivery."""
+    out = http_session(t, "httpd 80 -d 7 &", timeout=130)
+    m = re.search(r"httpd: GET /mib 200 1048576 bytes \(retransmissions (\d+)\)", out)
+    t.check(m is not None and int(m.group(1)) > 0, "no retransmission counted")
+
+
+@test(points=10, timeout=60)
+def nc(t):
+    """`nc` as a client: `echo ... | nc 10.0.2.100 1234` reaches a TCP
+    server of this side on 127.0.0.1 through QEMU's guestfwd (restricted
+    mode lets the machine reach that address only), sends its standard
+    input and prints the answer; `nc -l 8080 &`, started first, takes a
+    connection through a forwarded port and prints what comes; `udpecho`
+    beside them takes a datagram through a forwarded UDP port. (QEMU's
+    guestfwd does not pass the end of the server's stream on, so the
+    client nc still waits when the run ends.)"""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(40)
+    port = free_tcp_port()
+    got = {}
+
+    def serve():
+        try:
+            c, _ = server.accept()
+            with c:
+                c.settimeout(20)
+                data = b""
+                while b"\n" not in data:
+                    more = c.recv(4096)
+                    if not more:
+                        break
+                    data += more
+                got["line"] = data
+                c.sendall(b"hello from the host\n")
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.sendto(b"to udpecho", ("127.0.0.1", udp_port))
+            for _ in range(80):  # then be the client of nc -l
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                        s.sendall(b"to the listening nc\n")
+                        time.sleep(0.5)
+                    break
+                except OSError:
+                    time.sleep(0.25)
+        except Exception as e:
+            got["error"] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    udp_port = free_udp_port()
+    netdev = (f"user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:{port}-:8080,"
+              f"hostfwd=udp:127.0.0.1:{udp_port}-:7,"
+              f"guestfwd=tcp:10.0.2.100:1234-tcp:127.0.0.1:{server.getsockname()[1]}")
+
+    out = t.qemu(send=[(r"\$ ", "udpecho 7 1 &\n"), (r"\$ ", "nc -l 8080 &\n"),
+                       (r"\$ ", "echo hello from the guest | nc 10.0.2.100 1234\n")],
+                 stop=r"^to the listening nc$", extra_args=["-netdev", netdev], timeout=50)
+    thread.join(5)
+    server.close()
+    t.check("error" not in got, got.get("error", ""))
+    t.check(got.get("line") == b"hello from the guest\n", f"the server got {got.get('line')!r}")
+    t.expect(out, r"^hello from the host$", r"^to the listening nc$",
+             r"udpecho: echoed 1 datagrams")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"^nc: ")
+
+
+def tcp_frame(sport, dport, seq, ack, flags, payload=b"", window=8192):
+    """An Ethernet frame carrying a TCP segment from the host to the
+    machine, checksummed. flags: a string of F S R P A."""
+    bits = sum(b for b, c in zip((1, 2, 4, 8, 16), "FSRPA") if c in flags)
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, bits, window, 0, 0)
+    pseudo = HOST_IP + GUEST_IP + struct.pack("!BBH", 0, 6, len(h) + len(payload))
+    data = pseudo + h + payload
+    s = checksum(data + b"\0" * (len(data) % 2))
+    return ip_frame(6, h[:16] + struct.pack("!H", s) + h[18:] + payload)
+
+
+def tcp_reply(wire, sport, seconds=3):
+    """The next TCP segment the machine sends to port sport: (flags, seq,
+    ack, payload), or None."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        f = wire.recv(0.5)
+        if f is None or answer_host(wire, f) or f[12:14] != b"\x08\x00" or f[23] != 6:
+            continue
+        h = f[34:]
+        if struct.unpack("!H", h[2:4])[0] != sport:
+            continue
+        n = struct.unpack("!H", f[16:18])[0] - 20 - (h[12] >> 4) * 4
+        flags = "".join(c for b, c in zip((1, 2, 4, 8, 16), "FSRPA") if h[13] & b)
+        return flags, *struct.unpack("!II", h[4:12]), h[(h[12] >> 4) * 4:][:n]
+    return None
+
+
+@test(points=10, timeout=60)
+def tcp_handshake_and_reset(t):
+    """Raw TCP against `httpd`: a SYN to port 80 gets a SYN-ACK
+    acknowledging it; a bad checksum is ignored; a segment for no
+    connection (an ACK from a port that never connected) gets a RST whose
+    sequence number is its acknowledgement; a RST with a wrong sequence
+    number does not close the opened connection, on which a request is
+    answered (404) and closed with FIN."""
+    def talk(wire):
+        wrong = []
+        for _ in range(40):  # until httpd listens
+            wire.send(tcp_frame(40000, 80, 1000, 0, "S"))
+            r = tcp_reply(wire, 40000, 0.5)
+            if r is not None:
+                break
+        else:
+            return ["no answer to SYN"]
+        if r[0] != "SA" or r[2] != 1001:
+            wrong.append(f"SYN answered {r[:3]}, not SA with ack 1001")
+        iss = r[1]
+        bad = tcp_frame(40001, 80, 5, 77, "A")
+        wire.send(bad[:50] + bytes([bad[50] ^ 0xFF]) + bad[51:])  # its checksum wrong
+        wire.send(tcp_frame(40002, 80, 5, 777777, "A"))
+        r = tcp_reply(wire, 40002)
+        if r is None or r[0] != "R" or r[1] != 777777:
+            wrong.append(f"an ACK for no connection answered {r and r[:3]}, not R with seq 777777")
+        if tcp_reply(wire, 40001, 0.5) is not None:
+            wrong.append("a segment with a bad checksum answered")
+        wire.send(tcp_frame(40000, 80, 1001, iss + 1, "A"))
+        wire.send(tcp_frame(40000, 80, 99999, 0, "R"))  # not its sequence number: ignored
+        req = b"GET /nothing HTTP/1.0\r\n\r\n"
+        wire.send(tcp_frame(40000, 80, 1001, iss + 1, "PA", req))
+        got, fin = b"", False
+        for _ in range(20):
+            r = tcp_reply(wire, 40000)
+            if r is None:
+                break
+            got += r[3]
+            if "F" in r[0]:
+                fin = True
+                wire.send(tcp_frame(40000, 80, 1001 + len(req), r[1] + len(r[3]) + 1, "FA"))
+                break
+            if r[3]:
+                wire.send(tcp_frame(40000, 80, 1001 + len(req), r[1] + len(r[3]), "A"))
+        if not got.startswith(b"HTTP/1.0 404"):
+            wrong.append(f"the request answered {got[:40]!r}")
+        if not fin:
+            wrong.append("no FIN")
+        return wrong
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=40)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+
+
+@test(points=10, timeout=60)
+def udp_malformed_dropped(t):
+    """Frames for `udpecho`'s port that are bad in each way the stack
+    checks -- cut at every byte from the UDP header on, an IP header
+    checksum wrong, a UDP checksum wrong, a UDP length past the packet or
+    below 8, an IP total length past the frame, a fragment (more
+    fragments set, or an offset) -- are dropped and counted, never echoed;
+    a good datagram after them is echoed."""
+    good = udp_frame(b"good")
+    bad = [good[:n] for n in range(38, len(good))]  # the port is in: they reach udpecho
+    ip = bytearray(good)
+    ip[24] ^= 0xFF
+    bad.append(bytes(ip))
+    u = bytearray(good)
+    u[40:42] = b"\x12\x34"  # a UDP checksum that is not 0 and wrong
+    bad.append(bytes(u))
+    for n in (13 + 8, 7):
+        u = bytearray(good)
+        u[38:40] = struct.pack("!H", n)
+        bad.append(bytes(u))
+    u = bytearray(good)
+    u[16:18] = struct.pack("!H", 200)
+    u[24:26] = b"\0\0"
+    u[24:26] = struct.pack("!H", checksum(bytes(u[14:34])))
+    bad.append(bytes(u))
+    for frag in (0x2000, 0x0001):
+        u = bytearray(good)
+        u[20:22] = struct.pack("!H", frag)
+        u[24:26] = b"\0\0"
+        u[24:26] = struct.pack("!H", checksum(bytes(u[14:34])))
+        bad.append(bytes(u))
+
+    def talk(wire):
+        if not wire.wait_for(b"first", 20, resend=udp_frame(b"first")):
+            return ["udpecho never answered"]
+        for f in bad:
+            wire.send(f)
+            time.sleep(0.02)  # not faster than it takes them: a full ring drops frames
+        wrong = []
+        f = wire.recv(1)
+        while f is not None:
+            if udp_payload(f) is not None:
+                wrong.append(f"a bad frame echoed: {f[:44].hex()}")
+            f = wire.recv(0.5)
+        if not wire.wait_for(b"good", 10, resend=good):
+            wrong.append("the good datagram after them not echoed")
+        return wrong
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "udpecho 7 2\n")], talk, timeout=50)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+    t.expect(out, rf"udpecho: echoed 2 datagrams; {len(bad)} bad, 0 dropped")
+
+
+@test(points=10, timeout=60)
+def tcp_window_and_order(t):
+    """Raw TCP against `httpd`, this side advertising a window of 1000
+    bytes: the request's second half sent before its first is dropped
+    (the acknowledgement does not move past the first byte), then the
+    halves in order are taken; the answer (/README.md) never goes past the
+    window this side advertised, and comes whole and in order."""
+    window = 1000
+
+    def talk(wire):
+        wrong = []
+        for _ in range(40):
+            wire.send(tcp_frame(41000, 80, 1000, 0, "S", window=window))
+            r = tcp_reply(wire, 41000, 0.5)
+            if r is not None:
+                break
+        else:
+            return ["no answer to SYN"]
+        iss = r[1]
+        req = b"GET /README.md HTTP/1.0\r\n\r\n"
+        half = 10
+        wire.send(tcp_frame(41000, 80, 1001, iss + 1, "A", window=window))
+        wire.send(tcp_frame(41000, 80, 1001 + half, iss + 1, "PA", req[half:], window=window))
+        r = tcp_reply(wire, 41000)
+        if r is None or r[2] != 1001:
+            wrong.append(f"a segment out of order answered {r and r[:3]}, not an ACK of 1001")
+        wire.send(tcp_frame(41000, 80, 1001, iss + 1, "PA", req[:half], window=window))
+        wire.send(tcp_frame(41000, 80, 1001 + half, iss + 1, "PA", req[half:], window=window))
+        got, acked, fin = b"", iss + 1, False
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not fin:
+            r = tcp_reply(wire, 41000)
+            if r is None:
+                break
+            flags, seq, _, data = r
+            if seq + len(data) > acked + window:
+                wrong.append(f"{len(data)} bytes at {seq - iss}: past the window ({acked - iss} + {window})")
+            if seq == acked and data:
+                got += data
+                acked += len(data)
+            if "F" in flags and seq == acked:
+                fin = True
+                acked += 1
+            wire.send(tcp_frame(41000, 80, 1001 + len(req), acked, "A", window=window))
+        with open("README.md", "rb") as f:
+            readme = f.read()
+        head, _, body = got.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.0 200") or body != readme:
+            wrong.append(f"the answer: {head[:20]!r}, {len(body)} of {len(readme)} bytes right"
+                         if body != readme else f"the answer: {head[:20]!r}")
+        if not fin:
+            wrong.append("no FIN")
+        return wrong[:5]
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=50)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+
+
+@test(points=5, timeout=40)
+def tcp_connect_refused(t):
+    """`nc 10.0.2.2 4444` against this side answering its SYN with a reset:
+    nc says the connection was refused (ExOS's E_CONNREFUSED), and ends."""
+    def talk(wire):
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            f = wire.recv(0.5)
+            if f is None or answer_host(wire, f) or f[12:14] != b"\x08\x00" or f[23] != 6:
+                continue
+            sport, dport, seq = struct.unpack("!HHI", f[34:42])
+            if dport == 4444 and f[47] & 2:
+                wire.send(tcp_frame(4444, sport, 0, seq + 1, "RA", window=0))
+                return None
+        return ["no SYN came"]
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "nc 10.0.2.2 4444\n")], talk, timeout=30)
+    for w in wrong or []:
+        t.check(False, w)
+    t.expect(out, r"^nc: connection refused$")
