@@ -54,6 +54,8 @@
 #include "virtio.h"
 
 #define NET_HDR 12         // the virtio-net header before each frame (virtio 1.x, 5.1.6)
+#define FRAME_AT 16        // where a frame starts in a buffer (its header just before):
+                           // word-aligned, so that copying it goes a word at a time
 #define RXQ     16         // receive buffers, one page each
 #define TXQ     NET_SENDS  // transmit descriptors: descriptor i carries send i
 
@@ -72,7 +74,8 @@ struct send {
   uint32 owner;                        // 0: its owner is gone (it is freed when the device is done)
   int waiting;                         // its owner waits in net_status for it
   int by_handler;                      // a handler sent it: freed when done, never collected
-  uint8 buf[NET_HDR + NET_FRAME_MAX];  // the header (zeros: no offloads), then the frame
+  uint8 buf[FRAME_AT + NET_FRAME_MAX] __attribute__((aligned(8)));  // the header (zeros: no
+                                                                     // offloads), then the frame
 };
 
 static volatile uint8 *regs;  // the device's registers; NULL: no network
@@ -107,7 +110,8 @@ void net_init(void)
   for (int i = 0; i < RXQ; i++) {
     if ((rx_page[i] = page_alloc(0, PG_KERNEL)) == 0)
       panic("virtio-net: out of memory");
-    rxq.desc[i] = (struct vq_desc){rx_page[i], PGSIZE, DESC_WRITE, 0};
+    rxq.desc[i] = (struct vq_desc){rx_page[i] + FRAME_AT - NET_HDR, PGSIZE - (FRAME_AT - NET_HDR),
+                                   DESC_WRITE, 0};
     virtio_post(regs, 0, &rxq, i);
   }
   plic_enable(bootinfo.boot_hart, net_irq);
@@ -153,8 +157,8 @@ static void deliver(struct filter *f, const uint8 *frame, uint64 n)
   }
 }
 
-// A frame arrived in a receive buffer (len bytes, the header included):
-// give it to the filter that accepts it, or count it and give it to the
+// A frame arrived in a receive buffer (len bytes from FRAME_AT - NET_HDR,
+// the header included): give it to the filter that accepts it, or count it and give it to the
 // default filter (or drop it).
 static void receive(const uint8 *buf, uint64 len)
 {
@@ -164,7 +168,7 @@ static void receive(const uint8 *buf, uint64 len)
     sysinfo->net_malformed++;
     return;
   }
-  int f = dpf_match(buf + NET_HDR, len - NET_HDR);
+  int f = dpf_match(buf + FRAME_AT, len - NET_HDR);
   sysinfo->net_match_instret = rdinstret();
   if (f < 0) {
     sysinfo->net_unmatched++;
@@ -172,7 +176,7 @@ static void receive(const uint8 *buf, uint64 len)
     f = default_filter;
   }
   if (f >= 0)
-    deliver(&filters[f], buf + NET_HDR, len - NET_HDR);
+    deliver(&filters[f], buf + FRAME_AT, len - NET_HDR);
 }
 
 // Free send s: its owner collected it, or it finished after its owner died.
@@ -392,11 +396,11 @@ long net_send_frame(uint32 owner, const uint8 *frame, uint64 len, int by_handler
   s->owner = owner;
   s->waiting = 0;
   s->by_handler = by_handler;
-  memset(s->buf, 0, NET_HDR);
-  memmove(s->buf + NET_HDR, frame, len);
+  memset(s->buf + FRAME_AT - NET_HDR, 0, NET_HDR);
+  memmove(s->buf + FRAME_AT, frame, len);
   nsends[ENVX(owner)]++;
   used_net[ENVX(owner)] = 1;
-  txq.desc[n] = (struct vq_desc){PADDR(s->buf), NET_HDR + len, 0, 0};
+  txq.desc[n] = (struct vq_desc){PADDR(s->buf + FRAME_AT - NET_HDR), NET_HDR + len, 0, 0};
   if (sysinfo->net_tx_instret < sysinfo->net_rx_instret)  // the first send since a frame came
     sysinfo->net_tx_instret = rdinstret();
   virtio_post(regs, 1, &txq, n);

@@ -22,8 +22,21 @@ void *memset(void *dst, int c, size_t n)
   return dst;
 }
 
-// Copy n bytes from src to dst, which may overlap. Aligned forward copies go
-// a word at a time, eight words a round.
+// Copy the n words at r to w (forward), eight words a round.
+static inline void copy_words(uint64 *w, const uint64 *r, size_t n)
+{
+  uint64 *end = w + n;
+  for (; end - w >= 8; w += 8, r += 8) {
+    uint64 a = r[0], b = r[1], c = r[2], e = r[3], f = r[4], g = r[5], h = r[6], k = r[7];
+    w[0] = a, w[1] = b, w[2] = c, w[3] = e, w[4] = f, w[5] = g, w[6] = h, w[7] = k;
+  }
+  for (; w < end; w++, r++)
+    *w = *r;
+}
+
+// Copy n bytes from src to dst, which may overlap. A forward copy goes a
+// word at a time if its ends are equally aligned (the bytes before the
+// first word boundary and after the last one by one).
 void *memmove(void *dst, const void *src, size_t n)
 {
   uint8 *d = dst;
@@ -31,19 +44,20 @@ void *memmove(void *dst, const void *src, size_t n)
   if (s < d && s + n > d) {
     while (n-- > 0)
       d[n] = s[n];
-  } else if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
-    uint64 *w = dst, *end = (uint64 *)(d + n);
-    const uint64 *r = src;
-    for (; end - w >= 8; w += 8, r += 8) {
-      uint64 a = r[0], b = r[1], c = r[2], e = r[3], f = r[4], g = r[5], h = r[6], k = r[7];
-      w[0] = a, w[1] = b, w[2] = c, w[3] = e, w[4] = f, w[5] = g, w[6] = h, w[7] = k;
-    }
-    for (; w < end; w++, r++)
-      *w = *r;
-  } else {
-    for (size_t i = 0; i < n; i++)
-      d[i] = s[i];
+    return dst;
   }
+  if ((((uintptr_t)d | (uintptr_t)s | n) & 7) == 0) {
+    copy_words(dst, src, n / 8);
+    return dst;
+  }
+  if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0 && n >= 16) {
+    for (; ((uintptr_t)d & 7) != 0; n--)
+      *d++ = *s++;
+    copy_words((uint64 *)d, (const uint64 *)s, n / 8);
+    d += n & ~7UL, s += n & ~7UL, n &= 7;
+  }
+  for (size_t i = 0; i < n; i++)
+    d[i] = s[i];
   return dst;
 }
 
