@@ -8,6 +8,7 @@
 #   make test           run every test (what CI runs)
 #   make stress N=20    run every test N times beside busy loops; list the flaky ones
 #   make bench          instruction counts of every primitive (BENCH=quick: brief)
+#   make demo           the lecture demos (NAME=x runs one)
 #   make layers         check that ExOS's files call only down its layers (README)
 #   make handout LAB=x  the tree for lab x, its solutions removed (DEST=dir,
 #                       default ../rvexo-x; never overwrites)

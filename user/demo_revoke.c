@@ -109,9 +109,8 @@ int main(int argc, char **argv)
   long kc = sys_kcheck();
   aspace_teardown(&self);
   int ok = ec == 0 && es == 0 && c0 - c1 == ASK && s0 - s1 == ASK && alive && kc == 0;
-  printf("revoke: verdict: %s\n",
-         ok ? "the cooperative child chose its 10 pages; the ignoring one lost 10 by force, "
-              "each named in its repossession vector; both ran on; kcheck OK"
-            : "FAILED");
+  printf("revoke: verdict: %s\n", ok ? "the cooperative child chose its pages, the ignoring one "
+                                       "lost them by force (its vector names them); kcheck OK"
+                                     : "FAILED");
   return ok ? 0 : 1;
 }
