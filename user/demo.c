@@ -21,18 +21,23 @@ struct demo {
   const char *prog;   // the program that shows it (NULL: from the host only)
   const char *arg;    // its argument (NULL: none)
   const char *title;  // one line: what it shows
+  const char *about;  // what it is about to show, if the program does not say
 };
 
 static const struct demo demos[] = {
-    {"bindings", "demo_bindings", NULL, "hostile page-table writes refused live; kcheck OK"},
-    {"upcall", "demo_bench", "upcall", "a fault upcalled to ExOS beside xv6's kernel handling it"},
-    {"paging", "pagedemo", NULL, "a program's own paging policy beats the clock"},
-    {"stride", "demo_stride", NULL, "the stride scheduler's shares as live bars"},
-    {"revoke", "demo_revoke", NULL, "revocation: asked, answered, or taken by force"},
-    {"crash", NULL, NULL, "a crash at disk write N, a reboot, fsck clean"},
-    {"pct", "demo_bench", "pct", "PCT and RPC round trips beside xv6's pipe"},
-    {"bench", "demo_bench", "bench", "exobench against xv6 (the rows xv6 has)"},
-    {"ash", NULL, NULL, "a handler's round trip flat as processes are added"},
+    {"bindings", "demo_bindings", NULL, "hostile page-table writes refused live; kcheck OK", NULL},
+    {"upcall", "demo_bench", "upcall", "a fault upcalled to ExOS beside xv6's kernel handling it",
+     NULL},
+    {"paging", "pagedemo", NULL, "a program's own paging policy beats the clock",
+     "paging: ExOS pages a 128-page array over /pagefile's blocks with room for 32 pages.\n"
+     "paging: A cyclic scan: the clock evicts the page wanted soonest and misses on every\n"
+     "paging: page; the program knows its order and installs MRU, which keeps 31 resident.\n"},
+    {"stride", "demo_stride", NULL, "the stride scheduler's shares as live bars", NULL},
+    {"revoke", "demo_revoke", NULL, "revocation: asked, answered, or taken by force", NULL},
+    {"crash", NULL, NULL, "a crash at disk write N, a reboot, fsck clean", NULL},
+    {"pct", "demo_bench", "pct", "PCT and RPC round trips beside xv6's pipe", NULL},
+    {"bench", "demo_bench", "bench", "exobench against xv6 (the rows xv6 has)", NULL},
+    {"ash", NULL, NULL, "a handler's round trip flat as processes are added", NULL},
 };
 #define NDEMOS (sizeof(demos) / sizeof(demos[0]))
 
@@ -54,6 +59,8 @@ static int run(const struct demo *d)
            d->name);
     return 2;
   }
+  if (d->about != NULL)
+    printf("%s", d->about);
   char path[32];
   char *argv[] = {(char *)d->prog, (char *)d->arg, NULL};
   snprintf(path, sizeof(path), "/%s", d->prog);

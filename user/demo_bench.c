@@ -1,5 +1,5 @@
 // demo_bench: the demos made of exobench rows (demo upcall, demo pct,
-// demo bench). It runs `exobench quick ROW...` with its output into a pipe,
+// demo bench). It runs `exobench quick ROW...` with its output into a file,
 // shows the rows' lines of the table (instructions per operation, xv6's
 // figure and the ratio where xv6 has one), and ends with the comparison the
 // demo is about, read from those lines: exobench measures, this program
@@ -11,7 +11,7 @@
 #include "ulib/ulib.h"
 
 #define MAXROWS 6
-#define OUTSIZE 8192
+#define OUTSIZE 16384  // exobench's whole output (its table has every row)
 #define OUTFILE "/demo_bench.out"  // exobench's output, removed after
 
 struct row {
