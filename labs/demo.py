@@ -39,7 +39,7 @@ import bench  # noqa: E402  (labs/bench.py: Peer, parse, chart)
 
 DEMO_C = os.path.join(ROOT, "user", "demo.c")
 FSCK = os.path.join(ROOT, "build", "mkfs", "fsck")
-ENTRY = re.compile(r'^\s*\{"(?P<name>\w+)",\s*(?:NULL|"(?P<prog>\w+)"),\s*(?:NULL|"\w+"),\s*'
+ENTRY = re.compile(r'^\s*\{"(?P<name>\w+)",\s*(?:NULL|"(?P<prog>\w+)"),\s*(?:NULL|"[^"]*"),\s*'
                    r'"(?P<title>[^"]*)"', re.M)
 CRASH_AT = 60  # the disk write the crash demo stops the machine at (+ 1)
 ASH_PROCS = [0, 1, 2, 4, 8]  # busy processes beside the round trip
