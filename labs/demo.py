@@ -7,10 +7,10 @@
         Run demo NAME: boot the QEMU command (the Makefile's, under -icount
         shift=0) with init=demo NAME, showing the console; the exit status
         is 0 if the demo ended well. N: the crash demo's disk write (make demo
-        NAME=crash N=200).
+        NAME=crash N=200), the fuzz demo's seed.
 
 Most demos are a program in the machine (user/demo.c starts it) and run
-from the shell too. Two need the host:
+from the shell too. Three need the host:
   crash  two boots on one scratch copy of the disk: the first runs
          t_crashfs's workload with diskcrash=N (the kernel stops the machine
          at disk write N + 1, as a power failure would), the second reboots
@@ -20,6 +20,8 @@ from the shell too. Two need the host:
          and by the owner process, with 0 to 8 busy processes beside it:
          exobench's udp-roundtrip rows, with labs/bench.py's Peer at the
          other end of the wire (127.0.0.1 only).
+  fuzz   the system-call fuzzer (user/fuzz.c) as the first program (it must
+         control every other environment): FUZZ_CALLS calls, kcheck OK.
 Their logic is in crash() and ash() below, which take a boot function, so
 that labs/demo/tests.py runs the same code under the grader's machines.
 Only the Python standard library is used.
@@ -42,6 +44,7 @@ FSCK = os.path.join(ROOT, "build", "mkfs", "fsck")
 ENTRY = re.compile(r'^\s*\{"(?P<name>\w+)",\s*(?:NULL|"(?P<prog>\w+)"),\s*(?:NULL|"[^"]*"),\s*'
                    r'"(?P<title>[^"]*)"', re.M)
 CRASH_AT = 60  # the disk write the crash demo stops the machine at (+ 1)
+FUZZ_CALLS = 100000  # the fuzz demo's system calls
 ASH_PROCS = [0, 1, 2, 4, 8]  # busy processes beside the round trip
 TIMEOUT = 300  # seconds a boot may take
 
@@ -127,6 +130,25 @@ def ash(boot, say=print):
     return flat and grows
 
 
+def fuzz(boot, seed=1, say=print):
+    """The fuzz demo: boot(bootargs) runs the machine and returns its
+    console. Returns True if the fuzzer's FUZZ_CALLS calls (seed seed)
+    ended with every kcheck passing and nothing out of its control."""
+    say("fuzz: the kernel treats every library OS as hostile. user/fuzz.c, the first\n"
+        "fuzz: program, makes system calls with plausible and garbage arguments, and the\n"
+        "fuzz: sequences where kernels break (destroy while waiting, while disk I/O is in\n"
+        f"fuzz: flight, ...), running kcheck as it goes: {FUZZ_CALLS:,} calls, seed {seed}.")
+    out = boot(f"init=fuzz seed={seed} calls={FUZZ_CALLS}")
+    destroyed = len(re.findall(r"^rvexo: env \w+ \(\w+\) destroyed: ", out, re.M))
+    summary = re.search(r"^fuzz: seed \d+: \d+ calls .*$", out, re.M)
+    say(f"fuzz: the kernel destroyed {destroyed} environments the fuzzer made, for their "
+        f"faults (each reported), and ran on")
+    say(summary.group(0) if summary else "fuzz: the fuzzer did not finish")
+    ok = summary is not None and summary.group(0).endswith(": OK")
+    say(f"fuzz: verdict: {'every kcheck passed; nothing escaped the fuzzer' if ok else 'FAILED'}")
+    return ok
+
+
 def _run(command, show):
     """Run a QEMU command, passing on its console (the lines show() accepts);
     return the console."""
@@ -182,6 +204,7 @@ def main(argv):
         out = _run(command + ["-snapshot", "-append", f"init=demo {name}"], from_demo)
         return 0 if re.search(rf"^demo {name}: done$", out, re.M) else 1
     print(f"demo {name}: " + next(t for n, _, t in demos() if n == name))
+    number = int(names[1]) if len(names) > 1 and names[1].isdigit() else None
     if name == "crash":
         with tempfile.TemporaryDirectory(prefix="rvexo-demo-") as tmp:
             disk = os.path.join(tmp, "fs.img")
@@ -191,9 +214,11 @@ def main(argv):
                 r = subprocess.run([FSCK, disk], capture_output=True, text=True)
                 text = (r.stdout + r.stderr).replace(f"fsck: {disk}: ", "")
                 return r.returncode == 0 and "clean: " in text, text
-            at = int(names[1]) if len(names) > 1 and names[1].isdigit() else CRASH_AT
             ok = crash(lambda args: _run(_with_disk(command, disk) + ["-append", args], _quiet),
-                       fsck, at)
+                       fsck, number or CRASH_AT)
+    elif name == "fuzz":
+        ok = fuzz(lambda args: _run(command + ["-snapshot", "-append", args], _quiet),
+                  number or 1)
     else:
         peer = bench.Peer()
         try:

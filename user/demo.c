@@ -8,8 +8,9 @@
 // `make demo NAME=x` boots the machine with init=demo x under -icount
 // shift=0 (instruction counts exact), so the figures are the same on any
 // host; from the shell the same programs run, their counts then approximate.
-// Two demos need the host and run only from `make demo` (labs/demo.py):
-// crash reboots the machine, ash needs the host's end of the wire.
+// Three demos need the host and run only from `make demo` (labs/demo.py):
+// crash reboots the machine, ash needs the host's end of the wire, fuzz
+// must be the first program (it checks that it controls every other).
 //
 // `demos` below is the only list: labs/demo.py reads it from this file for
 // `make demo`'s listing, one entry a line.
@@ -38,6 +39,7 @@ static const struct demo demos[] = {
     {"pct", "demo_bench", "pct", "PCT and RPC round trips beside xv6's pipe", NULL},
     {"bench", "demo_bench", "bench", "exobench against xv6 (the rows xv6 has)", NULL},
     {"ash", NULL, NULL, "a handler's round trip flat as processes are added", NULL},
+    {"fuzz", NULL, NULL, "100,000 random system calls against the kernel; kcheck OK", NULL},
 };
 #define NDEMOS (sizeof(demos) / sizeof(demos[0]))
 
@@ -55,7 +57,9 @@ static int run(const struct demo *d)
   printf("demo %s: %s\n", d->name, d->title);
   if (d->prog == NULL) {
     printf("demo %s: it needs the host (it %s): run it with make demo NAME=%s\n", d->name,
-           strcmp(d->name, "crash") == 0 ? "reboots the machine" : "talks to the host's peer",
+           strcmp(d->name, "crash") == 0 ? "reboots the machine"
+           : strcmp(d->name, "ash") == 0 ? "talks to the host's peer"
+                                         : "must be the first program",
            d->name);
     return 2;
   }

@@ -1,6 +1,6 @@
 # The lecture demos (README.md, "Demos"; `make demo`): a suite of the
 # system, not a lab. Every demo runs by name, as `make demo NAME=x` runs it
-# (init=demo x under -icount shift=0; crash and ash through labs/demo.py's
+# (init=demo x under -icount shift=0; crash, ash and fuzz through labs/demo.py's
 # own code, on this test's machines), and ends with its verdict; the demos
 # that run in the machine also run from the shell, once, in one session.
 
@@ -38,7 +38,7 @@ def listed(t):
     """make demo lists every demo of user/demo.c's table (at least eight),
     and the demo program in the machine lists the same ones."""
     names = [name for name, _, _ in demo.demos()]
-    t.check(len(names) >= 8 and set(VERDICTS) | {"crash", "ash"} == set(names),
+    t.check(len(names) >= 8 and set(VERDICTS) | {"crash", "ash", "fuzz"} == set(names),
             f"user/demo.c's table, as labs/demo.py reads it: {names}")
     host = t.run(["python3", "labs/demo.py", "--", "true"])
     machine = t.qemu(bootargs="init=demo")
@@ -93,6 +93,18 @@ def ash_by_name(t):
     t.expect(text, r"^ash: verdict: the handler's round trip [\d,]+\.\.[\d,]+ stays flat from 0 "
                    r"to 8 busy processes; the owner's [\d,]+ to [\d,]+ grows with them$")
     t.check(ok, f"the ash demo failed:\n{text}")
+
+
+@test(points=2, timeout=60)
+def fuzz_by_name(t):
+    """make demo NAME=fuzz: the system-call fuzzer as the first program
+    ends with every kcheck passed and nothing out of its control."""
+    said = []
+    ok = demo.fuzz(lambda args: t.qemu(bootargs=args), say=said.append)
+    text = "\n".join(said)
+    t.expect(text, r"^fuzz: seed 1: \d+ calls .*: OK$",
+             r"^fuzz: verdict: every kcheck passed; nothing escaped the fuzzer$")
+    t.check(ok, f"the fuzz demo failed:\n{text}")
 
 
 @test(points=4, timeout=300)
