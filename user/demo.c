@@ -77,6 +77,8 @@ static int run(const struct demo *d)
   return status == 0 ? 0 : 1;
 }
 
+// demo: the list; demo NAME: run that demo (exit status 0 if it ended
+// well, 1 if not, 2 for a host-only or unknown one).
 int main(int argc, char **argv)
 {
   if (argc < 2) {

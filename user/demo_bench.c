@@ -11,7 +11,7 @@
 #include "ulib/ulib.h"
 
 #define MAXROWS 6
-#define OUTSIZE 16384  // exobench's whole output (its table has every row)
+#define OUTSIZE 16384              // exobench's whole output (its table has every row)
 #define OUTFILE "/demo_bench.out"  // exobench's output, removed after
 
 struct row {
@@ -156,6 +156,8 @@ static long times(long a, long b)
   return b > 0 ? (a * 10 + b / 2) / b : 0;
 }
 
+// The upcall demo's comparison, from its rows (exception-upcall,
+// pagefault-map-only, demand-zero-fault); 1 if ExOS's fault is cheaper.
 static int upcall_verdict(struct row *r)
 {
   printf("upcall: in ExOS: an upcall and resume %s, a fault that maps a page %s, a demand-zero\n"
@@ -166,6 +168,8 @@ static int upcall_verdict(struct row *r)
   return r[2].tenths < r[2].xv6 * 10;
 }
 
+// The pct demo's comparison, from its rows (pct-roundtrip, rpc-roundtrip,
+// pipe-roundtrip); 1 if a PCT round trip is cheaper than xv6's pipe's.
 static int pct_verdict(struct row *r)
 {
   printf("pct: round trips: PCT %s, RPC %s, ExOS pipe %s; xv6's pipe %s\n", fig(r[0].tenths),
@@ -175,6 +179,8 @@ static int pct_verdict(struct row *r)
   return r[0].tenths < r[2].xv6 * 10;
 }
 
+// The bench demo's comparison: on how many rows exobench's figure is below
+// xv6's, and by how much; 1 if on all.
 static int bench_verdict(struct row *r)
 {
   int faster = 0, n = 0;
@@ -213,6 +219,8 @@ static const struct show shows[] = {
      bench_verdict},
 };
 
+// Run the show argv[1] names: say what it shows, measure, compare. Exits
+// 0 if the comparison holds, 1 if not (or no figure), 2 on bad usage.
 int main(int argc, char **argv)
 {
   for (unsigned long i = 0; i < sizeof(shows) / sizeof(shows[0]); i++) {

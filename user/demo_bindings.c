@@ -36,6 +36,9 @@ static int try(const struct attempt *a)
   return 1;
 }
 
+// Set up a table, a page and a child to aim at; make the proper write and
+// the hostile ones; check. Exits 0 if every hostile write was refused, the
+// page kept its contents and kcheck passed.
 int main(int argc, char **argv)
 {
   printf("bindings: ExOS writes its own page tables, one entry at a time: it names the table\n"

@@ -31,6 +31,7 @@ void revoke_handler(void)
       sys_page_free(pool[--npool]);
 }
 
+// Fill the pool with POOL pages of this child's own.
 static void fill_pool(void)
 {
   while (npool < POOL)
@@ -82,6 +83,9 @@ static void let_run(unsigned long ms)
     sys_yield(0);
 }
 
+// Start both children, ask each for ASK pages, watch. Exits 0 if the
+// cooperative one gave ASK back, ASK were taken from the other, both ran
+// on, and kcheck passed.
 int main(int argc, char **argv)
 {
   printf("revoke: the kernel asks before it takes: an upcall says what and by when. Two\n"

@@ -77,19 +77,24 @@ static int half(const unsigned long *tix, unsigned long *sum, int redraw)
 // Print a half's shares against its tickets; 1 if each is within 10%.
 static int verdict(int h, const unsigned long *sum)
 {
-  unsigned long total = sum[0] + sum[1] + sum[2], all = 6;  // tickets: 6 a half
+  unsigned long total = 0, all = 0;
+  for (int i = 0; i < NKIDS; i++) {
+    total += sum[i];
+    all += tickets[h][i];
+  }
   int ok = total > 0;
-  printf("stride: tickets %lu:%lu:%lu, shares ran", tickets[h][0], tickets[h][1], tickets[h][2]);
+  printf("stride: tickets %lu:%lu:%lu, shares", tickets[h][0], tickets[h][1], tickets[h][2]);
   for (int i = 0; i < NKIDS; i++) {
     unsigned long permille = total ? sum[i] * 1000 / total : 0, want = tickets[h][i] * 1000 / all;
-    printf(" %lu.%lu%%", permille / 10, permille % 10);
+    printf(" %lu.%lu%% (ideal %lu.%lu%%)", permille / 10, permille % 10, want / 10, want % 10);
     ok &= permille * 10 >= want * 9 && permille * 10 <= want * 11;
   }
-  printf(" (ideal %s): %s\n", h == 0 ? "50 : 33.3 : 16.7" : "16.7 : 33.3 : 50",
-         ok ? "within 10%" : "NOT within 10%");
+  printf(": %s\n", ok ? "within 10%" : "NOT within 10%");
   return ok;
 }
 
+// Fork the children, run both halves, print the verdict. Exits 0 if each
+// half's shares are within 10% of its tickets.
 int main(int argc, char **argv)
 {
   int pids[NKIDS], started = 0, ok = 0;
