@@ -8,6 +8,7 @@
 #   make test           run every test (what CI runs)
 #   make stress N=20    run every test N times beside busy loops; list the flaky ones
 #   make bench          instruction counts of every primitive (BENCH=quick: brief)
+#   make demo           the lecture demos (NAME=x runs one)
 #   make layers         check that ExOS's files call only down its layers (README)
 #   make handout LAB=x  the tree for lab x, its solutions removed (DEST=dir,
 #                       default ../rvexo-x; never overwrites)
@@ -96,6 +97,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
 UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc
 UPROGS += t_ash
+UPROGS += demo demo_bench demo_bindings demo_stride demo_revoke  # the demos (below)
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
 # Programs written for xv6 (XV6PROGS, in UPROGS too) build with xv6's own
@@ -404,3 +406,19 @@ doctor:
 
 clean:
 	rm -rf $(B) .gdbinit qemu.log
+
+# ---------------------------------------------------------------- demos
+
+# The lecture demos (README.md, "Demos"; the list is user/demo.c's table).
+# make demo: list them; make demo NAME=x: run one, as the first program
+# under -icount shift=0 (counts exact), the disk a scratch copy
+# (labs/demo.py; crash boots twice on one copy, ash puts labs/bench.py's
+# peer on the wire; N=k: crash at write k). From the shell: demo, demo x. (Their programs are in
+# UPROGS above: the disk's rules need them there.)
+DEMOOPTS := $(QEMUBASE) -smp 1 -icount shift=0 $(call qemunet,0,0)
+
+.PHONY: demo
+ifeq ($(strip $(MISSING)),)
+demo: $(KERNEL) $(DISK) $(B)/mkfs/fsck
+	@python3 labs/demo.py $(NAME) $(N) -- $(QEMU) $(DEMOOPTS)
+endif

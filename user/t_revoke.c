@@ -8,28 +8,9 @@
 static long pool[POOL];  // a child's own pages (owned, unmapped)
 static int npool;
 static volatile int upcalls;  // revocation upcalls a child received
-static unsigned long saved_sp __attribute__((used)), saved_ra __attribute__((used));
 
-// The revocation entry: switch to the lower stack page, run the C handler,
-// then resume where the child was (its sp and ra kept in memory, gp as the
-// only scratch register).
-void revoke_entry(void);
-void revoke_handler(void);
-asm(".globl revoke_entry\n"
-    "revoke_entry:\n"
-    "  la gp, saved_sp\n"
-    "  sd sp, 0(gp)\n"
-    "  la gp, saved_ra\n"
-    "  sd ra, 0(gp)\n"
-    "  li sp, 0x2FFFFFF000\n"
-    "  call revoke_handler\n"
-    "  la gp, saved_ra\n"
-    "  ld ra, 0(gp)\n"
-    "  la gp, saved_sp\n"
-    "  ld sp, 0(gp)\n"
-    "  li gp, " XSTR(UAREA) "\n"
-                            "  ld gp, " XSTR(UAREA_REVOKE_PC) "(gp)\n"
-                                                              "  jr gp\n");
+// The revocation entry (tsupport.h) runs revoke_handler.
+REVOKE_ENTRY(revoke_handler);
 
 // Give back what the kernel asks for, from the pool.
 void revoke_handler(void)

@@ -221,4 +221,28 @@ static inline void run_child(long id)
     sys_yield(id);
 }
 
+// Define revoke_entry, a revocation entry for a child made by spawn_child:
+// on the lower page of its stack (CHILD_STACKTOP - PGSIZE) it calls
+// handler(), then resumes where the child was (sp and ra kept in memory, gp
+// the only scratch register; the pc to resume at is the u-area's).
+#define REVOKE_ENTRY(handler)                                                                      \
+  void revoke_entry(void);                                                                         \
+  void handler(void);                                                                              \
+  static unsigned long saved_sp __attribute__((used)), saved_ra __attribute__((used));             \
+  asm(".globl revoke_entry\n"                                                                      \
+      "revoke_entry:\n"                                                                            \
+      "  la gp, saved_sp\n"                                                                        \
+      "  sd sp, 0(gp)\n"                                                                           \
+      "  la gp, saved_ra\n"                                                                        \
+      "  sd ra, 0(gp)\n"                                                                           \
+      "  li sp, 0x2FFFFFF000\n"                                                                    \
+      "  call " #handler "\n"                                                                      \
+      "  la gp, saved_ra\n"                                                                        \
+      "  ld ra, 0(gp)\n"                                                                           \
+      "  la gp, saved_sp\n"                                                                        \
+      "  ld sp, 0(gp)\n"                                                                           \
+      "  li gp, " XSTR(UAREA) "\n"                                                                 \
+      "  ld gp, " XSTR(UAREA_REVOKE_PC) "(gp)\n"                                                   \
+      "  jr gp\n")
+
 #endif
