@@ -40,6 +40,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -143,7 +144,9 @@ class Layout:
 class QMP:
     """A QMP client on a unix socket: one command at a time."""
 
-    def __init__(self, path, deadline):
+    def __init__(self, path, proc, deadline):
+        """Connect to QEMU process proc's QMP socket at path, waiting for it
+        until the monotonic deadline (OSError if proc exits first)."""
         while True:
             try:
                 self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -151,7 +154,7 @@ class QMP:
                 break
             except OSError:
                 self.sock.close()
-                if time.monotonic() > deadline:
+                if proc.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
         self.file = self.sock.makefile("rwb")
@@ -436,9 +439,14 @@ def main(argv=None):
     print(f"*** view: http://127.0.0.1:{server.server_address[1]}/ "
           f"(the machine, live; quit QEMU: Ctrl-A x)", flush=True)
     proc = subprocess.Popen(qemu + ["-qmp", f"unix:{sock},server=on,wait=off"])
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # the machine goes with us
+        signal.signal(sig, lambda *_: proc.terminate())
     try:
-        Handler.machine = Machine(QMP(sock, time.monotonic() + 30), layout, tmpdir)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            Handler.machine = Machine(QMP(sock, proc, time.monotonic() + 30), layout, tmpdir)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        except OSError as e:
+            print(f"*** view: no QMP socket from QEMU ({e}); no view", file=sys.stderr, flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
