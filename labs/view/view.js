@@ -2,7 +2,8 @@
 // again. A snapshot says how long it took; the next one is asked for no
 // sooner than REFRESH_MS, nor than twice that time, so the view never claims
 // to be fresher than its reads allow. /env?id=N gives an environment's
-// mappings, drawn when it is clicked and redrawn with each snapshot.
+// mappings, drawn when it is clicked (or named in the address: #env=N) and
+// redrawn with each snapshot.
 "use strict";
 
 const REFRESH_MS = 250;
@@ -76,6 +77,7 @@ function drawEnvs(s) {
     li.addEventListener("click", (ev) => {
       ev.stopPropagation();
       selected = e.id;
+      location.hash = "env=" + hex(e.id);  // a link to this view
       drawMappings();
     });
     const kids = byParent.get(e.id);
@@ -223,6 +225,10 @@ async function refresh() {
   setTimeout(refresh, wait);
 }
 
+// #env=N (hex) in the address selects environment N, as a click does.
+const wanted = location.hash.match(/env=([0-9a-f]+)/);
+if (wanted)
+  selected = parseInt(wanted[1], 16);
 for (const r of document.querySelectorAll("input[name=colour]"))
   r.addEventListener("change", () => { colourBy = r.value; });
 refresh();
