@@ -331,7 +331,8 @@ class Machine:
         esz, slot = self.lay.size["env_info"], envid & (self.lay.count["nenv"] - 1)
         get = lambda f: self.lay.get(snap_envs, slot * esz, "env_info", f)
         if get("id") != envid or get("status") == 0:
-            return {"error": f"no environment {envid:x}"}
+            return {"error": f"no environment {envid:x} (its slot holds {get('id'):x}, "
+                             f"status {get('status')})"}
         started = time.monotonic()
         tables, leaves = [], []
 

@@ -12,7 +12,7 @@ const TYPE_COLOURS = {free: "#f2f2f2", kernel: "#555", user: "#4a9", pt0: "#36c"
 const TYPE_NAMES = {free: "free", kernel: "kernel", user: "user", pt0: "page table (level 0)",
                     pt1: "page table (level 1)", pt2: "page table (root)", uarea: "u-area"};
 const TYPE_ORDER = ["free", "kernel", "user", "pt0", "pt1", "pt2", "uarea"];
-let refreshes = 0, selected = null, colourBy = "type";
+let refreshes = 0, selected = null, colourBy = "type", last = null;
 
 const $ = (id) => document.getElementById(id);
 const hex = (n) => n.toString(16);
@@ -88,15 +88,35 @@ function drawEnvs(s) {
   $("envs").replaceChildren(...(byParent.get(0) || []).map(item));
 }
 
+// The whole of RAM in the first map; in the second, enlarged, the pages
+// from the first one not the kernel's to the last one in use.
+const MAPS = [{id: "pagemap", cols: 256}, {id: "usedmap", cols: 96}];
+
 function drawPages(s) {
   const t = $("page-counts");
   t.replaceChildren(el("tr", {}, el("th", {}, "all"), ...TYPE_ORDER.map((k) => el("th", {}, TYPE_NAMES[k]))),
     el("tr", {}, el("td", {id: "count-all"}, String(s.npages)),
        ...TYPE_ORDER.map((k) => el("td", {id: "count-" + k}, String(s.by_type[k])))));
-  const c = $("pagemap"), ctx = c.getContext("2d");
-  const cols = 256, cell = Math.max(1, Math.floor(c.width / cols));
-  const rows = Math.ceil(s.npages / cols);
-  c.height = rows * cell;
+  let lo = s.types.findIndex((ty) => TYPE_ORDER[ty] !== "kernel"), hi = s.npages;
+  while (hi > lo + 1 && TYPE_ORDER[s.types[hi - 1]] !== "user" && TYPE_ORDER[s.types[hi - 1]] !== "uarea" &&
+         !TYPE_ORDER[s.types[hi - 1]].startsWith("pt"))
+    hi--;
+  MAPS[0].lo = 0; MAPS[0].hi = s.npages;
+  MAPS[1].lo = Math.max(lo, 0); MAPS[1].hi = hi;
+  const rgbCache = new Map();
+  for (const m of MAPS)
+    drawMap(s, m, rgbCache);
+  $("usedmap-range").textContent = `pages ${hex(s.base_ppn + MAPS[1].lo)}..${hex(s.base_ppn + MAPS[1].hi - 1)}`;
+  $("legend").replaceChildren(...TYPE_ORDER.map((k) =>
+    el("span", {class: "legend"}, el("span", {class: "swatch", style: `background:${TYPE_COLOURS[k]}`}),
+       TYPE_NAMES[k])));
+}
+
+// Draw pages [m.lo, m.hi) of snapshot s on canvas m.id, m.cols cells a row.
+function drawMap(s, m, cache) {
+  const c = $(m.id), ctx = c.getContext("2d");
+  const cell = Math.max(1, Math.floor(c.width / m.cols));
+  c.height = Math.max(1, Math.ceil((m.hi - m.lo) / m.cols)) * cell;
   const img = ctx.createImageData(c.width, c.height);
   const rgb = (css) => {  // a CSS colour as [r, g, b], through the canvas
     ctx.fillStyle = css;
@@ -105,29 +125,27 @@ function drawPages(s) {
       return [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
     return h.match(/\d+/g).slice(0, 3).map(Number);
   };
-  const cache = new Map();
   const colourOf = (i) => {
     const type = TYPE_ORDER[s.types[i]] || "free", owner = s.owners[i];
-    const key = colourBy === "owner" && owner ? `o${owner}/${type}` : type;
+    const mine = owner && owner === selected;  // the selected environment's pages stand out
+    const key = mine ? `s/${type}` : colourBy === "owner" && owner ? `o${owner}/${type}` : type;
     if (!cache.has(key)) {
       const light = {user: 60, uarea: 35, pt0: 45, pt1: 40, pt2: 30}[type] || 50;
-      cache.set(key, rgb(colourBy === "owner" && owner ? envColour(owner, light) : TYPE_COLOURS[type]));
+      cache.set(key, rgb(mine ? `hsl(0, 90%, ${light}%)` :
+                         colourBy === "owner" && owner ? envColour(owner, light) : TYPE_COLOURS[type]));
     }
     return cache.get(key);
   };
-  for (let i = 0; i < s.npages; i++) {
+  for (let i = m.lo; i < m.hi; i++) {
     const [r, g, b] = colourOf(i);
-    const x0 = (i % cols) * cell, y0 = Math.floor(i / cols) * cell;
-    for (let y = y0; y < y0 + cell; y++)
-      for (let x = x0; x < x0 + cell; x++) {
+    const x0 = ((i - m.lo) % m.cols) * cell, y0 = Math.floor((i - m.lo) / m.cols) * cell;
+    for (let y = y0; y < y0 + cell - (cell > 3); y++)  // large cells keep a gap
+      for (let x = x0; x < x0 + cell - (cell > 3); x++) {
         const o = (y * c.width + x) * 4;
         img.data[o] = r; img.data[o + 1] = g; img.data[o + 2] = b; img.data[o + 3] = 255;
       }
   }
   ctx.putImageData(img, 0, 0);
-  $("legend").replaceChildren(...TYPE_ORDER.map((k) =>
-    el("span", {class: "legend"}, el("span", {class: "swatch", style: `background:${TYPE_COLOURS[k]}`}),
-       TYPE_NAMES[k])));
 }
 
 function drawSlices(s) {
@@ -184,8 +202,23 @@ async function drawMappings() {
     `(${m.tables.map((p) => hex(p.ppn)).join(" ")}); read in ${(m.seconds * 1000).toFixed(1)} ms`), t);
 }
 
+// The page under the mouse on map m, named in the canvas's tooltip.
+function pageAt(m, ev) {
+  const c = $(m.id), cell = Math.max(1, Math.floor(c.width / m.cols));
+  const r = c.getBoundingClientRect(), scale = c.width / r.width;
+  const col = Math.floor((ev.clientX - r.left) * scale / cell);
+  const i = m.lo + Math.floor((ev.clientY - r.top) * scale / cell) * m.cols + col;
+  if (!last || last.booting || col >= m.cols || i < m.lo || i >= m.hi)
+    return "";
+  const owner = last.owners[i], type = TYPE_ORDER[last.types[i]] || "?";
+  const env = last.envs.find((e) => e.id === owner);
+  return `page ${hex(last.base_ppn + i)}: ${TYPE_NAMES[type] || type}` +
+    (owner ? `, owner ${hex(owner)} ${env ? env.name : ""}` : "");
+}
+
 function draw(s) {
   refreshes++;
+  last = s;
   if (s.booting) {
     $("status").textContent = "the kernel is booting";
     return;
@@ -229,6 +262,8 @@ async function refresh() {
 const wanted = location.hash.match(/env=([0-9a-f]+)/);
 if (wanted)
   selected = parseInt(wanted[1], 16);
+for (const m of MAPS)
+  $(m.id).addEventListener("mousemove", (ev) => { $(m.id).title = pageAt(m, ev); });
 for (const r of document.querySelectorAll("input[name=colour]"))
   r.addEventListener("change", () => { colourBy = r.value; });
 refresh();
