@@ -200,7 +200,7 @@ def stride_demo_and_page_tables(t):
     v = Viewed(t)
     try:
         v.wait(r"^\$ ")
-        v.type("stride 3000\n")
+        v.type("stride 30000\n")  # long enough to outlast the test
         s = v.until("stride owning the time slices", lambda s: any(
             e["name"] == "stride" and e["slices"] > 0 for e in s["envs"]))
         parent = [e for e in s["envs"] if e["name"] == "stride" and e["slices"] > 0][0]
