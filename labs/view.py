@@ -58,10 +58,10 @@ PGSIZE = 4096
 # What the reader needs from the kernel image: for each structure, the
 # fields it reads (offset and size come from GDB).
 FIELDS = {
-    "sysinfo": ["base_ppn", "npages", "nfree", "nenv", "timebase_hz", "disk_blocks",
+    "sysinfo": ["base_ppn", "npages", "nfree", "nenv", "disk_blocks",
                 "net_received", "net_sent", "net_delivered", "net_consumed", "net_unmatched", "ash"],
     "env_info": ["id", "parent_id", "status", "npages", "uarea_ppn", "root_ppn", "name"],
-    "page_info": ["owner", "mapcount", "type"],
+    "page_info": ["owner", "type"],
     "uarea": ["revoke_kind", "repossessed_count", "revoke_arg", "revoke_deadline", "repossessed",
               "overruns", "x_count"],
     "env": ["waiting_on", "pct_from", "pct_sleeping", "waits_for"],

@@ -168,6 +168,8 @@ function drawTables(s) {
   const serves = s.envs.filter((e) => e.sleeping).map((e) => [who(e.id), "waits for calls from",
     e.accepts === 0 ? "anyone" : e.accepts === 0xffffffff ? "nobody" : who(e.accepts)]);
   fillTable($("pct"), ["environment", "", ""], calls.concat(serves), "no call in progress");
+  $("disk-size").textContent = s.disk_blocks ? `the disk: blocks 0..${s.disk_blocks - 1}; ` +
+    "who may read and write which (disk_bind)" : "no disk";
   fillTable($("bindings"), ["environment", "blocks"], s.bindings.map((b) =>
     [who(b.env), `${b.start}..${b.start + b.count - 1}`]), "no bindings");
   const n = s.net;
