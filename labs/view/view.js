@@ -61,6 +61,12 @@ function drawEnvs(s) {
       badges.push(el("span", {class: "badge"}, `calls ${hex(e.calls)}`));
     if (e.sleeping)
       badges.push(el("span", {class: "badge"}, "serves (asleep)"));
+    if (e.waits_for)
+      badges.push(el("span", {class: "badge"}, `waits for ${hex(e.waits_for)}`));
+    if (e.exceptions)
+      badges.push(el("span", {class: "badge"}, `${e.exceptions} exceptions`));
+    if (e.overruns)
+      badges.push(el("span", {class: "badge warn"}, `${e.overruns} overruns`));
     if (e.revoke)
       badges.push(el("span", {class: "badge warn"}, `asked for ${e.revoke.kind} ${e.revoke.arg}`));
     if (e.repossessed.length)
