@@ -432,7 +432,12 @@ def main(argv=None):
     qemu = args.qemu[1:] if args.qemu[:1] == ["--"] else args.qemu
     if not qemu:
         ap.error("no QEMU command after --")
-    layout = Layout(args.gdb, args.kernel)
+    try:
+        layout = Layout(args.gdb, args.kernel)
+    except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+        print(f"*** view: cannot read the kernel's layout ({e}); booting without the view",
+              file=sys.stderr, flush=True)
+        return subprocess.call(qemu)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     tmpdir = tempfile.mkdtemp(prefix="rvexo-view-")
