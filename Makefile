@@ -2,6 +2,7 @@
 #
 #   make / make build   build the kernel and user programs
 #   make qemu           build and boot under QEMU (quit: Ctrl-A x)
+#   make view           the same, and a live view of the machine in the browser
 #   make qemu-gdb       boot halted, waiting for GDB on this user's port
 #   make gdb            start GDB connected to `make qemu-gdb`
 #   make grade          run the lab tests (LAB=name, T="test ...")
@@ -25,7 +26,8 @@
 # interrupts and guest errors to qemu.log), NET_UDP_PORT=n NET_TCP_PORT=n
 # (the host ports make qemu forwards to the machine), ARGS="..." (kernel boot
 # arguments), ICOUNT=1 (-icount shift=0), BENCH=quick (make bench, briefly),
-# TOOLPREFIX=riscv64-xxx- (cross tools to use).
+# TOOLPREFIX=riscv64-xxx- (cross tools to use), VIEW=1 (make qemu serves the
+# live view too), VIEW_PORT=n (its port; default any free one).
 
 # ---------------------------------------------------------------- tools
 
@@ -122,7 +124,7 @@ HOSTCC ?= cc
 
 # ---------------------------------------------------------------- rules
 
-.PHONY: all build qemu qemu-gdb gdb grade test stress bench profile layers handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
+.PHONY: all build qemu view qemu-gdb gdb grade test stress bench profile layers handout handout-repo release-solution verify-labs grade-class autograder doctor clean print-qemu print-gdbport print-gdb tools
 .DEFAULT_GOAL := all
 
 # Something is missing: install it on Debian/Ubuntu, or say how, then run
@@ -316,7 +318,7 @@ ifeq ($(strip $(MISSING)),)
 qemu: $(KERNEL) $(DISK)
 	@echo "*** Booting rvexo (quit QEMU: Ctrl-A x)"
 	@echo "*** Forwarding 127.0.0.1 UDP $(NET_UDP_PORT) and TCP $(NET_TCP_PORT) to the machine's 7 and 80"
-	@$(QEMU) $(QEMUOPTS) $(call qemunet,$(NET_UDP_PORT),$(NET_TCP_PORT)) $(QEMUARGS); s=$$?; \
+	@$(VIEW_WRAP)$(QEMU) $(QEMUOPTS) $(call qemunet,$(NET_UDP_PORT),$(NET_TCP_PORT)) $(QEMUARGS); s=$$?; \
 	  [ $$s = 0 ] || echo "*** QEMU exited with status $$s"; exit $$s
 
 qemu-gdb: $(KERNEL) $(DISK) .gdbinit
@@ -351,6 +353,19 @@ profile: $(KERNEL) $(DISK)
 layers: $(ULIB_OBJS)
 	@python3 labs/layers.py --nm $(NM) $(ULIB_OBJS)
 endif
+
+# ---------------------------------------------------------------- the live view
+
+# make view, or make qemu VIEW=1: boot as make qemu does (the console in
+# this terminal) and serve a live view of the machine on 127.0.0.1
+# (labs/view.py reads the kernel's exported tables through QEMU's QMP
+# socket; the address is printed first). VIEW_PORT=n: its port (default
+# 0, any free one).
+VIEW_PORT ?= 0
+VIEW_WRAP = $(if $(filter 1,$(VIEW)),python3 labs/view.py --port $(VIEW_PORT) --gdb $(GDB) --kernel $(KERNEL) -- )
+
+view:
+	@$(MAKE) --no-print-directory qemu VIEW=1
 
 handout:
 	@test -n "$(LAB)" || { echo "usage: make handout LAB=name [DEST=dir]"; exit 1; }

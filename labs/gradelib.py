@@ -32,7 +32,8 @@ above), --no-build (do not run `make -s`),
 the labs directory, i.e. build/grade/ of the repository).
 
 Each test prints one line: PASS or FAIL with its points and time, or SKIP
-when its parent test did not pass. Under a failing test come the missing
+when its parent test did not pass (or it called t.skip(reason): something it
+needs is missing here). Under a failing test come the missing
 and unexpected lines; "the machine said:" and the lines of the machines'
 output that explain a failure (EXPLAIN: panics and their backtraces,
 destroyed environments, unhandled faults, asserts, FAIL lines); the hints
@@ -195,6 +196,10 @@ class GradeError(BaseException):
 
 class _StopTest(BaseException):
     """Raised by t.fail() to end the test; caught by the runner."""
+
+
+class _SkipTest(BaseException):
+    """Raised by t.skip(reason): the test cannot run here; caught by the runner."""
 
 
 # ---------------------------------------------------------------- registry
@@ -557,6 +562,11 @@ class TestContext:
         self.failures.append(str(message))
         raise _StopTest()
 
+    def skip(self, reason):
+        """End the test at once as skipped (SKIP, no points, not a failure):
+        what it needs is missing here; reason says what."""
+        raise _SkipTest(reason)
+
     def check_answers(self, path, words=10):
         """Report each question of the answers file at path (a section
         "## Qn. ...") that has no answer of `words` words or more; lines of
@@ -902,6 +912,13 @@ class Runner:
             t.fn(ctx)
         except _StopTest:
             pass
+        except _SkipTest as e:
+            if self.verbose:
+                print("" if self._echo_nl else "\n", end="")
+                print(f"  {t.fullname:<{width}}  ", end="")
+            print(f"{self._paint('SKIP', 33)}  ({e})", flush=True)
+            _midline = False
+            return self._result(t, "skip", time.monotonic() - start, None, [str(e)])
         except (Exception, SystemExit) as e:
             ctx.failures.append(_describe_exception(e, t))
         seconds = time.monotonic() - start - (self.setup_seconds - setup)
