@@ -268,7 +268,9 @@ def reading_does_not_disturb_the_machine(t):
         v.close()
     viewed = v.proc.output()
     t.expect(viewed, r"^exobench: done$")
-    t.check(snapshots >= 3, f"only {snapshots} snapshots were taken while exobench ran")
+    # How many snapshots fit in the run depends on the host's speed (a
+    # snapshot took 20 ms idle, 600 ms busy): one is what the claim needs.
+    t.check(snapshots >= 1, "no snapshot was taken while exobench ran")
     t.note(f"{snapshots} snapshots, the longest {seconds * 1000:.0f} ms")
     figures = lambda out: {r["name"]: (r["per_op"], r["min"], r["max"])
                            for r in bench.parse(out)["rows"] if r["measured"]}
