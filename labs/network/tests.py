@@ -13,6 +13,7 @@ import time
 from gradelib import *
 from netwire import *
 
+
 def with_traffic(t, talk, timeout):
     """Boot t_net's echo server on a wire and run talk(wire) beside it once
     the server says it is ready; returns (the machine's output, what talk
