@@ -171,6 +171,12 @@ def ip_udp_checks(t):
     thread.join(2)
     wire.sock.close()
     first = re.search(r"^.*: FAIL.*$", out, re.M)  # the checks build on each other
+    if first is None and "t_ip: waiting on port 8" in out:
+        t.hint_if(out, r"t_ip: waiting on port 8\n(?![\s\S]*udp_recvfrom of 4 bytes)",
+                  "No datagram to port 8 reached udp_recvfrom: does udp_bind's filter compare "
+                  "the destination port (bytes 36-37) with the port as a plain number (the "
+                  "kernel reads the field big-endian), and does udp_in queue what ip_check "
+                  "and the UDP checks accept?")
     hint_from(t, [first.group(0)] if first else [], T_IP_SYMPTOMS)
     t.expect(out, r"^t_ip: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"kernel trap")
