@@ -98,7 +98,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
 UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc
-UPROGS += t_ash
+UPROGS += t_ash t_ip
 UPROGS += demo demo_bench demo_bindings demo_stride demo_revoke  # the demos (below)
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
 
@@ -292,7 +292,7 @@ QEMUOPTS := $(QEMUBASE) -smp $(CPUS)
 # uid % 5000, as GDBPORT); the grader's and make bench's machines forward
 # from port 0, any port free at the time, so that machines booted at once
 # never collide. No IPv6: its stack would send router advertisements
-# unasked, now and then. A test that gives its own -netdev (labs/net/tests.py:
+# unasked, now and then. A test that gives its own -netdev (labs/netwire.py:
 # -netdev socket on 127.0.0.1, raw frames in and out) replaces this one.
 NET_UDP_PORT ?= $(shell expr $$(id -u) % 5000 + 30000)
 NET_TCP_PORT ?= $(NET_UDP_PORT)

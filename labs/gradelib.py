@@ -165,7 +165,7 @@ import traceback
 __all__ = ["test"]
 
 LAB_ORDER = ["selftest", "boot", "bindings", "kernel", "mkfs", "upcalls", "fork", "sched",
-             "threads", "ipc", "shell", "fs", "revoke", "net"]
+             "threads", "ipc", "shell", "fs", "revoke", "net", "network"]
 
 # The lines that decide a machine run at once (t.qemu's default fatal): a
 # kernel panic, an ExOS panic or failed assertion, a test's FAIL line.

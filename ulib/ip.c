@@ -19,28 +19,37 @@ static long drop(unsigned long *counter)
 // padded with zero), to the running one's-complement sum `sum`.
 unsigned long net_sum(unsigned long sum, const void *p, unsigned long n)
 {
+  // LAB net: add the bytes as big-endian 16-bit words; an odd last byte is the high half
+  // HANDOUT: return sum;
   const unsigned char *b = p;
   for (unsigned long i = 0; i + 1 < n; i += 2)
     sum += net_get16(b + i);
   if (n & 1)
     sum += b[n - 1] << 8;
   return sum;
+  // END LAB net
 }
 
 // The Internet checksum of a running sum: its 16-bit one's complement.
 // (A packet whose checksum field is right sums to 0 here.)
 unsigned int net_fold(unsigned long sum)
 {
+  // LAB net: fold the carries back in, then complement
+  // HANDOUT: return 0;
   while (sum >> 16)
     sum = (sum & 0xFFFF) + (sum >> 16);
   return ~sum & 0xFFFF;
+  // END LAB net
 }
 
 // The running sum of UDP's and TCP's pseudo-header: the addresses, the
 // protocol and the length n of the segment.
 unsigned long ip_pseudo_sum(unsigned int src, unsigned int dst, unsigned int proto, unsigned long n)
 {
+  // LAB net: the four 16-bit halves of the addresses, the protocol, the length
+  // HANDOUT: return 0;
   return (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + proto + n;
+  // END LAB net
 }
 
 // Check the IPv4 packet in the len-byte Ethernet frame and describe it in
@@ -51,6 +60,8 @@ unsigned long ip_pseudo_sum(unsigned int src, unsigned int dst, unsigned int pro
 // packet dropped (counted in net_stats).
 long ip_check(const unsigned char *f, unsigned long len, struct ip_packet *p)
 {
+  // LAB net: check each header field before using it; count what is dropped
+  // HANDOUT: return drop(&net_stats.ip_bad);
   const unsigned char *h = f + ETH_HDR;
   if (len < ETH_HDR + IP_HDR || net_get16(f + 12) != ETH_IP || h[0] >> 4 != 4)
     return drop(&net_stats.ip_bad);
@@ -65,6 +76,7 @@ long ip_check(const unsigned char *f, unsigned long len, struct ip_packet *p)
   if ((p->src & NET_NETMASK) == (NET_IP & NET_NETMASK))
     arp_learn(p->src, f + 6);
   return 0;
+  // END LAB net
 }
 
 // Send an IPv4 packet of protocol proto to dst, its payload the n (at
@@ -72,6 +84,8 @@ long ip_check(const unsigned char *f, unsigned long len, struct ip_packet *p)
 // long for one frame), E_HOSTUNREACH, the kernel's.
 long ip_send(unsigned int dst, unsigned int proto, const struct net_piece *p, int n)
 {
+  // LAB net: resolve dst, write the 20-byte header (its checksum last), send
+  // HANDOUT: return -E_NOSYS;
   unsigned char h[IP_HDR], mac[6];
   struct net_piece all[4] = {{h, IP_HDR}};
   unsigned long total = IP_HDR;
@@ -95,6 +109,7 @@ long ip_send(unsigned int dst, unsigned int proto, const struct net_piece *p, in
   net_put32(h + 16, dst);
   net_put16(h + 10, net_fold(net_sum(0, h, IP_HDR)));
   return eth_send(mac, ETH_IP, all, n + 1);
+  // END LAB net
 }
 
 // Answer the ICMP echo request in frame (netd's filter took it) with an
@@ -103,6 +118,8 @@ long ip_send(unsigned int dst, unsigned int proto, const struct net_piece *p, in
 // checksum: counted), or what sending returned.
 long icmp_answer(const unsigned char *f, unsigned long len)
 {
+  // LAB net: check the request, send back the reply (type 0, a new checksum)
+  // HANDOUT: return drop(&net_stats.ip_bad);
   struct ip_packet p;
   if (ip_check(f, len, &p) < 0)
     return -E_INVAL;
@@ -115,6 +132,7 @@ long icmp_answer(const unsigned char *f, unsigned long len)
   net_put16(h + 2, net_fold(net_sum(net_sum(0, h, 8), p.data + 8, p.len - 8)));
   struct net_piece reply[2] = {{h, 8}, {p.data + 8, p.len - 8}};
   return ip_send(p.src, IP_ICMP, reply, 2);
+  // END LAB net
 }
 
 // Parse the dotted address s ("10.0.2.2") into *ip. Returns 0, or -1 if

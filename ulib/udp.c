@@ -37,6 +37,7 @@ struct udp_sock *udp_open(void)
 // length, checksum if it has one) and queue it.
 static void udp_in(void *arg, const unsigned char *f, unsigned long len)
 {
+  // LAB net: check the IP packet, the UDP length and checksum, then queue it
   struct udp_sock *u = arg;
   struct ip_packet p;
   if (ip_check(f, len, &p) < 0)
@@ -57,6 +58,7 @@ static void udp_in(void *arg, const unsigned char *f, unsigned long len)
   d->port = net_get16(p.data);
   d->len = n - 8;
   memmove(d->data, p.data + 8, n - 8);
+  // END LAB net
 }
 
 // Bind u to local port `port` (1..65535). Returns 0 or an error: E_INVAL
@@ -64,6 +66,8 @@ static void udp_in(void *arg, const unsigned char *f, unsigned long len)
 // another program, has it), the kernel's.
 long udp_bind(struct udp_sock *u, unsigned int port)
 {
+  // LAB net: download a filter for UDP to this port (the port last), keep its handle
+  // HANDOUT: return -E_NOSYS;
   if (u->port != 0 || port == 0 || port > 0xFFFF)
     return -E_INVAL;
   struct dpf_term t[4] = {
@@ -74,6 +78,7 @@ long udp_bind(struct udp_sock *u, unsigned int port)
   u->listen = h;
   u->port = port;
   return 0;
+  // END LAB net
 }
 
 // Send n bytes from buf (at most UDP_MAX) to ip:port, binding u to a
@@ -92,6 +97,8 @@ long udp_sendto(struct udp_sock *u, const void *buf, unsigned long n, unsigned i
   }
   if (u->port == 0)
     return -E_CLAIMED;
+  // LAB net: the UDP header (checksum over pseudo-header, header, data), then ip_send
+  // HANDOUT: return -E_NOSYS;
   unsigned char h[8];
   net_put16(h, u->port);
   net_put16(h + 2, port);
@@ -103,6 +110,7 @@ long udp_sendto(struct udp_sock *u, const void *buf, unsigned long n, unsigned i
   struct net_piece p[2] = {{h, 8}, {buf, n}};
   long err = ip_send(ip, IP_UDP, p, 2);
   return err < 0 ? err : (long)n;
+  // END LAB net
 }
 
 // Take the next datagram that came to u, waiting for one: up to n bytes
@@ -112,6 +120,8 @@ long udp_sendto(struct udp_sock *u, const void *buf, unsigned long n, unsigned i
 long udp_recvfrom(struct udp_sock *u, void *buf, unsigned long n, unsigned int *ip,
                   unsigned int *port)
 {
+  // LAB net: wait for a datagram (eth_poll), take the oldest, at most n bytes
+  // HANDOUT: return -E_NOSYS;
   if (u->port == 0)
     return -E_NOTCONN;
   while (u->head == u->tail) {
@@ -127,6 +137,7 @@ long udp_recvfrom(struct udp_sock *u, void *buf, unsigned long n, unsigned int *
   n = n < d->len ? n : d->len;
   memmove(buf, d->data, n);
   return n;
+  // END LAB net
 }
 
 // Close u: its port is free again.

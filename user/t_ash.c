@@ -6,7 +6,7 @@
 //                  refused where they would take another's frames, and a
 //                  child destroyed with filters, an OR, the default filter
 //                  and handlers installed (all gone, no page lost)
-//   t_ash serve    the machine for labs/net/tests.py's ASH tests: the
+//   t_ash serve    the machine for labs/network/tests.py's ASH tests: the
 //                  filters below, then "ready" from port 7; on "quit" (to
 //                  port 8) it prints what each ring and handler saw and
 //                  the kernel's counters, removes everything, answers

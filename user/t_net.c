@@ -7,7 +7,7 @@
 //   t_net echo     a UDP echo server on port ECHO_PORT (7), built by hand
 //                  (Ethernet, IPv4 and UDP headers written here), that
 //                  answers ARP requests for its address (10.0.2.15) too,
-//                  for the host-side tests in labs/net/tests.py: it
+//                  for the host-side tests in labs/network/tests.py: it
 //                  sends "ready" once its filters are in, echoes every
 //                  datagram, and on "quit" prints the kernel's network
 //                  counters, answers "bye" and ends; a child of its takes

@@ -472,8 +472,8 @@ def handout_repo_carries_work(t):
         out = t.run([sys.executable, script, "boot", clone])
         t.check(out.returncode == 2 and "not empty; nothing was written" in out,
                 f"a handout over a tree: {out.returncode} {out}")
-        out = t.run([sys.executable, script, "net", os.path.join(tmp, "n")])
-        t.check(out.returncode == 2 and "no lab named 'net'" in out, f"lab net: {out}")
+        out = t.run([sys.executable, script, "network", os.path.join(tmp, "n")])
+        t.check(out.returncode == 2 and "no lab named 'network'" in out, f"lab network: {out}")
         out = t.run([sys.executable, os.path.join(clone, "labs", "handout.py"), "fork",
                      os.path.join(tmp, "h")])
         t.check(out.returncode == 2 and "this tree is a handout" in out, f"in a handout: {out}")
