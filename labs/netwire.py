@@ -111,10 +111,12 @@ class Wire:
         """Read frames until a UDP datagram carrying payload, within
         seconds (sending resend every half second meanwhile, if given).
         Returns whether it came."""
-        end = time.monotonic() + seconds
+        end = next_send = time.monotonic()
+        end += seconds
         while time.monotonic() < end:
-            if resend is not None:
-                self.send(resend)
+            if resend is not None and time.monotonic() >= next_send:
+                self.send(resend)  # every half second, however many frames come meanwhile
+                next_send = time.monotonic() + 0.5
             frame = self.recv(0.5)
             if frame is not None and udp_payload(frame) == payload:
                 return True
