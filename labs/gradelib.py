@@ -340,6 +340,7 @@ class _Process:
         argv cannot be started."""
         self.argv = [str(a) for a in argv]
         self._text, self._eof = "", False
+        self.raw = bytearray()   # the output's bytes, as they came
         self._cond = threading.Condition()
         self._echo = echo
         self.started = time.monotonic()
@@ -366,6 +367,7 @@ class _Process:
                 self._echo(text)
             with self._cond:
                 self._text += text
+                self.raw += data
                 self._eof = not data
                 self._cond.notify_all()
             if not data:
@@ -499,6 +501,97 @@ class Output(str):
     timed_out = False
     ended_early = False
     seconds = 0.0
+    raw = b""          # the output's bytes, before decoding
+
+
+# ---------------------------------------------------------------- recording
+
+def _is_qemu(argv):
+    """True if argv runs a QEMU system emulator (the self-test's fake
+    machines are not recorded)."""
+    return os.path.basename(argv[0]).startswith("qemu-system-")
+
+
+def _unrecordable(argv):
+    """Why QEMU cannot record the machine argv boots, or None if it can."""
+    smp = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-smp"]
+    if smp and smp[-1].split(",")[0] not in ("1", "cpus=1"):
+        return f"QEMU records machines of one hart only (this one has -smp {smp[-1]})"
+    return None
+
+
+class _Recorder:
+    """Records a test's boots with QEMU's record/replay (-icount
+    shift=0,rr=record: every input the machine takes, and the instruction
+    count at which it takes it), so that `make replay` can run the very same
+    machine again, instruction for instruction. Boot K of the test leaves in
+    DIR (build/grade/<lab>-<test>.rr/):
+        runK.json   the boot's command line, and its replay's (run in DIR)
+        runK.rr     the record of inputs (QEMU's rrfile)
+        runK.out    the console's bytes
+        runK.img    the disk as the boot found it (the replay reads a
+                    throw-away overlay of it)
+        kernel      a hard link to the kernel booted
+    The disk goes through blkreplay, which records the order in which its
+    requests complete; the boot writes the test's disk as without
+    recording. The network goes through filter-replay: the replay's
+    packets come from the record, whatever the test's network was. A test
+    run under -icount keeps its shift. The grader removes DIR when the test
+    passes."""
+
+    def __init__(self, directory):
+        """A recorder writing into directory (emptied first)."""
+        self.dir = directory
+        self.boots = 0
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+
+    def _path(self, suffix):
+        """The path of the current boot's file runK<suffix>."""
+        return os.path.join(self.dir, f"run{self.boots}{suffix}")
+
+    def start(self, argv, disk):
+        """Prepare the next boot of argv, whose disk is the file disk: save
+        the disk as it is and the replay's command line; return the command
+        line that records the boot."""
+        self.boots += 1
+        k = self.boots
+        shutil.copyfile(disk, self._path(".img"))
+        kernel = argv.index("-kernel") + 1
+        if k == 1:
+            os.link(os.path.join(ROOT, argv[kernel]), os.path.join(self.dir, "kernel"))
+        record, replay = [], []
+        for i, arg in enumerate(argv):
+            before = argv[i - 1] if i else ""
+            if before == "-drive" and re.search(r"(^|,)id=disk0(,|$)", arg):
+                opts = [o for o in arg.split(",") if not re.match(r"(file|id|format)=", o)]
+                blk = "driver=blkreplay,if=none,image=rr-disk,id=disk0"
+                record[-1:] = ["-drive", ",".join([f"file={disk}", "format=raw", "id=rr-disk"]
+                                                  + opts), "-drive", blk]
+                replay[-1:] = ["-drive", ",".join([f"file=run{k}.img", "format=raw", "id=rr-disk"]
+                                                  + opts + ["snapshot=on"]), "-drive", blk]
+                continue
+            if before == "-icount" or arg == "-icount":
+                continue
+            if before == "-netdev":
+                record += [arg, "-object", "filter-replay,id=rr-net,netdev=net0"]
+                replay += ["user,id=net0,restrict=on,ipv6=off",
+                           "-object", "filter-replay,id=rr-net,netdev=net0"]
+                continue
+            record.append(arg)
+            replay.append("kernel" if i == kernel else arg)
+        shift = argv[argv.index("-icount") + 1] if "-icount" in argv else "shift=0"
+        record += ["-icount", f"{shift},rr=record,rrfile={self._path('.rr')}"]
+        replay += ["-icount", f"{shift},rr=replay,rrfile=run{k}.rr"]
+        with open(self._path(".json"), "w", encoding="utf-8") as f:
+            json.dump({"boot": k, "argv": argv, "record": record, "replay": replay}, f, indent=1)
+            f.write("\n")
+        return record
+
+    def save_console(self, raw):
+        """Save the boot's console output (bytes) as runK.out."""
+        with open(self._path(".out"), "wb") as f:
+            f.write(raw)
 
 
 # ---------------------------------------------------------------- test context
@@ -516,7 +609,9 @@ class TestContext:
         self.figures = []
         self._runner = runner
         self._disk, self._disk_copied = None, False
-        self._machines = set()   # command lines of the machines booted
+        self._machines = {}      # command line of each machine booted -> its argv unrecorded
+        self._recorder = None    # the _Recorder of this test's boots, once one is recorded
+        self._unrecorded = []    # why boots were not recorded
 
     # -- checks
 
@@ -647,6 +742,7 @@ class TestContext:
     def _record(self, proc, how, status, seconds, limit, stop_rx, fatal_rx=None):
         """Log a finished run, note a reached time limit, and build its Output."""
         out = Output(proc.output())
+        out.raw = bytes(proc.raw)
         out.returncode, out.seconds = status, seconds
         out.stopped, out.timed_out = how == "stop", how == "time"
         out.ended_early = how == "fatal"
@@ -671,14 +767,30 @@ class TestContext:
     def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL):
         """Boot the kernel in QEMU with bootargs and extra_args; see run().
         The disk is this test's own copy of the image (see disk()). The run
-        ends soon after a line matching fatal (default FATAL; None: never)."""
+        ends soon after a line matching fatal (default FATAL; None: never).
+        Unless recording is off, the run is recorded for `make replay`
+        (see _Recorder)."""
         argv = self._with_disk(self._runner.qemu_command())
         if "-netdev" in extra_args and "-netdev" in argv:  # the test's network replaces ours
             del argv[argv.index("-netdev"):argv.index("-netdev") + 2]
-        argv += (["-append", bootargs] if bootargs else [])
-        self._machines.add(shlex.join(argv + list(extra_args)))
-        return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout,
-                        fatal=fatal)
+        argv += (["-append", bootargs] if bootargs else []) + list(extra_args)
+        why = _unrecordable(argv) if self._runner.record and _is_qemu(argv) else "off"
+        if why:
+            if why != "off":
+                self._unrecorded.append(why)
+            self._machines[shlex.join(argv)] = argv
+            return self.run(argv, send=send, stop=stop, timeout=timeout, fatal=fatal)
+        if self._recorder is None:
+            self._recorder = _Recorder(self._rr_dir())
+        recorded = self._recorder.start(argv, self.disk())
+        self._machines[shlex.join(recorded)] = argv
+        out = self.run(recorded, send=send, stop=stop, timeout=timeout, fatal=fatal)
+        self._recorder.save_console(out.raw)
+        return out
+
+    def _rr_dir(self):
+        """Where this test's recordings go (Runner.rr_path)."""
+        return self._runner.rr_path(self.test)
 
     def disk(self):
         """The path of this test's disk: a copy of the built image made at
@@ -748,7 +860,7 @@ class TestContext:
         qemu_out = Output(qemu.output())
         qemu_out.returncode, qemu_out.seconds = qemu_status, qemu_seconds
         ending = f"exited with status {qemu_status}" if qemu_exited else "killed when GDB was done"
-        self._machines.add(shlex.join(qemu.argv))
+        self._machines[shlex.join(qemu.argv)] = qemu.argv
         self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB: {ending}, {qemu_seconds:.2f}s",
                           str(qemu_out)))
         return gdb_out, qemu_out
@@ -818,10 +930,13 @@ class Runner:
     done at most once per grader run: the build, and the QEMU and GDB
     command lines."""
 
-    def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False):
+    def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False,
+                 record=True):
         """Options: verbose (echo output), build (run make -s before the
-        first QEMU), scale (time-limit factor), log_dir, color (ANSI)."""
+        first QEMU), scale (time-limit factor), log_dir, color (ANSI),
+        record (record t.qemu's machines for `make replay`)."""
         self.verbose, self.build, self.scale, self.color = verbose, build, scale, color
+        self.record = record
         self.log_dir = log_dir or os.path.join(ROOT, "build", "grade")
         self.setup_seconds = 0.0      # time spent building etc., not charged to tests
         self._qemu = self._gdb = None
@@ -897,6 +1012,7 @@ class Runner:
             print(f"  {t.fullname:<{width}}  ", end="", flush=True)
             _midline = True
         ctx = TestContext(t, self)
+        shutil.rmtree(self.rr_path(t), ignore_errors=True)  # an earlier run's
         start, setup = time.monotonic(), self.setup_seconds
         try:
             t.fn(ctx)
@@ -919,6 +1035,7 @@ class Runner:
         if ok and ctx._disk_copied:
             os.remove(ctx.disk())  # a failed test's disk stays, for a look
         if ok:
+            shutil.rmtree(self.rr_path(t), ignore_errors=True)
             if os.path.exists(log):
                 os.remove(log)
             return self._result(t, "pass", seconds, None, [])
@@ -936,9 +1053,16 @@ class Runner:
             print("    " + self._paint("hint:", 36) + " " + h.replace("\n", "\n          "))
         for command in _rerun_commands(t, ctx):
             print(f"    run it alone: {command}")
+        replay = _replay_line(t, ctx)
+        if replay:
+            print(f"    {replay}")
         print(f"    output saved to {_pretty_path(log)}", flush=True)
         return self._result(t, "fail", seconds, log, messages + [f"hint: {h}" for h in hints],
                             said)
+
+    def rr_path(self, t):
+        """Where test t's recordings go: LOG_DIR/<lab>-<name>.rr."""
+        return os.path.join(self.log_dir, f"{t.lab}-{t.name}.rr".replace(os.sep, "_"))
 
     def _log_path(self, t):
         """Where test t's log goes: LOG_DIR/<lab>-<name>.log."""
@@ -991,7 +1115,7 @@ def _rerun_commands(t, ctx):
     booted the machine, `make qemu` with the same boot arguments (of the
     last boot) and instruction counting."""
     commands = [f"./grade-lab {t.fullname}"]
-    boots = [(shlex.split(command), ending) for command, ending, _ in ctx.runs
+    boots = [(ctx._machines[command], ending) for command, ending, _ in ctx.runs
              if command in ctx._machines]
     if boots:
         argv, ending = boots[-1]
@@ -1006,6 +1130,24 @@ def _rerun_commands(t, ctx):
         make = "make qemu-gdb" if ending.startswith("QEMU for GDB") else "make qemu"
         commands.append(" ".join([make] + words))
     return commands
+
+
+def _replay_line(t, ctx):
+    """The line under failed test t about replaying it: the command that
+    replays its last recorded boot, or why it cannot be replayed; None if
+    it booted no QEMU."""
+    booted = [argv for argv in ctx._machines.values() if _is_qemu(argv)]
+    if not booted:
+        return None
+    if ctx._recorder is None:
+        if not ctx._runner.record:
+            return "no replay: recording was off (--no-record)"
+        if ctx._unrecorded:
+            return f"no replay: {ctx._unrecorded[-1]}"
+        return "no replay: its machine ran under GDB (t.gdb), which is not recorded"
+    n = ctx._recorder.boots
+    which = f" (boot {n} of {n}; RUN=1 for the first)" if n > 1 else ""
+    return f"replay it: make replay T={t.fullname}{which}"
 
 
 def _describe_exception(e, t):
@@ -1059,6 +1201,8 @@ def _parse_args(argv):
     p.add_argument("--no-earlier", action="store_true",
                    help="grading one lab, do not also run the earlier labs' tests")
     p.add_argument("--no-build", action="store_true", help="do not run `make -s` first")
+    p.add_argument("--no-record", action="store_true",
+                   help="do not record the machines for `make replay` (also: RECORD=0)")
     p.add_argument("--labs-dir", metavar="DIR", help="where the labs are (default: labs/)")
     p.add_argument("--log-dir", metavar="DIR",
                    help="where logs of failed tests go (default: build/grade beside the labs dir)")
@@ -1133,7 +1277,8 @@ def main(argv=None):
                                   os.path.join(os.path.dirname(labs_dir), "build", "grade"))
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         runner = Runner(verbose=args.verbose, build=not args.no_build, scale=_time_scale(),
-                        log_dir=log_dir, color=color)
+                        log_dir=log_dir, color=color,
+                        record=not args.no_record and os.environ.get("RECORD") != "0")
         results = runner.run_tests(tests)
         if guard:
             print(f"\nThe earlier labs' tests, which lab {tests[0].lab} must not break "
