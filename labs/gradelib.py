@@ -29,7 +29,8 @@ max_score and, for a failure, what was shown under it), --no-earlier (see
 above), --no-build (do not run `make -s`),
 --labs-dir DIR (where the labs are; default: labs/ next to grade-lab),
 --log-dir DIR (where logs of failed tests go; default: build/grade/ beside
-the labs directory, i.e. build/grade/ of the repository).
+the labs directory, i.e. build/grade/ of the repository), --no-record (see
+below; also the environment variable RECORD=0).
 
 Each test prints one line: PASS or FAIL with its points and time, or SKIP
 when its parent test did not pass. Under a failing test come the missing
@@ -39,7 +40,14 @@ destroyed environments, unhandled faults, asserts, FAIL lines); the hints
 (see below); and the commands that run it alone. Everything the machine
 printed, in every run of that test, is saved to build/grade/<lab>-<test>.log (the log is
 deleted when the test passes again). Each test boots on its own copy of
-the disk image, build/grade/<lab>-<test>.img (kept only when it fails). The last two
+the disk image, build/grade/<lab>-<test>.img (kept only when it fails).
+Every machine t.qemu boots is recorded with QEMU's record/replay (see
+_Recorder) into build/grade/<lab>-<test>.rr/, kept only when the test
+fails; the line "replay it: make replay T=lab/test" under a failed test
+is the command that runs that very machine again (labs/replay.py), or
+"no replay: WHY" says why it cannot be: a machine of several harts (QEMU
+records one), one run under GDB (t.gdb), a boot the test keeps from being
+recorded (norecord=), or recording off (--no-record). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
 1 when one did, 2 when the grader could not run (the build failed, a
@@ -98,10 +106,16 @@ fails: what a student who fails it most likely got wrong.
 
 The test function gets a context t:
 
-t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL)
+t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL,
+       norecord=None)
     Boot the kernel: the QEMU command line printed by `make -s print-qemu`,
     then "-append BOOTARGS" if bootargs is not empty, then extra_args. A
     -netdev in extra_args replaces the command line's own (same id, net0).
+    The boot is recorded (see above) unless norecord gives a reason why it
+    must not be: recording runs the machine under -icount shift=0, and
+    QEMU's record mode moves the virtual clock on by itself while the
+    machine waits for the disk, so a deadline in virtual time that races
+    the disk may expire first.
     Returns everything the machine printed (see t.run). The first QEMU of a
     grader run builds the kernel (`make -s`) first. The run ends soon after
     a line matching fatal (None: no such end); a test whose machine must
@@ -764,17 +778,19 @@ class TestContext:
         """What the machines this test booted printed (not other commands)."""
         return [output for command, _, output in self.runs if command in self._machines]
 
-    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL):
+    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL,
+             norecord=None):
         """Boot the kernel in QEMU with bootargs and extra_args; see run().
         The disk is this test's own copy of the image (see disk()). The run
         ends soon after a line matching fatal (default FATAL; None: never).
-        Unless recording is off, the run is recorded for `make replay`
-        (see _Recorder)."""
+        Unless recording is off or norecord says why this boot must not be
+        recorded, it is recorded for `make replay` (see _Recorder)."""
         argv = self._with_disk(self._runner.qemu_command())
         if "-netdev" in extra_args and "-netdev" in argv:  # the test's network replaces ours
             del argv[argv.index("-netdev"):argv.index("-netdev") + 2]
         argv += (["-append", bootargs] if bootargs else []) + list(extra_args)
-        why = _unrecordable(argv) if self._runner.record and _is_qemu(argv) else "off"
+        why = "off" if not (self._runner.record and _is_qemu(argv)) else norecord
+        why = why or _unrecordable(argv)
         if why:
             if why != "off":
                 self._unrecorded.append(why)

@@ -92,7 +92,7 @@ def compare(expected, got):
             f"{len(expected)} bytes, replayed {len(got)}"), False
 
 
-def gdb_argv(directory, record, name, batch=None):
+def gdb_argv(directory, record, batch=None):
     """The GDB command line of a replay under GDB, and its environment:
     .gdbinit filled in for a free port (written in directory), the
     replay's description in RVEXO_REPLAY (labs/rr.py starts its QEMU),
@@ -128,7 +128,7 @@ def main():
         fail("name the test as LAB/TEST, e.g. make replay T=boot/banner")
     directory, record = find(args.log_dir, args.test, args.run)
     if args.batch or args.gdb:
-        argv, env, screen = gdb_argv(directory, record, args.test, args.batch)
+        argv, env, screen = gdb_argv(directory, record, args.batch)
         if args.gdb:
             print(f"*** Replaying {args.test} (boot {record['boot']}) under GDB; the machine's "
                   f"console goes to {gradelib._pretty_path(screen)}", flush=True)

@@ -13,7 +13,11 @@ can be reached again by running the replay from its start up to it:
                       kept in $icount (`set $here = $icount`; `seek $here`
                       comes back to it)
     seek N            go to instruction count N (before or after this one)
-    back [N]          go back N instructions (default 1); also `rsi`
+    back [N]          go back N instructions (default 1); in a replay,
+                      GDB's reverse-stepi (rsi) does the same
+    reverse-continue  (rc) back to the last stop of a breakpoint or a
+                      watchpoint before now (`watch -l x`, then rc: the
+                      last write of x)
     last-write[/SIZE] ADDR
                       go back to the last instruction before this one that
                       wrote the SIZE bytes (default 8) at ADDR: the one that
@@ -22,10 +26,11 @@ can be reached again by running the replay from its start up to it:
 Going back starts a fresh QEMU on the recording and runs it to the count
 (monitor replay_break N, continue): at tens of millions of instructions a
 second, a fraction of a second for a test's boot. QEMU's own way back
-(reverse-stepi, replay_seek to a snapshot) does not work on QEMU 7.2 for
-RISC-V: GDB's reverse-stepi gets no answer, and after loading a snapshot
-the machine no longer single-steps. These commands need neither. Outside
-a replay they say so.
+does not work on QEMU 7.2 for RISC-V: GDB's reverse-stepi and
+reverse-continue get no answer, and after loading a snapshot (replay_seek)
+the machine no longer single-steps. In a replay this file's commands take
+the place of GDB's reverse-stepi and reverse-continue. Outside a replay
+back, seek and last-write say so.
 """
 
 import atexit
@@ -93,10 +98,14 @@ class _Quiet:
     the way to a count is not stopped by them, and GDB's messages (the
     stops on the way) are not shown."""
 
+    def __init__(self, keep=False):
+        """keep: leave the breakpoints as they are (hide the messages only)."""
+        self.keep = keep
+
     def __enter__(self):
         """Disable the enabled breakpoints (and remember them); hide the
         messages."""
-        self.off = [b for b in gdb.breakpoints() if b.enabled]
+        self.off = [] if self.keep else [b for b in gdb.breakpoints() if b.enabled]
         for b in self.off:
             b.enabled = False
         gdb.flush()
@@ -194,6 +203,40 @@ the registers and memory are as they were N instructions ago."""
         _show(seek(now - n))
 
 
+class ReverseContinue(gdb.Command):
+    """reverse-continue: go back to the last stop before now of the enabled
+breakpoints and watchpoints: at a breakpoint, its address; at a watchpoint,
+the instruction that wrote the watched memory (`watch -l x` then
+reverse-continue: the last write of x). It runs the replay from the start
+and notes where it stops. Also `rc`."""
+
+    def __init__(self, name):
+        """Register the command as name."""
+        super().__init__(name, gdb.COMMAND_RUNNING)
+
+    def invoke(self, arg, from_tty):
+        """Collect the stops before now, go to the last one."""
+        now = icount()
+        watching = [b for b in gdb.breakpoints() if b.enabled and b.type != gdb.BP_BREAKPOINT]
+        _restart()
+        stops = []
+        with _Quiet(keep=True):
+            gdb.execute(f"monitor replay_break {now}", to_string=True)
+            while True:
+                seen = sum(b.hit_count for b in watching if b.is_valid())
+                gdb.execute("continue")
+                count = icount()
+                if count >= now:
+                    break
+                wrote = sum(b.hit_count for b in watching if b.is_valid()) > seen
+                stops.append(count - 1 if wrote else count)
+        if not stops:
+            seek(now)
+            raise gdb.GdbError(f"no breakpoint or watchpoint stops in the {now} instructions "
+                               "so far")
+        _show(seek(stops[-1]))
+
+
 class LastWrite(gdb.Command):
     """last-write[/SIZE] ADDR: go back to the last instruction before now
 that wrote the SIZE bytes (default 8) at ADDR, and show the value before
@@ -262,5 +305,9 @@ if _REPLAY is not None and _qemu is None:
 Icount()
 Seek()
 Back("back")
-Back("rsi")
 LastWrite()
+if _REPLAY is not None:  # GDB's own would ask QEMU, which never answers
+    Back("reverse-stepi")
+    Back("rsi")
+    ReverseContinue("reverse-continue")
+    ReverseContinue("rc")
