@@ -534,6 +534,22 @@ def _unrecordable(argv):
     return None
 
 
+def _sparse_copy(src, dst, block=4096):
+    """Copy file src to dst, leaving holes where src has blocks of zeros
+    (most of a fresh disk image: a quarter of the space)."""
+    zero = bytes(block)
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        while True:
+            data = f.read(block)
+            if not data:
+                break
+            if data == zero:
+                g.seek(len(data), os.SEEK_CUR)
+            else:
+                g.write(data)
+        g.truncate()
+
+
 class _Recorder:
     """Records a test's boots with QEMU's record/replay (-icount
     shift=0,rr=record: every input the machine takes, and the instruction
@@ -544,7 +560,8 @@ class _Recorder:
         runK.rr     the record of inputs (QEMU's rrfile)
         runK.out    the console's bytes
         runK.img    the disk as the boot found it (the replay reads a
-                    throw-away overlay of it)
+                    throw-away overlay of it); kept, it has holes for
+                    its blocks of zeros
         kernel      a hard link to the kernel booted
     The disk goes through blkreplay, which records the order in which its
     requests complete; the boot writes the test's disk as without
@@ -601,6 +618,14 @@ class _Recorder:
             json.dump({"boot": k, "argv": argv, "record": record, "replay": replay}, f, indent=1)
             f.write("\n")
         return record
+
+    def keep(self):
+        """The test failed and its recording stays: make the disks'
+        copies sparse (a fresh image is three quarters zeros)."""
+        for k in range(1, self.boots + 1):
+            path = os.path.join(self.dir, f"run{k}.img")
+            _sparse_copy(path, path + ".new")
+            os.replace(path + ".new", path)
 
     def save_console(self, raw):
         """Save the boot's console output (bytes) as runK.out."""
@@ -1055,6 +1080,8 @@ class Runner:
             if os.path.exists(log):
                 os.remove(log)
             return self._result(t, "pass", seconds, None, [])
+        if ctx._recorder is not None:
+            ctx._recorder.keep()
         messages = ctx.failures + ctx.notes
         said = _explaining_lines(ctx)
         hints = ([t.hint] if t.hint else []) + ctx.hints

@@ -26,7 +26,7 @@ def record(t, tmp, *words, env=None):
     options), its logs in tmp/logs; return its output."""
     argv = [sys.executable, os.path.join(ROOT, "grade-lab"), "--no-build", "--labs-dir",
             FIXTURES, "--log-dir", os.path.join(tmp, "logs"), "broken", *words]
-    return t.run(argv, timeout=60, env=env)
+    return t.run(argv, timeout=60, env=env or {"RECORD": "1"})
 
 
 def replay(t, tmp, *args, timeout=60):
