@@ -536,7 +536,8 @@ def _unrecordable(argv):
 
 def _sparse_copy(src, dst, block=4096):
     """Copy file src to dst, leaving holes where src has blocks of zeros
-    (most of a fresh disk image: a quarter of the space)."""
+    (a fresh disk image is mostly zeros: its copy takes a quarter of the
+    space)."""
     zero = bytes(block)
     with open(src, "rb") as f, open(dst, "wb") as g:
         while True:
@@ -562,10 +563,13 @@ class _Recorder:
         runK.img    the disk as the boot found it (the replay reads a
                     throw-away overlay of it); kept, it has holes for
                     its blocks of zeros
-        kernel      a hard link to the kernel booted
+        kernel      a hard link to the kernel booted (or a copy)
     The disk goes through blkreplay, which records the order in which its
     requests complete; the boot writes the test's disk as without
-    recording. The network goes through filter-replay: the replay's
+    recording. It costs time: blkreplay hands the machine a finished
+    request only at QEMU's next timer event (the kernel's next tick, up to
+    a millisecond later), so a boot that waits for the disk thousands of
+    times runs several times slower recorded. The network goes through filter-replay: the replay's
     packets come from the record, whatever the test's network was. A test
     run under -icount keeps its shift. The grader removes DIR when the test
     passes."""
@@ -590,7 +594,11 @@ class _Recorder:
         shutil.copyfile(disk, self._path(".img"))
         kernel = argv.index("-kernel") + 1
         if k == 1:
-            os.link(os.path.join(ROOT, argv[kernel]), os.path.join(self.dir, "kernel"))
+            src, dst = os.path.join(ROOT, argv[kernel]), os.path.join(self.dir, "kernel")
+            try:
+                os.link(src, dst)
+            except OSError:  # another file system
+                shutil.copyfile(src, dst)
         record, replay = [], []
         for i, arg in enumerate(argv):
             before = argv[i - 1] if i else ""

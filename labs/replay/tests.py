@@ -105,13 +105,14 @@ def replay_prints_the_same_bytes(t):
 
 @test(points=1, timeout=90)
 def gdb_stops_and_goes_back_one(t):
-    """Under GDB the replay stops at a kernel breakpoint; `back` moves the pc
-    and the instruction count back by exactly one instruction, twice;
-    `seek` returns to the breakpoint's count and pc."""
+    """Under GDB the replay stops at a kernel breakpoint; `back`, then GDB's
+    own reverse-stepi, each move the pc and the instruction count back by
+    exactly one instruction; `seek` returns to the breakpoint's count and
+    pc."""
     with tempfile.TemporaryDirectory() as tmp:
         recorded(t, tmp)
         out = under_gdb(t, tmp, ["break panic_at", "continue", "icount", "set $here = $icount",
-                                 "p/x $pc", "back", "icount", "p/x $pc", "rsi", "icount",
+                                 "p/x $pc", "back", "icount", "p/x $pc", "reverse-stepi", "icount",
                                  "p/x $pc", "seek $here", "icount", "p/x $pc"])
         t.expect(out, r"^Breakpoint 1, panic_at ")
         n = counts(out)
