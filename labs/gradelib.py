@@ -46,8 +46,9 @@ _Recorder) into build/grade/<lab>-<test>.rr/, kept only when the test
 fails; the line "replay it: make replay T=lab/test" under a failed test
 is the command that runs that very machine again (labs/replay.py), or
 "no replay: WHY" says why it cannot be: a machine of several harts (QEMU
-records one), one run under GDB (t.gdb), a boot the test keeps from being
-recorded (norecord=), or recording off (--no-record). The last two
+records one), one whose test types at its prompts (send=: QEMU does not
+record that input), one run under GDB (t.gdb), a boot the test keeps from
+being recorded (norecord=), or recording off (--no-record). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
 1 when one did, 2 when the grader could not run (the build failed, a
@@ -526,6 +527,12 @@ def _is_qemu(argv):
     return os.path.basename(argv[0]).startswith("qemu-system-")
 
 
+# Why a boot whose test types at its prompts is not recorded.
+TYPED = ("its input is typed at prompts, and QEMU records no input on the console "
+         "-nographic shares with its monitor (on a console of its own, typed input "
+         "stalls the recorded machine)")
+
+
 def _unrecordable(argv):
     """Why QEMU cannot record the machine argv boots, or None if it can."""
     smp = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-smp"]
@@ -823,7 +830,7 @@ class TestContext:
             del argv[argv.index("-netdev"):argv.index("-netdev") + 2]
         argv += (["-append", bootargs] if bootargs else []) + list(extra_args)
         why = "off" if not (self._runner.record and _is_qemu(argv)) else norecord
-        why = why or _unrecordable(argv)
+        why = why or _unrecordable(argv) or (TYPED if send else None)
         if why:
             if why != "off":
                 self._unrecorded.append(why)

@@ -35,6 +35,9 @@ import gradelib  # noqa: E402
 
 ROOT = gradelib.ROOT
 QUIET_END = 2.0   # seconds without output after which a replay is over
+QUIET_STUCK = 10.0  # the same, when it has printed less than the recording
+# What QEMU itself says when the grader stops it (not the machine's output).
+QEMU_STOPPED = re.compile(rb"^qemu-system-\S+: terminating on signal .*\n?", re.M)
 
 
 def fail(message):
@@ -60,9 +63,11 @@ def find(log_dir, name, run):
 
 
 def console(directory, record):
-    """Replay record's boot, echoing its console; return the bytes it
-    printed. The replay ends when the recording's bytes are all out and
-    nothing more comes for QUIET_END seconds, or when QEMU exits."""
+    """Replay record's boot, echoing its console; return the bytes the
+    recording holds and those the replay printed, without QEMU's own
+    "terminating on signal" line. The replay ends when QEMU exits (at the
+    recording's end), or when nothing more comes for QUIET_END seconds
+    after as many bytes as the recording's (QUIET_STUCK before)."""
     with open(os.path.join(directory, f"run{record['boot']}.out"), "rb") as f:
         expected = f.read()
     proc = gradelib._Process(record["replay"], cwd=directory,
@@ -73,11 +78,11 @@ def console(directory, record):
             time.sleep(0.05)
             if len(proc.raw) != size:
                 last, size = time.monotonic(), len(proc.raw)
-            elif size >= len(expected) and time.monotonic() - last > QUIET_END:
+            elif time.monotonic() - last > (QUIET_END if size >= len(expected) else QUIET_STUCK):
                 break
     finally:
         proc.stop()
-    return expected, bytes(proc.raw)
+    return QEMU_STOPPED.sub(b"", expected), QEMU_STOPPED.sub(b"", bytes(proc.raw))
 
 
 def compare(expected, got):
