@@ -390,6 +390,19 @@ autograder:
 	@test -n "$(LAB)" || { echo "usage: make autograder LAB=name"; exit 1; }
 	@python3 labs/classgrade.py $(LAB) --autograder $(B)/autograder-$(LAB).zip
 
+# ---------------------------------------------------------------- replay
+# The grader records every machine a test boots (QEMU's record/replay:
+# labs/gradelib.py, _Recorder) and keeps the recordings of failed tests in
+# build/grade/<lab>-<test>.rr/ (RECORD=0 with make grade, or ./grade-lab
+# --no-record: record nothing). make replay T=lab/test runs the failed run
+# again and checks its console prints the same bytes; make replay-gdb
+# T=lab/test does it under GDB, where icount, seek, back and last-write go
+# back in time (labs/rr.py). RUN=k: the test's k-th boot (default: its last).
+.PHONY: replay replay-gdb
+replay replay-gdb:
+	@test -n "$(T)" || { echo "usage: make $@ T=lab/test [RUN=k] (the line under a failed test says it)"; exit 2; }
+	@python3 labs/replay.py $(if $(filter replay-gdb,$@),--gdb) $(if $(RUN),--run $(RUN)) $(T)
+
 .gdbinit: .gdbinit.tmpl Makefile
 	sed -e 's/@GDBPORT@/$(GDBPORT)/g' -e 's|@BUILD@|$(B)|g' $< > $@
 

@@ -29,7 +29,8 @@ max_score and, for a failure, what was shown under it), --no-earlier (see
 above), --no-build (do not run `make -s`),
 --labs-dir DIR (where the labs are; default: labs/ next to grade-lab),
 --log-dir DIR (where logs of failed tests go; default: build/grade/ beside
-the labs directory, i.e. build/grade/ of the repository).
+the labs directory, i.e. build/grade/ of the repository), --no-record (see
+below; also the environment variable RECORD=0).
 
 Each test prints one line: PASS or FAIL with its points and time, or SKIP
 when its parent test did not pass (or it called t.skip(reason): something it
@@ -40,7 +41,15 @@ destroyed environments, unhandled faults, asserts, FAIL lines); the hints
 (see below); and the commands that run it alone. Everything the machine
 printed, in every run of that test, is saved to build/grade/<lab>-<test>.log (the log is
 deleted when the test passes again). Each test boots on its own copy of
-the disk image, build/grade/<lab>-<test>.img (kept only when it fails). The last two
+the disk image, build/grade/<lab>-<test>.img (kept only when it fails).
+Every machine t.qemu boots is recorded with QEMU's record/replay (see
+_Recorder) into build/grade/<lab>-<test>.rr/, kept only when the test
+fails; the line "replay it: make replay T=lab/test" under a failed test
+is the command that runs that very machine again (labs/replay.py), or
+"no replay: WHY" says why it cannot be: a machine of several harts (QEMU
+records one), one whose test types at its prompts (send=: QEMU does not
+record that input), one run under GDB (t.gdb), a boot the test keeps from
+being recorded (norecord=), or recording off (--no-record). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
 1 when one did, 2 when the grader could not run (the build failed, a
@@ -99,10 +108,16 @@ fails: what a student who fails it most likely got wrong.
 
 The test function gets a context t:
 
-t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL)
+t.qemu(bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL,
+       norecord=None)
     Boot the kernel: the QEMU command line printed by `make -s print-qemu`,
     then "-append BOOTARGS" if bootargs is not empty, then extra_args. A
     -netdev in extra_args replaces the command line's own (same id, net0).
+    The boot is recorded (see above) unless norecord gives a reason why it
+    must not be: recording runs the machine under -icount shift=0, and
+    QEMU's record mode moves the virtual clock on by itself while the
+    machine waits for the disk, so a deadline in virtual time that races
+    the disk may expire first.
     Returns everything the machine printed (see t.run). The first QEMU of a
     grader run builds the kernel (`make -s`) first. The run ends soon after
     a line matching fatal (None: no such end); a test whose machine must
@@ -345,6 +360,7 @@ class _Process:
         argv cannot be started."""
         self.argv = [str(a) for a in argv]
         self._text, self._eof = "", False
+        self.raw = bytearray()   # the output's bytes, as they came
         self._cond = threading.Condition()
         self._echo = echo
         self.started = time.monotonic()
@@ -371,6 +387,7 @@ class _Process:
                 self._echo(text)
             with self._cond:
                 self._text += text
+                self.raw += data
                 self._eof = not data
                 self._cond.notify_all()
             if not data:
@@ -504,6 +521,136 @@ class Output(str):
     timed_out = False
     ended_early = False
     seconds = 0.0
+    raw = b""          # the output's bytes, before decoding
+
+
+# ---------------------------------------------------------------- recording
+
+def _is_qemu(argv):
+    """True if argv runs a QEMU system emulator (the self-test's fake
+    machines are not recorded)."""
+    return os.path.basename(argv[0]).startswith("qemu-system-")
+
+
+# Why a boot whose test types at its prompts is not recorded.
+TYPED = ("its input is typed at prompts, and QEMU records no input on the console "
+         "-nographic shares with its monitor (on a console of its own, typed input "
+         "stalls the recorded machine)")
+
+
+def _unrecordable(argv):
+    """Why QEMU cannot record the machine argv boots, or None if it can."""
+    smp = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-smp"]
+    if smp and smp[-1].split(",")[0] not in ("1", "cpus=1"):
+        return f"QEMU records machines of one hart only (this one has -smp {smp[-1]})"
+    return None
+
+
+def _sparse_copy(src, dst, block=4096):
+    """Copy file src to dst, leaving holes where src has blocks of zeros
+    (a fresh disk image is mostly zeros: its copy takes a quarter of the
+    space)."""
+    zero = bytes(block)
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        while True:
+            data = f.read(block)
+            if not data:
+                break
+            if data == zero:
+                g.seek(len(data), os.SEEK_CUR)
+            else:
+                g.write(data)
+        g.truncate()
+
+
+class _Recorder:
+    """Records a test's boots with QEMU's record/replay (-icount
+    shift=0,rr=record: every input the machine takes, and the instruction
+    count at which it takes it), so that `make replay` can run the very same
+    machine again, instruction for instruction. Boot K of the test leaves in
+    DIR (build/grade/<lab>-<test>.rr/):
+        runK.json   the boot's command line, and its replay's (run in DIR)
+        runK.rr     the record of inputs (QEMU's rrfile)
+        runK.out    the console's bytes
+        runK.img    the disk as the boot found it (the replay reads a
+                    throw-away overlay of it); kept, it has holes for
+                    its blocks of zeros
+        kernel      a hard link to the kernel booted (or a copy)
+    The disk goes through blkreplay, which records the order in which its
+    requests complete; the boot writes the test's disk as without
+    recording. It costs time: blkreplay hands the machine a finished
+    request only at QEMU's next timer event (the kernel's next tick, up to
+    a millisecond later), so a boot that waits for the disk thousands of
+    times runs several times slower recorded. The network goes through filter-replay: the replay's
+    packets come from the record, whatever the test's network was. A test
+    run under -icount keeps its shift. The grader removes DIR when the test
+    passes."""
+
+    def __init__(self, directory):
+        """A recorder writing into directory (emptied first)."""
+        self.dir = directory
+        self.boots = 0
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+
+    def _path(self, suffix):
+        """The path of the current boot's file runK<suffix>."""
+        return os.path.join(self.dir, f"run{self.boots}{suffix}")
+
+    def start(self, argv, disk):
+        """Prepare the next boot of argv, whose disk is the file disk: save
+        the disk as it is and the replay's command line; return the command
+        line that records the boot."""
+        self.boots += 1
+        k = self.boots
+        shutil.copyfile(disk, self._path(".img"))
+        kernel = argv.index("-kernel") + 1
+        if k == 1:
+            src, dst = os.path.join(ROOT, argv[kernel]), os.path.join(self.dir, "kernel")
+            try:
+                os.link(src, dst)
+            except OSError:  # another file system
+                shutil.copyfile(src, dst)
+        record, replay = [], []
+        for i, arg in enumerate(argv):
+            before = argv[i - 1] if i else ""
+            if before == "-drive" and re.search(r"(^|,)id=disk0(,|$)", arg):
+                opts = [o for o in arg.split(",") if not re.match(r"(file|id|format)=", o)]
+                blk = "driver=blkreplay,if=none,image=rr-disk,id=disk0"
+                record[-1:] = ["-drive", ",".join([f"file={disk}", "format=raw", "id=rr-disk"]
+                                                  + opts), "-drive", blk]
+                replay[-1:] = ["-drive", ",".join([f"file=run{k}.img", "format=raw", "id=rr-disk"]
+                                                  + opts + ["snapshot=on"]), "-drive", blk]
+                continue
+            if before == "-icount" or arg == "-icount":
+                continue
+            if before == "-netdev":
+                record += [arg, "-object", "filter-replay,id=rr-net,netdev=net0"]
+                replay += ["user,id=net0,restrict=on,ipv6=off",
+                           "-object", "filter-replay,id=rr-net,netdev=net0"]
+                continue
+            record.append(arg)
+            replay.append("kernel" if i == kernel else arg)
+        shift = argv[argv.index("-icount") + 1] if "-icount" in argv else "shift=0"
+        record += ["-icount", f"{shift},rr=record,rrfile={self._path('.rr')}"]
+        replay += ["-icount", f"{shift},rr=replay,rrfile=run{k}.rr"]
+        with open(self._path(".json"), "w", encoding="utf-8") as f:
+            json.dump({"boot": k, "argv": argv, "record": record, "replay": replay}, f, indent=1)
+            f.write("\n")
+        return record
+
+    def keep(self):
+        """The test failed and its recording stays: make the disks'
+        copies sparse (a fresh image is three quarters zeros)."""
+        for k in range(1, self.boots + 1):
+            path = os.path.join(self.dir, f"run{k}.img")
+            _sparse_copy(path, path + ".new")
+            os.replace(path + ".new", path)
+
+    def save_console(self, raw):
+        """Save the boot's console output (bytes) as runK.out."""
+        with open(self._path(".out"), "wb") as f:
+            f.write(raw)
 
 
 # ---------------------------------------------------------------- test context
@@ -521,7 +668,9 @@ class TestContext:
         self.figures = []
         self._runner = runner
         self._disk, self._disk_copied = None, False
-        self._machines = set()   # command lines of the machines booted
+        self._machines = {}      # command line of each machine booted -> its argv unrecorded
+        self._recorder = None    # the _Recorder of this test's boots, once one is recorded
+        self._unrecorded = []    # why boots were not recorded
 
     # -- checks
 
@@ -657,6 +806,7 @@ class TestContext:
     def _record(self, proc, how, status, seconds, limit, stop_rx, fatal_rx=None):
         """Log a finished run, note a reached time limit, and build its Output."""
         out = Output(proc.output())
+        out.raw = bytes(proc.raw)
         out.returncode, out.seconds = status, seconds
         out.stopped, out.timed_out = how == "stop", how == "time"
         out.ended_early = how == "fatal"
@@ -678,17 +828,35 @@ class TestContext:
         """What the machines this test booted printed (not other commands)."""
         return [output for command, _, output in self.runs if command in self._machines]
 
-    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL):
+    def qemu(self, bootargs="", send=(), stop=None, timeout=None, extra_args=(), fatal=FATAL,
+             norecord=None):
         """Boot the kernel in QEMU with bootargs and extra_args; see run().
         The disk is this test's own copy of the image (see disk()). The run
-        ends soon after a line matching fatal (default FATAL; None: never)."""
+        ends soon after a line matching fatal (default FATAL; None: never).
+        Unless recording is off or norecord says why this boot must not be
+        recorded, it is recorded for `make replay` (see _Recorder)."""
         argv = self._with_disk(self._runner.qemu_command())
         if "-netdev" in extra_args and "-netdev" in argv:  # the test's network replaces ours
             del argv[argv.index("-netdev"):argv.index("-netdev") + 2]
-        argv += (["-append", bootargs] if bootargs else [])
-        self._machines.add(shlex.join(argv + list(extra_args)))
-        return self.run(argv + list(extra_args), send=send, stop=stop, timeout=timeout,
-                        fatal=fatal)
+        argv += (["-append", bootargs] if bootargs else []) + list(extra_args)
+        why = "off" if not (self._runner.record and _is_qemu(argv)) else norecord
+        why = why or _unrecordable(argv) or (TYPED if send else None)
+        if why:
+            if why != "off":
+                self._unrecorded.append(why)
+            self._machines[shlex.join(argv)] = argv
+            return self.run(argv, send=send, stop=stop, timeout=timeout, fatal=fatal)
+        if self._recorder is None:
+            self._recorder = _Recorder(self._rr_dir())
+        recorded = self._recorder.start(argv, self.disk())
+        self._machines[shlex.join(recorded)] = argv
+        out = self.run(recorded, send=send, stop=stop, timeout=timeout, fatal=fatal)
+        self._recorder.save_console(out.raw)
+        return out
+
+    def _rr_dir(self):
+        """Where this test's recordings go (Runner.rr_path)."""
+        return self._runner.rr_path(self.test)
 
     def disk(self):
         """The path of this test's disk: a copy of the built image made at
@@ -758,7 +926,7 @@ class TestContext:
         qemu_out = Output(qemu.output())
         qemu_out.returncode, qemu_out.seconds = qemu_status, qemu_seconds
         ending = f"exited with status {qemu_status}" if qemu_exited else "killed when GDB was done"
-        self._machines.add(shlex.join(qemu.argv))
+        self._machines[shlex.join(qemu.argv)] = qemu.argv
         self.runs.append((shlex.join(qemu.argv), f"QEMU for GDB: {ending}, {qemu_seconds:.2f}s",
                           str(qemu_out)))
         return gdb_out, qemu_out
@@ -828,10 +996,13 @@ class Runner:
     done at most once per grader run: the build, and the QEMU and GDB
     command lines."""
 
-    def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False):
+    def __init__(self, verbose=False, build=True, scale=1.0, log_dir=None, color=False,
+                 record=True):
         """Options: verbose (echo output), build (run make -s before the
-        first QEMU), scale (time-limit factor), log_dir, color (ANSI)."""
+        first QEMU), scale (time-limit factor), log_dir, color (ANSI),
+        record (record t.qemu's machines for `make replay`)."""
         self.verbose, self.build, self.scale, self.color = verbose, build, scale, color
+        self.record = record
         self.log_dir = log_dir or os.path.join(ROOT, "build", "grade")
         self.setup_seconds = 0.0      # time spent building etc., not charged to tests
         self._qemu = self._gdb = None
@@ -907,6 +1078,7 @@ class Runner:
             print(f"  {t.fullname:<{width}}  ", end="", flush=True)
             _midline = True
         ctx = TestContext(t, self)
+        shutil.rmtree(self.rr_path(t), ignore_errors=True)  # an earlier run's
         start, setup = time.monotonic(), self.setup_seconds
         try:
             t.fn(ctx)
@@ -936,9 +1108,12 @@ class Runner:
         if ok and ctx._disk_copied:
             os.remove(ctx.disk())  # a failed test's disk stays, for a look
         if ok:
+            shutil.rmtree(self.rr_path(t), ignore_errors=True)
             if os.path.exists(log):
                 os.remove(log)
             return self._result(t, "pass", seconds, None, [])
+        if ctx._recorder is not None:
+            ctx._recorder.keep()
         messages = ctx.failures + ctx.notes
         said = _explaining_lines(ctx)
         hints = ([t.hint] if t.hint else []) + ctx.hints
@@ -953,9 +1128,16 @@ class Runner:
             print("    " + self._paint("hint:", 36) + " " + h.replace("\n", "\n          "))
         for command in _rerun_commands(t, ctx):
             print(f"    run it alone: {command}")
+        replay = _replay_line(t, ctx)
+        if replay:
+            print(f"    {replay}")
         print(f"    output saved to {_pretty_path(log)}", flush=True)
         return self._result(t, "fail", seconds, log, messages + [f"hint: {h}" for h in hints],
                             said)
+
+    def rr_path(self, t):
+        """Where test t's recordings go: LOG_DIR/<lab>-<name>.rr."""
+        return os.path.join(self.log_dir, f"{t.lab}-{t.name}.rr".replace(os.sep, "_"))
 
     def _log_path(self, t):
         """Where test t's log goes: LOG_DIR/<lab>-<name>.log."""
@@ -1008,7 +1190,7 @@ def _rerun_commands(t, ctx):
     booted the machine, `make qemu` with the same boot arguments (of the
     last boot) and instruction counting."""
     commands = [f"./grade-lab {t.fullname}"]
-    boots = [(shlex.split(command), ending) for command, ending, _ in ctx.runs
+    boots = [(ctx._machines[command], ending) for command, ending, _ in ctx.runs
              if command in ctx._machines]
     if boots:
         argv, ending = boots[-1]
@@ -1023,6 +1205,24 @@ def _rerun_commands(t, ctx):
         make = "make qemu-gdb" if ending.startswith("QEMU for GDB") else "make qemu"
         commands.append(" ".join([make] + words))
     return commands
+
+
+def _replay_line(t, ctx):
+    """The line under failed test t about replaying it: the command that
+    replays its last recorded boot, or why it cannot be replayed; None if
+    it booted no QEMU."""
+    booted = [argv for argv in ctx._machines.values() if _is_qemu(argv)]
+    if not booted:
+        return None
+    if ctx._recorder is None:
+        if not ctx._runner.record:
+            return "no replay: recording was off (--no-record)"
+        if ctx._unrecorded:
+            return f"no replay: {ctx._unrecorded[-1]}"
+        return "no replay: its machine ran under GDB (t.gdb), which is not recorded"
+    n = ctx._recorder.boots
+    which = f" (boot {n} of {n}; RUN=1 for the first)" if n > 1 else ""
+    return f"replay it: make replay T={t.fullname}{which}"
 
 
 def _describe_exception(e, t):
@@ -1076,6 +1276,8 @@ def _parse_args(argv):
     p.add_argument("--no-earlier", action="store_true",
                    help="grading one lab, do not also run the earlier labs' tests")
     p.add_argument("--no-build", action="store_true", help="do not run `make -s` first")
+    p.add_argument("--no-record", action="store_true",
+                   help="do not record the machines for `make replay` (also: RECORD=0)")
     p.add_argument("--labs-dir", metavar="DIR", help="where the labs are (default: labs/)")
     p.add_argument("--log-dir", metavar="DIR",
                    help="where logs of failed tests go (default: build/grade beside the labs dir)")
@@ -1150,7 +1352,8 @@ def main(argv=None):
                                   os.path.join(os.path.dirname(labs_dir), "build", "grade"))
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         runner = Runner(verbose=args.verbose, build=not args.no_build, scale=_time_scale(),
-                        log_dir=log_dir, color=color)
+                        log_dir=log_dir, color=color,
+                        record=not args.no_record and os.environ.get("RECORD") != "0")
         results = runner.run_tests(tests)
         if guard:
             print(f"\nThe earlier labs' tests, which lab {tests[0].lab} must not break "
