@@ -543,6 +543,8 @@ def _unrecordable(argv):
     smp = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-smp"]
     if smp and smp[-1].split(",")[0] not in ("1", "cpus=1"):
         return f"QEMU records machines of one hart only (this one has -smp {smp[-1]})"
+    if "-snapshot" in argv:
+        return "QEMU does not record a machine whose disk is in -snapshot mode"
     return None
 
 
