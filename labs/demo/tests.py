@@ -85,6 +85,15 @@ def crash_by_name(t):
     t.check(ok, f"the crash demo failed:\n{text}")
 
 
+# Why the ash demo's boots are not recorded (gradelib): the owner's round
+# trips depend on when, in the machine's time, the peer's answer comes, and
+# record mode hands a frame over only at its clock's next checkpoint (a run
+# with one busy process then measured 1,707 instead of about a slice).
+ASH_NORECORD = ("the owner's round trips depend on when, in the machine's time, the peer's "
+                "answer comes, and QEMU's record mode delivers a frame only at its next clock "
+                "checkpoint")
+
+
 @test(points=2, timeout=120)
 def ash_by_name(t):
     """make demo NAME=ash: with the host's peer on the wire, the handler's
@@ -92,7 +101,8 @@ def ash_by_name(t):
     peer = bench.Peer()
     said = []
     try:
-        ok = demo.ash(lambda args: t.qemu(bootargs=args, extra_args=peer.qemu_args() + ICOUNT),
+        ok = demo.ash(lambda args: t.qemu(bootargs=args, extra_args=peer.qemu_args() + ICOUNT,
+                                          norecord=ASH_NORECORD),
                       say=said.append)
     finally:
         peer.close()
