@@ -47,9 +47,10 @@ _Recorder) into build/grade/<lab>-<test>.rr/, kept only when the test
 fails; the line "replay it: make replay T=lab/test" under a failed test
 is the command that runs that very machine again (labs/replay.py), or
 "no replay: WHY" says why it cannot be: a machine of several harts (QEMU
-records one), one whose test types at its prompts (send=: QEMU does not
-record that input), one run under GDB (t.gdb), a boot the test keeps from
-being recorded (norecord=), or recording off (--no-record). The last two
+records one), a disk in -snapshot mode, one run under GDB (t.gdb), a boot
+the test keeps from being recorded (norecord=), or recording off
+(--no-record). A recorded machine the test types at (send=) is typed at
+no faster than its kernel takes the input (see _Typist). The last two
 lines are "Score: X/Y points" and "N passed, N failed" (", N skipped" is
 added when tests were skipped). The exit status is 0 when no test failed,
 1 when one did, 2 when the grader could not run (the build failed, a
@@ -173,6 +174,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -354,11 +356,13 @@ class _Process:
     _LIVE until stop(), which ends the whole group; call stop() in a
     finally clause."""
 
-    def __init__(self, argv, cwd=None, env=None, echo=None):
+    def __init__(self, argv, cwd=None, env=None, echo=None, typist=None):
         """Start argv in cwd with environment env (None: ours); echo(text),
-        if given, is called with output as it arrives. Raises OSError if
-        argv cannot be started."""
+        if given, is called with output as it arrives; typist, if given,
+        types the sends (see _Typist). Raises OSError if argv cannot be
+        started."""
         self.argv = [str(a) for a in argv]
+        self.typist = typist
         self._text, self._eof = "", False
         self.raw = bytearray()   # the output's bytes, as they came
         self._cond = threading.Condition()
@@ -449,7 +453,11 @@ class _Process:
                 if not m:
                     break
                 mark += m.end()
-                self.write(pending.pop(0)[1])
+                text_to_type = pending.pop(0)[1]
+                if self.typist:
+                    self.typist.type(self, text_to_type)
+                else:
+                    self.write(text_to_type)
             now = time.monotonic()
             m = stop.search(text) if not pending and stop is not None else None
             if m:
@@ -532,11 +540,6 @@ def _is_qemu(argv):
     return os.path.basename(argv[0]).startswith("qemu-system-")
 
 
-# Why a boot whose test types at its prompts is not recorded.
-TYPED = ("its input is typed at prompts, and QEMU records no input on the console "
-         "-nographic shares with its monitor (on a console of its own, typed input "
-         "stalls the recorded machine)")
-
 
 def _unrecordable(argv):
     """Why QEMU cannot record the machine argv boots, or None if it can."""
@@ -563,6 +566,80 @@ def _sparse_copy(src, dst, block=4096):
             else:
                 g.write(data)
         g.truncate()
+
+
+class _Typist:
+    """Types into a recorded machine no faster than its kernel takes the
+    input. QEMU's record mode hands a typed byte to the UART only at its
+    next checkpoint, and meanwhile reads as many as the UART had room for
+    before: a line typed at once overflows the UART's 16-byte FIFO and
+    loses its end, newline and all (the machine then waits for it
+    forever; the recording is faithful to that). So the typist types at
+    most FIFO bytes at a time and waits until the kernel has taken them
+    into its input ring: it watches sysinfo.console_write through QEMU's
+    monitor (QMP on a socket of its own, which the recording does not
+    see). Bytes the kernel drops (its ring full: nobody reads) are waited
+    for WAIT seconds, then typing goes on, as it would unrecorded."""
+
+    FIFO = 16
+    WAIT = 2.0
+    _layouts = {}  # (kernel, its mtime) -> (address of &sysinfo, offset of console_write)
+
+    def __init__(self, gdb, kernel):
+        """A typist for a machine booting kernel (a path), whose layout
+        gdb (a program) reads; its QMP socket is self.socket."""
+        key = (kernel, os.path.getmtime(kernel))
+        if key not in _Typist._layouts:
+            out = subprocess.run([gdb, "-q", "-nx", "-batch", kernel,
+                                  "-ex", "print/x (unsigned long)&sysinfo",
+                                  "-ex", "print/x (unsigned long)&sysinfo->console_write"
+                                         " - (unsigned long)sysinfo"],
+                                 capture_output=True, text=True, timeout=60).stdout
+            found = re.findall(r"^\$\d+ = (0x[0-9a-f]+)", out, re.M)
+            if len(found) != 2:
+                raise GradeError(f"{gdb} found no sysinfo.console_write in {kernel}")
+            _Typist._layouts[key] = (int(found[0], 16), int(found[1], 16))
+        self._sysinfo, self._offset = _Typist._layouts[key]
+        self._dir = tempfile.mkdtemp(prefix="rvexo-qmp-")
+        self.socket = os.path.join(self._dir, "qmp")
+        self._qmp, self._counter = None, None
+
+    def _read(self, kva):
+        """The 8 bytes of guest memory at kernel address kva (the direct map)."""
+        import view
+        said = self._qmp.command("human-monitor-command",
+                                 **{"command-line": f"xp /1gx {kva - view.KERNBASE:#x}"})
+        return int(said.split(":")[1].split()[0], 16)
+
+    def taken(self, proc):
+        """How many bytes the kernel has taken from the UART so far."""
+        if self._qmp is None:
+            import view
+            self._qmp = view.QMP(self.socket, proc.popen, time.monotonic() + 10)
+            self._counter = self._read(self._sysinfo) + self._offset
+        return self._read(self._counter)
+
+    def type(self, proc, text):
+        """Type text into proc's machine, FIFO bytes at a time."""
+        data = text.encode() if isinstance(text, str) else text
+        for i in range(0, len(data), self.FIFO):
+            chunk = data[i:i + self.FIFO]
+            try:
+                target = self.taken(proc) + len(chunk)
+                if not proc.write(chunk):
+                    return
+                until = time.monotonic() + self.WAIT
+                while self.taken(proc) < target and time.monotonic() < until:
+                    time.sleep(0.002)
+            except (OSError, EOFError, RuntimeError):  # its monitor is gone: type the rest
+                proc.write(data[i:])
+                return
+
+    def close(self):
+        """Forget the machine (it has stopped)."""
+        if self._qmp is not None:
+            self._qmp.sock.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class _Recorder:
@@ -599,10 +676,12 @@ class _Recorder:
         """The path of the current boot's file runK<suffix>."""
         return os.path.join(self.dir, f"run{self.boots}{suffix}")
 
-    def start(self, argv, disk):
+    def start(self, argv, disk, typist=None):
         """Prepare the next boot of argv, whose disk is the file disk: save
         the disk as it is and the replay's command line; return the command
-        line that records the boot."""
+        line that records the boot. A boot typed at (typist: a _Typist) gets
+        a console of its own, not shared with the monitor (QEMU records
+        the input of that one), and typist's QMP socket."""
         self.boots += 1
         k = self.boots
         shutil.copyfile(disk, self._path(".img"))
@@ -633,6 +712,10 @@ class _Recorder:
                 continue
             record.append(arg)
             replay.append("kernel" if i == kernel else arg)
+        if typist:
+            console = ["-serial", "stdio", "-monitor", "none"]
+            record += console + ["-qmp", f"unix:{typist.socket},server=on,wait=off"]
+            replay += console
         shift = argv[argv.index("-icount") + 1] if "-icount" in argv else "shift=0"
         record += ["-icount", f"{shift},rr=record,rrfile={self._path('.rr')}"]
         replay += ["-icount", f"{shift},rr=replay,rrfile=run{k}.rr"]
@@ -785,12 +868,18 @@ class TestContext:
         """Run argv until it exits, stop matches, a fatal line, or the time
         limit; answer prompts with send; return its Output (see the module
         docstring)."""
+        return self._run(argv, input, timeout, send, stop, cwd, env, fatal)
+
+    def _run(self, argv, input=None, timeout=None, send=(), stop=None, cwd=None, env=None,
+             fatal=None, typist=None):
+        """run(), with the sends typed by typist (a _Typist) if given."""
         limit = self._limit(timeout)
         sends = [(_compile(rx), text) for rx, text in send]
         stop_rx = None if stop is None else _compile(stop)
         fatal_rx = None if fatal is None else _compile(fatal)
         environ = None if env is None else {**os.environ, **{k: str(v) for k, v in env.items()}}
-        proc = _Process(argv, cwd=cwd or ROOT, env=environ, echo=self._runner.echo)
+        proc = _Process(argv, cwd=cwd or ROOT, env=environ, echo=self._runner.echo,
+                        typist=typist)
         try:
             if input is not None:
                 proc.write(input)
@@ -800,6 +889,8 @@ class TestContext:
             seconds = time.monotonic() - proc.started
         finally:
             status = proc.stop()
+            if typist:
+                typist.close()
         if unsent:
             self.notes.append(f"never saw {_show(sends[-unsent][0])}, so "
                               f"{unsent} of {len(sends)} inputs were not typed")
@@ -842,7 +933,14 @@ class TestContext:
             del argv[argv.index("-netdev"):argv.index("-netdev") + 2]
         argv += (["-append", bootargs] if bootargs else []) + list(extra_args)
         why = "off" if not (self._runner.record and _is_qemu(argv)) else norecord
-        why = why or _unrecordable(argv) or (TYPED if send else None)
+        why = why or _unrecordable(argv)
+        typist = None
+        if send and not why:
+            try:
+                typist = _Typist(self._runner.gdb_program(),
+                                 os.path.join(ROOT, argv[argv.index("-kernel") + 1]))
+            except (GradeError, OSError, subprocess.SubprocessError) as e:
+                why = f"its input is typed, and the typist cannot watch the kernel take it: {e}"
         if why:
             if why != "off":
                 self._unrecorded.append(why)
@@ -850,9 +948,10 @@ class TestContext:
             return self.run(argv, send=send, stop=stop, timeout=timeout, fatal=fatal)
         if self._recorder is None:
             self._recorder = _Recorder(self._rr_dir())
-        recorded = self._recorder.start(argv, self.disk())
+        recorded = self._recorder.start(argv, self.disk(), typist)
         self._machines[shlex.join(recorded)] = argv
-        out = self.run(recorded, send=send, stop=stop, timeout=timeout, fatal=fatal)
+        out = self._run(recorded, send=send, stop=stop, timeout=timeout, fatal=fatal,
+                        typist=typist)
         self._recorder.save_console(out.raw)
         return out
 

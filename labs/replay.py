@@ -36,8 +36,9 @@ import gradelib  # noqa: E402
 ROOT = gradelib.ROOT
 QUIET_END = 2.0   # seconds without output after which a replay is over
 QUIET_STUCK = 10.0  # the same, when it has printed less than the recording
-# What QEMU itself says when the grader stops it (not the machine's output).
-QEMU_STOPPED = re.compile(rb"^qemu-system-\S+: terminating on signal .*\n?", re.M)
+# What QEMU itself says when the grader stops it (not the machine's output;
+# it may come in the middle of a line, after a prompt).
+QEMU_STOPPED = re.compile(rb"qemu-system-[\w-]+: terminating on signal [^\n]*\n?")
 
 
 def fail(message):

@@ -48,7 +48,7 @@ def listed(t):
 
 
 # Why a demo's boot is not recorded for make replay (gradelib): paging runs
-# pagedemo, as labs/revoke's paging tests do.
+# pagedemo, as labs/revoke's paging tests do (from_the_shell runs it too).
 NORECORD = {"paging": "pagedemo gives each scan 200 ms of virtual time, and QEMU's record mode "
                       "moves the virtual clock on while the disk works: the deadline would pass"}
 
@@ -132,7 +132,7 @@ def from_the_shell(t):
     commands = [f"demo {name}; echo status {name} $?" for name in IN_MACHINE]
     commands += ["demo crash", "echo end-of-session"]
     out = t.qemu(send=[(PROMPT, c + "\n") for c in commands], stop=r"^end-of-session$",
-                 extra_args=ICOUNT)
+                 extra_args=ICOUNT, norecord=NORECORD["paging"])
     for name in IN_MACHINE:
         t.expect(out, VERDICTS[name], rf"^status {name} 0$")
     t.expect(out, r"^demo crash: it needs the host \(it reboots the machine\): run it with make "

@@ -14,6 +14,7 @@ import re
 import sys
 import tempfile
 
+import replay as replay_tool  # labs/replay.py, not this directory
 from gradelib import *
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -101,6 +102,35 @@ def replay_prints_the_same_bytes(t):
         t.check(out.returncode == 1, f"a differing replay ended with status {out.returncode}")
         t.expect(out, rf"^\*\*\* replay: the console printed differs from the recorded run "
                       rf"at byte {at} \(line \d+\)")
+
+
+@test(points=1, timeout=90)
+def typed_session_replays(t):
+    """A failed test that typed at the shell is recorded too: every line it
+    typed reached the recorded machine whole (lines longer than the UART's
+    FIFO, which record mode would cut short if typed at once), and the
+    replay prints the same bytes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = record(t, tmp, "typed")
+        t.expect(out, r"^  broken/typed +FAIL", r"^    replay it: make replay T=broken/typed$",
+                 r"^    missing: /\^a line the shell never prints\$/$")
+        t.forbid(out, r"time limit")
+        path = os.path.join(tmp, "logs", "broken-typed.rr", "run1.out")
+        if not os.path.exists(path):
+            t.fail(f"no recording of broken/typed:\n{out}")
+        with open(path, "rb") as f:
+            console = f.read()
+        text = console.replace(b"\r", b"")
+        t.check(b"\nthe quick brown fox jumps over the lazy dog\ntwice over\n" in text,
+                "the long line did not reach the recorded machine whole")
+        t.check(b"\nend-of-session\n" in text, "the session's last line was never run")
+        argv = [sys.executable, os.path.join(ROOT, "labs", "replay.py"), "--log-dir",
+                os.path.join(tmp, "logs"), "broken/typed"]
+        out = t.run(argv, timeout=60)
+        t.check(out.returncode == 0, f"make replay ended with status {out.returncode}")
+        t.expect(out, rf"^\*\*\* replay: the console printed the same "
+                      rf"{len(replay_tool.QEMU_STOPPED.sub(b'', console))} bytes as the "
+                      r"recorded run$")
 
 
 @test(points=1, timeout=90)

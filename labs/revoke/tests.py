@@ -148,7 +148,8 @@ def paging_from_the_shell(t):
     (Here, not in lab shell: both run this lab's code to the end.)"""
     commands = ("t_paging", "echo test $?", "pagedemo", "echo demo $?", "echo end-of-session")
     out = t.qemu(send=[(PROMPT, c + "\n") for c in commands], stop=r"^end-of-session$",
-                 extra_args=["-icount", "shift=0"])  # t_paging's deadlines are in instructions
+                 extra_args=["-icount", "shift=0"],  # t_paging's deadlines are in instructions
+                 norecord=PAGEDEMO_NORECORD)
     t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
              r"^demo 0$", r"^t_paging: all \d+ checks passed$", r"^test 0$")
     t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")
