@@ -8,6 +8,17 @@
         shift=0) with init=demo NAME, showing the console; the exit status
         is 0 if the demo ended well. N: the crash demo's disk write (make demo
         NAME=crash N=200), the fuzz demo's seed.
+    python3 labs/demo.py --pace S NAME -- python3 labs/view.py ... -- QEMU-COMMAND...
+        The same at the view pace (make demo NAME=x VIEW=1 [HOLD=S]): the
+        command is QEMU under the live view, and the demo boots with
+        init=demo -vS NAME, holding each state worth seeing for S seconds
+        of machine time (user/demo.h). The host-only demos are not viewed.
+        The demos whose figures are not instruction counts run there under
+        -icount shift=auto, where the machine's clock follows the host's (a
+        hold of 2 s lasts about 2 s; under shift=0 a busy machine's 2 s took
+        16 s); those whose figures are (COUNTED) keep shift=0 and repeat
+        their measurement S times instead (rdinstret under shift=auto
+        counts virtual nanoseconds, not instructions).
 
 Most demos are a program in the machine (user/demo.c starts it) and run
 from the shell too. Three need the host:
@@ -47,6 +58,7 @@ CRASH_AT = 60  # the disk write the crash demo stops the machine at (+ 1)
 FUZZ_CALLS = 100000  # the fuzz demo's system calls
 ASH_PROCS = [0, 1, 2, 4, 8]  # busy processes beside the round trip
 TIMEOUT = 300  # seconds a boot may take
+COUNTED = {"paging", "upcall", "pct", "bench"}  # figures in instructions: -icount shift=0
 
 
 def demos():
@@ -181,8 +193,11 @@ def _quiet(line):
 
 
 def main(argv):
+    pace = None
+    if argv[:1] == ["--pace"] and len(argv) > 1 and argv[1].isdigit():
+        pace, argv = int(argv[1]), argv[2:]
     if "--" not in argv:
-        print("usage: demo.py [NAME] -- QEMU-COMMAND...", file=sys.stderr)
+        print("usage: demo.py [--pace SECONDS] [NAME] -- QEMU-COMMAND...", file=sys.stderr)
         return 2
     at = argv.index("--")
     names, command = argv[:at], argv[at + 1:]
@@ -195,14 +210,24 @@ def main(argv):
         print(f"demo.py: no demo {name}\n{listing()}", file=sys.stderr)
         return 2
     if known[name]:
-        start = re.compile(r"^demo \w+: ")
+        start = re.compile(r"^(demo \w+: |\*\*\* view: )")
         shown = [False]
 
-        def from_demo(line):  # the console from the demo's first line on
+        def from_demo(line):  # the console from the demo's (or view's) first line on
             shown[0] = shown[0] or bool(start.match(line))
             return shown[0]
-        out = _run(command + ["-snapshot", "-append", f"init=demo {name}"], from_demo)
+        flag = ""
+        if pace is not None:
+            flag = f"-v{pace} "
+            if name not in COUNTED:
+                command = ["shift=auto" if a == "shift=0" else a for a in command]
+        out = _run(command + ["-snapshot", "-append", f"init=demo {flag}{name}"], from_demo)
         return 0 if re.search(rf"^demo {name}: done$", out, re.M) else 1
+    if pace is not None:
+        print(f"demo {name}: not in the live view: it runs from the host ("
+              f"{'two boots' if name == 'crash' else 'the wire' if name == 'ash' else 'a fuzzer'}"
+              f"); run it without VIEW=1", file=sys.stderr)
+        return 2
     print(f"demo {name}: " + next(t for n, _, t in demos() if n == name))
     number = int(names[1]) if len(names) > 1 and names[1].isdigit() else None
     if name == "crash":

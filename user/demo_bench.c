@@ -6,9 +6,16 @@
 // only compares. xv6's figures are exobench's references (README.md,
 // "Benchmarks": xv6-riscv under the same QEMU, one hart, -icount shift=0).
 //
-// Usage: demo_bench upcall|pct|bench
+// Usage: demo_bench [-v[N]] upcall|pct|bench
+//
+// Under the view pace (-vN, user/demo.h) exobench measures the rows N
+// times, its lines not shown, so that the live view shows it at work (its
+// environments, its exceptions); then once more, shown, as without the
+// pace. (Runs, not seconds: these demos keep -icount shift=0 under the
+// view, for exact counts, and there a second of a busy machine's time
+// lasts about eight of the host's; a quick run lasts about one.)
 
-#include "ulib/ulib.h"
+#include "user/demo.h"
 
 #define MAXROWS 6
 #define OUTSIZE 16384              // exobench's whole output (its table has every row)
@@ -28,6 +35,7 @@ struct show {
 };
 
 static char out[OUTSIZE];
+static int quiet;  // measure without showing exobench's lines
 
 // The number at *p ("1,589", "7.5", "-"): in tenths, or -1. Moves *p past it.
 static long number(const char **p)
@@ -64,6 +72,8 @@ static const char *line_of(const char *prefix)
 // Print the output's line that starts at line, indented.
 static void show_line(const char *line)
 {
+  if (quiet)
+    return;
   char buf[160];
   unsigned long n = 0;
   while (line[n] != 0 && line[n] != '\n' && n < sizeof(buf) - 1)
@@ -119,7 +129,7 @@ static int measure(const char *const *names, struct row *r)
   unlink(OUTFILE);
   if (got == 0)
     return -1;
-  if (line_of("exobench: WARNING:") != NULL)
+  if (line_of("exobench: WARNING:") != NULL && !quiet)
     printf("  (QEMU runs without -icount here: these are not instruction counts; make demo "
            "NAME=... gives exact ones)\n");
   if (line_of("benchmark") != NULL)
@@ -223,6 +233,7 @@ static const struct show shows[] = {
 // 0 if the comparison holds, 1 if not (or no figure), 2 on bad usage.
 int main(int argc, char **argv)
 {
+  pace_args(&argc, &argv);
   for (unsigned long i = 0; i < sizeof(shows) / sizeof(shows[0]); i++) {
     const struct show *s = &shows[i];
     if (argc != 2 || strcmp(argv[1], s->name) != 0)
@@ -231,6 +242,14 @@ int main(int argc, char **argv)
     memset(r, 0, sizeof(r));
     for (int k = 0; k < 4 && s->about[k] != NULL; k++)
       printf("%s: %s\n", s->name, s->about[k]);
+    if (pace) {
+      printf("%s: holding for the view (%lu runs): exobench measures the rows %lu times first, "
+             "unshown\n", s->name, pace, pace);
+      quiet = 1;
+      for (unsigned long k = 0; k < pace && measure(s->rows, r) > 0; k++)
+        ;
+      quiet = 0;
+    }
     int n = measure(s->rows, r), measured = n > 0;
     for (int k = 0; k < n; k++)
       measured &= r[k].tenths > 0;
