@@ -78,8 +78,11 @@ static int run(const struct demo *d, char *pace_arg)
   int pid = spawn(path, argv), status = -1;
   if (pid < 0)
     printf("demo %s: cannot start %s: %s\n", d->name, path, exos_strerror(pid));
-  else
+  else if (pace_arg == NULL)
     waitpid(pid, &status);
+  else  // asleep, not yielding to it: its holds may then sleep too (user/demo.h)
+    while (waitpid_or_input(pid, &status) == 0)
+      ;
   printf("demo %s: %s\n", d->name, status == 0 ? "done" : "FAILED");
   return status == 0 ? 0 : 1;
 }

@@ -11,9 +11,11 @@
 // Under the view pace (-vN, user/demo.h) exobench measures the rows N
 // times, its lines not shown, so that the live view shows it at work (its
 // environments, its exceptions); then once more, shown, as without the
-// pace. (Runs, not seconds: these demos keep -icount shift=0 under the
-// view, for exact counts, and there a second of a busy machine's time
-// lasts about eight of the host's; a quick run lasts about one.)
+// pace. The pct demo first holds one RPC call for the pace's seconds: its
+// server, a child, sits on it before replying, so that the view's PCT
+// panel shows the call. (Runs, not seconds: under -icount shift=0, for exact counts, a
+// second of a busy machine's time lasts about eight of the host's; a quick
+// run lasts about one.)
 
 #include "user/demo.h"
 
@@ -229,6 +231,30 @@ static const struct show shows[] = {
      bench_verdict},
 };
 
+// The held call's server: keep the call the pace's seconds, then answer.
+static void hold_call(struct rpc_req *r)
+{
+  pace_wait(pace * 1000);
+  r->msg.w[0] = 0;
+}
+
+// Under the view pace, make one RPC call to a child that holds it (the
+// client waiting, the server sitting on it); say so first.
+static void held_call(void)
+{
+  int pid = fork();
+  if (pid == 0)
+    rpc_serve(hold_call);
+  struct rpc_msg m = {{0}};
+  pace_say("pct", "demo_bench calls its child, which holds the call before it replies");
+  if (pid < 0 || rpc_call(pid, &m) < 0)
+    printf("pct: the held call failed\n");
+  if (pid > 0) {
+    kill(pid);
+    waitpid(pid, NULL);
+  }
+}
+
 // Run the show argv[1] names: say what it shows, measure, compare. Exits
 // 0 if the comparison holds, 1 if not (or no figure), 2 on bad usage.
 int main(int argc, char **argv)
@@ -242,6 +268,8 @@ int main(int argc, char **argv)
     memset(r, 0, sizeof(r));
     for (int k = 0; k < 4 && s->about[k] != NULL; k++)
       printf("%s: %s\n", s->name, s->about[k]);
+    if (pace && strcmp(s->name, "pct") == 0)
+      held_call();
     if (pace) {
       printf("%s: holding for the view (%lu runs): exobench measures the rows %lu times first, "
              "unshown\n", s->name, pace, pace);
