@@ -5,7 +5,8 @@
 //                 says what it is about to show and ends with its figure
 //                 or verdict), then "demo NAME: done" or "demo NAME: FAILED"
 //   demo -v NAME  the same at the view pace (user/demo.h): the program
-//                 holds each state worth seeing for 2 s (-vN: N s), for
+//                 holds each state worth seeing for 2 s (-vN: N s; the
+//                 measuring demos repeat their runs N times instead), for
 //                 the live view (make demo NAME=x VIEW=1)
 //
 // `make demo NAME=x` boots the machine with init=demo x under -icount

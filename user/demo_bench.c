@@ -13,9 +13,9 @@
 // environments, its exceptions); then once more, shown, as without the
 // pace. The pct demo first holds one RPC call for the pace's seconds: its
 // server, a child, sits on it before replying, so that the view's PCT
-// panel shows the call. (Runs, not seconds: under -icount shift=0, for exact counts, a
-// second of a busy machine's time lasts about eight of the host's; a quick
-// run lasts about one.)
+// panel shows the call. (Runs, not seconds: under -icount shift=0, for
+// exact counts, a second of a busy machine's time lasts about eight of the
+// host's; a quick run lasts about one.)
 
 #include "user/demo.h"
 
