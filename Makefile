@@ -442,11 +442,14 @@ clean:
 # under -icount shift=0 (counts exact), the disk a scratch copy
 # (labs/demo.py; crash boots twice on one copy, ash puts labs/bench.py's
 # peer on the wire; N=k: crash at write k). From the shell: demo, demo x. (Their programs are in
-# UPROGS above: the disk's rules need them there.)
+# UPROGS above: the disk's rules need them there.) VIEW=1: under the live
+# view, at the view pace (demo -v: each state worth seeing held HOLD
+# seconds, default 2; user/demo.h, labs/demo.py); not crash, ash, fuzz.
 DEMOOPTS := $(QEMUBASE) -smp 1 -icount shift=0 $(call qemunet,0,0)
+HOLD ?= 2
 
 .PHONY: demo
 ifeq ($(strip $(MISSING)),)
 demo: $(KERNEL) $(DISK) $(B)/mkfs/fsck
-	@python3 labs/demo.py $(NAME) $(N) -- $(QEMU) $(DEMOOPTS)
+	@python3 labs/demo.py $(if $(filter 1,$(VIEW)),--pace $(HOLD)) $(NAME) $(N) -- $(VIEW_WRAP)$(QEMU) $(DEMOOPTS)
 endif

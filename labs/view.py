@@ -58,7 +58,7 @@ PGSIZE = 4096
 # What the reader needs from the kernel image: for each structure, the
 # fields it reads (offset and size come from GDB).
 FIELDS = {
-    "sysinfo": ["base_ppn", "npages", "nfree", "nenv", "disk_blocks",
+    "sysinfo": ["base_ppn", "npages", "nfree", "nenv", "timebase_hz", "disk_blocks",
                 "net_received", "net_sent", "net_delivered", "net_consumed", "net_unmatched", "ash"],
     "env_info": ["id", "parent_id", "status", "npages", "uarea_ppn", "root_ppn", "name"],
     "page_info": ["owner", "type"],
@@ -73,6 +73,7 @@ FIELDS = {
 SYMBOLS = {
     "sysinfo": "&sysinfo", "pages": "&pages", "env_table": "&env_table",
     "slice_owner": "&slice_owner", "cur_slice": "&'sched.c'::cur_slice", "curenv": "&curenv",
+    "slice_end": "&'sched.c'::slice_end",
     "envs": "&envs", "bindings": "&'disk.c'::bindings", "filters": "&'net.c'::filters",
 }
 # Counts: name -> GDB expression.
@@ -300,7 +301,11 @@ class Machine:
                                 "handler": bool(a("installed")), "stopped": a("stopped"),
                                 "handler_runs": a("runs"), "handler_sent": a("sent")})
 
+        # The machine's clock is not in memory; the running slice's end
+        # (rdtime) is, a slice at most ahead of it: "now" for deadlines.
         return {"booting": False, "base_ppn": base_ppn, "npages": npages, "nfree": g("nfree"),
+                "slice_end": int.from_bytes(k["slice_end"], "little"),
+                "timebase_hz": g("timebase_hz"),
                 "by_type": by_type, "owners": owners, "types": types,
                 "slices": slices, "cur_slice": cur_slice, "running": running, "envs": envs,
                 "bindings": bindings, "filters": filters, "disk_blocks": g("disk_blocks"),

@@ -4,6 +4,10 @@
 //   demo NAME     run one: its title, then the program that shows it (which
 //                 says what it is about to show and ends with its figure
 //                 or verdict), then "demo NAME: done" or "demo NAME: FAILED"
+//   demo -v NAME  the same at the view pace (user/demo.h): the program
+//                 holds each state worth seeing for 2 s (-vN: N s; the
+//                 measuring demos repeat their runs N times instead), for
+//                 the live view (make demo NAME=x VIEW=1)
 //
 // `make demo NAME=x` boots the machine with init=demo x under -icount
 // shift=0 (instruction counts exact), so the figures are the same on any
@@ -15,7 +19,7 @@
 // `demos` below is the only list: labs/demo.py reads it from this file for
 // `make demo`'s listing, one entry a line.
 
-#include "ulib/ulib.h"
+#include "user/demo.h"
 
 struct demo {
   const char *name;   // what `demo` and `make demo NAME=` take
@@ -46,13 +50,15 @@ static const struct demo demos[] = {
 // Print the list of demos.
 static void list(void)
 {
-  printf("the demos (demo NAME runs one; make demo NAME=x boots it with exact counts):\n");
+  printf("the demos (demo NAME runs one, demo -v NAME at the view's pace; make demo NAME=x\n"
+         "boots it with exact counts):\n");
   for (unsigned long i = 0; i < NDEMOS; i++)
     printf("  %-9s %-10s %s\n", demos[i].name, demos[i].prog ? "" : "(host)", demos[i].title);
 }
 
-// Run demo d: its program, waited for. Returns 0 if it ended well.
-static int run(const struct demo *d)
+// Run demo d: its program, waited for, with the pace argument pace_arg
+// (-v or -vN) before its own if not NULL. Returns 0 if it ended well.
+static int run(const struct demo *d, char *pace_arg)
 {
   printf("demo %s: %s\n", d->name, d->title);
   if (d->prog == NULL) {
@@ -66,21 +72,28 @@ static int run(const struct demo *d)
   if (d->about != NULL)
     printf("%s", d->about);
   char path[32];
-  char *argv[] = {(char *)d->prog, (char *)d->arg, NULL};
+  char *argv[] = {(char *)d->prog, pace_arg, (char *)d->arg, NULL};
+  if (pace_arg == NULL)
+    argv[1] = argv[2], argv[2] = NULL;
   snprintf(path, sizeof(path), "/%s", d->prog);
   int pid = spawn(path, argv), status = -1;
   if (pid < 0)
     printf("demo %s: cannot start %s: %s\n", d->name, path, exos_strerror(pid));
-  else
+  else if (pace_arg == NULL)
     waitpid(pid, &status);
+  else  // asleep, not yielding to it: its holds may then sleep too (user/demo.h)
+    while (waitpid_or_input(pid, &status) == 0)
+      ;
   printf("demo %s: %s\n", d->name, status == 0 ? "done" : "FAILED");
   return status == 0 ? 0 : 1;
 }
 
-// demo: the list; demo NAME: run that demo (exit status 0 if it ended
-// well, 1 if not, 2 for a host-only or unknown one).
+// demo: the list; demo [-v[N]] NAME: run that demo (exit status 0 if it
+// ended well, 1 if not, 2 for a host-only or unknown one).
 int main(int argc, char **argv)
 {
+  char *pace_arg = argc > 1 && strncmp(argv[1], "-v", 2) == 0 ? argv[1] : NULL;
+  pace_args(&argc, &argv);
   if (argc < 2) {
     list();
     return 0;
@@ -88,7 +101,7 @@ int main(int argc, char **argv)
   for (unsigned long i = 0; i < NDEMOS; i++)
     if (strcmp(argv[1], demos[i].name) == 0) {
       fs_server(0);  // started here if this is the first program: the demos share it
-      return run(&demos[i]);
+      return run(&demos[i], pace_arg);
     }
   fprintf(2, "demo: no demo %s\n", argv[1]);
   list();

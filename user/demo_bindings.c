@@ -5,9 +5,13 @@
 // the rule's own error, any that would reach what the program does not
 // own. This program makes one proper write, then a row of hostile ones,
 // each printed with the kernel's answer; then it asks the kernel to check
-// its own invariants (kcheck). Runs from the shell or first.
+// its own invariants (kcheck). Runs from the shell or first. Under the
+// view pace (demo_bindings -v, user/demo.h) it then maps the victim's page
+// in the victim's own tables and holds, the victim alive, so that the
+// live view shows both address spaces and the page map.
 
 #include "user/tsupport.h"
+#include "user/demo.h"
 
 #define LEAF(ppn, perm)                                                                            \
   (PA2PTE((unsigned long)(ppn) << 12) | (perm) | PTE_U | PTE_V | PTE_A | PTE_D)
@@ -41,6 +45,7 @@ static int try(const struct attempt *a)
 // page kept its contents and kcheck passed.
 int main(int argc, char **argv)
 {
+  pace_args(&argc, &argv);
   printf("bindings: ExOS writes its own page tables, one entry at a time: it names the table\n"
          "bindings: page and the slot, and the kernel checks the write before making it.\n"
          "bindings: a proper write first, then hostile ones, each with the kernel's answer:\n");
@@ -80,6 +85,16 @@ int main(int argc, char **argv)
   long kc = sys_kcheck();
   printf("bindings: our page still holds what we stored: %s; kcheck: %s\n", kept ? "yes" : "NO",
          kc == 0 ? "OK, the kernel's invariants hold" : exos_strerror(kc));
+  if (pace) {
+    struct aspace victim;
+    aspace_init(&victim, child);
+    long mapped = aspace_map(&victim, REGION, cpage, PTE_R | PTE_W);
+    char what[120];
+    snprintf(what, sizeof(what), "our page %lx at %lx; the victim (%lx) %s its page %lx there",
+             pg, REGION, child, mapped == 0 ? "maps" : "could not map", cpage);
+    pace_hold("bindings", what);
+    aspace_teardown(&victim);
+  }
   sys_pte_write(pt0, 0, 0);
   sys_page_free(pg);
   sys_env_destroy(child);

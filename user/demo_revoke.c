@@ -7,9 +7,13 @@
 // Two children fill a pool of pages each: a cooperative one, with a
 // revocation entry, and one that ignores revocation. The parent asks both
 // for 10 pages and watches the exported page table. Runs from the shell
-// or first.
+// or first. Under the view pace (demo_revoke -v, user/demo.h) the
+// deadline is the hold's length and more: it holds while the ignoring
+// child's revocation is pending, and again once its repossession vector
+// is filled, both children alive.
 
 #include "user/tsupport.h"
+#include "user/demo.h"
 
 #define U    ((const volatile struct uarea *)UAREA)
 #define POOL 40
@@ -78,7 +82,7 @@ static long user_pages(long id)
 // Let the children run for ms milliseconds of machine time.
 static void let_run(unsigned long ms)
 {
-  unsigned long end = sys_uptime() + SYSINFO->timebase_hz / 1000 * ms;
+  unsigned long end = sys_uptime() + pace_ticks(ms);
   while ((unsigned long)sys_uptime() < end)
     sys_yield(0);
 }
@@ -88,10 +92,12 @@ static void let_run(unsigned long ms)
 // on, and kcheck passed.
 int main(int argc, char **argv)
 {
+  pace_args(&argc, &argv);
+  unsigned long deadline_ms = pace ? pace * 1000 + 20 : 20;
   printf("revoke: the kernel asks before it takes: an upcall says what and by when. Two\n"
          "revoke: children hold pages, one cooperative, one that ignores revocation; the\n"
-         "revoke: parent asks each for %d pages within 20 ms:\n",
-         ASK);
+         "revoke: parent asks each for %d pages within %lu ms:\n",
+         ASK, deadline_ms);
   aspace_init(&self, sys_getenvid());
   long c = spawn_child("cooperative", cooperative), s = spawn_child("ignoring", ignoring);
   if (c < 0 || s < 0 || sys_env_start(c) < 0 || sys_env_start(s) < 0) {
@@ -99,14 +105,17 @@ int main(int argc, char **argv)
     return 1;
   }
   let_run(5);
-  long c0 = user_pages(c), s0 = user_pages(s), ms20 = SYSINFO->timebase_hz / 1000 * 20;
+  long c0 = user_pages(c), s0 = user_pages(s);
   printf("  cooperative holds %ld pages, ignoring %ld\n", c0, s0);
-  long ec = sys_revoke(c, REVOKE_PAGES, ASK, ms20), es = sys_revoke(s, REVOKE_PAGES, ASK, ms20);
+  long ec = sys_revoke(c, REVOKE_PAGES, ASK, pace_ticks(deadline_ms));
+  long es = sys_revoke(s, REVOKE_PAGES, ASK, pace_ticks(deadline_ms));
+  pace_hold("revoke", "the ignoring child's revocation pending, its deadline not yet passed");
   let_run(40);
   long c1 = user_pages(c), s1 = user_pages(s);
   printf("  after the deadline: cooperative holds %ld pages (gave back %ld), ignoring %ld "
          "(%ld taken by force)\n",
          c1, c0 - c1, s1, s0 - s1);
+  pace_hold("revoke", "the ignoring child's repossession vector filled, both children alive");
   int alive = ENVINFO(c)->id == (unsigned int)c && ENVINFO(s)->id == (unsigned int)s;
   sys_env_destroy(c);
   sys_env_destroy(s);

@@ -3,24 +3,27 @@
 // the time slices and hands them out by directed yield, to each client in
 // proportion to its tickets. Three CPU-bound children hold 3, 2 and 1
 // tickets; halfway through, the tickets become 1, 2 and 3 while the
-// scheduler runs on. Every FRAME_MS of machine time the bars are redrawn
+// scheduler runs on. Every FRAME_MS (frame_ms) of machine time the bars are redrawn
 // (ANSI cursor-up) with each child's share of that frame; at the end, each
 // half's shares against its tickets. Each child counts its loop's turns
 // (its work: the processor it got) in a page shared with the parent.
-// Runs from the shell or first.
+// Runs from the shell or first. Under the view pace (demo_stride -v,
+// user/demo.h) each half lasts the pace's seconds, its frames longer.
 
 #include "ulib/ulib.h"
 #include "ulib/exos.h"
 #include "kernel/riscv.h"
+#include "user/demo.h"
 
 #define SHARED   0x2500000000UL
 #define RAN      ((volatile unsigned long *)SHARED)
 #define NKIDS    3
 #define FRAMES   6  // frames a half
-#define FRAME_MS 40
+#define FRAME_MS 40  // without the view pace
 #define WIDTH    40  // a bar's characters at 100%
 
 static const unsigned long tickets[2][NKIDS] = {{3, 2, 1}, {1, 2, 3}};
+static unsigned long frame_ms = FRAME_MS;
 
 // Count this child's work in RAN[slot], forever: a loop of a fixed number
 // of instructions, so the count measures the processor it was given.
@@ -55,12 +58,11 @@ static void draw(const unsigned long *ran, const unsigned long *tix, int redraw)
 // the time each child ran. Returns 0, or -1 (reported).
 static int half(const unsigned long *tix, unsigned long *sum, int redraw)
 {
-  unsigned long hz = ((const struct sysinfo *)USYSINFO)->timebase_hz;
   for (int f = 0; f < FRAMES; f++) {
     unsigned long before[NKIDS], ran[NKIDS];
     for (int i = 0; i < NKIDS; i++)
       before[i] = RAN[i];
-    long slices = stride_run(hz / 1000 * FRAME_MS);
+    long slices = stride_run(pace_ticks(frame_ms));
     if (slices < 0) {
       printf("stride: stride_run: %s\n", exos_strerror(slices));
       return -1;
@@ -99,10 +101,13 @@ int main(int argc, char **argv)
 {
   int pids[NKIDS], started = 0, ok = 0;
   unsigned long sum[2][NKIDS] = {{0}};
+  pace_args(&argc, &argv);
+  frame_ms = pace ? pace * 1000 / FRAMES : FRAME_MS;
   printf("stride: the stride scheduler is a library: this program owns the time slices and\n"
          "stride: hands them out, to three busy children in proportion to their tickets.\n"
-         "stride: each child's share of every %d ms, live; the tickets change halfway:\n",
-         FRAME_MS);
+         "stride: each child's share of every %lu ms, live; the tickets change halfway:\n",
+         frame_ms);
+  pace_say("stride", "each half of the run lasts that long, the bars live");
   if (vm_alloc(SHARED, PTE_R | PTE_W | PTE_SHARE) < 0) {
     printf("stride: verdict: FAILED: cannot map the shared page\n");
     return 1;

@@ -84,7 +84,11 @@ class Viewed:
         """Poll /state until cond(state) holds, for at most seconds; that state."""
         deadline = min(self.deadline, time.monotonic() + seconds * self.t._runner.scale)
         while True:
-            s = self.state()
+            try:
+                s = self.state()
+            except OSError as e:
+                self.t.fail(f"the server did not answer while waiting for {what} "
+                            f"(has the machine ended?): {e}")
             if not s.get("booting") and cond(s):
                 return s
             if time.monotonic() > deadline:
@@ -279,3 +283,90 @@ def reading_does_not_disturb_the_machine(t):
     for name in a:
         t.check(a[name] == b.get(name), f"{name}: {a[name]} alone, {b.get(name)} with the view "
                 "reading (median, min, max instructions per operation)")
+
+
+# The demos at the view pace (demo -vN, user/demo.h: each state worth
+# seeing held N seconds, machine time; without -icount, as here, about host
+# time): long enough for Chromium to load and render the page during a hold.
+PACE = 12
+
+
+def rendered_revocations(dom):
+    """[[environment, asked for, deadline, repossessed]] of the page's
+    revocation table (its rows of cells)."""
+    m = re.search(r'<table id="revocations">(.*?)</table>', dom, re.S)
+    rows = re.findall(r"<tr>(.*?)</tr>", m.group(1) if m else "", re.S)
+    return [[html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", r, re.S)] for r in rows]
+
+
+@test(points=5, timeout=150)
+def revoke_demo_shows_its_revocation(t):
+    """The revoke demo at the view pace: while it holds with a revocation
+    pending, the page shows the ignoring child asked for 10 pages, its
+    deadline still ahead; while it holds after the deadline, the page
+    shows that child's repossession vector, the very pages the child prints
+    from its u-area, and the demo's environments marked as the demo's."""
+    v = Viewed(t, ["-append", f"init=demo -v{PACE} revoke"])
+    try:
+        v.wait(r"^revoke: holding for the view \(\d+ s\): the ignoring child's revocation pending")
+        ignoring = v.until("the ignoring child", lambda s: any(
+            e["name"] == "ignoring" for e in s["envs"]))
+        child = [e for e in ignoring["envs"] if e["name"] == "ignoring"][0]["id"]
+        dom = v.dom()
+        rows = {r[0]: r for r in rendered_revocations(dom) if len(r) == 4}
+        row = rows.get(f"{child:x} ignoring")
+        t.check(row is not None, f"the revocation table shows nothing for the ignoring child "
+                f"({child:x}) while its revocation is pending: {list(rows.values())}")
+        if row:
+            t.check(row[1] == "pages 10" and re.search(r"\(in about \d+ ms\)$", row[2]),
+                    f"the ignoring child's row does not show 10 pages asked, the deadline ahead: {row}")
+        demo_envs = re.findall(r'<li class="env[^"]* demo"[^>]*data-name="(\w+)"', dom)
+        t.check({"demo_revoke", "cooperative", "ignoring"} <= set(demo_envs),
+                f"the demo's environments are not marked as the demo's: {demo_envs}")
+
+        vector = v.wait(r"^  ignoring: no answer by the deadline; repossession vector "
+                        r"\(\d+ entries\):((?: [0-9a-f]+)+)$").group(1).split()
+        v.wait(r"^revoke: holding for the view \(\d+ s\): the ignoring child's repossession vector")
+        dom = v.dom()
+        rows = {r[0]: r for r in rendered_revocations(dom) if len(r) == 4}
+        row = rows.get(f"{child:x} ignoring")
+        t.check(row is not None and row[3].split() == vector,
+                f"the page's repossession vector for the ignoring child is not the one it "
+                f"printed ({' '.join(vector)}): {row}")
+    finally:
+        v.close()
+
+
+@test(points=5, timeout=150)
+def bindings_demo_shows_the_victims_tables(t):
+    """The bindings demo at the view pace: while it holds, #env=N of its
+    victim child shows the victim's page tables mapping the page the demo
+    tried to reach (rw, user) at the region it attacked, and the page map
+    gives that page to the victim."""
+    v = Viewed(t, ["-append", f"init=demo -v{PACE} bindings"])
+    try:
+        m = v.wait(r"^bindings: holding for the view \(\d+ s\): our page ([0-9a-f]+) at "
+                   r"([0-9a-f]+); the victim \(([0-9a-f]+)\) maps its page ([0-9a-f]+) there$")
+        va, victim, page = (int(x, 16) for x in m.group(2, 3, 4))
+        s = v.until("the victim", lambda s: any(e["id"] == victim for e in s["envs"]))
+        dom = v.dom(f"#env={victim:x}")
+        shown = rendered_envs(dom)
+        parent = [e["id"] for e in s["envs"] if e["name"] == "demo_bindings"]
+        t.check(shown.get(victim, {}).get("name") == "victim" and
+                [shown[victim]["parent"]] == parent,
+                f"the page does not show the victim {victim:x}, made by demo_bindings "
+                f"{parent}: {shown.get(victim)}")
+        t.check(re.search(rf'<span id="mappings-title">of {victim:x} victim</span>', dom),
+                f"#env={victim:x} does not show the victim's page tables")
+        ranges = re.findall(r"<tr><td>([0-9a-f]+)\.\.[0-9a-f]+</td><td>(\d+)</td><td>([0-9a-f]+)"
+                            r"(?:\.\.[0-9a-f]+)?</td><td>([-rwxucC]+)</td></tr>", dom)
+        t.check((f"{va:x}", "1", f"{page:x}", "rw-u") in ranges,
+                f"the victim's tables as shown do not map page {page:x} at {va:x}, rw-u: {ranges}")
+        m = re.search(r"(\d+) page-table pages", dom)
+        t.check(m and int(m.group(1)) >= 3,
+                f"the victim's page-table pages shown: {m and m.group(1)}, not its root and two more")
+        i = page - s["base_ppn"]
+        t.check(s["owners"][i] == victim and s["types"][i] == 2,
+                f"the page map does not give page {page:x} to the victim as a user page")
+    finally:
+        v.close()

@@ -12,6 +12,7 @@ const TYPE_COLOURS = {free: "#f2f2f2", kernel: "#555", user: "#4a9", pt0: "#36c"
 const TYPE_NAMES = {free: "free", kernel: "kernel", user: "user", pt0: "page table (level 0)",
                     pt1: "page table (level 1)", pt2: "page table (root)", uarea: "u-area"};
 const TYPE_ORDER = ["free", "kernel", "user", "pt0", "pt1", "pt2", "uarea"];
+const DEMO_PROGRAM = /^(demo_\w+|pagedemo)$/;  // the lecture demos' programs (user/demo.c)
 let refreshes = 0, selected = null, colourBy = "type", last = null;
 
 const $ = (id) => document.getElementById(id);
@@ -55,6 +56,14 @@ function drawEnvs(s) {
     byParent.get(p).push(e);
   }
   const running = (e) => e.id === s.running ? " running" : "";
+  const byId = new Map(s.envs.map((e) => [e.id, e]));
+  // A demo's program (user/demo_*.c, pagedemo) or an environment it made.
+  const inDemo = (e) => {
+    for (let a = e, n = 0; a && n < 16; a = byId.get(a.parent), n++)
+      if (DEMO_PROGRAM.test(a.name))
+        return true;
+    return false;
+  };
   const item = (e) => {
     const badges = [];
     if (e.calls)
@@ -71,7 +80,8 @@ function drawEnvs(s) {
       badges.push(el("span", {class: "badge warn"}, `asked for ${e.revoke.kind} ${e.revoke.arg}`));
     if (e.repossessed.length)
       badges.push(el("span", {class: "badge warn"}, `${e.repossessed.length} repossessed`));
-    const li = el("li", {class: "env" + (e.id === selected ? " selected" : ""), "data-id": hex(e.id),
+    const li = el("li", {class: "env" + (e.id === selected ? " selected" : "") + (inDemo(e) ? " demo" : ""),
+                         "data-id": hex(e.id),
                          "data-name": e.name, "data-parent": hex(e.parent), "data-pages": e.pages,
                          "data-status": e.status, "data-slices": e.slices},
       el("span", {class: "swatch", style: `background:${envColour(e.id, 55)}`}),
@@ -162,12 +172,19 @@ function drawSlices(s) {
        owner ? hex(owner) : "\u00b7")));
 }
 
+// A revocation's deadline d (rdtime), with the time left before it: from
+// the running slice's end, the machine's clock being at most a slice behind.
+function deadline(s, d) {
+  const ms = Math.round((d - s.slice_end) * 1000 / s.timebase_hz);
+  return `${d} (${ms > 0 ? `in about ${ms} ms` : "passed"})`;
+}
+
 function drawTables(s) {
   const name = new Map(s.envs.map((e) => [e.id, e.name]));
   const who = (id) => `${hex(id)} ${name.get(id) || ""}`.trim();
   fillTable($("revocations"), ["environment", "asked for", "deadline (rdtime)", "repossessed"],
     s.envs.filter((e) => e.revoke || e.repossessed.length).map((e) => [who(e.id),
-      e.revoke ? `${e.revoke.kind} ${e.revoke.arg}` : "-", e.revoke ? e.revoke.deadline : "-",
+      e.revoke ? `${e.revoke.kind} ${e.revoke.arg}` : "-", e.revoke ? deadline(s, e.revoke.deadline) : "-",
       e.repossessed.map(hex).join(" ") || "-"]),
     "nothing asked, nothing repossessed");
   const calls = s.envs.filter((e) => e.calls).map((e) => [who(e.id), "calls", who(e.calls)]);
