@@ -280,6 +280,14 @@ static void waiting_child(void)
   check("child: net_wait returned with no frame", 0, 1);
 }
 
+// A child that gives up the processor as soon as it has it, forever: each
+// yield begins a new slice, and so moves the timer's next interrupt on.
+static void yield_forever(void)
+{
+  for (;;)
+    sys_yield(0);
+}
+
 // A child that sends frames and ends without collecting them.
 static void abandoning_child(void)
 {
@@ -445,6 +453,13 @@ __attribute__((noreturn)) static void attacks(void)
   start = sys_uptime();
   check("wait on one filter for 20 ms", sys_net_wait(echo_filter, 0, start + hz / 50), -E_TIMEOUT);
   check("it waited 20 ms at least", sys_uptime() - start >= hz / 50, 1);
+  long yielder = spawn_child("yielder", yield_forever);
+  check("start a child that yields without end", yielder > 0 && sys_env_start(yielder) == 0, 1);
+  start = sys_uptime();
+  check("wait 20 ms beside a child that yields without end",
+        sys_net_wait(echo_filter, 0, start + hz / 50), -E_TIMEOUT);
+  check("... and not a second", sys_uptime() - start < hz, 1);
+  check("destroy the yielder", sys_env_destroy(yielder), 0);
   kcheck("waits with deadlines");
   kcheck("filters");
 
