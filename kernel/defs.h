@@ -164,6 +164,7 @@ long disk_wait(struct env *caller, uint64 req);
 void disk_intr(void);
 int disk_irq_number(void);
 int disk_page_busy(uint64 pa);
+int disk_in_flight(void);
 void disk_release(struct env *e);
 const char *disk_check(uint64 *where);
 

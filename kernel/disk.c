@@ -346,6 +346,15 @@ long disk_wait(struct env *caller, uint64 req)
   schedule();
 }
 
+// Is a request in the device's hands (issued, not yet completed)?
+int disk_in_flight(void)
+{
+  for (int i = 0; i < DISK_REQUESTS; i++)
+    if (requests[i].state == REQ_PENDING)
+      return 1;
+  return 0;
+}
+
 // Does a request not yet collected (pending, or done but its result not
 // yet taken by disk_status or disk_wait) use the page at pa? (Without any
 // such request, as for most page frees, the answer needs no search.)

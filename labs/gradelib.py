@@ -657,10 +657,11 @@ class _Recorder:
         kernel      a hard link to the kernel booted (or a copy)
     The disk goes through blkreplay, which records the order in which its
     requests complete; the boot writes the test's disk as without
-    recording. It costs time: blkreplay hands the machine a finished
-    request only at QEMU's next timer event (the kernel's next tick, up to
-    a millisecond later), so a boot that waits for the disk thousands of
-    times runs several times slower recorded. The network goes through filter-replay: the replay's
+    recording. blkreplay hands the machine a finished request only at
+    QEMU's next timer event: the kernel's idle loop sets one 20 us ahead
+    while a request is out (kernel/sched.c), so a recorded boot that waits
+    for the disk often runs only a little slower. The network goes through
+    filter-replay: the replay's
     packets come from the record, whatever the test's network was. A test
     run under -icount keeps its shift. The grader removes DIR when the test
     passes."""
