@@ -58,8 +58,7 @@ static inline int others_runnable(void)
 // ms at a time (net_wait on no filter, until a deadline), so that a
 // machine with nothing else to run idles: under -icount shift=0 its clock
 // then keeps the host's pace (yielding, a second of it took eight of the
-// host's). (Asleep only then: while the revoke demo's children yielded
-// to each other, a sleeper was seen never to wake.)
+// host's).
 static inline void pace_wait(unsigned long ms)
 {
   unsigned long end = sys_uptime() + pace_ticks(ms), now;
