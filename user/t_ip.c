@@ -11,6 +11,7 @@
 //      udp_sendto answers "pong" (the host checks its headers and says
 //      "got").
 // It ends at the first exercise that fails: the later ones stand on it.
+// `t_ip N` runs exercises 1 to N only.
 
 #include "user/tsupport.h"
 
@@ -173,14 +174,15 @@ static void traffic(void)
   udp_close(u);
 }
 
-int main(void)
+// t_ip [N]: exercises 1 to N (default 4, all of them; lab net's tests
+// grade them one by one, each with those before it).
+int main(int argc, char **argv)
 {
-  sums();
-  stop_if_failed("t_ip");
-  checks_of_ip();
-  stop_if_failed("t_ip");
-  binds();
-  stop_if_failed("t_ip");
-  traffic();
+  int last = argc > 1 ? atoi(argv[1]) : 4;
+  void (*exercises[])(void) = {sums, checks_of_ip, binds, traffic};
+  for (int i = 0; i < last && i < 4; i++) {
+    exercises[i]();
+    stop_if_failed("t_ip");
+  }
   finish("t_ip");
 }

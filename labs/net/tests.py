@@ -1,5 +1,6 @@
 # Lab net: ExOS's IPv4 and UDP (ulib/ip.c, ulib/udp.c). user/t_ip checks
-# the pieces one by one (ip_udp_checks); the other tests drive the usual
+# the pieces one by one (checksums, ip_check, udp_bind: t_ip with no host;
+# udp_recvfrom_sendto: all of it, with the host); the other tests drive the usual
 # machine (init starts netd, then the shell) from the host's end of its
 # Ethernet (labs/netwire.py). The kernel's half of the network and ExOS's
 # TCP have their own tests, in labs/network.
@@ -131,20 +132,49 @@ def hint_from(t, wrong, symptoms):
             return
 
 
-@test(points=25, timeout=40,
+def t_ip(t, exercises, extra_args=()):
+    """Boot t_ip for exercises 1 to exercises and check that they pass,
+    with the hint of the first FAIL. Returns the machine's output."""
+    out = t.qemu(bootargs=f"init=t_ip {exercises}", extra_args=extra_args)
+    first = re.search(r"^.*: FAIL.*$", out, re.M)  # the checks build on each other
+    hint_from(t, [first.group(0)] if first else [], T_IP_SYMPTOMS)
+    t.expect(out, r"^t_ip: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    return out
+
+
+@test(points=5, timeout=40)
+def checksums(t):
+    """Exercise 1 (user/t_ip 1): net_sum (an odd last byte the high half),
+    net_fold (carries added back until none), ip_pseudo_sum, on known
+    bytes."""
+    t_ip(t, 1)
+
+
+@test(points=8, timeout=40)
+def ip_check(t):
+    """Exercises 1-2 (t_ip 2): ip_check on frames built in memory (an IP
+    option, Ethernet padding, the broadcast address accepted; another
+    address, a bad checksum, a cut or over-long frame, other versions,
+    short headers and fragments dropped and counted)."""
+    t_ip(t, 2)
+
+
+@test(points=5, timeout=40)
+def udp_bind(t):
+    """Exercises 1-3 (t_ip 3): udp_bind (a port held by another socket
+    refused by the kernel, TCP's packets to the same port not claimed, the
+    port free after close)."""
+    t_ip(t, 3)
+
+
+@test(points=7, timeout=40,
       hint="t_ip checks the exercises in the README's order; the first FAIL line says most.")
-def ip_udp_checks(t):
-    """user/t_ip: net_sum (an odd last byte the high half), net_fold (carries
-    added back until none), ip_pseudo_sum; ip_check on frames built in
-    memory (an IP option, Ethernet padding, the broadcast address accepted;
-    another address, a bad checksum, a cut or over-long frame, other
-    versions, short headers and fragments dropped and counted); udp_bind
-    (a port held by another socket refused by the kernel, TCP's packets to
-    the same port not claimed, the port free after close); and with the
-    host on the wire: udp_recvfrom takes 4 bytes of a 10-byte datagram and
-    no more, with its sender, and udp_sendto's "pong" comes back whole
-    (IP checksum, time to live, UDP checksum over the pseudo-header);
-    told "got", t_ip ends."""
+def udp_recvfrom_sendto(t):
+    """All of t_ip, with the host on the wire: udp_recvfrom takes 4 bytes
+    of a 10-byte datagram and no more, with its sender, and udp_sendto's
+    "pong" comes back whole (IP checksum, time to live, UDP checksum over
+    the pseudo-header); told "got", t_ip ends."""
     wire, got, done = Wire(), {}, threading.Event()
 
     def talk():
@@ -166,20 +196,16 @@ def ip_udp_checks(t):
 
     thread = threading.Thread(target=talk, daemon=True)
     thread.start()
-    out = t.qemu(bootargs="init=t_ip", extra_args=wire.qemu_args())
+    out = t_ip(t, 4, wire.qemu_args())
     done.set()
     thread.join(2)
     wire.sock.close()
-    first = re.search(r"^.*: FAIL.*$", out, re.M)  # the checks build on each other
-    if first is None and "t_ip: waiting on port 8" in out:
+    if not re.search(r"^.*: FAIL", out, re.M):
         t.hint_if(out, r"t_ip: waiting on port 8\n(?![\s\S]*udp_recvfrom of 4 bytes)",
                   "No datagram to port 8 reached udp_recvfrom: does udp_bind's filter compare "
                   "the destination port (bytes 36-37) with the port as a plain number (the "
                   "kernel reads the field big-endian), and does udp_in queue what ip_check "
                   "and the UDP checks accept?")
-    hint_from(t, [first.group(0)] if first else [], T_IP_SYMPTOMS)
-    t.expect(out, r"^t_ip: all \d+ checks passed$", r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
     if not re.search(r"^udp_sendto of \"pong\" back: ok$", out, re.M):
         return  # t_ip stopped before it sent
     problems = reply_problems(got["pong"], b"pong", sport=8, udp_sum=True) if "pong" in got \
@@ -189,7 +215,7 @@ def ip_udp_checks(t):
     hint_from(t, problems, UDP_SYMPTOMS)
 
 
-@test(points=10, timeout=90, parent=ip_udp_checks)
+@test(points=10, timeout=90, parent=ip_check)
 def icmp_echo_answered(t):
     """netd, started by init, answers ARP requests for 10.0.2.15 and ICMP
     echo requests of every size from 0 to 1472 data bytes, the small ones
@@ -250,7 +276,7 @@ def icmp_echo_answered(t):
     hint_from(t, wrong, ICMP_SYMPTOMS)
 
 
-@test(points=10, timeout=60, parent=ip_udp_checks)
+@test(points=10, timeout=60, parent=ip_check)
 def ping(t):
     """The guest's `ping 10.0.2.2 -c 3` against this side playing the host
     (answering its ARP request and its echo requests): three replies, each
@@ -266,7 +292,7 @@ def ping(t):
     t.check(n == 2, f"{n} pings of 2 got all their replies")
 
 
-@test(points=15, timeout=90, parent=ip_udp_checks)
+@test(points=15, timeout=90, parent=udp_recvfrom_sendto)
 def udp_socket_echo(t):
     """`udpecho` (a UDP socket descriptor: recvfrom, connect, write)
     echoes payloads of 0 to 1472 bytes with ports and addresses swapped
@@ -308,7 +334,7 @@ def udp_socket_echo(t):
              rf"udpecho: echoed {len(sizes) + 1} datagrams; 0 bad")
 
 
-@test(points=20, timeout=120, parent=ip_udp_checks)
+@test(points=20, timeout=120, parent=ip_check)
 def tcp_http_1mib(t):
     """`httpd` (TCP: listen, accept, read, write, close on descriptors)
     serves a 1 MiB file through a forwarded port of 127.0.0.1 to urllib,
@@ -316,7 +342,7 @@ def tcp_http_1mib(t):
     http_session(t, "httpd &", timeout=100)
 
 
-@test(points=10, timeout=60, parent=ip_udp_checks)
+@test(points=10, timeout=60, parent=udp_recvfrom_sendto)
 def udp_malformed_dropped(t):
     """Frames for `udpecho`'s port that are bad in each way the stack
     checks -- cut at every byte from the UDP header on, an IP header
