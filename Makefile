@@ -82,7 +82,7 @@ ULDFLAGS := --gc-sections
 
 B := build
 
-KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi.c fdt.c \
+KERNEL_SRCS := entry.S main.c printf.c fmt.c string.c symtab.c uart.c plic.c sbi.c smp.c fdt.c \
 	pmap.c pte.c env.c sched.c pct.c revoke.c virtio.c disk.c net.c dpf.c trap.c trapvec.S syscall.c ktest.c
 KERNEL_SRCS += ash.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
@@ -97,7 +97,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc
+UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc t_smp
 UPROGS += t_ash t_ip
 UPROGS += demo demo_bench demo_bindings demo_stride demo_revoke  # the demos (below)
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))

@@ -191,6 +191,11 @@
 // round-robin; the epilogue must yield within GRACE_US. Exported read-only
 // at USLICES as unsigned int owner[NSLICES] (0: free).
 #define NSLICES      64
+// Each hart has a vector of its own (kernel/smp.c): slice s of hart h is
+// named h * NSLICES + s, and hart h's vector is exported at USLICES + h *
+// NSLICES (so with one hart, names are positions). MAXHARTS harts at most.
+#define MAXHARTS     8
+#define SLICE_NAMES  (MAXHARTS * NSLICES)
 #define SLICE_US     1000
 #define GRACE_US     250
 #define MAX_OVERRUNS 3  // the environment is destroyed at this many in a row
@@ -332,6 +337,9 @@ struct sysinfo {
   // that arrival (a reply's transmission: net_tx_instret - net_rx_instret
   // is everything the hart did in between).
   unsigned long net_rx_instret, net_match_instret, net_tx_instret;
+  // Harts (kernel/smp.c): how many run environments; how many times a hart
+  // fenced others' TLBs for mappings it broke (one SBI call each).
+  unsigned long harts_up, shootdowns;
 };
 _Static_assert(sizeof(struct sysinfo) <= 4096, "sysinfo is exported in one page");
 #define CONSOLE_IN     256  // bytes of sysinfo.console_in

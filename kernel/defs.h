@@ -52,6 +52,16 @@ void plic_complete(int hart, int irq);
 // sbi.c
 void sbi_set_timer(uint64 when);
 void poweroff(int status) __attribute__((noreturn));
+long sbi_hart_start(uint64 hart, uint64 start, uint64 opaque);
+void sbi_send_ipi(uint64 mask);
+void sbi_remote_sfence_vma(uint64 mask);
+void sbi_remote_sfence_vma_asid(uint64 mask, uint64 asid);
+
+// smp.c (and smp.h: the kernel lock, noting shootdowns)
+uint64 kstack_top(void);
+void tlb_fence_remote(void);
+void hart_interrupt(int hart);
+void smp_start(void);
 
 // pmap.c
 extern struct sysinfo *sysinfo;
@@ -131,6 +141,15 @@ long kcheck(void);
 
 // env.c
 extern struct env *curenv;
+// The environment this hart runs (NULL: none, the hart idles). While an
+// environment runs, sscratch holds its trapframe, the first thing in its
+// struct env; the trap path keeps it there while the kernel runs.
+static inline struct env *this_env(void)
+{
+  uint64 x;
+  asm volatile("csrr %0, sscratch" : "=r"(x));
+  return (struct env *)x;
+}
 void env_init(void);
 struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size,

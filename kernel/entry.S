@@ -42,6 +42,31 @@ _start:
 high_entry:
 	.dword	1b
 
+# The other harts start here (kernel/smp.c asks the firmware to start them):
+#   a0 = this hart's id, a1 = the top of its kernel stack (a direct-map
+#   address). Paging on as above, then kmain_hart in the upper half.
+.globl _start_hart
+_start_hart:
+	lla	t0, boot_pagetable
+	srli	t0, t0, 12
+	li	t1, 8 << 60
+	or	t0, t0, t1
+	csrw	satp, t0
+	sfence.vma
+	ld	t0, high_hart_entry
+	jr	t0
+5:
+	mv	sp, a1
+	mv	tp, a0
+	mv	s0, zero
+	call	kmain_hart
+6:	wfi				# kmain_hart does not return
+	j	6b
+
+.p2align 3
+high_hart_entry:
+	.dword	5b
+
 # Boot page table: three 1 GiB pages, enough to reach the direct map.
 #   entry 2:   va 0x80000000         -> pa 0x80000000 (RWX, this code)
 #   entry 256: va KERNBASE           -> pa 0          (RW, devices)

@@ -15,12 +15,12 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
-extern char boot_stack[];
 
 struct env envs[NENV];
 struct env_info *env_table;  // exported at UENVS
-struct env *curenv;
+struct env *curenv;  // the environment a hart last switched to: for GDB and the live view only
 #define WAIT_ANY 0xFFFFFFFFU  // waits_for: any child
 static uint32 next_generation = 1;
 static int asids_work;  // does satp keep a 9-bit (or wider) ASID?
@@ -81,8 +81,8 @@ struct env *env_alloc(uint32 parent_id, const char *name)
   e->root = root;
   pt_root_init(root);
   e->satp = asids_work ? MAKE_SATP(root, e->asid) : 0;
-  e->tf.kernel_sp = (uint64)boot_stack + KSTACKSIZE;  // one hart runs environments
-  e->tf.hartid = bootinfo.boot_hart;
+  e->tf.kernel_sp = kstack_top();  // (each return to user mode sets these again)
+  e->tf.hartid = r_tp();
   pub->root_ppn = root >> PGSHIFT;
   pub->uarea_ppn = uarea >> PGSHIFT;
   e->uarea = KADDR(uarea);
@@ -283,7 +283,7 @@ static void destroy_one(struct env *e)
 {
   uint32 id = e->pub->id;
   struct env *parent = env_of(e->pub->parent_id);
-  if (curenv == e)
+  if (this_env() == e)
     curenv_clear();
   disk_release(e);  // first: waits until no device writes a page of e's
   net_release(e);
@@ -320,6 +320,7 @@ static void destroy_one(struct env *e)
     asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
   else
     sfence_vma_all();
+  tlb_note_remote(e->asid);
   pass_on_children(e, parent != NULL ? parent->pub->id : 0);
   // A free slot keeps nothing: no wait, no call, no count survives.
   struct env_info *pub = e->pub;
@@ -333,9 +334,16 @@ static void destroy_one(struct env *e)
 // holds, free every page it owns that nobody else holds, return its time
 // slices, bindings and requests, wake whoever waits on it, and pass its
 // children on (the rule above). If e is running, the caller must
-// schedule() next.
+// schedule() next. If e runs on another hart, it is only marked doomed
+// here: that hart destroys it as soon as it enters the kernel, which an
+// interrupt makes it do now (smp.c).
 void env_destroy(struct env *e)
 {
+  if (env_running_elsewhere(e)) {
+    e->doomed = 1;
+    hart_interrupt(e->running_on - 1);
+    return;
+  }
   destroy_one(e);
   for (struct env *c; (c = unstartable()) != NULL;)
     destroy_one(c);
@@ -411,7 +419,15 @@ long env_wait(struct env *e, uint32 id, uint64 flags)
 void env_run(struct env *e)
 {
   revoke_upcall_if_due(e);
-  if (curenv != e) {
+  struct env *cur = this_env();
+  if (cur != e) {
+    if (smp_on) {
+      if (cur != NULL)
+        cur->running_on = 0;
+      e->running_on = r_tp() + 1;
+      e->ran_on |= 1 << r_tp();
+    }
+    csr_write(sscratch, &e->tf);
     curenv = e;
     if (e->satp != 0) {
       csr_write(satp, e->satp);
@@ -426,9 +442,13 @@ void env_run(struct env *e)
 // Leave the current environment's address space (the hart is idle).
 void curenv_clear(void)
 {
-  if (curenv != NULL) {
+  struct env *cur = this_env();
+  if (cur != NULL) {
     csr_write(satp, MAKE_SATP(kernel_root(), 0));
-    curenv = NULL;
+    cur->running_on = 0;
+    csr_write(sscratch, 0);
+    if (curenv == cur)
+      curenv = NULL;
   }
 }
 

@@ -71,6 +71,10 @@ struct env {
   // Memory pressure (revoke.c)
   uint8 revoke_plea;  // its outstanding request is a plea: asked, never enforced
   uint8 declined;     // it let a plea pass unanswered: not asked again until it allocates
+  // Harts (smp.c; kept only while several harts are up)
+  uint8 running_on;  // the hart it runs on, plus 1 (0: none)
+  uint8 ran_on;      // the harts it has run on: their TLBs may hold its translations
+  uint8 doomed;      // destroyed while running on another hart: it dies on its next trap
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");

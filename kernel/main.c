@@ -4,6 +4,7 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
 struct bootinfo bootinfo;
 
@@ -51,7 +52,7 @@ static void start_first_env(void)
 }
 
 // Entered from entry.S on the boot hart, in the direct map, with interrupts
-// off. Other harts stay parked in the firmware (SBI HSM "stopped" state).
+// off. The other harts wait in the firmware until smp_start starts them.
 void kmain(uint64 hartid, uint64 fdt_pa)
 {
   uart_init();
@@ -68,8 +69,6 @@ void kmain(uint64 hartid, uint64 fdt_pa)
   printf("\nrvexo: exokernel for RISC-V, %d hart%s (booted on hart %d), %lu MiB RAM\n",
          bootinfo.nharts, bootinfo.nharts == 1 ? "" : "s", bootinfo.boot_hart,
          bootinfo.ram_size >> 20);
-  if (bootinfo.nharts > 1)
-    printf("rvexo: harts other than %d stay parked in the firmware\n", bootinfo.boot_hart);
 
   pmap_init();
   env_init();
@@ -80,5 +79,7 @@ void kmain(uint64 hartid, uint64 fdt_pa)
   net_init();
   ktest_run();
   start_first_env();
+  smp_start();
+  kernel_lock();
   sched_start();
 }

@@ -30,6 +30,5 @@
 #define VIRTIO0_IRQ  1  // slot i interrupts on 1 + i
 
 #define KSTACKSIZE (4 * 4096)
-#define MAXHARTS   8
 
 #endif

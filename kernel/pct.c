@@ -20,6 +20,7 @@
 
 #include "defs.h"
 #include "env.h"
+#include "smp.h"
 
 // Copy the six message registers a0..a5 from one trapframe to another.
 static inline void copy_message(struct trapframe *to, const struct trapframe *from)
@@ -58,8 +59,8 @@ long pct_transfer(struct env *e, uint64 callee_id, int kind)
     return -E_NOENTRY;
   if (c->pct_from == PCT_NOBODY || (c->pct_from != 0 && c->pct_from != e->pub->id))
     return -E_REFUSED;
-  if (c->pub->status != ENV_RUNNABLE && !c->pct_sleeping)
-    return -E_AGAIN;  // not started, or itself waiting
+  if ((c->pub->status != ENV_RUNNABLE && !c->pct_sleeping) || env_running_elsewhere(c))
+    return -E_AGAIN;  // not started, itself waiting, or running on another hart
   c->pct_sleeping = 0;
   c->pub->status = ENV_RUNNABLE;
   deliver(e, c, kind);

@@ -22,6 +22,7 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
 extern char _start[], etext[], erodata[], end[];
 
@@ -138,9 +139,13 @@ static void give_free(uint32 i)
 // Take a free page: the one at pa if pa != 0 (it must be free), else any.
 // Zero it and record its owner and type. A level-0 table also takes a
 // kernel page for its reverse-map links. Returns its physical address, or 0
-// if there is no free page (or pa is not free). O(1).
+// if there is no free page (or pa is not free). O(1). A page freed by this
+// hart may still be reachable through another hart's TLB until the
+// shootdowns noted are done: do them first.
 uint64 page_alloc_at(uint64 pa, uint32 owner, int type)
 {
+  if (smp_on)
+    tlb_fence_remote();
   if (pa == 0 && free_head == 0)
     return 0;
   uint32 i = pa ? pa2index(pa) : free_head;
@@ -464,7 +469,7 @@ void pmap_init(void)
   priv = boot_carve(&next, npages * sizeof(struct page_priv));
   grants = boot_carve(&next, ngrants * sizeof(struct grant_rec));
   env_table = boot_carve(&next, NENV * sizeof(struct env_info));
-  slice_owner = boot_carve(&next, NSLICES * sizeof(uint32));
+  slice_owner = boot_carve(&next, SLICE_NAMES * sizeof(uint32));
   for (uint32 i = 1; i < ngrants; i++)
     grants[i].next = i + 1 < ngrants ? i + 1 : 0;
   free_grant = 1;

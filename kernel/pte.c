@@ -21,6 +21,7 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
 #define PTE_RESERVED_BITS (0x3FFUL << 54)
 #define LEAF_BITS         (PTE_V | PTE_RWX | PTE_U | PTE_G | PTE_A | PTE_D | PTE_RSW)
@@ -153,8 +154,9 @@ void pt_root_init(uint64 root_pa)
 }
 
 // Flush the TLB after entry `index` of the level-`level` table at pt_pa
-// changed in the address space with this ASID. Nothing to do for a table
-// not linked up to a root: no translation can have gone through it.
+// changed in the address space with this ASID (and note that the other
+// harts' TLBs need it too: smp.c). Nothing to do for a table not linked up
+// to a root: no translation can have gone through it.
 static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, uint64 asid)
 {
   uint64 base = *table_va_of(pt_pa);
@@ -165,6 +167,7 @@ static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, 
     asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory");
   else
     asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
+  tlb_note_remote(asid);
 }
 
 // Check that pte may be written into a level-`level` table of env owner.
@@ -435,6 +438,7 @@ static __attribute__((noinline)) long batch_write(struct env *caller, struct bat
     t->ppn = pt_ppn;
     t->level = pt_level(ppn2page(pt_ppn));
   }
+  tlb_note_remote(t->owner->asid);  // (pte_write_many fences this hart at its end)
   return write_entry(t->owner, pt_ppn << PGSHIFT, t->level, index, pte, 1);
 }
 
@@ -643,7 +647,7 @@ long kcheck(void)
              !(pi->type == PG_USER && pi->owner == 0))
       why = "page owned by an environment that does not exist";
   }
-  for (int i = 0; i < NSLICES && why == NULL; i++)
+  for (int i = 0; i < SLICE_NAMES && why == NULL; i++)
     if (slice_owner[i] != 0 && env_of(slice_owner[i]) == NULL) {
       why = "time slice owned by an environment that does not exist";
       where = i;

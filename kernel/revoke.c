@@ -84,7 +84,7 @@ long revoke_request(struct env *e, int kind, uint64 arg, uint64 ticks)
     if (!ppn_valid(arg) || ppn2page(arg)->owner != e->pub->id || ppn2page(arg)->type != PG_USER)
       return -E_INVAL;
   } else if (kind == REVOKE_SLICE) {
-    if (arg >= NSLICES || slice_owner[arg] != e->pub->id)
+    if (arg >= SLICE_NAMES || slice_owner[arg] != e->pub->id)
       return -E_INVAL;
   } else {
     return -E_INVAL;

@@ -5,13 +5,34 @@
 
 #define SBI_EXT_TIME 0x54494D45  // "TIME"
 #define SBI_EXT_SRST 0x53525354  // "SRST": system reset
+#define SBI_EXT_HSM  0x48534D    // "HSM": hart state management
+#define SBI_EXT_IPI  0x735049    // "sPI": inter-processor interrupts
+#define SBI_EXT_RFNC 0x52464E43  // "RFNC": remote fences
 
 struct sbiret {
   long error;
   long value;
 };
 
-// Make an SBI call: extension ext, function fid, two arguments.
+// Make an SBI call: extension ext, function fid, up to five arguments.
+static struct sbiret sbi_call5(long ext, long fid, long arg0, long arg1, long arg2, long arg3,
+                               long arg4)
+{
+  register long a0 asm("a0") = arg0;
+  register long a1 asm("a1") = arg1;
+  register long a2 asm("a2") = arg2;
+  register long a3 asm("a3") = arg3;
+  register long a4 asm("a4") = arg4;
+  register long a6 asm("a6") = fid;
+  register long a7 asm("a7") = ext;
+  asm volatile("ecall"
+               : "+r"(a0), "+r"(a1)
+               : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
+               : "memory");
+  return (struct sbiret){a0, a1};
+}
+
+// An SBI call with two arguments (the timer's, on every slice: kept short).
 static struct sbiret sbi_call(long ext, long fid, long arg0, long arg1)
 {
   register long a0 asm("a0") = arg0;
@@ -26,6 +47,33 @@ static struct sbiret sbi_call(long ext, long fid, long arg0, long arg1)
 void sbi_set_timer(uint64 when)
 {
   sbi_call(SBI_EXT_TIME, 0, when, 0);
+}
+
+// Start hart `hart` in S-mode at physical address start, with a0 = its id
+// and a1 = opaque. Returns 0 or the SBI error.
+long sbi_hart_start(uint64 hart, uint64 start, uint64 opaque)
+{
+  return sbi_call5(SBI_EXT_HSM, 0, hart, start, opaque, 0, 0).error;
+}
+
+// Raise a supervisor software interrupt on the harts in mask (bit h: hart h).
+void sbi_send_ipi(uint64 mask)
+{
+  sbi_call(SBI_EXT_IPI, 0, mask, 0);
+}
+
+// Fence every translation of every address space in the TLBs of the harts
+// in mask; returns when they have.
+void sbi_remote_sfence_vma(uint64 mask)
+{
+  sbi_call5(SBI_EXT_RFNC, 1, mask, 0, 0, -1, 0);
+}
+
+// Fence the translations of address space `asid` in the TLBs of the harts
+// in mask; returns when they have.
+void sbi_remote_sfence_vma_asid(uint64 mask, uint64 asid)
+{
+  sbi_call5(SBI_EXT_RFNC, 2, mask, 0, 0, -1, asid);
 }
 
 // Power the machine off. Under QEMU the SiFive test device ends the emulator

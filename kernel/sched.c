@@ -1,9 +1,12 @@
 // The processor: the time-slice vector, upcalls at slice boundaries, directed
 // yield, and choosing who runs.
 //
-// Time is a vector of NSLICES slices of SLICE_US each, run round-robin; the
-// vector is exported read-only at USLICES. An environment allocates slice
-// positions (a specific one or any) and frees them. When a slice begins its
+// Time is a vector of NSLICES slices of SLICE_US each, run round-robin; each
+// hart has its own, and its own clock through it. The vectors are exported
+// read-only at USLICES, hart h's at USLICES + h * NSLICES. An environment
+// allocates slices (a specific one, any on a named hart, or any) and frees
+// them; an environment runs on one hart at a time, so an owner whose slice
+// begins while it runs on another hart does not get it. When a slice begins its
 // owner runs; if it has a prologue entry the kernel enters it there (with the
 // pc it had in u-area slice_pc) rather than where it stopped. When the slice
 // ends the kernel enters the runner's epilogue entry, which must save what it
@@ -16,19 +19,29 @@
 // The slice of a caller waiting in a synchronous PCT goes to its callee.
 // A free slice, or one whose owner cannot run, goes to the next runnable
 // environment in round-robin order. With nothing runnable the hart waits in
-// wfi. The kernel itself is never preempted: interrupts are taken only from
-// user mode or in the idle loop.
+// wfi (without the kernel lock). The kernel itself is never preempted:
+// interrupts are taken only from user mode or in the idle loop.
 
 #include "defs.h"
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
-uint32 *slice_owner;      // exported at USLICES
-static int cur_slice;     // the slice running now
-static uint64 slice_end;  // rdtime when it ends
-static uint64 grace_end;  // rdtime by which the runner's epilogue must yield; 0: none
-static int rr_next;       // where the round-robin search for free slices resumes
+uint32 *slice_owner;  // exported at USLICES: SLICE_NAMES entries, hart by hart
+// Each hart's clock, indexed by hart id (the live view reads hart 0's slice).
+static struct clock {
+  int slice;         // the slice running now (a position in the hart's vector)
+  uint64 slice_end;  // rdtime when it ends
+  uint64 grace_end;  // rdtime by which the runner's epilogue must yield; 0: none
+} __attribute__((aligned(32))) clocks[MAXHARTS];
+static int rr_next;  // where the round-robin search for free slices resumes
+
+// This hart's clock.
+static inline struct clock *my_clock(void)
+{
+  return &clocks[r_tp()];
+}
 static uint64 slice_ticks, grace_ticks;
 
 // Compute the slice lengths in timer ticks.
@@ -36,33 +49,58 @@ void sched_init(void)
 {
   slice_ticks = bootinfo.timebase_hz * SLICE_US / 1000000;
   grace_ticks = bootinfo.timebase_hz * GRACE_US / 1000000;
+  sysinfo->harts_up = 1;  // until smp_start starts the others
 }
 
-// Ask for the next timer interrupt at the nearest deadline.
+// Ask for this hart's next timer interrupt at its nearest deadline.
 static void arm_timer(void)
 {
-  sbi_set_timer(grace_end ? grace_end : slice_end);
+  struct clock *c = my_clock();
+  sbi_set_timer(c->grace_end ? c->grace_end : c->slice_end);
 }
 
-// Allocate slice `position` (-1: any free one) for environment e.
-// Returns the position or -E_NOSLICE.
-long slice_alloc(struct env *e, long position)
+// Free slices in hart h's vector.
+static int slices_free_on(int h)
 {
-  if (position < -1 || position >= NSLICES)
+  int n = 0;
+  for (int i = 0; i < NSLICES; i++)
+    n += slice_owner[h * NSLICES + i] == 0;
+  return n;
+}
+
+// Allocate a slice for environment e: `name` is a slice's name (hart *
+// NSLICES + position), -1 - h for any free slice of hart h, or -1 - MAXHARTS
+// for any free slice of the hart with the most free (the lowest such hart
+// with one hart up: -1 is any slice of hart 0 then). Returns the name, -E_INVAL
+// for a hart that is not up, or -E_NOSLICE.
+long slice_alloc(struct env *e, long name)
+{
+  int harts = sysinfo->harts_up;
+  if (name == -1 - MAXHARTS) {
+    int best = 0;
+    for (int h = 1; h < harts; h++)
+      if (slices_free_on(h) > slices_free_on(best))
+        best = h;
+    name = -1 - best;
+  }
+  if (name < 0 ? -1 - name >= harts : name >= (long)harts * NSLICES)
     return -E_INVAL;
-  for (int i = 0; i < NSLICES && position < 0; i++)
-    if (slice_owner[i] == 0)
-      position = i;
-  if (position < 0 || slice_owner[position] != 0)
+  if (name < 0) {
+    int h = -1 - name;
+    for (int i = 0; i < NSLICES && name < 0; i++)
+      if (slice_owner[h * NSLICES + i] == 0)
+        name = h * NSLICES + i;
+  }
+  if (name < 0 || slice_owner[name] != 0)
     return -E_NOSLICE;
-  slice_owner[position] = e->pub->id;
-  return position;
+  slice_owner[name] = e->pub->id;
+  return name;
 }
 
 // Release every slice e owns (it is being destroyed).
 void slices_release(struct env *e)
 {
-  for (int i = 0; i < NSLICES; i++)
+  for (int i = 0; i < SLICE_NAMES; i++)
     if (slice_owner[i] == e->pub->id)
       slice_owner[i] = 0;
 }
@@ -92,12 +130,18 @@ static void __attribute__((noreturn)) run_with_prologue(struct env *e)
   env_run(e);
 }
 
-// The next runnable environment in round-robin order, or NULL.
+// May this hart run e now: is it runnable, and not running on another hart?
+static inline __attribute__((always_inline)) int can_run_here(struct env *e)
+{
+  return e->pub->status == ENV_RUNNABLE && !env_running_elsewhere(e);
+}
+
+// The next environment this hart can run, in round-robin order, or NULL.
 static struct env *next_runnable(void)
 {
   for (int i = 0; i < NENV; i++) {
     struct env *e = &envs[(rr_next + i) % NENV];
-    if (e->pub->status == ENV_RUNNABLE) {
+    if (can_run_here(e)) {
       rr_next = (e - envs + 1) % NENV;
       return e;
     }
@@ -116,12 +160,16 @@ static void idle(void)
   curenv_clear();
   if (disk_in_flight())
     sbi_set_timer(rdtime() + bootinfo.timebase_hz / 50000);
+  kernel_unlock();
   asm volatile("wfi");  // wakes on an enabled interrupt even with SIE off
+  kernel_lock();
   uint64 pending = csr_read(sip) & csr_read(sie);
   if (pending & SIE_SEIE)
     handle_interrupt(SCAUSE_INTR | IRQ_S_EXT);
   if (pending & SIE_STIE)
     handle_interrupt(SCAUSE_INTR | IRQ_S_TIMER);
+  if (pending & SIE_SSIE)
+    handle_interrupt(SCAUSE_INTR | IRQ_S_SOFT);
 }
 
 // Run someone for the rest of the current slice: the next runnable
@@ -165,27 +213,30 @@ static void check_deadlines(void)
     net_check_deadlines();
 }
 
-// Move the clock to the next slice.
+// Move this hart's clock to its next slice.
 static void advance_slice(void)
 {
-  cur_slice = (cur_slice + 1) % NSLICES;
-  slice_end = rdtime() + slice_ticks;
-  grace_end = 0;
+  struct clock *c = my_clock();
+  c->slice = (c->slice + 1) % NSLICES;
+  c->slice_end = rdtime() + slice_ticks;
+  c->grace_end = 0;
   arm_timer();
 }
 
-// Begin the next slice and run its owner, or whoever is runnable.
+// Begin this hart's next slice and run its owner, or whoever is runnable.
 static void __attribute__((noreturn)) next_slice(void)
 {
   check_deadlines();
   advance_slice();
-  struct env *owner = env_of(slice_owner[cur_slice]);
-  if (owner != NULL && owner->forfeit > 0) {
+  struct env *owner = env_of(slice_owner[r_tp() * NSLICES + my_clock()->slice]);
+  if (owner == NULL) {
+    schedule();
+  } else if (owner->forfeit > 0) {
     owner->forfeit--;
-  } else if (owner != NULL && owner->pub->status == ENV_RUNNABLE) {
+  } else if (can_run_here(owner)) {
     run_with_prologue(owner);
-  } else if (owner != NULL && pct_donee(owner) != NULL) {
-    run_with_prologue(pct_donee(owner));  // a waiting caller's slice goes to its callee
+  } else if ((owner = pct_donee(owner)) != NULL && can_run_here(owner)) {
+    run_with_prologue(owner);  // a waiting caller's slice goes to its callee
   }
   schedule();
 }
@@ -217,18 +268,19 @@ static void __attribute__((noreturn)) overrun(struct env *e)
 // from there would nest without end while nothing can run).
 void sched_timer(void)
 {
+  struct clock *c = my_clock();
   check_deadlines();
   uint64 now = rdtime();
-  struct env *e = curenv;
+  struct env *e = this_env();
   if (e == NULL) {  // in the idle loop: keep the clock going and return to it
-    if (now >= slice_end)
+    if (now >= c->slice_end)
       advance_slice();
     arm_timer();
     return;
   }
-  if (grace_end != 0 && now >= grace_end && e != NULL && e->in_epilogue)
+  if (c->grace_end != 0 && now >= c->grace_end && e->in_epilogue)
     overrun(e);
-  if (now < slice_end && grace_end == 0) {
+  if (now < c->slice_end && c->grace_end == 0) {
     arm_timer();
     return;
   }
@@ -237,7 +289,7 @@ void sched_timer(void)
     e->uarea->slice_pc = e->tf.pc;
     e->tf.pc = e->uarea->entry[ENTRY_EPILOGUE];
     e->in_epilogue = 1;
-    grace_end = now + grace_ticks;
+    c->grace_end = now + grace_ticks;
     arm_timer();
     return;
   }
@@ -246,10 +298,10 @@ void sched_timer(void)
   next_slice();
 }
 
-// Start the slice clock (at boot).
+// Start this hart's slice clock (as it comes up).
 void sched_start(void)
 {
-  cur_slice = NSLICES - 1;
+  my_clock()->slice = NSLICES - 1;
   next_slice();
 }
 
@@ -266,7 +318,7 @@ long sched_yield(struct env *e, uint32 id)
     next_slice();
   }
   struct env *t = env_of(id);
-  if (t == NULL || t->pub->status != ENV_RUNNABLE)
+  if (t == NULL || !can_run_here(t))
     return -E_BADENV;
   e->tf.a0 = 0;
   run_with_prologue(t);

@@ -8,6 +8,7 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
 // Handlers stay out of line so that the dispatcher, on every system call's
 // path, keeps a small frame.
@@ -261,6 +262,7 @@ static NOINLINE long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
       chunk = 1;
     }
     long err = pte_write_many(e, w, chunk);
+    tlb_note_remote(e->asid);  // its common writes, into its own tables
     if (err < 0)
       return err;
     done += chunk;
@@ -279,7 +281,7 @@ static NOINLINE long sys_slice_alloc(struct env *e, uint64 id, uint64 position)
 // Free a time slice owned by the caller or a child.
 static NOINLINE long sys_slice_free(struct env *e, uint64 position)
 {
-  if (position >= NSLICES || slice_owner[position] == 0)
+  if (position >= SLICE_NAMES || slice_owner[position] == 0)
     return -E_INVAL;
   struct env *t = env_of(slice_owner[position]);
   if (t == NULL || !env_controls(e, t))
@@ -308,7 +310,7 @@ static NOINLINE long sys_revoke(struct env *e, uint64 id, uint64 kind, uint64 ar
 __attribute__((optimize("omit-frame-pointer", "optimize-sibling-calls"))) long
 syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64 num)
 {
-  struct env *e = curenv;
+  struct env *e = this_env();
   struct trapframe *tf = &e->tf;
   switch (num) {
   case SYS_cputs:

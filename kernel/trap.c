@@ -9,8 +9,9 @@
 #include "env.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "smp.h"
 
-extern char uservec[], kernelvec[], boot_stack[];
+extern char uservec[], uservec_smp[], kernelvec[];
 void userret(struct trapframe *tf) __attribute__((noreturn));
 
 static const char *const exception_names[] = {
@@ -44,7 +45,7 @@ static const char *cause_name(uint64 cause)
 void trap_init(void)
 {
   csr_write(stvec, kernelvec);
-  csr_set(sie, SIE_STIE | SIE_SEIE);
+  csr_set(sie, SIE_STIE | SIE_SEIE | SIE_SSIE);
   csr_write(scounteren, 7);  // user mode may read cycle, time and instret
 }
 
@@ -64,13 +65,17 @@ static void external_intr(void)
 }
 
 // Handle one interrupt cause, from user mode or in the idle loop. May switch
-// environments (and then does not return).
+// environments (and then does not return). A software interrupt is another
+// hart's (smp.c): it only makes this hart enter the kernel, where it finds
+// out why (an environment doomed, say).
 void handle_interrupt(uint64 cause)
 {
   if (cause == (SCAUSE_INTR | IRQ_S_TIMER)) {
     sched_timer();
   } else if (cause == (SCAUSE_INTR | IRQ_S_EXT)) {
     external_intr();
+  } else if (cause == (SCAUSE_INTR | IRQ_S_SOFT)) {
+    csr_clear(sip, SIE_SSIE);
   }
 }
 
@@ -119,11 +124,20 @@ static void exception_upcall(struct env *e, struct trapframe *tf, uint64 cause, 
 
 // Entry from uservec with the user's registers saved in tf (the current
 // environment's trapframe). Never returns: it ends by running an environment.
+// An environment another hart destroyed while it ran here dies now, before
+// its trap is handled.
 void trap_user(struct trapframe *tf)
 {
   csr_write(stvec, kernelvec);
+  kernel_lock();
   uint64 cause = csr_read(scause);
-  struct env *e = curenv;
+  struct env *e = this_env();
+  if (e->doomed) {
+    env_destroy(e);
+    if (cause & SCAUSE_INTR)
+      handle_interrupt(cause);  // (a device's, say: not to be lost)
+    schedule();
+  }
 
   if (cause & SCAUSE_INTR) {
     handle_interrupt(cause);
@@ -133,17 +147,24 @@ void trap_user(struct trapframe *tf)
   } else {
     exception_upcall(e, tf, cause, csr_read(stval));
   }
-  if (curenv != NULL && curenv->pub->status == ENV_RUNNABLE)
-    env_run(curenv);
+  e = this_env();
+  if (e != NULL && e->pub->status == ENV_RUNNABLE)
+    env_run(e);
   schedule();
 }
 
-// Return to user mode in environment e, whose address space is active.
+// Return to user mode in environment e, whose address space is active,
+// releasing the kernel lock.
 void trap_return(struct env *e)
 {
-  e->tf.kernel_sp = (uint64)boot_stack + KSTACKSIZE;
-  e->tf.hartid = r_tp();
-  csr_write(stvec, uservec);
+  if (smp_on) {  // (with one hart, env_alloc set them once and for all)
+    e->tf.kernel_sp = kstack_top();
+    e->tf.hartid = r_tp();
+    csr_write(stvec, uservec_smp);
+    kernel_unlock_smp();
+  } else {
+    csr_write(stvec, uservec);
+  }
   uint64 s = csr_read(sstatus);
   s &= ~(SSTATUS_SPP | SSTATUS_SIE);
   s |= SSTATUS_SPIE;

@@ -77,6 +77,19 @@ uservec:
 	clear_scratch			# no kernel address may reach user mode
 	sret
 
+# With several harts up (kernel/smp.c) every trap from user mode takes the
+# full path, which takes the kernel lock in trap_user(): the fast paths
+# above touch kernel state without it.
+.globl uservec_smp
+.p2align 2
+uservec_smp:
+	csrrw	a0, sscratch, a0
+	sd	t0, TF(5)(a0)
+	csrr	t0, sstatus
+	andi	t0, t0, SSTATUS_SPP
+	bnez	t0, from_kernel
+	j	full_save
+
 from_kernel:
 	ld	t0, TF(5)(a0)
 	csrrw	a0, sscratch, a0
@@ -175,9 +188,10 @@ switching:
 .endm
 
 # Make the environment at t0 current (a0 is the one leaving): its address
-# space and sscratch. (Its trapframe already names this hart's kernel stack:
-# environments run on the boot hart only.) Leaves the leaving environment's
-# sscratch value (its a0 at the trap) in a0.
+# space and sscratch, and curenv (for GDB and the live view). (Its trapframe
+# already names this hart's kernel stack: the fast paths run only while one
+# hart is up.) Leaves the leaving environment's sscratch value (its a0 at the
+# trap) in a0.
 .macro switch_to_t0
 	ld	t1, ENV_SATP(t0)
 	csrw	satp, t1
@@ -376,6 +390,7 @@ full_save:
 	sd	x31, TF(31)(a0)
 	csrr	t0, sscratch
 	sd	t0, TF(10)(a0)
+	csrw	sscratch, a0		# it names the environment while the kernel runs
 	csrr	t0, sepc
 	sd	t0, TF(0)(a0)
 	ld	sp, TF(32)(a0)

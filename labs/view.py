@@ -17,7 +17,7 @@ through QEMU's QMP socket (a unix socket in a private directory) with
 `pmemsave`, which copies guest memory to a file while the machine runs: the
 machine is never stopped, so what it does is what it would do without the
 view. A few facts the kernel keeps to itself are read the same way by
-their symbols: the running slice (cur_slice), whom each environment calls
+their symbols: the running slice (hart 0's clock), whom each environment calls
 (struct env's waiting_on), the disk bindings and the packet filters. The
 tables' addresses and the structures' layouts come from the kernel image's
 debugging information (GDB, once at start), so nothing here repeats
@@ -72,8 +72,8 @@ FIELDS = {
 # Kernel variables: name -> GDB expression of its address.
 SYMBOLS = {
     "sysinfo": "&sysinfo", "pages": "&pages", "env_table": "&env_table",
-    "slice_owner": "&slice_owner", "cur_slice": "&'sched.c'::cur_slice", "curenv": "&curenv",
-    "slice_end": "&'sched.c'::slice_end",
+    "slice_owner": "&slice_owner", "cur_slice": "&'sched.c'::clocks[0].slice",
+    "curenv": "&curenv", "slice_end": "&'sched.c'::clocks[0].slice_end",
     "envs": "&envs", "bindings": "&'disk.c'::bindings", "filters": "&'net.c'::filters",
 }
 # Counts: name -> GDB expression.

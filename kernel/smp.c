@@ -1,0 +1,145 @@
+// Several harts: starting them, the kernel lock, and shootdowns.
+//
+// Locking. The kernel has one lock, and it protects all of the kernel's
+// state: every table, every environment, the devices. A hart takes it on
+// every entry from user mode (trap_user) and when it starts, and holds it
+// until it returns to user mode (trap_return) or waits in wfi with nothing
+// to run (sched.c's idle). So the kernel's code runs on one hart at a time,
+// as it would with one hart, and needs no other lock. Interrupts are off
+// whenever the kernel runs, so a hart never takes an interrupt holding the
+// lock; taking it twice, or releasing it unheld, panics.
+//
+// While one hart is up (CPUS=1, the default) the lock does nothing, and the
+// user trap vector (trapvec.S, uservec) takes fast paths for system calls,
+// exceptions and PCT that never enter C: they cost what they did before
+// there were several harts. With several harts up, every trap from user
+// mode takes uservec_smp, the full path through trap_user().
+//
+// What several harts change, besides the lock:
+//   - each hart has its own kernel stack, timer and slice vector (sched.c);
+//   - an environment runs on one hart at a time (env->running_on); the
+//     scheduler, PCT and directed yield pass over one running elsewhere;
+//   - breaking a mapping leaves stale translations in the TLBs of the other
+//     harts that ran the environment (env->ran_on): they are noted here and
+//     fenced through SBI RFENCE, all at once, before the lock is released
+//     or a page allocated (so before the call returns, and before a freed
+//     page can be used again);
+//   - destroying an environment that runs on another hart marks it doomed
+//     and interrupts that hart (an SBI IPI), which destroys it when it
+//     enters the kernel: its pages are never freed while it runs.
+// External interrupts (console, disk, network) go to the boot hart only.
+
+#include "defs.h"
+#include "env.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "smp.h"
+
+int smp_on;                        // more than one hart was started
+uint64 harts_up_mask;              // the harts that are up (bit h: hart h)
+struct fences fences_pending[MAXHARTS];
+static volatile int harts_up;      // harts that have come up (the boot hart too)
+static volatile int go;            // every hart is up: they may run environments
+static volatile uint32 lock_word;  // the kernel lock: 0 free, else holder + 1
+
+static char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));
+extern char boot_stack[];
+
+// The top of this hart's kernel stack.
+uint64 kstack_top(void)
+{
+  uint64 hart = r_tp();
+  if (hart == (uint64)bootinfo.boot_hart)
+    return (uint64)boot_stack + KSTACKSIZE;
+  return (uint64)hart_stacks[hart] + KSTACKSIZE;
+}
+
+// Take the kernel lock, with several harts up (kernel_lock in smp.h).
+void kernel_lock_smp(void)
+{
+  uint32 me = r_tp() + 1;
+  if (lock_word == me)
+    panic("hart %d takes the kernel lock it holds", (int)r_tp());
+  for (uint32 free = 0; !__atomic_compare_exchange_n(&lock_word, &free, me, 0, __ATOMIC_ACQUIRE,
+                                                     __ATOMIC_RELAXED);
+       free = 0)
+    while (lock_word != 0)
+      ;
+}
+
+// Release the kernel lock, with several harts up, after fencing the other
+// harts' TLBs for the mappings this hart broke while it held it.
+void kernel_unlock_smp(void)
+{
+  if (lock_word != r_tp() + 1)
+    panic("hart %d releases the kernel lock it does not hold", (int)r_tp());
+  tlb_fence_remote();
+  __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+}
+
+// Fence the other harts' TLBs as noted by tlb_note_remote, in one SBI call.
+// It returns when they have done so.
+void tlb_fence_remote(void)
+{
+  struct fences *f = &fences_pending[r_tp()];
+  if (f->harts == 0)
+    return;
+  if (f->asid == FENCE_ALL)
+    sbi_remote_sfence_vma(f->harts);
+  else
+    sbi_remote_sfence_vma_asid(f->harts, f->asid);
+  f->harts = 0;
+  sysinfo->shootdowns++;
+}
+
+// Ask hart `hart` to enter the kernel (it finds out why there).
+void hart_interrupt(int hart)
+{
+  sbi_send_ipi(1UL << hart);
+}
+
+// The first code in C of a hart other than the boot hart, started by
+// smp_start with this hart's stack; paging is on with the boot page table.
+void kmain_hart(uint64 hartid)
+{
+  csr_write(satp, MAKE_SATP(kernel_root(), 0));
+  sfence_vma_all();
+  trap_init();
+  kernel_lock();
+  printf("rvexo: hart %d up\n", (int)hartid);
+  harts_up++;
+  harts_up_mask |= 1UL << hartid;
+  kernel_unlock();
+  while (!go)
+    ;
+  kernel_lock();
+  sched_start();
+}
+
+// Start every other hart of the device tree (up to MAXHARTS), wait until
+// they are up, then let them run environments. Called by the boot hart
+// once the first environment exists.
+void smp_start(void)
+{
+  extern char _start_hart[];
+  if (bootinfo.nharts == 1)
+    return;
+  smp_on = 1;
+  harts_up = 1;
+  harts_up_mask = 1UL << bootinfo.boot_hart;
+  int started = 1;
+  for (int h = 0; h < MAXHARTS && h < bootinfo.nharts; h++) {
+    if (h == bootinfo.boot_hart)
+      continue;
+    uint64 top = (uint64)hart_stacks[h] + KSTACKSIZE;
+    long err = sbi_hart_start(h, PADDR(_start_hart), top);
+    if (err != 0)
+      printf("rvexo: hart %d did not start (SBI error %ld)\n", h, err);
+    else
+      started++;
+  }
+  while (harts_up < started)
+    ;
+  sysinfo->harts_up = started;
+  go = 1;
+}

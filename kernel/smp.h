@@ -1,0 +1,62 @@
+// The parts of smp.c that the trap and mapping paths use inline: with one
+// hart up they cost a load and a branch, and no call.
+#ifndef RVEXO_SMP_H
+#define RVEXO_SMP_H
+
+#include "env.h"
+#include "riscv.h"
+
+extern int smp_on;
+void kernel_lock_smp(void);
+void kernel_unlock_smp(void);
+
+// Take the kernel lock (see the top of smp.c); nothing with one hart.
+static inline void kernel_lock(void)
+{
+  if (smp_on)
+    kernel_lock_smp();
+}
+
+// Release the kernel lock (after the shootdowns noted); nothing with one hart.
+static inline void kernel_unlock(void)
+{
+  if (smp_on)
+    kernel_unlock_smp();
+}
+
+// Does e run on another hart now? (Then it is not this hart's to run, to
+// call into, or to destroy at once.)
+static inline int env_running_elsewhere(struct env *e)
+{
+  return smp_on && e->running_on != 0 && e->running_on != r_tp() + 1;
+}
+
+// Shootdowns noted by each hart and not yet done: the harts to fence and
+// the ASID (FENCE_ALL: every address space).
+#define FENCE_ALL (~0UL)
+struct fences {
+  uint64 harts;
+  uint64 asid;
+};
+extern struct fences fences_pending[MAXHARTS];
+extern uint64 harts_up_mask;
+
+// A mapping in the address space with this ASID (0: the hardware has no
+// ASIDs, so any address space) was broken and this hart's TLB fenced: note
+// that the other harts that may hold a translation through it (those the
+// environment ran on) must be fenced too before the lock is released
+// (tlb_fence_remote). Nothing with one hart.
+static inline void tlb_note_remote(uint64 asid)
+{
+  if (!smp_on)
+    return;
+  uint64 me = r_tp();
+  struct fences *f = &fences_pending[me];
+  uint64 harts = (asid != 0 ? envs[asid - 1].ran_on : ~0UL) & harts_up_mask & ~(1UL << me);
+  if (harts == 0)
+    return;
+  f->asid = asid == 0 || (f->harts != 0 && f->asid != asid) ? FENCE_ALL : asid;
+  f->harts |= harts;
+}
+
+#endif

@@ -1,0 +1,45 @@
+# The exokernel on several harts (kernel/smp.c). Each test boots with -smp
+# and without -icount: under -icount QEMU runs the harts one after another,
+# and a hart that waits in the firmware for another's TLB fence holds up
+# the rest; here what matters is real parallelism, not instruction counts.
+# (QEMU records machines of one hart only: these runs are not replayable.)
+
+import re
+
+from gradelib import *
+
+
+@test(points=10, timeout=30)
+def harts_up(t):
+    """With CPUS=4 every hart comes up, and the shell runs commands on them."""
+    out = t.qemu(extra_args=["-smp", "4"],
+                 send=[(r"\$ $", "echo four harts | wc\n"), (r"\$ $", "ps\n")],
+                 stop=r"\n\s*PID.*\n(?:.*\n)*?\$ ")
+    t.expect(out, r"^rvexo: exokernel for RISC-V, 4 harts \(booted on hart \d\)",
+             r"^init: hello from user space",
+             r"^1 2 11 ?$")
+    up = sorted(set(re.findall(r"^rvexo: hart (\d) up$", out, re.M)))
+    if len(up) != 3:
+        t.fail(f"{len(up)} other harts said they were up, not 3")
+
+
+def smp_test(t, harts):
+    out = t.qemu(bootargs="init=t_smp", extra_args=["-smp", str(harts)])
+    t.expect(out, r"^t_smp: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=20, timeout=60)
+def two_harts(t):
+    """On two harts: a mapping replaced on one hart is gone from the other's
+    TLB when the call returns (300 rounds against a reader that keeps it
+    warm); a child running on the other hart destroyed, and nothing left;
+    slices named by hart."""
+    smp_test(t, 2)
+
+
+@test(points=20, timeout=60)
+def four_harts(t):
+    """The same on four harts (the reader may move between them)."""
+    smp_test(t, 4)

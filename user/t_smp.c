@@ -1,0 +1,229 @@
+// The exokernel on several harts (boot with -smp 2 or more): a mapping
+// broken on one hart is gone from every other hart's TLB when the call
+// returns (shootdowns); an environment running on another hart can be
+// destroyed, and leaves nothing behind; slices are named by hart.
+
+#include "user/tsupport.h"
+
+#define ROUNDS  300
+#define SHARED  0x2800000000UL  // in the child: the control page
+#define WINDOW  0x2800001000UL  // in the child: page A or page B, by round
+#define PARENT  (SCRATCH + 0x10000)  // in the parent: control, A, B
+
+// The control page, shared by parent and reader.
+struct control {
+  volatile unsigned long round;  // the parent's: WINDOW maps the round's page
+  volatile unsigned long seen;   // the reader's: the last round it checked
+  volatile unsigned long stale;  // the reader's: reads that found the old page
+  volatile unsigned long spins;  // the spinner's: it counts while it runs
+  volatile unsigned long hello;  // the spinner's: its id, written once as it starts
+};
+
+#define TAG_A 0xAAAAAAAAUL
+#define TAG_B 0xBBBBBBBBUL
+
+// The tag of the page WINDOW maps in round r.
+static unsigned long tag_of(unsigned long r)
+{
+  return r % 2 ? TAG_B : TAG_A;
+}
+
+// The reader (a child, on another hart): keep WINDOW's translation warm in
+// this hart's TLB; when a new round is announced, read WINDOW once more and
+// count it stale unless it is the round's page; then say so.
+static void reader(void)
+{
+  struct control *c = (struct control *)SHARED;
+  volatile unsigned long *w = (volatile unsigned long *)WINDOW;
+  unsigned long last = 0;
+  for (;;) {
+    unsigned long r = c->round;
+    if (r == last) {
+      (void)*w;
+      continue;
+    }
+    asm volatile("fence r, r" ::: "memory");
+    if (*w != tag_of(r))
+      c->stale++;
+    c->seen = last = r;
+    if (r == ROUNDS)
+      return;
+  }
+}
+
+// The spinner (a child, on another hart): count for ever.
+static void spinner(void)
+{
+  struct control *c = (struct control *)SHARED;
+  c->hello = sys_getenvid();
+  for (;;)
+    c->spins++;
+}
+
+// Wait until *word reaches want, at most about a second. Returns 1 if it did.
+static int await(volatile unsigned long *word, unsigned long want)
+{
+  unsigned long until = sys_uptime() + SYSINFO->timebase_hz;
+  while (*word < want)
+    if ((unsigned long)sys_uptime() > until)
+      return 0;
+  return 1;
+}
+
+// Does *word advance by 1000 while this program runs without a break, so
+// on another hart, within about a second? (A break: two readings of the
+// clock more than 50 us apart, where the hart ran someone else; the count
+// starts again after one.)
+static int beside(volatile unsigned long *word)
+{
+  unsigned long gap = SYSINFO->timebase_hz / 20000, now = rdtime();
+  unsigned long until = now + SYSINFO->timebase_hz, from = *word;
+  while (now < until) {
+    unsigned long then = now;
+    now = rdtime();
+    if (now - then > gap)
+      from = *word;
+    else if (*word - from >= 1000)
+      return 1;
+  }
+  return 0;
+}
+
+// Allocate pages control, A and B (ours), map them here at PARENT + 0, 1, 2
+// pages, grant them to child id and map them in its tables at SHARED and
+// WINDOW (A). Returns 0 or an error; the pages' numbers in ppn[3].
+static long share_pages(long id, struct aspace *child, long ppn[3])
+{
+  long err;
+  for (int i = 0; i < 3; i++) {
+    if ((ppn[i] = sys_page_alloc(sys_getenvid(), 0, PG_USER)) < 0)
+      return ppn[i];
+    if ((err = aspace_map(&self, PARENT + i * PGSIZE, ppn[i], PTE_R | PTE_W)) < 0 ||
+        (err = sys_page_grant(ppn[i], id, GRANT_R | GRANT_W)) < 0)
+      return err;
+  }
+  *(unsigned long *)(PARENT + PGSIZE) = TAG_A;
+  *(unsigned long *)(PARENT + 2 * PGSIZE) = TAG_B;
+  if ((err = aspace_map(child, SHARED, ppn[0], PTE_R | PTE_W)) < 0)
+    return err;
+  return aspace_map(child, WINDOW, ppn[1], PTE_R);
+}
+
+// Unmap and free the pages share_pages made (the child is gone).
+static void unshare_pages(long ppn[3])
+{
+  for (int i = 0; i < 3; i++) {
+    aspace_unmap(&self, PARENT + i * PGSIZE);
+    sys_page_free(ppn[i]);
+  }
+}
+
+// Make a child running fn with the three pages shared (share_pages), not
+// yet started; its table-builder in *child. Returns its id (the program
+// stops if that failed).
+static long child_sharing(const char *name, void (*fn)(void), struct aspace *child, long ppn[3])
+{
+  long id = spawn_child(name, fn);
+  aspace_init(child, id);
+  check("child made, pages shared", id > 0 && share_pages(id, child, ppn) == 0, 1);
+  stop_if_failed("t_smp");
+  return id;
+}
+
+// Wait until environment id is gone, at most about a second. Returns 1 if it is.
+static int gone(long id)
+{
+  unsigned long until = sys_uptime() + SYSINFO->timebase_hz;
+  while (ENVINFO(id)->id == (unsigned int)id && (unsigned long)sys_uptime() < until)
+    ;
+  return ENVINFO(id)->id != (unsigned int)id;
+}
+
+// Shootdowns: round by round move the reader's WINDOW between pages A and B
+// (a PTE write in its table, from this hart), and only then announce the
+// round. A reader whose hart kept the old translation reads the old page.
+static void shootdowns(void)
+{
+  struct control *c = (struct control *)PARENT;
+  struct aspace child;
+  long ppn[3];
+  long id = child_sharing("reader", reader, &child, ppn);
+  unsigned long fences = SYSINFO->shootdowns;
+  sys_env_start(id);
+  int rounds = 0;
+  for (unsigned long r = 1; r <= ROUNDS; r++) {
+    if (aspace_map(&child, WINDOW, ppn[r % 2 ? 2 : 1], PTE_R) < 0)
+      break;
+    c->round = r;
+    if (!await(&c->seen, r))
+      break;
+    rounds++;
+  }
+  check("the reader checked every round", rounds, ROUNDS);
+  check("... and never read a page after its mapping was replaced", c->stale, 0);
+  check("remote fences were made", SYSINFO->shootdowns > fences, 1);
+  check("the reader ended", gone(id), 1);
+  unshare_pages(ppn);
+  kcheck("shootdowns");
+}
+
+// Destroy a child while it runs on another hart, three times: each call
+// succeeds, the child stops, its slot and pages come back, and the next
+// one starts at its beginning (a hart that went on running a destroyed
+// environment would trap into its slot's next tenant).
+static void destroy_running(void)
+{
+  struct control *c = (struct control *)PARENT;
+  unsigned long free0 = SYSINFO->nfree;
+  int ok = 0;
+  for (int round = 0; round < 3; round++) {
+    struct aspace child;
+    long ppn[3];
+    long id = child_sharing("spinner", spinner, &child, ppn);
+    c->spins = c->hello = 0;
+    sys_env_start(id);
+    if (!beside(&c->spins) || c->hello != (unsigned long)id || sys_env_destroy(id) != 0 ||
+        !gone(id)) {
+      unshare_pages(ppn);
+      break;
+    }
+    unsigned long spins = c->spins;
+    for (volatile int i = 0; i < 100000; i++)
+      ;
+    ok += c->spins == spins;
+    unshare_pages(ppn);
+  }
+  check("a child spinning on another hart destroyed, three times: it stopped, its slot freed",
+        ok, 3);
+  check("... and its pages are free again", SYSINFO->nfree, free0);
+  kcheck("destroy_running");
+}
+
+// Slices are named hart * NSLICES + position; -1 - h is any of hart h's.
+static void slices(void)
+{
+  long me = sys_getenvid(), harts = SYSINFO->harts_up;
+  long s = sys_slice_alloc(me, -1 - 1);
+  check("any slice of hart 1: named in hart 1's vector", s >= NSLICES && s < 2 * NSLICES, 1);
+  const volatile unsigned int *owner = (const volatile unsigned int *)USLICES;
+  check("... and exported there", owner[s], me);
+  check("slice 3 of hart 1 by name", sys_slice_alloc(me, NSLICES + 3), NSLICES + 3);
+  check("a hart that is not up: refused", sys_slice_alloc(me, harts * NSLICES), -E_INVAL);
+  check("... nor any of its slices", sys_slice_alloc(me, -1 - harts), -E_INVAL);
+  long any = sys_slice_alloc(me, -1 - MAXHARTS);
+  check("any slice of any hart", any >= 0 && any < harts * NSLICES, 1);
+  check("freed by name", sys_slice_free(s) == 0 && sys_slice_free(NSLICES + 3) == 0 &&
+                             sys_slice_free(any) == 0 && owner[s] == 0, 1);
+  kcheck("slices");
+}
+
+int main(int argc, char **argv)
+{
+  aspace_init(&self, sys_getenvid());
+  check("several harts are up", SYSINFO->harts_up >= 2, 1);
+  stop_if_failed("t_smp");
+  shootdowns();
+  destroy_running();
+  slices();
+  finish("t_smp");
+}
