@@ -338,8 +338,10 @@ struct sysinfo {
   // is everything the hart did in between).
   unsigned long net_rx_instret, net_match_instret, net_tx_instret;
   // Harts (kernel/smp.c): how many run environments; how many times a hart
-  // fenced others' TLBs for mappings it broke (one SBI call each).
+  // fenced others' TLBs for mappings it broke (one SBI call each); with
+  // several up, the environment each hart runs (0: none), by hart id.
   unsigned long harts_up, shootdowns;
+  unsigned int running[MAXHARTS];
 };
 _Static_assert(sizeof(struct sysinfo) <= 4096, "sysinfo is exported in one page");
 #define CONSOLE_IN     256  // bytes of sysinfo.console_in

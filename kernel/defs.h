@@ -238,7 +238,8 @@ void sched_timer(void);
 int upcall_blocked(struct env *e, int which);
 void schedule(void) __attribute__((noreturn));
 long sched_yield(struct env *e, uint32 id);
-long slice_alloc(struct env *e, long position);
+long slice_alloc(struct env *e, long name);
+void slice_free(long name);
 void slices_release(struct env *e);
 
 // syscall.c

@@ -426,6 +426,7 @@ void env_run(struct env *e)
         cur->running_on = 0;
       e->running_on = r_tp() + 1;
       e->ran_on |= 1 << r_tp();
+      sysinfo->running[r_tp()] = e->pub->id;
     }
     csr_write(sscratch, &e->tf);
     curenv = e;
@@ -446,6 +447,7 @@ void curenv_clear(void)
   if (cur != NULL) {
     csr_write(satp, MAKE_SATP(kernel_root(), 0));
     cur->running_on = 0;
+    sysinfo->running[r_tp()] = 0;
     csr_write(sscratch, 0);
     if (curenv == cur)
       curenv = NULL;

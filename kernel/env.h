@@ -74,6 +74,7 @@ struct env {
   // Harts (smp.c; kept only while several harts are up)
   uint8 running_on;  // the hart it runs on, plus 1 (0: none)
   uint8 ran_on;      // the harts it has run on: their TLBs may hold its translations
+  uint8 slice_harts;  // sched.c: the harts whose vectors hold slices of its
   uint8 doomed;      // destroyed while running on another hart: it dies on its next trap
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 

@@ -135,7 +135,7 @@ static void abort_protocol(struct env *e)
         !disk_page_busy(ppn << PGSHIFT))
       repossess_page(e, ppn << PGSHIFT);
   } else if (slice_owner[u->revoke_arg] == e->pub->id) {
-    slice_owner[u->revoke_arg] = 0;
+    slice_free(u->revoke_arg);
     if (u->repossessed_count < NREPOSSESSED)
       u->repossessed[u->repossessed_count] = u->revoke_arg;
     u->repossessed_count++;

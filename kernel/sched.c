@@ -94,7 +94,21 @@ long slice_alloc(struct env *e, long name)
   if (name < 0 || slice_owner[name] != 0)
     return -E_NOSLICE;
   slice_owner[name] = e->pub->id;
+  e->slice_harts |= 1 << (name / NSLICES);
   return name;
+}
+
+// Free the slice with this name (it has an owner).
+void slice_free(long name)
+{
+  struct env *e = env_of(slice_owner[name]);
+  slice_owner[name] = 0;
+  int h = name / NSLICES;
+  for (int i = 0; i < NSLICES && e != NULL; i++)
+    if (slice_owner[h * NSLICES + i] == e->pub->id)
+      return;
+  if (e != NULL)
+    e->slice_harts &= ~(1 << h);
 }
 
 // Release every slice e owns (it is being destroyed).
@@ -136,12 +150,17 @@ static inline __attribute__((always_inline)) int can_run_here(struct env *e)
   return e->pub->status == ENV_RUNNABLE && !env_running_elsewhere(e);
 }
 
-// The next environment this hart can run, in round-robin order, or NULL.
+// The next environment this hart can run in free time, in round-robin
+// order, or NULL. An environment that owns slices gets free time only on
+// the harts it owns slices of: one that owns slices of hart 1 alone runs on
+// hart 1 alone (else, running here in free time, it would be elsewhere
+// whenever its own slices began).
 static struct env *next_runnable(void)
 {
+  uint8 me = 1 << r_tp();
   for (int i = 0; i < NENV; i++) {
     struct env *e = &envs[(rr_next + i) % NENV];
-    if (can_run_here(e)) {
+    if (can_run_here(e) && (e->slice_harts == 0 || (e->slice_harts & me))) {
       rr_next = (e - envs + 1) % NENV;
       return e;
     }

@@ -286,7 +286,7 @@ static NOINLINE long sys_slice_free(struct env *e, uint64 position)
   struct env *t = env_of(slice_owner[position]);
   if (t == NULL || !env_controls(e, t))
     return -E_PERM;
-  slice_owner[position] = 0;
+  slice_free(position);
   return 0;
 }
 

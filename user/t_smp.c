@@ -17,6 +17,7 @@ struct control {
   volatile unsigned long stale;  // the reader's: reads that found the old page
   volatile unsigned long spins;  // the spinner's: it counts while it runs
   volatile unsigned long hello;  // the spinner's: its id, written once as it starts
+  volatile unsigned long home, away;  // the homebody's: times it saw itself on hart 1, elsewhere
 };
 
 #define TAG_A 0xAAAAAAAAUL
@@ -58,6 +59,24 @@ static void spinner(void)
   c->hello = sys_getenvid();
   for (;;)
     c->spins++;
+}
+
+// The homebody (a child owning every slice of hart 1): count, by the
+// exported table of who runs where, how often it finds itself on hart 1
+// and how often elsewhere.
+static void homebody(void)
+{
+  struct control *c = (struct control *)SHARED;
+  unsigned int me = sys_getenvid();
+  for (;;) {
+    for (unsigned long h = 0; h < SYSINFO->harts_up; h++)
+      if (SYSINFO->running[h] == me) {
+        if (h == 1)
+          c->home++;
+        else
+          c->away++;
+      }
+  }
 }
 
 // Wait until *word reaches want, at most about a second. Returns 1 if it did.
@@ -199,6 +218,40 @@ static void destroy_running(void)
   kcheck("destroy_running");
 }
 
+// A child owning every slice of hart 1 runs there alone, even while this
+// program gives its own hart away again and again (free time on a hart
+// goes only to environments that own slices of it, or of no hart). Three
+// children in turn: each may be started first by either hart.
+static void named_hart(void)
+{
+  struct control *c = (struct control *)PARENT;
+  const volatile unsigned int *owner = (const volatile unsigned int *)USLICES;
+  int owned = 0, home = 0, away = 0, left = 0;
+  for (int round = 0; round < 3; round++) {
+    struct aspace child;
+    long ppn[3];
+    long id = child_sharing("homebody", homebody, &child, ppn);
+    for (int n = 0; n < NSLICES && sys_slice_alloc(id, -1 - 1) >= 0; n++)
+      owned++;
+    c->home = c->away = 0;
+    sys_env_start(id);
+    for (int i = 0; i < 200; i++)
+      sys_yield(0);
+    home += await(&c->home, 100000);
+    away += c->away != 0;
+    if (sys_env_destroy(id) != 0 || !gone(id))
+      left++;
+    for (int i = NSLICES; i < 2 * NSLICES; i++)
+      left += owner[i] != 0;
+    unshare_pages(ppn);
+  }
+  check("three children owning every slice of hart 1", owned, 3 * NSLICES);
+  check("... each ran on hart 1", home, 3);
+  check("... and none on another hart", away, 0);
+  check("... destroyed, their slices are free again", left, 0);
+  kcheck("named_hart");
+}
+
 // Slices are named hart * NSLICES + position; -1 - h is any of hart h's.
 static void slices(void)
 {
@@ -225,5 +278,6 @@ int main(int argc, char **argv)
   shootdowns();
   destroy_running();
   slices();
+  named_hart();
   finish("t_smp");
 }

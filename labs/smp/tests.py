@@ -35,7 +35,7 @@ def two_harts(t):
     """On two harts: a mapping replaced on one hart is gone from the other's
     TLB when the call returns (300 rounds against a reader that keeps it
     warm); a child running on the other hart destroyed, and nothing left;
-    slices named by hart."""
+    slices named by hart; a child owning all of hart 1 runs there alone."""
     smp_test(t, 2)
 
 
