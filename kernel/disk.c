@@ -30,6 +30,7 @@
 
 #include "defs.h"
 #include "env.h"
+#include "smp.h"
 #include "memlayout.h"
 #include "riscv.h"
 #include "virtio.h"
@@ -287,7 +288,7 @@ static void collect_used(void)
     struct env *e = env_of(r->owner);
     if (r->waiting && e != NULL) {
       e->tf.a0 = result_of(r);
-      e->pub->status = ENV_RUNNABLE;
+      env_wake(e);
       request_free(r);
     }
   }

@@ -242,7 +242,7 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
   bootstrap_map(e, UAREA, PADDR(e->uarea), PTE_R);
   e->tf.pc = eh->entry;
   bootstrap_args(e, name, bootargs);
-  e->pub->status = ENV_RUNNABLE;
+  env_wake(e);
   e->started = 1;
   return e;
 }
@@ -296,7 +296,7 @@ static void destroy_one(struct env *e)
     if (parent->waits_for == id || parent->waits_for == WAIT_ANY) {
       parent->waits_for = 0;
       console_forget(parent);  // (an env_wait for input too ends)
-      parent->pub->status = ENV_RUNNABLE;
+      env_wake(parent);
     }
   }
   // First empty its own tables, so only others' mappings of its pages remain.

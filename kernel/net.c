@@ -49,6 +49,7 @@
 
 #include "defs.h"
 #include "env.h"
+#include "smp.h"
 #include "memlayout.h"
 #include "riscv.h"
 #include "virtio.h"
@@ -152,7 +153,7 @@ static void deliver(struct filter *f, const uint8 *frame, uint64 n)
   if (f->waiting || waits_all[x]) {
     struct env *e = env_of(f->owner);
     e->tf.a0 = f->waiting ? f->received : received_by[x];
-    e->pub->status = ENV_RUNNABLE;
+    env_wake(e);
     f->waiting = waits_all[x] = 0;
   }
 }
@@ -205,7 +206,7 @@ static void collect_sent(void)
       send_free(s);
     } else if (s->waiting) {
       e->tf.a0 = 0;
-      e->pub->status = ENV_RUNNABLE;
+      env_wake(e);
       send_free(s);
     }
   }
@@ -369,7 +370,7 @@ void net_check_deadlines(void)
         filters[f].waiting = 0;
       deadline_clear(x);
       e->tf.a0 = -E_TIMEOUT;
-      e->pub->status = ENV_RUNNABLE;
+      env_wake(e);
     }
   }
 }

@@ -114,7 +114,7 @@ void pct_callee_gone(struct env *e)
     if (envs[i].waiting_on == e->pub->id) {
       envs[i].waiting_on = 0;
       envs[i].tf.a0 = -E_BADENV;
-      envs[i].pub->status = ENV_RUNNABLE;
+      env_wake(&envs[i]);
     }
 }
 

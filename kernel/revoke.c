@@ -22,6 +22,7 @@
 
 #include "defs.h"
 #include "env.h"
+#include "smp.h"
 #include "riscv.h"
 
 #define PRESSURE_PAGES   16            // asked of the biggest user under pressure
@@ -50,7 +51,7 @@ static void upcall_due(struct env *e)
     e->pct_sleeping = 0;
     e->pct_from = PCT_NOBODY;
     e->tf.a0 = 0;
-    e->pub->status = ENV_RUNNABLE;
+    env_wake(e);
   }
 }
 

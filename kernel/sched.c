@@ -179,9 +179,11 @@ static void idle(void)
   curenv_clear();
   if (disk_in_flight())
     sbi_set_timer(rdtime() + bootinfo.timebase_hz / 50000);
+  harts_idle_mask |= 1UL << r_tp();
   kernel_unlock();
   asm volatile("wfi");  // wakes on an enabled interrupt even with SIE off
   kernel_lock();
+  harts_idle_mask &= ~(1UL << r_tp());
   uint64 pending = csr_read(sip) & csr_read(sie);
   if (pending & SIE_SEIE)
     handle_interrupt(SCAUSE_INTR | IRQ_S_EXT);

@@ -38,6 +38,8 @@
 int smp_on;                        // more than one hart was started
 uint64 harts_up_mask;              // the harts that are up (bit h: hart h)
 struct fences fences_pending[MAXHARTS];
+uint64 harts_idle_mask;
+int wake_wanted;
 static volatile int harts_up;      // harts that have come up (the boot hart too)
 static volatile int go;            // every hart is up: they may run environments
 static volatile uint32 lock_word;  // the kernel lock: 0 free, else holder + 1
@@ -60,6 +62,8 @@ void kernel_lock_smp(void)
   uint32 me = r_tp() + 1;
   if (lock_word == me)
     panic("hart %d takes the kernel lock it holds", (int)r_tp());
+  if (csr_read(sstatus) & SSTATUS_SIE)
+    panic("hart %d takes the kernel lock with interrupts on", (int)r_tp());
   for (uint32 free = 0; !__atomic_compare_exchange_n(&lock_word, &free, me, 0, __ATOMIC_ACQUIRE,
                                                      __ATOMIC_RELAXED);
        free = 0)
@@ -68,12 +72,18 @@ void kernel_lock_smp(void)
 }
 
 // Release the kernel lock, with several harts up, after fencing the other
-// harts' TLBs for the mappings this hart broke while it held it.
+// harts' TLBs for the mappings this hart broke while it held it, and
+// waking an idle hart if an environment became runnable meanwhile.
 void kernel_unlock_smp(void)
 {
-  if (lock_word != r_tp() + 1)
-    panic("hart %d releases the kernel lock it does not hold", (int)r_tp());
+  uint64 me = r_tp();
+  if (lock_word != me + 1)
+    panic("hart %d releases the kernel lock it does not hold", (int)me);
   tlb_fence_remote();
+  uint64 idle = harts_idle_mask & ~(1UL << me);
+  if (wake_wanted && idle != 0)
+    sbi_send_ipi(idle & -idle);  // the lowest idle hart
+  wake_wanted = 0;
   __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
 }
 

@@ -31,6 +31,19 @@ static inline int env_running_elsewhere(struct env *e)
   return smp_on && e->running_on != 0 && e->running_on != r_tp() + 1;
 }
 
+extern uint64 harts_idle_mask;  // the harts waiting in wfi with nothing to run
+extern int wake_wanted;         // an environment became runnable: wake an idle hart
+
+// Make e runnable, and with several harts up have an idle one (if any)
+// woken to run it when this hart releases the lock. (Where the caller goes
+// on to run e itself, it sets the status alone.)
+static inline void env_wake(struct env *e)
+{
+  e->pub->status = ENV_RUNNABLE;
+  if (smp_on)
+    wake_wanted = 1;
+}
+
 // Shootdowns noted by each hart and not yet done: the harts to fence and
 // the ASID (FENCE_ALL: every address space).
 #define FENCE_ALL (~0UL)

@@ -84,7 +84,7 @@ static NOINLINE long sys_env_start(struct env *e, uint64 id)
   if (t->tf.pc == 0)
     return -E_NOENTRY;
   t->started = 1;
-  t->pub->status = ENV_RUNNABLE;
+  env_wake(t);
   return 0;
 }
 

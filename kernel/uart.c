@@ -3,6 +3,7 @@
 
 #include "defs.h"
 #include "env.h"
+#include "smp.h"
 #include "memlayout.h"
 
 #define RHR              0  // receive holding register (read)
@@ -53,7 +54,7 @@ void uart_intr(void)
     if (envs[i].console_wait) {
       envs[i].console_wait = 0;
       envs[i].waits_for = 0;  // (an env_wait for input ends too)
-      envs[i].pub->status = ENV_RUNNABLE;
+      env_wake(&envs[i]);
       waiters--;
     }
 }
