@@ -65,6 +65,9 @@ void kmain(uint64 hartid, uint64 fdt_pa)
     bootinfo.ram_size = MAXRAM;
   if (bootinfo.timebase_hz == 0)
     panic("device tree gives no timebase-frequency");
+  if (bootinfo.boot_hart >= MAXHARTS)
+    panic("booted on hart %d: rvexo runs on harts 0..%d (boot with CPUS=%d or fewer)",
+          bootinfo.boot_hart, MAXHARTS - 1, MAXHARTS);
 
   printf("\nrvexo: exokernel for RISC-V, %d hart%s (booted on hart %d), %lu MiB RAM\n",
          bootinfo.nharts, bootinfo.nharts == 1 ? "" : "s", bootinfo.boot_hart,

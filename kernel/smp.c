@@ -148,6 +148,8 @@ void smp_start(void)
     else
       started++;
   }
+  if (bootinfo.nharts > MAXHARTS)
+    printf("rvexo: harts %d and above stay in the firmware\n", MAXHARTS);
   while (harts_up < started)
     ;
   sysinfo->harts_up = started;
