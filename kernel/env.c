@@ -17,7 +17,6 @@
 #include "riscv.h"
 #include "smp.h"
 
-
 struct env envs[NENV];
 struct env_info *env_table;  // exported at UENVS
 struct env *curenv;  // the environment a hart last switched to: for GDB and the live view only

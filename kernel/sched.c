@@ -69,10 +69,10 @@ static int slices_free_on(int h)
 }
 
 // Allocate a slice for environment e: `name` is a slice's name (hart *
-// NSLICES + position), -1 - h for any free slice of hart h, or -1 - MAXHARTS
-// for any free slice of the hart with the most free (the lowest such hart
-// with one hart up: -1 is any slice of hart 0 then). Returns the name, -E_INVAL
-// for a hart that is not up, or -E_NOSLICE.
+// NSLICES + position), -1 - h for any free slice of hart h (so -1, any of
+// hart 0's, means what it did with one hart), or -1 - MAXHARTS for any free
+// slice of the hart with the most free (ties: the lowest). Returns the name,
+// -E_INVAL for a hart that is not up, or -E_NOSLICE.
 long slice_alloc(struct env *e, long name)
 {
   int harts = sysinfo->harts_up;
