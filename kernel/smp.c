@@ -41,7 +41,7 @@ struct fences fences_pending[MAXHARTS];
 uint64 harts_idle_mask;
 int wake_wanted;
 static volatile int harts_up;      // harts that have come up (the boot hart too)
-static volatile int go;            // every hart is up: they may run environments
+static int go;                     // every hart is up: they may run environments
 static volatile uint32 lock_word;  // the kernel lock: 0 free, else holder + 1
 
 static char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));
@@ -120,7 +120,7 @@ void kmain_hart(uint64 hartid)
   harts_up++;
   harts_up_mask |= 1UL << hartid;
   kernel_unlock();
-  while (!go)
+  while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
     ;
   kernel_lock();
   sched_start();
@@ -153,5 +153,5 @@ void smp_start(void)
   while (harts_up < started)
     ;
   sysinfo->harts_up = started;
-  go = 1;
+  __atomic_store_n(&go, 1, __ATOMIC_RELEASE);  // (after harts_up, for the harts that read go)
 }

@@ -17,6 +17,7 @@ struct control {
   volatile unsigned long stale;  // the reader's: reads that found the old page
   volatile unsigned long spins;  // the spinner's: it counts while it runs
   volatile unsigned long hello;  // the spinner's: its id, written once as it starts
+  volatile unsigned long who;    // the spinner's: its id, written as it counts
   volatile unsigned long home, away;  // the homebody's: times it saw itself on hart 1, elsewhere
 };
 
@@ -52,13 +53,16 @@ static void reader(void)
   }
 }
 
-// The spinner (a child, on another hart): count for ever.
+// The spinner (a child, on another hart): say who it is, and count for ever.
 static void spinner(void)
 {
   struct control *c = (struct control *)SHARED;
-  c->hello = sys_getenvid();
-  for (;;)
+  unsigned long me = sys_getenvid();
+  c->hello = me;
+  for (;;) {
+    c->who = me;
     c->spins++;
+  }
 }
 
 // The homebody (a child owning every slice of hart 1): count, by the
@@ -187,9 +191,10 @@ static void shootdowns(void)
 }
 
 // Destroy a child while it runs on another hart, three times: each call
-// succeeds, the child stops, its slot and pages come back, and the next
-// one starts at its beginning (a hart that went on running a destroyed
-// environment would trap into its slot's next tenant).
+// succeeds, the child stops, its slot and pages come back, and nothing but
+// the next child runs in the next child's pages (a hart that went on
+// running a destroyed environment would run on in its pages as they are
+// given out again).
 static void destroy_running(void)
 {
   struct control *c = (struct control *)PARENT;
@@ -199,10 +204,18 @@ static void destroy_running(void)
     struct aspace child;
     long ppn[3];
     long id = child_sharing("spinner", spinner, &child, ppn);
-    c->spins = c->hello = 0;
+    c->spins = c->hello = c->who = 0;
     sys_env_start(id);
-    if (!beside(&c->spins) || c->hello != (unsigned long)id || sys_env_destroy(id) != 0 ||
-        !gone(id)) {
+    if (!beside(&c->spins) || c->hello != (unsigned long)id) {
+      unshare_pages(ppn);
+      break;
+    }
+    // Only this child writes here now: a hart still running one destroyed
+    // earlier, in this child's reused pages, would write its old id.
+    int strangers = 0;
+    for (int i = 0; i < 100000; i++)
+      strangers += c->who != 0 && c->who != (unsigned long)id;
+    if (strangers != 0 || sys_env_destroy(id) != 0 || !gone(id)) {
       unshare_pages(ppn);
       break;
     }
