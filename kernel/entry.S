@@ -5,11 +5,20 @@
 # addressing. They turn on a boot page table that maps the kernel both at its
 # physical address and in the direct map, then jump to the direct map.
 
+#include "abi.h"
 #include "memlayout.h"
 
 .section .text.entry
 .globl _start
 _start:
+	# The firmware may let another hart in here too (seen with QEMU -smp on a
+	# busy host: a hart that smp.c's HSM start then finds already started).
+	# The first hart boots; any other waits until the kernel is ready for
+	# it and goes on as the harts smp.c starts do.
+	lla	t0, boot_lottery
+	li	t1, 1
+	amoswap.w t1, t1, (t0)
+	bnez	t1, late_hart
 	# satp = Sv39 | physical page number of boot_pagetable
 	lla	t0, boot_pagetable	# pc-relative: the physical address now
 	srli	t0, t0, 12
@@ -66,6 +75,36 @@ _start_hart:
 .p2align 3
 high_hart_entry:
 	.dword	5b
+
+# A hart that lost the lottery in _start: wait (at physical addresses,
+# paging off) until smp_start sets harts_may_enter, then enter as a started
+# hart, on its own stack. A hart id beyond the stacks waits for ever.
+late_hart:
+	li	t0, MAXHARTS
+	bgeu	a0, t0, 8f
+	lla	t0, harts_may_enter
+7:	lw	t1, 0(t0)
+	beqz	t1, 7b
+	fence	r, rw
+	ld	a1, hart_stacks_va	# hart_stacks[a0 + 1] (its top), a direct-map address
+	addi	t0, a0, 1
+	slli	t0, t0, KSTACKSHIFT
+	add	a1, a1, t0
+	j	_start_hart
+8:	wfi
+	j	8b
+
+.p2align 3
+hart_stacks_va:
+	.dword	hart_stacks
+
+.section .data
+.p2align 2
+boot_lottery:
+	.word	0
+.globl harts_may_enter
+harts_may_enter:
+	.word	0
 
 # Boot page table: three 1 GiB pages, enough to reach the direct map.
 #   entry 2:   va 0x80000000         -> pa 0x80000000 (RWX, this code)

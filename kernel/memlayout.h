@@ -29,6 +29,7 @@
 #define VIRTIO0_PHYS 0x10001000UL
 #define VIRTIO0_IRQ  1  // slot i interrupts on 1 + i
 
-#define KSTACKSIZE (4 * 4096)
+#define KSTACKSHIFT 14  // a kernel stack is 16 KiB
+#define KSTACKSIZE  (1 << KSTACKSHIFT)
 
 #endif

@@ -35,6 +35,8 @@
 #include "riscv.h"
 #include "smp.h"
 
+#define SBI_ERR_ALREADY_AVAILABLE (-6)  // HSM hart_start: the hart is not stopped
+
 int smp_on;                        // more than one hart was started
 uint64 harts_up_mask;              // the harts that are up (bit h: hart h)
 struct fences fences_pending[MAXHARTS];
@@ -44,7 +46,7 @@ static volatile int harts_up;      // harts that have come up (the boot hart too
 static int go;                     // every hart is up: they may run environments
 static volatile uint32 lock_word;  // the kernel lock: 0 free, else holder + 1
 
-static char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));
+char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));  // (entry.S too)
 extern char boot_stack[];
 
 // The top of this hart's kernel stack.
@@ -138,20 +140,26 @@ void smp_start(void)
   harts_up = 1;
   harts_up_mask = 1UL << bootinfo.boot_hart;
   int started = 1;
+  extern uint32 harts_may_enter;
+  __atomic_store_n(&harts_may_enter, 1, __ATOMIC_RELEASE);  // (for entry.S's late_hart)
   for (int h = 0; h < MAXHARTS && h < bootinfo.nharts; h++) {
     if (h == bootinfo.boot_hart)
       continue;
     uint64 top = (uint64)hart_stacks[h] + KSTACKSIZE;
     long err = sbi_hart_start(h, PADDR(_start_hart), top);
-    if (err != 0)
-      printf("rvexo: hart %d did not start (SBI error %ld)\n", h, err);
-    else
+    if (err == 0 || err == SBI_ERR_ALREADY_AVAILABLE)  // (the latter comes in through _start)
       started++;
+    else
+      printf("rvexo: hart %d did not start (SBI error %ld)\n", h, err);
   }
   if (bootinfo.nharts > MAXHARTS)
     printf("rvexo: harts %d and above stay in the firmware\n", MAXHARTS);
-  while (harts_up < started)
+  uint64 until = rdtime() + bootinfo.timebase_hz;
+  while (harts_up < started && rdtime() < until)
     ;
+  if (harts_up < started)
+    printf("rvexo: only %d of %d harts came up\n", harts_up, started);
+  started = harts_up;
   sysinfo->harts_up = started;
   __atomic_store_n(&go, 1, __ATOMIC_RELEASE);  // (after harts_up, for the harts that read go)
 }
