@@ -60,7 +60,6 @@ void sbi_remote_sfence_vma_asid(uint64 mask, uint64 asid);
 // smp.c (and smp.h: the kernel lock, noting shootdowns)
 uint64 kstack_top(void);
 void tlb_fence_remote(void);
-void hart_interrupt(int hart);
 void smp_start(void);
 
 // pmap.c
@@ -155,6 +154,7 @@ struct env *env_alloc(uint32 parent_id, const char *name);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size,
                                  const char *bootargs);
 void env_destroy(struct env *e);
+void env_await_death(struct env *e, struct env *t) __attribute__((noreturn));
 long env_wait(struct env *e, uint32 id, uint64 flags);
 void env_run(struct env *e) __attribute__((noreturn));
 void curenv_clear(void);
@@ -222,6 +222,7 @@ long pct_transfer(struct env *e, uint64 callee_id, int kind);
 long pct_reply(struct env *e, uint64 caller_id);
 long pct_accept(struct env *e, uint64 how);
 void pct_callee_gone(struct env *e);
+void pct_take_queued(struct env *c);
 struct env *pct_donee(struct env *e);
 
 // trap.c

@@ -63,6 +63,7 @@ struct env *env_alloc(uint32 parent_id, const char *name)
     parent->nchildren++;
   strlcpy(pub->name, name, sizeof(pub->name));
   e->asid = asids_work ? slot + 1 : 0;
+  e->tlb_stale = harts_up_mask;  // other harts may hold the slot's last translations
 
   uint64 root = page_alloc(pub->id, PG_PT2);
   uint64 uarea = root ? page_alloc(pub->id, PG_UAREA) : 0;
@@ -288,6 +289,12 @@ static void destroy_one(struct env *e)
   net_release(e);
   slices_release(e);
   pct_callee_gone(e);
+  if (e->doomed)  // those who destroyed it wait for this (env_await_death)
+    for (int i = 0; i < NENV; i++)
+      if (envs[i].awaits_death == id) {
+        envs[i].awaits_death = 0;
+        env_wake(&envs[i]);
+      }
   revoke_forget(e);
   console_forget(e);
   if (parent != NULL) {
@@ -319,7 +326,6 @@ static void destroy_one(struct env *e)
     asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
   else
     sfence_vma_all();
-  tlb_note_remote(e->asid);
   pass_on_children(e, parent != NULL ? parent->pub->id : 0);
   // A free slot keeps nothing: no wait, no call, no count survives.
   struct env_info *pub = e->pub;
@@ -335,17 +341,29 @@ static void destroy_one(struct env *e)
 // children on (the rule above). If e is running, the caller must
 // schedule() next. If e runs on another hart, it is only marked doomed
 // here: that hart destroys it as soon as it enters the kernel, which an
-// interrupt makes it do now (smp.c).
+// interrupt makes it do now (smp.c); a system call that destroyed it waits
+// for that (env_await_death).
 void env_destroy(struct env *e)
 {
   if (env_running_elsewhere(e)) {
     e->doomed = 1;
-    hart_interrupt(e->running_on - 1);
+    sbi_send_ipi(1UL << (e->running_on - 1));
     return;
   }
   destroy_one(e);
   for (struct env *c; (c = unstartable()) != NULL;)
     destroy_one(c);
+}
+
+// e destroyed t, which runs on another hart (env_destroy marked it doomed):
+// e waits until that hart has destroyed it, then its call returns 0. Does
+// not return.
+void env_await_death(struct env *e, struct env *t)
+{
+  e->awaits_death = t->pub->id;
+  e->pub->status = ENV_NOT_RUNNABLE;
+  e->tf.a0 = 0;
+  schedule();
 }
 
 // For kcheck: the lifecycle invariants of the environment table. A free
@@ -364,7 +382,7 @@ const char *env_check(uint64 *where)
     *where = i;
     if (e->pub->status == ENV_FREE) {
       if (e->pub->id != 0 || e->waiting_on || e->waits_for || e->pct_sleeping || e->console_wait ||
-          e->started || e->nchildren || e->grants_made || e->nrequests || e->pages_head)
+          e->pct_queued || e->awaits_death || e->started || e->nchildren || e->grants_made || e->nrequests || e->pages_head)
         return "free environment slot keeps state";
       continue;
     }
@@ -372,6 +390,10 @@ const char *env_check(uint64 *where)
       return "environment with an unknown status";
     if (e->waiting_on != 0 && env_of(e->waiting_on) == NULL)
       return "environment waits on a PCT callee that does not exist";
+    if (e->pct_queued && (e->waiting_on == 0 || e->pub->status != ENV_NOT_RUNNABLE))
+      return "environment's queued PCT call has no callee, or it runs";
+    if (e->awaits_death != 0 && env_of(e->awaits_death) == NULL)
+      return "environment waits for the destruction of one that is gone";
     if (e->waits_for != 0 && e->waits_for != WAIT_ANY && env_of(e->waits_for) == NULL)
       return "environment waits for a child that does not exist";
     if (e->pub->parent_id != 0 && env_of(e->pub->parent_id) == NULL)
@@ -413,6 +435,15 @@ long env_wait(struct env *e, uint32 id, uint64 flags)
   schedule();
 }
 
+// The current environment cur stops running on this hart: it is free to
+// run elsewhere, and takes the calls queued for it meanwhile (pct.c).
+static void env_leave(struct env *cur)
+{
+  cur->running_on = 0;
+  if (cur->pct_knock)
+    pct_take_queued(cur);
+}
+
 // Switch to environment e's address space and return to it in user mode
 // (entering its revocation entry first if an upcall is due).
 void env_run(struct env *e)
@@ -422,10 +453,13 @@ void env_run(struct env *e)
   if (cur != e) {
     if (smp_on) {
       if (cur != NULL)
-        cur->running_on = 0;
+        env_leave(cur);
       e->running_on = r_tp() + 1;
-      e->ran_on |= 1 << r_tp();
       sysinfo->running[r_tp()] = e->pub->id;
+      if (e->tlb_stale & (1 << r_tp())) {  // (smp.h, tlb_note_remote)
+        e->tlb_stale &= ~(1 << r_tp());
+        asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
+      }
     }
     csr_write(sscratch, &e->tf);
     curenv = e;
@@ -445,7 +479,7 @@ void curenv_clear(void)
   struct env *cur = this_env();
   if (cur != NULL) {
     csr_write(satp, MAKE_SATP(kernel_root(), 0));
-    cur->running_on = 0;
+    env_leave(cur);
     sysinfo->running[r_tp()] = 0;
     csr_write(sscratch, 0);
     if (curenv == cur)

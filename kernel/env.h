@@ -73,9 +73,12 @@ struct env {
   uint8 declined;     // it let a plea pass unanswered: not asked again until it allocates
   // Harts (smp.c; kept only while several harts are up)
   uint8 running_on;  // the hart it runs on, plus 1 (0: none)
-  uint8 ran_on;      // the harts it has run on: their TLBs may hold its translations
+  uint8 tlb_stale;   // harts that must flush its ASID before they run it again (smp.h)
   uint8 slice_harts;  // sched.c: the harts whose vectors hold slices of its
   uint8 doomed;      // destroyed while running on another hart: it dies on its next trap
+  uint8 pct_queued;  // its pct_call to waiting_on, which runs on another hart, is not delivered yet
+  uint8 pct_knock;   // calls are queued for it: take them when interrupted or stopped (pct.c)
+  uint32 awaits_death;  // it destroyed this environment, which ran on another hart: wait till gone
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");

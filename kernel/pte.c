@@ -154,11 +154,12 @@ void pt_root_init(uint64 root_pa)
 }
 
 // Flush the TLB after entry `index` of the level-`level` table at pt_pa
-// changed in the address space with this ASID (and note that the other
-// harts' TLBs need it too: smp.c). Nothing to do for a table not linked up
-// to a root: no translation can have gone through it.
-static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, uint64 asid)
+// changed in owner's address space (and note that the other harts' TLBs
+// need it too: smp.h). Nothing to do for a table not linked up to a root:
+// no translation can have gone through it.
+static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, struct env *owner)
 {
+  uint64 asid = owner->asid;
   uint64 base = *table_va_of(pt_pa);
   if (!(base & 1))
     return;
@@ -167,7 +168,7 @@ static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, 
     asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory");
   else
     asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
-  tlb_note_remote(asid);
+  tlb_note_remote(owner);
 }
 
 // Check that pte may be written into a level-`level` table of env owner.
@@ -301,7 +302,7 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
   *slot = pte;
   page_priv_of(pt_pa)->nvalid += (pte & PTE_V) - (old & PTE_V);
   if ((old & PTE_V) && !batch)
-    flush_entry(pt_pa, level, index, is_leaf(old), owner->asid);
+    flush_entry(pt_pa, level, index, is_leaf(old), owner);
   return 0;
 }
 
@@ -410,7 +411,7 @@ long pte_write(struct env *caller, uint64 pt_ppn, uint64 index, uint64 pte)
   if (caller != NULL) {
     struct fast_write f = fast_start(caller);
     if (rewrite_leaf(&f, pt_ppn, index, pte) == 0) {
-      flush_entry(pt_ppn << PGSHIFT, 0, index, 1, caller->asid);
+      flush_entry(pt_ppn << PGSHIFT, 0, index, 1, caller);
       return 0;
     }
     if (map_new_leaf(&f, pt_ppn, index, pte) == 0)
@@ -438,12 +439,14 @@ static __attribute__((noinline)) long batch_write(struct env *caller, struct bat
     t->ppn = pt_ppn;
     t->level = pt_level(ppn2page(pt_ppn));
   }
-  tlb_note_remote(t->owner->asid);  // (pte_write_many fences this hart at its end)
+  tlb_note_remote(t->owner);  // (pte_write_many fences this hart at its end)
   return write_entry(t->owner, pt_ppn << PGSHIFT, t->level, index, pte, 1);
 }
 
-// Apply n writes for caller from w (kernel memory, or the caller's own read
-// in place: each entry is read once), stopping at the first that fails.
+// Apply n writes for caller from w (kernel memory, or the caller's own
+// memory read in place, which another of its threads or harts may write
+// meanwhile: each entry is read once, through a volatile pointer), stopping
+// at the first that fails.
 // The common writes take rewrite_leaf; a run of writes into the same table
 // checks the table once. Flushes the TLB once at the end. Returns 0 or the
 // first error.
@@ -456,11 +459,12 @@ long pte_write_many(struct env *caller, const struct pte_write *w, uint64 n)
   // HANDOUT:     return err;
   // HANDOUT: }
   // HANDOUT: return 0;
+  const volatile struct pte_write *once = w;
   struct batch_table t = {NO_TABLE, NULL, 0};
   struct fast_write f = fast_start(caller);
   long err = 0;
   for (uint64 i = 0; i < n && err == 0; i++) {
-    uint64 pt_ppn = w[i].pt_ppn, index = w[i].index, pte = w[i].pte;  // each read once
+    uint64 pt_ppn = once[i].pt_ppn, index = once[i].index, pte = once[i].pte;
     if (rewrite_leaf(&f, pt_ppn, index, pte) != 0)
       err = batch_write(caller, &t, pt_ppn, index, pte);
   }
@@ -478,7 +482,7 @@ void pte_unmap(uint64 pte_pa)
   page_priv_of(pte_pa)->nvalid--;
   struct env *owner = env_of(ppn2page(pte_pa >> PGSHIFT)->owner);
   if (owner != NULL)
-    flush_entry(PGROUNDDOWN(pte_pa), 0, (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1, owner->asid);
+    flush_entry(PGROUNDDOWN(pte_pa), 0, (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1, owner);
 }
 
 static uint32 unmap_owner;  // for unmap_if_owned

@@ -19,11 +19,14 @@
 //   - each hart has its own kernel stack, timer and slice vector (sched.c);
 //   - an environment runs on one hart at a time (env->running_on); the
 //     scheduler, PCT and directed yield pass over one running elsewhere;
-//   - breaking a mapping leaves stale translations in the TLBs of the other
-//     harts that ran the environment (env->ran_on): they are noted here and
-//     fenced through SBI RFENCE, all at once, before the lock is released
-//     or a page allocated (so before the call returns, and before a freed
-//     page can be used again);
+//   - breaking a mapping may leave stale translations, tagged with the
+//     environment's ASID, in the TLBs of the other harts. The hart running
+//     the environment now (if another) is noted (smp.h, tlb_note_remote)
+//     and fenced through SBI RFENCE, all such at once, before the lock is
+//     released or a page allocated (so before the call returns, and before
+//     a freed page can be used again); every other hart fences that ASID
+//     itself before it next runs the environment (env->tlb_stale, env_run).
+//     An ASID reused by a new environment is stale on every other hart;
 //   - destroying an environment that runs on another hart marks it doomed
 //     and interrupts that hart (an SBI IPI), which destroys it when it
 //     enters the kernel: its pages are never freed while it runs.
@@ -45,6 +48,8 @@ int wake_wanted;
 static volatile int harts_up;      // harts that have come up (the boot hart too)
 static int go;                     // every hart is up: they may run environments
 static volatile uint32 lock_word;  // the kernel lock: 0 free, else holder + 1
+static uint64 lock_sleepers;       // harts waiting for the lock in wfi (bit h: hart h)
+#define LOCK_SPINS 200             // how long a hart spins for the lock before it sleeps
 
 char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));  // (entry.S too)
 extern char boot_stack[];
@@ -58,19 +63,33 @@ uint64 kstack_top(void)
   return (uint64)hart_stacks[hart] + KSTACKSIZE;
 }
 
-// Take the kernel lock, with several harts up (kernel_lock in smp.h).
+// Take the kernel lock, with several harts up (kernel_lock in smp.h). A
+// hart that finds it held spins a little, then sleeps in wfi until the
+// holder releases it: QEMU runs each hart on a thread of the host, and a
+// host with fewer processors than harts would otherwise spend its time
+// running harts that spin while the holder waits to run.
 void kernel_lock_smp(void)
 {
-  uint32 me = r_tp() + 1;
+  uint64 hart = r_tp();
+  uint32 me = hart + 1;
   if (lock_word == me)
-    panic("hart %d takes the kernel lock it holds", (int)r_tp());
+    panic("hart %d takes the kernel lock it holds", (int)hart);
   if (csr_read(sstatus) & SSTATUS_SIE)
-    panic("hart %d takes the kernel lock with interrupts on", (int)r_tp());
+    panic("hart %d takes the kernel lock with interrupts on", (int)hart);
   for (uint32 free = 0; !__atomic_compare_exchange_n(&lock_word, &free, me, 0, __ATOMIC_ACQUIRE,
                                                      __ATOMIC_RELAXED);
-       free = 0)
-    while (lock_word != 0)
+       free = 0) {
+    for (int i = 0; i < LOCK_SPINS && lock_word != 0; i++)
       ;
+    if (lock_word == 0)
+      continue;
+    // Say we sleep, then look again: the holder either sees us and sends
+    // an IPI, or released it before we looked (both orders are total).
+    __atomic_fetch_or(&lock_sleepers, 1UL << hart, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&lock_word, __ATOMIC_SEQ_CST) != 0)
+      asm volatile("wfi");  // wakes on the IPI (or any enabled interrupt) with SIE off
+    __atomic_fetch_and(&lock_sleepers, ~(1UL << hart), __ATOMIC_RELAXED);
+  }
 }
 
 // Release the kernel lock, with several harts up, after fencing the other
@@ -86,7 +105,10 @@ void kernel_unlock_smp(void)
   if (wake_wanted && idle != 0)
     sbi_send_ipi(idle & -idle);  // the lowest idle hart
   wake_wanted = 0;
-  __atomic_store_n(&lock_word, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&lock_word, 0, __ATOMIC_SEQ_CST);
+  uint64 sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_SEQ_CST);
+  if (sleepers != 0)
+    sbi_send_ipi(sleepers & -sleepers);  // the lowest: it takes the lock, or sleeps again
 }
 
 // Fence the other harts' TLBs as noted by tlb_note_remote, in one SBI call.
@@ -102,12 +124,6 @@ void tlb_fence_remote(void)
     sbi_remote_sfence_vma_asid(f->harts, f->asid);
   f->harts = 0;
   sysinfo->shootdowns++;
-}
-
-// Ask hart `hart` to enter the kernel (it finds out why there).
-void hart_interrupt(int hart)
-{
-  sbi_send_ipi(1UL << hart);
 }
 
 // The first code in C of a hart other than the boot hart, started by

@@ -54,22 +54,22 @@ struct fences {
 extern struct fences fences_pending[MAXHARTS];
 extern uint64 harts_up_mask;
 
-// A mapping in the address space with this ASID (0: the hardware has no
-// ASIDs, so any address space) was broken and this hart's TLB fenced: note
-// that the other harts that may hold a translation through it (those the
-// environment ran on) must be fenced too before the lock is released
-// (tlb_fence_remote). Nothing with one hart.
-static inline void tlb_note_remote(uint64 asid)
+// A mapping in e's address space was broken and this hart's TLB fenced.
+// The other harts may hold translations through it too, tagged with e's
+// ASID. The hart running e now (if another) is fenced before this hart
+// releases the lock (tlb_fence_remote); every other hart, lazily, when it
+// next switches to e (env_run). Nothing with one hart.
+static inline void tlb_note_remote(struct env *e)
 {
   if (!smp_on)
     return;
   uint64 me = r_tp();
-  struct fences *f = &fences_pending[me];
-  uint64 harts = (asid != 0 ? envs[asid - 1].ran_on : ~0UL) & harts_up_mask & ~(1UL << me);
-  if (harts == 0)
+  e->tlb_stale |= harts_up_mask & ~(1UL << me);
+  if (e->running_on == 0 || e->running_on == me + 1)
     return;
-  f->asid = asid == 0 || (f->harts != 0 && f->asid != asid) ? FENCE_ALL : asid;
-  f->harts |= harts;
+  struct fences *f = &fences_pending[me];
+  f->asid = e->asid == 0 || (f->harts != 0 && f->asid != e->asid) ? FENCE_ALL : e->asid;
+  f->harts |= 1UL << (e->running_on - 1);
 }
 
 #endif

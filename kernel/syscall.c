@@ -98,6 +98,8 @@ static NOINLINE long sys_env_destroy(struct env *e, uint64 id)
   env_destroy(t);
   if (t == e)
     schedule();
+  if (t->doomed)
+    env_await_death(e, t);  // it runs on another hart: the call ends when it is gone
   return 0;
 }
 
@@ -262,7 +264,7 @@ static NOINLINE long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
       chunk = 1;
     }
     long err = pte_write_many(e, w, chunk);
-    tlb_note_remote(e->asid);  // its common writes, into its own tables
+    tlb_note_remote(e);  // its common writes, into its own tables
     if (err < 0)
       return err;
     done += chunk;

@@ -125,18 +125,23 @@ static void exception_upcall(struct env *e, struct trapframe *tf, uint64 cause, 
 // Entry from uservec with the user's registers saved in tf (the current
 // environment's trapframe). Never returns: it ends by running an environment.
 // An environment another hart destroyed while it ran here dies now, before
-// its trap is handled.
+// its trap is handled; one another hart queued a call for is interrupted
+// (by that hart's IPI, or its slice's end) and takes the call now.
 void trap_user(struct trapframe *tf)
 {
   csr_write(stvec, kernelvec);
   kernel_lock();
   uint64 cause = csr_read(scause);
   struct env *e = this_env();
-  if (e->doomed) {
-    env_destroy(e);
-    if (cause & SCAUSE_INTR)
-      handle_interrupt(cause);  // (a device's, say: not to be lost)
-    schedule();
+  if (smp_on) {
+    if (e->doomed) {
+      env_destroy(e);
+      if (cause & SCAUSE_INTR)
+        handle_interrupt(cause);  // (a device's, say: not to be lost)
+      schedule();
+    }
+    if (e->pct_knock && (cause & SCAUSE_INTR))
+      pct_take_queued(e);  // (between two of its instructions, like a preempted callee)
   }
 
   if (cause & SCAUSE_INTR) {

@@ -28,7 +28,8 @@
 // - At the end it destroys what it made, checks that nothing escaped its
 //   control, runs kcheck and prints one line:
 //     fuzz: seed S: N calls (M here, K by C children), J kchecks: OK
-//   (or "FAILED" with the reasons). A broken invariant also prints the
+//   (or "FAILED" with the reasons), and with several harts how many its
+//   environments were seen running on. A broken invariant also prints the
 //   last calls. Progress lines "fuzz: seed S: call N" come every 10000 of
 //   its own calls, so a panic or hang can be placed; trace=N prints every
 //   call of its own from number N on, and every call of children started
@@ -58,6 +59,7 @@ struct shared {
   long child_calls;   // calls made by children, added as they end
   long child_kfails;  // kchecks that failed in children
   long children;      // children that finished their loop
+  unsigned long harts;  // the harts its environments were seen on (bit h: hart h)
 };
 #define SHARED ((volatile struct shared *)SHARED_VA)
 
@@ -150,6 +152,16 @@ static int kernel_address(unsigned long v)
   return v >= 0xFFFFFFC000000000UL && v < USYSINFO;
 }
 
+// Note in the shared page the hart this environment runs on now, by the
+// exported table (with several harts, fuzzing environments should be seen
+// on several).
+static void note_hart(void)
+{
+  for (unsigned long h = 0; h < SYSINFO->harts_up; h++)
+    if (SYSINFO->running[h] == F.me)
+      __atomic_fetch_or(&SHARED->harts, 1UL << h, __ATOMIC_RELAXED);
+}
+
 // Make system call num with arguments a0..a6 (a6: the PCT calls' seventh):
 // record it, trace it if asked, and check the registers the kernel hands
 // back. Returns a0.
@@ -176,7 +188,8 @@ static long call7(int num, long a0, long a1, long a2, long a3, long a4, long a5,
   static const char *regname[14] = {"a1", "a2", "a3", "a4", "a5", "a6", "a7",
                                     "t0", "t1", "t2", "t3", "t4", "t5", "t6"};
   r->ret = x0;
-  F.calls++;
+  if (F.calls++ % 64 == 0)
+    note_hart();
   if (F.trace && F.calls > F.trace)
     printf(" = %ld\n", x0);
   for (int i = 0; i < 14; i++) {
@@ -485,9 +498,10 @@ static void worker_main(void)
     for (int i = 0; i < NKIDS; i++)
       if (F.kids[i].id)
         call(SYS_env_destroy, F.kids[i].id, 0, 0, 0, 0, 0);
-  SHARED->child_calls += F.calls;
-  SHARED->child_kfails += F.kfails;
-  SHARED->children++;
+  // (children on other harts may end at the same time)
+  __atomic_fetch_add(&SHARED->child_calls, F.calls, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&SHARED->child_kfails, F.kfails, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&SHARED->children, 1, __ATOMIC_RELAXED);
   sys_env_exit(0);
 }
 
@@ -1040,5 +1054,11 @@ int main(int argc, char **argv)
   if (!ok)
     printf(" %lu kcheck failures, %d escaped, %lu kernel addresses in registers\n", kfails, escaped,
            F.leaks);
+  if (SYSINFO->harts_up > 1) {
+    int seen = 0;
+    for (unsigned long h = 0; h < SYSINFO->harts_up; h++)
+      seen += (SHARED->harts >> h) & 1;
+    printf("fuzz: its environments ran on %d of %lu harts\n", seen, SYSINFO->harts_up);
+  }
   return !ok;
 }

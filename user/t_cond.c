@@ -12,7 +12,9 @@
 #define NCONS     2
 #define ITEMS     120  // per producer
 #define BUFSIZE   4
-#define ROUNDS    120  // of the lost wake-up hunt
+#define SWEEP     120  // rounds of one sweep of the lost wake-up hunt
+#define SWEEPS    3    // each calibrated afresh: a slice's end moves a little from run to run
+#define ROUNDS    (SWEEPS * SWEEP)
 
 // Spin for n iterations of an empty loop.
 static void delay(unsigned long n)
@@ -135,20 +137,24 @@ static void calibrate(void)
 }
 
 // The waiter: in round k, hold the lock, ask for a signal, and wait for it
-// with a cond_wait that begins k steps of a delay loop later than the
+// with a cond_wait that begins one step of a delay loop later than the
 // round before, counted from a few ticks before the slice ends: round by
-// round the slice ends at each point of cond_wait in turn.
+// round the slice ends at each point of cond_wait in turn. SWEEPS sweeps,
+// each after a calibration of its own (where a slice ends, as measured,
+// moves by a tick or two from run to run: one sweep may step over the few
+// instructions where a wake-up can be lost).
 static void hunt_waiter(void *arg)
 {
-  calibrate();
   for (int k = 1; k <= ROUNDS; k++) {
+    if (k % SWEEP == 1)
+      calibrate();
     unsigned long t0 = next_resume();
     mutex_lock(&hunt_lock);
     hunt_ready = 0;
     hunt_want = k;
     while ((unsigned long)rdtime() < t0 + hunt_end - 3)
       ;
-    delay(k);
+    delay(1 + (k - 1) % SWEEP);
     while (!hunt_ready)
       cond_wait(&hunt_cond, &hunt_lock);
     mutex_unlock(&hunt_lock);

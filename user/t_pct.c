@@ -2,7 +2,6 @@
 
 #include "user/tsupport.h"
 
-#define SERVER_STACKTOP (CHILD_STACKTOP - PGSIZE)  // the lower page of the child's stack
 #define OP_ADD          1
 #define OP_DIE          2
 #define OP_COUNT        3
@@ -11,13 +10,7 @@
 static unsigned long asyncs;  // the server's count of asynchronous messages
 
 // The server's PCT entry: a fresh stack for every call, then C.
-void server_entry(void);
-void server_call(long op, long x, long y, long a3, long a4, long a5, long caller, long kind);
-asm(".globl server_entry\n"
-    "server_entry:\n"
-    "  li sp, 0x2FFFFFF000\n"
-    "  j server_call\n");
-_Static_assert(SERVER_STACKTOP == 0x2FFFFFF000UL, "server_entry's stack");
+PCT_SERVER_ENTRY();
 
 // Handle one message. Synchronous calls are answered with pct_reply, whose
 // a1 echoes the caller id the kernel supplied; asynchronous ones are counted.

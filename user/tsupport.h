@@ -221,6 +221,18 @@ static inline void run_child(long id)
     sys_yield(id);
 }
 
+// Define server_entry, a PCT entry for a child made by spawn_child: on a
+// fresh stack (the lower page of the child's) it jumps to the program's
+// server_call(op, x, y, a3, a4, a5, caller, kind), which never returns.
+#define PCT_SERVER_ENTRY()                                                                         \
+  void server_entry(void);                                                                         \
+  void server_call(long op, long x, long y, long a3, long a4, long a5, long caller, long kind);    \
+  asm(".globl server_entry\n"                                                                      \
+      "server_entry:\n"                                                                            \
+      "  li sp, 0x2FFFFFF000\n"                                                                    \
+      "  j server_call\n");                                                                        \
+  _Static_assert(CHILD_STACKTOP - PGSIZE == 0x2FFFFFF000UL, "server_entry's stack")
+
 // Define revoke_entry, a revocation entry for a child made by spawn_child:
 // on the lower page of its stack (CHILD_STACKTOP - PGSIZE) it calls
 // handler(), then resumes where the child was (sp and ra kept in memory, gp

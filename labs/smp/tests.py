@@ -43,3 +43,31 @@ def two_harts(t):
 def four_harts(t):
     """The same on four harts (the reader may move between them)."""
     smp_test(t, 4)
+
+
+@test(points=20, timeout=60)
+def lifecycles_four_harts(t):
+    """The kernel's lifecycle attacks (user/t_sound) on four harts: children
+    run beside the attacker, servers in calls on other harts, destroys of
+    environments running elsewhere; nothing escapes, kcheck holds. (Under
+    -icount, as on one hart: t_sound counts kcheck's instructions, which
+    rdinstret gives exactly only there; the harts then take turns.)"""
+    out = t.qemu(bootargs="init=t_sound", extra_args=[
+        "-smp", "4", "-icount", "shift=0", "-set", "drive.disk0.throttling.iops-total=50"])
+    t.expect(out, r"^t_sound: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"destroyed: no exception handler")
+
+
+@test(points=20, timeout=120)
+def fuzzer_four_harts(t):
+    """The fuzzer (user/fuzz.c, seed 1, 100,000 calls) on four harts, its
+    environments found running on several of them at once."""
+    out = t.qemu(bootargs="init=fuzz seed=1 calls=100000", extra_args=["-smp", "4"])
+    t.expect(out, r"^fuzz: seed 1: \d+ calls \(.*\), \d+ kchecks: OK$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"panic", r"kernel trap", r"fuzz: FAIL")
+    ran = re.search(r"^fuzz: its environments ran on (\d) of 4 harts$", out, re.M)
+    if not ran or int(ran.group(1)) < 2:
+        t.fail("the fuzzing environments did not run on several harts" +
+               (f" (on {ran.group(1)} only)" if ran else ""))
