@@ -248,5 +248,6 @@ long syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, u
 
 // ktest.c
 void ktest_run(void);
+void ktest_run_hart(void);
 
 #endif

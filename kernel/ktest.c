@@ -9,6 +9,8 @@
 //                  backtrace must end anyway
 //   ktest=symtab   look up addresses with known answers in small symbol tables
 //                  and in the kernel's own
+//   ktest=hartpanic  a deliberate panic on the first other hart to come up
+//                  (several harts), to check backtraces on its own stack
 
 #include "defs.h"
 #include "riscv.h"
@@ -18,6 +20,11 @@
 static void __attribute__((noinline)) ktest_panic(void)
 {
   panic("ktest: deliberate panic (%d)", 42);
+}
+
+static void __attribute__((noinline)) ktest_hart_panic(void)
+{
+  panic("ktest: deliberate panic on hart %d", (int)r_tp());
 }
 
 static void __attribute__((noinline)) ktest_illegal(void)
@@ -117,6 +124,15 @@ void ktest_run(void)
     ktest_badframe(t[0] == 'l');
   else if (strcmp(t, "symtab") == 0)
     ktest_symtab();
-  else
+  else if (strcmp(t, "hartpanic") != 0)
     printf("ktest: unknown test '%s'\n", t);
+}
+
+// Run the test named by ktest= that runs on a hart other than the boot
+// hart, if it is that one (called by each as it comes up).
+void ktest_run_hart(void)
+{
+  char t[16];
+  if (bootarg("ktest=", t, sizeof(t)) != NULL && strcmp(t, "hartpanic") == 0)
+    ktest_hart_panic();
 }

@@ -10,7 +10,7 @@
 #include "riscv.h"
 #include "symtab.h"
 
-extern char _start[], etext[], boot_stack[];
+extern char _start[], etext[];
 
 static int panicking;
 
@@ -43,9 +43,9 @@ int printf(const char *fmt, ...)
 // room below for the frame record it points above, and 8-byte aligned.
 static int on_stack(uint64 fp)
 {
-  // LAB boot: fp within boot_stack's KSTACKSIZE bytes, two words above the bottom, aligned
+  // LAB boot: fp on this hart's kernel stack (up to kstack_top()), 16 above its bottom, aligned
   // HANDOUT: return 0;
-  uint64 lo = (uint64)boot_stack, hi = lo + KSTACKSIZE;
+  uint64 hi = kstack_top(), lo = hi - KSTACKSIZE;
   return fp >= lo + 16 && fp <= hi && (fp & 7) == 0;
   // END LAB boot
 }

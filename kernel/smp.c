@@ -135,6 +135,7 @@ void kmain_hart(uint64 hartid)
   trap_init();
   kernel_lock();
   printf("rvexo: hart %d up\n", (int)hartid);
+  ktest_run_hart();
   harts_up++;
   harts_up_mask |= 1UL << hartid;
   kernel_unlock();

@@ -23,6 +23,17 @@ def harts_up(t):
         t.fail(f"{len(up)} other harts said they were up, not 3")
 
 
+@test(points=10, timeout=30)
+def backtrace_other_hart(t):
+    """A panic on a hart other than the boot hart prints its backtrace, read
+    from that hart's own kernel stack, down to the code that started it."""
+    out = t.qemu(bootargs="ktest=hartpanic", extra_args=["-smp", "2"])
+    t.expect(out, r"^panic at kernel/ktest\.c:\d+: ktest: deliberate panic on hart \d$",
+             r"^  #1 0x[0-9a-f]{16} ktest_hart_panic\+0x[0-9a-f]+$",
+             r"^  #3 0x[0-9a-f]{16} kmain_hart\+0x[0-9a-f]+$",
+             r"^  #4 0x[0-9a-f]{16} _start_hart\+0x[0-9a-f]+$")
+
+
 def smp_test(t, harts):
     out = t.qemu(bootargs="init=t_smp", extra_args=["-smp", str(harts)])
     t.expect(out, r"^t_smp: all \d+ checks passed$",
