@@ -108,7 +108,7 @@ void kernel_unlock_smp(void)
   __atomic_store_n(&lock_word, 0, __ATOMIC_SEQ_CST);
   uint64 sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_SEQ_CST);
   if (sleepers != 0)
-    sbi_send_ipi(sleepers & -sleepers);  // the lowest: it takes the lock, or sleeps again
+    sbi_send_ipi(sleepers);  // all of them (waking only one let another sleep on for ever)
 }
 
 // Fence the other harts' TLBs as noted by tlb_note_remote, in one SBI call.
