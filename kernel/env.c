@@ -382,7 +382,8 @@ const char *env_check(uint64 *where)
     *where = i;
     if (e->pub->status == ENV_FREE) {
       if (e->pub->id != 0 || e->waiting_on || e->waits_for || e->pct_sleeping || e->console_wait ||
-          e->pct_queued || e->awaits_death || e->started || e->nchildren || e->grants_made || e->nrequests || e->pages_head)
+          e->pct_queued || e->awaits_death || e->started || e->nchildren || e->grants_made ||
+          e->nrequests || e->pages_head)
         return "free environment slot keeps state";
       continue;
     }
