@@ -54,8 +54,6 @@ void sbi_set_timer(uint64 when);
 void poweroff(int status) __attribute__((noreturn));
 long sbi_hart_start(uint64 hart, uint64 start, uint64 opaque);
 void sbi_send_ipi(uint64 mask);
-void sbi_remote_sfence_vma(uint64 mask);
-void sbi_remote_sfence_vma_asid(uint64 mask, uint64 asid);
 
 // smp.c (and smp.h: the kernel lock, noting shootdowns)
 uint64 kstack_top(void);

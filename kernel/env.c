@@ -457,10 +457,6 @@ void env_run(struct env *e)
         env_leave(cur);
       e->running_on = r_tp() + 1;
       sysinfo->running[r_tp()] = e->pub->id;
-      if (e->tlb_stale & (1 << r_tp())) {  // (smp.h, tlb_note_remote)
-        e->tlb_stale &= ~(1 << r_tp());
-        asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
-      }
     }
     csr_write(sscratch, &e->tf);
     curenv = e;

@@ -7,7 +7,6 @@
 #define SBI_EXT_SRST 0x53525354  // "SRST": system reset
 #define SBI_EXT_HSM  0x48534D    // "HSM": hart state management
 #define SBI_EXT_IPI  0x735049    // "sPI": inter-processor interrupts
-#define SBI_EXT_RFNC 0x52464E43  // "RFNC": remote fences
 
 struct sbiret {
   long error;
@@ -60,20 +59,6 @@ long sbi_hart_start(uint64 hart, uint64 start, uint64 opaque)
 void sbi_send_ipi(uint64 mask)
 {
   sbi_call(SBI_EXT_IPI, 0, mask, 0);
-}
-
-// Fence every translation of every address space in the TLBs of the harts
-// in mask; returns when they have.
-void sbi_remote_sfence_vma(uint64 mask)
-{
-  sbi_call5(SBI_EXT_RFNC, 1, mask, 0, 0, -1, 0);
-}
-
-// Fence the translations of address space `asid` in the TLBs of the harts
-// in mask; returns when they have.
-void sbi_remote_sfence_vma_asid(uint64 mask, uint64 asid)
-{
-  sbi_call5(SBI_EXT_RFNC, 2, mask, 0, 0, -1, asid);
 }
 
 // Power the machine off. Under QEMU the SiFive test device ends the emulator

@@ -34,6 +34,7 @@ static struct clock {
   int slice;         // the slice running now (a position in the hart's vector)
   uint64 slice_end;  // rdtime when it ends
   uint64 grace_end;  // rdtime by which the runner's epilogue must yield; 0: none
+  int grace_renewed;  // that grace was given again (the epilogue had not begun)
 } __attribute__((aligned(32))) clocks[MAXHARTS];
 static int rr_next;  // where the round-robin search for free slices resumes
 
@@ -299,8 +300,20 @@ void sched_timer(void)
     arm_timer();
     return;
   }
-  if (c->grace_end != 0 && now >= c->grace_end && e->in_epilogue)
+  if (c->grace_end != 0 && now >= c->grace_end && e->in_epilogue) {
+    // An epilogue still at its first instruction has not run: its hart
+    // did not (the host ran another thread; QEMU under -icount runs the
+    // harts in turn, and one may wait out a whole grace period). Its
+    // grace starts again, once: an epilogue that loops on its first
+    // instruction is caught the second time.
+    if (e->tf.pc == e->uarea->entry[ENTRY_EPILOGUE] && !c->grace_renewed) {
+      c->grace_renewed = 1;
+      c->grace_end = now + grace_ticks;
+      arm_timer();
+      return;
+    }
     overrun(e);
+  }
   if (now < c->slice_end && c->grace_end == 0) {
     arm_timer();
     return;
@@ -311,6 +324,7 @@ void sched_timer(void)
     e->tf.pc = e->uarea->entry[ENTRY_EPILOGUE];
     e->in_epilogue = 1;
     c->grace_end = now + grace_ticks;
+    c->grace_renewed = 0;
     arm_timer();
     return;
   }

@@ -20,13 +20,15 @@
 //   - an environment runs on one hart at a time (env->running_on); the
 //     scheduler, PCT and directed yield pass over one running elsewhere;
 //   - breaking a mapping may leave stale translations, tagged with the
-//     environment's ASID, in the TLBs of the other harts. The hart running
-//     the environment now (if another) is noted (smp.h, tlb_note_remote)
-//     and fenced through SBI RFENCE, all such at once, before the lock is
-//     released or a page allocated (so before the call returns, and before
-//     a freed page can be used again); every other hart fences that ASID
-//     itself before it next runs the environment (env->tlb_stale, env_run).
-//     An ASID reused by a new environment is stale on every other hart;
+//     environment's ASID, in the TLBs of the other harts. Each of them
+//     fences that ASID itself before it next returns to the environment in
+//     user mode (env->tlb_stale, trap_return). The hart running the
+//     environment in user mode now (if another) is noted (smp.h,
+//     tlb_note_remote), interrupted, and waited for until it has entered the
+//     kernel (tlb_fence_remote), before the lock is released or a page
+//     allocated: so before the call returns, and before a freed page can be
+//     used again. The kernel itself never uses a user translation. An ASID
+//     reused by a new environment is stale on every other hart;
 //   - destroying an environment that runs on another hart marks it doomed
 //     and interrupts that hart (an SBI IPI), which destroys it when it
 //     enters the kernel: its pages are never freed while it runs.
@@ -42,14 +44,18 @@
 
 int smp_on;                        // more than one hart was started
 uint64 harts_up_mask;              // the harts that are up (bit h: hart h)
-struct fences fences_pending[MAXHARTS];
+uint64 fences_pending[MAXHARTS];  // by hart: the harts it must shoot down (tlb_note_remote)
+static uint64 fence_waiters;       // harts waiting in tlb_fence_remote (bit h: hart h)
 uint64 harts_idle_mask;
+volatile uint8 hart_in_user[MAXHARTS];
 int wake_wanted;
 static volatile int harts_up;      // harts that have come up (the boot hart too)
 static int go;                     // every hart is up: they may run environments
 static volatile uint32 lock_word;  // the kernel lock: 0 free, else holder + 1
+static volatile uint32 lock_next;  // 0, or the hart (+ 1) that takes the lock next
 static uint64 lock_sleepers;       // harts waiting for the lock in wfi (bit h: hart h)
 #define LOCK_SPINS 200             // how long a hart spins for the lock before it sleeps
+#define LOCK_PATIENCE_US 1000      // how long a hart waits for it before it claims the next turn
 
 char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));  // (entry.S too)
 extern char boot_stack[];
@@ -63,11 +69,49 @@ uint64 kstack_top(void)
   return (uint64)hart_stacks[hart] + KSTACKSIZE;
 }
 
+// Waiting in wfi for another hart's IPI. wfi ends at any interrupt pending
+// and enabled in sie, even with SIE off, so a timer interrupt due, or a
+// soft one not yet taken, would turn the wait into a spin -- one that
+// QEMU under -icount, which runs the harts in turn, lets run for seconds
+// while the hart it waits for stands still. So for the wait only soft
+// interrupts are enabled (the others stay pending, and are taken after),
+// and a soft one already pending is taken off; ipi_wait_end puts back what
+// ipi_wait_begin returned.
+#define HAD_SOFT (1UL << 63)  // (not a bit of sie)
+static uint64 ipi_wait_begin(void)
+{
+  uint64 was = csr_read(sie) | (csr_read(sip) & SIE_SSIE ? HAD_SOFT : 0);
+  csr_write(sie, SIE_SSIE);
+  csr_clear(sip, SIE_SSIE);
+  return was;
+}
+
+static void ipi_wait_end(uint64 was)
+{
+  if (was & HAD_SOFT)
+    csr_set(sip, SIE_SSIE);
+  csr_write(sie, was & ~HAD_SOFT);
+}
+
+// May hart `me` (its lock_word value) take the kernel lock now: is it free,
+// and not claimed by another hart?
+static inline int lock_open_to(uint32 me)
+{
+  uint32 next = __atomic_load_n(&lock_next, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&lock_word, __ATOMIC_SEQ_CST) == 0 && (next == 0 || next == me);
+}
+
 // Take the kernel lock, with several harts up (kernel_lock in smp.h). A
 // hart that finds it held spins a little, then sleeps in wfi until the
 // holder releases it: QEMU runs each hart on a thread of the host, and a
 // host with fewer processors than harts would otherwise spend its time
-// running harts that spin while the holder waits to run.
+// running harts that spin while the holder waits to run. Whoever gets to
+// a free lock first takes it (cheap: the host thread that runs takes it),
+// but a hart that has slept and waited LOCK_PATIENCE claims the next turn
+// (lock_next): else a hart looping system calls could take the lock back
+// each time before a woken one ran, and starve it (and its timer's
+// interrupt) for good -- under -icount, where QEMU runs the harts in turn,
+// it did.
 void kernel_lock_smp(void)
 {
   uint64 hart = r_tp();
@@ -76,20 +120,34 @@ void kernel_lock_smp(void)
     panic("hart %d takes the kernel lock it holds", (int)hart);
   if (csr_read(sstatus) & SSTATUS_SIE)
     panic("hart %d takes the kernel lock with interrupts on", (int)hart);
-  for (uint32 free = 0; !__atomic_compare_exchange_n(&lock_word, &free, me, 0, __ATOMIC_ACQUIRE,
-                                                     __ATOMIC_RELAXED);
-       free = 0) {
-    for (int i = 0; i < LOCK_SPINS && lock_word != 0; i++)
+  uint64 since = 0;  // rdtime when this hart first went to sleep for it
+  for (;;) {
+    for (int i = 0; i < LOCK_SPINS && !lock_open_to(me); i++)
       ;
-    if (lock_word == 0)
-      continue;
+    uint32 free = 0;
+    if (lock_open_to(me)) {
+      if (__atomic_compare_exchange_n(&lock_word, &free, me, 0, __ATOMIC_ACQUIRE,
+                                      __ATOMIC_RELAXED))
+        break;
+      continue;  // another hart took it first: spin again
+    }
+    if (since == 0) {
+      since = rdtime();
+    } else if (rdtime() - since > bootinfo.timebase_hz / 1000000 * LOCK_PATIENCE_US) {
+      uint32 none = 0;
+      __atomic_compare_exchange_n(&lock_next, &none, me, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+    }
     // Say we sleep, then look again: the holder either sees us and sends
     // an IPI, or released it before we looked (both orders are total).
     __atomic_fetch_or(&lock_sleepers, 1UL << hart, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&lock_word, __ATOMIC_SEQ_CST) != 0)
-      asm volatile("wfi");  // wakes on the IPI (or any enabled interrupt) with SIE off
+    uint64 was = ipi_wait_begin();
+    if (!lock_open_to(me))
+      asm volatile("wfi");
+    ipi_wait_end(was);
     __atomic_fetch_and(&lock_sleepers, ~(1UL << hart), __ATOMIC_RELAXED);
   }
+  if (lock_next == me)
+    __atomic_store_n(&lock_next, 0, __ATOMIC_RELAXED);  // (others see the lock held)
 }
 
 // Release the kernel lock, with several harts up, after fencing the other
@@ -111,19 +169,38 @@ void kernel_unlock_smp(void)
     sbi_send_ipi(sleepers);  // all of them (waking only one let another sleep on for ever)
 }
 
-// Fence the other harts' TLBs as noted by tlb_note_remote, in one SBI call.
-// It returns when they have done so.
+// Shoot down the translations noted by tlb_note_remote: interrupt each hart
+// noted (each runs the environment in user mode), and wait until it has
+// entered the kernel (it fences itself before it returns: trap_return).
 void tlb_fence_remote(void)
 {
-  struct fences *f = &fences_pending[r_tp()];
-  if (f->harts == 0)
+  uint64 me = r_tp(), *harts = &fences_pending[me];
+  if (*harts == 0)
     return;
-  if (f->asid == FENCE_ALL)
-    sbi_remote_sfence_vma(f->harts);
-  else
-    sbi_remote_sfence_vma_asid(f->harts, f->asid);
-  f->harts = 0;
+  sbi_send_ipi(*harts);
+  for (int h = 0; h < MAXHARTS; h++) {
+    while ((*harts & (1UL << h)) && __atomic_load_n(&hart_in_user[h], __ATOMIC_SEQ_CST)) {
+      // As in kernel_lock_smp: say we sleep, then look again (user_left).
+      __atomic_fetch_or(&fence_waiters, 1UL << me, __ATOMIC_SEQ_CST);
+      uint64 was = ipi_wait_begin();
+      if (__atomic_load_n(&hart_in_user[h], __ATOMIC_SEQ_CST))
+        asm volatile("wfi");
+      ipi_wait_end(was);
+      __atomic_fetch_and(&fence_waiters, ~(1UL << me), __ATOMIC_RELAXED);
+    }
+  }
+  *harts = 0;
   sysinfo->shootdowns++;
+}
+
+// This hart has left user mode (a trap): say so, and wake the harts
+// waiting in tlb_fence_remote for that. Called before the kernel lock.
+void user_left(void)
+{
+  __atomic_store_n(&hart_in_user[r_tp()], 0, __ATOMIC_SEQ_CST);
+  uint64 waiters = __atomic_load_n(&fence_waiters, __ATOMIC_SEQ_CST);
+  if (waiters != 0)
+    sbi_send_ipi(waiters);
 }
 
 // The first code in C of a hart other than the boot hart, started by

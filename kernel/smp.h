@@ -9,6 +9,7 @@
 extern int smp_on;
 void kernel_lock_smp(void);
 void kernel_unlock_smp(void);
+void user_left(void);
 
 // Take the kernel lock (see the top of smp.c); nothing with one hart.
 static inline void kernel_lock(void)
@@ -44,32 +45,30 @@ static inline void env_wake(struct env *e)
     wake_wanted = 1;
 }
 
-// Shootdowns noted by each hart and not yet done: the harts to fence and
-// the ASID (FENCE_ALL: every address space).
-#define FENCE_ALL (~0UL)
-struct fences {
-  uint64 harts;
-  uint64 asid;
-};
-extern struct fences fences_pending[MAXHARTS];
+extern uint64 fences_pending[MAXHARTS];  // harts to shoot down before the lock is released
 extern uint64 harts_up_mask;
+// Is hart h in user mode (or on its way there, or back)? 0 from its trap's
+// first instruction in C until it releases the lock to return (trap_return).
+extern volatile uint8 hart_in_user[MAXHARTS];
 
 // A mapping in e's address space was broken and this hart's TLB fenced.
 // The other harts may hold translations through it too, tagged with e's
-// ASID. The hart running e now (if another) is fenced before this hart
-// releases the lock (tlb_fence_remote); every other hart, lazily, when it
-// next switches to e (env_run). Nothing with one hart.
+// ASID. The hart running e now, if another and in user mode, is fenced
+// before this hart releases the lock (tlb_fence_remote); every other hart,
+// lazily, before it next returns to e in user mode (trap_return): the
+// kernel never uses a user translation (it reaches user memory through the
+// direct map), and a hart in the kernel needs the lock to leave it. So a
+// hart taking the lock to enter the kernel is not fenced while it waits.
+// Nothing with one hart.
 static inline void tlb_note_remote(struct env *e)
 {
   if (!smp_on)
     return;
   uint64 me = r_tp();
   e->tlb_stale |= harts_up_mask & ~(1UL << me);
-  if (e->running_on == 0 || e->running_on == me + 1)
+  if (e->running_on == 0 || e->running_on == me + 1 || !hart_in_user[e->running_on - 1])
     return;
-  struct fences *f = &fences_pending[me];
-  f->asid = e->asid == 0 || (f->harts != 0 && f->asid != e->asid) ? FENCE_ALL : e->asid;
-  f->harts |= 1UL << (e->running_on - 1);
+  fences_pending[me] |= 1UL << (e->running_on - 1);
 }
 
 #endif

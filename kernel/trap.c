@@ -130,6 +130,8 @@ static void exception_upcall(struct env *e, struct trapframe *tf, uint64 cause, 
 void trap_user(struct trapframe *tf)
 {
   csr_write(stvec, kernelvec);
+  if (smp_on)
+    user_left();  // (before the lock: see tlb_note_remote)
   kernel_lock();
   uint64 cause = csr_read(scause);
   struct env *e = this_env();
@@ -163,9 +165,15 @@ void trap_user(struct trapframe *tf)
 void trap_return(struct env *e)
 {
   if (smp_on) {  // (with one hart, env_alloc set them once and for all)
+    uint64 me = r_tp();
     e->tf.kernel_sp = kstack_top();
-    e->tf.hartid = r_tp();
+    e->tf.hartid = me;
+    if (e->tlb_stale & (1 << me)) {  // (smp.h, tlb_note_remote)
+      e->tlb_stale &= ~(1 << me);
+      asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
+    }
     csr_write(stvec, uservec_smp);
+    hart_in_user[me] = 1;
     kernel_unlock_smp();
   } else {
     csr_write(stvec, uservec);

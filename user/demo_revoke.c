@@ -79,8 +79,8 @@ static long user_pages(long id)
   return n;
 }
 
-// Let the children run for ms milliseconds of machine time.
-static void let_run(unsigned long ms)
+// Let the children run for ms milliseconds of machine time, at the demo's pace.
+static void let_run_paced(unsigned long ms)
 {
   unsigned long end = sys_uptime() + pace_ticks(ms);
   while ((unsigned long)sys_uptime() < end)
@@ -104,13 +104,13 @@ int main(int argc, char **argv)
     printf("revoke: verdict: FAILED: cannot start the children\n");
     return 1;
   }
-  let_run(5);
+  let_run_paced(5);
   long c0 = user_pages(c), s0 = user_pages(s);
   printf("  cooperative holds %ld pages, ignoring %ld\n", c0, s0);
   long ec = sys_revoke(c, REVOKE_PAGES, ASK, pace_ticks(deadline_ms));
   long es = sys_revoke(s, REVOKE_PAGES, ASK, pace_ticks(deadline_ms));
   pace_hold("revoke", "the ignoring child's revocation pending, its deadline not yet passed");
-  let_run(40);
+  let_run_paced(40);
   long c1 = user_pages(c), s1 = user_pages(s);
   printf("  after the deadline: cooperative holds %ld pages (gave back %ld), ignoring %ld "
          "(%ld taken by force)\n",

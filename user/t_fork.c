@@ -48,10 +48,10 @@ static int intact(unsigned long va, long seed, long first)
 }
 
 // Wait (giving pid our time) until *STEP is step; 0 if pid ended first or
-// 1000 turns passed.
+// two seconds passed.
 static int await_step(long step, int pid)
 {
-  for (int i = 0; i < 1000 && *STEP != step; i++)
+  for (unsigned long end = sys_uptime() + MS(2000); *STEP != step && !past(end);)
     if (ENVINFO(pid)->id != (unsigned int)pid)
       return *STEP == step;
     else
@@ -266,7 +266,8 @@ int main(int argc, char **argv)
     waitpid(grandchild, &status);
     exit(status == -1 ? 9 : 1);
   }
-  for (int i = 0; i < 1000 && *shared != 7 && ENVINFO(child)->id == (unsigned int)child; i++)
+  for (unsigned long end = sys_uptime() + MS(2000);
+       *shared != 7 && ENVINFO(child)->id == (unsigned int)child && !past(end);)
     sys_yield(0);
   check("a shared page reaches a grandchild (a grant passed on)", *shared, 7);
   check("... mapped by all three", PAGEINFO(ppn)->mapcount, 3);
@@ -300,7 +301,8 @@ int main(int argc, char **argv)
              ? 5
              : 1);
   }
-  for (int i = 0; i < 1000 && ENVINFO(child)->status == ENV_RUNNABLE; i++)
+  for (unsigned long end = sys_uptime() + MS(2000);
+       ENVINFO(child)->status == ENV_RUNNABLE && !past(end);)
     sys_yield(child);  // it starts its child and goes to sleep
   check("a child asleep in env_wait cannot run", ENVINFO(child)->status, ENV_NOT_RUNNABLE);
   check("waitpid sleeps until it ends, which is when its child ends",

@@ -14,8 +14,6 @@
 static unsigned int blocks[NPAGES];
 static int mru_calls;
 
-#define MS(n) (SYSINFO->timebase_hz / 1000 * (n))
-
 // Map the region over /pagefile's blocks, which the file server binds to
 // this process (the first program or not). Returns 0 or an error.
 static long setup_region(void)
@@ -149,14 +147,6 @@ static long user_pages(unsigned int id)
   for (unsigned long p = SYSINFO->base_ppn; p < SYSINFO->base_ppn + SYSINFO->npages; p++)
     n += PAGEINFO(p)->owner == id && PAGEINFO(p)->type == PG_USER;
   return n;
-}
-
-// Give the others the processor for ms milliseconds.
-static void let_run(unsigned long ms)
-{
-  unsigned long end = sys_uptime() + MS(ms);
-  while ((unsigned long)sys_uptime() < end)
-    sys_yield(0);
 }
 
 // A child holding 64 heap pages that ignores revocation (no entry).

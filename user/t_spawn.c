@@ -102,7 +102,7 @@ static long exec_keeps_shared(void)
     exit(5);
   }
   waitpid(pid, &status);
-  for (int i = 0; i < 1000 && VERDICT[0] == 0; i++)
+  for (unsigned long end = sys_uptime() + MS(2000); VERDICT[0] == 0 && !past(end);)
     sys_yield(0);
   if (VERDICT[1] != 0)
     sys_env_wait(VERDICT[1], 0);  // ours now that its parent is gone

@@ -56,6 +56,24 @@ static inline void stop_if_failed(const char *prog)
 #define ENVINFO(id)   (&((const struct env_info *)UENVS)[(id) & (SYSINFO->nenv - 1)])
 #define PAGEINFO(ppn) (&((const struct page_info *)UPAGES)[(ppn)-SYSINFO->base_ppn])
 
+// n milliseconds of machine time, in rdtime ticks.
+#define MS(n) (SYSINFO->timebase_hz / 1000 * (n))
+
+// Whether rdtime has passed `end` (a bound for a wait: with several harts
+// up a yield may return at once, so a count of yields bounds no time).
+static inline int past(unsigned long end)
+{
+  return (unsigned long)sys_uptime() >= end;
+}
+
+// Give the others the processor for ms milliseconds of machine time.
+static inline void let_run(unsigned long ms)
+{
+  unsigned long end = sys_uptime() + MS(ms);
+  while (!past(end))
+    sys_yield(0);
+}
+
 // A bare-hands address space: the page-table pages this program created in
 // environment env, so that it can add leaves. For one's own address space,
 // use only regions whose root entry the bootstrap loader left empty.
