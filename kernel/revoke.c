@@ -179,11 +179,14 @@ void revoke_upcall_if_due(struct env *e)
 
 // An allocation by `asker` found no free page: ask the environment furthest
 // above its fair share of user pages (never the asker itself) for some back.
-// Returns 1 if a request was made (memory should come back), else 0.
+// Returns 1 if a request was made, or one made earlier of another is still
+// outstanding (memory should come back: with several harts, the asker can
+// try again before the one asked has run), else 0.
 int revoke_under_pressure(struct env *asker)
 {
   uint64 total = 0, live = 0, most = 0;
   struct env *victim = NULL;
+  int outstanding = 0;
   for (int i = 0; i < NENV; i++) {
     struct env *e = &envs[i];
     if (e->pub->status == ENV_FREE)
@@ -191,8 +194,9 @@ int revoke_under_pressure(struct env *asker)
     uint64 n = user_pages(e);
     total += n;
     live++;
-    if (e != asker && n > most && (e->uarea->revoke_deadline == 0 || request_met(e)) &&
-        !e->declined) {
+    int asked = e->uarea->revoke_deadline != 0 && !request_met(e);
+    outstanding |= e != asker && asked;
+    if (e != asker && n > most && !asked && !e->declined) {
       most = n;
       victim = e;
     }
@@ -200,7 +204,7 @@ int revoke_under_pressure(struct env *asker)
   if (victim == NULL || most <= GUARANTEED_PAGES ||
       revoke_request(victim, REVOKE_PAGES, PRESSURE_PAGES,
                      bootinfo.timebase_hz / 1000000 * PRESSURE_US) < 0)
-    return 0;
+    return outstanding;
   victim->revoke_plea = most <= total / live;
   return 1;
 }

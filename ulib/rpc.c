@@ -32,7 +32,7 @@
 #define RPC_CONNECT     (-1L)  // w[0] of the call that hands the server a client's page
 #define NCLIENTS        64     // clients a server can hold pages of
 #define NSERVERS        64     // servers a client can hold pages for
-#define RPC_START_TRIES 100    // yields to a process that has no PCT entry yet
+#define RPC_START_MS    250    // how long a process started may take to register its PCT entry
 
 _Static_assert(EXOS_E_AGAIN == E_AGAIN && EXOS_E_NOENTRY == E_NOENTRY &&
                    EXOS_E_REFUSED == E_REFUSED,
@@ -152,8 +152,11 @@ static long __attribute__((noinline)) wait_turn(unsigned int server, struct rpc_
 {
   // LAB ipc: wait a busy or unready server's turn (yielding to it) and call again
   // HANDOUT: return r;
-  for (int starting = 0;; r = exos_pct_call(m, server)) {
-    if (r == -E_NOENTRY && (!started(server) || starting++ < RPC_START_TRIES))
+  unsigned long hz = ((const struct sysinfo *)USYSINFO)->timebase_hz, until = 0;
+  for (;; r = exos_pct_call(m, server)) {
+    if (r == -E_NOENTRY && started(server) && until == 0)
+      until = rdtime() + hz / 1000 * RPC_START_MS;  // (a yield may return at once: count time)
+    if (r == -E_NOENTRY && (!started(server) || rdtime() < until))
       r = -E_AGAIN;  // perhaps a server still starting up
     // A server busy with another call refuses this one (-E_REFUSED); one not ready cannot
     // take it yet (-E_AGAIN). Either way it needs the processor before it can answer.

@@ -1762,6 +1762,15 @@ int main(int argc, char **argv)
       return 2;
     }
   }
+  unsigned long harts = ((const struct sysinfo *)USYSINFO)->harts_up;
+  if (harts > 1) {
+    fprintf(2,
+            "exobench: it measures one hart, and this machine has %lu (rdinstret counts every "
+            "hart's instructions under -icount, and the fast paths exist only with one hart): "
+            "boot it with CPUS=1\n",
+            harts);
+    return 1;
+  }
   printf("exobench: %s run; retired instructions (rdinstret) per operation, median of %d runs\n",
          quick ? "quick" : "full", RUNS);
   exact = exact_counting();

@@ -393,8 +393,7 @@ static void ors_and_the_default(void)
   long c = spawn_child("ashchild", child);
   check("make the child", c > 0, 1);
   sys_env_start(c);
-  for (int i = 0; i < 20 && ENVINFO(c)->status == ENV_RUNNABLE; i++)
-    sys_yield(c);
+  run_until_blocked(c);
   check("the child waits for frames", ENVINFO(c)->status, ENV_NOT_RUNNABLE);
   int handlers = 0;
   for (int f = 0; f < NET_FILTERS; f++)

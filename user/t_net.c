@@ -500,8 +500,7 @@ __attribute__((noreturn)) static void attacks(void)
   c = spawn_child("waiter", waiting_child);
   check("make the child", c > 0, 1);
   sys_env_start(c);
-  for (int i = 0; i < 20 && ENVINFO(c)->status == ENV_RUNNABLE; i++)
-    sys_yield(c);
+  run_until_blocked(c);
   check("the child waits for frames", ENVINFO(c)->status, ENV_NOT_RUNNABLE);
   check("its port 9000 is taken", udp_filter(9000, 1), -E_CLAIMED);
   check("destroy it", sys_env_destroy(c), 0);

@@ -114,7 +114,10 @@ int main(int argc, char **argv)
   unsigned long us = (sys_uptime() - t0) * 1000000 / SYSINFO->timebase_hz;
   check("the child read it all, then the end of the file", status, 0);
   printf("64 KiB through a pipe: %lu us of machine time\n", us);
-  check("... within 10 ms (neither side spins while the other could run)", us < 10000, 1);
+  if (SYSINFO->harts_up == 1)
+    check("... within 10 ms (neither side spins while the other could run)", us < 10000, 1);
+  else  // (each side may spin while the other runs on another hart: how long is QEMU's say)
+    printf("... the time is not checked with %lu harts\n", SYSINFO->harts_up);
 
   // Writes of at most a page land whole: a reader asking for a write's
   // size gets one whole write each time, however little room there was.

@@ -66,6 +66,15 @@ static inline int past(unsigned long end)
   return (unsigned long)sys_uptime() >= end;
 }
 
+// Give environment id the processor until it waits (is not runnable), for
+// a second of machine time at most.
+static inline void run_until_blocked(long id)
+{
+  unsigned long end = sys_uptime() + MS(1000);
+  while (ENVINFO(id)->status == ENV_RUNNABLE && !past(end))
+    sys_yield(id);
+}
+
 // Give the others the processor for ms milliseconds of machine time.
 static inline void let_run(unsigned long ms)
 {

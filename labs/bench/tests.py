@@ -28,7 +28,8 @@ def _boot(t, bootargs):
     output."""
     peer = bench.Peer()
     try:
-        return t.qemu(bootargs=bootargs, extra_args=peer.qemu_args() + ["-icount", "shift=0"])
+        return t.qemu(bootargs=bootargs,
+                      extra_args=ONE_HART + peer.qemu_args() + ["-icount", "shift=0"])
     finally:
         peer.close()
 
@@ -136,8 +137,8 @@ def inexact_counts_warned(t):
     """Without -icount shift=0, rdinstret is no instruction count (QEMU
     reads the host's cycle counter, or counts 2^shift an instruction):
     exobench says so at the top and marks no target; a bad argument is an
-    error with the usage."""
-    out = t.qemu(bootargs="init=exobench bench=quick null-syscall",
+    error with the usage; so is a machine of several harts."""
+    out = t.qemu(bootargs="init=exobench bench=quick null-syscall", extra_args=ONE_HART,
                  norecord="this boot must run without -icount, which recording needs")
     t.expect(out, r"^exobench: quick run; .*\nexobench: WARNING: rdinstret is not counting "
              r"instructions here \(QEMU runs without -icount shift=0\)", r"^exobench: done$")
@@ -147,11 +148,16 @@ def inexact_counts_warned(t):
         t.check(r["target_met"] is None and r["ratio"] is None,
                 f"{r['name']}: marked {r['target_met']}, ratio {r['ratio']} without exact counts")
     out = t.qemu(bootargs="init=exobench bench=quick null-syscall",
-                 extra_args=["-icount", "shift=1"])
+                 extra_args=ONE_HART + ["-icount", "shift=1"])
     t.expect(out, r"^exobench: WARNING: rdinstret is not counting instructions")
-    out = t.qemu(bootargs="init=exobench -q")
+    out = t.qemu(bootargs="init=exobench -q", extra_args=ONE_HART)
     t.expect(out, r"^exobench: unknown argument -q$",
              r"^usage: exobench \[bench=quick\] \[reverse\] \[net\] \[ROW\.\.\.\]")
+    t.forbid(out, r"^benchmark ")
+    out = t.qemu(bootargs="init=exobench bench=quick null-syscall", extra_args=["-smp", "2"],
+                 norecord="a machine of two harts")
+    t.expect(out, r"^exobench: it measures one hart, and this machine has 2 .*: boot it with "
+             r"CPUS=1$")
     t.forbid(out, r"^benchmark ")
 
 

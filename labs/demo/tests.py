@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import bench  # noqa: E402
 import demo  # noqa: E402  (labs/demo.py)
 
-ICOUNT = ["-icount", "shift=0"]
+ICOUNT = ONE_HART + ["-icount", "shift=0"]  # as make demo boots them
 
 # Each in-machine demo's verdict or figure line: what it must end with.
 VERDICTS = {

@@ -405,8 +405,10 @@ def tcp_retransmit(t):
 
 # Both nc's lines, in either order: the client's answer and what the
 # listening nc was sent come from two programs, the second may print first.
-BOTH_NC_LINES = re.compile(r"^hello from the host$[\s\S]*^to the listening nc$|"
-                           r"^to the listening nc$[\s\S]*^hello from the host$", re.M)
+# The run's end: both nc lines and udpecho's, in any order (on several harts
+# udpecho's may come last).
+NC_DONE = re.compile(r"\A(?=[\s\S]*^hello from the host$)(?=[\s\S]*^to the listening nc$)"
+                     r"(?=[\s\S]*udpecho: echoed 1 datagrams)", re.M)
 
 
 @test(points=10, timeout=60)
@@ -461,7 +463,7 @@ def nc(t):
 
     out = t.qemu(send=[(r"\$ ", "udpecho 7 1 &\n"), (r"\$ ", "nc -l 8080 &\n"),
                        (r"\$ ", "echo hello from the guest | nc 10.0.2.100 1234\n")],
-                 stop=BOTH_NC_LINES, extra_args=["-netdev", netdev], timeout=50)
+                 stop=NC_DONE, extra_args=["-netdev", netdev], timeout=50)
     thread.join(5)
     server.close()
     t.check("error" not in got, got.get("error", ""))

@@ -24,10 +24,11 @@ FIXTURES = os.path.join(HERE, "fixtures")
 
 def record(t, tmp, *words, env=None):
     """Run the inner grader on the fixture lab with words (filters,
-    options), its logs in tmp/logs; return its output."""
+    options), its logs in tmp/logs, on machines of one hart (QEMU records
+    no more) whatever CPUS says; return its output."""
     argv = [sys.executable, os.path.join(ROOT, "grade-lab"), "--no-build", "--labs-dir",
             FIXTURES, "--log-dir", os.path.join(tmp, "logs"), "broken", *words]
-    return t.run(argv, timeout=60, env=env or {"RECORD": "1"})
+    return t.run(argv, timeout=60, env={"CPUS": "1", **(env or {"RECORD": "1"})})
 
 
 def replay(t, tmp, *args, timeout=60):

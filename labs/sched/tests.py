@@ -17,9 +17,12 @@ _runs = {}  # stride's output, run once for both tests that read it
 def _stride(t):
     """Boot `stride 250` under -icount shift=0 (a slice is then a count of
     instructions: a busy host that stops QEMU now and then must not take a
-    child's slice away), once; return its output."""
+    child's slice away) on one hart, once; return its output. (The lab's
+    scheduler hands out one hart's slices: with more, its clients, which
+    own none, would run in the other harts' free time as well.)"""
     if "stride" not in _runs:
-        _runs["stride"] = t.qemu(bootargs="init=stride 250", extra_args=["-icount", "shift=0"])
+        _runs["stride"] = t.qemu(bootargs="init=stride 250",
+                                 extra_args=ONE_HART + ["-icount", "shift=0"])
     return _runs["stride"]
 
 

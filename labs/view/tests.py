@@ -254,9 +254,10 @@ def reading_does_not_disturb_the_machine(t):
     rows = ("null-syscall pte-write demand-zero-fault pct-roundtrip pipe-roundtrip fork-exit-wait "
             "fork-1mib-exit-wait appel-prot100 rpc-roundtrip directed-yield slice-switch")
     # -snapshot: both runs start from the same disk (exobench writes files).
-    args = ["-icount", "shift=0", "-snapshot", "-append", f"init=exobench bench=quick {rows}"]
+    args = ONE_HART + ["-icount", "shift=0", "-snapshot", "-append",
+                       f"init=exobench bench=quick {rows}"]
     alone = t.qemu(bootargs=f"init=exobench bench=quick {rows}",
-                   extra_args=["-icount", "shift=0", "-snapshot"])
+                   extra_args=ONE_HART + ["-icount", "shift=0", "-snapshot"])
     t.expect(alone, r"^exobench: done$")
     v = Viewed(t, args, browser=False)
     snapshots, seconds = 0, 0.0
