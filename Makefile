@@ -97,7 +97,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc t_smp
+UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc t_smp smpbench
 UPROGS += t_ash t_ip
 UPROGS += demo demo_bench demo_bindings demo_stride demo_revoke  # the demos (below)
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))
@@ -309,10 +309,14 @@ QEMUARGS := $(if $(ARGS),-append "$(ARGS)")
 # make bench: one hart, -icount shift=0 (rdinstret exact), the disk
 # read-only, init=exobench; labs/bench.py shows the table and writes
 # build/bench.json. BENCH=quick: few iterations; other words of BENCH name
-# the rows to measure (BENCH="quick pte-write").
+# the rows to measure (BENCH="quick pte-write"). Unless rows are named, a
+# second machine, of four harts, then runs smpbench (the scaling rows; sleep=off:
+# the same counts every run), added to bench.json as "scaling".
 BENCH ?=
 BENCHOPTS := $(QEMUBASE) -snapshot -smp 1 -icount shift=0 $(call qemunet,0,0)
 BENCHARGS := init=exobench$(if $(filter quick,$(BENCH)), bench=quick)$(foreach r,$(filter-out quick full,$(BENCH)), $(r))
+SCALINGOPTS := $(QEMUBASE) -snapshot -smp 4 -icount shift=0,sleep=off
+SCALINGARGS := init=smpbench$(if $(filter quick,$(BENCH)), quick)
 
 ifeq ($(strip $(MISSING)),)
 qemu: $(KERNEL) $(DISK)
@@ -339,6 +343,8 @@ stress: $(KERNEL) $(DISK) $(B)/mkfs/fsck
 
 bench: $(KERNEL) $(DISK)
 	@python3 labs/bench.py --json $(B)/bench.json -- $(QEMU) $(BENCHOPTS) -append "$(BENCHARGS)"
+	@$(if $(filter-out quick full,$(BENCH)),:,python3 labs/bench.py --scaling --json $(B)/bench.json \
+	  -- $(QEMU) $(SCALINGOPTS) -append "$(SCALINGARGS)")
 
 # make profile ROW=fork-exit-wait: where one row's instructions go, by
 # function (labs/profile.py; PROG=fsd also names user code in fsd; RUNS=1:

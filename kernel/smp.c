@@ -107,7 +107,7 @@ static inline int lock_open_to(uint32 me)
 // host with fewer processors than harts would otherwise spend its time
 // running harts that spin while the holder waits to run. Whoever gets to
 // a free lock first takes it (cheap: the host thread that runs takes it),
-// but a hart that has slept and waited LOCK_PATIENCE claims the next turn
+// but a hart that has slept and waited LOCK_PATIENCE_US claims the next turn
 // (lock_next): else a hart looping system calls could take the lock back
 // each time before a woken one ran, and starve it (and its timer's
 // interrupt) for good -- under -icount, where QEMU runs the harts in turn,
@@ -121,7 +121,9 @@ void kernel_lock_smp(void)
   if (csr_read(sstatus) & SSTATUS_SIE)
     panic("hart %d takes the kernel lock with interrupts on", (int)hart);
   uint64 since = 0;  // rdtime when this hart first went to sleep for it
+  int waited = 0;    // it found the lock held (counted in sysinfo->lock_waits)
   for (;;) {
+    waited |= !lock_open_to(me);
     for (int i = 0; i < LOCK_SPINS && !lock_open_to(me); i++)
       ;
     uint32 free = 0;
@@ -148,6 +150,7 @@ void kernel_lock_smp(void)
   }
   if (lock_next == me)
     __atomic_store_n(&lock_next, 0, __ATOMIC_RELAXED);  // (others see the lock held)
+  sysinfo->lock_waits += waited;
 }
 
 // Release the kernel lock, with several harts up, after fencing the other
@@ -203,6 +206,17 @@ void user_left(void)
     sbi_send_ipi(waiters);
 }
 
+// Wait in wfi for a tenth of a millisecond or less (a timer interrupt,
+// left pending until the timer is next set, ends the wait), before looking
+// again at what another hart is to do. Not a spin: under -icount QEMU runs
+// the harts in turn, and a hart spinning with no timer set keeps its turn
+// for 2^31 instructions (two seconds of the machine's time).
+static void nap(void)
+{
+  sbi_set_timer(rdtime() + bootinfo.timebase_hz / 10000);
+  asm volatile("wfi");
+}
+
 // The first code in C of a hart other than the boot hart, started by
 // smp_start with this hart's stack; paging is on with the boot page table.
 void kmain_hart(uint64 hartid)
@@ -217,7 +231,7 @@ void kmain_hart(uint64 hartid)
   harts_up_mask |= 1UL << hartid;
   kernel_unlock();
   while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE))
-    ;
+    nap();
   kernel_lock();
   sched_start();
 }
@@ -250,7 +264,7 @@ void smp_start(void)
     printf("rvexo: harts %d and above stay in the firmware\n", MAXHARTS);
   uint64 until = rdtime() + bootinfo.timebase_hz;
   while (harts_up < started && rdtime() < until)
-    ;
+    nap();
   if (harts_up < started)
     printf("rvexo: only %d of %d harts came up\n", harts_up, started);
   started = harts_up;

@@ -6,6 +6,9 @@
         it comes, then parse exobench's table and write it to FILE.
     python3 labs/bench.py --parse LOG [--json FILE]
         Parse the output saved in LOG instead (no QEMU).
+    python3 labs/bench.py --scaling [--json FILE] -- QEMU-COMMAND...
+        The command boots init=smpbench instead (several harts): parse its
+        table and put it in FILE's "scaling" (the rest of FILE is kept).
 
 The exit status is 0 when the table was complete, 1 when it was not (QEMU
 failed, the run timed out, exobench did not finish or a row is malformed).
@@ -30,6 +33,13 @@ per row of the table, in its order:
     idle_per_op instructions' worth of time the hart waited idle for a device
                 an operation, left out of per_op (null if it never waited)
     idle_waits  [fewest, most] times the hart went idle in a run (or null)
+
+"scaling" (from --scaling) is {"harts": N, "method": S, "rows": [...]}, a
+record per smpbench row: name, processes (N of the row), iterations,
+per_op (every hart's retired instructions per fork-exit-wait; null for a
+row that needs more harts than the machine has), min, max, stable,
+lock_waits_per_op, shootdowns_per_op, and vs_one (per_op over the
+one-process row's).
 
 The network rows (udp-roundtrip-*, filter-demux-*) need a peer on the
 machine's Ethernet: with a QEMU command, bench.py gives the machine a
@@ -83,6 +93,18 @@ REFERENCES = ("xv6-riscv under the same QEMU, one hart, -icount shift=0, measure
               "pipe round trip between two processes; fork+exit+wait of its benchmark program, "
               "and of it with 1 MiB of heap touched; fork+exec(echo)+wait (exec reads the "
               "program from xv6's buffer cache); a page fault that allocates a zeroed page")
+SCALING_HEAD = re.compile(r"^smpbench: (?P<harts>\d+) harts?; ", re.MULTILINE)
+SCALING_ROW = re.compile(
+    r"^(?P<name>fork-exit-wait-(?P<procs>\d+))\s+(?:\(needs \d+ harts\)|"
+    r"(?P<ops>\d+)\s+(?P<per_op>\d+)\s+(?P<lo>\d+)\.\.(?P<hi>\d+)\s+"
+    r"(?P<locks>\d+\.\d)\s+(?P<fences>\d+\.\d))\s*$", re.MULTILINE)
+SCALING_DONE = re.compile(r"^smpbench: done$", re.MULTILINE)
+SCALING_METHOD = ("retired instructions of every hart (rdinstret) per fork-exit-wait under QEMU "
+                  "-icount shift=0,sleep=off, where one counter counts every hart's "
+                  "instructions and QEMU runs the harts in turn: N processes each make K "
+                  "fork-exit-waits, less the same run with K = 0; the median of 3 runs; "
+                  "lock_waits_per_op: times a hart found the kernel lock held, shootdowns_per_op: "
+                  "TLB shootdowns, per operation")
 INEXACT = re.compile(r"^exobench: WARNING: rdinstret is not counting instructions", re.MULTILINE)
 
 
@@ -156,6 +178,38 @@ def parse(text):
             "notes": notes,
             "rows": rows,
             "complete": complete and bool(rows) and DONE.search(text) is not None}
+
+
+def parse_scaling(text):
+    """Parse smpbench's output (the whole console log is fine). Returns
+    {"harts", "method", "rows", "complete"} (see the top of this file);
+    complete when smpbench said it was done and every row was there.
+    Raises ValueError if there is no smpbench header."""
+    text = text.replace("\r", "")
+    head = SCALING_HEAD.search(text)
+    if head is None:
+        raise ValueError("no smpbench table in the output")
+    rows = []
+    for m in SCALING_ROW.finditer(text):
+        measured = m["per_op"] is not None
+        rows.append({
+            "name": m["name"],
+            "processes": int(m["procs"]),
+            "iterations": int(m["ops"]) if measured else None,
+            "per_op": int(m["per_op"]) if measured else None,
+            "min": int(m["lo"]) if measured else None,
+            "max": int(m["hi"]) if measured else None,
+            "stable": m["lo"] == m["hi"] if measured else None,
+            "lock_waits_per_op": float(m["locks"]) if measured else None,
+            "shootdowns_per_op": float(m["fences"]) if measured else None,
+            "vs_one": None,
+        })
+    one = rows[0]["per_op"] if rows and rows[0]["processes"] == 1 else None
+    for r in rows:
+        if one and r["per_op"] is not None:
+            r["vs_one"] = round(r["per_op"] / one, 3)
+    return {"harts": int(head["harts"]), "method": SCALING_METHOD, "rows": rows,
+            "complete": len(rows) == 3 and SCALING_DONE.search(text) is not None}
 
 
 TX_DELAY = 20000  # ns of the machine's time from a send to its frame leaving (Peer)
@@ -280,24 +334,66 @@ def run(command, timeout):
     return b"".join(chunks).decode("utf-8", "replace"), status, timed_out
 
 
+def exit_status(ok, status, timed_out):
+    """The exit status for a run that was ok or not; if not, say why."""
+    if not ok:
+        why = "timed out" if timed_out else f"QEMU exited with status {status}" if status \
+            else "the table is incomplete"
+        print(f"bench: {why}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def scaling_main(args, text, status, timed_out):
+    """main() for --scaling: smpbench's output is text; put its table in
+    the JSON file's "scaling" and print a summary. Returns the exit status."""
+    try:
+        table = parse_scaling(text)
+    except ValueError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    ok = table.pop("complete") and status == 0 and not timed_out
+    if args.json:
+        whole = {}
+        if os.path.exists(args.json):
+            with open(args.json, encoding="utf-8") as f:
+                whole = json.load(f)
+        whole["scaling"] = table
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(whole, f, indent=2)
+            f.write("\n")
+    measured = [r for r in table["rows"] if r["per_op"] is not None]
+    print(f"bench: scaling on {table['harts']} harts, instructions of every hart a fork-exit-wait: "
+          + ", ".join(f"{r['processes']} at once {r['per_op']:,} (x{r['vs_one']:.2f})"
+                      for r in measured)
+          + (f"; wrote {args.json}" if args.json else ""))
+    return exit_status(ok, status, timed_out)
+
+
 def main(argv=None):
     """Command-line entry; returns the exit status."""
     p = argparse.ArgumentParser(description="Run exobench and write its table as JSON.")
     p.add_argument("--json", metavar="FILE", help="where to write the JSON")
     p.add_argument("--timeout", type=float, default=600, help="seconds QEMU may run (600)")
     p.add_argument("--parse", metavar="LOG", help="parse a saved output instead of running")
+    p.add_argument("--scaling", action="store_true",
+                   help="the command boots smpbench: add its table to the JSON as \"scaling\"")
     p.add_argument("command", nargs="*", help="the QEMU command, after --")
     args = p.parse_args(argv)
     if args.parse:
         with open(args.parse, encoding="utf-8", errors="replace") as f:
             text, status, timed_out = f.read(), 0, False
     elif args.command:
-        peer = Peer()
-        args.command = peer.command(args.command)
+        peer = None if args.scaling else Peer()  # (smpbench has no network rows)
+        if peer is not None:
+            args.command = peer.command(args.command)
         text, status, timed_out = run(args.command, args.timeout)
-        peer.close()
+        if peer is not None:
+            peer.close()
     else:
         p.error("give a QEMU command after --, or --parse LOG")
+    if args.scaling:
+        return scaling_main(args, text, status, timed_out)
     try:
         table = parse(text)
     except ValueError as e:
@@ -320,11 +416,7 @@ def main(argv=None):
              else "" if measured == 0 else ", no target missed" if table["exact"]
              else ", no target judged: the counts are not exact")
           + (f"; wrote {args.json}" if args.json else ""))
-    if not ok:
-        why = "timed out" if timed_out else f"QEMU exited with status {status}" if status \
-            else "the table is incomplete"
-        print(f"bench: {why}", file=sys.stderr)
-    return 0 if ok else 1
+    return exit_status(ok, status, timed_out)
 
 
 if __name__ == "__main__":

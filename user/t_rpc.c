@@ -78,7 +78,7 @@ static int start_server(void)
 // hang the test.
 static long status_within(int pid, unsigned long ms)
 {
-  unsigned long end = sys_uptime() + SYSINFO->timebase_hz * ms / 1000;
+  unsigned long end = sys_uptime() + MS(ms);
   while (ENVINFO(pid)->id == (unsigned int)pid && (unsigned long)sys_uptime() < end)
     sys_yield(0);
   int status = -E_AGAIN;

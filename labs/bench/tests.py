@@ -189,3 +189,36 @@ def network_rows(t):
     t.check(None not in (d1, d100) and d100 <= 1.25 * d1,
             f"finding the filter: {d100} with 100 ports filtered, {d1} with one")
     t.check("udp round trip" in bench.chart(table["rows"]), "no chart")
+
+
+SCALING_ARGS = ["-icount", "shift=0,sleep=off"]
+
+
+@test(points=5, timeout=120)
+def scaling(t):
+    """smpbench (make bench's scaling rows) on four harts under -icount
+    shift=0,sleep=off: a fork-exit-wait row for 1, 2 and 4 processes at
+    once, each with a positive figure, which labs/bench.py parses; a second
+    boot gives the same figures (one counter counts every hart there, and
+    the harts take turns the same way each run); on two harts the row of
+    four says it needs them."""
+    figures = []
+    for _ in range(2):
+        out = t.qemu(bootargs="init=smpbench quick", extra_args=["-smp", "4"] + SCALING_ARGS,
+                     norecord="a machine of four harts")
+        t.expect(out, r"^smpbench: 4 harts; ", r"^smpbench: done$",
+                 r"^rvexo: no environments left; powering off$")
+        t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+        table = bench.parse_scaling(out)
+        t.check(table["complete"], "bench.py: the scaling table is incomplete")
+        rows = table["rows"]
+        t.check([r["processes"] for r in rows] == [1, 2, 4],
+                f"rows: {[r['name'] for r in rows]}")
+        t.check(all(r["per_op"] and r["per_op"] > 0 for r in rows),
+                f"figures: {[r['per_op'] for r in rows]}")
+        figures.append([(r["per_op"], r["min"], r["max"]) for r in rows])
+    t.check(figures[0] == figures[1], f"two boots differ: {figures[0]} and {figures[1]}")
+    out = t.qemu(bootargs="init=smpbench quick", extra_args=["-smp", "2"] + SCALING_ARGS,
+                 norecord="a machine of two harts")
+    t.expect(out, r"^fork-exit-wait-2 +8 +\d+ ", r"^fork-exit-wait-4 \(needs 4 harts\)$",
+             r"^smpbench: done$")
