@@ -137,7 +137,7 @@ int pt_empty(uint64 pt_pa);
 long kcheck(void);
 
 // env.c
-extern struct env *curenv;
+extern struct env *hart_env[MAXHARTS];
 // The environment this hart runs (NULL: none, the hart idles). While an
 // environment runs, sscratch holds its trapframe, the first thing in its
 // struct env; the trap path keeps it there while the kernel runs.

@@ -19,7 +19,7 @@
 
 struct env envs[NENV];
 struct env_info *env_table;  // exported at UENVS
-struct env *curenv;  // the environment a hart last switched to: for GDB and the live view only
+struct env *hart_env[MAXHARTS];  // by hart: the environment it runs (NULL: none), for GDB and the live view only
 #define WAIT_ANY 0xFFFFFFFFU  // waits_for: any child
 static uint32 next_generation = 1;
 static int asids_work;  // does satp keep a 9-bit (or wider) ASID?
@@ -459,7 +459,7 @@ void env_run(struct env *e)
       sysinfo->running[r_tp()] = e->pub->id;
     }
     csr_write(sscratch, &e->tf);
-    curenv = e;
+    hart_env[r_tp()] = e;
     if (e->satp != 0) {
       csr_write(satp, e->satp);
     } else {
@@ -479,8 +479,7 @@ void curenv_clear(void)
     env_leave(cur);
     sysinfo->running[r_tp()] = 0;
     csr_write(sscratch, 0);
-    if (curenv == cur)
-      curenv = NULL;
+    hart_env[r_tp()] = NULL;
   }
 }
 

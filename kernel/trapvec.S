@@ -188,14 +188,14 @@ switching:
 .endm
 
 # Make the environment at t0 current (a0 is the one leaving): its address
-# space and sscratch, and curenv (for GDB and the live view). (Its trapframe
-# already names this hart's kernel stack: the fast paths run only while one
-# hart is up.) Leaves the leaving environment's sscratch value (its a0 at the
+# space and sscratch, and hart_env[0] (for GDB and the live view). (Its
+# trapframe already names this hart's kernel stack, and the hart is hart 0:
+# the fast paths run only on a machine of one hart.) Leaves the leaving environment's sscratch value (its a0 at the
 # trap) in a0.
 .macro switch_to_t0
 	ld	t1, ENV_SATP(t0)
 	csrw	satp, t1
-	la	t1, curenv
+	la	t1, hart_env
 	sd	t0, 0(t1)
 	csrrw	a0, sscratch, t0
 .endm

@@ -73,7 +73,7 @@ FIELDS = {
 SYMBOLS = {
     "sysinfo": "&sysinfo", "pages": "&pages", "env_table": "&env_table",
     "slice_owner": "&slice_owner", "cur_slice": "&'sched.c'::clocks[0].slice",
-    "curenv": "&curenv", "slice_end": "&'sched.c'::clocks[0].slice_end",
+    "curenv": "&hart_env[0]", "slice_end": "&'sched.c'::clocks[0].slice_end",
     "envs": "&envs", "bindings": "&'disk.c'::bindings", "filters": "&'net.c'::filters",
 }
 # Counts: name -> GDB expression.

@@ -157,17 +157,19 @@ def printf_formats(t):
              r"^ktest printf: \[\(null\)\]$")
 
 
+HIT = r"(?:Thread \d+ hit )?"  # GDB names the hart that stopped when there are several
+
+
 @test(points=10, timeout=10, parent=panic_backtrace)
 def gdb(t):
     """GDB stops in the kernel with the right caller, then in init's main
-    (on one hart, as the handout's session runs)."""
+    (with several harts too: GDB then names the hart, "Thread N hit")."""
     out, _ = t.gdb(["break pmap_init", "continue", "bt",
-                    "hbreak main", "continue", "bt 1", "print argv[0]", "kill"],
-                   extra_args=ONE_HART)
+                    "hbreak main", "continue", "bt 1", "print argv[0]", "kill"])
     t.expect(out,
-             r"^Breakpoint 1, pmap_init \(\) at kernel/pmap\.c:\d+",
+             rf"^{HIT}Breakpoint 1, pmap_init \(\) at kernel/pmap\.c:\d+",
              r"^#1 +0x[0-9a-f]+ in kmain \(",
-             r"^Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+\) at user/init\.c:\d+",
+             rf"^{HIT}Breakpoint 2, main \(argc=1, argv=0x[0-9a-f]+\) at user/init\.c:\d+",
              r'^\$1 = 0x[0-9a-f]+ "init"$')
 
 
@@ -178,23 +180,23 @@ def gdb_privilege(t):
     libmain stops in sh only; stepi goes
     through an ecall into the trap entry, to-user back; kernel memory is
     read from user mode with kx and kp; to-kernel. Under -icount the
-    machine's course is the same each run (on one hart, as the handout's
-    session runs)."""
-    out, _ = t.gdb(["user init", "hbreak libmain", "continue", "kp curenv->pub->name", "delete",
+    machine's course is the same each run. (With several harts, every trap
+    enters at uservec_smp.)"""
+    out, _ = t.gdb(["user init", "hbreak libmain", "continue", "kp $curenv->pub->name", "delete",
                     "user init", "hbreak sys_getenvid", "continue", "stepi", "stepi",
                     "info registers priv", "to-user", "info registers priv", "delete",
-                    "kx/2i kmain", "kp curenv->pub->name", "info registers priv", "to-kernel",
-                    "break-env sh libmain", "continue", "kp curenv->pub->name", "kill"],
-                   extra_args=ONE_HART + ["-icount", "shift=0"])
+                    "kx/2i kmain", "kp $curenv->pub->name", "info registers priv", "to-kernel",
+                    "break-env sh libmain", "continue", "kp $curenv->pub->name", "kill"],
+                   extra_args=["-icount", "shift=0"])
     t.expect(out,
              r'^\$1 = "init", ',
-             r"^Breakpoint 2, 0x[0-9a-f]+ in sys_getenvid \(\) at ulib/usys\.S:\d+",
-             r"^uservec \(\) at kernel/trapvec\.S:\d+",
+             rf"^{HIT}Breakpoint 2, 0x[0-9a-f]+ in sys_getenvid \(\) at ulib/usys\.S:\d+",
+             r"^uservec(?:_smp)? \(\) at kernel/trapvec\.S:\d+",
              r"^to-user: env 100 \(init\) resumes at 0x[0-9a-f]+\n0x[0-9a-f]+ in sys_getenvid \(\) ",
              r"^ +0xffffffc0[0-9a-f]+ <kmain>:\t",
              r'^\$2 = "init", ',
              r"^to-kernel: env 100 \(init\) trapped, scause 0x[0-9a-f]+$",
-             r"^Breakpoint \d+, libmain \(argc=1, argv=0x[0-9a-f]+, .*\) at ulib/libmain\.c:\d+",
+             rf"^{HIT}Breakpoint \d+, libmain \(argc=1, argv=0x[0-9a-f]+, .*\) at ulib/libmain\.c:\d+",
              r'^\$3 = "sh", ')
     t.forbid(out, r"Cannot access memory")
     privs = re.findall(r"^priv +0x(\d)", out, re.M)
