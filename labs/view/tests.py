@@ -11,6 +11,7 @@
 # is a failure: .ci/run installs it.
 
 import html
+import http.client
 import json
 import os
 import re
@@ -76,9 +77,13 @@ class Viewed:
         self.proc.write(text)
 
     def state(self):
-        """A snapshot from the server (/state)."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/state", timeout=30) as r:
-            return json.load(r)
+        """A snapshot from the server (/state). Raises OSError if no whole
+        answer comes (the server ends with the machine, even mid-answer)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/state", timeout=30) as r:
+                return json.load(r)
+        except http.client.HTTPException as e:
+            raise OSError(f"an incomplete answer: {e!r}") from e
 
     def until(self, what, cond, seconds=20):
         """Poll /state until cond(state) holds, for at most seconds; that state."""
