@@ -38,9 +38,16 @@ _start:
 	addi	t0, t0, 8
 	j	2b
 3:
-	lla	sp, boot_stack
-	li	t0, KSTACKSIZE
-	add	sp, sp, t0
+	# The stack: hart_stacks[a0] (kernel/smp.c), as for every hart; a hart
+	# id beyond them takes hart 0's, long enough for kmain to refuse it.
+	li	t0, MAXHARTS
+	mv	t1, a0
+	bltu	t1, t0, 9f
+	li	t1, 0
+9:	addi	t1, t1, 1
+	slli	t1, t1, KSTACKSHIFT
+	lla	sp, hart_stacks
+	add	sp, sp, t1
 	mv	tp, a0			# tp holds the hart id while in the kernel
 	mv	s0, zero		# ends backtraces
 	call	kmain
@@ -121,9 +128,3 @@ boot_pagetable:
 	.dword	0
 	.dword	(0x80000000 >> 2) | 0xcf
 	.zero	8 * 253
-
-.section .bss
-.p2align 12
-.globl boot_stack
-boot_stack:
-	.zero	KSTACKSIZE

@@ -57,16 +57,13 @@ static uint64 lock_sleepers;       // harts waiting for the lock in wfi (bit h: 
 #define LOCK_SPINS 200             // how long a hart spins for the lock before it sleeps
 #define LOCK_PATIENCE_US 1000      // how long a hart waits for it before it claims the next turn
 
-char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));  // (entry.S too)
-extern char boot_stack[];
+// Each hart's kernel stack, the boot hart's too (entry.S).
+char hart_stacks[MAXHARTS][KSTACKSIZE] __attribute__((aligned(16)));
 
 // The top of this hart's kernel stack.
 uint64 kstack_top(void)
 {
-  uint64 hart = r_tp();
-  if (hart == (uint64)bootinfo.boot_hart)
-    return (uint64)boot_stack + KSTACKSIZE;
-  return (uint64)hart_stacks[hart] + KSTACKSIZE;
+  return (uint64)hart_stacks[r_tp()] + KSTACKSIZE;
 }
 
 // Waiting in wfi for another hart's IPI. wfi ends at any interrupt pending

@@ -56,6 +56,20 @@ def four_harts(t):
     smp_test(t, 4)
 
 
+@test(points=10, timeout=90)
+def eight_harts(t):
+    """On eight harts (MAXHARTS, the most CPUS may be): every hart comes
+    up, and t_smp passes there."""
+    out = t.qemu(bootargs="init=t_smp", extra_args=["-smp", "8"])
+    t.expect(out, r"^rvexo: exokernel for RISC-V, 8 harts \(booted on hart \d\)",
+             r"^t_smp: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"came up")
+    up = set(re.findall(r"^rvexo: hart (\d) up$", out, re.M))
+    if len(up) != 7:
+        t.fail(f"{len(up)} other harts said they were up ({sorted(up)}), not 7")
+
+
 @test(points=20, timeout=60)
 def lifecycles_four_harts(t):
     """The kernel's lifecycle attacks (user/t_sound) on four harts: children
