@@ -338,11 +338,12 @@ struct sysinfo {
   // is everything the hart did in between).
   unsigned long net_rx_instret, net_match_instret, net_tx_instret;
   // Harts (kernel/smp.c): how many run environments; how many times a hart
-  // fenced others' TLBs for mappings it broke (interrupting the harts that
-  // ran the environment, if any); how many times a hart found the kernel
-  // lock held when it came to take it; with several up, the environment
-  // each hart runs (0: none), by hart id.
-  unsigned long harts_up, shootdowns, lock_waits;
+  // shot down translations of mappings it broke, and how many harts it
+  // interrupted for them in all (only a hart running the environment in
+  // user mode is); how many times a hart found the kernel lock held when it
+  // came to take it; with several up, the environment each hart runs (0:
+  // none), by hart id.
+  unsigned long harts_up, shootdowns, shootdown_harts, lock_waits;
   unsigned int running[MAXHARTS];
 };
 _Static_assert(sizeof(struct sysinfo) <= 4096, "sysinfo is exported in one page");

@@ -189,6 +189,8 @@ void tlb_fence_remote(void)
       __atomic_fetch_and(&fence_waiters, ~(1UL << me), __ATOMIC_RELAXED);
     }
   }
+  for (uint64 left = *harts; left != 0; left &= left - 1)
+    sysinfo->shootdown_harts++;
   *harts = 0;
   sysinfo->shootdowns++;
 }

@@ -234,7 +234,8 @@ static int gone(long id)
 // Shootdowns: round by round move the reader's WINDOW between pages A and B
 // (a PTE write in its table, from this hart), and only then announce the
 // round. A reader whose hart kept the old translation reads the old page.
-// A reader in user mode is fenced at once (SBI RFENCE); one that `traps`,
+// A reader in user mode is interrupted and waited for until it has entered
+// the kernel, whose trap_return fences its hart; one that `traps`,
 // making a system call between reads, is mostly in the kernel when its
 // mapping changes, and its hart fences itself before it returns
 // (trap_return). The harts it ran on before fence their translations
@@ -247,7 +248,7 @@ static void shootdowns(int traps)
   long ppn[3];
   reader_traps = traps;
   long id = child_sharing("reader", reader, &child, ppn);
-  unsigned long fences = SYSINFO->shootdowns;
+  unsigned long fences = SYSINFO->shootdowns, interrupted = SYSINFO->shootdown_harts;
   sys_env_start(id);
   int rounds = 0;
   for (unsigned long r = 1; r <= ROUNDS; r++) {
@@ -264,9 +265,33 @@ static void shootdowns(int traps)
   check("... and never read a page after its mapping was replaced", c->stale, 0);
   if (!traps)
     check("remote fences were made", SYSINFO->shootdowns > fences, 1);
+  // Each round's write interrupts the reader's hart at most: no other hart
+  // runs it (and one running it in the kernel is not waited for).
+  check("... interrupting at most one hart a round",
+        SYSINFO->shootdown_harts - interrupted <= (unsigned long)rounds, 1);
   check("the reader ended", gone(id), 1);
   unshare_pages(ppn);
   kcheck("shootdowns");
+}
+
+// Breaking the mappings of a child that runs nowhere (made, not started)
+// interrupts no hart: each hart fences the child's ASID before it first
+// runs it (trap_return).
+static void lazy_only(void)
+{
+  struct aspace child;
+  long ppn[3];
+  long id = child_sharing("idler", spinner, &child, ppn);
+  unsigned long fences = SYSINFO->shootdowns, interrupted = SYSINFO->shootdown_harts;
+  int remapped = 0;
+  for (int r = 1; r <= 100; r++)
+    remapped += aspace_map(&child, WINDOW, ppn[r % 2 ? 2 : 1], PTE_R) == 0;
+  check("a child that runs nowhere remapped 100 times", remapped, 100);
+  check("... interrupting no hart", SYSINFO->shootdown_harts - interrupted, 0);
+  check("... in no shootdown", SYSINFO->shootdowns - fences, 0);
+  check("... and destroyed", sys_env_destroy(id), 0);
+  check("the idler is gone", gone(id), 1);
+  unshare_pages(ppn);
 }
 
 // Destroy a child while it runs on another hart, three times: each call
@@ -455,6 +480,7 @@ int main(int argc, char **argv)
   stop_if_failed("t_smp");
   shootdowns(0);
   shootdowns(1);
+  lazy_only();
   destroy_running();
   slices();
   named_hart();
