@@ -45,7 +45,7 @@
 int smp_on;                        // more than one hart was started
 uint64 harts_up_mask;              // the harts that are up (bit h: hart h)
 uint64 fences_pending[MAXHARTS];  // by hart: the harts it must shoot down (tlb_note_remote)
-static uint64 fence_waiters;       // harts waiting in tlb_fence_remote (bit h: hart h)
+static uint64 fence_waiters;       // harts waiting in shoot_down (bit h: hart h)
 uint64 harts_idle_mask;
 volatile uint8 hart_in_user[MAXHARTS];
 int wake_wanted;
@@ -169,17 +169,16 @@ void kernel_unlock_smp(void)
     sbi_send_ipi(sleepers);  // all of them (waking only one let another sleep on for ever)
 }
 
-// Shoot down the translations noted by tlb_note_remote: interrupt each hart
-// noted (each runs the environment in user mode), and wait until it has
-// entered the kernel (it fences itself before it returns: trap_return).
-void tlb_fence_remote(void)
+// Interrupt the harts in `harts` (each runs, in user mode, an environment
+// whose mapping this hart broke) and wait until each has entered the
+// kernel: it fences its TLB before it returns (trap_return).
+static void shoot_down(uint64 me, uint64 harts)
 {
-  uint64 me = r_tp(), *harts = &fences_pending[me];
-  if (*harts == 0)
-    return;
-  sbi_send_ipi(*harts);
+  // LAB smp: an IPI to the harts; for each, sleep (fence_waiters, ipi_wait_*) until it left user mode
+  // HANDOUT: (void)me, (void)harts;
+  sbi_send_ipi(harts);
   for (int h = 0; h < MAXHARTS; h++) {
-    while ((*harts & (1UL << h)) && __atomic_load_n(&hart_in_user[h], __ATOMIC_SEQ_CST)) {
+    while ((harts & (1UL << h)) && __atomic_load_n(&hart_in_user[h], __ATOMIC_SEQ_CST)) {
       // As in kernel_lock_smp: say we sleep, then look again (user_left).
       __atomic_fetch_or(&fence_waiters, 1UL << me, __ATOMIC_SEQ_CST);
       uint64 was = ipi_wait_begin();
@@ -189,20 +188,39 @@ void tlb_fence_remote(void)
       __atomic_fetch_and(&fence_waiters, ~(1UL << me), __ATOMIC_RELAXED);
     }
   }
-  for (uint64 left = *harts; left != 0; left &= left - 1)
+  // END LAB smp
+}
+
+// Shoot down the translations noted by tlb_note_remote (shoot_down), check
+// that no hart noted is in user mode any longer, and count it.
+void tlb_fence_remote(void)
+{
+  uint64 me = r_tp(), harts = fences_pending[me];
+  if (harts == 0)
+    return;
+  fences_pending[me] = 0;
+  shoot_down(me, harts);
+  for (int h = 0; h < MAXHARTS; h++) {
+    if (!(harts & (1UL << h)))
+      continue;
+    // (It cannot go back to user mode before this hart releases the lock.)
+    if (__atomic_load_n(&hart_in_user[h], __ATOMIC_SEQ_CST))
+      panic("shootdown: hart %d still in user mode, with the old translations", h);
     sysinfo->shootdown_harts++;
-  *harts = 0;
+  }
   sysinfo->shootdowns++;
 }
 
 // This hart has left user mode (a trap): say so, and wake the harts
-// waiting in tlb_fence_remote for that. Called before the kernel lock.
+// waiting in shoot_down for that. Called before the kernel lock.
 void user_left(void)
 {
+  // LAB smp: this hart's hart_in_user cleared; an IPI to the fence_waiters, if any
   __atomic_store_n(&hart_in_user[r_tp()], 0, __ATOMIC_SEQ_CST);
   uint64 waiters = __atomic_load_n(&fence_waiters, __ATOMIC_SEQ_CST);
   if (waiters != 0)
     sbi_send_ipi(waiters);
+  // END LAB smp
 }
 
 // Wait in wfi for a tenth of a millisecond or less (a timer interrupt,

@@ -64,11 +64,14 @@ static inline void tlb_note_remote(struct env *e)
 {
   if (!smp_on)
     return;
+  // LAB smp: e's ASID stale on every other hart up; the hart running e in user mode now noted
+  // HANDOUT: (void)e;
   uint64 me = r_tp();
   e->tlb_stale |= harts_up_mask & ~(1UL << me);
   if (e->running_on == 0 || e->running_on == me + 1 || !hart_in_user[e->running_on - 1])
     return;
   fences_pending[me] |= 1UL << (e->running_on - 1);
+  // END LAB smp
 }
 
 #endif

@@ -188,7 +188,7 @@ __all__ = ["test", "ONE_HART"]
 ONE_HART = ["-smp", "1"]
 
 LAB_ORDER = ["selftest", "boot", "bindings", "kernel", "mkfs", "upcalls", "fork", "sched",
-             "threads", "ipc", "shell", "fs", "revoke", "net", "network"]
+             "threads", "ipc", "shell", "fs", "revoke", "net", "network", "smp"]
 
 # The lines that decide a machine run at once (t.qemu's default fatal): a
 # kernel panic, an ExOS panic or failed assertion, a test's FAIL line.

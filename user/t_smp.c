@@ -3,7 +3,8 @@
 // returns (shootdowns); an environment running on another hart can be
 // destroyed, and leaves nothing behind; slices are named by hart; a PCT
 // call reaches a callee running on another hart, and either side of a call
-// may be destroyed while the other runs elsewhere.
+// may be destroyed while the other runs elsewhere. `t_smp shootdowns`: the
+// shootdowns only (lab smp).
 
 #include "user/tsupport.h"
 
@@ -481,6 +482,8 @@ int main(int argc, char **argv)
   shootdowns(0);
   shootdowns(1);
   lazy_only();
+  if (argc >= 2 && strcmp(argv[1], "shootdowns") == 0)  // (lab smp: these only)
+    finish("t_smp");
   destroy_running();
   slices();
   named_hart();

@@ -1,0 +1,99 @@
+# The exokernel on several harts (kernel/smp.c), as a whole: harts come
+# up, panics on any hart, t_smp on 2, 4 and 8 harts, the lifecycle attacks
+# and the fuzzer on 4. (Lab smp, the shootdowns, is labs/smp.) Each test
+# boots with -smp and, but for the lifecycles, without -icount: under it QEMU
+# runs the harts one after another; here what matters is real parallelism.
+# (QEMU records machines of one hart only: these runs are not replayable.)
+
+import re
+
+from gradelib import *
+
+
+@test(points=10, timeout=30)
+def harts_up(t):
+    """With CPUS=4 every hart comes up, and the shell runs commands on them."""
+    out = t.qemu(extra_args=["-smp", "4"],
+                 send=[(r"\$ $", "echo four harts | wc\n"), (r"\$ $", "ps\n")],
+                 stop=r"\n\s*PID.*\n(?:.*\n)*?\$ ")
+    t.expect(out, r"^rvexo: exokernel for RISC-V, 4 harts \(booted on hart \d\)",
+             r"^init: hello from user space",
+             r"^1 2 11 ?$")
+    up = sorted(set(re.findall(r"^rvexo: hart (\d) up$", out, re.M)))
+    if len(up) != 3:
+        t.fail(f"{len(up)} other harts said they were up, not 3")
+
+
+@test(points=10, timeout=30)
+def backtrace_other_hart(t):
+    """A panic on a hart other than the boot hart prints its backtrace, read
+    from that hart's own kernel stack, down to the code that started it."""
+    out = t.qemu(bootargs="ktest=hartpanic", extra_args=["-smp", "2"])
+    t.expect(out, r"^panic at kernel/ktest\.c:\d+: ktest: deliberate panic on hart \d$",
+             r"^  #1 0x[0-9a-f]{16} ktest_hart_panic\+0x[0-9a-f]+$",
+             r"^  #3 0x[0-9a-f]{16} kmain_hart\+0x[0-9a-f]+$",
+             r"^  #4 0x[0-9a-f]{16} _start_hart\+0x[0-9a-f]+$")
+
+
+def smp_test(t, harts):
+    out = t.qemu(bootargs="init=t_smp", extra_args=["-smp", str(harts)])
+    t.expect(out, r"^t_smp: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=20, timeout=60)
+def two_harts(t):
+    """On two harts: a mapping replaced on one hart is gone from the other's
+    TLB when the call returns (300 rounds against a reader that keeps it
+    warm); a child running on the other hart destroyed, and nothing left;
+    slices named by hart; a child owning all of hart 1 runs there alone."""
+    smp_test(t, 2)
+
+
+@test(points=20, timeout=60)
+def four_harts(t):
+    """The same on four harts (the reader may move between them)."""
+    smp_test(t, 4)
+
+
+@test(points=10, timeout=90)
+def eight_harts(t):
+    """On eight harts (MAXHARTS, the most CPUS may be): every hart comes
+    up, and t_smp passes there."""
+    out = t.qemu(bootargs="init=t_smp", extra_args=["-smp", "8"])
+    t.expect(out, r"^rvexo: exokernel for RISC-V, 8 harts \(booted on hart \d\)",
+             r"^t_smp: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"came up")
+    up = set(re.findall(r"^rvexo: hart (\d) up$", out, re.M))
+    if len(up) != 7:
+        t.fail(f"{len(up)} other harts said they were up ({sorted(up)}), not 7")
+
+
+@test(points=20, timeout=60)
+def lifecycles_four_harts(t):
+    """The kernel's lifecycle attacks (user/t_sound) on four harts: children
+    run beside the attacker, servers in calls on other harts, destroys of
+    environments running elsewhere; nothing escapes, kcheck holds. (Under
+    -icount, as on one hart: t_sound counts kcheck's instructions, which
+    rdinstret gives exactly only there; the harts then take turns.)"""
+    out = t.qemu(bootargs="init=t_sound", extra_args=[
+        "-smp", "4", "-icount", "shift=0", "-set", "drive.disk0.throttling.iops-total=50"])
+    t.expect(out, r"^t_sound: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap", r"destroyed: no exception handler")
+
+
+@test(points=20, timeout=120)
+def fuzzer_four_harts(t):
+    """The fuzzer (user/fuzz.c, seed 1, 100,000 calls) on four harts, its
+    environments found running on several of them at once."""
+    out = t.qemu(bootargs="init=fuzz seed=1 calls=100000", extra_args=["-smp", "4"])
+    t.expect(out, r"^fuzz: seed 1: \d+ calls \(.*\), \d+ kchecks: OK$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"panic", r"kernel trap", r"fuzz: FAIL")
+    ran = re.search(r"^fuzz: its environments ran on (\d) of 4 harts$", out, re.M)
+    if not ran or int(ran.group(1)) < 2:
+        t.fail("the fuzzing environments did not run on several harts" +
+               (f" (on {ran.group(1)} only)" if ran else ""))
