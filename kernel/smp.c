@@ -98,17 +98,30 @@ static inline int lock_open_to(uint32 me)
   return __atomic_load_n(&lock_word, __ATOMIC_SEQ_CST) == 0 && (next == 0 || next == me);
 }
 
+// If hart `me` has waited for the kernel lock LOCK_PATIENCE_US since
+// *since (its first sleep for it; 0: not yet, and now is noted), claim the
+// next turn (lock_next), unless another hart has: else a hart looping
+// system calls could take the lock back each time before a woken one ran,
+// and starve it (and its timer's interrupt) for good -- under -icount,
+// where QEMU runs the harts in turn, it did.
+static void claim_turn_if_patient(uint64 *since, uint32 me)
+{
+  if (*since == 0) {
+    *since = rdtime();
+  } else if (rdtime() - *since > bootinfo.timebase_hz / 1000000 * LOCK_PATIENCE_US) {
+    uint32 none = 0;
+    __atomic_compare_exchange_n(&lock_next, &none, me, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+  }
+}
+
 // Take the kernel lock, with several harts up (kernel_lock in smp.h). A
 // hart that finds it held spins a little, then sleeps in wfi until the
 // holder releases it: QEMU runs each hart on a thread of the host, and a
 // host with fewer processors than harts would otherwise spend its time
 // running harts that spin while the holder waits to run. Whoever gets to
 // a free lock first takes it (cheap: the host thread that runs takes it),
-// but a hart that has slept and waited LOCK_PATIENCE_US claims the next turn
-// (lock_next): else a hart looping system calls could take the lock back
-// each time before a woken one ran, and starve it (and its timer's
-// interrupt) for good -- under -icount, where QEMU runs the harts in turn,
-// it did.
+// but a hart that has slept and waited LOCK_PATIENCE_US claims the next
+// turn (claim_turn_if_patient).
 void kernel_lock_smp(void)
 {
   uint64 hart = r_tp();
@@ -117,10 +130,10 @@ void kernel_lock_smp(void)
     panic("hart %d takes the kernel lock it holds", (int)hart);
   if (csr_read(sstatus) & SSTATUS_SIE)
     panic("hart %d takes the kernel lock with interrupts on", (int)hart);
+  int held = !lock_open_to(me);  // (counted in sysinfo->lock_waits once it is ours)
+  // LAB smp: spin LOCK_SPINS looks; take it when open (compare-and-swap); else sleep until released
   uint64 since = 0;  // rdtime when this hart first went to sleep for it
-  int waited = 0;    // it found the lock held (counted in sysinfo->lock_waits)
   for (;;) {
-    waited |= !lock_open_to(me);
     for (int i = 0; i < LOCK_SPINS && !lock_open_to(me); i++)
       ;
     uint32 free = 0;
@@ -130,12 +143,7 @@ void kernel_lock_smp(void)
         break;
       continue;  // another hart took it first: spin again
     }
-    if (since == 0) {
-      since = rdtime();
-    } else if (rdtime() - since > bootinfo.timebase_hz / 1000000 * LOCK_PATIENCE_US) {
-      uint32 none = 0;
-      __atomic_compare_exchange_n(&lock_next, &none, me, 0, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
-    }
+    claim_turn_if_patient(&since, me);
     // Say we sleep, then look again: the holder either sees us and sends
     // an IPI, or released it before we looked (both orders are total).
     __atomic_fetch_or(&lock_sleepers, 1UL << hart, __ATOMIC_SEQ_CST);
@@ -145,9 +153,10 @@ void kernel_lock_smp(void)
     ipi_wait_end(was);
     __atomic_fetch_and(&lock_sleepers, ~(1UL << hart), __ATOMIC_RELAXED);
   }
+  // END LAB smp
   if (lock_next == me)
     __atomic_store_n(&lock_next, 0, __ATOMIC_RELAXED);  // (others see the lock held)
-  sysinfo->lock_waits += waited;
+  sysinfo->lock_waits += held;
 }
 
 // Release the kernel lock, with several harts up, after fencing the other
@@ -163,10 +172,12 @@ void kernel_unlock_smp(void)
   if (wake_wanted && idle != 0)
     sbi_send_ipi(idle & -idle);  // the lowest idle hart
   wake_wanted = 0;
+  // LAB smp: release it; wake every hart asleep for it
   __atomic_store_n(&lock_word, 0, __ATOMIC_SEQ_CST);
   uint64 sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_SEQ_CST);
   if (sleepers != 0)
     sbi_send_ipi(sleepers);  // all of them (waking only one let another sleep on for ever)
+  // END LAB smp
 }
 
 // Interrupt the harts in `harts` (each runs, in user mode, an environment

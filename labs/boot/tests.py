@@ -135,16 +135,6 @@ def init_runs(t):
 
 
 @test(points=5, timeout=10, parent=panic_backtrace)
-def two_harts(t):
-    """With CPUS=2 the second hart comes up too, and init runs."""
-    out = t.qemu(extra_args=["-smp", "2"], stop=r"init: hello from user space.*\n")
-    t.expect(out,
-             r"^rvexo: exokernel for RISC-V, 2 harts",
-             r"^rvexo: hart \d up$",
-             r"^init: hello from user space")
-
-
-@test(points=5, timeout=10, parent=panic_backtrace)
 def printf_formats(t):
     """%x is unsigned, %p is 0x and 16 digits, and the rest as in C."""
     out = t.qemu(bootargs="ktest=printf", stop=r"init: hello from user space.*\n")

@@ -122,8 +122,8 @@ PAGEDEMO_NORECORD = ("pagedemo gives each scan 200 ms of virtual time, and QEMU'
 def own_policy_faster(t):
     """The demo: a cyclic scan bigger than its allowance takes fewer
     instructions (under -icount) with the program's own MRU policy."""
-    out = t.qemu(bootargs="init=pagedemo", extra_args=["-icount", "shift=0"],
-                 norecord=PAGEDEMO_NORECORD)
+    out = t.qemu(bootargs="init=pagedemo", extra_args=ONE_HART + ["-icount", "shift=0"],
+                 norecord=PAGEDEMO_NORECORD)  # (one hart: rdinstret counts every hart's)
     t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: default clock: 512 pages read, \d+ ",
              r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
              r"^pagedemo: the program's own policy took \d+% of the default's instructions$")
@@ -147,9 +147,11 @@ def paging_from_the_shell(t):
     binding of their own: the file server binds them /pagefile's blocks.
     (Here, not in lab shell: both run this lab's code to the end.)"""
     commands = ("t_paging", "echo test $?", "pagedemo", "echo demo $?", "echo end-of-session")
+    # Under -icount: t_paging's deadlines are in instructions; on one hart:
+    # pagedemo compares two policies' instruction counts (rdinstret counts
+    # every hart's under -icount).
     out = t.qemu(send=[(PROMPT, c + "\n") for c in commands], stop=r"^end-of-session$",
-                 extra_args=["-icount", "shift=0"],  # t_paging's deadlines are in instructions
-                 norecord=PAGEDEMO_NORECORD)
+                 extra_args=ONE_HART + ["-icount", "shift=0"], norecord=PAGEDEMO_NORECORD)
     t.expect(out, r"^pagedemo: 4 scans of 128 pages in 32: own MRU policy: 388 pages read, \d+ ",
              r"^demo 0$", r"^t_paging: all \d+ checks passed$", r"^test 0$")
     t.forbid(out, r"FAIL", r"cannot map", r"panic", r"unhandled")

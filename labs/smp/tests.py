@@ -1,15 +1,20 @@
-# Lab smp: TLB shootdowns. With several harts up, a translation of a
-# mapping one hart breaks may live on in the TLB of another hart that runs
-# the environment; the kernel makes sure none is used once the call that
+# Lab smp: the kernel lock and TLB shootdowns. With several harts up, one
+# lock keeps the kernel's code on one hart at a time (kernel/smp.c
+# kernel_lock_smp, kernel_unlock_smp); and a translation of a mapping one
+# hart breaks may live on in the TLB of another hart that runs the
+# environment, so the kernel makes sure none is used once the call that
 # broke the mapping has returned (kernel/smp.h tlb_note_remote,
 # kernel/smp.c shoot_down and user_left, kernel/trap.c trap_return).
 # user/t_smp shootdowns races a reader on another hart against a parent
 # that moves the reader's window between two pages, 300 rounds, and counts
-# every read of the page the window left. The machines run without
-# -icount: real parallelism is the point. (The rest of the kernel's work on
-# several harts is tested by labs/harts.)
+# every read of the page the window left; the fuzzer's calls from four
+# harts at once test the lock's exclusion, and smpbench under -icount its
+# cost when harts contend. The machines run without -icount but for
+# smpbench: real parallelism is the point. (The rest of the kernel's work
+# on several harts is tested by labs/harts.)
 
 import os
+import re
 
 from gradelib import *
 
@@ -39,7 +44,7 @@ def _shootdowns(t, harts):
     return out
 
 
-@test(points=30, timeout=60)
+@test(points=25, timeout=60)
 def shootdowns_two_harts(t):
     """On two harts, 300 rounds each: a reader spinning in user mode on the
     other hart, then one making a system call between reads (so mostly in
@@ -49,7 +54,7 @@ def shootdowns_two_harts(t):
     t.expect(out, NEVER_STALE, NEVER_STALE)
 
 
-@test(points=30, timeout=60)
+@test(points=25, timeout=60)
 def shootdowns_four_harts(t):
     """The same on four harts, where the reader may move from hart to hart
     between rounds."""
@@ -57,7 +62,7 @@ def shootdowns_four_harts(t):
     t.expect(out, NEVER_STALE, NEVER_STALE)
 
 
-@test(points=20, timeout=60)
+@test(points=15, timeout=60)
 def only_the_hart_running_it(t):
     """On four harts: a round interrupts at most the one hart running the
     reader (sysinfo.shootdown_harts), and remapping a child that runs
@@ -69,6 +74,44 @@ def only_the_hart_running_it(t):
               "others fence its ASID lazily, in trap_return")
     t.expect(out, r"^\.\.\. interrupting at most one hart a round: ok$",
              r"^\.\.\. interrupting no hart: ok$", r"^\.\.\. in no shootdown: ok$")
+
+
+@test(points=15, timeout=120)
+def lock_holds_four_harts(t):
+    """The fuzzer (user/fuzz.c, seed 1, 100,000 calls) from environments
+    on four harts at once: the kernel runs on one hart at a time (a hart
+    that takes the lock another holds, or releases one it does not hold,
+    panics), and every kcheck holds."""
+    out = t.qemu(bootargs="init=fuzz seed=1 calls=100000", extra_args=["-smp", "4"])
+    t.hint_if(out, r"releases the kernel lock it does not hold",
+              "two harts held the lock at once: take it with one atomic step "
+              "(__atomic_compare_exchange_n), not a look and then a store")
+    t.expect(out, r"^fuzz: seed 1: \d+ calls \(.*\), \d+ kchecks: OK$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"panic", r"kernel trap", r"fuzz: FAIL")
+
+
+LOCK_CONTENTION_LIMIT = 600000  # instructions a fork-exit-wait; the reference: 320,000..400,000
+
+
+@test(points=15, timeout=60)
+def lock_contention(t):
+    """smpbench quick (make bench's scaling rows) on four harts under
+    -icount shift=0,sleep=off, where QEMU runs the harts in turn and every
+    count is the same each run: 1, 2 and 4 processes making fork-exit-waits
+    at once, each row under LOCK_CONTENTION_LIMIT instructions an operation
+    (every hart's): a hart that waits for the lock sleeps in wfi, so the
+    holder gets to run."""
+    out = t.qemu(bootargs="init=smpbench quick", norecord="a machine of four harts",
+                 extra_args=["-smp", "4", "-icount", "shift=0,sleep=off"])
+    t.hint(f"a hart waiting for the lock must sleep (wfi) after LOCK_SPINS looks: under -icount "
+           "QEMU lets a spinning hart run to the end of its turn while the holder stands still")
+    t.expect(out, r"^smpbench: done$")
+    t.forbid(out, r"panic", r"kernel trap", r"FAIL")
+    for n, per_op in re.findall(r"^fork-exit-wait-(\d) +\d+ +(\d+) ", out, re.M):
+        t.check(int(per_op) <= LOCK_CONTENTION_LIMIT,
+                f"{n} processes: {int(per_op):,} instructions a fork-exit-wait, over "
+                f"{LOCK_CONTENTION_LIMIT:,}")
 
 
 @test(points=5, timeout=5)
