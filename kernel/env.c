@@ -19,7 +19,7 @@
 
 struct env envs[NENV];
 struct env_info *env_table;  // exported at UENVS
-struct env *hart_env[MAXHARTS];  // by hart: the environment it runs (NULL: none), for GDB and the live view only
+struct env *hart_env[MAXHARTS];  // by hart: the env it runs (NULL: none); for GDB, the live view
 #define WAIT_ANY 0xFFFFFFFFU  // waits_for: any child
 static uint32 next_generation = 1;
 static int asids_work;  // does satp keep a 9-bit (or wider) ASID?

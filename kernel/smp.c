@@ -24,15 +24,17 @@
 //     fences that ASID itself before it next returns to the environment in
 //     user mode (env->tlb_stale, trap_return). The hart running the
 //     environment in user mode now (if another) is noted (smp.h,
-//     tlb_note_remote), interrupted, and waited for until it has entered the
-//     kernel (tlb_fence_remote), before the lock is released or a page
-//     allocated: so before the call returns, and before a freed page can be
-//     used again. The kernel itself never uses a user translation. An ASID
-//     reused by a new environment is stale on every other hart;
+//     tlb_note_remote), interrupted, and waited for until it has entered
+//     the kernel (tlb_fence_remote, shoot_down), before the lock is
+//     released or a page allocated: so before the call returns, and before
+//     a freed page can be used again. The kernel itself never uses a user
+//     translation. An ASID reused by a new environment is stale on every
+//     other hart;
 //   - destroying an environment that runs on another hart marks it doomed
 //     and interrupts that hart (an SBI IPI), which destroys it when it
 //     enters the kernel: its pages are never freed while it runs.
 // External interrupts (console, disk, network) go to the boot hart only.
+// (Taking and releasing the lock, and the shootdowns, are lab smp's code.)
 
 #include "defs.h"
 #include "env.h"
@@ -185,7 +187,7 @@ void kernel_unlock_smp(void)
 // kernel: it fences its TLB before it returns (trap_return).
 static void shoot_down(uint64 me, uint64 harts)
 {
-  // LAB smp: an IPI to the harts; for each, sleep (fence_waiters, ipi_wait_*) until it left user mode
+  // LAB smp: IPI the harts; sleep (fence_waiters, ipi_wait_*) until each has left user mode
   // HANDOUT: (void)me, (void)harts;
   sbi_send_ipi(harts);
   for (int h = 0; h < MAXHARTS; h++) {

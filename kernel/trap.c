@@ -169,7 +169,7 @@ void trap_return(struct env *e)
     e->tf.kernel_sp = kstack_top();
     e->tf.hartid = me;
     csr_write(stvec, uservec_smp);
-    // LAB smp: e's ASID fenced if this hart's bit of e->tlb_stale is set (and cleared); in user mode now
+    // LAB smp: e's ASID fenced if this hart's bit of tlb_stale is set (cleared); in user mode now
     if (e->tlb_stale & (1 << me)) {  // (smp.h, tlb_note_remote)
       e->tlb_stale &= ~(1 << me);
       asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
