@@ -107,11 +107,13 @@ static inline uint64 rdtime(void)
 }
 
 // Instructions retired so far (exact under QEMU's -icount; user mode may
-// read it, see trap_init).
+// read it, see trap_init). The memory clobber keeps the compiler from
+// moving loads and stores across the reading, so a measurement covers
+// what lies between its two readings.
 static inline uint64 rdinstret(void)
 {
   uint64 x;
-  asm volatile("rdinstret %0" : "=r"(x));
+  asm volatile("rdinstret %0" : "=r"(x)::"memory");
   return x;
 }
 

@@ -76,15 +76,6 @@ _Static_assert(__builtin_offsetof(struct shared, oneway) == 0 &&
                    __builtin_offsetof(struct shared, slice_done) == SHARED_SLICE_DONE,
                "struct shared offsets used in assembly");
 
-// The counter of retired instructions. The memory clobber keeps the
-// compiler from moving loads and stores across the reading.
-static inline unsigned long instret(void)
-{
-  unsigned long x;
-  asm volatile("rdinstret %0" : "=r"(x)::"memory");
-  return x;
-}
-
 // Instructions retired by `n` iterations of the statement in the remaining
 // arguments, less those of an empty loop of the same shape (its counter,
 // compare and branch), measured right after it. The barrier in both loops
@@ -92,15 +83,15 @@ static inline unsigned long instret(void)
 // empty one.
 #define TIMED(n, ...)                                                                              \
   ({                                                                                               \
-    unsigned long n_ = (n), t0_ = instret();                                                       \
+    unsigned long n_ = (n), t0_ = rdinstret();                                                     \
     for (unsigned long i_ = 0; i_ < n_; i_++) {                                                    \
       __VA_ARGS__;                                                                                 \
       asm volatile("" ::: "memory");                                                               \
     }                                                                                              \
-    unsigned long t1_ = instret();                                                                 \
+    unsigned long t1_ = rdinstret();                                                               \
     for (unsigned long i_ = 0; i_ < n_; i_++)                                                      \
       asm volatile("" ::: "memory");                                                               \
-    unsigned long t2_ = instret();                                                                 \
+    unsigned long t2_ = rdinstret();                                                               \
     (long)((t1_ - t0_) - (t2_ - t1_));                                                             \
   })
 
@@ -1204,7 +1195,7 @@ static long b_udp_user(unsigned long n)
   long total = 0;
   for (unsigned long i = 0, tries = 0; i < n; tries++) {
     long go = ask_peer(), reply;
-    unsigned long asked = instret();
+    unsigned long asked = rdinstret();
     volatile struct net_slot *s = go < 0 ? NULL : net_next();
     if (s == NULL || tries > n + NET_RETRIES)
       return go < 0 ? go : s == NULL ? -E_INVAL : -E_AGAIN;
@@ -1483,12 +1474,12 @@ static int exact_counting(void)
   unsigned long ns_per_tick = 1000000000UL / SYSINFO->timebase_hz;
   for (int try = 0; try < 3; try++) {
     sys_yield(0);  // a fresh time slice
-    unsigned long ticks = rdtime(), ns = instret();
+    unsigned long ticks = rdtime(), ns = rdinstret();
     if (ns < ticks * ns_per_tick || ns - ticks * ns_per_tick > 2 * ns_per_tick)
       return 0;  // the counter does not follow the virtual clock
-    unsigned long n = 10000, t0 = instret();
+    unsigned long n = 10000, t0 = rdinstret();
     asm volatile("1: addi %0, %0, -1\n bnez %0, 1b" : "+r"(n));  // 2n instructions
-    unsigned long counted = instret() - t0;
+    unsigned long counted = rdinstret() - t0;
     if (counted >= 20000 && counted <= 20000 + 16)
       return 1;
   }

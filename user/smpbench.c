@@ -32,14 +32,6 @@
 
 #define SYSINFO ((const volatile struct sysinfo *)USYSINFO)
 
-// The counter of retired instructions (every hart's, under -icount).
-static inline unsigned long instret(void)
-{
-  unsigned long x;
-  asm volatile("rdinstret %0" : "=r"(x)::"memory");
-  return x;
-}
-
 // What a run counted: instructions, kernel lock waits and shootdowns.
 struct counts {
   unsigned long instr, lock_waits, shootdowns;
@@ -66,7 +58,7 @@ static void worker(int k)
 static int run(int n, int k, struct counts *c)
 {
   int pids[MAXPROC], bad = 0;
-  unsigned long i0 = instret(), l0 = SYSINFO->lock_waits, s0 = SYSINFO->shootdowns;
+  unsigned long i0 = rdinstret(), l0 = SYSINFO->lock_waits, s0 = SYSINFO->shootdowns;
   for (int w = 0; w < n; w++)
     if ((pids[w] = fork()) == 0)
       worker(k);
@@ -75,7 +67,7 @@ static int run(int n, int k, struct counts *c)
     if (pids[w] < 0 || waitpid(pids[w], &status) != pids[w] || status != 0)
       bad = 1;
   }
-  c->instr = instret() - i0;
+  c->instr = rdinstret() - i0;
   c->lock_waits = SYSINFO->lock_waits - l0;
   c->shootdowns = SYSINFO->shootdowns - s0;
   return bad ? -1 : 0;
