@@ -277,7 +277,10 @@ GDBPORT := $(shell expr $$(id -u) % 5000 + 25000)
 # keep them (the image is a scratch copy: only a crash of the host could
 # lose what the machine wrote). The file system's order of writes, which
 # is what a crash of the machine tests, is kept either way.
-QEMUBASE := -machine virt -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) \
+# aclint=on gives the machine an ACLINT SSWI device, through which the
+# kernel interrupts other harts without a call into the firmware
+# (kernel/sbi.c; the firmware's way still works without it).
+QEMUBASE := -machine virt,aclint=on -nographic -bios $(BIOS) -kernel $(KERNEL) -m $(MEM) \
 	-global virtio-mmio.force-legacy=false \
 	-drive file=$(DISK),if=none,format=raw,id=disk0,cache=unsafe -device virtio-blk-device,drive=disk0
 QEMUOPTS := $(QEMUBASE) -smp $(CPUS)

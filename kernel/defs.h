@@ -16,6 +16,8 @@ struct bootinfo {
   uint64 fdt_pa, fdt_size;    // the device tree blob, kept reserved
   uint64 timebase_hz;         // rdtime ticks per second
   int nharts;                 // harts in the device tree
+  int sstc;                   // every hart has Sstc (its own stimecmp)
+  uint64 sswi_pa;             // an ACLINT SSWI device's registers (0: none)
   int boot_hart;
   char bootargs[1024];  // /chosen/bootargs, e.g. from QEMU -append
 };
@@ -50,10 +52,10 @@ int plic_claim(int hart);
 void plic_complete(int hart, int irq);
 
 // sbi.c
-void sbi_set_timer(uint64 when);
+void set_timer(uint64 when);
+void send_ipi(uint64 mask);
 void poweroff(int status) __attribute__((noreturn));
 long sbi_hart_start(uint64 hart, uint64 start, uint64 opaque);
-void sbi_send_ipi(uint64 mask);
 
 // smp.c (and smp.h: the kernel lock, noting shootdowns)
 uint64 kstack_top(void);

@@ -347,7 +347,7 @@ void env_destroy(struct env *e)
 {
   if (env_running_elsewhere(e)) {
     e->doomed = 1;
-    sbi_send_ipi(1UL << (e->running_on - 1));
+    send_ipi(1UL << (e->running_on - 1));
     return;
   }
   destroy_one(e);

@@ -76,7 +76,7 @@ static __attribute__((noreturn)) void pct_queue(struct env *e, struct env *c)
   e->pct_queued = 1;
   e->pub->status = ENV_NOT_RUNNABLE;
   c->pct_knock = 1;
-  sbi_send_ipi(1UL << (c->running_on - 1));
+  send_ipi(1UL << (c->running_on - 1));
   schedule();
 }
 

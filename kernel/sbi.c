@@ -1,12 +1,20 @@
-// Calls into the SBI firmware (OpenSBI) and powering the machine off.
+// Calls into the SBI firmware (OpenSBI), powering the machine off, and the
+// two things the firmware is asked most often, which the machine may let
+// the kernel do itself: setting this hart's timer (the Sstc extension's
+// stimecmp register) and interrupting other harts (an ACLINT SSWI device,
+// QEMU virt's aclint=on). Each is a trap into M-mode and back through
+// SBI, a few hundred instructions; done directly, a few. fdt.c finds out
+// which the machine has.
 
 #include "defs.h"
 #include "memlayout.h"
+#include "riscv.h"
 
 #define SBI_EXT_TIME 0x54494D45  // "TIME"
 #define SBI_EXT_SRST 0x53525354  // "SRST": system reset
 #define SBI_EXT_HSM  0x48534D    // "HSM": hart state management
 #define SBI_EXT_IPI  0x735049    // "sPI": inter-processor interrupts
+#define CSR_STIMECMP 0x14D       // Sstc: the supervisor timer's compare register
 
 struct sbiret {
   long error;
@@ -42,10 +50,29 @@ static struct sbiret sbi_call(long ext, long fid, long arg0, long arg1)
   return (struct sbiret){a0, a1};
 }
 
-// Ask for a supervisor timer interrupt when rdtime reaches `when`.
-void sbi_set_timer(uint64 when)
+// Ask for a supervisor timer interrupt when rdtime reaches `when` (one
+// that is pending now is cleared until then).
+void set_timer(uint64 when)
 {
-  sbi_call(SBI_EXT_TIME, 0, when, 0);
+  if (bootinfo.sstc)
+    asm volatile("csrw %0, %1" ::"i"(CSR_STIMECMP), "r"(when));
+  else
+    sbi_call(SBI_EXT_TIME, 0, when, 0);
+}
+
+// Raise a supervisor software interrupt on the harts in mask (bit h: hart
+// h). An SSWI device has a 32-bit register for each hart: writing 1 sets
+// that hart's sip.SSIP, which the hart clears itself (trap.c).
+void send_ipi(uint64 mask)
+{
+  if (bootinfo.sswi_pa == 0) {
+    sbi_call(SBI_EXT_IPI, 0, mask, 0);
+    return;
+  }
+  volatile uint32 *setssip = KADDR(bootinfo.sswi_pa);
+  for (int h = 0; mask != 0; h++, mask >>= 1)
+    if (mask & 1)
+      setssip[h] = 1;
 }
 
 // Start hart `hart` in S-mode at physical address start, with a0 = its id
@@ -53,12 +80,6 @@ void sbi_set_timer(uint64 when)
 long sbi_hart_start(uint64 hart, uint64 start, uint64 opaque)
 {
   return sbi_call5(SBI_EXT_HSM, 0, hart, start, opaque, 0, 0).error;
-}
-
-// Raise a supervisor software interrupt on the harts in mask (bit h: hart h).
-void sbi_send_ipi(uint64 mask)
-{
-  sbi_call(SBI_EXT_IPI, 0, mask, 0);
 }
 
 // Power the machine off. Under QEMU the SiFive test device ends the emulator

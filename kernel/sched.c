@@ -57,7 +57,7 @@ void sched_init(void)
 static void arm_timer(void)
 {
   struct clock *c = my_clock();
-  sbi_set_timer(c->grace_end ? c->grace_end : c->slice_end);
+  set_timer(c->grace_end ? c->grace_end : c->slice_end);
 }
 
 // Free slices in hart h's vector.
@@ -179,7 +179,7 @@ static void idle(void)
 {
   curenv_clear();
   if (disk_in_flight())
-    sbi_set_timer(rdtime() + bootinfo.timebase_hz / 50000);
+    set_timer(rdtime() + bootinfo.timebase_hz / 50000);
   harts_idle_mask |= 1UL << r_tp();
   kernel_unlock();
   asm volatile("wfi");  // wakes on an enabled interrupt even with SIE off

@@ -31,7 +31,7 @@
 //     translation. An ASID reused by a new environment is stale on every
 //     other hart;
 //   - destroying an environment that runs on another hart marks it doomed
-//     and interrupts that hart (an SBI IPI), which destroys it when it
+//     and interrupts that hart (an IPI), which destroys it when it
 //     enters the kernel: its pages are never freed while it runs.
 // External interrupts (console, disk, network) go to the boot hart only.
 // (Taking and releasing the lock, and the shootdowns, are lab smp's code.)
@@ -172,13 +172,13 @@ void kernel_unlock_smp(void)
   tlb_fence_remote();
   uint64 idle = harts_idle_mask & ~(1UL << me);
   if (wake_wanted && idle != 0)
-    sbi_send_ipi(idle & -idle);  // the lowest idle hart
+    send_ipi(idle & -idle);  // the lowest idle hart
   wake_wanted = 0;
   // LAB smp: release it; wake every hart asleep for it
   __atomic_store_n(&lock_word, 0, __ATOMIC_SEQ_CST);
   uint64 sleepers = __atomic_load_n(&lock_sleepers, __ATOMIC_SEQ_CST);
   if (sleepers != 0)
-    sbi_send_ipi(sleepers);  // all of them (waking only one let another sleep on for ever)
+    send_ipi(sleepers);  // all of them (waking only one let another sleep on for ever)
   // END LAB smp
 }
 
@@ -189,7 +189,7 @@ static void shoot_down(uint64 me, uint64 harts)
 {
   // LAB smp: IPI the harts; sleep (fence_waiters, ipi_wait_*) until each has left user mode
   // HANDOUT: (void)me, (void)harts;
-  sbi_send_ipi(harts);
+  send_ipi(harts);
   for (int h = 0; h < MAXHARTS; h++) {
     while ((harts & (1UL << h)) && __atomic_load_n(&hart_in_user[h], __ATOMIC_SEQ_CST)) {
       // As in kernel_lock_smp: say we sleep, then look again (user_left).
@@ -232,7 +232,7 @@ void user_left(void)
   __atomic_store_n(&hart_in_user[r_tp()], 0, __ATOMIC_SEQ_CST);
   uint64 waiters = __atomic_load_n(&fence_waiters, __ATOMIC_SEQ_CST);
   if (waiters != 0)
-    sbi_send_ipi(waiters);
+    send_ipi(waiters);
   // END LAB smp
 }
 
@@ -243,7 +243,7 @@ void user_left(void)
 // for 2^31 instructions (two seconds of the machine's time).
 static void nap(void)
 {
-  sbi_set_timer(rdtime() + bootinfo.timebase_hz / 10000);
+  set_timer(rdtime() + bootinfo.timebase_hz / 10000);
   asm volatile("wfi");
 }
 

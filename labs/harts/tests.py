@@ -71,6 +71,45 @@ def eight_harts(t):
         t.fail(f"{len(up)} other harts said they were up ({sorted(up)}), not 7")
 
 
+@test(points=10, timeout=60)
+def through_the_firmware(t):
+    """On a machine without an ACLINT SSWI device (aclint=off) whose harts
+    lack Sstc (sstc=off), the kernel sets its timers and interrupts other
+    harts through SBI calls instead, and t_smp passes on four harts (the
+    direct ways would fault there: the kernel found out from the device
+    tree)."""
+    out = t.qemu(bootargs="init=t_smp",
+                 extra_args=["-smp", "4", "-machine", "aclint=off", "-cpu", "rv64,sstc=off"])
+    t.expect(out, r"^t_smp: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+# Instructions a fork-exit-wait (smpbench quick, every hart's) that the
+# scaling rows stay under when IPIs go through the SSWI device; through
+# the firmware they take 360,000 or more.
+IPI_DIRECT_LIMIT = 320000
+
+
+@test(points=10, timeout=60)
+def ipis_without_the_firmware(t):
+    """On the default machine (aclint=on), IPIs go straight to the SSWI
+    device: smpbench quick under -icount shift=0,sleep=off (the same counts
+    every run) stays under IPI_DIRECT_LIMIT instructions a fork-exit-wait
+    for 1, 2 and 4 processes at once."""
+    out = t.qemu(bootargs="init=smpbench quick", norecord="a machine of four harts",
+                 extra_args=["-smp", "4", "-icount", "shift=0,sleep=off"])
+    t.expect(out, r"^smpbench: done$")
+    t.forbid(out, r"panic", r"kernel trap", r"FAIL")
+    rows = re.findall(r"^fork-exit-wait-(\d) +\d+ +(\d+) ", out, re.M)
+    if len(rows) != 3:
+        t.fail(f"{len(rows)} scaling rows, not 3")
+    for n, per_op in rows:
+        t.check(int(per_op) <= IPI_DIRECT_LIMIT,
+                f"{n} at once: {int(per_op):,} instructions a fork-exit-wait, over "
+                f"{IPI_DIRECT_LIMIT:,} (are IPIs going through the firmware?)")
+
+
 @test(points=20, timeout=60)
 def lifecycles_four_harts(t):
     """The kernel's lifecycle attacks (user/t_sound) on four harts: children
