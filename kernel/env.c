@@ -445,6 +445,16 @@ static void env_leave(struct env *cur)
     pct_take_queued(cur);
 }
 
+// With several harts: this hart leaves cur (NULL: none) and runs e.
+static __attribute__((noinline)) void env_switch_smp(struct env *cur, struct env *e)
+{
+  if (cur != NULL)
+    env_leave(cur);
+  e->running_on = r_tp() + 1;
+  sysinfo->running[r_tp()] = e->pub->id;
+  hart_env[r_tp()] = e;
+}
+
 // Switch to environment e's address space and return to it in user mode
 // (entering its revocation entry first if an upcall is due).
 void env_run(struct env *e)
@@ -452,14 +462,11 @@ void env_run(struct env *e)
   revoke_upcall_if_due(e);
   struct env *cur = this_env();
   if (cur != e) {
-    if (smp_on) {
-      if (cur != NULL)
-        env_leave(cur);
-      e->running_on = r_tp() + 1;
-      sysinfo->running[r_tp()] = e->pub->id;
-    }
+    if (smp_on)
+      env_switch_smp(cur, e);
+    else
+      hart_env[0] = e;  // (a machine of one hart: hart 0; a switch there is kept short)
     csr_write(sscratch, &e->tf);
-    hart_env[r_tp()] = e;
     if (e->satp != 0) {
       csr_write(satp, e->satp);
     } else {

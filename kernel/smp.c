@@ -75,7 +75,10 @@ uint64 kstack_top(void)
 // while the hart it waits for stands still. So for the wait only soft
 // interrupts are enabled (the others stay pending, and are taken after),
 // and a soft one already pending is taken off; ipi_wait_end puts back what
-// ipi_wait_begin returned.
+// ipi_wait_begin returned. The IPI that ended the wait stays pending, and
+// the hart takes it (a short trap) once it enables interrupts: an IPI sent
+// meanwhile for another reason (a call queued for the environment this
+// hart runs, say) is never lost.
 #define HAD_SOFT (1UL << 63)  // (not a bit of sie)
 static uint64 ipi_wait_begin(void)
 {

@@ -130,12 +130,11 @@ static void exception_upcall(struct env *e, struct trapframe *tf, uint64 cause, 
 void trap_user(struct trapframe *tf)
 {
   csr_write(stvec, kernelvec);
-  if (smp_on)
-    user_left();  // (before the lock: see tlb_note_remote)
-  kernel_lock();
   uint64 cause = csr_read(scause);
   struct env *e = this_env();
-  if (smp_on) {
+  if (smp_on) {  // (one test of it: this path is every system call's)
+    user_left();  // (before the lock: see tlb_note_remote)
+    kernel_lock_smp();
     if (e->doomed) {
       env_destroy(e);
       if (cause & SCAUSE_INTR)

@@ -81,6 +81,14 @@ static void spinner(void)
   }
 }
 
+// A bystander (a child, in an address space of its own): spin in user
+// mode for ever.
+static void bystander(void)
+{
+  for (;;)
+    asm volatile("");
+}
+
 // The homebody (a child owning every slice of hart 1): count, by the
 // exported table of who runs where, how often it finds itself on hart 1
 // and how often elsewhere.
@@ -241,14 +249,20 @@ static int gone(long id)
 // mapping changes, and its hart fences itself before it returns
 // (trap_return). The harts it ran on before fence their translations
 // lazily too, before they run it again; QEMU empties a hart's TLB at every
-// satp write, so that case cannot be seen failing here.
+// satp write, so that case cannot be seen failing here. Bystanders spin in
+// user mode on the harts this program and the reader leave free: a round
+// must not interrupt them (they do not run the reader).
 static void shootdowns(int traps)
 {
   struct control *c = (struct control *)PARENT;
   struct aspace child;
-  long ppn[3];
+  long ppn[3], others[MAXHARTS];
+  int nothers = 0;
   reader_traps = traps;
   long id = child_sharing("reader", reader, &child, ppn);
+  for (unsigned long h = 2; h < SYSINFO->harts_up; h++)
+    if ((others[nothers] = spawn_child("bystander", bystander)) > 0)
+      sys_env_start(others[nothers++]);
   unsigned long fences = SYSINFO->shootdowns, interrupted = SYSINFO->shootdown_harts;
   sys_env_start(id);
   int rounds = 0;
@@ -271,6 +285,11 @@ static void shootdowns(int traps)
   check("... interrupting at most one hart a round",
         SYSINFO->shootdown_harts - interrupted <= (unsigned long)rounds, 1);
   check("the reader ended", gone(id), 1);
+  int destroyed = 0;
+  for (int i = 0; i < nothers; i++)
+    destroyed += sys_env_destroy(others[i]) == 0;
+  check("the bystanders made and destroyed",
+        nothers == (int)SYSINFO->harts_up - 2 && destroyed == nothers, 1);
   unshare_pages(ppn);
   kcheck("shootdowns");
 }

@@ -35,9 +35,9 @@ def _shootdowns(t, harts):
     t.hint_if(out, r"shootdown: hart \d still in user mode",
               "shoot_down returned before the hart it interrupted had left user mode: wait "
               "until hart_in_user says so")
-    t.hint_if(out, r"checked every round: FAIL",
-              "the reader stopped answering: does user_left wake the harts waiting in "
-              "shoot_down?")
+    if out.timed_out or re.search(r"checked every round: FAIL", out):
+        t.hint("the reader stopped answering, or the machine stopped: does user_left wake "
+               "the harts waiting in shoot_down?")
     t.expect(out, r"^t_smp: all \d+ checks passed$",
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"kernel trap")
@@ -91,7 +91,7 @@ def lock_holds_four_harts(t):
     t.forbid(out, r"panic", r"kernel trap", r"fuzz: FAIL")
 
 
-LOCK_CONTENTION_LIMIT = 600000  # instructions a fork-exit-wait; the reference: 320,000..400,000
+LOCK_CONTENTION_LIMIT = 600000  # instructions a fork-exit-wait; the reference: 260,000..270,000
 
 
 @test(points=15, timeout=60)
