@@ -262,14 +262,17 @@ int main(int argc, char **argv)
       exit(2);  // passing a grant up (or sideways) is refused
     if (sys_page_grant(ppn, grandchild, GRANT_R | GRANT_W | GRANT_X) != -E_PERM)
       exit(3);  // so is passing on more rights than it holds
+    while (*shared != 7)  // the grandchild has written
+      sys_yield(0);
+    *shared = 9;  // both refused: its grant may go now (on several harts, not sooner)
     int status = 0;
     waitpid(grandchild, &status);
     exit(status == -1 ? 9 : 1);
   }
   for (unsigned long end = sys_uptime() + MS(2000);
-       *shared != 7 && ENVINFO(child)->id == (unsigned int)child && !past(end);)
+       *shared != 9 && ENVINFO(child)->id == (unsigned int)child && !past(end);)
     sys_yield(0);
-  check("a shared page reaches a grandchild (a grant passed on)", *shared, 7);
+  check("a shared page reaches a grandchild (a grant passed on), the child saw it", *shared, 9);
   check("... mapped by all three", PAGEINFO(ppn)->mapcount, 3);
   check("withdraw the child's grant", sys_page_grant(ppn, child, 0), 0);
   check("... the grandchild's went with it", PAGEINFO(ppn)->mapcount, 1);
