@@ -60,7 +60,8 @@
   X(37, net_status, long, (unsigned long request, int wait))                                       \
   X(38, net_handler, long,                                                                         \
     (unsigned long filter, const struct ash_insn *code, unsigned long ninsns,                      \
-     const unsigned long *pages, unsigned long npages))
+     const unsigned long *pages, unsigned long npages))                                            \
+  X(39, env_create_sibling, long, (const char *name))
 
 // Calls that may switch to another environment. The fast path leaves them
 // to the full trap path, which saves every register first, except the
@@ -148,6 +149,19 @@
 //    still write it. Destroying its owner waits for the device first,
 //    page_free answers -E_BUSY, and the abort protocol passes it by.
 //  - A free slot in UENVS is never runnable, and nobody waits on it.
+//
+// Siblings: env_create_sibling makes an environment that runs in the
+// caller's address space (the same root table and ASID), so that one
+// program can run on several harts at once, a sibling on each. The
+// address space's owner (the caller, or the one the caller is a sibling
+// of) is its parent and controls it; a sibling controls the owner and the
+// other siblings in turn (they share all their memory anyway): it writes
+// the owner's tables, and the pages it allocates for itself (page_alloc
+// with envid 0) are the owner's, as is its u-area (so the owner's tables
+// may map it; it is freed with the sibling). Destroying the owner destroys its siblings first; one running on
+// another hart is interrupted and dies there, and the owner's pages are
+// freed only once no sibling runs on its tables any more (until then the
+// owner never runs again, and a destroy call waits).
 //
 // Pools: the kernel's fixed tables are shared out per environment, so that
 // no environment can take a whole one; past its share a call returns

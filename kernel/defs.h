@@ -150,7 +150,7 @@ static inline struct env *this_env(void)
   return (struct env *)x;
 }
 void env_init(void);
-struct env *env_alloc(uint32 parent_id, const char *name);
+struct env *env_alloc(uint32 parent_id, const char *name, struct env *space);
 struct env *env_create_bootstrap(const char *name, const uint8 *elf, size_t size,
                                  const char *bootargs);
 void env_destroy(struct env *e);

@@ -38,8 +38,10 @@ void env_init(void)
 
 // Create an environment with parent parent_id (0 for none): a fresh id, an
 // empty address space (a root table holding only the kernel's half), a u-area,
-// not runnable. Returns NULL if the table is full or memory is exhausted.
-struct env *env_alloc(uint32 parent_id, const char *name)
+// not runnable. With space (not NULL), a sibling of space's instead, whose
+// parent it is: no tables of its own, it runs on space's (abi.h, "Siblings").
+// Returns NULL if the table is full or memory is exhausted.
+struct env *env_alloc(uint32 parent_id, const char *name, struct env *space)
 {
   struct env *e = NULL;
   for (int i = 0; i < NENV && e == NULL; i++)
@@ -65,22 +67,29 @@ struct env *env_alloc(uint32 parent_id, const char *name)
   e->asid = asids_work ? slot + 1 : 0;
   e->tlb_stale = harts_up_mask;  // other harts may hold the slot's last translations
 
-  uint64 root = page_alloc(pub->id, PG_PT2);
-  uint64 uarea = root ? page_alloc(pub->id, PG_UAREA) : 0;
+  uint64 root = space ? space->root : page_alloc(pub->id, PG_PT2);
+  uint64 uarea = root ? page_alloc(space ? space->pub->id : pub->id, PG_UAREA) : 0;
   if (uarea == 0) {
-    if (root)
+    if (root && !space)
       page_free(root);
     memset(pub, 0, sizeof(*pub));
     if (parent != NULL)
       parent->nchildren--;
     return NULL;
   }
-  uint64 *kr = KADDR(kernel_root()), *r = KADDR(root);
-  for (int i = NPTENTRIES / 2; i < NPTENTRIES; i++)
-    r[i] = kr[i];
+  if (space) {
+    e->space_owner = space->pub->id;
+    space->nsiblings++;
+    e->asid = space->asid;
+    e->satp = space->satp;
+  } else {
+    uint64 *kr = KADDR(kernel_root()), *r = KADDR(root);
+    for (int i = NPTENTRIES / 2; i < NPTENTRIES; i++)
+      r[i] = kr[i];
+    pt_root_init(root);
+    e->satp = asids_work ? MAKE_SATP(root, e->asid) : 0;
+  }
   e->root = root;
-  pt_root_init(root);
-  e->satp = asids_work ? MAKE_SATP(root, e->asid) : 0;
   e->tf.kernel_sp = kstack_top();  // (each return to user mode sets these again)
   e->tf.hartid = r_tp();
   pub->root_ppn = root >> PGSHIFT;
@@ -203,7 +212,7 @@ struct env *env_create_bootstrap(const char *name, const uint8 *binary, size_t s
       eh->machine != EM_RISCV || eh->phoff + (uint64)eh->phnum * sizeof(struct proghdr) > size)
     panic("bootstrap: %s is not a RISC-V ELF-64 executable", name);
 
-  struct env *e = env_alloc(0, name);
+  struct env *e = env_alloc(0, name, NULL);
   if (e == NULL)
     panic("bootstrap: cannot allocate environment for %s", name);
 
@@ -285,6 +294,7 @@ static void destroy_one(struct env *e)
   struct env *parent = env_of(e->pub->parent_id);
   if (this_env() == e)
     curenv_clear();
+  struct env *owner = e->space_owner ? parent : NULL;  // (a sibling's parent is its owner)
   disk_release(e);  // first: waits until no device writes a page of e's
   net_release(e);
   slices_release(e);
@@ -322,6 +332,10 @@ static void destroy_one(struct env *e)
     grants_clear(pa);
     page_free(pa);
   }
+  if (owner != NULL) {  // its u-area is its owner's page (a sibling owns none)
+    rmap_each(PADDR(e->uarea), pte_unmap);
+    page_free(PADDR(e->uarea));
+  }
   if (asids_work)
     asm volatile("sfence.vma zero, %0" ::"r"((uint64)e->asid) : "memory");
   else
@@ -332,6 +346,26 @@ static void destroy_one(struct env *e)
   memset(e, 0, sizeof(*e));
   e->pub = pub;
   memset(pub, 0, sizeof(*pub));
+  if (owner != NULL)
+    owner->nsiblings--;
+}
+
+// Destroy the siblings running in owner's address space: at once those that
+// run on no other hart; the others are doomed and interrupted, and die on
+// their hart as soon as it enters the kernel.
+static void destroy_siblings(struct env *owner)
+{
+  for (int i = 0; i < NENV && owner->nsiblings > 0; i++) {
+    struct env *s = &envs[i];
+    if (s->space_owner != owner->pub->id || s->pub->status == ENV_FREE)
+      continue;
+    if (env_running_elsewhere(s)) {
+      s->doomed = 1;
+      send_ipi(1UL << (s->running_on - 1));
+    } else {
+      destroy_one(s);
+    }
+  }
 }
 
 // Destroy environment e: wait until no device writes one of its pages,
@@ -342,17 +376,28 @@ static void destroy_one(struct env *e)
 // schedule() next. If e runs on another hart, it is only marked doomed
 // here: that hart destroys it as soon as it enters the kernel, which an
 // interrupt makes it do now (smp.c); a system call that destroyed it waits
-// for that (env_await_death).
+// for that (env_await_death). Its siblings go first (destroy_siblings);
+// while one still runs on another hart, e is doomed too, never runs again,
+// and goes with the last of them.
 void env_destroy(struct env *e)
 {
-  if (env_running_elsewhere(e)) {
+  if (e->nsiblings > 0)
+    destroy_siblings(e);
+  if (e->nsiblings > 0 || env_running_elsewhere(e)) {
     e->doomed = 1;
-    send_ipi(1UL << (e->running_on - 1));
+    e->pub->status = ENV_NOT_RUNNABLE;
+    if (env_running_elsewhere(e))
+      send_ipi(1UL << (e->running_on - 1));
     return;
   }
+  struct env *owner = env_of(e->space_owner);
   destroy_one(e);
   for (struct env *c; (c = unstartable()) != NULL;)
     destroy_one(c);
+  // The last sibling of an owner destroyed meanwhile is gone: the owner
+  // goes now, unless it runs on another hart (which destroys it).
+  if (owner != NULL && owner->doomed && owner->nsiblings == 0 && !env_running_elsewhere(owner))
+    env_destroy(owner);
 }
 
 // e destroyed t, which runs on another hart (env_destroy marked it doomed):
@@ -373,17 +418,19 @@ void env_await_death(struct env *e, struct env *t)
 // ever start it). Returns NULL or the violation, with its slot in *where.
 const char *env_check(uint64 *where)
 {
-  uint32 children[NENV] = {0};
+  uint32 children[NENV] = {0}, siblings[NENV] = {0};
   for (int i = 0; i < NENV; i++)
-    if (env_table[i].status != ENV_FREE && env_of(env_table[i].parent_id) != NULL)
+    if (env_table[i].status != ENV_FREE && env_of(env_table[i].parent_id) != NULL) {
       children[ENVX(env_table[i].parent_id)]++;
+      siblings[ENVX(env_table[i].parent_id)] += envs[i].space_owner != 0;
+    }
   for (int i = 0; i < NENV; i++) {
     struct env *e = &envs[i];
     *where = i;
     if (e->pub->status == ENV_FREE) {
       if (e->pub->id != 0 || e->waiting_on || e->waits_for || e->pct_sleeping || e->console_wait ||
           e->pct_queued || e->awaits_death || e->started || e->nchildren || e->grants_made ||
-          e->nrequests || e->pages_head)
+          e->nrequests || e->pages_head || e->space_owner || e->nsiblings)
         return "free environment slot keeps state";
       continue;
     }
@@ -403,6 +450,12 @@ const char *env_check(uint64 *where)
       return "never-started environment without a parent";
     if (e->nchildren != children[i])
       return "environment's count of children is wrong";
+    struct env *owner = env_of(e->space_owner);
+    if (e->space_owner != 0 && (owner == NULL || owner->pub->id != e->pub->parent_id ||
+                                owner->space_owner != 0 || owner->root != e->root))
+      return "sibling's address space is not its parent's own";
+    if (e->nsiblings != siblings[i])
+      return "environment's count of siblings is wrong";
   }
   return NULL;
 }
@@ -448,6 +501,10 @@ static void env_leave(struct env *cur)
 // With several harts: this hart leaves cur (NULL: none) and runs e.
 static __attribute__((noinline)) void env_switch_smp(struct env *cur, struct env *e)
 {
+  if (e->doomed) {  // an owner that dies with its last sibling (env_destroy): not again
+    e->pub->status = ENV_NOT_RUNNABLE;
+    schedule();
+  }
   if (cur != NULL)
     env_leave(cur);
   e->running_on = r_tp() + 1;

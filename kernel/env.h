@@ -75,10 +75,13 @@ struct env {
   uint8 running_on;  // the hart it runs on, plus 1 (0: none)
   uint8 tlb_stale;   // harts that must flush its ASID before they run it again (smp.h)
   uint8 slice_harts;  // sched.c: the harts whose vectors hold slices of its
-  uint8 doomed;      // destroyed while running on another hart: it dies on its next trap
+  uint8 doomed;      // destroyed while it (or a sibling) ran on another hart: never runs again
   uint8 pct_queued;  // its pct_call to waiting_on, which runs on another hart, is not delivered yet
   uint8 pct_knock;   // calls are queued for it: take them when interrupted or stopped (pct.c)
   uint32 awaits_death;  // it destroyed this environment, which ran on another hart: wait till gone
+  // Siblings (env.c): environments that run in another's address space
+  uint32 space_owner;  // a sibling: the id of the environment whose tables it runs on (else 0)
+  uint8 nsiblings;     // an owner: its live siblings
 } __attribute__((aligned(ENV_SIZE)));  // a power of two: trapvec.S finds a slot by shifting
 
 _Static_assert(sizeof(struct env) == ENV_SIZE, "ENV_SIZE");
@@ -98,10 +101,13 @@ _Static_assert(__builtin_offsetof(struct env_info, status) == ENVINFO_STATUS, "E
 
 extern struct env envs[NENV];
 
-// Does caller control target (is it target itself or target's parent)?
+// Does caller control target: is it target itself, target's parent, or a
+// sibling in target's address space (which target owns or is a sibling in)?
 static inline int env_controls(struct env *caller, struct env *target)
 {
-  return caller == target || target->pub->parent_id == caller->pub->id;
+  uint32 space = target->space_owner ? target->space_owner : target->pub->id;
+  return caller == target || target->pub->parent_id == caller->pub->id ||
+         (caller->space_owner != 0 && caller->space_owner == space);
 }
 
 // The live environment with this id, or NULL.

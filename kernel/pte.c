@@ -168,7 +168,7 @@ static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, 
     asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory");
   else
     asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
-  tlb_note_remote(owner);
+  tlb_note_space(owner);
 }
 
 // Check that pte may be written into a level-`level` table of env owner.
@@ -439,7 +439,7 @@ static __attribute__((noinline)) long batch_write(struct env *caller, struct bat
     t->ppn = pt_ppn;
     t->level = pt_level(ppn2page(pt_ppn));
   }
-  tlb_note_remote(t->owner);  // (pte_write_many fences this hart at its end)
+  tlb_note_space(t->owner);  // (pte_write_many fences this hart at its end)
   return write_entry(t->owner, pt_ppn << PGSHIFT, t->level, index, pte, 1);
 }
 

@@ -29,10 +29,12 @@
 //     released or a page allocated: so before the call returns, and before
 //     a freed page can be used again. The kernel itself never uses a user
 //     translation. An ASID reused by a new environment is stale on every
-//     other hart;
+//     other hart. Siblings (abi.h) share their owner's tables and ASID, so
+//     a mapping broken there is noted for each of them (tlb_note_space);
 //   - destroying an environment that runs on another hart marks it doomed
 //     and interrupts that hart (an IPI), which destroys it when it
-//     enters the kernel: its pages are never freed while it runs.
+//     enters the kernel: its pages are never freed while it runs, nor
+//     while a sibling runs on its tables (env_destroy).
 // External interrupts (console, disk, network) go to the boot hart only.
 // (Taking and releasing the lock, and the shootdowns, are lab smp's code.)
 
@@ -225,6 +227,18 @@ void tlb_fence_remote(void)
     sysinfo->shootdown_harts++;
   }
   sysinfo->shootdowns++;
+}
+
+// tlb_note_remote for the other environments that run on e's tables (e's
+// owner and siblings, or its own siblings): they share its ASID.
+void tlb_note_siblings(struct env *e)
+{
+  uint32 space = e->space_owner ? e->space_owner : e->pub->id;
+  for (int i = 0; i < NENV; i++) {
+    struct env *s = &envs[i];
+    if (s != e && s->pub->status != ENV_FREE && (s->pub->id == space || s->space_owner == space))
+      tlb_note_remote(s);
+  }
 }
 
 // This hart has left user mode (a trap): say so, and wake the harts

@@ -74,4 +74,17 @@ static inline void tlb_note_remote(struct env *e)
   // END LAB smp
 }
 
+void tlb_note_siblings(struct env *e);
+
+// tlb_note_remote for every environment that runs on e's tables: e, and
+// its owner and siblings if it has any (abi.h, "Siblings").
+static inline void tlb_note_space(struct env *e)
+{
+  if (!smp_on)
+    return;
+  tlb_note_remote(e);
+  if (e->space_owner != 0 || e->nsiblings != 0)
+    tlb_note_siblings(e);
+}
+
 #endif

@@ -64,10 +64,39 @@ static NOINLINE long sys_env_create(struct env *e, uint64 name_va)
     return err;
   if (e->nchildren >= ENV_CHILDREN_MAX)
     return -E_QUOTA;
-  struct env *child = env_alloc(e->pub->id, name);
+  struct env *child = env_alloc(e->pub->id, name, NULL);
   if (child == NULL)
     return pages_free() < 2 ? -E_NOMEM : -E_NOENV;
   return child->pub->id;
+}
+
+// The environment whose address space e runs in: e, or the owner of the
+// tables a sibling runs on.
+static inline struct env *space_of(struct env *e)
+{
+  return e->space_owner ? env_of(e->space_owner) : e;
+}
+
+// Create a sibling of the caller's address space (abi.h, "Siblings") with
+// the given name: not runnable, no registers set, a child of the address
+// space's owner. Returns its id, -E_QUOTA when the owner has
+// ENV_CHILDREN_MAX children already, -E_BADENV if the owner is being
+// destroyed.
+static NOINLINE long sys_env_create_sibling(struct env *e, uint64 name_va)
+{
+  char name[16];
+  long err = copy_string_from_user(e, name, name_va, sizeof(name));
+  if (err < 0)
+    return err;
+  struct env *owner = space_of(e);
+  if (owner->doomed)
+    return -E_BADENV;
+  if (owner->nchildren >= ENV_CHILDREN_MAX)
+    return -E_QUOTA;
+  struct env *sibling = env_alloc(owner->pub->id, name, owner);
+  if (sibling == NULL)
+    return pages_free() < 1 ? -E_NOMEM : -E_NOENV;
+  return sibling->pub->id;
 }
 
 // Make a created child runnable, once. Its registers must have been set.
@@ -96,8 +125,8 @@ static NOINLINE long sys_env_destroy(struct env *e, uint64 id)
   if (err < 0)
     return err;
   env_destroy(t);
-  if (t == e)
-    schedule();
+  if (t == e || this_env() != e)
+    schedule();  // (the caller is gone: itself, or its address space's owner)
   if (t->doomed)
     env_await_death(e, t);  // it runs on another hart: the call ends when it is gone
   return 0;
@@ -160,6 +189,7 @@ static NOINLINE long sys_page_alloc(struct env *e, uint64 id, uint64 ppn, uint64
     return -E_INVAL;
   if (ppn != 0 && !ppn_valid(ppn))
     return -E_BADPPN;
+  t = space_of(t);  // a sibling's pages are its address space's
   uint64 pa = page_alloc_at(ppn << PGSHIFT, t->pub->id, type);
   if (pa == 0 && ppn != 0)
     return -E_NOTFREE;
@@ -264,7 +294,7 @@ static NOINLINE long sys_pte_write_batch(struct env *e, uint64 va, uint64 n)
       chunk = 1;
     }
     long err = pte_write_many(e, w, chunk);
-    tlb_note_remote(e);  // its common writes, into its own tables
+    tlb_note_space(e);  // its common writes, into its own tables
     if (err < 0)
       return err;
     done += chunk;
@@ -330,6 +360,8 @@ syscall(uint64 a0, uint64 a1, uint64 a2, uint64 a3, uint64 a4, uint64 a5, uint64
     schedule();
   case SYS_env_create:
     return sys_env_create(e, a0);
+  case SYS_env_create_sibling:
+    return sys_env_create_sibling(e, a0);
   case SYS_env_start:
     return sys_env_start(e, a0);
   case SYS_env_destroy:

@@ -100,10 +100,15 @@ int main(int argc, char **argv)
          ASK, deadline_ms);
   aspace_init(&self, sys_getenvid());
   long c = spawn_child("cooperative", cooperative), s = spawn_child("ignoring", ignoring);
+  long cbase = user_pages(c), sbase = user_pages(s);  // (code, data and stack)
   if (c < 0 || s < 0 || sys_env_start(c) < 0 || sys_env_start(s) < 0) {
     printf("revoke: verdict: FAILED: cannot start the children\n");
     return 1;
   }
+  // Until both pools are full (on other harts they fill while this runs).
+  unsigned long full = sys_uptime() + MS(1000);
+  while ((user_pages(c) < cbase + POOL || user_pages(s) < sbase + POOL) && !past(full))
+    sys_yield(0);
   let_run_paced(5);
   long c0 = user_pages(c), s0 = user_pages(s);
   printf("  cooperative holds %ld pages, ignoring %ld\n", c0, s0);

@@ -617,8 +617,8 @@ static void op_small(void)
     call(num, 0, 0, 0, 0, 0, 0);
 }
 
-// Create an idle child (never started unless op_env_start does), or
-// pass a bad or overlong name.
+// Create an idle child (never started unless op_env_start does), one in
+// four a sibling in this address space, or pass a bad or overlong name.
 static void op_env_create(void)
 {
   long name = (long)"fz";
@@ -626,7 +626,7 @@ static void op_env_create(void)
     name = one_in(2) ? 0x1000 : (long)"an overlong name, refused";
   if (nkids() >= NKIDS || (!F.is_main && (avoid & AVOID_ORPHANS)))
     return;
-  add_kid(call(SYS_env_create, name, 0, 0, 0, 0, 0), KID_IDLE);
+  add_kid(call(one_in(4) ? SYS_env_create_sibling : SYS_env_create, name, 0, 0, 0, 0, 0), KID_IDLE);
 }
 
 // Destroy a child, or try a stranger.

@@ -154,35 +154,6 @@ static int running(long id)
   return 0;
 }
 
-// Wait until *word reaches want, at most about a second. Returns 1 if it did.
-static int await(volatile unsigned long *word, unsigned long want)
-{
-  unsigned long until = sys_uptime() + SYSINFO->timebase_hz;
-  while (*word < want)
-    if ((unsigned long)sys_uptime() > until)
-      return 0;
-  return 1;
-}
-
-// Does *word advance by 1000 while this program runs without a break, so
-// on another hart, within about a second? (A break: two readings of the
-// clock more than 50 us apart, where the hart ran someone else; the count
-// starts again after one.)
-static int beside(volatile unsigned long *word)
-{
-  unsigned long gap = SYSINFO->timebase_hz / 20000, now = rdtime();
-  unsigned long until = now + SYSINFO->timebase_hz, from = *word;
-  while (now < until) {
-    unsigned long then = now;
-    now = rdtime();
-    if (now - then > gap)
-      from = *word;
-    else if (*word - from >= 1000)
-      return 1;
-  }
-  return 0;
-}
-
 // Allocate pages control, A and B (ours), map them here at PARENT + 0, 1, 2
 // pages, grant them to child id and map them in its tables at SHARED and
 // WINDOW (A). Returns 0 or an error; the pages' numbers in ppn[3].
@@ -222,22 +193,6 @@ static long child_sharing(const char *name, void (*fn)(void), struct aspace *chi
   check("child made, pages shared", id > 0 && share_pages(id, child, ppn) == 0, 1);
   stop_if_failed("t_smp");
   return id;
-}
-
-// Is environment id gone already? (A destroy returns when its victim is
-// gone, even one that was running on another hart.)
-static int gone_now(long id)
-{
-  return ENVINFO(id)->id != (unsigned int)id;
-}
-
-// Wait until environment id is gone, at most about a second. Returns 1 if it is.
-static int gone(long id)
-{
-  unsigned long until = sys_uptime() + SYSINFO->timebase_hz;
-  while (ENVINFO(id)->id == (unsigned int)id && (unsigned long)sys_uptime() < until)
-    ;
-  return ENVINFO(id)->id != (unsigned int)id;
 }
 
 // Shootdowns: round by round move the reader's WINDOW between pages A and B

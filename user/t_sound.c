@@ -63,12 +63,6 @@ static long settled_status(long id)
   return ENVINFO(id)->status;
 }
 
-// Is environment id gone (its slot free, or reused)?
-static int gone(long id)
-{
-  return ENVINFO(id)->id != (unsigned int)id;
-}
-
 // ---------------------------------------------------------------- 1. ghosts
 
 // A caller destroyed while it waits for a server must stay dead when the
@@ -104,7 +98,7 @@ static void ghosts(void)
   sys_env_destroy(c2);
   sys_env_destroy(server_id);
   run_child(c1);
-  check("a caller whose server died ran to its end", gone(c1), 1);
+  check("a caller whose server died ran to its end", gone_now(c1), 1);
   check("the destroyed caller stayed free", ENVINFO(c2)->status, ENV_FREE);
   kcheck("ghosts");
 }
@@ -294,7 +288,7 @@ static void orphans(void)
   while (SHARED[0] == 0)
     sys_yield(mid);
   long g = SHARED[0];
-  check("the middle child made a grandchild", g > 0 && !gone(g), 1);
+  check("the middle child made a grandchild", g > 0 && !gone_now(g), 1);
   check("I do not control my grandchild", sys_env_destroy(g), -E_PERM);
   check("... nor may I bind it a range", sys_disk_bind(g, 0, 1), -E_PERM);
   check("take the first range back from the middle child", sys_disk_unbind(mid, ORPHAN_B, 10), 0);

@@ -189,6 +189,51 @@ static inline long aspace_teardown(struct aspace *as)
 extern char end[];
 static struct aspace self;
 
+// Wait until *word reaches want, at most about a second. Returns 1 if it did.
+static inline int await(volatile unsigned long *word, unsigned long want)
+{
+  unsigned long until = sys_uptime() + SYSINFO->timebase_hz;
+  while (*word < want)
+    if ((unsigned long)sys_uptime() > until)
+      return 0;
+  return 1;
+}
+
+// Does *word advance by 1000 while this program runs without a break, so
+// on another hart, within about a second? (A break: two readings of the
+// clock more than 50 us apart, where the hart ran someone else; the count
+// starts again after one.)
+static inline int beside(volatile unsigned long *word)
+{
+  unsigned long gap = SYSINFO->timebase_hz / 20000, now = rdtime();
+  unsigned long until = now + SYSINFO->timebase_hz, from = *word;
+  while (now < until) {
+    unsigned long then = now;
+    now = rdtime();
+    if (now - then > gap)
+      from = *word;
+    else if (*word - from >= 1000)
+      return 1;
+  }
+  return 0;
+}
+
+// Is environment id gone already? (A destroy returns when its victim is
+// gone, even one that was running on another hart.)
+static inline int gone_now(long id)
+{
+  return ENVINFO(id)->id != (unsigned int)id;
+}
+
+// Wait until environment id is gone, at most about a second. Returns 1 if it is.
+static inline int gone(long id)
+{
+  unsigned long until = sys_uptime() + SYSINFO->timebase_hz;
+  while (ENVINFO(id)->id == (unsigned int)id && (unsigned long)sys_uptime() < until)
+    ;
+  return ENVINFO(id)->id != (unsigned int)id;
+}
+
 // Where a child made by spawn_child goes when its function returns. Such a
 // child has no ExOS state of its own (no libmain ran), so it ends with the
 // bare system call rather than ExOS's exit().

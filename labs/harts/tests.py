@@ -1,6 +1,6 @@
 # The exokernel on several harts (kernel/smp.c), as a whole: harts come
-# up, panics on any hart, t_smp on 2, 4 and 8 harts, the lifecycle attacks
-# and the fuzzer on 4. (Lab smp, the shootdowns, is labs/smp.) Each test
+# up, panics on any hart, t_smp on 2, 4 and 8 harts, siblings on 1 and 4,
+# the lifecycle attacks and the fuzzer on 4. (Lab smp, the shootdowns, is labs/smp.) Each test
 # boots with -smp and, but for the lifecycles, without -icount: under it QEMU
 # runs the harts one after another; here what matters is real parallelism.
 # (QEMU records machines of one hart only: these runs are not replayable.)
@@ -55,6 +55,32 @@ def two_harts(t):
 def four_harts(t):
     """The same on four harts (the reader may move between them)."""
     smp_test(t, 4)
+
+
+def sibling_test(t, harts):
+    out = t.qemu(bootargs="init=t_sibling", extra_args=["-smp", str(harts)])
+    t.expect(out, r"^t_sibling: all \d+ checks passed$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=10, timeout=60)
+def siblings_one_hart(t):
+    """Siblings (environments sharing one address space, user/t_sibling)
+    on one hart: a sibling writes its owner's memory, allocates pages that
+    are the owner's, controls none of the owner's other children; a sibling
+    destroyed, and an owner destroyed three ways (by its parent, by its own
+    exit, by a sibling) with siblings alive: all gone, no page left."""
+    sibling_test(t, 1)
+
+
+@test(points=20, timeout=60)
+def siblings_four_harts(t):
+    """The same on four harts, where siblings run beside each other: a
+    mapping replaced in the shared tables is gone from a sibling's TLB on
+    another hart when the call returns (300 rounds), and an owner dies
+    while its siblings run on other harts."""
+    sibling_test(t, 4)
 
 
 @test(points=10, timeout=90)
