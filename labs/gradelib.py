@@ -179,13 +179,27 @@ import threading
 import time
 import traceback
 
-__all__ = ["test", "ONE_HART"]
+__all__ = ["test", "ONE_HART", "smpbench_quick"]
 
 # The extra arguments of a boot that measures, or shows, one hart whatever
 # CPUS says (QEMU takes the last -smp): exobench refuses several (under
 # -icount rdinstret counts every hart's instructions, and the fast paths
 # exist only with one), and make bench and make demo boot one.
 ONE_HART = ["-smp", "1"]
+
+
+def smpbench_quick(t):
+    """Boot four harts into `smpbench quick` (make bench's scaling rows)
+    under -icount shift=0,sleep=off, where QEMU runs the harts in turn and
+    every count is the same each run. Returns its output and its scaling
+    rows: (processes, instructions a fork-exit-wait, every hart's) for each
+    fork-exit-wait-N row, in order."""
+    out = t.qemu(bootargs="init=smpbench quick", norecord="a machine of four harts",
+                 extra_args=["-smp", "4", "-icount", "shift=0,sleep=off"])
+    rows = [(int(n), int(per_op)) for n, per_op in
+            re.findall(r"^fork-exit-wait-(\d) +\d+ +(\d+) ", out, re.M)]
+    return out, rows
+
 
 LAB_ORDER = ["selftest", "boot", "bindings", "kernel", "mkfs", "upcalls", "fork", "sched",
              "threads", "ipc", "shell", "fs", "revoke", "net", "network", "smp"]

@@ -102,11 +102,8 @@ def lock_contention(t):
     at once, each row under LOCK_CONTENTION_LIMIT instructions an operation
     (every hart's): a hart that waits for the lock sleeps in wfi, so the
     holder gets to run."""
-    out = t.qemu(bootargs="init=smpbench quick", norecord="a machine of four harts",
-                 extra_args=["-smp", "4", "-icount", "shift=0,sleep=off"])
+    out, rows = smpbench_quick(t)
     t.forbid(out, r"panic", r"kernel trap", r"FAIL")
-    rows = [(n, int(per_op)) for n, per_op in
-            re.findall(r"^fork-exit-wait-(\d) +\d+ +(\d+) ", out, re.M)]
     if out.timed_out or any(per_op > LOCK_CONTENTION_LIMIT for _, per_op in rows):
         t.hint("a hart waiting for the lock must sleep (wfi) after LOCK_SPINS looks: under -icount "
                "QEMU lets a spinning hart run to the end of its turn while the holder stands still")
