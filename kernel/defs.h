@@ -16,7 +16,7 @@ struct bootinfo {
   uint64 fdt_pa, fdt_size;    // the device tree blob, kept reserved
   uint64 timebase_hz;         // rdtime ticks per second
   int nharts;                 // harts in the device tree
-  int sstc;                   // every hart has Sstc (its own stimecmp)
+  int sstc;                   // every hart may use stimecmp (stimecmp_usable)
   uint64 sswi_pa;             // an ACLINT SSWI device's registers (0: none)
   int boot_hart;
   char bootargs[1024];  // /chosen/bootargs, e.g. from QEMU -append
@@ -52,6 +52,7 @@ int plic_claim(int hart);
 void plic_complete(int hart, int irq);
 
 // sbi.c
+int stimecmp_usable(void);
 void set_timer(uint64 when);
 void send_ipi(uint64 mask);
 void poweroff(int status) __attribute__((noreturn));

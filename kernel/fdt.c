@@ -1,7 +1,7 @@
 // A small reader for the flattened device tree (DTB) that firmware passes at
-// boot. It extracts only what the kernel needs: RAM, the harts (and
-// whether they have Sstc), the timer frequency, an ACLINT SSWI device and
-// the boot arguments. Format: Devicetree Specification v0.4,
+// boot. It extracts only what the kernel needs: RAM, the harts, the timer
+// frequency, an ACLINT SSWI device and the boot arguments. (Whether a hart
+// may use Sstc's stimecmp the kernel finds out by trying: sbi.c.) Format: Devicetree Specification v0.4,
 // chapter 5 (all fields big-endian).
 
 #include "defs.h"
@@ -39,17 +39,6 @@ static int starts_with(const char *s, const char *prefix)
   return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-// Does the ISA string isa (e.g. "rv64imafdch_zicsr_sstc") name the
-// multi-letter extension ext (e.g. "sstc")?
-static int has_extension(const char *isa, const char *ext)
-{
-  int n = strlen(ext);
-  for (const char *s = isa; (s = strchr(s, '_')) != NULL; s++)
-    if (strncmp(s + 1, ext, n) == 0 && (s[1 + n] == '_' || s[1 + n] == 0))
-      return 1;
-  return 0;
-}
-
 // Walk the device tree at physical address fdt_pa and fill in bi.
 // Panics if the blob is not a device tree: nothing can work without one.
 void fdt_parse(uint64 fdt_pa, struct bootinfo *bi)
@@ -66,7 +55,6 @@ void fdt_parse(uint64 fdt_pa, struct bootinfo *bi)
   int addr_cells = 2, size_cells = 2;  // the root's, per the spec's defaults
   const char *path[4] = {0};           // node names at depths 0..3
   int depth = -1;
-  int sstc_harts = 0;  // cpu nodes whose ISA names Sstc
   uint64 reg = 0;      // the first address of a /soc node's reg
   int is_sswi = 0;     // that node is an ACLINT SSWI device
 
@@ -103,9 +91,6 @@ void fdt_parse(uint64 fdt_pa, struct bootinfo *bi)
       } else if (depth == 1 && strcmp(path[1], "cpus") == 0 &&
                  strcmp(pname, "timebase-frequency") == 0)
         bi->timebase_hz = be32(val);
-      else if (depth == 2 && strcmp(path[1], "cpus") == 0 && starts_with(path[2], "cpu@") &&
-               strcmp(pname, "riscv,isa") == 0)
-        sstc_harts += has_extension((const char *)val, "sstc");
       else if (depth == 2 && strcmp(path[1], "soc") == 0 && strcmp(pname, "reg") == 0)
         reg = read_cells(val, addr_cells);  // (QEMU's /soc has the root's cells)
       else if (depth == 2 && strcmp(path[1], "soc") == 0 && strcmp(pname, "compatible") == 0)
@@ -121,5 +106,4 @@ void fdt_parse(uint64 fdt_pa, struct bootinfo *bi)
       panic("device tree: unknown token %u", token);
     }
   }
-  bi->sstc = bi->nharts > 0 && sstc_harts == bi->nharts;
 }

@@ -58,6 +58,7 @@ void kmain(uint64 hartid, uint64 fdt_pa)
   uart_init();
   bootinfo.boot_hart = hartid;
   fdt_parse(fdt_pa, &bootinfo);
+  bootinfo.sstc = stimecmp_usable();  // (each other hart looks too: kmain_hart)
   if (bootinfo.ram_base != RAMBASE || bootinfo.ram_size < (16UL << 20))
     panic("need at least 16 MiB of RAM at %p (found %lu MiB at %p)", (void *)RAMBASE,
           bootinfo.ram_size >> 20, (void *)bootinfo.ram_base);

@@ -50,6 +50,23 @@ static struct sbiret sbi_call(long ext, long fid, long arg0, long arg1)
   return (struct sbiret){a0, a1};
 }
 
+// May this hart set its own timer, Sstc's stimecmp? Not if it lacks Sstc,
+// nor if the firmware (one older than the extension) left menvcfg.STCE
+// clear, whatever the device tree says: then any access to stimecmp is an
+// illegal instruction. So read it, with the trap vector pointed for the
+// while at stimecmp_trap (trapvec.S), which steps over the read and
+// clears a0. Interrupts are off.
+int stimecmp_usable(void)
+{
+  extern char stimecmp_trap[];
+  uint64 vec = csr_read(stvec);
+  csr_write(stvec, (uint64)stimecmp_trap);
+  register long ok asm("a0") = 1;
+  asm volatile("csrr t0, %1" : "+r"(ok) : "i"(CSR_STIMECMP) : "t0", "memory");
+  csr_write(stvec, vec);
+  return ok;
+}
+
 // Ask for a supervisor timer interrupt when rdtime reaches `when` (one
 // that is pending now is cleared until then).
 void set_timer(uint64 when)

@@ -273,6 +273,10 @@ void kmain_hart(uint64 hartid)
   trap_init();
   kernel_lock();
   printf("rvexo: hart %d up\n", (int)hartid);
+  if (bootinfo.sstc && !stimecmp_usable()) {
+    bootinfo.sstc = 0;  // (the firmware sets the timer for every hart from now on)
+    printf("rvexo: hart %d cannot use stimecmp: timers through the firmware\n", (int)hartid);
+  }
   ktest_run_hart();
   harts_up++;
   harts_up_mask |= 1UL << hartid;

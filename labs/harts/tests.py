@@ -103,7 +103,7 @@ def through_the_firmware(t):
     lack Sstc (sstc=off), the kernel sets its timers and interrupts other
     harts through SBI calls instead, and t_smp passes on four harts (the
     direct ways would fault there: the kernel found out from the device
-    tree)."""
+    tree, and from a read of stimecmp that traps)."""
     out = t.qemu(bootargs="init=t_smp",
                  extra_args=["-smp", "4", "-machine", "aclint=off", "-cpu", "rv64,sstc=off"])
     t.expect(out, r"^t_smp: all \d+ checks passed$",
