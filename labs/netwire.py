@@ -313,6 +313,19 @@ def tcp_frame(sport, dport, seq, ack, flags, payload=b"", window=8192):
     return ip_frame(6, h[:16] + struct.pack("!H", s) + h[18:] + payload)
 
 
+def tcp_syn(wire, sport, window=8192):
+    """Send SYNs from the host's port sport (sequence number 1000) to the
+    machine's port 80 until it answers (its server may not listen yet),
+    for about 20 seconds. Returns the answer as tcp_reply gives it, or
+    None."""
+    for _ in range(40):
+        wire.send(tcp_frame(sport, 80, 1000, 0, "S", window=window))
+        r = tcp_reply(wire, sport, 0.5)
+        if r is not None:
+            return r
+    return None
+
+
 def tcp_reply(wire, sport, seconds=3):
     """The next TCP segment the machine sends to port sport: (flags, seq,
     ack, payload), or None."""

@@ -11,7 +11,10 @@
 //    they fit in the window the peer advertised. Unacknowledged bytes
 //    stay in the buffer: when the retransmission timer runs out (TCP_RTO,
 //    doubled at each expiry up to TCP_RTO_MAX) everything from the oldest
-//    unacknowledged byte is sent again (go-back-N). After TCP_GIVE_UP
+//    unacknowledged byte is sent again (go-back-N). Every third bare
+//    duplicate acknowledgement in a row (the peer got segments past a lost
+//    one) sends the oldest unacknowledged segment again at once (fast
+//    retransmit), without waiting for the timer. After TCP_GIVE_UP
 //    expiries in a row the connection fails (E_TIMEOUT). A zero window is
 //    probed with one byte at each expiry.
 //  - Receiving: in order only. A segment that starts past the next byte
@@ -32,6 +35,7 @@
 #define TCP_MSS        1460
 #define TCP_RTO        (NET_SECOND / 5)
 #define TCP_RTO_MAX    (2 * NET_SECOND)
+#define TCP_DUPACKS    3  // duplicate acknowledgements that trigger a fast retransmit
 #define TCP_GIVE_UP    10
 #define TCP_LINGER     (5 * NET_SECOND)
 #define TCP_BACKLOG    4  // connections a listener holds not yet accepted
@@ -67,6 +71,7 @@ struct tcp_sock {
   unsigned int rcv_nxt;
   int fin_queued, fin_sent;               // close has asked for a FIN; it is among the bytes sent
   unsigned long deadline, rto, expiries;  // the retransmission timer (0: stopped)
+  unsigned int dupacks;                   // duplicate acknowledgements in a row
   unsigned long slen;                     // sbuf[0..slen) are sent from snd_una on
   unsigned long rhead, rlen;              // rbuf[rhead..] (circularly) are not yet read
   unsigned char sbuf[TCP_BUF], rbuf[TCP_BUF];
@@ -263,15 +268,23 @@ static void reset_reply(const struct ip_packet *p, const unsigned char *h, unsig
     send_raw(net_get16(h + 2), p->src, net_get16(h), 0, seq, RST | ACK, 0, NULL, 0);
 }
 
-// The acknowledgement ack (with the peer's window) came for t.
-static void acked(struct tcp_sock *t, unsigned int ack, unsigned int window)
+// The acknowledgement ack (with the peer's window) came for t, in a
+// segment that carries nothing else if bare.
+static void acked(struct tcp_sock *t, unsigned int ack, unsigned int window, int bare)
 {
   if (before(ack, t->snd_una) || before(t->snd_nxt, ack))
     return;  // old, or for what was never sent
+  unsigned long n = ack - t->snd_una, same_window = window == t->snd_wnd;
   t->snd_wnd = window;
-  unsigned long n = ack - t->snd_una;
-  if (n == 0)
+  if (n == 0) {
+    if (bare && same_window && t->slen > 0 && t->snd_nxt != t->snd_una &&
+        ++t->dupacks % TCP_DUPACKS == 0) {
+      net_stats.tcp_retransmits++;  // fast retransmit: the oldest segment
+      send_seg(t, t->snd_una, ACK | PSH, t->sbuf, t->slen < TCP_MSS ? t->slen : TCP_MSS);
+    }
     return;
+  }
+  t->dupacks = 0;
   unsigned long data = n < t->slen ? n : t->slen;
   memmove(t->sbuf, t->sbuf + data, t->slen - data);
   t->slen -= data;
@@ -360,14 +373,14 @@ static void tcp_in(void *arg, const unsigned char *f, unsigned long len)
     }
     t->rcv_nxt = seq + 1;
     t->state = ESTABLISHED;
-    acked(t, ack, window);
+    acked(t, ack, window, 0);
     send_seg(t, t->snd_nxt, ACK, NULL, 0);
   } else if (flags & ACK) {
     if (t->state == SYN_RCVD && ack == t->iss + 1)
       t->state = ESTABLISHED;
     if (t->state == SYN_RCVD)
       return;  // not acknowledging our SYN: the handshake is not over
-    acked(t, ack, window);
+    acked(t, ack, window, p.len == hlen && !(flags & (SYN | FIN)));
     take(t, seq, h + hlen, p.len - hlen, flags & FIN);
     output(t, 0);
   }

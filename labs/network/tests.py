@@ -483,12 +483,8 @@ def tcp_handshake_and_reset(t):
     answered (404) and closed with FIN."""
     def talk(wire):
         wrong = []
-        for _ in range(40):  # until httpd listens
-            wire.send(tcp_frame(40000, 80, 1000, 0, "S"))
-            r = tcp_reply(wire, 40000, 0.5)
-            if r is not None:
-                break
-        else:
+        r = tcp_syn(wire, 40000)
+        if r is None:
             return ["no answer to SYN"]
         if r[0] != "SA" or r[2] != 1001:
             wrong.append(f"SYN answered {r[:3]}, not SA with ack 1001")
@@ -528,6 +524,21 @@ def tcp_handshake_and_reset(t):
         t.check(False, w)
 
 
+def readme_answer(got, fin):
+    """What is wrong with got, an HTTP answer to GET /README.md, and fin,
+    whether the FIN after it came: [] if it is a 200 with the file byte for
+    byte, then FIN."""
+    with open("README.md", "rb") as f:
+        readme = f.read()
+    head, _, body = got.partition(b"\r\n\r\n")
+    wrong = [] if fin else ["no FIN"]
+    if body != readme:
+        return [f"the answer: {head[:20]!r}, {len(body)} of {len(readme)} bytes right"] + wrong
+    if not head.startswith(b"HTTP/1.0 200"):
+        return [f"the answer: {head[:20]!r}"] + wrong
+    return wrong
+
+
 @test(points=10, timeout=60)
 def tcp_window_and_order(t):
     """Raw TCP against `httpd`, this side advertising a window of 1000
@@ -539,12 +550,8 @@ def tcp_window_and_order(t):
 
     def talk(wire):
         wrong = []
-        for _ in range(40):
-            wire.send(tcp_frame(41000, 80, 1000, 0, "S", window=window))
-            r = tcp_reply(wire, 41000, 0.5)
-            if r is not None:
-                break
-        else:
+        r = tcp_syn(wire, 41000, window)
+        if r is None:
             return ["no answer to SYN"]
         iss = r[1]
         req = b"GET /README.md HTTP/1.0\r\n\r\n"
@@ -572,14 +579,73 @@ def tcp_window_and_order(t):
                 fin = True
                 acked += 1
             wire.send(tcp_frame(41000, 80, 1001 + len(req), acked, "A", window=window))
-        with open("README.md", "rb") as f:
-            readme = f.read()
-        head, _, body = got.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.0 200") or body != readme:
-            wrong.append(f"the answer: {head[:20]!r}, {len(body)} of {len(readme)} bytes right"
-                         if body != readme else f"the answer: {head[:20]!r}")
-        if not fin:
-            wrong.append("no FIN")
+        wrong += readme_answer(got, fin)
+        return wrong[:5]
+
+    out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=50)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+
+
+@test(points=10, timeout=60)
+def tcp_fast_retransmit(t):
+    """Raw TCP against `httpd`, this side losing a segment of the answer
+    (/README.md) at three places: each time it keeps the segments that
+    come past the hole and answers each with the same acknowledgement (bare
+    duplicates), and the machine sends the lost segment again at the third
+    duplicate, alone (fast retransmit), without waiting for its timer,
+    whose go-back-N would send again what came past the hole; so once the
+    hole is filled and the acknowledgement moves on, nothing received
+    before comes again (allowed once in three, should the timer win on a
+    busy host). The answer comes whole and in order."""
+    window = 8000
+
+    def talk(wire):
+        wrong = []
+        r = tcp_syn(wire, 42000, window)
+        if r is None:
+            return ["no answer to SYN"]
+        iss = r[1]
+        req = b"GET /README.md HTTP/1.0\r\n\r\n"
+        wire.send(tcp_frame(42000, 80, 1001, iss + 1, "PA", req, window=window))
+        got, acked, fin = b"", iss + 1, False
+        held = {}  # segments past the hole: seq -> data
+        hole, lost, holes, gone_back = None, None, 0, set()
+        end = time.monotonic() + 40
+        while time.monotonic() < end and not fin:
+            r = tcp_reply(wire, 42000)
+            if r is None:
+                break
+            flags, seq, _, data = r
+            if data and seq + len(data) <= acked:
+                if seq != lost:  # (the lost one itself may come twice)
+                    gone_back.add(lost)
+            elif data and hole is None and seq == acked and holes < 3 and \
+                    len(got) > 20000 * (holes + 1):
+                hole = lost = seq  # this one is lost
+                holes += 1
+            elif data and seq > acked:
+                held[seq] = data
+            elif data:  # it has the next byte: take it, then what it joins
+                got += data[acked - seq:]
+                acked, hole = seq + len(data), None
+                while any(s <= acked for s in held):
+                    s = min(held)
+                    d = held.pop(s)
+                    if s + len(d) > acked:
+                        got += d[acked - s:]
+                        acked = s + len(d)
+            if "F" in flags and seq + len(data) == acked and hole is None:
+                fin = True
+                acked += 1
+            wire.send(tcp_frame(42000, 80, 1001 + len(req), acked, "A", window=window))
+        wrong += readme_answer(got, fin)
+        if holes != 3:
+            wrong.append(f"{holes} segments lost, not 3 (the answer was too short?)")
+        if len(gone_back) > 1:
+            wrong.append(f"after {len(gone_back)} of the 3 lost segments came again, segments "
+                         f"received before came again too: the timer sent them (go-back-N), "
+                         f"not the third duplicate acknowledgement the lost one alone")
         return wrong[:5]
 
     out, wrong = shell_with_wire(t, [(r"\$ ", "httpd &\n")], talk, timeout=50)
