@@ -107,6 +107,17 @@ static void homebody(void)
   }
 }
 
+// The syscaller (a child owning every slice of hart 1): make system
+// calls for ever, counting them.
+static void syscaller(void)
+{
+  struct control *c = (struct control *)SHARED;
+  for (;;) {
+    sys_getenvid();
+    c->spins++;
+  }
+}
+
 // The server's PCT entry (registered by server): a fresh stack, then
 // server_call. Its own code spins in user mode, so it runs without a break
 // on its hart, and a call reaches it there.
@@ -448,16 +459,50 @@ static void slices(void)
   kcheck("slices");
 }
 
+// Two harts making system calls without a break, this program on one and
+// a child on hart 1: each gets the kernel lock in turn. A hart that takes
+// the lock back as soon as it releases it, before the hart it woke has
+// run, would starve that hart for good under -icount, where QEMU runs the
+// harts one after another (LOCK_PATIENCE_US).
+static void fair_lock(void)
+{
+  struct control *c = (struct control *)PARENT;
+  struct aspace child;
+  long ppn[3];
+  long id = child_sharing("syscaller", syscaller, &child, ppn);
+  int owned = 0;
+  for (int n = 0; n < NSLICES && sys_slice_alloc(id, -1 - 1) >= 0; n++)
+    owned++;
+  c->spins = 0;
+  sys_env_start(id);
+  await(&c->spins, 1);
+  unsigned long mine = 0, from = c->spins, end = sys_uptime() + MS(50);
+  while (!past(end))
+    mine++;  // (past makes a system call)
+  unsigned long theirs = c->spins - from;
+  printf("fair_lock: %lu calls here, %lu on hart 1\n", mine, theirs);
+  check("a child making system calls on hart 1 beside this program's got the lock too",
+        owned == NSLICES && theirs >= mine / 4, 1);
+  check("... and was destroyed", sys_env_destroy(id) == 0 && gone_now(id), 1);
+  unshare_pages(ppn);
+  kcheck("fair_lock");
+}
+
 int main(int argc, char **argv)
 {
   aspace_init(&self, sys_getenvid());
   check("several harts are up", SYSINFO->harts_up >= 2, 1);
   stop_if_failed("t_smp");
+  if (argc >= 2 && strcmp(argv[1], "lock") == 0) {  // (lab smp: this only)
+    fair_lock();
+    finish("t_smp");
+  }
   shootdowns(0);
   shootdowns(1);
   lazy_only();
   if (argc >= 2 && strcmp(argv[1], "shootdowns") == 0)  // (lab smp: these only)
     finish("t_smp");
+
   destroy_running();
   slices();
   named_hart();

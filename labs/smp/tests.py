@@ -76,7 +76,26 @@ def only_the_hart_running_it(t):
              r"^\.\.\. interrupting no hart: ok$", r"^\.\.\. in no shootdown: ok$")
 
 
-@test(points=15, timeout=120)
+@test(points=10, timeout=60)
+def lock_is_fair(t):
+    """`t_smp lock` on two harts under -icount shift=0 (QEMU runs the harts
+    in turn, and every count is the same each run): this program makes
+    system calls for 50 ms of machine time while a child owning hart 1's
+    slices makes them too, and the child gets the lock at least a quarter
+    as often: a waiter that has waited LOCK_PATIENCE_US claims the next
+    turn (claim_turn_if_patient), else the hart that releases the lock
+    takes it back before the one it woke has run, every time."""
+    out = t.qemu(bootargs="init=t_smp lock", norecord="a machine of two harts",
+                 extra_args=["-smp", "2", "-icount", "shift=0"])
+    if re.search(r"^fair_lock: \d+ calls here, 0 on hart 1$", out, re.M):
+        t.hint("hart 1 never got the lock: a hart that has slept for it LOCK_PATIENCE_US must "
+               "claim the next turn (claim_turn_if_patient, each time round the loop before it "
+               "sleeps)")
+    t.expect(out, r"^t_smp: all \d+ checks passed$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
+@test(points=10, timeout=120)
 def lock_holds_four_harts(t):
     """The fuzzer (user/fuzz.c, seed 1, 100,000 calls) from environments
     on four harts at once: the kernel runs on one hart at a time (a hart
@@ -94,7 +113,7 @@ def lock_holds_four_harts(t):
 LOCK_CONTENTION_LIMIT = 600000  # instructions a fork-exit-wait; the reference: 260,000..270,000
 
 
-@test(points=15, timeout=60)
+@test(points=10, timeout=60)
 def lock_contention(t):
     """smpbench quick (make bench's scaling rows) on four harts under
     -icount shift=0,sleep=off, where QEMU runs the harts in turn and every
