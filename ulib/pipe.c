@@ -45,9 +45,10 @@
 // A holder's record: its environment id above two 16-bit counts of ends.
 #define HOLDER(env)      ((unsigned long)(env) << 32)
 #define HOLDER_ENV(h)    ((unsigned int)((h) >> 32))
-#define ENDS(writing)    ((writing) ? 0xFFFF0000UL : 0xFFFFUL)  // its ends of one kind
-#define ALL_ENDS         0xFFFFFFFFUL
+#define ENDS(writing)    ((writing) ? 0xFFFF0000UL : 0x7FFFUL)  // its ends of one kind
+#define ALL_ENDS         0xFFFF7FFFUL
 #define ONE_END(writing) ((writing) ? 0x10000UL : 1UL)
+#define RETIRING         0x8000UL  // it is letting go of its last end (pipe_hold)
 
 struct pipe {
   volatile unsigned long nread, nwritten;        // bytes so far
@@ -101,17 +102,29 @@ static void forget(struct pipe *p, volatile unsigned long *rec, unsigned long h)
   }
 }
 
+// A test's hook, NULL except in tests: called when this process has let
+// go of its last end of a pipe, before it takes that end out of the
+// totals (user/t_pipestress: the owner closes and frees just then).
+void (*exos_pipe_retiring)(void);
+
 // Process env holds n more (or, n negative, fewer) ends of the pipe, read
 // or write ends: an open file of a new pipe, a child's copies (fork,
 // spawn), a close. The process (or, for a child not started yet, its
 // parent) alone changes its record. Taking ends back from a process whose
 // record is gone does nothing: it died, and a waiter took its ends out.
+// Letting go of its last end, a process leaves its record RETIRING (no
+// ends, still its own) until it has taken its ends out of the totals too,
+// then frees it: the owner frees the pages once no live process holds the
+// pipe, and waits for a retiring one first (retirements_done), which
+// still writes the header. Once its record is free it touches the pipe no
+// more.
 void pipe_hold(struct pipe *p, int writing, unsigned int env, int n)
 {
   volatile unsigned long *rec = &p->holders[env % PIPE_HOLDERS];
   volatile unsigned int *total = writing ? &p->writers : &p->readers;
   if (n > 0)
     __atomic_fetch_add(total, n, __ATOMIC_SEQ_CST);
+  unsigned long nh;
   for (;;) {
     unsigned long h = *rec;
     if (h == 0 || HOLDER_ENV(h) != env) {
@@ -122,14 +135,30 @@ void pipe_hold(struct pipe *p, int writing, unsigned int env, int n)
         continue;
       }
     }
-    unsigned long nh = (h == 0 ? HOLDER(env) : h) + (unsigned long)n * ONE_END(writing);
+    nh = ((h & ~RETIRING) == 0 ? HOLDER(env) : h & ~RETIRING) + (unsigned long)n * ONE_END(writing);
     if ((nh & ALL_ENDS) == 0)
-      nh = 0;  // no end left: the slot's record is free
+      nh = HOLDER(env) | RETIRING;  // no end left: free once the totals are right
     if (__atomic_compare_exchange_n(rec, &h, nh, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
       break;
   }
+  if ((nh & RETIRING) && exos_pipe_retiring != NULL)
+    exos_pipe_retiring();
   if (n < 0)
     __atomic_fetch_add(total, n, __ATOMIC_SEQ_CST);
+  if (nh & RETIRING)  // (unless it took an end again meanwhile)
+    __atomic_compare_exchange_n(rec, &nh, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+// Wait until no live process is letting go of its last end of the pipe
+// (a RETIRING record: a few instructions long), giving it the processor.
+static void retirements_done(struct pipe *p)
+{
+  const struct env_info *envs = (const struct env_info *)UENVS;
+  for (int i = 0; i < PIPE_HOLDERS; i++) {
+    unsigned long h;
+    while (((h = p->holders[i]) & RETIRING) && envs[i].id == HOLDER_ENV(h))
+      sys_yield(HOLDER_ENV(h));
+  }
 }
 
 // A test's hook, NULL except in tests: called each time this process looks
@@ -139,12 +168,16 @@ void pipe_hold(struct pipe *p, int writing, unsigned int env, int n)
 void (*exos_pipe_looking)(void);
 
 // Does a live process hold one of the ends (ENDS(writing) or ALL_ENDS)?
-// The records of processes that died are taken out on the way.
+// The records of processes that died are taken out on the way. For
+// ALL_ENDS (may the owner free the pages?) processes letting go of their
+// last end are waited for first.
 static int held_alive(struct pipe *p, unsigned long ends)
 {
   const struct env_info *envs = (const struct env_info *)UENVS;
   if (exos_pipe_looking != NULL)
     exos_pipe_looking();
+  if (ends == ALL_ENDS)
+    retirements_done(p);
   // LAB ipc: look at every record: forget a dead holder's, say yes at a live one with such ends
   // HANDOUT: return 1;
   for (int i = 0; i < PIPE_HOLDERS; i++) {
@@ -166,12 +199,13 @@ void pipe_close(struct pipe *p, int writing, int last_here)
 {
   // LAB ipc: let go of the end; with none left here unmap, and free if the owner and none alive
   // HANDOUT: pipe_hold(p, writing, sys_getenvid(), -1);
-  pipe_hold(p, writing, sys_getenvid(), -1);
+  unsigned int me = sys_getenvid(), owner = p->owner;  // (before the pages may go)
+  pipe_hold(p, writing, me, -1);
   if (!last_here)
     return;
   unsigned long va = (unsigned long)p;
   unsigned long hp = PTE_PPN(vm_pte(va)), dp = PTE_PPN(vm_pte(va + PGSIZE));
-  int unused = p->owner == (unsigned int)sys_getenvid() && !held_alive(p, ALL_ENDS);
+  int unused = owner == me && !held_alive(p, ALL_ENDS);
   vm_unmap(va);
   vm_unmap(va + PGSIZE);
   if (unused) {

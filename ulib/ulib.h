@@ -304,6 +304,7 @@ long pipe_take(struct pipe *p, void *buf, unsigned long n);
 long pipe_write(struct pipe *p, const void *buf, unsigned long n);
 void pipe_pages(struct pipe *p, unsigned long *header, unsigned long *data);
 extern void (*exos_pipe_looking)(void);  // a test's hook (pipe.c)
+extern void (*exos_pipe_retiring)(void);  // a test's hook (pipe.c)
 
 // socket.c: sockets as descriptors (read, write and close work on them)
 #define SOCK_DGRAM  1  // UDP

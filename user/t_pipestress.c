@@ -78,6 +78,56 @@ static int last_words(void)
   return ok;
 }
 
+#define DONE (*(volatile int *)(SHARED_VA + 64))
+
+// The closer's hook (exos_pipe_retiring): once, having let go of its last
+// end, tell the owner to close its own, and give it the processor until it
+// has (50 ms at most: an owner that waits for this process to finish
+// letting go never has), then go on.
+static void owner_closes_now(void)
+{
+  exos_pipe_retiring = NULL;
+  GO = 1;
+  unsigned long end = sys_uptime() + SYSINFO->timebase_hz / 20;
+  while (!DONE && (unsigned long)sys_uptime() < end)
+    sys_yield(0);
+}
+
+// A child lets go of its last end of a pipe, and just then (the hook) the
+// pipe's owner, this process, closes its own last end: the owner must not
+// free the pages before the child is done with the header, or the child
+// dies of a page fault. Returns 1 if the child ended well, and the pages
+// are free again.
+static int owner_frees_while_closing(void)
+{
+  int p[2], status = -1;
+  long shared = vm_alloc(SHARED_VA, PTE_R | PTE_W | PTE_SHARE);
+  if (shared < 0 || pipe(p) < 0)
+    return 0;
+  GO = DONE = 0;
+  unsigned long header = 0;  // its header page: the only pipe this process has
+  for (int i = 0; i < EXOS_NPIPES && header == 0; i++)
+    header = PTE_PPN(vm_pte(EXOS_PIPES + i * 2 * PGSIZE));
+  int pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    exos_pipe_retiring = owner_closes_now;
+    close(p[1]);
+    exit(exos_pipe_retiring == NULL ? 0 : 2);
+  }
+  unsigned long end = sys_uptime() + SYSINFO->timebase_hz;
+  while (!GO && (unsigned long)sys_uptime() < end)
+    sys_yield(0);
+  close(p[0]);
+  close(p[1]);
+  DONE = 1;
+  waitpid(pid, &status);
+  int freed = PAGEINFO(header)->owner == 0;
+  vm_unmap(SHARED_VA);
+  sys_page_free(shared);
+  return status == 0 && freed;
+}
+
 // One round, in a process of its own that has just forked and reaped a
 // child: its stack is copy-on-write, so its first wait for the pipe takes
 // page faults whose handler calls the kernel, where a timer tick that came
@@ -260,6 +310,9 @@ int main(int argc, char **argv)
         "the bytes, then the end",
         last_words(), 1);
   check("100 times a child writes and exits: its reader gets every byte, then the end", ok, ROUNDS);
+  check("the owner closes its last end of a pipe while a child lets go of its own: the child "
+        "ends well, then the pages are free",
+        owner_frees_while_closing(), 1);
   for (int i = 0; i < SIEVES; i++)
     check("a prime sieve over a chain of 60 processes finds every prime below 282", primes(),
           NPRIMES);
