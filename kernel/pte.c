@@ -168,7 +168,7 @@ static inline void flush_entry(uint64 pt_pa, int level, uint64 index, int leaf, 
     asm volatile("sfence.vma %0, %1" ::"r"(va), "r"(asid) : "memory");
   else
     asm volatile("sfence.vma zero, %0" ::"r"(asid) : "memory");
-  tlb_note_space(owner);
+  tlb_note_remote(owner);  // (its siblings: the general paths, tlb_note_siblings_of)
 }
 
 // Check that pte may be written into a level-`level` table of env owner.
@@ -301,8 +301,10 @@ write_entry(struct env *owner, uint64 pt_pa, int level, uint64 index, uint64 pte
     relink(pt_pa, level, index, pte_pa, old, pte);
   *slot = pte;
   page_priv_of(pt_pa)->nvalid += (pte & PTE_V) - (old & PTE_V);
-  if ((old & PTE_V) && !batch)
+  if ((old & PTE_V) && !batch) {
     flush_entry(pt_pa, level, index, is_leaf(old), owner);
+    tlb_note_siblings_of(owner);
+  }
   return 0;
 }
 
@@ -324,7 +326,9 @@ struct fast_write {
 // Start a fast_write for caller.
 static inline struct fast_write fast_start(struct env *caller)
 {
-  return (struct fast_write){base_ppn, npages, pages, caller->pub->id, NO_TABLE};
+  // (An owner of siblings takes the general paths, which shoot down their TLBs too.)
+  uint32 me = caller->nsiblings == 0 ? caller->pub->id : 0;
+  return (struct fast_write){base_ppn, npages, pages, me, NO_TABLE};
 }
 
 // Write pte into entry `index` of table pt_ppn if that is the common write
@@ -481,8 +485,10 @@ void pte_unmap(uint64 pte_pa)
   *slot = 0;
   page_priv_of(pte_pa)->nvalid--;
   struct env *owner = env_of(ppn2page(pte_pa >> PGSHIFT)->owner);
-  if (owner != NULL)
+  if (owner != NULL) {
     flush_entry(PGROUNDDOWN(pte_pa), 0, (pte_pa & (PGSIZE - 1)) / sizeof(uint64), 1, owner);
+    tlb_note_siblings_of(owner);
+  }
 }
 
 static uint32 unmap_owner;  // for unmap_if_owned

@@ -76,8 +76,16 @@ static inline void tlb_note_remote(struct env *e)
 
 void tlb_note_siblings(struct env *e);
 
+// tlb_note_remote for the siblings running on e's tables, if e owns any
+// (abi.h, "Siblings": they share its ASID).
+static inline void tlb_note_siblings_of(struct env *e)
+{
+  if (smp_on && e->nsiblings != 0)
+    tlb_note_siblings(e);
+}
+
 // tlb_note_remote for every environment that runs on e's tables: e, and
-// its owner and siblings if it has any (abi.h, "Siblings").
+// its owner and siblings if it has any.
 static inline void tlb_note_space(struct env *e)
 {
   if (!smp_on)

@@ -198,6 +198,42 @@ static void shootdowns(void)
   kcheck("shootdowns");
 }
 
+// The writer (a sibling, on another hart): store through WINDOW for ever.
+static void writer(long unused)
+{
+  (void)unused;
+  for (;;)
+    (*(volatile unsigned long *)WINDOW)++;
+}
+
+// A sibling storing through WINDOW on another hart, mapped writable, then
+// read-only from here (the same page, fewer rights: the shortest path of a
+// PTE write): once the call returns its stores must fault (it has no
+// handler, so it dies), never land.
+static void read_only(void)
+{
+  long a = sys_page_alloc(0, 0, PG_USER);
+  aspace_map(&self, PAGES, a, PTE_R | PTE_W);
+  aspace_map(&self, WINDOW, a, PTE_R | PTE_W);
+  volatile unsigned long *count = (volatile unsigned long *)PAGES;
+  *count = 0;
+  long id = sibling("writer", writer, 0, 3);
+  sys_env_start(id);
+  int ran = counting(count);
+  aspace_map(&self, WINDOW, a, PTE_R);
+  unsigned long n = *count;
+  for (volatile int i = 0; i < 100000; i++)
+    ;
+  check("a sibling storing on another hart through a mapping made read-only: no store lands "
+        "after the call returns",
+        ran && *count == n, 1);
+  check("... it died of the fault", gone(id), 1);
+  aspace_unmap(&self, WINDOW);
+  aspace_unmap(&self, PAGES);
+  sys_page_free(a);
+  kcheck("read_only");
+}
+
 // ---------------------------------------------------------------- lifecycles
 
 // A spinner (a sibling): count for ever.
@@ -329,6 +365,7 @@ int main(void)
   basics();
   if (SYSINFO->harts_up >= 2)
     shootdowns();
+  read_only();
   destroy_sibling();
   owner_dies(DIE_DESTROYED, "an owner destroyed by its parent");
   owner_dies(DIE_EXIT, "an owner that exits");
