@@ -70,7 +70,8 @@ def siblings_one_hart(t):
     on one hart: a sibling writes its owner's memory, allocates pages that
     are the owner's, controls none of the owner's other children; a sibling
     destroyed, and an owner destroyed three ways (by its parent, by its own
-    exit, by a sibling) with siblings alive: all gone, no page left."""
+    exit, by a sibling) with siblings alive: all gone, no page left; a
+    mapping made read-only stops a sibling's stores."""
     sibling_test(t, 1)
 
 
@@ -78,8 +79,9 @@ def siblings_one_hart(t):
 def siblings_four_harts(t):
     """The same on four harts, where siblings run beside each other: a
     mapping replaced in the shared tables is gone from a sibling's TLB on
-    another hart when the call returns (300 rounds), and an owner dies
-    while its siblings run on other harts."""
+    another hart when the call returns (300 rounds), a sibling storing
+    through a mapping made read-only stores nothing after the call
+    returns, and an owner dies while its siblings run on other harts."""
     sibling_test(t, 4)
 
 
