@@ -54,22 +54,6 @@ static NOINLINE long lookup(struct env *caller, uint64 id, struct env **out)
   return 0;
 }
 
-// Create a child environment with the given name. Returns its id, or
-// -E_QUOTA when the caller has ENV_CHILDREN_MAX children already.
-static NOINLINE long sys_env_create(struct env *e, uint64 name_va)
-{
-  char name[16];
-  long err = copy_string_from_user(e, name, name_va, sizeof(name));
-  if (err < 0)
-    return err;
-  if (e->nchildren >= ENV_CHILDREN_MAX)
-    return -E_QUOTA;
-  struct env *child = env_alloc(e->pub->id, name, NULL);
-  if (child == NULL)
-    return pages_free() < 2 ? -E_NOMEM : -E_NOENV;
-  return child->pub->id;
-}
-
 // The environment whose address space e runs in: e, or the owner of the
 // tables a sibling runs on.
 static inline struct env *space_of(struct env *e)
@@ -77,26 +61,42 @@ static inline struct env *space_of(struct env *e)
   return e->space_owner ? env_of(e->space_owner) : e;
 }
 
-// Create a sibling of the caller's address space (abi.h, "Siblings") with
-// the given name: not runnable, no registers set, a child of the address
-// space's owner. Returns its id, -E_QUOTA when the owner has
-// ENV_CHILDREN_MAX children already, -E_BADENV if the owner is being
-// destroyed.
-static NOINLINE long sys_env_create_sibling(struct env *e, uint64 name_va)
+// Create a child of `parent` with the name at user address name_va, for
+// the calling environment e: an environment with an address space of its
+// own, or (when space is not NULL) a sibling running in space, the owner's
+// tables. Returns its id, -E_QUOTA when parent has ENV_CHILDREN_MAX
+// children already, -E_BADENV if parent is being destroyed, -E_NOMEM or
+// -E_NOENV.
+static long create_child(struct env *e, uint64 name_va, struct env *parent, struct env *space)
 {
   char name[16];
   long err = copy_string_from_user(e, name, name_va, sizeof(name));
   if (err < 0)
     return err;
-  struct env *owner = space_of(e);
-  if (owner->doomed)
+  if (parent->doomed)
     return -E_BADENV;
-  if (owner->nchildren >= ENV_CHILDREN_MAX)
+  if (parent->nchildren >= ENV_CHILDREN_MAX)
     return -E_QUOTA;
-  struct env *sibling = env_alloc(owner->pub->id, name, owner);
-  if (sibling == NULL)
-    return pages_free() < 1 ? -E_NOMEM : -E_NOENV;
-  return sibling->pub->id;
+  struct env *child = env_alloc(parent->pub->id, name, space);
+  if (child == NULL)
+    return pages_free() < (space ? 1 : 2) ? -E_NOMEM : -E_NOENV;
+  return child->pub->id;
+}
+
+// Create a child environment with the given name. Returns its id, or an
+// error as create_child says.
+static NOINLINE long sys_env_create(struct env *e, uint64 name_va)
+{
+  return create_child(e, name_va, e, NULL);
+}
+
+// Create a sibling of the caller's address space (abi.h, "Siblings") with
+// the given name: not runnable, no registers set, a child of the address
+// space's owner. Returns its id or an error as create_child says.
+static NOINLINE long sys_env_create_sibling(struct env *e, uint64 name_va)
+{
+  struct env *owner = space_of(e);
+  return create_child(e, name_va, owner, owner);
 }
 
 // Make a created child runnable, once. Its registers must have been set.

@@ -35,9 +35,11 @@ def backtrace_other_hart(t):
              r"^  #4 0x[0-9a-f]{16} _start_hart\+0x[0-9a-f]+$")
 
 
-def smp_test(t, harts):
-    out = t.qemu(bootargs="init=t_smp", extra_args=["-smp", str(harts)])
-    t.expect(out, r"^t_smp: all \d+ checks passed$",
+def program_passes(t, program, harts):
+    """Boot `program` as init on this many harts: all its checks pass and
+    the machine powers off with nothing left, without a panic."""
+    out = t.qemu(bootargs="init=" + program, extra_args=["-smp", str(harts)])
+    t.expect(out, r"^%s: all \d+ checks passed$" % program,
              r"^rvexo: no environments left; powering off$")
     t.forbid(out, r"FAIL", r"panic", r"kernel trap")
 
@@ -48,20 +50,13 @@ def two_harts(t):
     TLB when the call returns (300 rounds against a reader that keeps it
     warm); a child running on the other hart destroyed, and nothing left;
     slices named by hart; a child owning all of hart 1 runs there alone."""
-    smp_test(t, 2)
+    program_passes(t, "t_smp", 2)
 
 
 @test(points=20, timeout=60)
 def four_harts(t):
     """The same on four harts (the reader may move between them)."""
-    smp_test(t, 4)
-
-
-def sibling_test(t, harts):
-    out = t.qemu(bootargs="init=t_sibling", extra_args=["-smp", str(harts)])
-    t.expect(out, r"^t_sibling: all \d+ checks passed$",
-             r"^rvexo: no environments left; powering off$")
-    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+    program_passes(t, "t_smp", 4)
 
 
 @test(points=10, timeout=60)
@@ -72,7 +67,7 @@ def siblings_one_hart(t):
     destroyed, and an owner destroyed three ways (by its parent, by its own
     exit, by a sibling) with siblings alive: all gone, no page left; a
     mapping made read-only stops a sibling's stores."""
-    sibling_test(t, 1)
+    program_passes(t, "t_sibling", 1)
 
 
 @test(points=20, timeout=60)
@@ -82,7 +77,7 @@ def siblings_four_harts(t):
     another hart when the call returns (300 rounds), a sibling storing
     through a mapping made read-only stores nothing after the call
     returns, and an owner dies while its siblings run on other harts."""
-    sibling_test(t, 4)
+    program_passes(t, "t_sibling", 4)
 
 
 @test(points=10, timeout=90)
