@@ -5,7 +5,8 @@
 // mapping broken in the shared tables is gone from every sibling's TLB when
 // the call returns; and however the owner dies (destroyed by its parent,
 // by its own exit, or by one of its siblings) while siblings run on other
-// harts, every one of them dies with it and nothing is left behind. Runs
+// harts, or while they hold slices, a child, a disk read and a PCT call,
+// every one of them dies with it and nothing is left behind. Runs
 // on one hart too (where nothing runs elsewhere); the shootdown rounds
 // need two.
 
@@ -20,9 +21,9 @@
 #define ROUNDS     300
 #define TAG_A      0xAAAAAAAAUL
 #define TAG_B      0xBBBBBBBBUL
-#define NSIB       3  // siblings of a child owner
+#define NSIB       4  // siblings of a child owner
 
-// What a child owner and its siblings share with this program.
+// What a child owner, its siblings and a server share with this program.
 struct control {
   volatile unsigned long how;              // this program's: how the owner is to die (DIE_*)
   volatile unsigned long go;               // this program's: die now
@@ -30,9 +31,19 @@ struct control {
   volatile unsigned long owner;            // the owner's id
   volatile unsigned long ids[NSIB];        // its siblings' ids
   volatile unsigned long spins[NSIB + 1];  // its siblings' counts, then its own
+  // DIE_BUSY only:
+  volatile unsigned long block;      // this program's: the disk block bound to the owner
+  volatile unsigned long server;     // this program's: the server's id
+  volatile unsigned long release;    // this program's: the server may answer now
+  volatile long slices[2];           // the slicer's: the slices it holds
+  volatile long nephew;              // the parent's: its child
+  volatile long reads;               // the reader's: disk reads done or refused (< 0)
+  volatile unsigned long in_call;    // the server's: it holds the caller's call
+  volatile long reply;               // the server's: what its pct_reply returned
+  volatile unsigned long answered;   // the server's: reply is written
 };
 
-enum { DIE_DESTROYED, DIE_EXIT, DIE_BY_SIBLING };
+enum { DIE_DESTROYED, DIE_EXIT, DIE_BY_SIBLING, DIE_BUSY };
 
 // Shared between this program and its siblings (one address space).
 static volatile unsigned long announced, seen, stale, spins[NSIB];
@@ -276,9 +287,37 @@ static void killer(long k)
     c->spins[k]++;
 }
 
+// A busy sibling (of an owner that is to die busy), by its number k:
+// 0 holds two slices of a hart and spins in them, 1 has a child of its
+// own, 2 reads a disk block again and again (a request is nearly always in
+// flight), 3 waits in a PCT call that the server, on another hart, holds.
+static void busy(long k)
+{
+  struct control *c = (struct control *)SHARED;
+  long page = k == 2 ? sys_page_alloc(0, 0, PG_USER) : 0;  // (the owner's)
+  if (k == 0)
+    for (int i = 0; i < 2; i++)
+      c->slices[i] = sys_slice_alloc(0, -1 - MAXHARTS);
+  if (k == 1)
+    c->nephew = sys_env_create("nephew");
+  if (k == 3) {
+    c->spins[k]++;
+    while (sys_pct_call(0, 0, 0, 0, 0, 0, c->server) == -E_NOENTRY)
+      sys_yield(0);  // (the server has not registered its entry yet)
+  }
+  for (;;) {
+    if (k == 2) {
+      long err = sys_disk_wait(sys_disk_io(c->block, page, 0));
+      c->reads = err < 0 ? err : c->reads + 1;
+    }
+    c->spins[k]++;
+  }
+}
+
 // A child owner (made by spawn_child, a copy of this program): start NSIB
-// siblings that spin (the last a killer when it is to die by a sibling),
-// then spin itself; exit when told to if it is to die so.
+// siblings that spin (the last a killer when it is to die by a sibling;
+// busy ones, with the disk block bound to the reader, when it is to die
+// busy), then spin itself; exit when told to if it is to die so.
 static void owner(void)
 {
   struct control *c = (struct control *)SHARED;
@@ -287,10 +326,12 @@ static void owner(void)
   c->owner = sys_getenvid();
   for (int k = 0; k < NSIB; k++) {
     int kill = k == NSIB - 1 && c->how == DIE_BY_SIBLING;
-    long id = sibling(kill ? "killer" : "spinner", kill ? killer : spinner,
-                      kill ? k : (long)&c->spins[k], k);
+    long id = c->how == DIE_BUSY ? sibling("busy", busy, k, k)
+                                 : sibling(kill ? "killer" : "spinner", kill ? killer : spinner,
+                                           kill ? k : (long)&c->spins[k], k);
     c->ids[k] = id;
-    if (id < 0 || sys_env_start(id) < 0)
+    if (id < 0 || (c->how == DIE_BUSY && k == 2 && sys_disk_bind(id, c->block, 1) < 0) ||
+        sys_env_start(id) < 0)
       sys_env_exit(1);
   }
   c->ready = 1;
@@ -299,9 +340,82 @@ static void owner(void)
   sys_env_exit(0);
 }
 
+// The server's PCT entry: a fresh stack, then server_call.
+PCT_SERVER_ENTRY();
+
+// Hold the call until this program releases it, then answer it and note
+// what the answer returned (the caller is gone by then); spin for ever.
+void server_call(long a0, long a1, long a2, long a3, long a4, long a5, long caller, long kind)
+{
+  struct control *c = (struct control *)SHARED;
+  c->in_call = 1;
+  while (!c->release)
+    ;
+  c->reply = sys_pct_reply(0, 0, 0, 0, 0, 0, caller);
+  c->answered = 1;
+  for (;;)
+    ;
+}
+
+// A server (a child of this program's): accept calls, and spin.
+static void server(void)
+{
+  sys_env_set_entry(0, ENTRY_PCT, (unsigned long)server_entry);
+  for (;;)
+    ;
+}
+
+// Make a child running fn, with the control page ppn mapped at SHARED, and
+// start it. Returns its id, or -1.
+static long child_with_control(const char *name, void (*fn)(void), long ppn)
+{
+  long id = spawn_child(name, fn);
+  struct aspace child;
+  aspace_init(&child, id);
+  if (id < 0 || sys_page_grant(ppn, id, GRANT_R | GRANT_W) < 0 ||
+      aspace_map(&child, SHARED, ppn, PTE_R | PTE_W) < 0 || sys_env_start(id) < 0)
+    return -1;
+  return id;
+}
+
+// Is everything in control page c as the owner's death, just now, leaves
+// it: the owner's siblings gone, and nobody counting any more?
+static int all_gone_and_still(struct control *c)
+{
+  int siblings_gone = 1;
+  for (int k = 0; k < NSIB; k++)
+    siblings_gone = siblings_gone && gone_now(c->ids[k]);
+  unsigned long before[NSIB + 1];
+  for (int k = 0; k <= NSIB; k++)
+    before[k] = c->spins[k];
+  for (volatile int i = 0; i < 100000; i++)
+    ;
+  int still = 1;
+  for (int k = 0; k <= NSIB; k++)
+    still = still && c->spins[k] == before[k];
+  return siblings_gone && still;
+}
+
+// After an owner died busy: none of the slicer's slices is held, the
+// parent's child lives on as this program's, and the server, answering
+// the call of a caller that died, is told so and lives on. Destroys the
+// child and the server.
+static int busy_ends_well(struct control *c)
+{
+  const volatile unsigned int *slice_owner = (const volatile unsigned int *)USLICES;
+  int ok = c->slices[0] >= 0 && c->slices[1] >= 0 && slice_owner[c->slices[0]] == 0 &&
+           slice_owner[c->slices[1]] == 0;
+  ok = ok && ENVINFO(c->nephew)->parent_id == (unsigned int)sys_getenvid() &&
+       sys_env_destroy(c->nephew) == 0;
+  c->release = 1;
+  ok = ok && await(&c->answered, 1) && c->reply == -E_NOTWAITING && !gone_now(c->server);
+  return ok && sys_env_destroy(c->server) == 0;
+}
+
 // An owner dies, however, while its siblings spin (on other harts, with
-// several): each way three times. Afterwards the owner and every sibling
-// are gone, nothing counts any more, and every page is free again.
+// several) or are busy (busy, above): each way three times. Afterwards the
+// owner and every sibling are gone, nothing counts any more, and every page
+// is free again.
 static void owner_dies(int how, const char *what)
 {
   struct control *c = (struct control *)PARENT;
@@ -313,23 +427,29 @@ static void owner_dies(int how, const char *what)
     aspace_map(&self, PARENT, ppn, PTE_R | PTE_W);
     memset((void *)c, 0, sizeof(*c));
     c->how = how;
+    c->block = SYSINFO->disk_blocks - 1;
+    long server_id = how == DIE_BUSY ? child_with_control("server", server, ppn) : 0;
+    if (server_id < 0)
+      break;
+    c->server = server_id;
     long id = spawn_child("owner", owner);
     struct aspace child;
     aspace_init(&child, id);
     if (id < 0 || sys_page_grant(ppn, id, GRANT_R | GRANT_W) < 0 ||
-        aspace_map(&child, SHARED, ppn, PTE_R | PTE_W) < 0 || sys_env_start(id) < 0)
+        aspace_map(&child, SHARED, ppn, PTE_R | PTE_W) < 0 ||
+        (how == DIE_BUSY && sys_disk_bind(id, c->block, 1) < 0) || sys_env_start(id) < 0)
       break;
     unsigned long end = sys_uptime() + MS(1000);
     int all = 0;
     while (!all && !past(end)) {
-      all = c->ready;
+      all = c->ready && (how != DIE_BUSY || (c->in_call && c->reads >= 2));
       for (int k = 0; k <= NSIB; k++)
         all = all && c->spins[k] > 0;
       sys_yield(0);
     }
     if (!all)
       break;
-    if (how == DIE_DESTROYED) {
+    if (how == DIE_DESTROYED || how == DIE_BUSY) {
       if (sys_env_destroy(id) != 0 || !gone_now(id))
         break;
     } else {
@@ -337,18 +457,7 @@ static void owner_dies(int how, const char *what)
       if (!gone(id))
         break;
     }
-    int siblings_gone = 1;
-    for (int k = 0; k < NSIB; k++)
-      siblings_gone = siblings_gone && gone_now(c->ids[k]);
-    unsigned long before[NSIB + 1];
-    for (int k = 0; k <= NSIB; k++)
-      before[k] = c->spins[k];
-    for (volatile int i = 0; i < 100000; i++)
-      ;
-    int still = 1;
-    for (int k = 0; k <= NSIB; k++)
-      still = still && c->spins[k] == before[k];
-    ok += siblings_gone && still;
+    ok += all_gone_and_still(c) && (how != DIE_BUSY || busy_ends_well(c));
     aspace_unmap(&self, PARENT);
     sys_page_free(ppn);
     left += SYSINFO->nfree != free0;
@@ -370,5 +479,7 @@ int main(void)
   owner_dies(DIE_DESTROYED, "an owner destroyed by its parent");
   owner_dies(DIE_EXIT, "an owner that exits");
   owner_dies(DIE_BY_SIBLING, "an owner destroyed by its sibling");
+  owner_dies(DIE_BUSY, "an owner destroyed while its siblings hold slices, a child, a disk "
+                       "read and a PCT call");
   finish("t_sibling");
 }

@@ -65,8 +65,10 @@ def siblings_one_hart(t):
     on one hart: a sibling writes its owner's memory, allocates pages that
     are the owner's, controls none of the owner's other children; a sibling
     destroyed, and an owner destroyed three ways (by its parent, by its own
-    exit, by a sibling) with siblings alive: all gone, no page left; a
-    mapping made read-only stops a sibling's stores."""
+    exit, by a sibling) with siblings alive, and while its siblings hold
+    slices, a child, a disk read and a PCT call: all gone, no slice held,
+    the child and the server live on, no page left; a mapping made
+    read-only stops a sibling's stores."""
     program_passes(t, "t_sibling", 1)
 
 
