@@ -243,6 +243,16 @@ def shell_with_wire(t, commands, talk, timeout):
     return out, result.get("value")
 
 
+def shell_with_wire_checked(t, commands, talk, timeout):
+    """shell_with_wire, and each thing talk found wrong (a list of
+    sentences) a failed check; none returned means talk did not finish.
+    Returns the same pair."""
+    out, wrong = shell_with_wire(t, commands, talk, timeout)
+    for w in wrong if wrong is not None else ["the host side did not finish"]:
+        t.check(False, w)
+    return out, wrong
+
+
 def free_tcp_port():
     """A TCP port of 127.0.0.1 that nothing uses just now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
