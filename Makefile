@@ -88,7 +88,7 @@ KERNEL_SRCS += ash.c
 KERNEL_OBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KERNEL_SRCS))) $(B)/kernel/progs.o
 
 ULIB_SRCS := ulib/entry.S ulib/libmain.c ulib/hooks.c ulib/printf.c ulib/usys.S ulib/xentry.S ulib/exception.c \
-	ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
+	ulib/lock.c ulib/vm.c ulib/heap.c ulib/fork.c ulib/context.S ulib/stride.c ulib/revoke.c ulib/thread.c \
 	ulib/diskfs.c ulib/spawn.c ulib/exec.S ulib/rpc.c ulib/rpc_entry.S ulib/fd.c ulib/pipe.c ulib/console.c ulib/compat.c ulib/fs.c ulib/fsclient.c \
 	ulib/ether.c ulib/ip.c ulib/udp.c ulib/tcp.c ulib/socket.c kernel/fmt.c kernel/string.c kernel/symtab.c
 ULIB_SRCS += ulib/ucopy.S
@@ -97,7 +97,7 @@ ULIB_OBJS := $(patsubst %,$(B)/ulib/%.o,$(notdir $(basename $(ULIB_SRCS))))
 
 # User programs: user/NAME.c becomes $(B)/user/NAME. All are built into the
 # kernel image for now; the kernel starts init, or NAME with ARGS=init=NAME.
-UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc t_smp t_sibling smpbench
+UPROGS := init fsd t_sound t_orphan t_pte t_bind t_env t_sched t_pct t_revoke t_disk t_exos t_fork stride t_crash t_overflow t_xoverflow echo t_spawn t_paging pagedemo t_rpc t_thread t_cond t_pipe t_pipestress t_fsfirst t_memback sh cat grep wc ls ps free kill sleep t_xv6 exobench mkdir rm ln mv t_crashfs usertests fuzz t_net netd ping udpecho httpd nc t_smp t_sibling t_hart smpbench
 UPROGS += t_ash t_ip
 UPROGS += demo demo_bench demo_bindings demo_stride demo_revoke  # the demos (below)
 UPROG_FILES := $(addprefix $(B)/user/,$(UPROGS))

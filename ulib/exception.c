@@ -102,12 +102,13 @@ int exos_fault_is_guarded(const struct xframe *f)
          f->pc < (unsigned long)exos_guarded_end;
 }
 
-// Called by xentry.S with the saved registers. Runs the handler for the
-// cause; returning resumes the program with the registers in f (a handler
-// may change them, e.g. move f->pc past a faulting instruction). A fault
-// no handler resolves inside a guarded access fails that access: it
-// returns -E_FAULT (ucopy.S). Otherwise the program ends with a report.
-void exos_dispatch(struct xframe *f)
+// Run the handler for f's cause (xentry.S's exos_dispatch comes here
+// while the program has no hart threads); returning resumes the program
+// with the registers in f (a handler may change them, e.g. move f->pc past
+// a faulting instruction). A fault no handler resolves inside a guarded
+// access fails that access: it returns -E_FAULT (ucopy.S). Otherwise the
+// program ends with a report.
+void exos_dispatch_exception(struct xframe *f)
 {
   // LAB upcalls: run the cause's handler; unresolved, fail a guarded access or report and exit
   // HANDOUT: printf("%s: exception %lu at pc 0x%lx: exos_dispatch() is not written\n",
@@ -124,6 +125,25 @@ void exos_dispatch(struct xframe *f)
   exos_backtrace(f->pc, f->ra, f->s0);
   exit(-1);
   // END LAB upcalls
+}
+
+// exos_dispatch (xentry.S) comes here once the program has hart threads:
+// exos_dispatch_exception(f), holding ExOS's lock meanwhile if this upcall
+// began the critical section.
+void exos_dispatch_locked(struct xframe *f)
+{
+  int took = exos_upcall_lock();
+  exos_dispatch_exception(f);
+  exos_upcall_unlock(took);
+}
+
+// Called by xentry.S for a revocation upcall: the handler revoke.c set
+// (exos_revoke_hook), holding ExOS's lock meanwhile as above.
+void exos_revoke_dispatch(struct xframe *f)
+{
+  int took = exos_upcall_lock();
+  exos_revoke_hook(f);
+  exos_upcall_unlock(took);
 }
 
 // Set up exception handling: map the exception stack (the page below it

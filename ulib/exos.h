@@ -115,9 +115,37 @@ _Static_assert(__builtin_offsetof(struct exec_switch, fds) == EXS_FDS, "EXS_FDS"
 // EXOS_TSTACKS + i * EXOS_TSTACK_SPAN: its stack is the top EXOS_TSTACK_SIZE
 // bytes, and the rest stays unmapped as a guard.
 #define EXOS_TSTACKS     0x3E00000000
+#define EXOS_TSTACK_SHIFT 16  // EXOS_TSTACK_SPAN is 1 << EXOS_TSTACK_SHIFT
 #define EXOS_TSTACK_SPAN 0x10000
 #define EXOS_TSTACK_SIZE 0x4000
 #define EXOS_MAXTHREADS  64
+// A hart thread's span (thread_create_on) holds more, at these offsets: its
+// exception stack [XSTACK_LO, XSTACK_TOP) above a guard, and its
+// environment's u-area (read-only) just above; then a guard, then its
+// stack as above. xentry.S finds them all from sp, which is always on the
+// thread's stack or exception stack.
+#define EXOS_HT_XSTACK_LO  0x4000
+#define EXOS_HT_XSTACK_TOP 0x8000
+#define EXOS_HT_UAREA      0x8000
+// A hart thread's own state (lock.c), kept apart from its record in
+// thread.c: its processor's count of critical sections, and two words
+// where xentry.S's hart_xentry keeps t0 and t1 until they are in the frame.
+#define EXOS_HART_SIZE     32
+#define HART_CRITICAL      0
+#define HART_T0            8
+#define HART_T1            16
+#ifndef __ASSEMBLER__
+struct exos_hart {
+  volatile unsigned long critical;
+  unsigned long t0, t1;
+  volatile unsigned long in_use;  // the slot's thread is a hart thread
+};
+extern struct exos_hart exos_harts[EXOS_MAXTHREADS];
+extern volatile unsigned long exos_sections_done;
+int exos_hart_slot(void);
+volatile unsigned long *exos_critical_count(void);
+void exos_lock_take(void), exos_lock_release(void);
+#endif
 // A thread's saved registers (struct thread's frame, written by xentry.S):
 // slot 0 the pc, slots 1..31 x1..x31 (x3, gp, not kept) as in struct xframe,
 // then the thread's exos_critical count and how often the epilogue

@@ -93,6 +93,12 @@ void exit(int status)
 {
   for (int i = at_exit.n - 1; i >= 0; i--)
     ((void (*)(int))at_exit.fn[i])(status);
+  // In a hart thread (thread.c) this is a sibling of the program's
+  // environment: the program ends with the one that owns the address space
+  // (the owner of the u-area at UAREA), which takes its siblings with it.
+  unsigned int owner = ((const volatile struct uarea *)UAREA)->envid;
+  if (sys_getenvid() != owner)
+    sys_env_destroy(owner);
   sys_env_exit(status);
   for (;;)
     ;  // not reached: the kernel does not return from env_exit

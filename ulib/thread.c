@@ -93,6 +93,7 @@ struct thread {
   struct mutex *waiting;              // blocked in mutex_lock: the mutex it waits for
   struct cond *cond;                  // blocked in cond_wait: the condition it waits on
   unsigned long wait_since;  // ... since this tick of wait_clock (first come, first served)
+  unsigned int vp_env;       // a hart thread: the environment it runs in alone (else 0)
 };
 
 _Static_assert(__builtin_offsetof(struct thread, frame) == 0, "xentry.S finds the frame first");
@@ -102,7 +103,7 @@ _Static_assert(EXOS_SYS_YIELD == SYS_yield, "EXOS_SYS_YIELD");
 #define SP      2
 #define A0      10
 #define A1      11
-#define RUNNING (exos_thread_cur)
+#define RUNNING (running())
 
 static EXOS_STATE_THREADS struct thread threads[EXOS_MAXTHREADS];  // xentry.S saves frames here
 static int next_tid = 2;
@@ -114,6 +115,8 @@ static exos_handler next_fault_handler[16];
 // epilogue's note that it has saved it.
 extern struct thread *volatile exos_thread_cur;
 extern volatile unsigned long exos_thread_saved;
+static volatile int parked;  // the program's own processor waits in park(), on no thread's stack
+#define PAUSE_SPINS 2000     // how long a waiting processor spins before it yields its hart
 // Counters for tests and curious students: epilogues (preemptions, counted
 // by xentry.S), prologues, and switches from one thread to another (by any path).
 volatile unsigned long exos_thread_prologues, exos_thread_switches;
@@ -121,6 +124,13 @@ volatile unsigned long exos_thread_prologues, exos_thread_switches;
 void exos_thread_epilogue(void), exos_thread_prologue(void);
 void exos_thread_switch(struct thread *from, struct thread *to);
 struct thread *exos_thread_pick(void);
+void exos_thread_park(struct thread *(*idle)(void)) __attribute__((noreturn));
+struct thread *exos_thread_idle(void);
+extern char exos_hart_xentries[];  // xentry.S: slot k's hart thread's exception entry at + 16 * k
+static struct thread *running(void);
+static struct thread *wait_for_a_thread(void);
+static void leave_to_other_harts(struct thread *me);
+static void wait_off_its_stack(struct thread *t);
 
 // Where slot's stack ends (its first byte above).
 static unsigned long stack_top(int slot)
@@ -128,12 +138,14 @@ static unsigned long stack_top(int slot)
   return EXOS_TSTACKS + (slot + 1UL) * EXOS_TSTACK_SPAN;
 }
 
-// Unmap slot's stack pages, freeing them too if free_pages is set.
+// Unmap slot's stack pages (a hart thread's exception stack too), freeing
+// them too if free_pages is set.
 static void unmap_stack(int slot, int free_pages)
 {
-  for (unsigned long va = stack_top(slot) - EXOS_TSTACK_SIZE; va < stack_top(slot); va += PGSIZE) {
+  unsigned long span = stack_top(slot) - EXOS_TSTACK_SPAN;
+  for (unsigned long va = span + EXOS_HT_XSTACK_LO; va < stack_top(slot); va += PGSIZE) {
     unsigned long pte = vm_pte(va);
-    if (pte & PTE_V) {
+    if ((pte & PTE_V) && va != span + EXOS_HT_UAREA) {  // (the u-area goes with its environment)
       vm_unmap(va);
       if (free_pages)
         sys_page_free(PTE_PPN(pte));
@@ -210,15 +222,18 @@ static struct thread *find(int tid)
 }
 
 // The first runnable thread after `from` in slot order, wrapping around
-// and ending with `from` itself; NULL if none is runnable.
+// and ending with `from` itself, of those the program's own processor runs
+// (no hart thread); NULL if none is runnable, or if `from` is a hart thread.
 static struct thread *next_runnable(struct thread *from)
 {
   struct thread *found = NULL;
+  if (from->vp_env)
+    return NULL;  // (a hart thread is alone on its processor)
   // LAB threads: search the slots round-robin, from the one after from's to from's own
   int first = from - threads;
   for (int k = 1; k <= EXOS_MAXTHREADS && found == NULL; k++) {
     struct thread *t = &threads[(first + k) % EXOS_MAXTHREADS];
-    if (t->state == T_RUNNABLE)
+    if (t->state == T_RUNNABLE && t->vp_env == 0)
       found = t;
   }
   // END LAB threads
@@ -231,6 +246,8 @@ static struct thread *next_runnable(struct thread *from)
 // Returns its record, which the prologue resumes.
 struct thread *exos_thread_pick(void)
 {
+  if (exos_hart_threads)
+    exos_lock_take();  // (the resume lets it go if the thread chosen is in no critical section)
   struct thread *prev = RUNNING;
   exos_thread_saved = 0;
   exos_thread_prologues++;
@@ -241,19 +258,6 @@ struct thread *exos_thread_pick(void)
   if (next != prev)
     exos_thread_switches++;
   return next;
-}
-
-// LAB threads: switch_to and block (and exos_thread_switch in ulib/xentry.S)
-// Run `next` instead of the running thread, which continues (this returns)
-// when it is chosen again. The caller holds exos_critical.
-static void switch_to(struct thread *next)
-{
-  struct thread *prev = RUNNING;
-  if (next == prev)
-    return;
-  exos_thread_switches++;
-  exos_thread_cur = next;
-  exos_thread_switch(prev, next);
 }
 
 // No thread can run and none ever will: report who waits for whom and end
@@ -273,18 +277,33 @@ static void __attribute__((noreturn)) deadlock(void)
   exit(-1);
 }
 
+// LAB threads: switch_to and block (and exos_thread_switch in ulib/xentry.S)
+// Run `next` instead of the running thread, which continues (this returns)
+// when it is chosen again. The caller holds exos_critical.
+static void switch_to(struct thread *next)
+{
+  struct thread *prev = RUNNING;
+  if (next == prev)
+    return;
+  exos_thread_switches++;
+  exos_thread_cur = next;
+  exos_thread_switch(prev, next);
+}
+
 // The running thread has marked itself blocked: run another thread until
 // someone makes this one runnable again and it is chosen. The caller holds
 // exos_critical exactly once (not inside a handler or another critical
 // section, where the thread cannot be switched away).
 static void block(void)
 {
-  if (exos_critical != 1) {
+  if (*exos_critical_count() != 1) {
     printf("%s: thread %d would block inside an exception handler or critical section\n",
            exos_progname(), RUNNING->tid);
     exit(-1);
   }
   struct thread *next = next_runnable(RUNNING);
+  if (next == NULL)
+    next = wait_for_a_thread();
   if (next == NULL)
     deadlock();
   switch_to(next);
@@ -339,8 +358,8 @@ int thread_create(void (*fn)(void *), void *arg)
 // exception handler or critical section (no switch is possible there).
 void thread_yield(void)
 {
-  if (RUNNING == NULL || exos_critical != 0)
-    return;
+  if (RUNNING == NULL || *exos_critical_count() != 0 || RUNNING->vp_env != 0)
+    return;  // (a hart thread is alone on its processor)
   // LAB threads: switch to the next runnable thread
   exos_critical_enter();
   switch_to(next_runnable(RUNNING));
@@ -374,6 +393,7 @@ int thread_join(int tid)
     if (t->tid != tid) {
       err = -E_INVAL;
     } else {
+      wait_off_its_stack(t);
       unmap_stack(t - threads, 1);
       memset(t, 0, sizeof(*t));
     }
@@ -402,6 +422,8 @@ void thread_exit(void)
     blocked |= t->state == T_BLOCKED;
   }
   struct thread *next = next_runnable(me);
+  if (next == NULL)
+    leave_to_other_harts(me);  // returns only if no thread anywhere can run
   if (next == NULL && blocked)
     deadlock();
   if (next == NULL)
@@ -590,4 +612,223 @@ void thread_fork_child(void)
     }
   }
   exos_thread_saved = 0;
+  exos_hart_threads = 0;  // (a child has none: hart threads may not fork)
+  exos_lock_release();    // (one may have held it as fork copied the memory)
+  memset(exos_harts, 0, sizeof(exos_harts));
+}
+
+// ---------------------------------------------------------------- hart threads
+//
+// A hart thread runs beside the program on a hart of its own choosing: it
+// is alone in an environment of its own, a sibling of the program's (the
+// same tables: kernel/abi.h, "Siblings"), which owns one time slice of that
+// hart and so runs there only. Its record is in threads[] like any other
+// (vp_env names its environment), so it joins, locks mutexes and waits on
+// conditions like any other thread; but it is never switched: blocked, its
+// processor waits (yielding the hart) until another thread wakes it. Its
+// slot's span holds its exception stack and its environment's u-area too
+// (ulib/exos.h); its exceptions come to xentry.S's hart_xentry.
+//
+// Once a hart thread exists, every critical section holds ExOS's lock
+// (lock.c), which keeps the threads' records, mutexes and conditions, the
+// heap and the tables consistent across harts as exos_critical alone did on
+// one; a processor waiting for another thread lets it go (pause_for_others).
+//
+// What a hart thread may not do: fork, exec or wait (they are not
+// thread-safe anyway), or talk to servers (the file system, pipes): a
+// server knows the program's environment, not its siblings. It may
+// compute, use memory (malloc, the lazy heap), the threads' calls, printf
+// to the console, and exit() (which ends the whole program).
+
+// The running thread's record: this hart thread's, or the one the
+// program's own processor runs (NULL before threads are first used).
+static struct thread *running(void)
+{
+  int slot = exos_hart_slot();
+  return slot >= 0 ? &threads[slot] : exos_thread_cur;
+}
+
+// Is hart thread t's environment gone?
+static int env_gone(const struct thread *t)
+{
+  return ((const struct env_info *)UENVS)[t->vp_env & 255].id != t->vp_env;
+}
+
+// Can any thread, on any processor, run? (A hart thread whose environment
+// the kernel destroyed, for a fault it could not deliver, ends the program.)
+// The caller holds ExOS's lock.
+static int any_runnable(void)
+{
+  int any = 0;
+  for (int i = 0; i < EXOS_MAXTHREADS; i++) {
+    struct thread *t = &threads[i];
+    if (t->vp_env && t->state != T_DONE && t->state != T_FREE && env_gone(t)) {
+      printf("%s: hart thread %d died with its environment\n", exos_progname(), t->tid);
+      exit(-1);
+    }
+    any |= t->state == T_RUNNABLE;
+  }
+  return any;
+}
+
+// Let ExOS's lock go for a moment, then take it again: a wait for a thread
+// on another hart. With several harts, wait spinning until some processor
+// ends a critical section (which may have woken the waiting thread) or
+// PAUSE_SPINS looks; then, or with one hart, give the hart away once.
+static void pause_for_others(void)
+{
+  unsigned long seen = exos_sections_done;
+  exos_lock_release();
+  int spins = ((const struct sysinfo *)USYSINFO)->harts_up > 1 ? PAUSE_SPINS : 0;
+  for (int i = 0; i < spins && exos_sections_done == seen; i++)
+    ;
+  if (exos_sections_done == seen)
+    sys_yield(0);
+  exos_lock_take();
+}
+
+// block() found nothing this processor may run (the program's own: none of
+// its threads; a hart thread: itself, blocked). With hart threads, one may
+// yet wake one: wait until a thread this processor may run is runnable and
+// return it (a hart thread: itself). Returns NULL if no thread anywhere
+// can run, or ever will.
+static struct thread *wait_for_a_thread(void)
+{
+  struct thread *me = RUNNING, *next = NULL;
+  while (exos_hart_threads && next == NULL && any_runnable()) {
+    pause_for_others();
+    next = me->vp_env ? (me->state == T_RUNNABLE ? me : NULL) : next_runnable(me);
+  }
+  return next;
+}
+
+// thread_exit found no thread this processor may run after me. If another
+// can run elsewhere, a hart thread's environment ends (its record stays
+// until it is joined), and the program's own processor parks (below).
+// Returns only if no thread anywhere can run.
+static void leave_to_other_harts(struct thread *me)
+{
+  if (!exos_hart_threads || !any_runnable())
+    return;
+  if (me->vp_env) {
+    exos_lock_release();
+    sys_env_exit(0);
+  }
+  exos_thread_park(exos_thread_idle);
+}
+
+// Called by exos_thread_park (xentry.S) on the exception stack, which is
+// free (the program's own processor is in a critical section: no upcall
+// comes), once its thread has finished and only hart threads can run:
+// wait until one of its threads can run, and return it for
+// exos_thread_resume. Ends the program as thread_exit would if none ever
+// will.
+struct thread *exos_thread_idle(void)
+{
+  struct thread *next = NULL;
+  parked = 1;
+  while (next == NULL && any_runnable()) {
+    pause_for_others();
+    next = next_runnable(exos_thread_cur);
+  }
+  if (next == NULL) {
+    for (int i = 0; i < EXOS_MAXTHREADS; i++)
+      if (threads[i].state == T_BLOCKED)
+        deadlock();
+    exit(0);
+  }
+  parked = 0;
+  exos_thread_switches++;
+  exos_thread_cur = next;
+  return next;
+}
+
+// Before thread_join frees finished thread t's stacks: wait until nothing
+// runs on them any more (a hart thread's environment is gone; the
+// program's own processor has switched away from t, or parked); then the
+// slot is no hart thread's any more.
+static void wait_off_its_stack(struct thread *t)
+{
+  while ((t->vp_env && !env_gone(t)) || (t == exos_thread_cur && !parked && t != RUNNING))
+    pause_for_others();
+  exos_harts[t - threads].in_use = 0;
+}
+
+// Make the sibling environment for a hart thread in slot, to run on the
+// given hart (-1: the one with the most free time slices), its exception
+// stack and u-area mapped in the slot's span: the environment's id, not yet
+// started, or an error (nothing left made but pages in the span, which
+// unmap_stack frees).
+static long make_processor(int slot, int hart)
+{
+  unsigned long span = stack_top(slot) - EXOS_TSTACK_SPAN;
+  long err = 0, id;
+  for (unsigned long va = span + EXOS_HT_XSTACK_LO; va < span + EXOS_HT_XSTACK_TOP && err >= 0;
+       va += PGSIZE)
+    err = vm_alloc(va, PTE_R | PTE_W);
+  char name[16];
+  memmove(name, exos_progname(), sizeof(name) - 1);  // (the kernel's table is no user memory)
+  name[sizeof(name) - 1] = 0;
+  if (err < 0 || (id = sys_env_create_sibling(name)) < 0)
+    return err < 0 ? err : id;
+  const struct env_info *env = &((const struct env_info *)UENVS)[id & 255];
+  if ((err = vm_map(span + EXOS_HT_UAREA, env->uarea_ppn, PTE_R)) < 0 ||
+      (err = sys_env_set_xstack(id, span + EXOS_HT_XSTACK_LO, span + EXOS_HT_XSTACK_TOP)) < 0 ||
+      (err = sys_env_set_entry(id, ENTRY_EXCEPTION,
+                               (unsigned long)exos_hart_xentries + 16 * slot)) < 0 ||
+      (err = sys_slice_alloc(id, hart < 0 ? -1 - MAXHARTS : -1 - hart)) < 0) {
+    sys_env_destroy(id);
+    return err;
+  }
+  return id;
+}
+
+// Start a hart thread running fn(arg) on hart `hart` (-1: the hart with
+// the most free time slices), beside the program: see above. Returns its
+// id (> 0), or -E_INVAL (no fn, or no such hart; or called inside an
+// exception handler or critical section), -E_NOMEM (no free slot), or the
+// error that stopped making its environment (-E_NOSLICE: that hart has no
+// free time slice).
+int thread_create_on(void (*fn)(void *), void *arg, int hart)
+{
+  const struct sysinfo *si = (const struct sysinfo *)USYSINFO;
+  if (fn == NULL || hart < -1 || hart >= (int)si->harts_up || *exos_critical_count() != 0)
+    return -E_INVAL;
+  threads_init();
+  long err = install_upcalls();
+  if (err < 0)
+    return err;
+  exos_hart_threads = 1;  // from here on critical sections take ExOS's lock
+  exos_critical_enter();
+  int slot = 0;
+  while (slot < EXOS_MAXTHREADS && threads[slot].state != T_FREE)
+    slot++;
+  long id = -E_NOMEM;
+  if (slot < EXOS_MAXTHREADS && (id = map_stack(slot)) == 0 &&
+      (id = make_processor(slot, hart)) < 0)
+    unmap_stack(slot, 1);
+  if (id > 0) {
+    struct thread *t = &threads[slot];
+    memset(t, 0, sizeof(*t));
+    struct user_regs r = {0};
+    r.pc = (unsigned long)thread_start;
+    r.sp = stack_top(slot);
+    r.a0 = (unsigned long)fn;
+    r.a1 = (unsigned long)arg;
+    t->tid = next_tid++;
+    t->vp_env = id;
+    t->state = T_RUNNABLE;
+    exos_harts[slot] = (struct exos_hart){.in_use = 1};
+    if ((err = sys_env_set_regs(id, &r)) < 0 || (err = sys_env_start(id)) < 0) {
+      sys_env_destroy(id);
+      unmap_stack(slot, 1);
+      memset(t, 0, sizeof(*t));
+      exos_harts[slot].in_use = 0;
+      id = err;
+    } else {
+      id = t->tid;
+    }
+  }
+  exos_critical_leave();
+  return id;
 }

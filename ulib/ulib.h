@@ -407,20 +407,35 @@ void revoke_init(void);
 void exos_revoke_entry(void);
 extern void (*exos_revoke_hook)(struct xframe *f);  // xentry.S calls it for revocation
 extern volatile unsigned long exos_pageins, exos_pageouts;
-extern volatile unsigned long exos_pages_lost, exos_critical;  // vm.c, below those who use them
+extern volatile unsigned long exos_pages_lost;                // vm.c
+extern volatile unsigned long exos_critical;  // lock.c, below those who use it
+extern volatile int exos_hart_threads;        // lock.c: set once a hart thread has been made
+void exos_shared_enter(void), exos_shared_leave(void);
+int exos_upcall_lock(void);
+void exos_upcall_unlock(int took);
 
 // Enter and leave a section of ExOS code that no asynchronous upcall may
 // interrupt, and so no other thread (thread.c). Sections nest. (The count
 // is changed by a plain load and store: an upcall or a thread switch comes
-// only while it is 0 and leaves it as it found it.)
+// only while it is 0 and leaves it as it found it.) Once the program has
+// hart threads, which run beside it on other harts, a section also holds
+// ExOS's lock (thread.c, exos_shared_enter), so that it excludes them too.
 static inline void exos_critical_enter(void)
 {
+  if (exos_hart_threads) {
+    exos_shared_enter();
+    return;
+  }
   exos_critical++;
   asm volatile("" ::: "memory");
 }
 // Leave the section exos_critical_enter() began.
 static inline void exos_critical_leave(void)
 {
+  if (exos_hart_threads) {
+    exos_shared_leave();
+    return;
+  }
   asm volatile("" ::: "memory");
   exos_critical--;
 }
@@ -433,6 +448,7 @@ struct cond {
   int unused;  // its sleepers are found in the threads' records
 };
 int thread_create(void (*fn)(void *), void *arg);
+int thread_create_on(void (*fn)(void *), void *arg, int hart);
 void thread_yield(void);
 int thread_join(int tid);
 void thread_exit(void) __attribute__((noreturn));

@@ -32,7 +32,6 @@ static EXOS_STATE unsigned long root, win1, win_meta, win_self;
 // code that an asynchronous upcall must not interrupt: the kernel makes no
 // asynchronous upcall (revocation, prologue, epilogue) while it is set.
 // (Here, at the bottom, because the table writes below hold it.)
-EXOS_STATE volatile unsigned long exos_critical;
 
 // Pages the kernel took by force whose contents are lost: revoke.c counts
 // them, and heap.c reports a touch of one.

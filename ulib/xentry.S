@@ -35,6 +35,7 @@
 # the kernel delivers no asynchronous upcall with the pc inside it.
 .globl exos_xentry, exos_revoke_entry, exos_upcall_code_start, exos_upcall_code_end
 .globl exos_thread_epilogue, exos_thread_prologue, exos_thread_switch
+.globl exos_thread_park, exos_hart_xentries
 .p2align 2
 exos_upcall_code_start:
 
@@ -182,7 +183,7 @@ exos_revoke_entry:
 	sd	t1, F(0)(gp)
 	sd	zero, F(32)(gp)
 	sd	zero, F(33)(gp)
-	call_handler exos_upcall_revoke
+	call_handler exos_revoke_dispatch	# (exception.c: exos_revoke_hook(frame))
 	resume_frame
 
 # ---------------------------------------------------------------- threads
@@ -265,7 +266,11 @@ exos_thread_resume:
 	ld	t0, F(TFRAME_CRITICAL)(a0)
 	la	t1, exos_critical
 	sd	t0, 0(t1)
-	mv	sp, a0
+	bnez	t0, 1f			# inside a critical section: ExOS's lock stays held
+	la	t1, exos_lock		# (taken only once there are hart threads: lock.c)
+	fence	rw, w
+	sw	zero, 0(t1)
+1:	mv	sp, a0
 	resume_frame
 
 # exos_thread_switch(from, to): called from C with exos_critical held. Save
@@ -298,7 +303,93 @@ exos_thread_switch:
 	# END LAB threads
 	mv	a0, a1
 	j	exos_thread_resume
+
+# exos_thread_park(idle): called from C, in a critical section, when the
+# program's own processor has no thread left to run but hart threads run:
+# wait on the exception stack (free: no upcall comes in a critical section)
+# until idle() returns a thread, and resume it.
+.p2align 2
+exos_thread_park:
+	li	sp, EXOS_XSTACK_TOP
+	mv	s0, zero
+	jalr	a0
+	j	exos_thread_resume
+
+# ---------------------------------------------------------------- hart threads
+# A hart thread (thread.c, thread_create_on) runs alone in an environment of
+# its own and takes its exceptions here: the entry at exos_hart_xentries +
+# 16 * slot points gp at its state (exos_harts[slot], ulib/exos.h: its count
+# of critical sections, and room for t0 and t1) and goes on to hart_xentry.
+# Everything else is found from sp, which is always in the thread's span
+# (ulib/exos.h): its exception stack, its u-area.
+.p2align 4
+exos_hart_xentries:
+	.set	slot, 0
+	.rept	EXOS_MAXTHREADS
+	la	gp, exos_harts + slot * EXOS_HART_SIZE
+	j	hart_xentry
+	.p2align 4
+	.set	slot, slot + 1
+	.endr
+
+# The same frame as exos_xentry's, holding every register, with the pc,
+# cause and address from this environment's u-area; exos_dispatch(frame)
+# with the count raised; then the resume.
+hart_xentry:
+	sd	t0, HART_T0(gp)
+	sd	t1, HART_T1(gp)
+	mv	t0, gp			# t0: its state
+	srli	t1, sp, EXOS_TSTACK_SHIFT
+	slli	t1, t1, EXOS_TSTACK_SHIFT	# t1: the span
+	sub	gp, sp, t1
+	srli	gp, gp, 14		# 1: on the exception stack [1 << 14, 2 << 14): nested
+	addi	gp, gp, -1
+	beqz	gp, 1f
+	li	gp, EXOS_HT_XSTACK_TOP
+	add	gp, gp, t1
+	j	2f
+1:	mv	gp, sp
+2:	addi	gp, gp, -XFRAME_SIZE
+	save_regs
+	ld	t1, HART_T0(t0)
+	sd	t1, F(5)(gp)
+	ld	t1, HART_T1(t0)
+	sd	t1, F(6)(gp)
+	srli	t1, sp, EXOS_TSTACK_SHIFT
+	slli	t1, t1, EXOS_TSTACK_SHIFT
+	li	t2, EXOS_HT_UAREA
+	add	t1, t1, t2		# t1: the u-area
+	ld	t2, UAREA_X_PC(t1)
+	sd	t2, F(0)(gp)
+	ld	t2, UAREA_X_CAUSE(t1)
+	sd	t2, F(32)(gp)
+	ld	t2, UAREA_X_ADDR(t1)
+	sd	t2, F(33)(gp)
+	sd	zero, F(3)(gp)
+	mv	s1, t0			# its state, which C keeps in s1 (saved in the frame)
+	ld	t1, HART_CRITICAL(s1)
+	addi	t1, t1, 1
+	sd	t1, HART_CRITICAL(s1)
+	mv	sp, gp
+	mv	a0, gp
+	mv	s0, zero		# ends backtraces here
+	call	exos_dispatch
+	ld	t1, HART_CRITICAL(s1)
+	addi	t1, t1, -1
+	sd	t1, HART_CRITICAL(s1)
+	resume_frame
 exos_upcall_code_end:
+
+# exos_dispatch(frame), the exception entries' C: exception.c's
+# exos_dispatch_exception, or, once the program has hart threads, its
+# exos_dispatch_locked, which holds ExOS's lock meanwhile. (A test and a
+# jump: the usual path pays no more.)
+.globl exos_dispatch
+exos_dispatch:
+	la	t0, exos_hart_threads
+	lw	t0, 0(t0)
+	bnez	t0, exos_dispatch_locked
+	j	exos_dispatch_exception
 
 # ---------------------------------------------------------------- hooks
 # The upcalls a higher layer answers, through hooks it sets when it starts
@@ -310,10 +401,6 @@ exos_upcall_code_end:
 # defined here too.
 .globl exos_revoke_hook, exos_prologue_hook
 .globl exos_thread_cur, exos_thread_saved, exos_thread_epilogues
-exos_upcall_revoke:
-	la	t0, exos_revoke_hook
-	ld	t0, 0(t0)
-	jr	t0
 exos_upcall_prologue:
 	la	t0, exos_prologue_hook
 	ld	t0, 0(t0)

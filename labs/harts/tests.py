@@ -82,6 +82,39 @@ def siblings_four_harts(t):
     program_passes(t, "t_sibling", 4)
 
 
+@test(points=10, timeout=60)
+def hart_threads_one_hart(t):
+    """Hart threads (ExOS threads that run beside the program, each alone
+    in a sibling environment, user/t_hart) on one hart: a mutex shared with
+    the program's own threads loses no update, a bounded buffer passes every
+    item in order, a hart thread's heap faults are handled, joined ones
+    leave no page behind, and exit() in one ends the whole program with its
+    status."""
+    program_passes(t, "t_hart", 1)
+
+
+@test(points=20, timeout=60)
+def hart_threads_four_harts(t):
+    """The same on four harts, where three hart threads and two of the
+    program's own threads take one mutex 2,000 times each, truly in
+    parallel (seen running beside each other)."""
+    program_passes(t, "t_hart", 4)
+
+
+@test(points=10, timeout=60)
+def hart_threads_deadlock(t):
+    """Two hart threads on two harts each holding the mutex the other
+    waits for, while the program's first thread waits to join them: the
+    program ends with the deadlock report, naming who waits for whom."""
+    out = t.qemu(bootargs="init=t_hart deadlock", extra_args=["-smp", "4"])
+    t.expect(out, r"^t_hart: deadlock: every thread is blocked$",
+             r"^  thread 1 waits for thread 2 to finish$",
+             r"^  thread 2 waits for a mutex held by thread 3$",
+             r"^  thread 3 waits for a mutex held by thread 2$",
+             r"^rvexo: no environments left; powering off$")
+    t.forbid(out, r"FAIL", r"panic", r"kernel trap")
+
+
 @test(points=10, timeout=90)
 def eight_harts(t):
     """On eight harts (MAXHARTS, the most CPUS may be): every hart comes
